@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Shared set-up for scripts/test.sh and scripts/demo.sh: installs the Debian
+# packages Keyway's build and tests need, once, on a fresh machine.
+
+KEYWAY_APT_PACKAGES=(pkg-config valgrind)
+
+keyway_setup() {
+  local missing=()
+  for pkg in "${KEYWAY_APT_PACKAGES[@]}"; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "==> installing ${missing[*]}"
+    if [ "$(id -u)" = 0 ]; then
+      apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    else
+      echo "missing Debian packages: ${missing[*]} (run as root, or install them)" >&2
+      return 1
+    fi
+  fi
+}
