@@ -36,10 +36,7 @@ impl Advertisement {
     /// Encodes to [`ADVERT_LEN`] bytes.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut w = Writer::with_capacity(ADVERT_LEN);
-        w.u8(ADVERT_VERSION)
-            .put(&self.door.0)
-            .put(&self.nonce.0)
-            .u32(self.bundle_version);
+        w.u8(ADVERT_VERSION).put(&self.door.0).put(&self.nonce.0).u32(self.bundle_version);
         w.into_bytes()
     }
 
@@ -54,10 +51,6 @@ impl Advertisement {
         let nonce = LockNonce(r.array("lock nonce")?);
         let bundle_version = r.u32("bundle version")?;
         r.finish()?;
-        Ok(Self {
-            door,
-            nonce,
-            bundle_version,
-        })
+        Ok(Self { door, nonce, bundle_version })
     }
 }

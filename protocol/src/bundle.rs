@@ -30,10 +30,7 @@ pub struct LockConfig {
 
 impl Default for LockConfig {
     fn default() -> Self {
-        Self {
-            unlock_duration_ms: 5_000,
-            fast_unlock: true,
-        }
+        Self { unlock_duration_ms: 5_000, fast_unlock: true }
     }
 }
 
@@ -112,22 +109,15 @@ impl BundleBody {
         let version = r.u32("bundle version")?;
         let base_version = r.u32("base version")?;
         if base_version >= version {
-            return Err(DecodeError::Invalid {
-                field: "base version",
-            });
+            return Err(DecodeError::Invalid { field: "base version" });
         }
         let signed_time = r.u32("signed time")?;
         let audit_acknowledged = r.u64("audit acknowledged")?;
-        let config = LockConfig {
-            unlock_duration_ms: r.u16("unlock duration")?,
-            fast_unlock: r.bool("fast unlock")?,
-        };
+        let config = LockConfig { unlock_duration_ms: r.u16("unlock duration")?, fast_unlock: r.bool("fast unlock")? };
         let count = r.u32("revocation count")? as usize;
         // Refuse a count the remaining bytes cannot hold before allocating for it.
         if count.saturating_mul(REVOCATION_LEN) > r.remaining() {
-            return Err(DecodeError::Truncated {
-                field: "revocations",
-            });
+            return Err(DecodeError::Truncated { field: "revocations" });
         }
         let mut revocations = Vec::with_capacity(count);
         for _ in 0..count {
@@ -136,16 +126,7 @@ impl BundleBody {
                 expires: r.u32("revocation expiry")?,
             });
         }
-        Ok(Self {
-            door,
-            issuer,
-            version,
-            base_version,
-            signed_time,
-            audit_acknowledged,
-            config,
-            revocations,
-        })
+        Ok(Self { door, issuer, version, base_version, signed_time, audit_acknowledged, config, revocations })
     }
 }
 

@@ -38,28 +38,14 @@ pub(crate) fn counter_nonce(counter: u64) -> [u8; 12] {
 }
 
 impl<P: Primitives> Channel<P> {
-    pub(crate) fn new(
-        send_key: Secret32,
-        recv_key: Secret32,
-        send_counter: u64,
-        recv_counter: u64,
-    ) -> Self {
-        Self {
-            send_key,
-            recv_key,
-            send_counter,
-            recv_counter,
-            _primitives: PhantomData,
-        }
+    pub(crate) fn new(send_key: Secret32, recv_key: Secret32, send_counter: u64, recv_counter: u64) -> Self {
+        Self { send_key, recv_key, send_counter, recv_counter, _primitives: PhantomData }
     }
 
     /// Seals `inner kind ‖ body` as the next message in the send direction.
     pub(crate) fn seal(&mut self, inner: u8, body: &[u8]) -> Result<Vec<u8>, ChannelError> {
         let nonce = counter_nonce(self.send_counter);
-        self.send_counter = self
-            .send_counter
-            .checked_add(1)
-            .ok_or(ChannelError::Exhausted)?;
+        self.send_counter = self.send_counter.checked_add(1).ok_or(ChannelError::Exhausted)?;
         let plaintext = [&[inner][..], body].concat();
         let mut out = SEALED_AAD.to_vec();
         out.extend_from_slice(&P::seal(&self.send_key, &nonce, &SEALED_AAD, &plaintext));
@@ -68,9 +54,8 @@ impl<P: Primitives> Channel<P> {
 
     /// Opens the next message in the receive direction, returning its inner kind and body.
     pub(crate) fn open(&mut self, message: &[u8]) -> Result<(u8, Vec<u8>), ChannelError> {
-        let (aad, ciphertext) = message.split_at_checked(2).ok_or(DecodeError::Truncated {
-            field: "channel header",
-        })?;
+        let (aad, ciphertext) =
+            message.split_at_checked(2).ok_or(DecodeError::Truncated { field: "channel header" })?;
         if aad[0] != kind::SEALED {
             return Err(DecodeError::UnexpectedType { found: aad[0] }.into());
         }
@@ -78,17 +63,10 @@ impl<P: Primitives> Channel<P> {
             return Err(DecodeError::UnsupportedVersion { found: aad[1] }.into());
         }
         let nonce = counter_nonce(self.recv_counter);
-        let mut plaintext =
-            P::open(&self.recv_key, &nonce, aad, ciphertext).ok_or(ChannelError::Authentication)?;
-        self.recv_counter = self
-            .recv_counter
-            .checked_add(1)
-            .ok_or(ChannelError::Exhausted)?;
+        let mut plaintext = P::open(&self.recv_key, &nonce, aad, ciphertext).ok_or(ChannelError::Authentication)?;
+        self.recv_counter = self.recv_counter.checked_add(1).ok_or(ChannelError::Exhausted)?;
         if plaintext.is_empty() {
-            return Err(DecodeError::Truncated {
-                field: "channel message kind",
-            }
-            .into());
+            return Err(DecodeError::Truncated { field: "channel message kind" }.into());
         }
         let inner = plaintext.remove(0);
         Ok((inner, plaintext))

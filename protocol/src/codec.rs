@@ -68,10 +68,7 @@ impl<'a> Reader<'a> {
         Ok(head)
     }
 
-    pub(crate) fn array<const N: usize>(
-        &mut self,
-        field: &'static str,
-    ) -> Result<[u8; N], DecodeError> {
+    pub(crate) fn array<const N: usize>(&mut self, field: &'static str) -> Result<[u8; N], DecodeError> {
         let mut out = [0u8; N];
         out.copy_from_slice(self.take(N, field)?);
         Ok(out)
@@ -108,13 +105,7 @@ impl<'a> Reader<'a> {
 
     /// Fails unless every byte has been consumed.
     pub(crate) fn finish(self) -> Result<(), DecodeError> {
-        if self.bytes.is_empty() {
-            Ok(())
-        } else {
-            Err(DecodeError::TrailingBytes {
-                count: self.bytes.len(),
-            })
-        }
+        if self.bytes.is_empty() { Ok(()) } else { Err(DecodeError::TrailingBytes { count: self.bytes.len() }) }
     }
 }
 
@@ -126,9 +117,7 @@ pub(crate) struct Writer {
 
 impl Writer {
     pub(crate) fn with_capacity(n: usize) -> Self {
-        Self {
-            bytes: Vec::with_capacity(n),
-        }
+        Self { bytes: Vec::with_capacity(n) }
     }
     pub(crate) fn put(&mut self, b: &[u8]) -> &mut Self {
         self.bytes.extend_from_slice(b);

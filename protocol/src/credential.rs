@@ -33,9 +33,7 @@ impl DeviceKey {
     /// the lock when it verifies a signature with it.
     pub fn from_uncompressed(point: &[u8]) -> Result<Self, DecodeError> {
         if point.len() != 65 || point[0] != 0x04 {
-            return Err(DecodeError::Invalid {
-                field: "device public key",
-            });
+            return Err(DecodeError::Invalid { field: "device public key" });
         }
         let mut out = [0u8; 33];
         out[0] = 0x02 | (point[64] & 1);
@@ -68,20 +66,14 @@ impl CredentialFlags {
     const GUEST: u8 = 0b10;
 
     fn to_byte(self) -> u8 {
-        (if self.shareable { Self::SHAREABLE } else { 0 })
-            | (if self.guest { Self::GUEST } else { 0 })
+        (if self.shareable { Self::SHAREABLE } else { 0 }) | (if self.guest { Self::GUEST } else { 0 })
     }
 
     fn from_byte(b: u8) -> Result<Self, DecodeError> {
         if b & !(Self::SHAREABLE | Self::GUEST) != 0 {
-            return Err(DecodeError::Invalid {
-                field: "credential flags",
-            });
+            return Err(DecodeError::Invalid { field: "credential flags" });
         }
-        Ok(Self {
-            shareable: b & Self::SHAREABLE != 0,
-            guest: b & Self::GUEST != 0,
-        })
+        Ok(Self { shareable: b & Self::SHAREABLE != 0, guest: b & Self::GUEST != 0 })
     }
 }
 
@@ -120,24 +112,16 @@ impl CredentialBody {
     /// Checks the rules a well-formed body obeys.
     pub fn validate(&self) -> Result<(), DecodeError> {
         if self.doors.is_empty() || self.doors.len() > MAX_DOORS {
-            return Err(DecodeError::Invalid {
-                field: "door count",
-            });
+            return Err(DecodeError::Invalid { field: "door count" });
         }
         if self.not_before > self.not_after {
-            return Err(DecodeError::Invalid {
-                field: "validity window",
-            });
+            return Err(DecodeError::Invalid { field: "validity window" });
         }
         if self.flags.guest != self.parent.is_some() {
-            return Err(DecodeError::Invalid {
-                field: "parent credential",
-            });
+            return Err(DecodeError::Invalid { field: "parent credential" });
         }
         if !matches!(self.device_key.0[0], 0x02 | 0x03) {
-            return Err(DecodeError::Invalid {
-                field: "device public key",
-            });
+            return Err(DecodeError::Invalid { field: "device public key" });
         }
         Ok(())
     }
@@ -180,28 +164,11 @@ impl CredentialBody {
         let not_after = r.u32("not after")?;
         let count = usize::from(r.u8("door count")?);
         if count == 0 || count > MAX_DOORS {
-            return Err(DecodeError::Invalid {
-                field: "door count",
-            });
+            return Err(DecodeError::Invalid { field: "door count" });
         }
-        let doors = (0..count)
-            .map(|_| r.array("door id").map(DoorId))
-            .collect::<Result<Vec<_>, _>>()?;
-        let parent = if flags.guest {
-            Some(CredentialId(r.array("parent credential id")?))
-        } else {
-            None
-        };
-        let body = Self {
-            id,
-            issuer,
-            device_key,
-            doors,
-            not_before,
-            not_after,
-            flags,
-            parent,
-        };
+        let doors = (0..count).map(|_| r.array("door id").map(DoorId)).collect::<Result<Vec<_>, _>>()?;
+        let parent = if flags.guest { Some(CredentialId(r.array("parent credential id")?)) } else { None };
+        let body = Self { id, issuer, device_key, doors, not_before, not_after, flags, parent };
         body.validate()?;
         Ok(body)
     }

@@ -96,11 +96,7 @@ pub fn fragment(message: &[u8], att_mtu: u16) -> Result<Vec<Vec<u8>>, FrameError
 pub fn frame_count(len: usize, att_mtu: u16) -> usize {
     let payload = usize::from(att_mtu) - 3;
     let first = payload - 1 - LEN_BYTES;
-    if len <= first {
-        1
-    } else {
-        1 + (len - first).div_ceil(payload - 1)
-    }
+    if len <= first { 1 } else { 1 + (len - first).div_ceil(payload - 1) }
 }
 
 /// Reassembles frames into messages. One per direction per connection.
@@ -145,43 +141,27 @@ impl Reassembler {
                 return Err(FrameError::Interrupted);
             }
             if seq != 0 {
-                return Err(FrameError::SequenceGap {
-                    expected: 0,
-                    got: seq,
-                });
+                return Err(FrameError::SequenceGap { expected: 0, got: seq });
             }
             if body.len() < LEN_BYTES {
                 return Err(FrameError::BadLength(body.len()));
             }
-            let announced =
-                (usize::from(body[0]) << 16) | (usize::from(body[1]) << 8) | usize::from(body[2]);
+            let announced = (usize::from(body[0]) << 16) | (usize::from(body[1]) << 8) | usize::from(body[2]);
             if announced == 0 || announced > MAX_MESSAGE_LEN {
                 return Err(FrameError::BadLength(announced));
             }
-            self.in_progress = Some(InProgress {
-                announced,
-                next_seq: 1,
-                bytes: Vec::with_capacity(announced.min(4096)),
-            });
+            self.in_progress =
+                Some(InProgress { announced, next_seq: 1, bytes: Vec::with_capacity(announced.min(4096)) });
             &body[LEN_BYTES..]
         } else {
-            let progress = self
-                .in_progress
-                .as_mut()
-                .ok_or(FrameError::UnexpectedContinuation)?;
+            let progress = self.in_progress.as_mut().ok_or(FrameError::UnexpectedContinuation)?;
             if seq != progress.next_seq {
-                return Err(FrameError::SequenceGap {
-                    expected: progress.next_seq,
-                    got: seq,
-                });
+                return Err(FrameError::SequenceGap { expected: progress.next_seq, got: seq });
             }
             progress.next_seq = (progress.next_seq + 1) & SEQ_MASK;
             body
         };
-        let progress = self
-            .in_progress
-            .as_mut()
-            .ok_or(FrameError::UnexpectedContinuation)?;
+        let progress = self.in_progress.as_mut().ok_or(FrameError::UnexpectedContinuation)?;
         if progress.bytes.len() + chunk.len() > progress.announced {
             return Err(FrameError::LengthMismatch {
                 announced: progress.announced,
@@ -192,15 +172,9 @@ impl Reassembler {
         if header & LAST == 0 {
             return Ok(None);
         }
-        let done = self
-            .in_progress
-            .take()
-            .ok_or(FrameError::UnexpectedContinuation)?;
+        let done = self.in_progress.take().ok_or(FrameError::UnexpectedContinuation)?;
         if done.bytes.len() != done.announced {
-            return Err(FrameError::LengthMismatch {
-                announced: done.announced,
-                received: done.bytes.len(),
-            });
+            return Err(FrameError::LengthMismatch { announced: done.announced, received: done.bytes.len() });
         }
         Ok(Some(done.bytes))
     }

@@ -19,33 +19,17 @@ fn labeled_extract<P: Primitives>(suite: &[u8], salt: &[u8], label: &[u8], ikm: 
     P::extract(salt, &[VERSION_LABEL, suite, label, ikm])
 }
 
-fn labeled_expand<P: Primitives>(
-    suite: &[u8],
-    prk: &[u8; 32],
-    label: &[u8],
-    info: &[u8],
-    out: &mut [u8],
-) {
+fn labeled_expand<P: Primitives>(suite: &[u8], prk: &[u8; 32], label: &[u8], info: &[u8], out: &mut [u8]) {
     let len = (out.len() as u16).to_be_bytes();
     P::expand(prk, &[&len, VERSION_LABEL, suite, label, info], out);
 }
 
 /// DHKEM ExtractAndExpand: the KEM shared secret from the raw ECDH output.
-pub(crate) fn kem_shared_secret<P: Primitives>(
-    dh: &[u8],
-    enc: &[u8],
-    recipient_public: &[u8],
-) -> Secret32 {
+pub(crate) fn kem_shared_secret<P: Primitives>(dh: &[u8], enc: &[u8], recipient_public: &[u8]) -> Secret32 {
     let eae_prk = labeled_extract::<P>(KEM_SUITE, b"", b"eae_prk", dh);
     let kem_context = [enc, recipient_public].concat();
     let mut shared = Zeroizing::new([0u8; 32]);
-    labeled_expand::<P>(
-        KEM_SUITE,
-        &eae_prk,
-        b"shared_secret",
-        &kem_context,
-        shared.as_mut(),
-    );
+    labeled_expand::<P>(KEM_SUITE, &eae_prk, b"shared_secret", &kem_context, shared.as_mut());
     shared
 }
 
@@ -70,26 +54,10 @@ impl Context {
         let mut key = Zeroizing::new([0u8; 32]);
         labeled_expand::<P>(HPKE_SUITE, &secret, b"key", &ks_context, key.as_mut());
         let mut base_nonce = [0u8; 12];
-        labeled_expand::<P>(
-            HPKE_SUITE,
-            &secret,
-            b"base_nonce",
-            &ks_context,
-            &mut base_nonce,
-        );
+        labeled_expand::<P>(HPKE_SUITE, &secret, b"base_nonce", &ks_context, &mut base_nonce);
         let mut exporter_secret = Zeroizing::new([0u8; 32]);
-        labeled_expand::<P>(
-            HPKE_SUITE,
-            &secret,
-            b"exp",
-            &ks_context,
-            exporter_secret.as_mut(),
-        );
-        Self {
-            key,
-            base_nonce,
-            exporter_secret,
-        }
+        labeled_expand::<P>(HPKE_SUITE, &secret, b"exp", &ks_context, exporter_secret.as_mut());
+        Self { key, base_nonce, exporter_secret }
     }
 
     /// Seal with sequence number 0.
@@ -105,13 +73,7 @@ impl Context {
     /// The secret export interface (RFC 9180 §5.3), 32 bytes.
     pub(crate) fn export<P: Primitives>(&self, exporter_context: &[u8]) -> Secret32 {
         let mut out = Zeroizing::new([0u8; 32]);
-        labeled_expand::<P>(
-            HPKE_SUITE,
-            &self.exporter_secret,
-            b"sec",
-            exporter_context,
-            out.as_mut(),
-        );
+        labeled_expand::<P>(HPKE_SUITE, &self.exporter_secret, b"sec", exporter_context, out.as_mut());
         out
     }
 }
@@ -126,27 +88,20 @@ pub(crate) fn setup_sender(
     let ephemeral = EphemeralPrivateKey::generate(&ECDH_P256, rng)?;
     let mut enc = [0u8; PUBLIC_KEY_LEN];
     enc.copy_from_slice(ephemeral.compute_public_key()?.as_ref());
-    let shared = agree_ephemeral(
-        ephemeral,
-        &UnparsedPublicKey::new(&ECDH_P256, recipient_public),
-        |dh| kem_shared_secret::<crate::primitives::Ring>(dh, &enc, recipient_public),
-    )?;
+    let shared = agree_ephemeral(ephemeral, &UnparsedPublicKey::new(&ECDH_P256, recipient_public), |dh| {
+        kem_shared_secret::<crate::primitives::Ring>(dh, &enc, recipient_public)
+    })?;
     Ok((enc, Context::new::<crate::primitives::Ring>(&shared, info)))
 }
 
 /// Recipient side with RustCrypto's p256: `None` when `enc` is not a valid point.
 #[cfg(feature = "lock")]
-pub(crate) fn setup_recipient(
-    secret: &p256::SecretKey,
-    enc: &[u8],
-    info: &[u8],
-) -> Option<Context> {
+pub(crate) fn setup_recipient(secret: &p256::SecretKey, enc: &[u8], info: &[u8]) -> Option<Context> {
     use crate::primitives::RustCrypto;
     use p256::elliptic_curve::sec1::ToSec1Point;
     let ephemeral = p256::PublicKey::from_sec1_bytes(enc).ok()?;
     let dh = p256::ecdh::diffie_hellman(secret.to_nonzero_scalar(), ephemeral.as_affine());
     let recipient_public = secret.public_key().to_sec1_point(false);
-    let shared =
-        kem_shared_secret::<RustCrypto>(dh.raw_secret_bytes(), enc, recipient_public.as_bytes());
+    let shared = kem_shared_secret::<RustCrypto>(dh.raw_secret_bytes(), enc, recipient_public.as_bytes());
     Some(Context::new::<RustCrypto>(&shared, info))
 }

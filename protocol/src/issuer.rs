@@ -9,8 +9,7 @@ use crate::ids::KeyId;
 use crate::receipt::Receipt;
 use ring::rand::SecureRandom;
 use ring::signature::{
-    ECDSA_P256_SHA256_FIXED, ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair,
-    UnparsedPublicKey,
+    ECDSA_P256_SHA256_FIXED, ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair, UnparsedPublicKey,
 };
 use thiserror::Error;
 use zeroize::Zeroizing;
@@ -40,9 +39,7 @@ pub struct IssuerKey {
 
 impl std::fmt::Debug for IssuerKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("IssuerKey")
-            .field("key_id", &self.key_id)
-            .finish_non_exhaustive()
+        f.debug_struct("IssuerKey").field("key_id", &self.key_id).finish_non_exhaustive()
     }
 }
 
@@ -51,8 +48,8 @@ impl IssuerKey {
     /// encoding (to store in the backend's secret store).
     pub fn generate() -> Result<(Self, Zeroizing<Vec<u8>>), SignatureError> {
         let rng = ring::rand::SystemRandom::new();
-        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
-            .map_err(|_| SignatureError::Random)?;
+        let pkcs8 =
+            EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).map_err(|_| SignatureError::Random)?;
         let pkcs8 = Zeroizing::new(pkcs8.as_ref().to_vec());
         Ok((Self::from_pkcs8(&pkcs8)?, pkcs8))
     }
@@ -77,10 +74,7 @@ impl IssuerKey {
     }
 
     fn sign(&self, message: &[u8], rng: &dyn SecureRandom) -> Result<[u8; 64], SignatureError> {
-        let sig = self
-            .pair
-            .sign(rng, message)
-            .map_err(|_| SignatureError::Random)?;
+        let sig = self.pair.sign(rng, message).map_err(|_| SignatureError::Random)?;
         let mut out = [0u8; 64];
         out.copy_from_slice(sig.as_ref());
         Ok(out)
@@ -88,8 +82,7 @@ impl IssuerKey {
 
     /// Signs a credential. The body's issuer field is set to this key's id.
     pub fn issue(&self, mut body: CredentialBody) -> Result<Credential, SignatureError> {
-        self.issue_with_rng(&mut body, &ring::rand::SystemRandom::new())
-            .map(|signature| Credential { body, signature })
+        self.issue_with_rng(&mut body, &ring::rand::SystemRandom::new()).map(|signature| Credential { body, signature })
     }
 
     /// Signs a door-sync bundle. The body's issuer field is set to this key's id.
@@ -99,11 +92,7 @@ impl IssuerKey {
         Ok(Bundle { body, signature })
     }
 
-    fn issue_with_rng(
-        &self,
-        body: &mut CredentialBody,
-        rng: &dyn SecureRandom,
-    ) -> Result<[u8; 64], SignatureError> {
+    fn issue_with_rng(&self, body: &mut CredentialBody, rng: &dyn SecureRandom) -> Result<[u8; 64], SignatureError> {
         body.issuer = self.key_id;
         body.validate()?;
         self.sign(&body.signed_message(), rng)
@@ -117,37 +106,19 @@ fn verify(public_key: &[u8], message: &[u8], signature: &[u8; 64]) -> Result<(),
 }
 
 /// Checks a credential's issuer signature with the issuer's uncompressed public key.
-pub fn verify_credential(
-    issuer_public_key: &[u8],
-    credential: &Credential,
-) -> Result<(), SignatureError> {
-    verify(
-        issuer_public_key,
-        &credential.body.signed_message(),
-        &credential.signature,
-    )
+pub fn verify_credential(issuer_public_key: &[u8], credential: &Credential) -> Result<(), SignatureError> {
+    verify(issuer_public_key, &credential.body.signed_message(), &credential.signature)
 }
 
 /// Checks a bundle's issuer signature with the issuer's uncompressed public key.
 pub fn verify_bundle(issuer_public_key: &[u8], bundle: &Bundle) -> Result<(), SignatureError> {
-    verify(
-        issuer_public_key,
-        &bundle.body.signed_message(),
-        &bundle.signature,
-    )
+    verify(issuer_public_key, &bundle.body.signed_message(), &bundle.signature)
 }
 
 /// Parses a receipt and checks the lock's signature with the lock's uncompressed
 /// signing public key (from the door record).
-pub fn verify_receipt(
-    lock_signing_public_key: &[u8],
-    bytes: &[u8],
-) -> Result<Receipt, SignatureError> {
+pub fn verify_receipt(lock_signing_public_key: &[u8], bytes: &[u8]) -> Result<Receipt, SignatureError> {
     let receipt = Receipt::from_bytes(bytes)?;
-    verify(
-        lock_signing_public_key,
-        &receipt.body.signed_message(),
-        &receipt.signature,
-    )?;
+    verify(lock_signing_public_key, &receipt.body.signed_message(), &receipt.signature)?;
     Ok(receipt)
 }

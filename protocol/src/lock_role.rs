@@ -12,8 +12,8 @@ use crate::credential::{Credential, UnixSeconds};
 use crate::hpke::{self, PUBLIC_KEY_LEN};
 use crate::ids::{CredentialId, DoorId, KeyId, LockNonce, TicketId};
 use crate::messages::{
-    Command, FLAG_WANT_TICKET, FastHeader, PROTOCOL_VERSION, PlainRefusal, ResponsePayload,
-    STANDARD_HEADER_LEN, StandardHeader, kind, sealed_kind,
+    Command, FLAG_WANT_TICKET, FastHeader, PROTOCOL_VERSION, PlainRefusal, ResponsePayload, STANDARD_HEADER_LEN,
+    StandardHeader, kind, sealed_kind,
 };
 use crate::phone::device_signing_message;
 use crate::primitives::{Primitives, RustCrypto};
@@ -164,9 +164,7 @@ struct Checked {
 impl LockSession {
     /// A new connection, waiting for a request.
     pub fn new() -> Self {
-        Self {
-            state: State::AwaitingRequest { attempts: 0 },
-        }
+        Self { state: State::AwaitingRequest { attempts: 0 } }
     }
 
     /// Whether the lock has stopped answering this connection (it should disconnect).
@@ -186,37 +184,20 @@ impl LockSession {
                 };
                 match output {
                     Ok((channel, output)) => (State::Channel(channel), output),
-                    Err(output) if attempts + 1 < MAX_ATTEMPTS_PER_CONNECTION => (
-                        State::AwaitingRequest {
-                            attempts: attempts + 1,
-                        },
-                        output,
-                    ),
+                    Err(output) if attempts + 1 < MAX_ATTEMPTS_PER_CONNECTION => {
+                        (State::AwaitingRequest { attempts: attempts + 1 }, output)
+                    }
                     Err(output) => (State::Closed, output),
                 }
             }
             State::Channel(mut channel) => match channel.open(message) {
                 Ok((sealed_kind::BUNDLE, body)) => {
                     let (output, ok) = sync(&mut channel, Some(&body), env);
-                    (
-                        if ok {
-                            State::Channel(channel)
-                        } else {
-                            State::Closed
-                        },
-                        output,
-                    )
+                    (if ok { State::Channel(channel) } else { State::Closed }, output)
                 }
                 Ok((sealed_kind::RECEIPT_REQUEST, _)) => {
                     let (output, ok) = sync(&mut channel, None, env);
-                    (
-                        if ok {
-                            State::Channel(channel)
-                        } else {
-                            State::Closed
-                        },
-                        output,
-                    )
+                    (if ok { State::Channel(channel) } else { State::Closed }, output)
                 }
                 // Anything else in the channel is an attack or a bug: drop the connection.
                 Ok(_) | Err(_) => (State::Closed, LockOutput::default()),
@@ -229,21 +210,11 @@ impl LockSession {
 }
 
 /// A refusal sent in the clear, before keys exist. Audited.
-fn plain(
-    reason: Refusal,
-    credential: Option<CredentialId>,
-    env: &mut impl LockEnvironment,
-) -> LockOutput {
+fn plain(reason: Refusal, credential: Option<CredentialId>, env: &mut impl LockEnvironment) -> LockOutput {
     env.record(AuditKind::Refused(reason), credential);
     let fresh_nonce = env.current_nonce();
     LockOutput {
-        reply: Some(
-            PlainRefusal {
-                reason,
-                fresh_nonce,
-            }
-            .to_bytes(),
-        ),
+        reply: Some(PlainRefusal { reason, fresh_nonce }.to_bytes()),
         event: Some(LockEvent::Refused { reason, credential }),
     }
 }
@@ -278,26 +249,13 @@ fn standard(message: &[u8], env: &mut impl LockEnvironment) -> Handshake {
     let Ok((header, ciphertext)) = StandardHeader::parse(message) else {
         return Err(plain(Refusal::Malformed, None, env));
     };
-    check_header(
-        header.version,
-        header.flags,
-        &header.door,
-        &header.nonce,
-        env,
-    )?;
+    check_header(header.version, header.flags, &header.door, &header.nonce, env)?;
     let header_bytes = &message[..STANDARD_HEADER_LEN];
-    let info = [
-        labels::STANDARD_INFO,
-        &header_bytes[..STANDARD_HEADER_LEN - PUBLIC_KEY_LEN],
-    ]
-    .concat();
+    let info = [labels::STANDARD_INFO, &header_bytes[..STANDARD_HEADER_LEN - PUBLIC_KEY_LEN]].concat();
     let Some(context) = hpke::setup_recipient(env.kem_key(), &header.enc, &info) else {
         return Err(plain(Refusal::Malformed, None, env));
     };
-    let Some(payload) = context
-        .open::<RustCrypto>(header_bytes, ciphertext)
-        .map(Zeroizing::new)
-    else {
+    let Some(payload) = context.open::<RustCrypto>(header_bytes, ciphertext).map(Zeroizing::new) else {
         return Err(plain(Refusal::DecryptFailed, None, env));
     };
     let Ok((command, credential, device_signature)) = parse_standard_payload(&payload) else {
@@ -308,10 +266,7 @@ fn standard(message: &[u8], env: &mut impl LockEnvironment) -> Handshake {
     let session = context.export::<RustCrypto>(labels::SESSION_EXPORT);
     let mut response_nonce = [0u8; 16];
     env.fill_random(&mut response_nonce);
-    let prk = RustCrypto::extract(
-        &[&header.enc[..], &response_nonce].concat(),
-        &[session.as_ref()],
-    );
+    let prk = RustCrypto::extract(&[&header.enc[..], &response_nonce].concat(), &[session.as_ref()]);
     let secrets = SessionSecrets::expand::<RustCrypto>(&prk);
 
     let lock_public = {
@@ -319,24 +274,14 @@ fn standard(message: &[u8], env: &mut impl LockEnvironment) -> Handshake {
         env.kem_key().public_key().to_sec1_point(false)
     };
     let signed = device_signing_message(header_bytes, lock_public.as_bytes());
-    let verdict = verify_credential(&credential, env).and_then(|checked| {
-        verify_device(&credential, &signed, &device_signature).map(|()| checked)
-    });
+    let verdict = verify_credential(&credential, env)
+        .and_then(|checked| verify_device(&credential, &signed, &device_signature).map(|()| checked));
 
-    let aad = [
-        &[kind::STANDARD_RESPONSE, PROTOCOL_VERSION][..],
-        &response_nonce,
-    ]
-    .concat();
+    let aad = [&[kind::STANDARD_RESPONSE, PROTOCOL_VERSION][..], &response_nonce].concat();
     let want_ticket = header.flags & FLAG_WANT_TICKET != 0;
     let (payload, event) = decide(verdict, command, false, want_ticket, &secrets, env);
     let mut reply = aad.clone();
-    reply.extend_from_slice(&RustCrypto::seal(
-        &secrets.lock_to_phone,
-        &counter_nonce(0),
-        &aad,
-        &payload.to_bytes(),
-    ));
+    reply.extend_from_slice(&RustCrypto::seal(&secrets.lock_to_phone, &counter_nonce(0), &aad, &payload.to_bytes()));
     finish(payload, event, reply, secrets, 1, 0)
 }
 
@@ -344,13 +289,7 @@ fn fast(message: &[u8], env: &mut impl LockEnvironment) -> Handshake {
     let Ok((header, ciphertext)) = FastHeader::parse(message) else {
         return Err(plain(Refusal::Malformed, None, env));
     };
-    check_header(
-        header.version,
-        header.flags,
-        &header.door,
-        &header.nonce,
-        env,
-    )?;
+    check_header(header.version, header.flags, &header.door, &header.nonce, env)?;
     if !env.config().fast_unlock {
         return Err(plain(Refusal::FastUnlockDisabled, None, env));
     }
@@ -360,12 +299,7 @@ fn fast(message: &[u8], env: &mut impl LockEnvironment) -> Handshake {
     let header_bytes = &message[..message.len() - ciphertext.len()];
     let prk = RustCrypto::extract(header_bytes, &[ticket.secret.as_ref()]);
     let secrets = SessionSecrets::expand::<RustCrypto>(&prk);
-    let Some(payload) = RustCrypto::open(
-        &secrets.phone_to_lock,
-        &counter_nonce(0),
-        header_bytes,
-        ciphertext,
-    ) else {
+    let Some(payload) = RustCrypto::open(&secrets.phone_to_lock, &counter_nonce(0), header_bytes, ciphertext) else {
         // The ticket was taken: a forged request costs the holder their ticket (they fall
         // back to a standard unlock), never grants anything.
         return Err(plain(Refusal::DecryptFailed, None, env));
@@ -388,12 +322,7 @@ fn fast(message: &[u8], env: &mut impl LockEnvironment) -> Handshake {
     let (payload, event) = decide(verdict, command, true, want_ticket, &secrets, env);
     let aad = [kind::FAST_RESPONSE, PROTOCOL_VERSION];
     let mut reply = aad.to_vec();
-    reply.extend_from_slice(&RustCrypto::seal(
-        &secrets.lock_to_phone,
-        &counter_nonce(0),
-        &aad,
-        &payload.to_bytes(),
-    ));
+    reply.extend_from_slice(&RustCrypto::seal(&secrets.lock_to_phone, &counter_nonce(0), &aad, &payload.to_bytes()));
     finish(payload, event, reply, secrets, 1, 1)
 }
 
@@ -405,23 +334,12 @@ fn finish(
     send_counter: u64,
     recv_counter: u64,
 ) -> Handshake {
-    let output = LockOutput {
-        reply: Some(reply),
-        event: Some(event),
-    };
+    let output = LockOutput { reply: Some(reply), event: Some(event) };
     if payload.outcome.is_err() {
         // Authenticated refusal: no channel. The phone may try again on this connection.
         return Err(output);
     }
-    Ok((
-        Channel::new(
-            secrets.lock_to_phone,
-            secrets.phone_to_lock,
-            send_counter,
-            recv_counter,
-        ),
-        output,
-    ))
+    Ok((Channel::new(secrets.lock_to_phone, secrets.phone_to_lock, send_counter, recv_counter), output))
 }
 
 /// Grants or refuses, acting on the verdict: actuates, issues a ticket, audits.
@@ -464,14 +382,7 @@ fn decide(
                 payload.open_ms = env.actuate();
                 env.record(AuditKind::Granted { fast }, Some(checked.credential));
             }
-            (
-                payload,
-                LockEvent::Granted {
-                    credential: checked.credential,
-                    fast,
-                    command,
-                },
-            )
+            (payload, LockEvent::Granted { credential: checked.credential, fast, command })
         }
     }
 }
@@ -492,34 +403,21 @@ fn verify_credential(
 ) -> Result<Checked, (Refusal, Option<CredentialId>)> {
     let body = &credential.body;
     let id = Some(body.id);
-    let anchor = env
-        .trust_anchor(&body.issuer)
-        .ok_or((Refusal::UnknownIssuer, id))?;
-    let signature = Signature::from_slice(&credential.signature)
-        .map_err(|_| (Refusal::BadCredentialSignature, id))?;
-    anchor
-        .verify(&body.signed_message(), &signature)
-        .map_err(|_| (Refusal::BadCredentialSignature, id))?;
+    let anchor = env.trust_anchor(&body.issuer).ok_or((Refusal::UnknownIssuer, id))?;
+    let signature = Signature::from_slice(&credential.signature).map_err(|_| (Refusal::BadCredentialSignature, id))?;
+    anchor.verify(&body.signed_message(), &signature).map_err(|_| (Refusal::BadCredentialSignature, id))?;
     if !body.opens(&env.door()) {
         return Err((Refusal::WrongDoor, id));
     }
     check_rules(
-        Checked {
-            credential: body.id,
-            parent: body.parent,
-            not_before: body.not_before,
-            not_after: body.not_after,
-        },
+        Checked { credential: body.id, parent: body.parent, not_before: body.not_before, not_after: body.not_after },
         env,
     )
 }
 
 /// The rules both paths share: the window by the lock's clock, and revocation of the
 /// credential or of the key it was shared from.
-fn check_rules(
-    checked: Checked,
-    env: &impl LockEnvironment,
-) -> Result<Checked, (Refusal, Option<CredentialId>)> {
+fn check_rules(checked: Checked, env: &impl LockEnvironment) -> Result<Checked, (Refusal, Option<CredentialId>)> {
     let id = Some(checked.credential);
     let now = env.now();
     if now < checked.not_before {
@@ -560,18 +458,8 @@ fn sync(
         Some(Err(reason)) => (Err(reason), Some(LockEvent::BundleRefused { reason })),
         Some(Ok(bundle)) => match env.apply_bundle(&bundle) {
             Ok(()) => {
-                env.record(
-                    AuditKind::BundleApplied {
-                        version: bundle.body.version,
-                    },
-                    None,
-                );
-                (
-                    Ok(()),
-                    Some(LockEvent::BundleApplied {
-                        version: bundle.body.version,
-                    }),
-                )
+                env.record(AuditKind::BundleApplied { version: bundle.body.version }, None);
+                (Ok(()), Some(LockEvent::BundleApplied { version: bundle.body.version }))
             }
             Err(reason) => (Err(reason), Some(LockEvent::BundleRefused { reason })),
         },
@@ -580,13 +468,7 @@ fn sync(
     let mut body = vec![status.err().map_or(0, Refusal::code)];
     body.extend_from_slice(&receipt.to_bytes());
     match channel.seal(sealed_kind::RECEIPT, &body) {
-        Ok(reply) => (
-            LockOutput {
-                reply: Some(reply),
-                event,
-            },
-            true,
-        ),
+        Ok(reply) => (LockOutput { reply: Some(reply), event }, true),
         Err(_) => (LockOutput { reply: None, event }, false),
     }
 }
@@ -597,14 +479,9 @@ fn check_bundle(bytes: &[u8], env: &impl LockEnvironment) -> Result<Bundle, Refu
     if body.door != env.door() {
         return Err(Refusal::BundleWrongDoor);
     }
-    let anchor = env
-        .trust_anchor(&body.issuer)
-        .ok_or(Refusal::BundleBadSignature)?;
-    let signature =
-        Signature::from_slice(&bundle.signature).map_err(|_| Refusal::BundleBadSignature)?;
-    anchor
-        .verify(&body.signed_message(), &signature)
-        .map_err(|_| Refusal::BundleBadSignature)?;
+    let anchor = env.trust_anchor(&body.issuer).ok_or(Refusal::BundleBadSignature)?;
+    let signature = Signature::from_slice(&bundle.signature).map_err(|_| Refusal::BundleBadSignature)?;
+    anchor.verify(&body.signed_message(), &signature).map_err(|_| Refusal::BundleBadSignature)?;
     let current = env.bundle_version();
     if body.version <= current {
         return Err(Refusal::BundleNotNewer);
@@ -621,8 +498,5 @@ pub fn sign_receipt(body: ReceiptBody, key: &SigningKey) -> Receipt {
     let signature: Signature = key.sign(&body.signed_message());
     let mut bytes = [0u8; 64];
     bytes.copy_from_slice(&signature.to_bytes());
-    Receipt {
-        body,
-        signature: bytes,
-    }
+    Receipt { body, signature: bytes }
 }

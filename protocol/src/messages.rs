@@ -80,16 +80,7 @@ impl StandardHeader {
         let door = DoorId(r.array("door id")?);
         let nonce = LockNonce(r.array("lock nonce")?);
         let enc = r.array("ephemeral public key")?;
-        Ok((
-            Self {
-                version,
-                flags,
-                door,
-                nonce,
-                enc,
-            },
-            r.rest(),
-        ))
+        Ok((Self { version, flags, door, nonce, enc }, r.rest()))
     }
 }
 
@@ -131,17 +122,7 @@ impl FastHeader {
         let nonce = LockNonce(r.array("lock nonce")?);
         let ticket = TicketId(r.array("ticket id")?);
         let phone_nonce = r.array("phone nonce")?;
-        Ok((
-            Self {
-                version,
-                flags,
-                door,
-                nonce,
-                ticket,
-                phone_nonce,
-            },
-            r.rest(),
-        ))
+        Ok((Self { version, flags, door, nonce, ticket, phone_nonce }, r.rest()))
     }
 }
 
@@ -162,9 +143,7 @@ impl ResponsePayload {
             Ok(()) => w.u8(0).u8(0),
             Err(reason) => w.u8(1).u8(reason.code()),
         };
-        w.u32(self.lock_clock)
-            .u32(self.bundle_version)
-            .u16(self.open_ms);
+        w.u32(self.lock_clock).u32(self.bundle_version).u16(self.open_ms);
         match &self.ticket {
             Some(t) => w.u8(1).put(&t.0),
             None => w.u8(0),
@@ -178,32 +157,18 @@ impl ResponsePayload {
         let code = r.u8("refusal reason")?;
         let outcome = if granted {
             if code != 0 {
-                return Err(DecodeError::Invalid {
-                    field: "refusal reason",
-                });
+                return Err(DecodeError::Invalid { field: "refusal reason" });
             }
             Ok(())
         } else {
-            Err(Refusal::from_code(code).ok_or(DecodeError::Invalid {
-                field: "refusal reason",
-            })?)
+            Err(Refusal::from_code(code).ok_or(DecodeError::Invalid { field: "refusal reason" })?)
         };
         let lock_clock = r.u32("lock clock")?;
         let bundle_version = r.u32("bundle version")?;
         let open_ms = r.u16("open time")?;
-        let ticket = if r.bool("ticket present")? {
-            Some(TicketId(r.array("ticket id")?))
-        } else {
-            None
-        };
+        let ticket = if r.bool("ticket present")? { Some(TicketId(r.array("ticket id")?)) } else { None };
         r.finish()?;
-        Ok(Self {
-            outcome,
-            lock_clock,
-            bundle_version,
-            open_ms,
-            ticket,
-        })
+        Ok(Self { outcome, lock_clock, bundle_version, open_ms, ticket })
     }
 }
 
@@ -219,10 +184,7 @@ pub(crate) struct PlainRefusal {
 impl PlainRefusal {
     pub(crate) fn to_bytes(self) -> Vec<u8> {
         let mut w = Writer::with_capacity(11);
-        w.u8(kind::REFUSAL)
-            .u8(PROTOCOL_VERSION)
-            .u8(self.reason.code())
-            .put(&self.fresh_nonce.0);
+        w.u8(kind::REFUSAL).u8(PROTOCOL_VERSION).u8(self.reason.code()).put(&self.fresh_nonce.0);
         w.into_bytes()
     }
 
@@ -236,15 +198,11 @@ impl PlainRefusal {
         if version != PROTOCOL_VERSION {
             return Err(DecodeError::UnsupportedVersion { found: version });
         }
-        let reason = Refusal::from_code(r.u8("refusal reason")?).ok_or(DecodeError::Invalid {
-            field: "refusal reason",
-        })?;
+        let reason =
+            Refusal::from_code(r.u8("refusal reason")?).ok_or(DecodeError::Invalid { field: "refusal reason" })?;
         let fresh_nonce = LockNonce(r.array("lock nonce")?);
         r.finish()?;
-        Ok(Self {
-            reason,
-            fresh_nonce,
-        })
+        Ok(Self { reason, fresh_nonce })
     }
 }
 

@@ -15,8 +15,8 @@ use crate::credential::UnixSeconds;
 use crate::hpke::{self, PUBLIC_KEY_LEN};
 use crate::ids::{DoorId, LockNonce, TicketId};
 use crate::messages::{
-    Command, FLAG_WANT_TICKET, FastHeader, PROTOCOL_VERSION, PlainRefusal, ResponsePayload,
-    StandardHeader, kind, sealed_kind,
+    Command, FLAG_WANT_TICKET, FastHeader, PROTOCOL_VERSION, PlainRefusal, ResponsePayload, StandardHeader, kind,
+    sealed_kind,
 };
 use crate::primitives::{Primitives, Ring, Secret32};
 use crate::receipt::Receipt;
@@ -50,10 +50,7 @@ pub struct FastTicket {
 
 impl std::fmt::Debug for FastTicket {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FastTicket")
-            .field("door", &self.door)
-            .field("id", &self.id)
-            .finish_non_exhaustive()
+        f.debug_struct("FastTicket").field("door", &self.door).field("id", &self.id).finish_non_exhaustive()
     }
 }
 
@@ -136,8 +133,8 @@ impl StandardUnlock {
         .to_bytes();
         let info_len = header.len() - PUBLIC_KEY_LEN;
         let info = [labels::STANDARD_INFO, &header[..info_len]].concat();
-        let (enc, context) = hpke::setup_sender(&target.lock_public_key, &info, rng)
-            .map_err(|_| PhoneError::BadLockKey)?;
+        let (enc, context) =
+            hpke::setup_sender(&target.lock_public_key, &info, rng).map_err(|_| PhoneError::BadLockKey)?;
         header[info_len..].copy_from_slice(&enc);
         Ok(Self {
             header,
@@ -160,22 +157,12 @@ impl StandardUnlock {
     /// (fragment them with [`crate::framing::fragment`]) and the state awaiting the answer.
     pub fn finish(self, device_signature: &[u8; 64]) -> (AwaitingResponse, Vec<u8>) {
         let mut payload = Writer::with_capacity(3 + self.credential.len() + 64);
-        payload
-            .u8(self.command as u8)
-            .u16(self.credential.len() as u16)
-            .put(&self.credential)
-            .put(device_signature);
+        payload.u8(self.command as u8).u16(self.credential.len() as u16).put(&self.credential).put(device_signature);
         let payload = Zeroizing::new(payload.into_bytes());
         let mut request = self.header.clone();
         request.extend_from_slice(&self.context.seal::<Ring>(&self.header, &payload));
         let session = self.context.export::<Ring>(labels::SESSION_EXPORT);
-        let awaiting = AwaitingResponse {
-            door: self.door,
-            pending: Pending::Standard {
-                enc: self.enc,
-                session,
-            },
-        };
+        let awaiting = AwaitingResponse { door: self.door, pending: Pending::Standard { enc: self.enc, session } };
         (awaiting, request)
     }
 }
@@ -194,43 +181,20 @@ pub fn fast_unlock(
     rng: &dyn ring::rand::SecureRandom,
 ) -> Result<(AwaitingResponse, Vec<u8>), PhoneError> {
     let mut phone_nonce = [0u8; 16];
-    rng.fill(&mut phone_nonce)
-        .map_err(|_| PhoneError::BadLockKey)?;
-    let header = FastHeader {
-        version: PROTOCOL_VERSION,
-        flags: FLAG_WANT_TICKET,
-        door,
-        nonce,
-        ticket: ticket.id,
-        phone_nonce,
-    }
-    .to_bytes();
+    rng.fill(&mut phone_nonce).map_err(|_| PhoneError::BadLockKey)?;
+    let header =
+        FastHeader { version: PROTOCOL_VERSION, flags: FLAG_WANT_TICKET, door, nonce, ticket: ticket.id, phone_nonce }
+            .to_bytes();
     let prk = Ring::extract(&header, &[ticket.secret.as_ref()]);
     let secrets = SessionSecrets::expand::<Ring>(&prk);
     let mut request = header.clone();
-    request.extend_from_slice(&Ring::seal(
-        &secrets.phone_to_lock,
-        &counter_nonce(0),
-        &header,
-        &[command as u8],
-    ));
-    Ok((
-        AwaitingResponse {
-            door,
-            pending: Pending::Fast { secrets },
-        },
-        request,
-    ))
+    request.extend_from_slice(&Ring::seal(&secrets.phone_to_lock, &counter_nonce(0), &header, &[command as u8]));
+    Ok((AwaitingResponse { door, pending: Pending::Fast { secrets } }, request))
 }
 
 enum Pending {
-    Standard {
-        enc: [u8; PUBLIC_KEY_LEN],
-        session: Secret32,
-    },
-    Fast {
-        secrets: SessionSecrets,
-    },
+    Standard { enc: [u8; PUBLIC_KEY_LEN], session: Secret32 },
+    Fast { secrets: SessionSecrets },
 }
 
 /// A request has been sent; the next message from the lock is its answer.
@@ -244,10 +208,7 @@ impl AwaitingResponse {
     /// the returned channel carries a door sync, if one is due.
     pub fn on_response(self, message: &[u8]) -> Result<(UnlockReply, PhoneChannel), PhoneError> {
         let Some(&first) = message.first() else {
-            return Err(DecodeError::Truncated {
-                field: "message type",
-            }
-            .into());
+            return Err(DecodeError::Truncated { field: "message type" }.into());
         };
         if first == kind::REFUSAL {
             let refusal = PlainRefusal::from_bytes(message)?;
@@ -261,9 +222,7 @@ impl AwaitingResponse {
                 if first != kind::STANDARD_RESPONSE {
                     return Err(DecodeError::UnexpectedType { found: first }.into());
                 }
-                let response_nonce = message.get(2..18).ok_or(DecodeError::Truncated {
-                    field: "response nonce",
-                })?;
+                let response_nonce = message.get(2..18).ok_or(DecodeError::Truncated { field: "response nonce" })?;
                 let prk = Ring::extract(&[&enc[..], response_nonce].concat(), &[session.as_ref()]);
                 (SessionSecrets::expand::<Ring>(&prk), 18, 0)
             }
@@ -275,23 +234,17 @@ impl AwaitingResponse {
             }
         };
         if message.len() < aad_len {
-            return Err(DecodeError::Truncated {
-                field: "response header",
-            }
-            .into());
+            return Err(DecodeError::Truncated { field: "response header" }.into());
         }
         let (aad, ciphertext) = message.split_at(aad_len);
         if aad[1] != PROTOCOL_VERSION {
             return Err(DecodeError::UnsupportedVersion { found: aad[1] }.into());
         }
-        let plaintext = Ring::open(&secrets.lock_to_phone, &counter_nonce(0), aad, ciphertext)
-            .ok_or(PhoneError::NotAuthentic)?;
+        let plaintext =
+            Ring::open(&secrets.lock_to_phone, &counter_nonce(0), aad, ciphertext).ok_or(PhoneError::NotAuthentic)?;
         let payload = ResponsePayload::from_bytes(&plaintext)?;
-        let ticket = payload.ticket.map(|id| FastTicket {
-            door: self.door,
-            id,
-            secret: Zeroizing::new(*secrets.resumption),
-        });
+        let ticket =
+            payload.ticket.map(|id| FastTicket { door: self.door, id, secret: Zeroizing::new(*secrets.resumption) });
         let reply = UnlockReply {
             outcome: payload.outcome,
             lock_clock: payload.lock_clock,
@@ -299,14 +252,8 @@ impl AwaitingResponse {
             open_ms: payload.open_ms,
             ticket,
         };
-        let channel = PhoneChannel {
-            inner: Channel::new(
-                secrets.phone_to_lock,
-                secrets.lock_to_phone,
-                send_counter,
-                1,
-            ),
-        };
+        let channel =
+            PhoneChannel { inner: Channel::new(secrets.phone_to_lock, secrets.lock_to_phone, send_counter, 1) };
         Ok((reply, channel))
     }
 }
@@ -344,20 +291,12 @@ impl PhoneChannel {
         if inner != sealed_kind::RECEIPT {
             return Err(DecodeError::UnexpectedType { found: inner }.into());
         }
-        let (&status, receipt_bytes) = body.split_first().ok_or(DecodeError::Truncated {
-            field: "sync status",
-        })?;
+        let (&status, receipt_bytes) = body.split_first().ok_or(DecodeError::Truncated { field: "sync status" })?;
         let applied = match status {
             0 => Ok(()),
-            code => Err(Refusal::from_code(code).ok_or(DecodeError::Invalid {
-                field: "sync status",
-            })?),
+            code => Err(Refusal::from_code(code).ok_or(DecodeError::Invalid { field: "sync status" })?),
         };
         let receipt = Receipt::from_bytes(receipt_bytes)?;
-        Ok(SyncReply {
-            applied,
-            receipt,
-            receipt_bytes: receipt_bytes.to_vec(),
-        })
+        Ok(SyncReply { applied, receipt, receipt_bytes: receipt_bytes.to_vec() })
     }
 }

@@ -55,24 +55,17 @@ impl Primitives for Ring {
         let prk = ring::hkdf::Prk::new_less_safe(ring::hkdf::HKDF_SHA256, prk);
         // Lengths are fixed by the protocol (≤ 64 bytes), far below HKDF's 8160-byte limit.
         #[allow(clippy::expect_used)]
-        prk.expand(info, OutLen(out.len()))
-            .and_then(|okm| okm.fill(out))
-            .expect("HKDF output length is within bounds");
+        prk.expand(info, OutLen(out.len())).and_then(|okm| okm.fill(out)).expect("HKDF output length is within bounds");
     }
 
     fn seal(key: &[u8; 32], nonce: &[u8; 12], aad: &[u8], plaintext: &[u8]) -> Vec<u8> {
         use ring::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
         #[allow(clippy::expect_used)]
-        let key =
-            LessSafeKey::new(UnboundKey::new(&AES_256_GCM, key).expect("32-byte AES-256 key"));
+        let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, key).expect("32-byte AES-256 key"));
         let mut buf = plaintext.to_vec();
         #[allow(clippy::expect_used)]
-        key.seal_in_place_append_tag(
-            Nonce::assume_unique_for_key(*nonce),
-            Aad::from(aad),
-            &mut buf,
-        )
-        .expect("AES-GCM seal of a bounded message");
+        key.seal_in_place_append_tag(Nonce::assume_unique_for_key(*nonce), Aad::from(aad), &mut buf)
+            .expect("AES-GCM seal of a bounded message");
         buf
     }
 
@@ -80,14 +73,7 @@ impl Primitives for Ring {
         use ring::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
         let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, key).ok()?);
         let mut buf = ciphertext.to_vec();
-        let len = key
-            .open_in_place(
-                Nonce::assume_unique_for_key(*nonce),
-                Aad::from(aad),
-                &mut buf,
-            )
-            .ok()?
-            .len();
+        let len = key.open_in_place(Nonce::assume_unique_for_key(*nonce), Aad::from(aad), &mut buf).ok()?.len();
         buf.truncate(len);
         Some(buf)
     }
@@ -102,8 +88,7 @@ impl Primitives for RustCrypto {
     fn extract(salt: &[u8], ikm: &[&[u8]]) -> Secret32 {
         use hkdf::hmac::{Hmac, KeyInit, Mac};
         #[allow(clippy::expect_used)]
-        let mut mac = <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(salt)
-            .expect("HMAC takes any key length");
+        let mut mac = <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(salt).expect("HMAC takes any key length");
         for part in ikm {
             mac.update(part);
         }
@@ -116,36 +101,19 @@ impl Primitives for RustCrypto {
         #[allow(clippy::expect_used)]
         let hk = hkdf::Hkdf::<sha2::Sha256>::from_prk(prk).expect("a 32-byte PRK");
         #[allow(clippy::expect_used)]
-        hk.expand_multi_info(info, out)
-            .expect("HKDF output length is within bounds");
+        hk.expand_multi_info(info, out).expect("HKDF output length is within bounds");
     }
 
     fn seal(key: &[u8; 32], nonce: &[u8; 12], aad: &[u8], plaintext: &[u8]) -> Vec<u8> {
         use aes_gcm::aead::{Aead, KeyInit, Payload};
         let cipher = aes_gcm::Aes256Gcm::new(&(*key).into());
         #[allow(clippy::expect_used)]
-        cipher
-            .encrypt(
-                &(*nonce).into(),
-                Payload {
-                    msg: plaintext,
-                    aad,
-                },
-            )
-            .expect("AES-GCM seal of a bounded message")
+        cipher.encrypt(&(*nonce).into(), Payload { msg: plaintext, aad }).expect("AES-GCM seal of a bounded message")
     }
 
     fn open(key: &[u8; 32], nonce: &[u8; 12], aad: &[u8], ciphertext: &[u8]) -> Option<Vec<u8>> {
         use aes_gcm::aead::{Aead, KeyInit, Payload};
         let cipher = aes_gcm::Aes256Gcm::new(&(*key).into());
-        cipher
-            .decrypt(
-                &(*nonce).into(),
-                Payload {
-                    msg: ciphertext,
-                    aad,
-                },
-            )
-            .ok()
+        cipher.decrypt(&(*nonce).into(), Payload { msg: ciphertext, aad }).ok()
     }
 }

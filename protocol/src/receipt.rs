@@ -48,16 +48,10 @@ impl AuditKind {
     }
 
     fn decode(kind: u8, detail: u32) -> Result<Self, DecodeError> {
-        let invalid = DecodeError::Invalid {
-            field: "audit event",
-        };
+        let invalid = DecodeError::Invalid { field: "audit event" };
         match kind {
             1 if detail <= 1 => Ok(Self::Granted { fast: detail == 1 }),
-            2 => u8::try_from(detail)
-                .ok()
-                .and_then(crate::Refusal::from_code)
-                .map(Self::Refused)
-                .ok_or(invalid),
+            2 => u8::try_from(detail).ok().and_then(crate::Refusal::from_code).map(Self::Refused).ok_or(invalid),
             3 => Ok(Self::BundleApplied { version: detail }),
             _ => Err(invalid),
         }
@@ -140,18 +134,14 @@ impl ReceiptBody {
         let more_pending = r.bool("more pending")?;
         let count = usize::from(r.u16("event count")?);
         if count > MAX_RECEIPT_EVENTS || count * EVENT_MIN_LEN > r.remaining() {
-            return Err(DecodeError::Invalid {
-                field: "event count",
-            });
+            return Err(DecodeError::Invalid { field: "event count" });
         }
         let mut events = Vec::with_capacity(count);
         let mut last_seq = 0;
         for _ in 0..count {
             let seq = r.u64("event sequence")?;
             if seq <= last_seq {
-                return Err(DecodeError::Invalid {
-                    field: "event sequence",
-                });
+                return Err(DecodeError::Invalid { field: "event sequence" });
             }
             last_seq = seq;
             let time = r.u32("event time")?;
@@ -163,20 +153,9 @@ impl ReceiptBody {
             } else {
                 None
             };
-            events.push(AuditEvent {
-                seq,
-                time,
-                kind,
-                credential,
-            });
+            events.push(AuditEvent { seq, time, kind, credential });
         }
-        Ok(Self {
-            door,
-            bundle_version,
-            lock_clock,
-            more_pending,
-            events,
-        })
+        Ok(Self { door, bundle_version, lock_clock, more_pending, events })
     }
 }
 

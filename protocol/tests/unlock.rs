@@ -34,10 +34,7 @@ fn fast_unlock_opens_the_door_with_the_ticket_and_replaces_it() {
     let phone = TestPhone::new(1);
     let mut lock = TestLock::new(DOOR, &issuer);
     let credential = credential_for(&issuer, &phone, &[DOOR], 1);
-    let ticket = phone
-        .standard_unlock(&mut lock, &credential)
-        .ticket
-        .unwrap();
+    let ticket = phone.standard_unlock(&mut lock, &credential).ticket.unwrap();
 
     let reply = phone.fast_unlock(&mut lock, &ticket);
 
@@ -45,10 +42,7 @@ fn fast_unlock_opens_the_door_with_the_ticket_and_replaces_it() {
     assert_eq!(lock.actuations, 2);
     let next = reply.ticket.expect("the next ticket");
     assert_ne!(next.id, ticket.id);
-    assert!(
-        !lock.tickets.contains_key(&ticket.id),
-        "tickets are single use"
-    );
+    assert!(!lock.tickets.contains_key(&ticket.id), "tickets are single use");
 
     // The replacement works too.
     assert_eq!(phone.fast_unlock(&mut lock, &next).outcome, Ok(()));
@@ -61,10 +55,7 @@ fn fast_unlock_request_fits_one_att_write_at_mtu_185() {
     let phone = TestPhone::new(1);
     let mut lock = TestLock::new(DOOR, &issuer);
     let credential = credential_for(&issuer, &phone, &[DOOR], 1);
-    let ticket = phone
-        .standard_unlock(&mut lock, &credential)
-        .ticket
-        .unwrap();
+    let ticket = phone.standard_unlock(&mut lock, &credential).ticket.unwrap();
     let (_, request) = keyway_protocol::phone::fast_unlock(
         DOOR,
         lock.nonce,
@@ -84,11 +75,7 @@ fn one_door_credential_is_at_most_200_bytes() {
     let phone = TestPhone::new(1);
     let member = credential_for(&issuer, &phone, &[DOOR], 1);
     let guest = guest_credential(&issuer, &phone, &member, 2);
-    assert!(
-        member.to_bytes().len() <= 200,
-        "{}",
-        member.to_bytes().len()
-    );
+    assert!(member.to_bytes().len() <= 200, "{}", member.to_bytes().len());
     assert!(guest.to_bytes().len() <= 200, "{}", guest.to_bytes().len());
 }
 
@@ -98,8 +85,7 @@ fn sync_only_does_not_open_the_door() {
     let phone = TestPhone::new(1);
     let mut lock = TestLock::new(DOOR, &issuer);
     let credential = credential_for(&issuer, &phone, &[DOOR], 1);
-    let (awaiting, request) =
-        phone.standard_request(&lock.target(), &credential, Command::SyncOnly);
+    let (awaiting, request) = phone.standard_request(&lock.target(), &credential, Command::SyncOnly);
     let out = lock.deliver(&mut LockSession::new(), &request);
     let (reply, _) = awaiting.on_response(&out.reply.unwrap()).unwrap();
     assert_eq!(reply.outcome, Ok(()));
@@ -124,10 +110,7 @@ fn credential_for_another_door_is_refused_as_wrong_door() {
     let phone = TestPhone::new(1);
     let mut lock = TestLock::new(DOOR, &issuer);
     let credential = credential_for(&issuer, &phone, &[OTHER_DOOR], 1);
-    assert_eq!(
-        refusal_for(&mut lock, &phone, &credential),
-        Refusal::WrongDoor
-    );
+    assert_eq!(refusal_for(&mut lock, &phone, &credential), Refusal::WrongDoor);
 }
 
 #[test]
@@ -137,15 +120,9 @@ fn key_before_its_start_is_refused_as_not_yet_valid() {
     let mut lock = TestLock::new(DOOR, &issuer);
     let credential = credential_for(&issuer, &phone, &[DOOR], 1);
     lock.now = credential.body.not_before - 1;
-    assert_eq!(
-        refusal_for(&mut lock, &phone, &credential),
-        Refusal::NotYetValid
-    );
+    assert_eq!(refusal_for(&mut lock, &phone, &credential), Refusal::NotYetValid);
     lock.now = credential.body.not_before;
-    assert_eq!(
-        phone.standard_unlock(&mut lock, &credential).outcome,
-        Ok(())
-    );
+    assert_eq!(phone.standard_unlock(&mut lock, &credential).outcome, Ok(()));
 }
 
 #[test]
@@ -155,10 +132,7 @@ fn key_after_its_expiry_is_refused_as_expired() {
     let mut lock = TestLock::new(DOOR, &issuer);
     let credential = credential_for(&issuer, &phone, &[DOOR], 1);
     lock.now = credential.body.not_after + 1;
-    assert_eq!(
-        refusal_for(&mut lock, &phone, &credential),
-        Refusal::Expired
-    );
+    assert_eq!(refusal_for(&mut lock, &phone, &credential), Refusal::Expired);
 }
 
 #[test]
@@ -168,10 +142,7 @@ fn revoked_credential_is_refused() {
     let mut lock = TestLock::new(DOOR, &issuer);
     let credential = credential_for(&issuer, &phone, &[DOOR], 1);
     lock.revoked.insert(credential.body.id);
-    assert_eq!(
-        refusal_for(&mut lock, &phone, &credential),
-        Refusal::Revoked
-    );
+    assert_eq!(refusal_for(&mut lock, &phone, &credential), Refusal::Revoked);
 }
 
 #[test]
@@ -182,18 +153,12 @@ fn guest_key_is_refused_once_the_member_who_shared_it_is_revoked() {
     let mut lock = TestLock::new(DOOR, &issuer);
     let member_credential = credential_for(&issuer, &member, &[DOOR], 1);
     let guest_credential = guest_credential(&issuer, &guest, &member_credential, 2);
-    assert_eq!(
-        guest.standard_unlock(&mut lock, &guest_credential).outcome,
-        Ok(())
-    );
+    assert_eq!(guest.standard_unlock(&mut lock, &guest_credential).outcome, Ok(()));
     lock.actuations = 0;
 
     lock.revoked.insert(member_credential.body.id);
 
-    assert_eq!(
-        refusal_for(&mut lock, &guest, &guest_credential),
-        Refusal::ParentRevoked
-    );
+    assert_eq!(refusal_for(&mut lock, &guest, &guest_credential), Refusal::ParentRevoked);
 }
 
 #[test]
@@ -202,10 +167,7 @@ fn fast_ticket_of_a_revoked_credential_is_refused() {
     let phone = TestPhone::new(1);
     let mut lock = TestLock::new(DOOR, &issuer);
     let credential = credential_for(&issuer, &phone, &[DOOR], 1);
-    let ticket = phone
-        .standard_unlock(&mut lock, &credential)
-        .ticket
-        .unwrap();
+    let ticket = phone.standard_unlock(&mut lock, &credential).ticket.unwrap();
     lock.revoked.insert(credential.body.id);
     let reply = phone.fast_unlock(&mut lock, &ticket);
     assert_eq!(reply.outcome, Err(Refusal::Revoked));
@@ -218,15 +180,9 @@ fn fast_ticket_past_the_credential_expiry_is_refused() {
     let phone = TestPhone::new(1);
     let mut lock = TestLock::new(DOOR, &issuer);
     let credential = credential_for(&issuer, &phone, &[DOOR], 1);
-    let ticket = phone
-        .standard_unlock(&mut lock, &credential)
-        .ticket
-        .unwrap();
+    let ticket = phone.standard_unlock(&mut lock, &credential).ticket.unwrap();
     lock.now = credential.body.not_after + 1;
-    assert_eq!(
-        phone.fast_unlock(&mut lock, &ticket).outcome,
-        Err(Refusal::Expired)
-    );
+    assert_eq!(phone.fast_unlock(&mut lock, &ticket).outcome, Err(Refusal::Expired));
 }
 
 #[test]
@@ -236,10 +192,7 @@ fn credential_from_an_unknown_issuer_is_refused() {
     let phone = TestPhone::new(1);
     let mut lock = TestLock::new(DOOR, &trusted);
     let credential = credential_for(&rogue, &phone, &[DOOR], 1);
-    assert_eq!(
-        refusal_for(&mut lock, &phone, &credential),
-        Refusal::UnknownIssuer
-    );
+    assert_eq!(refusal_for(&mut lock, &phone, &credential), Refusal::UnknownIssuer);
 }
 
 #[test]
@@ -250,10 +203,7 @@ fn cloned_credential_without_the_device_key_is_refused() {
     let mut lock = TestLock::new(DOOR, &issuer);
     let credential = credential_for(&issuer, &owner, &[DOOR], 1);
     // The thief copied the credential bytes but signs with its own key.
-    assert_eq!(
-        refusal_for(&mut lock, &thief, &credential),
-        Refusal::BadDeviceSignature
-    );
+    assert_eq!(refusal_for(&mut lock, &thief, &credential), Refusal::BadDeviceSignature);
 }
 
 #[test]
@@ -263,10 +213,7 @@ fn forged_credential_signature_is_refused() {
     let mut lock = TestLock::new(DOOR, &issuer);
     let mut credential = credential_for(&issuer, &phone, &[DOOR], 1);
     credential.body.not_after += 365 * 86_400; // extended without the issuer
-    assert_eq!(
-        refusal_for(&mut lock, &phone, &credential),
-        Refusal::BadCredentialSignature
-    );
+    assert_eq!(refusal_for(&mut lock, &phone, &credential), Refusal::BadCredentialSignature);
 }
 
 #[test]
@@ -281,13 +228,7 @@ fn replayed_request_from_an_earlier_unlock_is_refused() {
 
     let replay = lock.deliver(&mut LockSession::new(), &request);
 
-    assert_eq!(
-        replay.event,
-        Some(LockEvent::Refused {
-            reason: Refusal::StaleNonce,
-            credential: None
-        })
-    );
+    assert_eq!(replay.event, Some(LockEvent::Refused { reason: Refusal::StaleNonce, credential: None }));
     assert_eq!(lock.actuations, 1);
 }
 
@@ -297,10 +238,7 @@ fn replayed_fast_request_is_refused() {
     let phone = TestPhone::new(1);
     let mut lock = TestLock::new(DOOR, &issuer);
     let credential = credential_for(&issuer, &phone, &[DOOR], 1);
-    let ticket = phone
-        .standard_unlock(&mut lock, &credential)
-        .ticket
-        .unwrap();
+    let ticket = phone.standard_unlock(&mut lock, &credential).ticket.unwrap();
     let (_, request) = keyway_protocol::phone::fast_unlock(
         DOOR,
         lock.nonce,
@@ -310,30 +248,15 @@ fn replayed_fast_request_is_refused() {
     )
     .unwrap();
     let first = lock.deliver(&mut LockSession::new(), &request);
-    assert!(matches!(
-        first.event,
-        Some(LockEvent::Granted { fast: true, .. })
-    ));
+    assert!(matches!(first.event, Some(LockEvent::Granted { fast: true, .. })));
 
     // Even if the nonce came round again, the ticket is gone.
     let mut rewound = lock.clone();
     rewound.nonce = keyway_protocol::ids::LockNonce(request[11..19].try_into().unwrap());
     let replay = rewound.deliver(&mut LockSession::new(), &request);
-    assert_eq!(
-        replay.event,
-        Some(LockEvent::Refused {
-            reason: Refusal::UnknownTicket,
-            credential: None
-        })
-    );
+    assert_eq!(replay.event, Some(LockEvent::Refused { reason: Refusal::UnknownTicket, credential: None }));
     let replay = lock.deliver(&mut LockSession::new(), &request);
-    assert_eq!(
-        replay.event,
-        Some(LockEvent::Refused {
-            reason: Refusal::StaleNonce,
-            credential: None
-        })
-    );
+    assert_eq!(replay.event, Some(LockEvent::Refused { reason: Refusal::StaleNonce, credential: None }));
     assert_eq!(lock.actuations, 2);
 }
 
@@ -349,10 +272,8 @@ fn stale_advertisement_gets_a_fresh_nonce_and_the_retry_succeeds() {
     let mut session = LockSession::new();
     let (awaiting, request) = phone.standard_request(&stale, &credential, Command::Unlock);
     let out = lock.deliver(&mut session, &request);
-    let Err(PhoneError::UnauthenticatedRefusal {
-        reason: Refusal::StaleNonce,
-        fresh_nonce,
-    }) = awaiting.on_response(&out.reply.unwrap())
+    let Err(PhoneError::UnauthenticatedRefusal { reason: Refusal::StaleNonce, fresh_nonce }) =
+        awaiting.on_response(&out.reply.unwrap())
     else {
         panic!("expected a stale-nonce refusal");
     };
@@ -360,10 +281,7 @@ fn stale_advertisement_gets_a_fresh_nonce_and_the_retry_succeeds() {
     retry.nonce = fresh_nonce;
     let (awaiting, request) = phone.standard_request(&retry, &credential, Command::Unlock);
     let out = lock.deliver(&mut session, &request);
-    assert_eq!(
-        awaiting.on_response(&out.reply.unwrap()).unwrap().0.outcome,
-        Ok(())
-    );
+    assert_eq!(awaiting.on_response(&out.reply.unwrap()).unwrap().0.outcome, Ok(()));
     assert_eq!(lock.actuations, 2);
 }
 
@@ -376,13 +294,7 @@ fn downgraded_protocol_version_is_refused() {
     let (_, mut request) = phone.standard_request(&lock.target(), &credential, Command::Unlock);
     request[1] = 0; // version 0
     let out = lock.deliver(&mut LockSession::new(), &request);
-    assert_eq!(
-        out.event,
-        Some(LockEvent::Refused {
-            reason: Refusal::UnsupportedVersion,
-            credential: None
-        })
-    );
+    assert_eq!(out.event, Some(LockEvent::Refused { reason: Refusal::UnsupportedVersion, credential: None }));
     assert_eq!(lock.actuations, 0);
 }
 
@@ -395,13 +307,7 @@ fn flag_cleared_in_transit_is_refused() {
     let (_, mut request) = phone.standard_request(&lock.target(), &credential, Command::Unlock);
     request[2] = 0; // "no ticket wanted": authenticated, so decryption fails
     let out = lock.deliver(&mut LockSession::new(), &request);
-    assert_eq!(
-        out.event,
-        Some(LockEvent::Refused {
-            reason: Refusal::DecryptFailed,
-            credential: None
-        })
-    );
+    assert_eq!(out.event, Some(LockEvent::Refused { reason: Refusal::DecryptFailed, credential: None }));
     assert_eq!(lock.actuations, 0);
 }
 
@@ -412,19 +318,10 @@ fn response_reflected_back_to_the_lock_is_refused() {
     let mut lock = TestLock::new(DOOR, &issuer);
     let credential = credential_for(&issuer, &phone, &[DOOR], 1);
     let (_, request) = phone.standard_request(&lock.target(), &credential, Command::Unlock);
-    let response = lock
-        .deliver(&mut LockSession::new(), &request)
-        .reply
-        .unwrap();
+    let response = lock.deliver(&mut LockSession::new(), &request).reply.unwrap();
     let before = lock.actuations;
     let out = lock.deliver(&mut LockSession::new(), &response);
-    assert_eq!(
-        out.event,
-        Some(LockEvent::Refused {
-            reason: Refusal::UnexpectedMessage,
-            credential: None
-        })
-    );
+    assert_eq!(out.event, Some(LockEvent::Refused { reason: Refusal::UnexpectedMessage, credential: None }));
     assert_eq!(lock.actuations, before);
 }
 
@@ -446,16 +343,10 @@ fn response_from_another_session_is_refused() {
     let credential = credential_for(&issuer, &phone, &[DOOR], 1);
     let (first, request) = phone.standard_request(&lock.target(), &credential, Command::Unlock);
     let (_second, _) = phone.standard_request(&lock.target(), &credential, Command::Unlock);
-    let response = lock
-        .deliver(&mut LockSession::new(), &request)
-        .reply
-        .unwrap();
+    let response = lock.deliver(&mut LockSession::new(), &request).reply.unwrap();
     // The second session's state would be the one on the phone in a reordered world:
     let (second, _) = phone.standard_request(&lock.target(), &credential, Command::Unlock);
-    assert_eq!(
-        second.on_response(&response).err(),
-        Some(PhoneError::NotAuthentic)
-    );
+    assert_eq!(second.on_response(&response).err(), Some(PhoneError::NotAuthentic));
     assert!(first.on_response(&response).is_ok());
 }
 
@@ -466,19 +357,12 @@ fn channel_message_before_the_handshake_is_refused() {
     let mut lock = TestLock::new(DOOR, &issuer);
     let credential = credential_for(&issuer, &phone, &[DOOR], 1);
     // A sealed bundle message from a real session, replayed on a new connection first.
-    let (awaiting, request) =
-        phone.standard_request(&lock.target(), &credential, Command::SyncOnly);
+    let (awaiting, request) = phone.standard_request(&lock.target(), &credential, Command::SyncOnly);
     let out = lock.deliver(&mut LockSession::new(), &request);
     let (_, mut channel) = awaiting.on_response(&out.reply.unwrap()).unwrap();
     let sealed = channel.request_receipt().unwrap();
     let out = lock.deliver(&mut LockSession::new(), &sealed);
-    assert_eq!(
-        out.event,
-        Some(LockEvent::Refused {
-            reason: Refusal::UnexpectedMessage,
-            credential: None
-        })
-    );
+    assert_eq!(out.event, Some(LockEvent::Refused { reason: Refusal::UnexpectedMessage, credential: None }));
 }
 
 #[test]

@@ -21,14 +21,9 @@ pub const OTHER_DOOR: DoorId = DoorId([0xd0, 0, 0, 0, 0, 0, 0, 2]);
 
 /// Deterministic bytes from a label and a counter (SHA-256), for reproducible tests.
 pub fn det_bytes(label: &str, n: u64, out: &mut [u8]) {
-    let mut counter = 0u32;
-    for chunk in out.chunks_mut(32) {
-        let d = ring::digest::digest(
-            &ring::digest::SHA256,
-            format!("{label}/{n}/{counter}").as_bytes(),
-        );
+    for (counter, chunk) in out.chunks_mut(32).enumerate() {
+        let d = ring::digest::digest(&ring::digest::SHA256, format!("{label}/{n}/{counter}").as_bytes());
         chunk.copy_from_slice(&d.as_ref()[..chunk.len()]);
-        counter += 1;
     }
 }
 
@@ -60,10 +55,7 @@ impl TestLock {
         det_bytes("lock signing", u64::from_be_bytes(door.0), &mut seed);
         let signing = SigningKey::from_slice(&seed).unwrap();
         let mut anchors = HashMap::new();
-        anchors.insert(
-            issuer.key_id(),
-            VerifyingKey::from_sec1_bytes(issuer.public_key()).unwrap(),
-        );
+        anchors.insert(issuer.key_id(), VerifyingKey::from_sec1_bytes(issuer.public_key()).unwrap());
         let mut lock = Self {
             door,
             kem,
@@ -98,19 +90,11 @@ impl TestLock {
     }
 
     pub fn signing_public_key(&self) -> Vec<u8> {
-        self.signing
-            .verifying_key()
-            .to_sec1_point(false)
-            .as_bytes()
-            .to_vec()
+        self.signing.verifying_key().to_sec1_point(false).as_bytes().to_vec()
     }
 
     pub fn target(&self) -> LockTarget {
-        LockTarget {
-            door: self.door,
-            lock_public_key: self.public_key(),
-            nonce: self.nonce,
-        }
+        LockTarget { door: self.door, lock_public_key: self.public_key(), nonce: self.nonce }
     }
 
     /// Delivers one message on a connection and returns the lock's output.
@@ -119,10 +103,7 @@ impl TestLock {
     }
 
     pub fn granted_events(&self) -> usize {
-        self.events
-            .iter()
-            .filter(|e| matches!(e.kind, AuditKind::Granted { .. }))
-            .count()
+        self.events.iter().filter(|e| matches!(e.kind, AuditKind::Granted { .. })).count()
     }
 }
 
@@ -179,21 +160,14 @@ impl LockEnvironment for TestLock {
         }
         self.version = bundle.body.version;
         self.config = bundle.body.config;
-        self.revoked
-            .extend(bundle.body.revocations.iter().map(|r| r.credential));
+        self.revoked.extend(bundle.body.revocations.iter().map(|r| r.credential));
         self.now = self.now.max(bundle.body.signed_time);
         self.acked = self.acked.max(bundle.body.audit_acknowledged);
-        self.events
-            .retain(|e| e.seq > bundle.body.audit_acknowledged);
+        self.events.retain(|e| e.seq > bundle.body.audit_acknowledged);
         Ok(())
     }
     fn record(&mut self, kind: AuditKind, credential: Option<CredentialId>) {
-        self.events.push(AuditEvent {
-            seq: self.next_seq,
-            time: self.now,
-            kind,
-            credential,
-        });
+        self.events.push(AuditEvent { seq: self.next_seq, time: self.now, kind, credential });
         self.next_seq += 1;
     }
     fn receipt_body(&mut self) -> ReceiptBody {
@@ -217,14 +191,7 @@ impl TestPhone {
         let rng = ring::rand::SystemRandom::new();
         let _ = seed;
         let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
-        Self {
-            device: EcdsaKeyPair::from_pkcs8(
-                &ECDSA_P256_SHA256_FIXED_SIGNING,
-                pkcs8.as_ref(),
-                &rng,
-            )
-            .unwrap(),
-        }
+        Self { device: EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng).unwrap() }
     }
 
     pub fn device_key(&self) -> DeviceKey {
@@ -232,10 +199,7 @@ impl TestPhone {
     }
 
     pub fn sign(&self, message: &[u8]) -> [u8; 64] {
-        let sig = self
-            .device
-            .sign(&ring::rand::SystemRandom::new(), message)
-            .unwrap();
+        let sig = self.device.sign(&ring::rand::SystemRandom::new(), message).unwrap();
         sig.as_ref().try_into().unwrap()
     }
 
@@ -246,22 +210,16 @@ impl TestPhone {
         credential: &Credential,
         command: Command,
     ) -> (keyway_protocol::phone::AwaitingResponse, Vec<u8>) {
-        let unlock = StandardUnlock::begin(
-            target,
-            &credential.to_bytes(),
-            command,
-            true,
-            &ring::rand::SystemRandom::new(),
-        )
-        .unwrap();
+        let unlock =
+            StandardUnlock::begin(target, &credential.to_bytes(), command, true, &ring::rand::SystemRandom::new())
+                .unwrap();
         let signature = self.sign(&unlock.signing_message());
         unlock.finish(&signature)
     }
 
     /// Runs a whole standard unlock against `lock` on a new connection.
     pub fn standard_unlock(&self, lock: &mut TestLock, credential: &Credential) -> UnlockReply {
-        let (awaiting, request) =
-            self.standard_request(&lock.target(), credential, Command::Unlock);
+        let (awaiting, request) = self.standard_request(&lock.target(), credential, Command::Unlock);
         let mut session = LockSession::new();
         let out = lock.deliver(&mut session, &request);
         awaiting.on_response(&out.reply.unwrap()).unwrap().0
@@ -269,14 +227,8 @@ impl TestPhone {
 
     /// Runs a whole fast unlock against `lock` on a new connection.
     pub fn fast_unlock(&self, lock: &mut TestLock, ticket: &FastTicket) -> UnlockReply {
-        let (awaiting, request) = fast_unlock(
-            lock.door,
-            lock.nonce,
-            ticket,
-            Command::Unlock,
-            &ring::rand::SystemRandom::new(),
-        )
-        .unwrap();
+        let (awaiting, request) =
+            fast_unlock(lock.door, lock.nonce, ticket, Command::Unlock, &ring::rand::SystemRandom::new()).unwrap();
         let mut session = LockSession::new();
         let out = lock.deliver(&mut session, &request);
         awaiting.on_response(&out.reply.unwrap()).unwrap().0
@@ -287,12 +239,7 @@ pub fn issuer() -> IssuerKey {
     IssuerKey::generate().unwrap().0
 }
 
-pub fn credential_for(
-    issuer: &IssuerKey,
-    phone: &TestPhone,
-    doors: &[DoorId],
-    id: u8,
-) -> Credential {
+pub fn credential_for(issuer: &IssuerKey, phone: &TestPhone, doors: &[DoorId], id: u8) -> Credential {
     issuer
         .issue(CredentialBody {
             id: CredentialId([id; 16]),
@@ -301,21 +248,13 @@ pub fn credential_for(
             doors: doors.to_vec(),
             not_before: NOW - 3600,
             not_after: NOW + 72 * 3600,
-            flags: CredentialFlags {
-                shareable: true,
-                guest: false,
-            },
+            flags: CredentialFlags { shareable: true, guest: false },
             parent: None,
         })
         .unwrap()
 }
 
-pub fn guest_credential(
-    issuer: &IssuerKey,
-    phone: &TestPhone,
-    parent: &Credential,
-    id: u8,
-) -> Credential {
+pub fn guest_credential(issuer: &IssuerKey, phone: &TestPhone, parent: &Credential, id: u8) -> Credential {
     issuer
         .issue(CredentialBody {
             id: CredentialId([id; 16]),
@@ -324,22 +263,13 @@ pub fn guest_credential(
             doors: vec![DOOR],
             not_before: NOW - 60,
             not_after: NOW + 3600,
-            flags: CredentialFlags {
-                shareable: false,
-                guest: true,
-            },
+            flags: CredentialFlags { shareable: false, guest: true },
             parent: Some(parent.body.id),
         })
         .unwrap()
 }
 
-pub fn bundle(
-    issuer: &IssuerKey,
-    door: DoorId,
-    base: u32,
-    version: u32,
-    revoked: &[CredentialId],
-) -> Bundle {
+pub fn bundle(issuer: &IssuerKey, door: DoorId, base: u32, version: u32, revoked: &[CredentialId]) -> Bundle {
     issuer
         .sign_bundle(BundleBody {
             door,
@@ -351,10 +281,7 @@ pub fn bundle(
             config: LockConfig::default(),
             revocations: revoked
                 .iter()
-                .map(|c| keyway_protocol::bundle::Revocation {
-                    credential: *c,
-                    expires: NOW + 100_000,
-                })
+                .map(|c| keyway_protocol::bundle::Revocation { credential: *c, expires: NOW + 100_000 })
                 .collect(),
         })
         .unwrap()
