@@ -73,7 +73,9 @@ fn sizes() {
     let issuer = issuer();
     let credential = credential_for(&issuer, &TestPhone::new(1), &[DOOR], 1);
     println!("credential (one door): {} bytes", credential.to_bytes().len());
-    println!("| path | phone → lock | lock → phone | ATT packets at MTU 23 | 185 | 247 | round trips after connection |");
+    println!(
+        "| path | phone → lock | lock → phone | ATT packets at MTU 23 | 185 | 247 | round trips after connection |"
+    );
     println!("|---|---|---|---|---|---|---|");
     for (name, req, resp) in [("standard", &std_request, &std_response), ("fast", &fast_request, &fast_response)] {
         let packets = |mtu| format!("{} + {}", frame_count(req.len(), mtu), frame_count(resp.len(), mtu));
