@@ -25,7 +25,7 @@ struct Exchange {
 /// Prepares `n` requests (phone side, not measured), each valid for the lock state it meets.
 fn prepare(fast: bool, n: usize) -> Exchange {
     let issuer = issuer();
-    let phone = TestPhone::new(1);
+    let phone = TestPhone::new();
     let mut lock = TestLock::new(DOOR, &issuer);
     let credential = credential_for(&issuer, &phone, &[DOOR], 1);
     let mut ticket = phone.standard_unlock(&mut lock, &credential).ticket.unwrap();
@@ -71,7 +71,7 @@ fn sizes() {
     let fast_request = fast.requests[0].clone();
     let fast_response = fast.lock.deliver(&mut LockSession::new(), &fast_request).reply.unwrap();
     let issuer = issuer();
-    let credential = credential_for(&issuer, &TestPhone::new(1), &[DOOR], 1);
+    let credential = credential_for(&issuer, &TestPhone::new(), &[DOOR], 1);
     println!("credential (one door): {} bytes", credential.to_bytes().len());
     println!(
         "| path | phone → lock | lock → phone | ATT packets at MTU 23 | 185 | 247 | round trips after connection |"

@@ -45,7 +45,7 @@ fn credential() -> impl Strategy<Value = Credential> {
                     doors,
                     not_before: a.min(b),
                     not_after: a.max(b),
-                    flags: CredentialFlags { shareable, guest: parent.is_some() },
+                    flags: CredentialFlags { shareable: shareable && parent.is_none(), guest: parent.is_some() },
                     parent,
                 },
                 signature,
@@ -174,6 +174,23 @@ proptest! {
         // Either an error, or (when the last frame was lost) no message.
         prop_assert!(result.is_err() || result == Ok(None));
     }
+}
+
+#[test]
+fn a_guest_key_cannot_be_shareable() {
+    let mut body = CredentialBody {
+        id: CredentialId([1; 16]),
+        issuer: KeyId([2; 8]),
+        device_key: DeviceKey([2; 33]),
+        doors: vec![DoorId([3; 8])],
+        not_before: 1,
+        not_after: 2,
+        flags: CredentialFlags { shareable: true, guest: true },
+        parent: Some(CredentialId([4; 16])),
+    };
+    assert!(body.validate().is_err());
+    body.flags.shareable = false;
+    assert!(body.validate().is_ok());
 }
 
 #[test]

@@ -201,9 +201,9 @@ pub struct TestPhone {
 }
 
 impl TestPhone {
-    pub fn new(seed: u64) -> Self {
+    /// A phone with a fresh device key.
+    pub fn new() -> Self {
         let rng = ring::rand::SystemRandom::new();
-        let _ = seed;
         let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
         Self { device: EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng).unwrap() }
     }
