@@ -7,5 +7,6 @@
 #![forbid(unsafe_code)]
 
 pub mod ble;
+pub mod cache;
 pub mod secure_store;
 pub mod signer;
