@@ -1,0 +1,1 @@
+//! The simulated BLE radio (in progress).
