@@ -159,6 +159,11 @@ impl TestLock {
     pub fn target(&self) -> LockTarget {
         target_of(&self.lock)
     }
+
+    pub fn rtc_reading(&self) -> u32 {
+        use keyway_lock::Rtc;
+        self.rtc.now()
+    }
 }
 
 pub fn target_of(lock: &Lock) -> LockTarget {
