@@ -8,6 +8,7 @@
 //! take injected faults, so tests can show that a failed write changes nothing.
 
 use crate::error::LockError;
+use std::collections::VecDeque;
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -35,17 +36,18 @@ pub enum WriteFault {
     BeforeRename,
 }
 
-/// The state file on disk.
-#[derive(Debug)]
+/// The state file on disk. Clones share the fault queue, so a test can keep one and
+/// inject faults into the one the lock owns.
+#[derive(Debug, Clone)]
 pub struct FileStorage {
     path: PathBuf,
-    faults: Vec<WriteFault>,
+    faults: Arc<Mutex<VecDeque<WriteFault>>>,
 }
 
 impl FileStorage {
     /// Storage at `path` (the directory must exist).
     pub fn new(path: impl Into<PathBuf>) -> Self {
-        Self { path: path.into(), faults: Vec::new() }
+        Self { path: path.into(), faults: Arc::default() }
     }
 
     /// The state file's path.
@@ -54,8 +56,8 @@ impl FileStorage {
     }
 
     /// Makes the next save fail with `fault` (faults queue up, one per save).
-    pub fn inject_fault(&mut self, fault: WriteFault) {
-        self.faults.push(fault);
+    pub fn inject_fault(&self, fault: WriteFault) {
+        self.faults.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push_back(fault);
     }
 
     fn temp_path(&self) -> PathBuf {
@@ -93,7 +95,7 @@ impl Storage for FileStorage {
     }
 
     fn save(&mut self, bytes: &[u8]) -> Result<(), LockError> {
-        let fault = if self.faults.is_empty() { None } else { Some(self.faults.remove(0)) };
+        let fault = self.faults.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).pop_front();
         if fault == Some(WriteFault::BeforeWrite) {
             return Err(LockError::InjectedFault("before write"));
         }

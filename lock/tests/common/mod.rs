@@ -299,6 +299,30 @@ impl Phone {
     }
 }
 
+/// A door sync in steps: the handshake first, then whatever the test does to the lock,
+/// then the bundle.
+pub struct SyncSession {
+    pub connection: keyway_lock::ConnectionId,
+    pub channel: PhoneChannel,
+}
+
+impl SyncSession {
+    pub fn open(phone: &Phone, lock: &mut Lock, credential: &Credential) -> Self {
+        let (awaiting, request) = phone.standard_request(&target_of(lock), credential, Command::SyncOnly);
+        let connection = lock.connect(247).unwrap();
+        let output = lock.on_message(connection, &request).unwrap();
+        let (reply, channel) = awaiting.on_response(&output.reply.unwrap()).unwrap();
+        assert_eq!(reply.outcome, Ok(()));
+        Self { connection, channel }
+    }
+
+    pub fn send(&mut self, lock: &mut Lock, bundle: Option<&Bundle>) -> SyncReply {
+        let message = channel_message(&mut self.channel, bundle);
+        let output = lock.on_message(self.connection, &message).unwrap();
+        self.channel.on_sync_reply(&output.reply.unwrap()).unwrap()
+    }
+}
+
 pub fn channel_message(channel: &mut PhoneChannel, bundle: Option<&Bundle>) -> Vec<u8> {
     match bundle {
         Some(bundle) => channel.deliver_bundle(&bundle.to_bytes()).unwrap(),
