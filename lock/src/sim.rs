@@ -151,13 +151,16 @@ impl Air {
         self.peripherals.get_mut(&id).ok_or(RadioError::UnknownPeripheral)
     }
 
-    /// Sends one packet over `id`'s link: returns its modelled duration, or drops the link.
-    fn transmit(&mut self, id: PeripheralId, stats: &mut LinkStats) -> Result<Duration, RadioError> {
+    /// Sends one packet over `id`'s link: returns the modelled time it took, and whether
+    /// it got through or the link dropped while retrying (the time is spent either way).
+    fn transmit(&mut self, id: PeripheralId, stats: &mut LinkStats) -> (Duration, Result<(), RadioError>) {
         let Air { rng, peripherals, .. } = self;
-        let peripheral = peripherals.get_mut(&id).ok_or(RadioError::UnknownPeripheral)?;
+        let Some(peripheral) = peripherals.get_mut(&id) else {
+            return (Duration::ZERO, Err(RadioError::UnknownPeripheral));
+        };
         if let Some(left) = peripheral.packets_until_drop.as_mut() {
             if *left == 0 {
-                return Err(RadioError::ConnectionLost);
+                return (Duration::ZERO, Err(RadioError::ConnectionLost));
             }
             *left -= 1;
         }
@@ -169,10 +172,10 @@ impl Air {
             retrying += link.connection_interval;
             elapsed += link.connection_interval;
             if retrying > link.supervision_timeout {
-                return Err(RadioError::ConnectionLost);
+                return (elapsed, Err(RadioError::ConnectionLost));
             }
         }
-        Ok(elapsed)
+        (elapsed, Ok(()))
     }
 }
 
@@ -397,22 +400,17 @@ impl SimConnection {
         if !self.open {
             return Err(RadioError::Disconnected);
         }
-        let result = {
+        let (duration, result) = {
             let mut air = self.radio.air();
             match air.peripheral(self.peripheral) {
-                Ok(p) if p.epoch != self.epoch => Err(RadioError::ConnectionLost),
+                Ok(p) if p.epoch != self.epoch => (Duration::ZERO, Err(RadioError::ConnectionLost)),
                 Ok(_) => air.transmit(self.peripheral, &mut self.stats),
-                Err(e) => Err(e),
+                Err(e) => (Duration::ZERO, Err(e)),
             }
         };
-        match result {
-            Ok(duration) => {
-                self.elapsed += duration;
-                self.radio.pass(duration);
-                Ok(())
-            }
-            Err(e) => Err(self.lose(e)),
-        }
+        self.elapsed += duration;
+        self.radio.pass(duration);
+        result.map_err(|e| self.lose(e))
     }
 
     /// Writes one frame (an ATT write request and its response). The lock's answer, if
