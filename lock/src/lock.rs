@@ -290,12 +290,13 @@ impl Lock {
         self.events.back()
     }
 
-    /// Rotates the advertised nonce as if an attempt had used it (e.g. another phone's).
+    /// Advertises a fresh nonce without consuming the current one, as happens when
+    /// another phone's attempt names a stale nonce. The replaced one stays acceptable for
+    /// [`crate::nonce::PREVIOUS_NONCE_GRACE_SECS`].
     pub fn rotate_nonce(&mut self) -> Result<(), LockError> {
         let fresh = random_nonce(self.core.random.as_mut())?;
-        let current = self.core.nonces.current();
         let now = self.core.now();
-        self.core.nonces.consume(&current, now, fresh);
+        self.core.nonces.rotate(now, fresh);
         Ok(())
     }
 }

@@ -45,4 +45,11 @@ impl NonceState {
         self.previous = if is_current { None } else { Some((replaced, now)) };
         is_current || is_previous
     }
+
+    /// Replaces the current nonce with `fresh` at time `now` without consuming it (it
+    /// stays acceptable for the grace period).
+    pub fn rotate(&mut self, now: UnixSeconds, fresh: LockNonce) {
+        self.previous = Some((self.current, now));
+        self.current = fresh;
+    }
 }
