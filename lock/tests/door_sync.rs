@@ -250,3 +250,31 @@ fn revocations_are_forgotten_once_their_credential_has_expired() {
     door.rtc.set(T0);
     assert_eq!(phone.unlock(&mut door.lock, &short).outcome, Err(Refusal::Expired));
 }
+
+#[test]
+fn audit_events_that_never_reached_storage_are_not_reported_so_no_number_is_seen_twice() {
+    let site = Site::new();
+    let phone = Phone::new();
+    let mut door = TestLock::new(&site);
+    let key = site.member_key(&phone, 1);
+    phone.unlock(&mut door.lock, &key);
+    let durable: Vec<u64> = door.lock.audit_events().iter().map(|e| e.seq).collect();
+
+    // Storage fails: the door still answers, but what it could not save is not reported.
+    door.storage.fail_next_saves(u32::MAX);
+    phone.unlock(&mut door.lock, &key);
+    let receipt = phone.sync(&mut door.lock, &key, None).receipt;
+    let reported: Vec<u64> = receipt.body.events.iter().map(|e| e.seq).collect();
+    assert_eq!(reported, durable);
+    assert!(door.lock.storage_failures() > 0);
+
+    // Power is lost; storage recovers. The unsaved numbers are handed out again, but the
+    // backend never saw them.
+    door.storage.fail_next_saves(0);
+    let mut door = door.restart();
+    phone.unlock(&mut door.lock, &key);
+    let receipt = phone.sync(&mut door.lock, &key, None).receipt;
+    let seqs: Vec<u64> = receipt.body.events.iter().map(|e| e.seq).collect();
+    assert_eq!(&seqs[..durable.len()], &durable[..]);
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]));
+}

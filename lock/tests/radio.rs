@@ -199,3 +199,13 @@ fn negotiated_mtu_is_the_smaller_of_both_sides() {
     assert_eq!(connection.mtu(), 185);
     assert_eq!(scene.radio.connect(scene.peripheral, 22).err(), Some(RadioError::BadMtu(22)));
 }
+
+#[test]
+fn the_radio_and_its_connections_can_move_between_threads() {
+    fn assert_send<T: Send>() {}
+    fn assert_sync<T: Sync>() {}
+    assert_send::<SimRadio>();
+    assert_sync::<SimRadio>();
+    assert_send::<SimConnection>();
+    assert_send::<keyway_lock::Lock>();
+}

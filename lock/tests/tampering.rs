@@ -141,3 +141,21 @@ fn every_bit_flip_and_truncation_of_the_channel_bundle_message_is_refused() {
         assert_eq!(lock.actuations(), door.lock.actuations());
     }
 }
+
+#[test]
+fn every_bit_flip_and_truncation_of_the_sync_receipt_is_refused_by_the_phone() {
+    let site = Site::new();
+    let phone = Phone::new();
+    let mut door = TestLock::new(&site);
+    let key = site.member_key(&phone, 1);
+    let mut sync = SyncSession::open(&phone, &mut door.lock, &key);
+    let message = sync.channel.request_receipt().unwrap();
+    let reply = door.lock.on_message(sync.connection, &message).unwrap().reply.unwrap();
+
+    // A message that fails to open does not advance the phone's channel, so one channel
+    // checks every mutation and still accepts the original at the end.
+    for (i, mutated) in mutations(&reply).enumerate() {
+        assert!(sync.channel.on_sync_reply(&mutated).is_err(), "mutation {i} of the receipt was accepted");
+    }
+    assert!(sync.channel.on_sync_reply(&reply).is_ok());
+}
