@@ -7,7 +7,8 @@
 //! | anchors u16 × [uncompressed public key 65]
 //! | bundle version u32 | unlock duration ms u16 | fast unlock u8 | clock floor u32
 //! | revocations u32 × [credential id 16 | expires u32]
-//! | tickets u16 × [ticket id 16 | secret 32 | credential id 16 | has parent u8 [parent 16] | not before u32 | not after u32]
+//! | tickets u16 × [ticket id 16 | secret 32 | credential id 16 | has parent u8 [parent 16] | issuer key id 8
+//!                 | not before u32 | not after u32]
 //! | audit next seq u64 | acknowledged u64
 //! | events u32 × [seq u64 | time u32 | kind u8 | detail u32 | has credential u8 [credential 16]]
 //! | sha256 [32] of everything before
@@ -22,7 +23,7 @@ use crate::state::{LockState, TrustAnchor};
 use crate::tickets::TicketTable;
 use keyway_protocol::Refusal;
 use keyway_protocol::bundle::{LockConfig, Revocation};
-use keyway_protocol::ids::{CredentialId, DoorId, TicketId};
+use keyway_protocol::ids::{CredentialId, DoorId, KeyId, TicketId};
 use keyway_protocol::lock_role::TicketEntry;
 use keyway_protocol::receipt::{AuditEvent, AuditKind};
 use sha2::{Digest, Sha256};
@@ -60,6 +61,7 @@ pub fn encode(state: &LockState) -> Zeroizing<Vec<u8>> {
         w.extend_from_slice(entry.secret.as_ref());
         w.extend_from_slice(&entry.credential.0);
         put_optional_id(&mut w, entry.parent.as_ref());
+        w.extend_from_slice(&entry.issuer.0);
         w.extend_from_slice(&entry.not_before.to_be_bytes());
         w.extend_from_slice(&entry.not_after.to_be_bytes());
     }
@@ -113,14 +115,15 @@ pub fn decode(bytes: &[u8]) -> Result<LockState, LockError> {
         revocations.insert(Revocation { credential: CredentialId(r.array()?), expires: r.u32()? });
     }
     let n = u32::from(r.u16()?);
-    let ticket_count = r.count(n, 73)?;
+    let ticket_count = r.count(n, 81)?;
     let mut tickets = TicketTable::new();
     for _ in 0..ticket_count {
         let id = TicketId(r.array()?);
         let secret = Zeroizing::new(r.array()?);
         let credential = CredentialId(r.array()?);
         let parent = r.optional_id()?;
-        let entry = TicketEntry { secret, credential, parent, not_before: r.u32()?, not_after: r.u32()? };
+        let issuer = KeyId(r.array()?);
+        let entry = TicketEntry { secret, credential, parent, issuer, not_before: r.u32()?, not_after: r.u32()? };
         tickets.insert(id, entry);
     }
     let next_seq = r.u64()?;

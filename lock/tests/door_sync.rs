@@ -236,7 +236,7 @@ fn revocations_are_forgotten_once_their_credential_has_expired() {
     let phone = Phone::new();
     let mut door = TestLock::new(&site);
     let key = site.member_key(&phone, 1);
-    let short = site.credential(&Phone::new(), 2, &[DOOR], T0 - 60, T0 + 600);
+    let short = site.credential(&phone, 2, &[DOOR], T0 - 60, T0 + 600);
     let long = site.credential(&Phone::new(), 3, &[DOOR], T0 - 60, T0 + 2 * DAY);
     phone.sync(&mut door.lock, &key, Some(&site.bundle(BundleSpec::new(1, 0).revoking(&short).revoking(&long))));
     assert_eq!(door.lock.revocation_count(), 2);

@@ -12,7 +12,7 @@ use keyway_lock::tickets::{TICKET_CAPACITY, TicketTable};
 use keyway_lock::{FileStorage, LockError, MemoryStorage, SeededRandom, Storage, persist};
 use keyway_protocol::Refusal;
 use keyway_protocol::bundle::{LockConfig, Revocation};
-use keyway_protocol::ids::{CredentialId, DoorId, TicketId};
+use keyway_protocol::ids::{CredentialId, DoorId, KeyId, TicketId};
 use keyway_protocol::lock_role::TicketEntry;
 use keyway_protocol::receipt::{AuditEvent, AuditKind};
 use proptest::prelude::*;
@@ -59,16 +59,15 @@ fn ticket_table() -> impl Strategy<Value = TicketTable> {
         any::<[u8; 32]>(),
         credential_id(),
         prop::option::of(credential_id()),
-        any::<u32>(),
-        any::<u32>(),
+        any::<[u8; 8]>(),
+        (any::<u32>(), any::<u32>()),
     );
     prop::collection::vec(entry, 0..TICKET_CAPACITY + 8).prop_map(|entries| {
         let mut table = TicketTable::new();
-        for (id, secret, credential, parent, not_before, not_after) in entries {
-            table.insert(
-                TicketId(id),
-                TicketEntry { secret: Zeroizing::new(secret), credential, parent, not_before, not_after },
-            );
+        for (id, secret, credential, parent, issuer, (not_before, not_after)) in entries {
+            let secret = Zeroizing::new(secret);
+            let issuer = KeyId(issuer);
+            table.insert(TicketId(id), TicketEntry { secret, credential, parent, issuer, not_before, not_after });
         }
         table
     })

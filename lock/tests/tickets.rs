@@ -7,7 +7,7 @@ mod common;
 use common::*;
 use keyway_lock::tickets::{TICKET_CAPACITY, TicketTable};
 use keyway_protocol::Refusal;
-use keyway_protocol::ids::{CredentialId, TicketId};
+use keyway_protocol::ids::{CredentialId, KeyId, TicketId};
 use keyway_protocol::lock_role::TicketEntry;
 use zeroize::Zeroizing;
 
@@ -16,6 +16,7 @@ fn entry(n: u8) -> TicketEntry {
         secret: Zeroizing::new([n; 32]),
         credential: CredentialId([n; 16]),
         parent: None,
+        issuer: KeyId([n; 8]),
         not_before: 0,
         not_after: u32::MAX,
     }
