@@ -50,12 +50,13 @@ impl LockCore {
     ) -> Result<Self, LockError> {
         let first = random_nonce(random.as_mut())?;
         let durable_next_seq = state.audit.next_seq();
+        let now = clock.now(state.clock_floor);
         Ok(Self {
             state,
             clock,
             storage,
             random,
-            nonces: NonceState::new(first),
+            nonces: NonceState::new(first, now),
             actuations: 0,
             dirty: false,
             durable_next_seq,
@@ -77,6 +78,22 @@ impl LockCore {
                 Err(e)
             }
         }
+    }
+
+    /// A clock for timeouts: the RTC's high-water mark, which a bundle's signed time
+    /// does not move.
+    pub(crate) fn monotonic_now(&self) -> UnixSeconds {
+        self.clock.now(0)
+    }
+
+    /// Replaces the advertised nonce if it has outlived its lifetime.
+    pub(crate) fn refresh_nonce(&mut self) -> Result<(), LockError> {
+        let now = self.now();
+        if self.nonces.is_stale(now) {
+            let fresh = random_nonce(self.random.as_mut())?;
+            self.nonces.rotate(now, fresh);
+        }
+        Ok(())
     }
 
     /// Saves after a mutation the handshake cannot be told failed (it keeps the change
@@ -151,17 +168,17 @@ impl LockEnvironment for LockCore {
     }
 
     fn take_ticket(&mut self, id: &TicketId) -> Option<TicketEntry> {
-        let entry = self.state.tickets.take(id)?;
+        let ticket = self.state.tickets.take(id)?;
         // A ticket whose removal did not reach the disk is refused: it must never be
-        // usable twice, even across a crash.
-        match self.persist() {
-            Ok(()) => Some(entry),
-            Err(_) => None,
-        }
+        // usable twice, even across a crash. A ticket past its own lifetime is refused
+        // (and gone).
+        let saved = self.persist().is_ok();
+        (saved && ticket.is_live(self.now())).then_some(ticket.entry)
     }
 
     fn store_ticket(&mut self, id: TicketId, entry: TicketEntry) {
-        self.state.tickets.insert(id, entry);
+        let now = self.now();
+        self.state.tickets.insert(id, entry, now);
         self.persist_or_mark();
     }
 

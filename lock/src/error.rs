@@ -32,6 +32,9 @@ pub enum LockError {
     /// The connection handle does not name an open connection.
     #[error("no such connection")]
     UnknownConnection,
+    /// The connection took too long to complete a handshake, or sat idle; it is closed.
+    #[error("the connection timed out")]
+    ConnectionTimedOut,
     /// An ATT MTU outside 23–517.
     #[error("ATT MTU {0} out of range")]
     BadMtu(u16),

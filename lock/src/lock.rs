@@ -12,7 +12,7 @@ use crate::store::Storage;
 use keyway_protocol::advert::Advertisement;
 use keyway_protocol::bundle::LockConfig;
 use keyway_protocol::credential::UnixSeconds;
-use keyway_protocol::framing::{self, MAX_ATT_MTU, MIN_ATT_MTU, Reassembler};
+use keyway_protocol::framing::{self, MAX_ATT_MTU, MAX_HANDSHAKE_LEN, MAX_MESSAGE_LEN, MIN_ATT_MTU, Reassembler};
 use keyway_protocol::ids::{CredentialId, DoorId};
 use keyway_protocol::lock_role::{LockEnvironment, LockEvent, LockOutput, LockSession};
 use keyway_protocol::receipt::AuditEvent;
@@ -21,6 +21,10 @@ use std::sync::Arc;
 
 /// How many recent [`LockEvent`]s the lock keeps for inspection.
 pub const RECENT_EVENTS: usize = 256;
+/// A connection must complete a handshake this many seconds after connecting.
+pub const HANDSHAKE_TIMEOUT_SECS: UnixSeconds = 5;
+/// A connection with an open channel is dropped after this many seconds without a frame.
+pub const IDLE_TIMEOUT_SECS: UnixSeconds = 30;
 
 /// What a lock needs besides its storage: a clock and a random source.
 pub struct LockOptions {
@@ -60,6 +64,20 @@ struct Connection {
     session: LockSession,
     inbound: Reassembler,
     att_mtu: u16,
+    opened: UnixSeconds,
+    last_frame: UnixSeconds,
+    /// A handshake succeeded: the channel may carry long messages (bundles).
+    established: bool,
+}
+
+impl Connection {
+    fn has_expired(&self, now: UnixSeconds) -> bool {
+        if self.established {
+            now > self.last_frame.saturating_add(IDLE_TIMEOUT_SECS)
+        } else {
+            now > self.opened.saturating_add(HANDSHAKE_TIMEOUT_SECS)
+        }
+    }
 }
 
 /// What the lock sends back after a frame.
@@ -150,8 +168,10 @@ impl Lock {
         self.core.state.identity.signing_public_key()
     }
 
-    /// What the lock broadcasts now.
-    pub fn advertisement(&self) -> Advertisement {
+    /// What the lock broadcasts now. A nonce past its lifetime is replaced first (if the
+    /// random source fails, the old one stays and requests naming it are refused as stale).
+    pub fn advertisement(&mut self) -> Advertisement {
+        let _ = self.core.refresh_nonce();
         Advertisement {
             door: self.door(),
             nonce: self.core.current_nonce(),
@@ -166,8 +186,42 @@ impl Lock {
         }
         let id = ConnectionId(self.next_connection);
         self.next_connection += 1;
-        self.connections.insert(id, Connection { session: LockSession::new(), inbound: Reassembler::new(), att_mtu });
+        let now = self.core.monotonic_now();
+        let connection = Connection {
+            session: LockSession::new(),
+            // Before a handshake succeeds, anyone in range is talking: refuse to buffer more
+            // than the largest request.
+            inbound: Reassembler::with_max_len(MAX_HANDSHAKE_LEN),
+            att_mtu,
+            opened: now,
+            last_frame: now,
+            established: false,
+        };
+        self.connections.insert(id, connection);
         Ok(id)
+    }
+
+    /// The connection, if it is open and has not timed out (an expired one is closed);
+    /// marks a frame's arrival.
+    fn live_connection(&mut self, id: ConnectionId) -> Result<&mut Connection, LockError> {
+        let now = self.core.monotonic_now();
+        let expired = self.connections.get(&id).ok_or(LockError::UnknownConnection)?.has_expired(now);
+        if expired {
+            self.connections.remove(&id);
+            return Err(LockError::ConnectionTimedOut);
+        }
+        let connection = self.connections.get_mut(&id).ok_or(LockError::UnknownConnection)?;
+        connection.last_frame = now;
+        Ok(connection)
+    }
+
+    /// Runs the lock's timers: replaces an advertised nonce past its lifetime and closes
+    /// connections past their timeouts. A lock calls it every second or so; the simulated
+    /// radio calls it before every scan.
+    pub fn tick(&mut self) -> Result<(), LockError> {
+        let now = self.core.monotonic_now();
+        self.connections.retain(|_, connection| !connection.has_expired(now));
+        self.core.refresh_nonce()
     }
 
     /// Closes a connection. Returns whether it was open.
@@ -184,7 +238,7 @@ impl Lock {
     /// reply comes back as notification frames for the connection's MTU. A frame that
     /// breaks reassembly closes the connection.
     pub fn on_frame(&mut self, id: ConnectionId, frame: &[u8]) -> Result<FrameReply, LockError> {
-        let connection = self.connections.get_mut(&id).ok_or(LockError::UnknownConnection)?;
+        let connection = self.live_connection(id)?;
         let message = match connection.inbound.push(frame) {
             Ok(Some(message)) => message,
             Ok(None) => return Ok(FrameReply::default()),
@@ -206,8 +260,13 @@ impl Lock {
     /// Handles one whole message on a connection (no framing). Closes the connection
     /// when the handshake says the lock has stopped answering it.
     pub fn on_message(&mut self, id: ConnectionId, message: &[u8]) -> Result<LockOutput, LockError> {
+        self.live_connection(id)?;
         let connection = self.connections.get_mut(&id).ok_or(LockError::UnknownConnection)?;
         let output = connection.session.on_message(message, &mut self.core);
+        if matches!(output.event, Some(LockEvent::Granted { .. })) {
+            connection.established = true;
+            connection.inbound.set_max_len(MAX_MESSAGE_LEN);
+        }
         if connection.session.is_closed() {
             self.connections.remove(&id);
         }

@@ -8,7 +8,7 @@
 //! | bundle version u32 | unlock duration ms u16 | fast unlock u8 | clock floor u32
 //! | revocations u32 × [credential id 16 | expires u32]
 //! | tickets u16 × [ticket id 16 | secret 32 | credential id 16 | has parent u8 [parent 16] | issuer key id 8
-//!                 | not before u32 | not after u32]
+//!                 | not before u32 | not after u32 | issued u32]
 //! | audit next seq u64 | acknowledged u64
 //! | events u32 × [seq u64 | time u32 | kind u8 | detail u32 | has credential u8 [credential 16]]
 //! | sha256 [32] of everything before
@@ -56,14 +56,16 @@ pub fn encode(state: &LockState) -> Zeroizing<Vec<u8>> {
         w.extend_from_slice(&revocation.expires.to_be_bytes());
     }
     w.extend_from_slice(&(state.tickets.len() as u16).to_be_bytes());
-    for (id, entry) in state.tickets.iter() {
-        w.extend_from_slice(&id.0);
+    for ticket in state.tickets.iter() {
+        let entry = &ticket.entry;
+        w.extend_from_slice(&ticket.id.0);
         w.extend_from_slice(entry.secret.as_ref());
         w.extend_from_slice(&entry.credential.0);
         put_optional_id(&mut w, entry.parent.as_ref());
         w.extend_from_slice(&entry.issuer.0);
         w.extend_from_slice(&entry.not_before.to_be_bytes());
         w.extend_from_slice(&entry.not_after.to_be_bytes());
+        w.extend_from_slice(&ticket.issued.to_be_bytes());
     }
     w.extend_from_slice(&state.audit.next_seq().to_be_bytes());
     w.extend_from_slice(&state.audit.acknowledged().to_be_bytes());
@@ -115,7 +117,7 @@ pub fn decode(bytes: &[u8]) -> Result<LockState, LockError> {
         revocations.insert(Revocation { credential: CredentialId(r.array()?), expires: r.u32()? });
     }
     let n = u32::from(r.u16()?);
-    let ticket_count = r.count(n, 81)?;
+    let ticket_count = r.count(n, 85)?;
     let mut tickets = TicketTable::new();
     for _ in 0..ticket_count {
         let id = TicketId(r.array()?);
@@ -124,7 +126,7 @@ pub fn decode(bytes: &[u8]) -> Result<LockState, LockError> {
         let parent = r.optional_id()?;
         let issuer = KeyId(r.array()?);
         let entry = TicketEntry { secret, credential, parent, issuer, not_before: r.u32()?, not_after: r.u32()? };
-        tickets.insert(id, entry);
+        tickets.insert(id, entry, r.u32()?);
     }
     let next_seq = r.u64()?;
     let acknowledged = r.u64()?;

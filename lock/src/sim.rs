@@ -2,8 +2,9 @@
 //! connects with an ATT MTU, writes frames and receives notification frames.
 //!
 //! The link model (see `docs/lock.md`):
-//! - every ATT packet (a write request, its write response, a notification) takes one
-//!   connection interval plus a fixed `latency`;
+//! - every ATT packet (a write request, its write response, a write command, a
+//!   notification) takes one connection interval plus a fixed `latency`: a write with
+//!   response costs two packets, a write without response one;
 //! - a lost packet is not dropped: as the BLE link layer does, it is retransmitted at
 //!   the next connection event, so loss costs one connection interval per lost attempt;
 //! - the connection drops only when retransmissions of one packet outlast the
@@ -65,6 +66,8 @@ pub struct ScanResult {
     pub company_id: u16,
     /// The manufacturer-specific data: the lock's encoded advertisement.
     pub data: Vec<u8>,
+    /// The signal strength the phone would report (set per lock; not a distance).
+    pub rssi: i16,
 }
 
 /// Why a radio operation failed, as a phone's BLE stack would report it.
@@ -101,8 +104,11 @@ pub enum RadioError {
 /// Packet counts for one connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct LinkStats {
-    /// ATT write requests sent (one per frame written).
+    /// Frames written (with or without response).
     pub writes: u64,
+    /// ATT packets that got through (writes, write responses, notifications), not
+    /// counting lost attempts.
+    pub packets: u64,
     /// Notifications received (one per frame).
     pub notifications: u64,
     /// Transmission attempts lost and retried.
@@ -129,6 +135,7 @@ impl LossRng {
 
 struct Peripheral {
     lock: Lock,
+    rssi: i16,
     link: LinkParams,
     in_range: bool,
     packets_until_drop: Option<u64>,
@@ -249,7 +256,8 @@ impl SimRadio {
         let mut air = self.air();
         let id = PeripheralId(air.next_peripheral);
         air.next_peripheral += 1;
-        air.peripherals.insert(id, Peripheral { lock, link, in_range: true, packets_until_drop: None, epoch: 0 });
+        air.peripherals
+            .insert(id, Peripheral { lock, rssi: -60, link, in_range: true, packets_until_drop: None, epoch: 0 });
         id
     }
 
@@ -281,6 +289,12 @@ impl SimRadio {
         Ok(())
     }
 
+    /// Sets the signal strength scans report for a lock (default −60 dBm).
+    pub fn set_rssi(&self, id: PeripheralId, rssi: i16) -> Result<(), RadioError> {
+        self.air().peripheral(id)?.rssi = rssi;
+        Ok(())
+    }
+
     /// Drops the link after `packets` more packets on any of this lock's connections.
     pub fn drop_after_packets(&self, id: PeripheralId, packets: Option<u64>) -> Result<(), RadioError> {
         self.air().peripheral(id)?.packets_until_drop = packets;
@@ -297,14 +311,19 @@ impl SimRadio {
     pub fn scan(&self) -> Vec<ScanResult> {
         let interval = self.air().advertising_interval;
         self.pass(interval);
-        let air = self.air();
+        let mut air = self.air();
         air.peripherals
-            .iter()
+            .iter_mut()
             .filter(|(_, p)| p.in_range)
-            .map(|(id, p)| ScanResult {
-                peripheral: *id,
-                company_id: ADVERT_COMPANY_ID,
-                data: p.lock.advertisement().to_bytes(),
+            .map(|(id, p)| {
+                // The lock's timers run while it advertises; a failed tick leaves the old nonce.
+                let _ = p.lock.tick();
+                ScanResult {
+                    peripheral: *id,
+                    company_id: ADVERT_COMPANY_ID,
+                    data: p.lock.advertisement().to_bytes(),
+                    rssi: p.rssi,
+                }
             })
             .collect()
     }
@@ -410,12 +429,23 @@ impl SimConnection {
         };
         self.elapsed += duration;
         self.radio.pass(duration);
-        result.map_err(|e| self.lose(e))
+        result.map_err(|e| self.lose(e))?;
+        self.stats.packets += 1;
+        Ok(())
     }
 
-    /// Writes one frame (an ATT write request and its response). The lock's answer, if
-    /// the frame completed a message, waits as notifications for [`Self::recv`].
+    /// Writes one frame with an ATT write request and waits for its response. The lock's
+    /// answer, if the frame completed a message, waits as notifications for [`Self::recv`].
     pub fn write(&mut self, frame: &[u8]) -> Result<(), RadioError> {
+        self.write_frame(frame, true)
+    }
+
+    /// Writes one frame with an ATT write command (no response): one packet.
+    pub fn write_without_response(&mut self, frame: &[u8]) -> Result<(), RadioError> {
+        self.write_frame(frame, false)
+    }
+
+    fn write_frame(&mut self, frame: &[u8], with_response: bool) -> Result<(), RadioError> {
         if self.lock_closed {
             return Err(RadioError::Disconnected);
         }
@@ -435,7 +465,9 @@ impl SimConnection {
             }
             Some(Ok(reply)) => reply,
         };
-        self.packet()?; // the write response
+        if with_response {
+            self.packet()?;
+        }
         self.inbox.extend(reply.notifications);
         // Notifications already queued still arrive; the link closes after them.
         self.lock_closed |= reply.closed;
@@ -455,10 +487,13 @@ impl SimConnection {
         Ok(Some(frame))
     }
 
-    /// Fragments `message` for this connection's MTU and writes every frame.
+    /// Fragments `message` for this connection's MTU and writes every frame: all but the
+    /// last without response, the last with response, so the write is confirmed.
     pub fn send_message(&mut self, message: &[u8]) -> Result<(), RadioError> {
-        for frame in framing::fragment(message, self.mtu)? {
-            self.write(&frame)?;
+        let frames = framing::fragment(message, self.mtu)?;
+        let last = frames.len().saturating_sub(1);
+        for (i, frame) in frames.iter().enumerate() {
+            self.write_frame(frame, i == last)?;
         }
         Ok(())
     }

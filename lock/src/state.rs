@@ -96,6 +96,9 @@ impl LockState {
         let now = now.max(next.clock_floor);
         next.revocations.prune(now);
         next.tickets.prune(now);
+        if !next.config.fast_unlock {
+            next.tickets.clear();
+        }
         next
     }
 }

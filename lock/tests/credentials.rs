@@ -62,7 +62,7 @@ fn request_addressed_to_another_door_is_refused_as_wrong_door() {
     let site = Site::new();
     let phone = Phone::new();
     let mut door = TestLock::new(&site);
-    let other = TestLock::for_door(&site, OTHER_DOOR);
+    let mut other = TestLock::for_door(&site, OTHER_DOOR);
     let key = site.credential(&phone, 1, &[DOOR, OTHER_DOOR], T0 - 60, T0 + DAY);
     // A request built for the other lock, relayed to this one.
     let (_, request) = phone.standard_request(&other.target(), &key, keyway_protocol::Command::Unlock);

@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use keyway_lock::nonce::{NonceState, PREVIOUS_NONCE_GRACE_SECS};
+use keyway_lock::nonce::{NONCE_LIFETIME_SECS, NonceState, PREVIOUS_NONCE_GRACE_SECS};
 use keyway_protocol::ids::LockNonce;
 use keyway_protocol::{Command, Refusal};
 
@@ -53,7 +53,7 @@ fn nonce_two_rotations_old_is_refused() {
 #[test]
 fn a_nonce_is_accepted_at_most_once_and_every_attempt_rotates_it() {
     let n = |b| LockNonce([b; 8]);
-    let mut state = NonceState::new(n(1));
+    let mut state = NonceState::new(n(1), 100);
     assert!(state.consume(&n(1), 100, n(2)));
     assert_eq!(state.current(), n(2));
     assert!(!state.consume(&n(1), 100, n(3)), "consumed nonces never come back");
@@ -77,4 +77,43 @@ fn advertised_nonce_changes_after_every_attempt() {
         phone.unlock(&mut door.lock, &key);
         assert!(seen.insert(door.lock.advertisement().nonce), "a nonce was advertised twice");
     }
+}
+
+#[test]
+fn advertised_nonce_is_replaced_after_its_lifetime() {
+    let site = Site::new();
+    let mut door = TestLock::new(&site);
+    let first = door.lock.advertisement().nonce;
+    door.rtc.advance(i64::from(NONCE_LIFETIME_SECS) - 1);
+    door.lock.tick().unwrap();
+    assert_eq!(door.lock.advertisement().nonce, first);
+    door.rtc.advance(1);
+    door.lock.tick().unwrap();
+    assert_ne!(door.lock.advertisement().nonce, first);
+}
+
+#[test]
+fn captured_request_is_useless_once_its_nonce_has_aged_out() {
+    let site = Site::new();
+    let phone = Phone::new();
+    let mut door = TestLock::new(&site);
+    let key = site.member_key(&phone, 1);
+    // A fake lock copied the advertisement and captured a request; nobody else uses the door.
+    let (_, captured) = phone.standard_request(&door.target(), &key, Command::Unlock);
+    door.rtc.advance(i64::from(NONCE_LIFETIME_SECS + PREVIOUS_NONCE_GRACE_SECS) + 1);
+    assert_eq!(refusal(&deliver(&mut door.lock, &captured)), Some(Refusal::StaleNonce));
+    assert_eq!(door.lock.actuations(), 0);
+}
+
+#[test]
+fn request_for_a_nonce_that_just_aged_out_of_the_advertisement_is_still_accepted() {
+    let site = Site::new();
+    let phone = Phone::new();
+    let mut door = TestLock::new(&site);
+    let key = site.member_key(&phone, 1);
+    let heard = door.target();
+    door.rtc.advance(i64::from(NONCE_LIFETIME_SECS) + 5);
+    door.lock.tick().unwrap();
+    let (_, request) = phone.standard_request(&heard, &key, Command::Unlock);
+    assert!(granted(&deliver(&mut door.lock, &request)));
 }

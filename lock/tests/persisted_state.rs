@@ -60,14 +60,18 @@ fn ticket_table() -> impl Strategy<Value = TicketTable> {
         credential_id(),
         prop::option::of(credential_id()),
         any::<[u8; 8]>(),
-        (any::<u32>(), any::<u32>()),
+        (any::<u32>(), any::<u32>(), any::<u32>()),
     );
     prop::collection::vec(entry, 0..TICKET_CAPACITY + 8).prop_map(|entries| {
         let mut table = TicketTable::new();
-        for (id, secret, credential, parent, issuer, (not_before, not_after)) in entries {
+        for (id, secret, credential, parent, issuer, (not_before, not_after, issued)) in entries {
             let secret = Zeroizing::new(secret);
             let issuer = KeyId(issuer);
-            table.insert(TicketId(id), TicketEntry { secret, credential, parent, issuer, not_before, not_after });
+            table.insert(
+                TicketId(id),
+                TicketEntry { secret, credential, parent, issuer, not_before, not_after },
+                issued,
+            );
         }
         table
     })

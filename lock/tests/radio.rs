@@ -148,12 +148,23 @@ fn modelled_time_is_repeatable_with_the_same_seed() {
 fn connection_time_follows_the_link_model() {
     let link = LinkParams { latency: Duration::from_millis(1), ..LinkParams::default() };
     let scene = scene(4, link);
-    let (_, connection) = scene.standard_unlock(247);
+    let (_, connection) = scene.standard_unlock(23);
     let stats = connection.stats();
-    // Each write is a request and its response; each notification one packet.
-    let packets = 2 * stats.writes + stats.notifications;
+    // Every frame but the last goes without response; each notification is one packet.
+    assert_eq!(stats.packets, stats.writes + 1 + stats.notifications);
     let per_packet = link.connection_interval + link.latency;
-    assert_eq!(connection.elapsed(), link.connect_time + per_packet * packets as u32);
+    assert_eq!(connection.elapsed(), link.connect_time + per_packet * stats.packets as u32);
+}
+
+#[test]
+fn write_with_response_costs_two_packets_and_without_one() {
+    let scene = scene(9, LinkParams::default());
+    let mut connection = scene.radio.connect(scene.peripheral, 23).unwrap();
+    let frames = framing::fragment(&[1u8; 60], 23).unwrap();
+    connection.write_without_response(&frames[0]).unwrap();
+    assert_eq!(connection.stats().packets, 1);
+    connection.write(&frames[1]).unwrap();
+    assert_eq!(connection.stats().packets, 3);
 }
 
 #[test]

@@ -54,7 +54,7 @@ fn lock_with_ticket(site: &Site, phone: &Phone) -> (TestLock, FastTicket) {
 fn every_bit_flip_and_truncation_of_the_standard_request_is_refused() {
     let site = Site::new();
     let phone = Phone::new();
-    let door = TestLock::new(&site);
+    let mut door = TestLock::new(&site);
     let key = site.member_key(&phone, 1);
     let (_, request) = phone.standard_request(&door.target(), &key, Command::Unlock);
     lock_refuses_every_mutation(&door.lock, &request);
@@ -64,7 +64,7 @@ fn every_bit_flip_and_truncation_of_the_standard_request_is_refused() {
 fn every_bit_flip_and_truncation_of_the_fast_request_is_refused() {
     let site = Site::new();
     let phone = Phone::new();
-    let (door, ticket) = lock_with_ticket(&site, &phone);
+    let (mut door, ticket) = lock_with_ticket(&site, &phone);
     let (_, request) = phone.fast_request(DOOR, door.lock.advertisement().nonce, &ticket, 0x21);
     lock_refuses_every_mutation(&door.lock, &request);
 }
@@ -106,7 +106,7 @@ fn every_bit_flip_and_truncation_of_the_fast_response_is_refused_by_the_phone() 
 fn every_bit_flip_and_truncation_of_the_channel_bundle_message_is_refused() {
     let site = Site::new();
     let phone = Phone::new();
-    let (door, ticket) = lock_with_ticket(&site, &phone);
+    let (mut door, ticket) = lock_with_ticket(&site, &phone);
     let revoked = site.member_key(&Phone::new(), 9);
     let bundle = site.bundle(BundleSpec::new(1, 0).revoking(&revoked));
     let nonce = door.lock.advertisement().nonce;

@@ -39,7 +39,7 @@ fn fast_response_reflected_back_to_the_lock_is_refused() {
 fn request_reflected_back_to_the_phone_is_refused() {
     let site = Site::new();
     let phone = Phone::new();
-    let door = TestLock::new(&site);
+    let mut door = TestLock::new(&site);
     let key = site.member_key(&phone, 1);
     let (awaiting, request) = phone.standard_request(&door.target(), &key, Command::Unlock);
     assert!(awaiting.on_response(&request).is_err());

@@ -156,8 +156,8 @@ impl TestLock {
         self.lock.fork(Box::new(MemoryStorage::new())).unwrap()
     }
 
-    pub fn target(&self) -> LockTarget {
-        target_of(&self.lock)
+    pub fn target(&mut self) -> LockTarget {
+        target_of(&mut self.lock)
     }
 
     pub fn rtc_reading(&self) -> u32 {
@@ -166,7 +166,7 @@ impl TestLock {
     }
 }
 
-pub fn target_of(lock: &Lock) -> LockTarget {
+pub fn target_of(lock: &mut Lock) -> LockTarget {
     LockTarget { door: lock.door(), lock_public_key: lock.public_key(), nonce: lock.advertisement().nonce }
 }
 
