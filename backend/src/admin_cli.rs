@@ -41,6 +41,9 @@ pub enum AdminCommand {
         /// Lock public key, base64url of 65 bytes.
         #[arg(long)]
         lock_public_key: String,
+        /// Lock receipt-signing public key, base64url of 65 bytes.
+        #[arg(long)]
+        lock_signing_public_key: String,
         /// The door is connected to the internet.
         #[arg(long)]
         online: bool,
@@ -163,69 +166,34 @@ pub enum AdminCommand {
 pub async fn run(base_url: &str, token: &str, cmd: AdminCommand) -> Result<Value, String> {
     use AdminCommand as C;
     let (method, path, body): (&str, String, Option<Value>) = match cmd {
-        C::CreateOrg { name } => (
-            "POST",
-            "/v1/admin/orgs".into(),
-            Some(json!({ "name": name })),
-        ),
-        C::CreateSite {
-            org_id,
-            name,
-            credential_ttl_secs,
-        } => (
+        C::CreateOrg { name } => ("POST", "/v1/admin/orgs".into(), Some(json!({ "name": name }))),
+        C::CreateSite { org_id, name, credential_ttl_secs } => (
             "POST",
             format!("/v1/admin/orgs/{org_id}/sites"),
             Some(json!({ "name": name, "credential_ttl_secs": credential_ttl_secs })),
         ),
-        C::CreateFacility { site_id, name } => (
-            "POST",
-            format!("/v1/admin/sites/{site_id}/facilities"),
-            Some(json!({ "name": name })),
-        ),
-        C::CreateDoor {
-            facility_id,
-            name,
-            lock_id,
-            lock_public_key,
-            online,
-        } => (
+        C::CreateFacility { site_id, name } => {
+            ("POST", format!("/v1/admin/sites/{site_id}/facilities"), Some(json!({ "name": name })))
+        }
+        C::CreateDoor { facility_id, name, lock_id, lock_public_key, lock_signing_public_key, online } => (
             "POST",
             format!("/v1/admin/facilities/{facility_id}/doors"),
-            Some(
-                json!({ "name": name, "lock_id": lock_id, "lock_public_key": lock_public_key, "online": online }),
-            ),
+            Some(json!({ "name": name, "lock_id": lock_id, "lock_public_key": lock_public_key,
+                        "lock_signing_public_key": lock_signing_public_key, "online": online })),
         ),
         C::Doors { org_id } => ("GET", format!("/v1/admin/orgs/{org_id}/doors"), None),
-        C::CreateKey {
-            facility_id,
-            name,
-            door_ids,
-        } => (
+        C::CreateKey { facility_id, name, door_ids } => (
             "POST",
             format!("/v1/admin/facilities/{facility_id}/keys"),
             Some(json!({ "name": name, "door_ids": door_ids })),
         ),
-        C::AddPerson {
-            org_id,
-            email,
-            phone,
-            name,
-            role,
-        } => (
+        C::AddPerson { org_id, email, phone, name, role } => (
             "POST",
             format!("/v1/admin/orgs/{org_id}/people"),
             Some(json!({ "email": email, "phone": phone, "name": name, "role": role })),
         ),
         C::People { org_id } => ("GET", format!("/v1/admin/orgs/{org_id}/people"), None),
-        C::Invite {
-            facility_id,
-            email,
-            role,
-            key_id,
-            expires_at,
-            shareable,
-            access_start,
-        } => {
+        C::Invite { facility_id, email, role, key_id, expires_at, shareable, access_start } => {
             let keys = match (key_id, expires_at) {
                 (Some(k), Some(e)) => {
                     json!([{ "key_id": k, "expires_at": e, "shareable": shareable }])
@@ -236,48 +204,24 @@ pub async fn run(base_url: &str, token: &str, cmd: AdminCommand) -> Result<Value
             (
                 "POST",
                 "/v1/admin/invitations".into(),
-                Some(
-                    json!({ "facility_id": facility_id, "email": email, "role": role,
-                             "access_start": access_start, "keys": keys }),
-                ),
+                Some(json!({ "facility_id": facility_id, "email": email, "role": role,
+                             "access_start": access_start, "keys": keys })),
             )
         }
-        C::Resend { invitation_id } => (
-            "POST",
-            format!("/v1/admin/invitations/{invitation_id}/resend"),
-            None,
-        ),
-        C::Cancel { invitation_id } => (
-            "POST",
-            format!("/v1/admin/invitations/{invitation_id}/cancel"),
-            None,
-        ),
-        C::Grant {
-            person_id,
-            key_id,
-            expires_at,
-            starts_at,
-            shareable,
-        } => (
+        C::Resend { invitation_id } => ("POST", format!("/v1/admin/invitations/{invitation_id}/resend"), None),
+        C::Cancel { invitation_id } => ("POST", format!("/v1/admin/invitations/{invitation_id}/cancel"), None),
+        C::Grant { person_id, key_id, expires_at, starts_at, shareable } => (
             "POST",
             format!("/v1/admin/people/{person_id}/grants"),
-            Some(
-                json!({ "key_id": key_id, "expires_at": expires_at, "starts_at": starts_at, "shareable": shareable }),
-            ),
+            Some(json!({ "key_id": key_id, "expires_at": expires_at, "starts_at": starts_at, "shareable": shareable })),
         ),
-        C::RevokeGrant { grant_id } => {
-            ("POST", format!("/v1/admin/grants/{grant_id}/revoke"), None)
+        C::RevokeGrant { grant_id } => ("POST", format!("/v1/admin/grants/{grant_id}/revoke"), None),
+        C::RevokeAll { org_id, person_id } => {
+            ("POST", format!("/v1/admin/orgs/{org_id}/people/{person_id}/revoke-all"), None)
         }
-        C::RevokeAll { org_id, person_id } => (
-            "POST",
-            format!("/v1/admin/orgs/{org_id}/people/{person_id}/revoke-all"),
-            None,
-        ),
-        C::DeletePerson { org_id, person_id } => (
-            "DELETE",
-            format!("/v1/admin/orgs/{org_id}/people/{person_id}"),
-            None,
-        ),
+        C::DeletePerson { org_id, person_id } => {
+            ("DELETE", format!("/v1/admin/orgs/{org_id}/people/{person_id}"), None)
+        }
         C::Outbox { to } => (
             "GET",
             match to {
@@ -300,25 +244,15 @@ pub async fn run(base_url: &str, token: &str, cmd: AdminCommand) -> Result<Value
         Some(b) => req.json(&strip_nulls(b)),
         None => req,
     };
-    let resp = req
-        .send()
-        .await
-        .map_err(|e| format!("request failed: {e}"))?;
+    let resp = req.send().await.map_err(|e| format!("request failed: {e}"))?;
     let status = resp.status();
-    let text = resp
-        .text()
-        .await
-        .map_err(|e| format!("reading the answer failed: {e}"))?;
+    let text = resp.text().await.map_err(|e| format!("reading the answer failed: {e}"))?;
     let value = if text.is_empty() {
         json!({ "status": status.as_u16() })
     } else {
         serde_json::from_str(&text).unwrap_or(Value::String(text))
     };
-    if status.is_success() {
-        Ok(value)
-    } else {
-        Err(value.to_string())
-    }
+    if status.is_success() { Ok(value) } else { Err(value.to_string()) }
 }
 
 fn strip_nulls(v: Value) -> Value {
@@ -331,9 +265,7 @@ fn strip_nulls(v: Value) -> Value {
 fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'@' => {
-                (b as char).to_string()
-            }
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'@' => (b as char).to_string(),
             _ => format!("%{b:02X}"),
         })
         .collect()

@@ -35,9 +35,7 @@ pub struct ManualClock {
 impl ManualClock {
     /// A clock stopped at `start` unix seconds.
     pub fn new(start: i64) -> Arc<Self> {
-        Arc::new(Self {
-            now: AtomicI64::new(start),
-        })
+        Arc::new(Self { now: AtomicI64::new(start) })
     }
 
     /// Moves the clock forward (or back, with a negative value) by `secs`.

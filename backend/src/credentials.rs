@@ -86,44 +86,34 @@ pub fn issue_one(
     let issuer = orgs::issuer_for_facility(tx, secrets, g.facility_id)?;
     let not_before = now.max(g.starts_at);
     if not_before >= now + issuer.credential_ttl_secs {
-        return Err(Error::KeyNotYetValid {
-            starts_at: g.starts_at,
-        });
+        return Err(Error::KeyNotYetValid { starts_at: g.starts_at });
     }
     let not_after = (not_before + issuer.credential_ttl_secs).min(g.expires_at);
     let door_ids = grant_door_ids(tx, grant_id)?;
     let mut lock_ids = Vec::with_capacity(door_ids.len());
     for d in &door_ids {
-        let lock: Vec<u8> =
-            tx.query_row("SELECT lock_id FROM doors WHERE id = ?1", [d], |r| r.get(0))?;
-        let arr: [u8; 8] = lock
-            .try_into()
-            .map_err(|_| Error::Internal("stored lock id has the wrong length".into()))?;
+        let lock: Vec<u8> = tx.query_row("SELECT lock_id FROM doors WHERE id = ?1", [d], |r| r.get(0))?;
+        let arr: [u8; 8] =
+            lock.try_into().map_err(|_| Error::Internal("stored lock id has the wrong length".into()))?;
         lock_ids.push(arr);
     }
     let id_vec = secrets.random_bytes(16)?;
     let mut id = [0u8; 16];
     id.copy_from_slice(&id_vec);
     let parent: Option<[u8; 16]> = match &g.parent {
-        Some(p) => Some(
-            p.as_slice()
-                .try_into()
-                .map_err(|_| Error::Internal("stored parent id has the wrong length".into()))?,
-        ),
+        Some(p) => {
+            Some(p.as_slice().try_into().map_err(|_| Error::Internal("stored parent id has the wrong length".into()))?)
+        }
         None => None,
     };
     let guest = parent.is_some();
     let spec = CredentialSpec {
         id,
-        issuer_key_id: signing::key_id(&issuer.public_key),
         device_public_key: session.device_public_key.clone(),
         doors: lock_ids.clone(),
-        not_before: u32::try_from(not_before)
-            .map_err(|_| Error::field("starts_at", "out of range"))?,
-        not_after: u32::try_from(not_after)
-            .map_err(|_| Error::field("expires_at", "out of range"))?,
+        not_before: u32::try_from(not_before).map_err(|_| Error::field("starts_at", "out of range"))?,
+        not_after: u32::try_from(not_after).map_err(|_| Error::field("expires_at", "out of range"))?,
         shareable: g.shareable && !guest,
-        guest,
         parent,
     };
     let bytes = signing::issue_credential(&issuer.pkcs8, &spec)?;
@@ -145,10 +135,7 @@ pub fn issue_one(
         ],
     )?;
     for d in &door_ids {
-        tx.execute(
-            "INSERT INTO credential_doors (credential_id, door_id) VALUES (?1, ?2)",
-            params![&id[..], d],
-        )?;
+        tx.execute("INSERT INTO credential_doors (credential_id, door_id) VALUES (?1, ?2)", params![&id[..], d])?;
     }
     Ok(IssuedCredential {
         grant_id,

@@ -25,11 +25,8 @@ impl Db {
     /// Opens (creating if needed) the database at `path`, or an in-memory one for `:memory:`,
     /// and brings its schema up to date.
     pub fn open(path: &str) -> Result<Self> {
-        let mut conn = if path == ":memory:" {
-            Connection::open_in_memory()?
-        } else {
-            Connection::open(Path::new(path))?
-        };
+        let mut conn =
+            if path == ":memory:" { Connection::open_in_memory()? } else { Connection::open(Path::new(path))? };
         // WAL lets readers of a file database (e.g. an operator's sqlite3) run beside the writer.
         if path != ":memory:" {
             conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -37,9 +34,7 @@ impl Db {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.pragma_update(None, "busy_timeout", 5000)?;
         schema::migrate(&mut conn)?;
-        Ok(Self {
-            conn: Arc::new(Mutex::new(conn)),
-        })
+        Ok(Self { conn: Arc::new(Mutex::new(conn)) })
     }
 
     /// Runs `f` in an immediate (write) transaction on a blocking thread; commits on `Ok`.
@@ -100,9 +95,7 @@ impl Db {
 pub fn dump_all(conn: &Connection) -> Result<String> {
     let mut out = String::new();
     let mut stmt = conn.prepare("SELECT name FROM sqlite_master WHERE type = 'table'")?;
-    let tables: Vec<String> = stmt
-        .query_map([], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
+    let tables: Vec<String> = stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
     for t in tables {
         out.push_str(&format!("== {t}\n"));
         let mut s = conn.prepare(&format!("SELECT * FROM \"{t}\""))?;

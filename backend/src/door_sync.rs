@@ -12,7 +12,7 @@ use crate::doors::{self, DoorView};
 use crate::error::{Error, Result};
 use crate::orgs;
 use crate::secrets::{Secrets, b64};
-use crate::signing::{self, BundleSpec, LockConfigSpec};
+use crate::signing::{self, BundleSpec};
 
 /// A signed bundle for one door.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -33,7 +33,8 @@ pub struct SignedBundle {
     pub bundle: String,
 }
 
-/// Builds and signs the current bundle for an offline door, with revocations since `since`.
+/// Builds and signs the current bundle for an offline door, with the revocations added
+/// after `since` (the version the lock runs; absent or 0 means the full list).
 pub fn bundle(
     tx: &Transaction<'_>,
     secrets: &Secrets,
@@ -45,45 +46,44 @@ pub fn bundle(
     if door.online {
         return Err(Error::DoorOnline);
     }
-    let base = since
-        .filter(|s| *s > 0 && *s < door.bundle_version)
-        .unwrap_or(0);
-    let base = if since.is_some_and(|s| s >= door.bundle_version) {
-        door.bundle_version
-    } else {
-        base
-    };
-    let revoked: Vec<Vec<u8>> = {
+    let base = since.unwrap_or(0).max(0);
+    if base >= door.bundle_version {
+        return Err(Error::DoorUpToDate);
+    }
+    let revoked: Vec<(Vec<u8>, i64)> = {
         let mut stmt = tx.prepare(
-            "SELECT credential_id FROM door_revocations WHERE door_id = ?1 AND version > ?2 AND not_after > ?3
+            "SELECT credential_id, not_after FROM door_revocations
+             WHERE door_id = ?1 AND version > ?2 AND not_after > ?3
              ORDER BY version, credential_id",
         )?;
-        let rows = stmt.query_map(params![door_id, base, now], |r| r.get(0))?;
+        let rows = stmt.query_map(params![door_id, base, now], |r| Ok((r.get(0)?, r.get(1)?)))?;
         rows.collect::<rusqlite::Result<_>>()?
     };
-    let mut ids = Vec::with_capacity(revoked.len());
-    for r in &revoked {
-        let arr: [u8; 16] = r
+    let mut entries = Vec::with_capacity(revoked.len());
+    for (id, not_after) in &revoked {
+        let arr: [u8; 16] = id
             .as_slice()
             .try_into()
             .map_err(|_| Error::Internal("stored credential id has the wrong length".into()))?;
-        ids.push(arr);
+        entries.push((arr, u32::try_from(*not_after).unwrap_or(u32::MAX)));
     }
     let lock_id = doors::parse_lock_id(&door.lock_id)?;
-    let unlock_ms: i64 = tx.query_row(
-        "SELECT unlock_ms FROM doors WHERE id = ?1",
+    let (unlock_ms, fast_unlock, acked): (i64, bool, Option<i64>) = tx.query_row(
+        "SELECT unlock_ms, fast_unlock, (SELECT MAX(seq) FROM audit_events WHERE door_id = ?1)
+         FROM doors WHERE id = ?1",
         [door_id],
-        |r| r.get(0),
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
     )?;
+    let out_of_range = || Error::Internal("value out of range for the wire".into());
     let spec = BundleSpec {
         door: lock_id,
-        version: u64::try_from(door.bundle_version).unwrap_or(0),
-        base_version: u64::try_from(base).unwrap_or(0),
-        revoked: ids.clone(),
-        config: LockConfigSpec {
-            unlock_ms: u32::try_from(unlock_ms).unwrap_or(5000),
-        },
-        signed_time: u32::try_from(now).map_err(|_| Error::Internal("time out of range".into()))?,
+        version: u32::try_from(door.bundle_version).map_err(|_| out_of_range())?,
+        base_version: u32::try_from(base).map_err(|_| out_of_range())?,
+        revoked: entries.clone(),
+        unlock_ms: u16::try_from(unlock_ms).unwrap_or(5000),
+        fast_unlock,
+        signed_time: u32::try_from(now).map_err(|_| out_of_range())?,
+        audit_acknowledged: u64::try_from(acked.unwrap_or(0)).unwrap_or(0),
     };
     let issuer = orgs::issuer_for_facility(tx, secrets, door.facility_id)?;
     let bytes = signing::sign_bundle(&issuer.pkcs8, &spec)?;
@@ -92,7 +92,7 @@ pub fn bundle(
         lock_id: door.lock_id,
         version: door.bundle_version,
         base_version: base,
-        revoked_credential_ids: ids.iter().map(hex::encode).collect(),
+        revoked_credential_ids: entries.iter().map(|(id, _)| hex::encode(id)).collect(),
         signed_time: now,
         bundle: b64(&bytes),
     })
@@ -112,20 +112,14 @@ pub struct ReceiptOutcome {
 }
 
 /// Verifies a lock's receipt, stores its audit events once, and marks the door synced.
-pub fn intake(
-    tx: &Transaction<'_>,
-    door_id: i64,
-    receipt: &[u8],
-    now: i64,
-) -> Result<ReceiptOutcome> {
+pub fn intake(tx: &Transaction<'_>, door_id: i64, receipt: &[u8], now: i64) -> Result<ReceiptOutcome> {
     let door = doors::get(tx, door_id)?;
-    let lock_key =
-        crate::secrets::unb64(&door.lock_public_key).ok_or(Error::Internal("lock key".into()))?;
+    let lock_key = crate::secrets::unb64(&door.lock_public_key).ok_or(Error::Internal("lock key".into()))?;
     let spec = signing::verify_receipt(&lock_key, receipt)?;
     if hex::encode(spec.door) != door.lock_id {
         return Err(Error::ReceiptInvalid);
     }
-    let applied = i64::try_from(spec.version_applied).map_err(|_| Error::ReceiptInvalid)?;
+    let applied = i64::from(spec.version_applied);
     if applied > door.bundle_version {
         return Err(Error::ReceiptInvalid);
     }
@@ -133,9 +127,9 @@ pub fn intake(
     for e in &spec.events {
         let seq = i64::try_from(e.seq).map_err(|_| Error::ReceiptInvalid)?;
         stored += tx.execute(
-            "INSERT OR IGNORE INTO audit_events (door_id, seq, at, kind, credential_id, received_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![door_id, seq, e.at, e.kind, e.credential_id.map(|c| c.to_vec()), now],
+            "INSERT OR IGNORE INTO audit_events (door_id, seq, at, kind, detail, credential_id, received_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![door_id, seq, e.at, e.kind, e.detail, e.credential_id.map(|c| c.to_vec()), now],
         )?;
     }
     // Never move the synced version backwards (an old receipt may arrive late).
@@ -144,12 +138,7 @@ pub fn intake(
         params![door_id, applied, now, spec.lock_clock],
     )?;
     let after = doors::get(tx, door_id)?;
-    Ok(ReceiptOutcome {
-        door_id,
-        version_applied: applied,
-        events_stored: stored,
-        sync_pending: after.sync_pending,
-    })
+    Ok(ReceiptOutcome { door_id, version_applied: applied, events_stored: stored, sync_pending: after.sync_pending })
 }
 
 /// Offline doors the person holds a key for that need a sync.

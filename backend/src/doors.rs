@@ -23,6 +23,8 @@ pub struct DoorView {
     pub lock_id: String,
     /// Lock's P-256 public key, 65-byte uncompressed, base64url.
     pub lock_public_key: String,
+    /// Lock's receipt-signing P-256 public key, 65-byte uncompressed, base64url.
+    pub lock_signing_public_key: String,
     /// Online doors get changes through the cloud; offline ones need door sync.
     pub online: bool,
     /// Current bundle version at the backend.
@@ -37,52 +39,38 @@ pub struct DoorView {
 
 /// Parses a 16-hex-digit lock id.
 pub fn parse_lock_id(s: &str) -> Result<[u8; 8]> {
-    let bytes =
-        hex::decode(s.trim()).map_err(|_| Error::field("lock_id", "must be 16 hex digits"))?;
-    bytes
-        .try_into()
-        .map_err(|_| Error::field("lock_id", "must be 16 hex digits"))
+    let bytes = hex::decode(s.trim()).map_err(|_| Error::field("lock_id", "must be 16 hex digits"))?;
+    bytes.try_into().map_err(|_| Error::field("lock_id", "must be 16 hex digits"))
 }
 
 /// Adds a door to a facility.
+#[allow(clippy::too_many_arguments)]
 pub fn create(
     tx: &Transaction<'_>,
     facility_id: i64,
     name: &str,
     lock_id: &[u8; 8],
     lock_public_key: &[u8],
+    lock_signing_public_key: &[u8],
     online: bool,
     now: i64,
 ) -> Result<i64> {
     crate::orgs::exists(tx, "facilities", facility_id, "facility")?;
-    let taken: Option<i64> = tx
-        .query_row(
-            "SELECT id FROM doors WHERE lock_id = ?1",
-            [&lock_id[..]],
-            |r| r.get(0),
-        )
-        .optional()?;
+    let taken: Option<i64> =
+        tx.query_row("SELECT id FROM doors WHERE lock_id = ?1", [&lock_id[..]], |r| r.get(0)).optional()?;
     if taken.is_some() {
         return Err(Error::Conflict("a door with this lock id already exists"));
     }
     tx.execute(
-        "INSERT INTO doors (facility_id, name, lock_id, lock_public_key, online, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![
-            facility_id,
-            name,
-            &lock_id[..],
-            lock_public_key,
-            online,
-            now
-        ],
+        "INSERT INTO doors (facility_id, name, lock_id, lock_public_key, lock_signing_public_key, online, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![facility_id, name, &lock_id[..], lock_public_key, lock_signing_public_key, online, now],
     )?;
     Ok(tx.last_insert_rowid())
 }
 
-const SELECT: &str =
-    "SELECT id, facility_id, name, lock_id, lock_public_key, online, bundle_version,
-    synced_version, synced_at FROM doors";
+const SELECT: &str = "SELECT id, facility_id, name, lock_id, lock_public_key, online, bundle_version,
+    synced_version, synced_at, lock_signing_public_key FROM doors";
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DoorView> {
     let lock_id: Vec<u8> = r.get(3)?;
@@ -90,12 +78,14 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DoorView> {
     let online: bool = r.get(5)?;
     let v: i64 = r.get(6)?;
     let s: i64 = r.get(7)?;
+    let signing: Vec<u8> = r.get(9)?;
     Ok(DoorView {
         id: r.get(0)?,
         facility_id: r.get(1)?,
         name: r.get(2)?,
         lock_id: hex::encode(lock_id),
         lock_public_key: b64(&key),
+        lock_signing_public_key: b64(&signing),
         online,
         bundle_version: v,
         synced_version: s,
@@ -106,9 +96,7 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DoorView> {
 
 /// One door by id.
 pub fn get(tx: &Transaction<'_>, door_id: i64) -> Result<DoorView> {
-    tx.query_row(&format!("{SELECT} WHERE id = ?1"), [door_id], row)
-        .optional()?
-        .ok_or(Error::NotFound("door"))
+    tx.query_row(&format!("{SELECT} WHERE id = ?1"), [door_id], row).optional()?.ok_or(Error::NotFound("door"))
 }
 
 /// One door by lock id.
@@ -145,16 +133,8 @@ pub fn pending_sync(tx: &Transaction<'_>, org_id: Option<i64>) -> Result<Vec<Doo
 }
 
 /// Records that `credential_id` is revoked at `door_id`, in a new bundle version.
-pub fn add_revocation(
-    tx: &Transaction<'_>,
-    door_id: i64,
-    credential_id: &[u8],
-    not_after: i64,
-) -> Result<()> {
-    tx.execute(
-        "UPDATE doors SET bundle_version = bundle_version + 1 WHERE id = ?1",
-        [door_id],
-    )?;
+pub fn add_revocation(tx: &Transaction<'_>, door_id: i64, credential_id: &[u8], not_after: i64) -> Result<()> {
+    tx.execute("UPDATE doors SET bundle_version = bundle_version + 1 WHERE id = ?1", [door_id])?;
     tx.execute(
         "INSERT OR IGNORE INTO door_revocations (door_id, credential_id, version, not_after)
          SELECT ?1, ?2, bundle_version, ?3 FROM doors WHERE id = ?1",

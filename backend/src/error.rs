@@ -135,6 +135,9 @@ pub enum Error {
     /// The door is online and needs no door sync.
     #[error("this door is online and needs no door sync")]
     DoorOnline,
+    /// The lock already runs the current bundle; there is nothing to carry.
+    #[error("this door is already up to date")]
+    DoorUpToDate,
     /// The receipt's signature, door or format is not right.
     #[error("the door sync receipt is not valid")]
     ReceiptInvalid,
@@ -183,6 +186,7 @@ impl Error {
             Error::ShareExpired => "share_expired",
             Error::ShareWrongRecipient => "share_wrong_recipient",
             Error::DoorOnline => "door_online",
+            Error::DoorUpToDate => "door_up_to_date",
             Error::ReceiptInvalid => "receipt_invalid",
             Error::Conflict(_) => "conflict",
             Error::Internal(_) => "internal",
@@ -194,9 +198,7 @@ impl Error {
         use StatusCode as S;
         match self {
             Error::MalformedJson(_) => S::BAD_REQUEST,
-            Error::InvalidField { .. } | Error::InvalidIdentifier | Error::InvalidDeviceKey => {
-                S::UNPROCESSABLE_ENTITY
-            }
+            Error::InvalidField { .. } | Error::InvalidIdentifier | Error::InvalidDeviceKey => S::UNPROCESSABLE_ENTITY,
             Error::UnsupportedMediaType => S::UNSUPPORTED_MEDIA_TYPE,
             Error::BodyTooLarge => S::PAYLOAD_TOO_LARGE,
             Error::NotFound(_) | Error::InvitationNotFound => S::NOT_FOUND,
@@ -208,9 +210,9 @@ impl Error {
             | Error::CodeExpired
             | Error::InvalidRefreshToken
             | Error::RefreshTokenReused => S::UNAUTHORIZED,
-            Error::TooManyAttempts { .. }
-            | Error::ResendTooSoon { .. }
-            | Error::RateLimited { .. } => S::TOO_MANY_REQUESTS,
+            Error::TooManyAttempts { .. } | Error::ResendTooSoon { .. } | Error::RateLimited { .. } => {
+                S::TOO_MANY_REQUESTS
+            }
             Error::InvitationExpired
             | Error::InvitationSuperseded
             | Error::InvitationCancelled
@@ -219,7 +221,8 @@ impl Error {
             Error::InvitationAlreadyUsed
             | Error::ShareAlreadyRedeemed
             | Error::Conflict(_)
-            | Error::DoorOnline => S::CONFLICT,
+            | Error::DoorOnline
+            | Error::DoorUpToDate => S::CONFLICT,
             Error::Forbidden
             | Error::KeyNotShareable
             | Error::KeyRevoked
@@ -251,10 +254,7 @@ impl Error {
 
     /// Shorthand for an [`Error::InvalidField`].
     pub fn field(field: &str, message: impl Into<String>) -> Self {
-        Error::InvalidField {
-            field: field.to_owned(),
-            message: message.into(),
-        }
+        Error::InvalidField { field: field.to_owned(), message: message.into() }
     }
 }
 
@@ -291,11 +291,7 @@ impl IntoResponse for Error {
             tracing::error!(%detail, "internal error");
         }
         let body = ErrorBody {
-            error: ErrorDetail {
-                code: self.code().to_owned(),
-                message: self.to_string(),
-                details: self.details(),
-            },
+            error: ErrorDetail { code: self.code().to_owned(), message: self.to_string(), details: self.details() },
         };
         (self.status(), axum::Json(body)).into_response()
     }

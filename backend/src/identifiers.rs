@@ -66,11 +66,7 @@ pub fn normalize_email(raw: &str) -> Result<String> {
                 && !domain.ends_with('.')
         })
         && !e.chars().any(|c| c.is_whitespace() || c.is_control());
-    if ok {
-        Ok(e)
-    } else {
-        Err(Error::InvalidIdentifier)
-    }
+    if ok { Ok(e) } else { Err(Error::InvalidIdentifier) }
 }
 
 /// Reduces a phone number to E.164.
@@ -103,22 +99,13 @@ mod tests {
 
     #[test]
     fn emails_are_trimmed_and_lowercased() {
-        assert_eq!(
-            Identifier::parse("  Ada@Example.COM ").unwrap(),
-            Identifier::Email("ada@example.com".into())
-        );
+        assert_eq!(Identifier::parse("  Ada@Example.COM ").unwrap(), Identifier::Email("ada@example.com".into()));
     }
 
     #[test]
     fn phones_become_e164() {
-        assert_eq!(
-            normalize_phone("+49 (151) 123-456.78").unwrap(),
-            "+4915112345678"
-        );
-        assert_eq!(
-            normalize_phone("0049 151 12345678").unwrap(),
-            "+4915112345678"
-        );
+        assert_eq!(normalize_phone("+49 (151) 123-456.78").unwrap(), "+4915112345678");
+        assert_eq!(normalize_phone("0049 151 12345678").unwrap(), "+4915112345678");
         assert!(normalize_phone("0151 12345678").is_err());
         assert!(normalize_phone("+12").is_err());
         assert!(normalize_phone("+1 555 abc").is_err());

@@ -148,11 +148,7 @@ fn issue(
     )?;
     tx.execute(
         "UPDATE memberships SET invitation_status = ?2, invited_at = ?3 WHERE id = ?1",
-        params![
-            membership_id,
-            if delivered { "invited" } else { "send_failed" },
-            now
-        ],
+        params![membership_id, if delivered { "invited" } else { "send_failed" }, now],
     )?;
     Ok((id, delivered))
 }
@@ -177,18 +173,8 @@ pub fn invite(
     let org_id = crate::orgs::org_of_facility(tx, facility_id)?;
     let person_id = crate::people::find_or_create(tx, email, now)?;
     let membership_id = crate::people::ensure_membership(tx, person_id, org_id, role, now)?;
-    let (invitation_id, delivered) = issue(
-        tx,
-        secrets,
-        outbox,
-        public_host,
-        membership_id,
-        facility_id,
-        addr,
-        role,
-        access_start,
-        now,
-    )?;
+    let (invitation_id, delivered) =
+        issue(tx, secrets, outbox, public_host, membership_id, facility_id, addr, role, access_start, now)?;
     Ok(InvitationSent {
         invitation_id,
         person_id,
@@ -220,18 +206,8 @@ pub fn resend(
     if state == "accepted" {
         return Err(Error::InvitationAlreadyUsed);
     }
-    let (id, delivered) = issue(
-        tx,
-        secrets,
-        outbox,
-        public_host,
-        membership_id,
-        facility_id,
-        &email,
-        &role,
-        access_start,
-        now,
-    )?;
+    let (id, delivered) =
+        issue(tx, secrets, outbox, public_host, membership_id, facility_id, &email, &role, access_start, now)?;
     Ok(InvitationSent {
         invitation_id: id,
         person_id,
@@ -244,11 +220,9 @@ pub fn resend(
 /// Cancels a pending invitation; its link stops working at once.
 pub fn cancel(tx: &Transaction<'_>, invitation_id: i64, now: i64) -> Result<()> {
     let row: Option<(i64, String)> = tx
-        .query_row(
-            "SELECT membership_id, state FROM invitations WHERE id = ?1",
-            [invitation_id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
+        .query_row("SELECT membership_id, state FROM invitations WHERE id = ?1", [invitation_id], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
         .optional()?;
     let (membership_id, state) = row.ok_or(Error::NotFound("invitation"))?;
     match state.as_str() {
@@ -261,20 +235,12 @@ pub fn cancel(tx: &Transaction<'_>, invitation_id: i64, now: i64) -> Result<()> 
         "UPDATE invitations SET state = 'cancelled', finished_at = ?2 WHERE id = ?1",
         params![invitation_id, now],
     )?;
-    tx.execute(
-        "UPDATE memberships SET invitation_status = 'not_invited' WHERE id = ?1",
-        [membership_id],
-    )?;
+    tx.execute("UPDATE memberships SET invitation_status = 'not_invited' WHERE id = ?1", [membership_id])?;
     Ok(())
 }
 
 /// The preview shown before accepting.
-pub fn preview(
-    tx: &Transaction<'_>,
-    secrets: &Secrets,
-    token: &str,
-    now: i64,
-) -> Result<InvitationPreview> {
+pub fn preview(tx: &Transaction<'_>, secrets: &Secrets, token: &str, now: i64) -> Result<InvitationPreview> {
     let f = usable(tx, secrets, token, now)?;
     let p = tx.query_row(
         "SELECT o.name, fa.name, i.role, i.email, i.access_start, i.expires_at
@@ -296,12 +262,7 @@ pub fn preview(
 }
 
 /// The invited address, if the link is usable (to send it a sign-in code).
-pub fn invited_email(
-    tx: &Transaction<'_>,
-    secrets: &Secrets,
-    token: &str,
-    now: i64,
-) -> Result<Identifier> {
+pub fn invited_email(tx: &Transaction<'_>, secrets: &Secrets, token: &str, now: i64) -> Result<Identifier> {
     let f = usable(tx, secrets, token, now)?;
     Ok(Identifier::Email(f.email))
 }
@@ -328,14 +289,8 @@ pub fn accept(
     if n != 1 {
         return Err(Error::InvitationAlreadyUsed);
     }
-    tx.execute(
-        "UPDATE memberships SET invitation_status = 'accepted' WHERE id = ?1",
-        [f.membership_id],
-    )?;
-    let person_id: i64 = tx.query_row(
-        "SELECT person_id FROM memberships WHERE id = ?1",
-        [f.membership_id],
-        |r| r.get(0),
-    )?;
+    tx.execute("UPDATE memberships SET invitation_status = 'accepted' WHERE id = ?1", [f.membership_id])?;
+    let person_id: i64 =
+        tx.query_row("SELECT person_id FROM memberships WHERE id = ?1", [f.membership_id], |r| r.get(0))?;
     crate::sessions::create(tx, secrets, person_id, device_public_key, now)
 }

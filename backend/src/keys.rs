@@ -14,35 +14,22 @@ use crate::error::{Error, Result};
 
 /// Takes the next value of the global change sequence.
 pub fn next_seq(tx: &Transaction<'_>) -> Result<i64> {
-    tx.execute(
-        "UPDATE meta SET value = value + 1 WHERE key = 'change_seq'",
-        [],
-    )?;
-    Ok(
-        tx.query_row("SELECT value FROM meta WHERE key = 'change_seq'", [], |r| {
-            r.get(0)
-        })?,
-    )
+    tx.execute("UPDATE meta SET value = value + 1 WHERE key = 'change_seq'", [])?;
+    Ok(tx.query_row("SELECT value FROM meta WHERE key = 'change_seq'", [], |r| r.get(0))?)
 }
 
 /// Creates a key holding `door_ids` (all in the key's facility).
-pub fn create_key(
-    tx: &Transaction<'_>,
-    facility_id: i64,
-    name: &str,
-    door_ids: &[i64],
-    now: i64,
-) -> Result<i64> {
+pub fn create_key(tx: &Transaction<'_>, facility_id: i64, name: &str, door_ids: &[i64], now: i64) -> Result<i64> {
     crate::orgs::exists(tx, "facilities", facility_id, "facility")?;
     if door_ids.is_empty() {
         return Err(Error::field("door_ids", "a key holds at least one door"));
     }
+    if door_ids.len() > crate::signing::MAX_DOORS_PER_CREDENTIAL {
+        return Err(Error::field("door_ids", "a key holds at most 32 doors"));
+    }
     for d in door_ids {
         if doors::get(tx, *d)?.facility_id != facility_id {
-            return Err(Error::field(
-                "door_ids",
-                "every door must be in the key's facility",
-            ));
+            return Err(Error::field("door_ids", "every door must be in the key's facility"));
         }
     }
     tx.execute(
@@ -51,10 +38,7 @@ pub fn create_key(
     )?;
     let id = tx.last_insert_rowid();
     for d in door_ids {
-        tx.execute(
-            "INSERT OR IGNORE INTO key_doors (key_id, door_id) VALUES (?1, ?2)",
-            params![id, d],
-        )?;
+        tx.execute("INSERT OR IGNORE INTO key_doors (key_id, door_id) VALUES (?1, ?2)", params![id, d])?;
     }
     Ok(id)
 }
@@ -77,11 +61,7 @@ pub struct GrantSpec {
 /// Grants a key to a member of the key's organisation; returns the grant id.
 pub fn grant(tx: &Transaction<'_>, person_id: i64, spec: &GrantSpec, now: i64) -> Result<i64> {
     let facility_id: i64 = tx
-        .query_row(
-            "SELECT facility_id FROM keys WHERE id = ?1",
-            [spec.key_id],
-            |r| r.get(0),
-        )
+        .query_row("SELECT facility_id FROM keys WHERE id = ?1", [spec.key_id], |r| r.get(0))
         .optional()?
         .ok_or(Error::NotFound("key"))?;
     let org_id = crate::orgs::org_of_facility(tx, facility_id)?;
@@ -124,13 +104,8 @@ pub fn grant_door_ids(tx: &Transaction<'_>, grant_id: i64) -> Result<Vec<i64>> {
 /// Revokes one grant, its credentials (at every door, via the next bundle) and, cascading,
 /// every guest share made from it. Revoking an already revoked grant does nothing.
 pub fn revoke_grant(tx: &Transaction<'_>, grant_id: i64, reason: &str, now: i64) -> Result<()> {
-    let revoked: Option<Option<i64>> = tx
-        .query_row(
-            "SELECT revoked_at FROM grants WHERE id = ?1",
-            [grant_id],
-            |r| r.get(0),
-        )
-        .optional()?;
+    let revoked: Option<Option<i64>> =
+        tx.query_row("SELECT revoked_at FROM grants WHERE id = ?1", [grant_id], |r| r.get(0)).optional()?;
     match revoked {
         None => return Err(Error::NotFound("grant")),
         Some(Some(_)) => return Ok(()),
@@ -149,13 +124,9 @@ pub fn revoke_grant(tx: &Transaction<'_>, grant_id: i64, reason: &str, now: i64)
         rows.collect::<rusqlite::Result<_>>()?
     };
     for (cred, not_after) in creds {
-        tx.execute(
-            "UPDATE credentials SET revoked_at = ?2 WHERE id = ?1",
-            params![cred, now],
-        )?;
+        tx.execute("UPDATE credentials SET revoked_at = ?2 WHERE id = ?1", params![cred, now])?;
         let door_ids: Vec<i64> = {
-            let mut stmt =
-                tx.prepare("SELECT door_id FROM credential_doors WHERE credential_id = ?1")?;
+            let mut stmt = tx.prepare("SELECT door_id FROM credential_doors WHERE credential_id = ?1")?;
             let rows = stmt.query_map([&cred], |r| r.get(0))?;
             rows.collect::<rusqlite::Result<_>>()?
         };
@@ -165,17 +136,13 @@ pub fn revoke_grant(tx: &Transaction<'_>, grant_id: i64, reason: &str, now: i64)
     }
     // The cascade: guest keys shared from this grant go with it.
     let shares: Vec<(i64, Option<i64>)> = {
-        let mut stmt = tx.prepare(
-            "SELECT id, guest_grant_id FROM shares WHERE grant_id = ?1 AND state != 'revoked'",
-        )?;
+        let mut stmt =
+            tx.prepare("SELECT id, guest_grant_id FROM shares WHERE grant_id = ?1 AND state != 'revoked'")?;
         let rows = stmt.query_map([grant_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
         rows.collect::<rusqlite::Result<_>>()?
     };
     for (share_id, guest_grant) in shares {
-        tx.execute(
-            "UPDATE shares SET state = 'revoked' WHERE id = ?1",
-            [share_id],
-        )?;
+        tx.execute("UPDATE shares SET state = 'revoked' WHERE id = ?1", [share_id])?;
         if let Some(g) = guest_grant {
             revoke_grant(tx, g, "sharer_revoked", now)?;
         }
@@ -184,17 +151,10 @@ pub fn revoke_grant(tx: &Transaction<'_>, grant_id: i64, reason: &str, now: i64)
 }
 
 /// Revokes every grant a person holds in an organisation (and their guests' keys).
-pub fn revoke_all(
-    tx: &Transaction<'_>,
-    org_id: i64,
-    person_id: i64,
-    reason: &str,
-    now: i64,
-) -> Result<usize> {
+pub fn revoke_all(tx: &Transaction<'_>, org_id: i64, person_id: i64, reason: &str, now: i64) -> Result<usize> {
     let ids: Vec<i64> = {
-        let mut stmt = tx.prepare(
-            "SELECT id FROM grants WHERE org_id = ?1 AND person_id = ?2 AND revoked_at IS NULL",
-        )?;
+        let mut stmt =
+            tx.prepare("SELECT id FROM grants WHERE org_id = ?1 AND person_id = ?2 AND revoked_at IS NULL")?;
         let rows = stmt.query_map(params![org_id, person_id], |r| r.get(0))?;
         rows.collect::<rusqlite::Result<_>>()?
     };
@@ -255,22 +215,8 @@ pub fn list_for_person(
     since: Option<i64>,
     now: i64,
 ) -> Result<(Vec<KeyView>, i64)> {
-    let cursor: i64 = tx.query_row("SELECT value FROM meta WHERE key = 'change_seq'", [], |r| {
-        r.get(0)
-    })?;
-    let rows: Vec<(
-        i64,
-        i64,
-        String,
-        String,
-        String,
-        i64,
-        i64,
-        bool,
-        bool,
-        Option<i64>,
-        Option<String>,
-    )> = {
+    let cursor: i64 = tx.query_row("SELECT value FROM meta WHERE key = 'change_seq'", [], |r| r.get(0))?;
+    let rows: Vec<(i64, i64, String, String, String, i64, i64, bool, bool, Option<i64>, Option<String>)> = {
         let mut stmt = tx.prepare(
             "SELECT g.id, k.id, k.name, o.name, f.name, g.starts_at, g.expires_at, g.shareable,
                     g.share_id IS NOT NULL, g.revoked_at, g.revoke_reason
@@ -296,19 +242,8 @@ pub fn list_for_person(
         rows.collect::<rusqlite::Result<_>>()?
     };
     let mut out = Vec::with_capacity(rows.len());
-    for (
-        grant_id,
-        key_id,
-        name,
-        organisation,
-        facility,
-        starts_at,
-        expires_at,
-        shareable,
-        guest,
-        revoked_at,
-        reason,
-    ) in rows
+    for (grant_id, key_id, name, organisation, facility, starts_at, expires_at, shareable, guest, revoked_at, reason) in
+        rows
     {
         let access_state = if revoked_at.is_some() {
             AccessState::Revoked
@@ -320,10 +255,7 @@ pub fn list_for_person(
             AccessState::Active
         };
         // A full listing leaves out keys revoked long ago; incremental ones report every change.
-        if since.is_none()
-            && access_state == AccessState::Revoked
-            && reason.as_deref() == Some("person_deleted")
-        {
+        if since.is_none() && access_state == AccessState::Revoked && reason.as_deref() == Some("person_deleted") {
             continue;
         }
         let doors = doors::get_many(tx, &grant_door_ids(tx, grant_id)?)?;

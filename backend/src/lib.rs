@@ -50,9 +50,7 @@ pub struct Config {
 
 impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Config")
-            .field("public_host", &self.public_host)
-            .finish_non_exhaustive()
+        f.debug_struct("Config").field("public_host", &self.public_host).finish_non_exhaustive()
     }
 }
 
@@ -120,10 +118,7 @@ impl AppState {
 
     /// Checks an admin token in constant time.
     pub fn is_admin_token(&self, token: &str) -> bool {
-        let h = self
-            .inner
-            .secrets
-            .hash(Purpose::AccessToken, "admin", token);
+        let h = self.inner.secrets.hash(Purpose::AccessToken, "admin", token);
         same(&h, &self.inner.admin_token_hash)
     }
 

@@ -59,9 +59,7 @@ enum Command {
 fn random_hex(n: usize) -> Result<String, String> {
     use ring::rand::SecureRandom as _;
     let mut b = vec![0u8; n];
-    ring::rand::SystemRandom::new()
-        .fill(&mut b)
-        .map_err(|_| "random source failed".to_string())?;
+    ring::rand::SystemRandom::new().fill(&mut b).map_err(|_| "random source failed".to_string())?;
     Ok(hex::encode(b))
 }
 
@@ -81,9 +79,7 @@ fn read_or_create(path: &Path) -> Result<String, String> {
         use std::os::unix::fs::OpenOptionsExt as _;
         opts.mode(0o600);
     }
-    let mut f = opts
-        .open(path)
-        .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+    let mut f = opts.open(path).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
     writeln!(f, "{value}").map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     Ok(value)
 }
@@ -104,21 +100,13 @@ async fn serve(
     let token_path = match (admin_token_file, in_memory) {
         (Some(p), _) => p,
         (None, false) => PathBuf::from(format!("{db_path}.admin-token")),
-        (None, true) => {
-            std::env::temp_dir().join(format!("keyway-backend-{}.admin-token", std::process::id()))
-        }
+        (None, true) => std::env::temp_dir().join(format!("keyway-backend-{}.admin-token", std::process::id())),
     };
     let admin_token = read_or_create(&token_path)?;
     let db = Db::open(&db_path).map_err(|e| format!("cannot open the database: {e}"))?;
-    let config = Config {
-        public_host,
-        admin_token,
-        server_secret: secret.into_bytes(),
-    };
+    let config = Config { public_host, admin_token, server_secret: secret.into_bytes() };
     let state = AppState::new(db, Arc::new(SystemClock), &config).map_err(|e| e.to_string())?;
-    let server = keyway_backend::start(state, &listen)
-        .await
-        .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+    let server = keyway_backend::start(state, &listen).await.map_err(|e| format!("cannot listen on {listen}: {e}"))?;
     // The first line is for scripts and tests: the bound address.
     println!("listening on http://{}", server.addr);
     println!("admin token file: {}", token_path.display());
@@ -141,18 +129,10 @@ async fn main() -> std::process::ExitCode {
         .init();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Serve {
-            db,
-            listen,
-            public_host,
-            admin_token_file,
-            secret_file,
-        } => serve(db, listen, public_host, admin_token_file, secret_file).await,
-        Command::Admin {
-            url,
-            token_file,
-            command,
-        } => match std::fs::read_to_string(&token_file) {
+        Command::Serve { db, listen, public_host, admin_token_file, secret_file } => {
+            serve(db, listen, public_host, admin_token_file, secret_file).await
+        }
+        Command::Admin { url, token_file, command } => match std::fs::read_to_string(&token_file) {
             Ok(token) => admin_cli::run(&url, token.trim(), command).await.map(|v| {
                 println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
             }),

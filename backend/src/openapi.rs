@@ -64,9 +64,7 @@ impl Modify for BearerSchemes {
 
 /// The document as pretty JSON with a trailing newline (the checked-in form).
 pub fn document_json() -> String {
-    let mut s = ApiDoc::openapi()
-        .to_pretty_json()
-        .unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
+    let mut s = ApiDoc::openapi().to_pretty_json().unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
     s.push('\n');
     s
 }

@@ -12,10 +12,7 @@ pub const DEFAULT_CREDENTIAL_TTL_SECS: i64 = 72 * 3600;
 
 /// Creates an organisation; returns its id.
 pub fn create_org(tx: &Transaction<'_>, name: &str, now: i64) -> Result<i64> {
-    tx.execute(
-        "INSERT INTO orgs (name, created_at) VALUES (?1, ?2)",
-        params![name, now],
-    )?;
+    tx.execute("INSERT INTO orgs (name, created_at) VALUES (?1, ?2)", params![name, now])?;
     Ok(tx.last_insert_rowid())
 }
 
@@ -31,10 +28,7 @@ pub fn create_site(
     exists(tx, "orgs", org_id, "organisation")?;
     let ttl = credential_ttl_secs.unwrap_or(DEFAULT_CREDENTIAL_TTL_SECS);
     if !(60..=90 * 24 * 3600).contains(&ttl) {
-        return Err(Error::field(
-            "credential_ttl_secs",
-            "must be between 60 seconds and 90 days",
-        ));
+        return Err(Error::field("credential_ttl_secs", "must be between 60 seconds and 90 days"));
     }
     let key = signing::generate_key()?;
     let sealed = secrets.seal(&key.pkcs8)?;
@@ -49,10 +43,7 @@ pub fn create_site(
 /// Creates a facility in a site; returns its id.
 pub fn create_facility(tx: &Transaction<'_>, site_id: i64, name: &str, now: i64) -> Result<i64> {
     exists(tx, "sites", site_id, "site")?;
-    tx.execute(
-        "INSERT INTO facilities (site_id, name, created_at) VALUES (?1, ?2, ?3)",
-        params![site_id, name, now],
-    )?;
+    tx.execute("INSERT INTO facilities (site_id, name, created_at) VALUES (?1, ?2, ?3)", params![site_id, name, now])?;
     Ok(tx.last_insert_rowid())
 }
 
@@ -68,11 +59,7 @@ pub fn org_of_facility(tx: &Transaction<'_>, facility_id: i64) -> Result<i64> {
 }
 
 /// A site's issuer key (opened) and credential life, found from a facility.
-pub fn issuer_for_facility(
-    tx: &Transaction<'_>,
-    secrets: &Secrets,
-    facility_id: i64,
-) -> Result<Issuer> {
+pub fn issuer_for_facility(tx: &Transaction<'_>, secrets: &Secrets, facility_id: i64) -> Result<Issuer> {
     let (sealed, public_key, ttl): (Vec<u8>, Vec<u8>, i64) = tx
         .query_row(
             "SELECT s.issuer_key_sealed, s.issuer_public_key, s.credential_ttl_secs
@@ -82,11 +69,7 @@ pub fn issuer_for_facility(
         )
         .optional()?
         .ok_or(Error::NotFound("facility"))?;
-    Ok(Issuer {
-        pkcs8: secrets.open(&sealed)?,
-        public_key,
-        credential_ttl_secs: ttl,
-    })
+    Ok(Issuer { pkcs8: secrets.open(&sealed)?, public_key, credential_ttl_secs: ttl })
 }
 
 /// A site's issuer, ready to sign.
@@ -100,18 +83,8 @@ pub struct Issuer {
 }
 
 /// Fails with [`Error::NotFound`] unless `table` has a row `id`.
-pub fn exists(
-    tx: &Transaction<'_>,
-    table: &'static str,
-    id: i64,
-    what: &'static str,
-) -> Result<()> {
-    let found: Option<i64> = tx
-        .query_row(
-            &format!("SELECT id FROM {table} WHERE id = ?1"),
-            [id],
-            |r| r.get(0),
-        )
-        .optional()?;
+pub fn exists(tx: &Transaction<'_>, table: &'static str, id: i64, what: &'static str) -> Result<()> {
+    let found: Option<i64> =
+        tx.query_row(&format!("SELECT id FROM {table} WHERE id = ?1"), [id], |r| r.get(0)).optional()?;
     found.map(|_| ()).ok_or(Error::NotFound(what))
 }

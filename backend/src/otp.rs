@@ -97,27 +97,21 @@ pub fn send_code(
     if let Some(p) = &prev {
         failures = p.failures;
         if p.locked_until > now {
-            return Err(Error::TooManyAttempts {
-                retry_at: p.locked_until,
-            });
+            return Err(Error::TooManyAttempts { retry_at: p.locked_until });
         }
         if p.locked_until != 0 {
             // The lock has run out: start counting afresh.
             failures = 0;
         }
         if now < p.last_sent_at + RESEND_COOLDOWN_SECS {
-            return Err(Error::ResendTooSoon {
-                retry_at: p.last_sent_at + RESEND_COOLDOWN_SECS,
-            });
+            return Err(Error::ResendTooSoon { retry_at: p.last_sent_at + RESEND_COOLDOWN_SECS });
         }
         if now < p.window_start + SEND_WINDOW_SECS {
             window_start = p.window_start;
             window_count = p.window_count;
         }
         if window_count >= SENDS_PER_WINDOW {
-            return Err(Error::RateLimited {
-                retry_at: window_start + SEND_WINDOW_SECS,
-            });
+            return Err(Error::RateLimited { retry_at: window_start + SEND_WINDOW_SECS });
         }
     }
     let known = is_known(tx, ident)?;
@@ -130,20 +124,10 @@ pub fn send_code(
          ON CONFLICT (identifier) DO UPDATE SET code_hash = ?2, code_expires_at = ?3, code_used = 0,
              failures = ?4, locked_until = 0, last_sent_at = ?5, window_start = ?6,
              window_count = ?7, deliverable = ?8",
-        params![
-            key,
-            hash,
-            now + CODE_TTL_SECS,
-            failures,
-            now,
-            window_start,
-            window_count + 1,
-            known
-        ],
+        params![key, hash, now + CODE_TTL_SECS, failures, now, window_start, window_count + 1, known],
     )?;
     if known {
-        let body =
-            format!("Your Keyway sign-in code is {code}. It works for 10 minutes. Never share it.");
+        let body = format!("Your Keyway sign-in code is {code}. It works for 10 minutes. Never share it.");
         outbox.send(
             tx,
             NewMessage {
@@ -158,34 +142,19 @@ pub fn send_code(
             now,
         )?;
     }
-    Ok(CodeSent {
-        expires_at: now + CODE_TTL_SECS,
-        resend_after: now + RESEND_COOLDOWN_SECS,
-    })
+    Ok(CodeSent { expires_at: now + CODE_TTL_SECS, resend_after: now + RESEND_COOLDOWN_SECS })
 }
 
 /// Checks a guess. A wrong guess is recorded, so call this in a transaction that commits on error.
-pub fn check_code(
-    tx: &Transaction<'_>,
-    secrets: &Secrets,
-    ident: &Identifier,
-    code: &str,
-    now: i64,
-) -> Result<()> {
+pub fn check_code(tx: &Transaction<'_>, secrets: &Secrets, ident: &Identifier, code: &str, now: i64) -> Result<()> {
     let key = ident.as_str();
     let Some(row) = load(tx, key)? else {
         return Err(Error::CodeExpired);
     };
     if row.locked_until > now {
-        return Err(Error::TooManyAttempts {
-            retry_at: row.locked_until,
-        });
+        return Err(Error::TooManyAttempts { retry_at: row.locked_until });
     }
-    let failures = if row.locked_until != 0 {
-        0
-    } else {
-        row.failures
-    };
+    let failures = if row.locked_until != 0 { 0 } else { row.failures };
     if row.code_used || now >= row.code_expires_at {
         return Err(Error::CodeExpired);
     }
@@ -199,16 +168,10 @@ pub fn check_code(
         return Ok(());
     }
     let failures = failures + 1;
-    let locked_until = if failures >= MAX_FAILURES {
-        now + LOCK_SECS
-    } else {
-        0
-    };
+    let locked_until = if failures >= MAX_FAILURES { now + LOCK_SECS } else { 0 };
     tx.execute(
         "UPDATE otp_challenges SET failures = ?2, locked_until = ?3 WHERE identifier = ?1",
         params![key, failures, locked_until],
     )?;
-    Err(Error::CodeWrong {
-        attempts_left: u32::try_from(MAX_FAILURES - failures).unwrap_or(0),
-    })
+    Err(Error::CodeWrong { attempts_left: u32::try_from(MAX_FAILURES - failures).unwrap_or(0) })
 }

@@ -111,11 +111,6 @@ impl Outbox {
     /// Messages, newest last, optionally only those to `to` (already normalised).
     pub fn list(&self, to: Option<&str>) -> Vec<OutboxMessage> {
         let guard = self.messages.lock().unwrap_or_else(|p| p.into_inner());
-        guard
-            .1
-            .iter()
-            .filter(|m| to.is_none_or(|t| m.to == t))
-            .cloned()
-            .collect()
+        guard.1.iter().filter(|m| to.is_none_or(|t| m.to == t)).cloned().collect()
     }
 }

@@ -21,10 +21,7 @@ pub fn find_or_create(tx: &Transaction<'_>, ident: &Identifier, now: i64) -> Res
         Identifier::Email(e) => (Some(e.as_str()), None),
         Identifier::Phone(p) => (None, Some(p.as_str())),
     };
-    tx.execute(
-        "INSERT INTO people (email, phone, created_at) VALUES (?1, ?2, ?3)",
-        params![email, phone, now],
-    )?;
+    tx.execute("INSERT INTO people (email, phone, created_at) VALUES (?1, ?2, ?3)", params![email, phone, now])?;
     Ok(tx.last_insert_rowid())
 }
 
@@ -34,9 +31,7 @@ pub fn find(tx: &Transaction<'_>, ident: &Identifier) -> Result<Option<i64>> {
         Identifier::Email(_) => "SELECT id FROM people WHERE email = ?1",
         Identifier::Phone(_) => "SELECT id FROM people WHERE phone = ?1",
     };
-    Ok(tx
-        .query_row(sql, [ident.as_str()], |r| r.get(0))
-        .optional()?)
+    Ok(tx.query_row(sql, [ident.as_str()], |r| r.get(0)).optional()?)
 }
 
 /// Creates a person (or finds them) with an email and/or phone and a name.
@@ -57,15 +52,11 @@ pub fn upsert(
     };
     let id = match (by_email, by_phone) {
         (Some(a), Some(b)) if a != b => {
-            return Err(Error::Conflict(
-                "the email and the phone belong to two different people",
-            ));
+            return Err(Error::Conflict("the email and the phone belong to two different people"));
         }
         (Some(a), _) | (None, Some(a)) => a,
         (None, None) => {
-            let first = email
-                .or(phone)
-                .ok_or(Error::field("email", "an email or a phone is required"))?;
+            let first = email.or(phone).ok_or(Error::field("email", "an email or a phone is required"))?;
             find_or_create(tx, first, now)?
         }
     };
@@ -82,13 +73,7 @@ pub fn upsert(
 }
 
 /// Ensures the person is a member of the organisation (restoring a deleted membership).
-pub fn ensure_membership(
-    tx: &Transaction<'_>,
-    person_id: i64,
-    org_id: i64,
-    role: &str,
-    now: i64,
-) -> Result<i64> {
+pub fn ensure_membership(tx: &Transaction<'_>, person_id: i64, org_id: i64, role: &str, now: i64) -> Result<i64> {
     tx.execute(
         "INSERT INTO memberships (person_id, org_id, role, created_at) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (person_id, org_id) DO UPDATE SET role = ?3,
@@ -178,9 +163,6 @@ pub fn delete_from_org(tx: &Transaction<'_>, org_id: i64, person_id: i64, now: i
         "UPDATE invitations SET state = 'cancelled', finished_at = ?2 WHERE membership_id = ?1 AND state = 'pending'",
         params![membership, now],
     )?;
-    tx.execute(
-        "UPDATE memberships SET deleted_at = ?2 WHERE id = ?1",
-        params![membership, now],
-    )?;
+    tx.execute("UPDATE memberships SET deleted_at = ?2 WHERE id = ?1", params![membership, now])?;
     Ok(())
 }

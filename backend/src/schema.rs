@@ -58,7 +58,8 @@ CREATE TABLE refresh_tokens (
 CREATE TABLE doors (
   id INTEGER PRIMARY KEY, facility_id INTEGER NOT NULL REFERENCES facilities(id),
   name TEXT NOT NULL, lock_id BLOB NOT NULL UNIQUE, lock_public_key BLOB NOT NULL,
-  online INTEGER NOT NULL, unlock_ms INTEGER NOT NULL DEFAULT 5000,
+  lock_signing_public_key BLOB NOT NULL, online INTEGER NOT NULL,
+  unlock_ms INTEGER NOT NULL DEFAULT 5000, fast_unlock INTEGER NOT NULL DEFAULT 1,
   bundle_version INTEGER NOT NULL DEFAULT 1, synced_version INTEGER NOT NULL DEFAULT 0,
   synced_at INTEGER, lock_clock INTEGER, created_at INTEGER NOT NULL);
 CREATE TABLE keys (
@@ -96,7 +97,7 @@ CREATE TABLE door_revocations (
   version INTEGER NOT NULL, not_after INTEGER NOT NULL, PRIMARY KEY (door_id, credential_id));
 CREATE TABLE audit_events (
   door_id INTEGER NOT NULL REFERENCES doors(id), seq INTEGER NOT NULL, at INTEGER NOT NULL,
-  kind TEXT NOT NULL, credential_id BLOB, received_at INTEGER NOT NULL,
+  kind TEXT NOT NULL, detail INTEGER, credential_id BLOB, received_at INTEGER NOT NULL,
   PRIMARY KEY (door_id, seq));
 CREATE TABLE outbox_log (
   id INTEGER PRIMARY KEY, channel TEXT NOT NULL, recipient TEXT NOT NULL, kind TEXT NOT NULL,
@@ -134,9 +135,7 @@ mod tests {
         let mut conn = Connection::open_in_memory().unwrap();
         migrate(&mut conn).unwrap();
         migrate(&mut conn).unwrap();
-        let v: u32 = conn
-            .pragma_query_value(None, "user_version", |r| r.get(0))
-            .unwrap();
+        let v: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
         assert_eq!(v, CURRENT_VERSION);
     }
 }

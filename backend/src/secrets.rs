@@ -63,8 +63,8 @@ impl Secrets {
         let root = hmac::Key::new(hmac::HMAC_SHA256, server_secret);
         let hash_key_bytes = hmac::sign(&root, b"keyway/derive/hash");
         let seal_key_bytes = hmac::sign(&root, b"keyway/derive/seal");
-        let unbound = UnboundKey::new(&AES_256_GCM, seal_key_bytes.as_ref())
-            .map_err(|_| Error::Internal("seal key".into()))?;
+        let unbound =
+            UnboundKey::new(&AES_256_GCM, seal_key_bytes.as_ref()).map_err(|_| Error::Internal("seal key".into()))?;
         Ok(Self {
             hash_key: hmac::Key::new(hmac::HMAC_SHA256, hash_key_bytes.as_ref()),
             seal_key: LessSafeKey::new(unbound),
@@ -75,9 +75,7 @@ impl Secrets {
     /// Fills `n` bytes from the system's secure random source.
     pub fn random_bytes(&self, n: usize) -> Result<Vec<u8>> {
         let mut buf = vec![0u8; n];
-        self.rng
-            .fill(&mut buf)
-            .map_err(|_| Error::Internal("random source failed".into()))?;
+        self.rng.fill(&mut buf).map_err(|_| Error::Internal("random source failed".into()))?;
         Ok(buf)
     }
 
@@ -123,11 +121,7 @@ impl Secrets {
         nonce_arr.copy_from_slice(&nonce_bytes);
         let mut buf = plain.to_vec();
         self.seal_key
-            .seal_in_place_append_tag(
-                Nonce::assume_unique_for_key(nonce_arr),
-                Aad::from(b"keyway/sealed/v1"),
-                &mut buf,
-            )
+            .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce_arr), Aad::from(b"keyway/sealed/v1"), &mut buf)
             .map_err(|_| Error::Internal("seal failed".into()))?;
         let mut out = nonce_bytes;
         out.extend_from_slice(&buf);
@@ -145,14 +139,8 @@ impl Secrets {
         let mut buf = rest.to_vec();
         let plain = self
             .seal_key
-            .open_in_place(
-                Nonce::assume_unique_for_key(nonce_arr),
-                Aad::from(b"keyway/sealed/v1"),
-                &mut buf,
-            )
-            .map_err(|_| {
-                Error::Internal("sealed value does not open (wrong server secret?)".into())
-            })?;
+            .open_in_place(Nonce::assume_unique_for_key(nonce_arr), Aad::from(b"keyway/sealed/v1"), &mut buf)
+            .map_err(|_| Error::Internal("sealed value does not open (wrong server secret?)".into()))?;
         Ok(plain.to_vec())
     }
 }

@@ -59,27 +59,15 @@ pub fn parse_device_key(b64url: &str) -> Result<Vec<u8>> {
     Ok(bytes)
 }
 
-fn new_access(
-    tx: &Transaction<'_>,
-    secrets: &Secrets,
-    session_id: i64,
-    now: i64,
-) -> Result<(String, i64)> {
+fn new_access(tx: &Transaction<'_>, secrets: &Secrets, session_id: i64, now: i64) -> Result<(String, i64)> {
     let token = secrets.new_token()?;
     let exp = now + ACCESS_TTL_SECS;
     tx.execute(
         "INSERT INTO access_tokens (token_hash, session_id, expires_at) VALUES (?1, ?2, ?3)",
-        params![
-            secrets.hash(Purpose::AccessToken, "", &token),
-            session_id,
-            exp
-        ],
+        params![secrets.hash(Purpose::AccessToken, "", &token), session_id, exp],
     )?;
     // Housekeeping: expired access tokens are useless.
-    tx.execute(
-        "DELETE FROM access_tokens WHERE expires_at < ?1",
-        [now - 3600],
-    )?;
+    tx.execute("DELETE FROM access_tokens WHERE expires_at < ?1", [now - 3600])?;
     Ok((token, exp))
 }
 
@@ -99,32 +87,18 @@ pub fn create(
     let refresh = secrets.new_token()?;
     tx.execute(
         "INSERT INTO refresh_tokens (token_hash, session_id, issued_at) VALUES (?1, ?2, ?3)",
-        params![
-            secrets.hash(Purpose::RefreshToken, "", &refresh),
-            session_id,
-            now
-        ],
+        params![secrets.hash(Purpose::RefreshToken, "", &refresh), session_id, now],
     )?;
     let (access, exp) = new_access(tx, secrets, session_id, now)?;
     tx.execute(
         "UPDATE people SET app_adoption = 'active', first_sign_in_at = COALESCE(first_sign_in_at, ?2) WHERE id = ?1",
         params![person_id, now],
     )?;
-    Ok(SessionTokens {
-        access_token: access,
-        access_expires_at: exp,
-        refresh_token: refresh,
-        person_id,
-    })
+    Ok(SessionTokens { access_token: access, access_expires_at: exp, refresh_token: refresh, person_id })
 }
 
 /// Resolves an access token to its session.
-pub fn authenticate(
-    tx: &Transaction<'_>,
-    secrets: &Secrets,
-    access_token: &str,
-    now: i64,
-) -> Result<SessionInfo> {
+pub fn authenticate(tx: &Transaction<'_>, secrets: &Secrets, access_token: &str, now: i64) -> Result<SessionInfo> {
     let h = secrets.hash(Purpose::AccessToken, "", access_token);
     let row = tx
         .query_row(
@@ -151,11 +125,7 @@ pub fn authenticate(
     if now >= exp {
         return Err(Error::AccessTokenExpired);
     }
-    Ok(SessionInfo {
-        session_id,
-        person_id,
-        device_public_key,
-    })
+    Ok(SessionInfo { session_id, person_id, device_public_key })
 }
 
 /// Ends a session: its refresh family and access tokens stop working.
@@ -164,20 +134,12 @@ pub fn revoke(tx: &Transaction<'_>, session_id: i64, reason: &str, now: i64) -> 
         "UPDATE sessions SET revoked_at = ?2, revoke_reason = ?3 WHERE id = ?1 AND revoked_at IS NULL",
         params![session_id, now, reason],
     )?;
-    tx.execute(
-        "DELETE FROM access_tokens WHERE session_id = ?1",
-        [session_id],
-    )?;
+    tx.execute("DELETE FROM access_tokens WHERE session_id = ?1", [session_id])?;
     Ok(())
 }
 
 /// Rotates a refresh token. Commit even on error: reuse detection revokes the family.
-pub fn refresh(
-    tx: &Transaction<'_>,
-    secrets: &Secrets,
-    refresh_token: &str,
-    now: i64,
-) -> Result<SessionTokens> {
+pub fn refresh(tx: &Transaction<'_>, secrets: &Secrets, refresh_token: &str, now: i64) -> Result<SessionTokens> {
     let h = secrets.hash(Purpose::RefreshToken, "", refresh_token);
     let row = tx
         .query_row(
@@ -219,11 +181,9 @@ pub fn refresh(
             // Within the grace, and only if the successor has not itself been used.
             let successor_unused: bool = match &successor_hash {
                 Some(sh) => tx
-                    .query_row(
-                        "SELECT rotated_at IS NULL FROM refresh_tokens WHERE token_hash = ?1",
-                        [sh],
-                        |r| r.get(0),
-                    )
+                    .query_row("SELECT rotated_at IS NULL FROM refresh_tokens WHERE token_hash = ?1", [sh], |r| {
+                        r.get(0)
+                    })
                     .optional()?
                     .unwrap_or(false),
                 None => false,
@@ -236,12 +196,7 @@ pub fn refresh(
         }
     }
     let (access, exp) = new_access(tx, secrets, session_id, now)?;
-    Ok(SessionTokens {
-        access_token: access,
-        access_expires_at: exp,
-        refresh_token: successor,
-        person_id,
-    })
+    Ok(SessionTokens { access_token: access, access_expires_at: exp, refresh_token: successor, person_id })
 }
 
 /// base64url of a device key, for responses.

@@ -85,29 +85,18 @@ pub fn create(
         return Err(Error::field("ends_at", "must be after the start"));
     }
     if req.ends_at > g_end {
-        return Err(Error::field(
-            "ends_at",
-            "a guest's window must end before your own key does",
-        ));
+        return Err(Error::field("ends_at", "a guest's window must end before your own key does"));
     }
     let key_doors = keys::grant_door_ids(tx, req.grant_id)?;
-    let doors = if req.door_ids.is_empty() {
-        key_doors.clone()
-    } else {
-        req.door_ids.clone()
-    };
+    let doors = if req.door_ids.is_empty() { key_doors.clone() } else { req.door_ids.clone() };
     if doors.iter().any(|d| !key_doors.contains(d)) {
-        return Err(Error::field(
-            "door_ids",
-            "you can only share doors your key opens",
-        ));
+        return Err(Error::field("door_ids", "you can only share doors your key opens"));
     }
     let parent = match credentials::current_for_grant(tx, session, req.grant_id, now)? {
         Some(p) => p,
         None => {
             let issued = credentials::issue_one(tx, secrets, session, req.grant_id, now)?;
-            hex::decode(&issued.credential_id)
-                .map_err(|_| Error::Internal("credential id".into()))?
+            hex::decode(&issued.credential_id).map_err(|_| Error::Internal("credential id".into()))?
         }
     };
     let token = secrets.new_token()?;
@@ -128,10 +117,7 @@ pub fn create(
     )?;
     let share_id = tx.last_insert_rowid();
     for d in &doors {
-        tx.execute(
-            "INSERT OR IGNORE INTO share_doors (share_id, door_id) VALUES (?1, ?2)",
-            params![share_id, d],
-        )?;
+        tx.execute("INSERT OR IGNORE INTO share_doors (share_id, door_id) VALUES (?1, ?2)", params![share_id, d])?;
     }
     let link = format!("https://{public_host}/share/{token}");
     let delivered = outbox.send(
@@ -141,21 +127,13 @@ pub fn create(
             to: req.guest.as_str().to_owned(),
             kind: "share",
             subject: "A key was shared with you".into(),
-            body: format!(
-                "Someone shared a door key with you. Open this link in the Keyway app: {link}"
-            ),
+            body: format!("Someone shared a door key with you. Open this link in the Keyway app: {link}"),
             code: None,
             link: Some(link),
         },
         now,
     )?;
-    Ok(ShareCreated {
-        share_id,
-        parent_credential_id: hex::encode(parent),
-        starts_at,
-        ends_at: req.ends_at,
-        delivered,
-    })
+    Ok(ShareCreated { share_id, parent_credential_id: hex::encode(parent), starts_at, ends_at: req.ends_at, delivered })
 }
 
 /// Redeems a share link for the signed-in guest and issues their guest credential.
@@ -186,19 +164,15 @@ pub fn redeem(
     if now >= link_expires_at || now >= ends_at {
         return Err(Error::ShareExpired);
     }
-    let (email, phone): (Option<String>, Option<String>) = tx.query_row(
-        "SELECT email, phone FROM people WHERE id = ?1",
-        [session.person_id],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )?;
+    let (email, phone): (Option<String>, Option<String>) =
+        tx.query_row("SELECT email, phone FROM people WHERE id = ?1", [session.person_id], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
     if email.as_deref() != Some(guest.as_str()) && phone.as_deref() != Some(guest.as_str()) {
         return Err(Error::ShareWrongRecipient);
     }
-    let (key_id, org_id): (i64, i64) = tx.query_row(
-        "SELECT key_id, org_id FROM grants WHERE id = ?1",
-        [grant_id],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )?;
+    let (key_id, org_id): (i64, i64) =
+        tx.query_row("SELECT key_id, org_id FROM grants WHERE id = ?1", [grant_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
     let seq = next_seq(tx)?;
     tx.execute(
         "INSERT INTO grants (key_id, person_id, org_id, share_id, starts_at, expires_at, shareable, created_at, change_seq)
@@ -228,10 +202,7 @@ pub fn revoke(tx: &Transaction<'_>, session: &SessionInfo, share_id: i64, now: i
     if owner != session.person_id {
         return Err(Error::NotFound("share"));
     }
-    tx.execute(
-        "UPDATE shares SET state = 'revoked' WHERE id = ?1",
-        [share_id],
-    )?;
+    tx.execute("UPDATE shares SET state = 'revoked' WHERE id = ?1", [share_id])?;
     if let Some(g) = guest_grant {
         keys::revoke_grant(tx, g, "revoked_by_sharer", now)?;
     }

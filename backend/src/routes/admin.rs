@@ -45,9 +45,7 @@ pub async fn create_org(
     ApiJson(req): ApiJson<NameRequest>,
 ) -> Result<(StatusCode, Json<Created>)> {
     let name = non_empty("name", &req.name)?;
-    let id = st
-        .write(move |tx, _, now| orgs::create_org(tx, &name, now))
-        .await?;
+    let id = st.write(move |tx, _, now| orgs::create_org(tx, &name, now)).await?;
     Ok((StatusCode::CREATED, Json(Created { id })))
 }
 
@@ -82,24 +80,9 @@ pub async fn create_site(
 ) -> Result<(StatusCode, Json<SiteCreated>)> {
     let name = non_empty("name", &req.name)?;
     let (id, key) = st
-        .write(move |tx, st, now| {
-            orgs::create_site(
-                tx,
-                st.secrets(),
-                org_id,
-                &name,
-                req.credential_ttl_secs,
-                now,
-            )
-        })
+        .write(move |tx, st, now| orgs::create_site(tx, st.secrets(), org_id, &name, req.credential_ttl_secs, now))
         .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(SiteCreated {
-            id,
-            issuer_public_key: b64(&key),
-        }),
-    ))
+    Ok((StatusCode::CREATED, Json(SiteCreated { id, issuer_public_key: b64(&key) })))
 }
 
 /// Creates a facility in a site.
@@ -113,9 +96,7 @@ pub async fn create_facility(
     ApiJson(req): ApiJson<NameRequest>,
 ) -> Result<(StatusCode, Json<Created>)> {
     let name = non_empty("name", &req.name)?;
-    let id = st
-        .write(move |tx, _, now| orgs::create_facility(tx, site_id, &name, now))
-        .await?;
+    let id = st.write(move |tx, _, now| orgs::create_facility(tx, site_id, &name, now)).await?;
     Ok((StatusCode::CREATED, Json(Created { id })))
 }
 
@@ -129,6 +110,8 @@ pub struct DoorRequest {
     pub lock_id: String,
     /// The lock's P-256 public key: 65-byte uncompressed SEC1, base64url.
     pub lock_public_key: String,
+    /// The lock's receipt-signing P-256 public key: 65-byte uncompressed SEC1, base64url.
+    pub lock_signing_public_key: String,
     /// Whether the door is connected to the internet.
     pub online: bool,
 }
@@ -147,15 +130,13 @@ pub async fn create_door(
 ) -> Result<(StatusCode, Json<DoorView>)> {
     let name = non_empty("name", &req.name)?;
     let lock_id = doors::parse_lock_id(&req.lock_id)?;
-    let key = sessions::parse_device_key(&req.lock_public_key).map_err(|_| {
-        Error::field(
-            "lock_public_key",
-            "must be a 65-byte uncompressed P-256 key, base64url",
-        )
-    })?;
+    let key = sessions::parse_device_key(&req.lock_public_key)
+        .map_err(|_| Error::field("lock_public_key", "must be a 65-byte uncompressed P-256 key, base64url"))?;
+    let signing_key = sessions::parse_device_key(&req.lock_signing_public_key)
+        .map_err(|_| Error::field("lock_signing_public_key", "must be a 65-byte uncompressed P-256 key, base64url"))?;
     let view = st
         .write(move |tx, _, now| {
-            let id = doors::create(tx, facility_id, &name, &lock_id, &key, req.online, now)?;
+            let id = doors::create(tx, facility_id, &name, &lock_id, &key, &signing_key, req.online, now)?;
             doors::get(tx, id)
         })
         .await?;
@@ -171,10 +152,7 @@ pub async fn list_doors(
     State(st): State<AppState>,
     ApiPath(org_id): ApiPath<i64>,
 ) -> Result<Json<Vec<DoorView>>> {
-    Ok(Json(
-        st.write(move |tx, _, _| doors::list_for_org(tx, org_id))
-            .await?,
-    ))
+    Ok(Json(st.write(move |tx, _, _| doors::list_for_org(tx, org_id)).await?))
 }
 
 /// A new key.
@@ -198,9 +176,7 @@ pub async fn create_key(
     ApiJson(req): ApiJson<KeyRequest>,
 ) -> Result<(StatusCode, Json<Created>)> {
     let name = non_empty("name", &req.name)?;
-    let id = st
-        .write(move |tx, _, now| keys::create_key(tx, facility_id, &name, &req.door_ids, now))
-        .await?;
+    let id = st.write(move |tx, _, now| keys::create_key(tx, facility_id, &name, &req.door_ids, now)).await?;
     Ok((StatusCode::CREATED, Json(Created { id })))
 }
 
@@ -257,13 +233,9 @@ pub async fn add_person(
     let out = st
         .write(move |tx, _, now| {
             orgs::exists(tx, "orgs", org_id, "organisation")?;
-            let person_id =
-                people::upsert(tx, email.as_ref(), phone.as_ref(), req.name.as_deref(), now)?;
+            let person_id = people::upsert(tx, email.as_ref(), phone.as_ref(), req.name.as_deref(), now)?;
             let membership_id = people::ensure_membership(tx, person_id, org_id, &role, now)?;
-            Ok(PersonAdded {
-                person_id,
-                membership_id,
-            })
+            Ok(PersonAdded { person_id, membership_id })
         })
         .await?;
     Ok((StatusCode::CREATED, Json(out)))
@@ -278,10 +250,7 @@ pub async fn list_people(
     State(st): State<AppState>,
     ApiPath(org_id): ApiPath<i64>,
 ) -> Result<Json<Vec<PersonSummary>>> {
-    Ok(Json(
-        st.write(move |tx, _, now| people::list(tx, org_id, now))
-            .await?,
-    ))
+    Ok(Json(st.write(move |tx, _, now| people::list(tx, org_id, now)).await?))
 }
 
 /// Deletes a person from the organisation: access and their guests' access end, history stays.
@@ -293,8 +262,7 @@ pub async fn delete_person(
     State(st): State<AppState>,
     ApiPath((org_id, person_id)): ApiPath<(i64, i64)>,
 ) -> Result<StatusCode> {
-    st.write(move |tx, _, now| people::delete_from_org(tx, org_id, person_id, now))
-        .await?;
+    st.write(move |tx, _, now| people::delete_from_org(tx, org_id, person_id, now)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -315,9 +283,7 @@ pub async fn revoke_all(
     State(st): State<AppState>,
     ApiPath((org_id, person_id)): ApiPath<(i64, i64)>,
 ) -> Result<Json<Revoked>> {
-    let revoked = st
-        .write(move |tx, _, now| keys::revoke_all(tx, org_id, person_id, "revoked_by_admin", now))
-        .await?;
+    let revoked = st.write(move |tx, _, now| keys::revoke_all(tx, org_id, person_id, "revoked_by_admin", now)).await?;
     Ok(Json(Revoked { revoked }))
 }
 
@@ -331,9 +297,7 @@ pub async fn grant(
     ApiPath(person_id): ApiPath<i64>,
     ApiJson(spec): ApiJson<GrantSpec>,
 ) -> Result<(StatusCode, Json<Created>)> {
-    let id = st
-        .write(move |tx, _, now| keys::grant(tx, person_id, &spec, now))
-        .await?;
+    let id = st.write(move |tx, _, now| keys::grant(tx, person_id, &spec, now)).await?;
     Ok((StatusCode::CREATED, Json(Created { id })))
 }
 
@@ -341,13 +305,8 @@ pub async fn grant(
 #[utoipa::path(post, path = "/v1/admin/grants/{grant_id}/revoke", tag = "admin", security(("admin" = [])),
     params(("grant_id" = i64, Path, description = "Grant id")),
     responses((status = 204), (status = 404, body = ErrorBody)))]
-pub async fn revoke_grant(
-    _: Admin,
-    State(st): State<AppState>,
-    ApiPath(grant_id): ApiPath<i64>,
-) -> Result<StatusCode> {
-    st.write(move |tx, _, now| keys::revoke_grant(tx, grant_id, "revoked_by_admin", now))
-        .await?;
+pub async fn revoke_grant(_: Admin, State(st): State<AppState>, ApiPath(grant_id): ApiPath<i64>) -> Result<StatusCode> {
+    st.write(move |tx, _, now| keys::revoke_grant(tx, grant_id, "revoked_by_admin", now)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -410,15 +369,9 @@ pub async fn invite(
 #[utoipa::path(post, path = "/v1/admin/invitations/{invitation_id}/resend", tag = "admin", security(("admin" = [])),
     params(("invitation_id" = i64, Path, description = "Invitation id")),
     responses((status = 200, body = InvitationSent), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn resend(
-    _: Admin,
-    State(st): State<AppState>,
-    ApiPath(id): ApiPath<i64>,
-) -> Result<Json<InvitationSent>> {
+pub async fn resend(_: Admin, State(st): State<AppState>, ApiPath(id): ApiPath<i64>) -> Result<Json<InvitationSent>> {
     let out = st
-        .write(move |tx, st, now| {
-            invitations::resend(tx, st.secrets(), st.outbox(), st.public_host(), id, now)
-        })
+        .write(move |tx, st, now| invitations::resend(tx, st.secrets(), st.outbox(), st.public_host(), id, now))
         .await?;
     Ok(Json(out))
 }
@@ -427,13 +380,8 @@ pub async fn resend(
 #[utoipa::path(post, path = "/v1/admin/invitations/{invitation_id}/cancel", tag = "admin", security(("admin" = [])),
     params(("invitation_id" = i64, Path, description = "Invitation id")),
     responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn cancel(
-    _: Admin,
-    State(st): State<AppState>,
-    ApiPath(id): ApiPath<i64>,
-) -> Result<StatusCode> {
-    st.write(move |tx, _, now| invitations::cancel(tx, id, now))
-        .await?;
+pub async fn cancel(_: Admin, State(st): State<AppState>, ApiPath(id): ApiPath<i64>) -> Result<StatusCode> {
+    st.write(move |tx, _, now| invitations::cancel(tx, id, now)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -476,8 +424,5 @@ pub async fn pending_doors(
     State(st): State<AppState>,
     ApiQuery(q): ApiQuery<PendingQuery>,
 ) -> Result<Json<Vec<DoorView>>> {
-    Ok(Json(
-        st.write(move |tx, _, _| doors::pending_sync(tx, q.org_id))
-            .await?,
-    ))
+    Ok(Json(st.write(move |tx, _, _| doors::pending_sync(tx, q.org_id)).await?))
 }

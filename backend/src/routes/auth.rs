@@ -63,16 +63,10 @@ pub async fn send_code(
 ) -> Result<(StatusCode, Json<CodeSentResponse>)> {
     let ident = Identifier::parse(&req.identifier)?;
     let channel = ident.channel();
-    let sent = st
-        .write(move |tx, st, now| otp::send_code(tx, st.secrets(), st.outbox(), &ident, now))
-        .await?;
+    let sent = st.write(move |tx, st, now| otp::send_code(tx, st.secrets(), st.outbox(), &ident, now)).await?;
     Ok((
         StatusCode::ACCEPTED,
-        Json(CodeSentResponse {
-            channel,
-            expires_at: sent.expires_at,
-            resend_after: sent.resend_after,
-        }),
+        Json(CodeSentResponse { channel, expires_at: sent.expires_at, resend_after: sent.resend_after }),
     ))
 }
 
@@ -82,10 +76,7 @@ pub async fn send_code(
               (status = 401, description = "code_wrong (attempts_left), code_expired", body = ErrorBody),
               (status = 422, description = "invalid_identifier, invalid_device_key", body = ErrorBody),
               (status = 429, description = "too_many_attempts (retry_at)", body = ErrorBody)))]
-pub async fn verify(
-    State(st): State<AppState>,
-    ApiJson(req): ApiJson<VerifyRequest>,
-) -> Result<Json<SessionTokens>> {
+pub async fn verify(State(st): State<AppState>, ApiJson(req): ApiJson<VerifyRequest>) -> Result<Json<SessionTokens>> {
     let ident = Identifier::parse(&req.identifier)?;
     let key = sessions::parse_device_key(&req.device_public_key)?;
     let code = req.code;
@@ -103,14 +94,9 @@ pub async fn verify(
 #[utoipa::path(post, path = "/v1/auth/refresh", tag = "auth", request_body = RefreshRequest,
     responses((status = 200, body = SessionTokens),
               (status = 401, description = "invalid_refresh_token, refresh_token_reused", body = ErrorBody)))]
-pub async fn refresh(
-    State(st): State<AppState>,
-    ApiJson(req): ApiJson<RefreshRequest>,
-) -> Result<Json<SessionTokens>> {
+pub async fn refresh(State(st): State<AppState>, ApiJson(req): ApiJson<RefreshRequest>) -> Result<Json<SessionTokens>> {
     let token = req.refresh_token;
-    let tokens = st
-        .write_always(move |tx, st, now| sessions::refresh(tx, st.secrets(), &token, now))
-        .await?;
+    let tokens = st.write_always(move |tx, st, now| sessions::refresh(tx, st.secrets(), &token, now)).await?;
     Ok(Json(tokens))
 }
 
@@ -118,7 +104,6 @@ pub async fn refresh(
 #[utoipa::path(post, path = "/v1/auth/logout", tag = "auth", security(("bearer" = [])),
     responses((status = 204), (status = 401, body = ErrorBody)))]
 pub async fn logout(State(st): State<AppState>, Authed(s): Authed) -> Result<StatusCode> {
-    st.write(move |tx, _, now| sessions::revoke(tx, s.session_id, "signed_out", now))
-        .await?;
+    st.write(move |tx, _, now| sessions::revoke(tx, s.session_id, "signed_out", now)).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -23,9 +23,7 @@ pub struct PendingDoors {
 #[utoipa::path(get, path = "/v1/door-sync/pending", tag = "door_sync", security(("bearer" = [])),
     responses((status = 200, body = PendingDoors), (status = 401, body = ErrorBody)))]
 pub async fn pending(State(st): State<AppState>, Authed(s): Authed) -> Result<Json<PendingDoors>> {
-    let doors = st
-        .write(move |tx, _, now| door_sync::pending_for_person(tx, s.person_id, now))
-        .await?;
+    let doors = st.write(move |tx, _, now| door_sync::pending_for_person(tx, s.person_id, now)).await?;
     Ok(Json(PendingDoors { doors }))
 }
 

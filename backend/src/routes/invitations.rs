@@ -32,13 +32,8 @@ pub struct AcceptRequest {
               (status = 404, description = "invitation_not_found", body = ErrorBody),
               (status = 409, description = "invitation_already_used", body = ErrorBody),
               (status = 410, description = "invitation_expired, invitation_superseded, invitation_cancelled", body = ErrorBody)))]
-pub async fn preview(
-    State(st): State<AppState>,
-    ApiPath(token): ApiPath<String>,
-) -> Result<Json<InvitationPreview>> {
-    let p = st
-        .write(move |tx, st, now| invitations::preview(tx, st.secrets(), &token, now))
-        .await?;
+pub async fn preview(State(st): State<AppState>, ApiPath(token): ApiPath<String>) -> Result<Json<InvitationPreview>> {
+    let p = st.write(move |tx, st, now| invitations::preview(tx, st.secrets(), &token, now)).await?;
     Ok(Json(p))
 }
 
@@ -85,10 +80,7 @@ pub async fn accept(
 ) -> Result<Json<SessionTokens>> {
     let key = sessions::parse_device_key(&req.device_public_key)?;
     let code = req.code;
-    let tokens = st
-        .write_always(move |tx, st, now| {
-            invitations::accept(tx, st.secrets(), &token, &code, &key, now)
-        })
-        .await?;
+    let tokens =
+        st.write_always(move |tx, st, now| invitations::accept(tx, st.secrets(), &token, &code, &key, now)).await?;
     Ok(Json(tokens))
 }

@@ -44,31 +44,20 @@ pub struct Profile {
 pub async fn profile(State(st): State<AppState>, Authed(s): Authed) -> Result<Json<Profile>> {
     let p = st
         .write(move |tx, _, _| {
-            let (email, phone, name) = tx.query_row(
-                "SELECT email, phone, name FROM people WHERE id = ?1",
-                [s.person_id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )?;
+            let (email, phone, name) =
+                tx.query_row("SELECT email, phone, name FROM people WHERE id = ?1", [s.person_id], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })?;
             let mut stmt = tx.prepare(
                 "SELECT o.id, o.name, m.role FROM memberships m JOIN orgs o ON o.id = m.org_id
                  WHERE m.person_id = ?1 AND m.deleted_at IS NULL ORDER BY o.id",
             )?;
             let memberships = stmt
                 .query_map(params![s.person_id], |r| {
-                    Ok(MembershipView {
-                        org_id: r.get(0)?,
-                        organisation: r.get(1)?,
-                        role: r.get(2)?,
-                    })
+                    Ok(MembershipView { org_id: r.get(0)?, organisation: r.get(1)?, role: r.get(2)? })
                 })?
                 .collect::<rusqlite::Result<_>>()?;
-            Ok(Profile {
-                person_id: s.person_id,
-                email,
-                phone,
-                name,
-                memberships,
-            })
+            Ok(Profile { person_id: s.person_id, email, phone, name, memberships })
         })
         .await?;
     Ok(Json(p))
@@ -101,22 +90,13 @@ pub async fn keys(
     Authed(s): Authed,
     ApiQuery(q): ApiQuery<SinceQuery>,
 ) -> Result<Json<KeysResponse>> {
-    let (keys, cursor) = st
-        .write(move |tx, _, now| keys::list_for_person(tx, s.person_id, q.since, now))
-        .await?;
+    let (keys, cursor) = st.write(move |tx, _, now| keys::list_for_person(tx, s.person_id, q.since, now)).await?;
     let revoked_grant_ids = if q.since.is_some() {
-        keys.iter()
-            .filter(|k| k.access_state == keys::AccessState::Revoked)
-            .map(|k| k.grant_id)
-            .collect()
+        keys.iter().filter(|k| k.access_state == keys::AccessState::Revoked).map(|k| k.grant_id).collect()
     } else {
         Vec::new()
     };
-    Ok(Json(KeysResponse {
-        cursor,
-        keys,
-        revoked_grant_ids,
-    }))
+    Ok(Json(KeysResponse { cursor, keys, revoked_grant_ids }))
 }
 
 /// Ask for credentials.

@@ -48,45 +48,18 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/doors/{door_id}/receipts", post(door_sync::receipt))
         .route("/v1/admin/orgs", post(admin::create_org))
         .route("/v1/admin/orgs/{org_id}/sites", post(admin::create_site))
-        .route(
-            "/v1/admin/sites/{site_id}/facilities",
-            post(admin::create_facility),
-        )
-        .route(
-            "/v1/admin/facilities/{facility_id}/doors",
-            post(admin::create_door),
-        )
+        .route("/v1/admin/sites/{site_id}/facilities", post(admin::create_facility))
+        .route("/v1/admin/facilities/{facility_id}/doors", post(admin::create_door))
         .route("/v1/admin/orgs/{org_id}/doors", get(admin::list_doors))
-        .route(
-            "/v1/admin/facilities/{facility_id}/keys",
-            post(admin::create_key),
-        )
-        .route(
-            "/v1/admin/orgs/{org_id}/people",
-            post(admin::add_person).get(admin::list_people),
-        )
-        .route(
-            "/v1/admin/orgs/{org_id}/people/{person_id}",
-            delete(admin::delete_person),
-        )
-        .route(
-            "/v1/admin/orgs/{org_id}/people/{person_id}/revoke-all",
-            post(admin::revoke_all),
-        )
+        .route("/v1/admin/facilities/{facility_id}/keys", post(admin::create_key))
+        .route("/v1/admin/orgs/{org_id}/people", post(admin::add_person).get(admin::list_people))
+        .route("/v1/admin/orgs/{org_id}/people/{person_id}", delete(admin::delete_person))
+        .route("/v1/admin/orgs/{org_id}/people/{person_id}/revoke-all", post(admin::revoke_all))
         .route("/v1/admin/people/{person_id}/grants", post(admin::grant))
-        .route(
-            "/v1/admin/grants/{grant_id}/revoke",
-            post(admin::revoke_grant),
-        )
+        .route("/v1/admin/grants/{grant_id}/revoke", post(admin::revoke_grant))
         .route("/v1/admin/invitations", post(admin::invite))
-        .route(
-            "/v1/admin/invitations/{invitation_id}/resend",
-            post(admin::resend),
-        )
-        .route(
-            "/v1/admin/invitations/{invitation_id}/cancel",
-            post(admin::cancel),
-        )
+        .route("/v1/admin/invitations/{invitation_id}/resend", post(admin::resend))
+        .route("/v1/admin/invitations/{invitation_id}/cancel", post(admin::cancel))
         .route("/v1/admin/outbox", get(admin::outbox))
         .route("/v1/admin/door-sync/pending", get(admin::pending_doors))
         .route("/v1/openapi.json", get(openapi_json))
@@ -105,11 +78,7 @@ async fn method_not_allowed() -> Error {
 }
 
 async fn openapi_json() -> Response {
-    (
-        [(axum::http::header::CONTENT_TYPE, "application/json")],
-        crate::openapi::document_json(),
-    )
-        .into_response()
+    ([(axum::http::header::CONTENT_TYPE, "application/json")], crate::openapi::document_json()).into_response()
 }
 
 /// Service health.
@@ -123,13 +92,8 @@ pub struct Health {
 
 /// Whether the service is up.
 #[utoipa::path(get, path = "/v1/health", tag = "meta", responses((status = 200, body = Health)))]
-pub async fn health(
-    axum::extract::State(st): axum::extract::State<AppState>,
-) -> axum::Json<Health> {
-    axum::Json(Health {
-        status: "ok".into(),
-        time: st.now(),
-    })
+pub async fn health(axum::extract::State(st): axum::extract::State<AppState>) -> axum::Json<Health> {
+    axum::Json(Health { status: "ok".into(), time: st.now() })
 }
 
 /// A new object's id.
@@ -162,19 +126,13 @@ fn json_rejection(rej: JsonRejection) -> Error {
         JsonRejection::JsonDataError(e) => {
             let text = e.body_text();
             // serde's message names the field ("name: invalid type …" or "unknown field `x`").
-            let detail = text
-                .split_once(": ")
-                .map(|(_, rest)| rest.to_owned())
-                .unwrap_or(text);
+            let detail = text.split_once(": ").map(|(_, rest)| rest.to_owned()).unwrap_or(text);
             let field = detail
                 .split_once(": ")
                 .map(|(f, _)| f.to_owned())
                 .filter(|f| !f.contains(' '))
                 .unwrap_or_else(|| "body".to_owned());
-            Error::InvalidField {
-                field,
-                message: detail,
-            }
+            Error::InvalidField { field, message: detail }
         }
         JsonRejection::JsonSyntaxError(e) => Error::MalformedJson(e.body_text()),
         JsonRejection::MissingJsonContentType(_) => Error::UnsupportedMediaType,
@@ -196,9 +154,7 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         match axum::extract::Path::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Path(v)) => Ok(ApiPath(v)),
-            Err(PathRejection::FailedToDeserializePathParams(e)) => {
-                Err(Error::field("path", e.body_text()))
-            }
+            Err(PathRejection::FailedToDeserializePathParams(e)) => Err(Error::field("path", e.body_text())),
             Err(e) => Err(Error::field("path", e.body_text())),
         }
     }
@@ -217,22 +173,14 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         match axum::extract::Query::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Query(v)) => Ok(ApiQuery(v)),
-            Err(QueryRejection::FailedToDeserializeQueryString(e)) => {
-                Err(Error::field("query", e.body_text()))
-            }
+            Err(QueryRejection::FailedToDeserializeQueryString(e)) => Err(Error::field("query", e.body_text())),
             Err(e) => Err(Error::field("query", e.body_text())),
         }
     }
 }
 
 fn bearer(parts: &Parts) -> Option<&str> {
-    parts
-        .headers
-        .get(axum::http::header::AUTHORIZATION)?
-        .to_str()
-        .ok()?
-        .strip_prefix("Bearer ")
-        .map(str::trim)
+    parts.headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ").map(str::trim)
 }
 
 /// The signed-in caller, from `Authorization: Bearer <access token>`.
@@ -241,14 +189,9 @@ pub struct Authed(pub SessionInfo);
 impl FromRequestParts<AppState> for Authed {
     type Rejection = Error;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let token = bearer(parts).ok_or(Error::Unauthenticated)?.to_owned();
-        let info = state
-            .write(move |tx, st, now| sessions::authenticate(tx, st.secrets(), &token, now))
-            .await?;
+        let info = state.write(move |tx, st, now| sessions::authenticate(tx, st.secrets(), &token, now)).await?;
         Ok(Authed(info))
     }
 }
@@ -259,15 +202,8 @@ pub struct Admin;
 impl FromRequestParts<AppState> for Admin {
     type Rejection = Error;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let token = bearer(parts).ok_or(Error::AdminUnauthorized)?;
-        if state.is_admin_token(token) {
-            Ok(Admin)
-        } else {
-            Err(Error::AdminUnauthorized)
-        }
+        if state.is_admin_token(token) { Ok(Admin) } else { Err(Error::AdminUnauthorized) }
     }
 }

@@ -50,17 +50,7 @@ pub async fn create(
         guest,
     };
     let out = st
-        .write(move |tx, st, now| {
-            shares::create(
-                tx,
-                st.secrets(),
-                st.outbox(),
-                st.public_host(),
-                &s,
-                &sreq,
-                now,
-            )
-        })
+        .write(move |tx, st, now| shares::create(tx, st.secrets(), st.outbox(), st.public_host(), &s, &sreq, now))
         .await?;
     Ok((StatusCode::CREATED, Json(out)))
 }
@@ -74,8 +64,7 @@ pub async fn revoke(
     Authed(s): Authed,
     ApiPath(share_id): ApiPath<i64>,
 ) -> Result<StatusCode> {
-    st.write(move |tx, _, now| shares::revoke(tx, &s, share_id, now))
-        .await?;
+    st.write(move |tx, _, now| shares::revoke(tx, &s, share_id, now)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -92,8 +81,6 @@ pub async fn redeem(
     Authed(s): Authed,
     ApiPath(token): ApiPath<String>,
 ) -> Result<Json<IssuedCredential>> {
-    let c = st
-        .write(move |tx, st, now| shares::redeem(tx, st.secrets(), &s, &token, now))
-        .await?;
+    let c = st.write(move |tx, st, now| shares::redeem(tx, st.secrets(), &s, &token, now)).await?;
     Ok(Json(c))
 }

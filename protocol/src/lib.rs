@@ -1,0 +1,37 @@
+//! The Keyway protocol: the shared language of phone, lock and backend.
+//!
+//! - [`credential`]: the issuer-signed key a phone presents (≤ 200 bytes for one door);
+//! - [`phone`] and [`lock_role`]: the unlock handshake for both roles, as sans-IO state
+//!   machines (standard: HPKE to the lock's static key, one round trip; fast: a ticket
+//!   from an earlier unlock, symmetric crypto only, one write and one notification);
+//! - [`advert`]: what a lock broadcasts; [`framing`]: ATT-sized frames;
+//! - [`bundle`] and [`receipt`]: door sync for locks without internet;
+//! - [`issuer`]: the backend's signing and verification;
+//! - [`refusal`]: every reason a lock refuses, with its wire code.
+//!
+//! The specification is `docs/protocol.md`; the test vectors are in `protocol/vectors/`.
+//! The phone side and the backend use ring; the lock side (feature `lock`) uses
+//! RustCrypto, so the two meet only through the specification.
+#![forbid(unsafe_code)]
+
+pub mod advert;
+pub mod bundle;
+mod channel;
+mod codec;
+pub mod credential;
+pub mod framing;
+mod hpke;
+pub mod ids;
+pub mod issuer;
+#[cfg(feature = "lock")]
+pub mod lock_role;
+mod messages;
+pub mod phone;
+mod primitives;
+pub mod receipt;
+pub mod refusal;
+
+pub use channel::ChannelError;
+pub use codec::DecodeError;
+pub use messages::{Command, PROTOCOL_VERSION};
+pub use refusal::Refusal;

@@ -1,0 +1,502 @@
+//! The lock's side of the handshake and of door sync, as a state machine over one BLE
+//! connection. Written against RustCrypto's P-256, AES-GCM and HKDF (not ring), so the
+//! two roles interoperate through the specification, not through a shared library.
+//!
+//! The lock's storage (trust anchors, revocations, clock floor, ticket table, audit log)
+//! lives behind [`LockEnvironment`]; the rules live here.
+
+use crate::bundle::{Bundle, LockConfig};
+use crate::channel::{Channel, SessionSecrets, counter_nonce, labels};
+use crate::codec::{DecodeError, Reader};
+use crate::credential::{Credential, UnixSeconds};
+use crate::hpke::{self, PUBLIC_KEY_LEN};
+use crate::ids::{CredentialId, DoorId, KeyId, LockNonce, TicketId};
+use crate::messages::{
+    Command, FLAG_WANT_TICKET, FastHeader, PROTOCOL_VERSION, PlainRefusal, ResponsePayload, STANDARD_HEADER_LEN,
+    StandardHeader, kind, sealed_kind,
+};
+use crate::phone::device_signing_message;
+use crate::primitives::{Primitives, RustCrypto};
+use crate::receipt::{AuditKind, Receipt, ReceiptBody};
+use crate::refusal::Refusal;
+use p256::ecdsa::signature::Verifier;
+use p256::ecdsa::{Signature, SigningKey, VerifyingKey};
+use zeroize::Zeroizing;
+
+/// Handshake attempts one connection may make before the lock stops answering it.
+pub const MAX_ATTEMPTS_PER_CONNECTION: u8 = 4;
+
+/// What the lock remembers about a fast-unlock ticket: enough to re-check the
+/// credential's rules with no signature.
+#[derive(Clone, PartialEq, Eq)]
+pub struct TicketEntry {
+    /// The shared resumption secret.
+    pub secret: Zeroizing<[u8; 32]>,
+    /// The credential that earned the ticket.
+    pub credential: CredentialId,
+    /// Its parent, for a guest key.
+    pub parent: Option<CredentialId>,
+    /// The credential's window.
+    pub not_before: UnixSeconds,
+    /// The credential's window.
+    pub not_after: UnixSeconds,
+}
+
+impl std::fmt::Debug for TicketEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TicketEntry")
+            .field("credential", &self.credential)
+            .field("parent", &self.parent)
+            .field("not_before", &self.not_before)
+            .field("not_after", &self.not_after)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The lock's keys and state, as the handshake needs them. Implemented by the
+/// reference lock over its persisted state; every mutating call must be durable
+/// before it returns.
+pub trait LockEnvironment {
+    /// This lock's door id.
+    fn door(&self) -> DoorId;
+    /// The static HPKE key whose public half is in the door record.
+    fn kem_key(&self) -> &p256::SecretKey;
+    /// The key the lock signs receipts with.
+    fn signing_key(&self) -> &SigningKey;
+    /// The lock's effective clock: never below the highest signed time it has seen.
+    fn now(&self) -> UnixSeconds;
+    /// Fills `out` from the lock's random source.
+    fn fill_random(&mut self, out: &mut [u8]);
+    /// Consumes `nonce` if it is one the lock has advertised and not yet seen used;
+    /// in every case the lock then advertises a fresh nonce. Returns whether it was current.
+    fn consume_nonce(&mut self, nonce: &LockNonce) -> bool;
+    /// The nonce the lock advertises now.
+    fn current_nonce(&self) -> LockNonce;
+    /// The issuer key with this id, if it is a trust anchor.
+    fn trust_anchor(&self, issuer: &KeyId) -> Option<VerifyingKey>;
+    /// Whether a credential id is on the revocation list.
+    fn is_revoked(&self, credential: &CredentialId) -> bool;
+    /// The bundle version applied (0: none).
+    fn bundle_version(&self) -> u32;
+    /// The configuration from the latest bundle.
+    fn config(&self) -> LockConfig;
+    /// Removes and returns a ticket (tickets are single use).
+    fn take_ticket(&mut self, id: &TicketId) -> Option<TicketEntry>;
+    /// Stores a ticket, evicting the oldest if the table is full.
+    fn store_ticket(&mut self, id: TicketId, entry: TicketEntry);
+    /// Opens the door; returns how long actuation took, in milliseconds.
+    fn actuate(&mut self) -> u16;
+    /// Applies a bundle that has passed every check here, atomically: all of it or
+    /// nothing. Also raises the clock floor to its signed time and drops audit events it
+    /// acknowledges. Fails only when storage fails.
+    fn apply_bundle(&mut self, bundle: &Bundle) -> Result<(), Refusal>;
+    /// Appends an audit event.
+    fn record(&mut self, kind: AuditKind, credential: Option<CredentialId>);
+    /// The receipt body to sign now: version, clock and unacknowledged events.
+    fn receipt_body(&mut self) -> ReceiptBody;
+}
+
+/// What happened, for the lock's own log and tests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LockEvent {
+    /// A credential was accepted (`command` says whether the door opened).
+    Granted {
+        /// The credential.
+        credential: CredentialId,
+        /// Fast or standard path.
+        fast: bool,
+        /// Unlock or sync only.
+        command: Command,
+    },
+    /// A request was refused.
+    Refused {
+        /// Why.
+        reason: Refusal,
+        /// The credential, when it could be read.
+        credential: Option<CredentialId>,
+    },
+    /// A bundle was applied.
+    BundleApplied {
+        /// Its version.
+        version: u32,
+    },
+    /// A bundle was refused; nothing changed.
+    BundleRefused {
+        /// Why.
+        reason: Refusal,
+    },
+}
+
+/// What the lock does after a message: a reply to send (fragment it for the MTU) and
+/// an event.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LockOutput {
+    /// Bytes to notify, if any.
+    pub reply: Option<Vec<u8>>,
+    /// What happened, if anything.
+    pub event: Option<LockEvent>,
+}
+
+enum State {
+    AwaitingRequest { attempts: u8 },
+    Channel(Channel<RustCrypto>),
+    Closed,
+}
+
+/// One BLE connection as the lock sees it.
+pub struct LockSession {
+    state: State,
+}
+
+impl Default for LockSession {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+struct Checked {
+    credential: CredentialId,
+    parent: Option<CredentialId>,
+    not_before: UnixSeconds,
+    not_after: UnixSeconds,
+}
+
+impl LockSession {
+    /// A new connection, waiting for a request.
+    pub fn new() -> Self {
+        Self { state: State::AwaitingRequest { attempts: 0 } }
+    }
+
+    /// Whether the lock has stopped answering this connection (it should disconnect).
+    pub fn is_closed(&self) -> bool {
+        matches!(self.state, State::Closed)
+    }
+
+    /// Handles one complete message from the phone.
+    pub fn on_message(&mut self, message: &[u8], env: &mut impl LockEnvironment) -> LockOutput {
+        let state = std::mem::replace(&mut self.state, State::Closed);
+        let (next, output) = match state {
+            State::AwaitingRequest { attempts } => {
+                let output = match message.first() {
+                    Some(&kind::STANDARD_REQUEST) => standard(message, env),
+                    Some(&kind::FAST_REQUEST) => fast(message, env),
+                    _ => Err(plain(Refusal::UnexpectedMessage, None, env)),
+                };
+                match output {
+                    Ok((channel, output)) => (State::Channel(channel), output),
+                    Err(output) if attempts + 1 < MAX_ATTEMPTS_PER_CONNECTION => {
+                        (State::AwaitingRequest { attempts: attempts + 1 }, output)
+                    }
+                    Err(output) => (State::Closed, output),
+                }
+            }
+            State::Channel(mut channel) => match channel.open(message) {
+                Ok((sealed_kind::BUNDLE, body)) => {
+                    let (output, ok) = sync(&mut channel, Some(&body), env);
+                    (if ok { State::Channel(channel) } else { State::Closed }, output)
+                }
+                Ok((sealed_kind::RECEIPT_REQUEST, _)) => {
+                    let (output, ok) = sync(&mut channel, None, env);
+                    (if ok { State::Channel(channel) } else { State::Closed }, output)
+                }
+                // Anything else in the channel is an attack or a bug: drop the connection.
+                Ok(_) | Err(_) => (State::Closed, LockOutput::default()),
+            },
+            State::Closed => (State::Closed, LockOutput::default()),
+        };
+        self.state = next;
+        output
+    }
+}
+
+/// A refusal sent in the clear, before keys exist. Audited.
+fn plain(reason: Refusal, credential: Option<CredentialId>, env: &mut impl LockEnvironment) -> LockOutput {
+    env.record(AuditKind::Refused(reason), credential);
+    let fresh_nonce = env.current_nonce();
+    LockOutput {
+        reply: Some(PlainRefusal { reason, fresh_nonce }.to_bytes()),
+        event: Some(LockEvent::Refused { reason, credential }),
+    }
+}
+
+type Handshake = Result<(Channel<RustCrypto>, LockOutput), LockOutput>;
+
+fn check_header(
+    version: u8,
+    flags: u8,
+    door: &DoorId,
+    nonce: &LockNonce,
+    env: &mut impl LockEnvironment,
+) -> Result<(), LockOutput> {
+    // Consume first: a request that fails any later check has still used the nonce.
+    let fresh = env.consume_nonce(nonce);
+    if version != PROTOCOL_VERSION {
+        return Err(plain(Refusal::UnsupportedVersion, None, env));
+    }
+    if flags & !FLAG_WANT_TICKET != 0 {
+        return Err(plain(Refusal::Malformed, None, env));
+    }
+    if *door != env.door() {
+        return Err(plain(Refusal::WrongDoor, None, env));
+    }
+    if !fresh {
+        return Err(plain(Refusal::StaleNonce, None, env));
+    }
+    Ok(())
+}
+
+fn standard(message: &[u8], env: &mut impl LockEnvironment) -> Handshake {
+    let Ok((header, ciphertext)) = StandardHeader::parse(message) else {
+        return Err(plain(Refusal::Malformed, None, env));
+    };
+    check_header(header.version, header.flags, &header.door, &header.nonce, env)?;
+    let header_bytes = &message[..STANDARD_HEADER_LEN];
+    let info = [labels::STANDARD_INFO, &header_bytes[..STANDARD_HEADER_LEN - PUBLIC_KEY_LEN]].concat();
+    let Some(context) = hpke::setup_recipient(env.kem_key(), &header.enc, &info) else {
+        return Err(plain(Refusal::Malformed, None, env));
+    };
+    let Some(payload) = context.open::<RustCrypto>(header_bytes, ciphertext).map(Zeroizing::new) else {
+        return Err(plain(Refusal::DecryptFailed, None, env));
+    };
+    let Ok((command, credential, device_signature)) = parse_standard_payload(&payload) else {
+        return Err(plain(Refusal::Malformed, None, env));
+    };
+
+    // From here the lock can answer inside the encrypted response.
+    let session = context.export::<RustCrypto>(labels::SESSION_EXPORT);
+    let mut response_nonce = [0u8; 16];
+    env.fill_random(&mut response_nonce);
+    let prk = RustCrypto::extract(&[&header.enc[..], &response_nonce].concat(), &[session.as_ref()]);
+    let secrets = SessionSecrets::expand::<RustCrypto>(&prk);
+
+    let lock_public = {
+        use p256::elliptic_curve::sec1::ToSec1Point;
+        env.kem_key().public_key().to_sec1_point(false)
+    };
+    let signed = device_signing_message(header_bytes, lock_public.as_bytes());
+    let verdict = verify_credential(&credential, env)
+        .and_then(|checked| verify_device(&credential, &signed, &device_signature).map(|()| checked));
+
+    let aad = [&[kind::STANDARD_RESPONSE, PROTOCOL_VERSION][..], &response_nonce].concat();
+    let want_ticket = header.flags & FLAG_WANT_TICKET != 0;
+    let (payload, event) = decide(verdict, command, false, want_ticket, &secrets, env);
+    let mut reply = aad.clone();
+    reply.extend_from_slice(&RustCrypto::seal(&secrets.lock_to_phone, &counter_nonce(0), &aad, &payload.to_bytes()));
+    finish(payload, event, reply, secrets, 1, 0)
+}
+
+fn fast(message: &[u8], env: &mut impl LockEnvironment) -> Handshake {
+    let Ok((header, ciphertext)) = FastHeader::parse(message) else {
+        return Err(plain(Refusal::Malformed, None, env));
+    };
+    check_header(header.version, header.flags, &header.door, &header.nonce, env)?;
+    if !env.config().fast_unlock {
+        return Err(plain(Refusal::FastUnlockDisabled, None, env));
+    }
+    let Some(ticket) = env.take_ticket(&header.ticket) else {
+        return Err(plain(Refusal::UnknownTicket, None, env));
+    };
+    let header_bytes = &message[..message.len() - ciphertext.len()];
+    let prk = RustCrypto::extract(header_bytes, &[ticket.secret.as_ref()]);
+    let secrets = SessionSecrets::expand::<RustCrypto>(&prk);
+    let Some(payload) = RustCrypto::open(&secrets.phone_to_lock, &counter_nonce(0), header_bytes, ciphertext) else {
+        // The ticket was taken: a forged request costs the holder their ticket (they fall
+        // back to a standard unlock), never grants anything.
+        return Err(plain(Refusal::DecryptFailed, None, env));
+    };
+    let command = match payload.as_slice() {
+        [b] => match Command::from_byte(*b) {
+            Ok(c) => c,
+            Err(_) => return Err(plain(Refusal::Malformed, Some(ticket.credential), env)),
+        },
+        _ => return Err(plain(Refusal::Malformed, Some(ticket.credential), env)),
+    };
+    let checked = Checked {
+        credential: ticket.credential,
+        parent: ticket.parent,
+        not_before: ticket.not_before,
+        not_after: ticket.not_after,
+    };
+    let verdict = check_rules(checked, env);
+    let want_ticket = header.flags & FLAG_WANT_TICKET != 0;
+    let (payload, event) = decide(verdict, command, true, want_ticket, &secrets, env);
+    let aad = [kind::FAST_RESPONSE, PROTOCOL_VERSION];
+    let mut reply = aad.to_vec();
+    reply.extend_from_slice(&RustCrypto::seal(&secrets.lock_to_phone, &counter_nonce(0), &aad, &payload.to_bytes()));
+    finish(payload, event, reply, secrets, 1, 1)
+}
+
+fn finish(
+    payload: ResponsePayload,
+    event: LockEvent,
+    reply: Vec<u8>,
+    secrets: SessionSecrets,
+    send_counter: u64,
+    recv_counter: u64,
+) -> Handshake {
+    let output = LockOutput { reply: Some(reply), event: Some(event) };
+    if payload.outcome.is_err() {
+        // Authenticated refusal: no channel. The phone may try again on this connection.
+        return Err(output);
+    }
+    Ok((Channel::new(secrets.lock_to_phone, secrets.phone_to_lock, send_counter, recv_counter), output))
+}
+
+/// Grants or refuses, acting on the verdict: actuates, issues a ticket, audits.
+fn decide(
+    verdict: Result<Checked, (Refusal, Option<CredentialId>)>,
+    command: Command,
+    fast: bool,
+    want_ticket: bool,
+    secrets: &SessionSecrets,
+    env: &mut impl LockEnvironment,
+) -> (ResponsePayload, LockEvent) {
+    let mut payload = ResponsePayload {
+        outcome: Ok(()),
+        lock_clock: env.now(),
+        bundle_version: env.bundle_version(),
+        open_ms: 0,
+        ticket: None,
+    };
+    match verdict {
+        Err((reason, credential)) => {
+            env.record(AuditKind::Refused(reason), credential);
+            payload.outcome = Err(reason);
+            (payload, LockEvent::Refused { reason, credential })
+        }
+        Ok(checked) => {
+            if want_ticket && env.config().fast_unlock {
+                let mut id = [0u8; 16];
+                env.fill_random(&mut id);
+                let entry = TicketEntry {
+                    secret: Zeroizing::new(*secrets.resumption),
+                    credential: checked.credential,
+                    parent: checked.parent,
+                    not_before: checked.not_before,
+                    not_after: checked.not_after,
+                };
+                env.store_ticket(TicketId(id), entry);
+                payload.ticket = Some(TicketId(id));
+            }
+            if command == Command::Unlock {
+                payload.open_ms = env.actuate();
+                env.record(AuditKind::Granted { fast }, Some(checked.credential));
+            }
+            (payload, LockEvent::Granted { credential: checked.credential, fast, command })
+        }
+    }
+}
+
+fn parse_standard_payload(payload: &[u8]) -> Result<(Command, Credential, [u8; 64]), DecodeError> {
+    let mut r = Reader::new(payload);
+    let command = Command::from_byte(r.u8("command")?)?;
+    let len = usize::from(r.u16("credential length")?);
+    let credential = Credential::from_bytes(r.take(len, "credential")?)?;
+    let signature = r.array("device signature")?;
+    r.finish()?;
+    Ok((command, credential, signature))
+}
+
+fn verify_credential(
+    credential: &Credential,
+    env: &impl LockEnvironment,
+) -> Result<Checked, (Refusal, Option<CredentialId>)> {
+    let body = &credential.body;
+    let id = Some(body.id);
+    let anchor = env.trust_anchor(&body.issuer).ok_or((Refusal::UnknownIssuer, id))?;
+    let signature = Signature::from_slice(&credential.signature).map_err(|_| (Refusal::BadCredentialSignature, id))?;
+    anchor.verify(&body.signed_message(), &signature).map_err(|_| (Refusal::BadCredentialSignature, id))?;
+    if !body.opens(&env.door()) {
+        return Err((Refusal::WrongDoor, id));
+    }
+    check_rules(
+        Checked { credential: body.id, parent: body.parent, not_before: body.not_before, not_after: body.not_after },
+        env,
+    )
+}
+
+/// The rules both paths share: the window by the lock's clock, and revocation of the
+/// credential or of the key it was shared from.
+fn check_rules(checked: Checked, env: &impl LockEnvironment) -> Result<Checked, (Refusal, Option<CredentialId>)> {
+    let id = Some(checked.credential);
+    let now = env.now();
+    if now < checked.not_before {
+        return Err((Refusal::NotYetValid, id));
+    }
+    if now > checked.not_after {
+        return Err((Refusal::Expired, id));
+    }
+    if env.is_revoked(&checked.credential) {
+        return Err((Refusal::Revoked, id));
+    }
+    if checked.parent.is_some_and(|parent| env.is_revoked(&parent)) {
+        return Err((Refusal::ParentRevoked, id));
+    }
+    Ok(checked)
+}
+
+fn verify_device(
+    credential: &Credential,
+    signed: &[u8],
+    signature: &[u8; 64],
+) -> Result<(), (Refusal, Option<CredentialId>)> {
+    let refusal = (Refusal::BadDeviceSignature, Some(credential.body.id));
+    let key = VerifyingKey::from_sec1_bytes(&credential.body.device_key.0).map_err(|_| refusal)?;
+    let signature = Signature::from_slice(signature).map_err(|_| refusal)?;
+    key.verify(signed, &signature).map_err(|_| refusal)
+}
+
+/// Checks a bundle against the lock's state; applies it; answers with a signed receipt.
+/// Returns the output and whether the channel stays open.
+fn sync(
+    channel: &mut Channel<RustCrypto>,
+    bundle: Option<&[u8]>,
+    env: &mut impl LockEnvironment,
+) -> (LockOutput, bool) {
+    let (status, event) = match bundle.map(|bytes| check_bundle(bytes, env)) {
+        None => (Ok(()), None),
+        Some(Err(reason)) => (Err(reason), Some(LockEvent::BundleRefused { reason })),
+        Some(Ok(bundle)) => match env.apply_bundle(&bundle) {
+            Ok(()) => {
+                env.record(AuditKind::BundleApplied { version: bundle.body.version }, None);
+                (Ok(()), Some(LockEvent::BundleApplied { version: bundle.body.version }))
+            }
+            Err(reason) => (Err(reason), Some(LockEvent::BundleRefused { reason })),
+        },
+    };
+    let receipt = sign_receipt(env.receipt_body(), env.signing_key());
+    let mut body = vec![status.err().map_or(0, Refusal::code)];
+    body.extend_from_slice(&receipt.to_bytes());
+    match channel.seal(sealed_kind::RECEIPT, &body) {
+        Ok(reply) => (LockOutput { reply: Some(reply), event }, true),
+        Err(_) => (LockOutput { reply: None, event }, false),
+    }
+}
+
+fn check_bundle(bytes: &[u8], env: &impl LockEnvironment) -> Result<Bundle, Refusal> {
+    let bundle = Bundle::from_bytes(bytes).map_err(|_| Refusal::Malformed)?;
+    let body = &bundle.body;
+    if body.door != env.door() {
+        return Err(Refusal::BundleWrongDoor);
+    }
+    let anchor = env.trust_anchor(&body.issuer).ok_or(Refusal::BundleBadSignature)?;
+    let signature = Signature::from_slice(&bundle.signature).map_err(|_| Refusal::BundleBadSignature)?;
+    anchor.verify(&body.signed_message(), &signature).map_err(|_| Refusal::BundleBadSignature)?;
+    let current = env.bundle_version();
+    if body.version <= current {
+        return Err(Refusal::BundleNotNewer);
+    }
+    if body.base_version > current {
+        return Err(Refusal::BundleGap);
+    }
+    Ok(bundle)
+}
+
+/// Signs a receipt body with the lock's signing key (deterministic ECDSA, RFC 6979).
+pub fn sign_receipt(body: ReceiptBody, key: &SigningKey) -> Receipt {
+    use p256::ecdsa::signature::Signer;
+    let signature: Signature = key.sign(&body.signed_message());
+    let mut bytes = [0u8; 64];
+    bytes.copy_from_slice(&signature.to_bytes());
+    Receipt { body, signature: bytes }
+}

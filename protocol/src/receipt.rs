@@ -1,0 +1,178 @@
+//! The lock's receipt for a door sync: signed by the lock, it tells the backend which
+//! bundle version the lock runs, the lock's clock, and the audit events it has not yet
+//! seen acknowledged.
+//!
+//! ```text
+//! format u8 | door [8] | bundle version u32 | lock clock u32 | more pending u8
+//! | event count u16 | events [seq u64 ‖ time u32 ‖ kind u8 ‖ detail u32 ‖ has id u8 ‖ [id 16]] × n
+//! | signature [64]
+//! ```
+//! Events carry the lock's own increasing sequence number: the backend stores each
+//! (door, sequence) once, so a receipt delivered twice adds nothing.
+
+use crate::codec::{DecodeError, Reader, Writer};
+use crate::credential::UnixSeconds;
+use crate::ids::{CredentialId, DoorId};
+
+/// The receipt format version.
+pub const RECEIPT_VERSION: u8 = 1;
+/// Most events one receipt carries; the rest follow in the next receipt.
+pub const MAX_RECEIPT_EVENTS: usize = 256;
+/// Domain-separation prefix of the lock's signature over a receipt body.
+pub(crate) const RECEIPT_CONTEXT: &[u8] = b"keyway/receipt/v1\0";
+
+/// What happened at the lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AuditKind {
+    /// A credential opened the door (`fast`: by ticket).
+    Granted {
+        /// Whether the fast path was used.
+        fast: bool,
+    },
+    /// A request was refused.
+    Refused(crate::Refusal),
+    /// A bundle was applied.
+    BundleApplied {
+        /// The version applied.
+        version: u32,
+    },
+}
+
+impl AuditKind {
+    fn encode(self) -> (u8, u32) {
+        match self {
+            Self::Granted { fast } => (1, u32::from(fast)),
+            Self::Refused(reason) => (2, u32::from(reason.code())),
+            Self::BundleApplied { version } => (3, version),
+        }
+    }
+
+    fn decode(kind: u8, detail: u32) -> Result<Self, DecodeError> {
+        let invalid = DecodeError::Invalid { field: "audit event" };
+        match kind {
+            1 if detail <= 1 => Ok(Self::Granted { fast: detail == 1 }),
+            2 => u8::try_from(detail).ok().and_then(crate::Refusal::from_code).map(Self::Refused).ok_or(invalid),
+            3 => Ok(Self::BundleApplied { version: detail }),
+            _ => Err(invalid),
+        }
+    }
+}
+
+/// One audit event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct AuditEvent {
+    /// The lock's sequence number for the event (starts at 1, never reused).
+    pub seq: u64,
+    /// The lock's clock when it happened.
+    pub time: UnixSeconds,
+    /// What happened.
+    pub kind: AuditKind,
+    /// The credential involved, when known.
+    pub credential: Option<CredentialId>,
+}
+
+/// What a receipt states.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceiptBody {
+    /// The door.
+    pub door: DoorId,
+    /// The bundle version the lock now runs.
+    pub bundle_version: u32,
+    /// The lock's clock when it signed.
+    pub lock_clock: UnixSeconds,
+    /// More events wait for the next receipt.
+    pub more_pending: bool,
+    /// Events not yet acknowledged by a bundle, oldest first.
+    pub events: Vec<AuditEvent>,
+}
+
+/// A receipt signed by the lock.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Receipt {
+    /// What it states.
+    pub body: ReceiptBody,
+    /// The lock's ECDSA P-256 signature over `"keyway/receipt/v1\0" ‖ body`.
+    pub signature: [u8; 64],
+}
+
+const EVENT_MIN_LEN: usize = 8 + 4 + 1 + 4 + 1;
+
+impl ReceiptBody {
+    /// The bytes the lock signs (without the context prefix).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut w = Writer::with_capacity(24 + 34 * self.events.len());
+        w.u8(RECEIPT_VERSION)
+            .put(&self.door.0)
+            .u32(self.bundle_version)
+            .u32(self.lock_clock)
+            .bool(self.more_pending)
+            .u16(self.events.len() as u16);
+        for e in &self.events {
+            let (kind, detail) = e.kind.encode();
+            w.u64(e.seq).u32(e.time).u8(kind).u32(detail);
+            match &e.credential {
+                Some(id) => w.u8(1).put(&id.0),
+                None => w.u8(0),
+            };
+        }
+        w.into_bytes()
+    }
+
+    /// The message the lock's signature covers.
+    pub fn signed_message(&self) -> Vec<u8> {
+        [RECEIPT_CONTEXT, &self.to_bytes()].concat()
+    }
+
+    fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let format = r.u8("receipt format")?;
+        if format != RECEIPT_VERSION {
+            return Err(DecodeError::UnsupportedVersion { found: format });
+        }
+        let door = DoorId(r.array("door id")?);
+        let bundle_version = r.u32("bundle version")?;
+        let lock_clock = r.u32("lock clock")?;
+        let more_pending = r.bool("more pending")?;
+        let count = usize::from(r.u16("event count")?);
+        if count > MAX_RECEIPT_EVENTS || count * EVENT_MIN_LEN > r.remaining() {
+            return Err(DecodeError::Invalid { field: "event count" });
+        }
+        let mut events = Vec::with_capacity(count);
+        let mut last_seq = 0;
+        for _ in 0..count {
+            let seq = r.u64("event sequence")?;
+            if seq <= last_seq {
+                return Err(DecodeError::Invalid { field: "event sequence" });
+            }
+            last_seq = seq;
+            let time = r.u32("event time")?;
+            let kind = r.u8("event kind")?;
+            let detail = r.u32("event detail")?;
+            let kind = AuditKind::decode(kind, detail)?;
+            let credential = if r.bool("event credential present")? {
+                Some(CredentialId(r.array("event credential")?))
+            } else {
+                None
+            };
+            events.push(AuditEvent { seq, time, kind, credential });
+        }
+        Ok(Self { door, bundle_version, lock_clock, more_pending, events })
+    }
+}
+
+impl Receipt {
+    /// The wire form: body then signature.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = self.body.to_bytes();
+        out.extend_from_slice(&self.signature);
+        out
+    }
+
+    /// Parses the wire form. Use [`crate::issuer::verify_receipt`] to check the signature.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, DecodeError> {
+        let mut r = Reader::new(bytes);
+        let body = ReceiptBody::read(&mut r)?;
+        let signature = r.array("receipt signature")?;
+        r.finish()?;
+        Ok(Self { body, signature })
+    }
+}

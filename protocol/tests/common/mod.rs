@@ -1,0 +1,288 @@
+//! A minimal in-memory lock, a phone and an issuer for the protocol's tests. The real
+//! lock, with persistence and the clock floor, is `keyway-lock`.
+#![allow(dead_code, missing_docs, clippy::unwrap_used)]
+
+use keyway_protocol::bundle::{Bundle, BundleBody, LockConfig};
+use keyway_protocol::credential::{Credential, CredentialBody, CredentialFlags, DeviceKey};
+use keyway_protocol::ids::{CredentialId, DoorId, KeyId, LockNonce, TicketId};
+use keyway_protocol::issuer::IssuerKey;
+use keyway_protocol::lock_role::{LockEnvironment, LockOutput, LockSession, TicketEntry};
+use keyway_protocol::phone::{FastTicket, LockTarget, StandardUnlock, UnlockReply, fast_unlock};
+use keyway_protocol::receipt::{AuditEvent, AuditKind, ReceiptBody};
+use keyway_protocol::{Command, Refusal};
+use p256::ecdsa::{SigningKey, VerifyingKey};
+use p256::elliptic_curve::sec1::ToSec1Point;
+use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
+use std::collections::{HashMap, HashSet};
+
+pub const NOW: u32 = 1_800_000_000;
+pub const DOOR: DoorId = DoorId([0xd0, 0, 0, 0, 0, 0, 0, 1]);
+pub const OTHER_DOOR: DoorId = DoorId([0xd0, 0, 0, 0, 0, 0, 0, 2]);
+
+/// Deterministic bytes from a label and a counter (SHA-256), for reproducible tests.
+pub fn det_bytes(label: &str, n: u64, out: &mut [u8]) {
+    for (counter, chunk) in out.chunks_mut(32).enumerate() {
+        let d = ring::digest::digest(&ring::digest::SHA256, format!("{label}/{n}/{counter}").as_bytes());
+        chunk.copy_from_slice(&d.as_ref()[..chunk.len()]);
+    }
+}
+
+#[derive(Clone)]
+pub struct TestLock {
+    pub door: DoorId,
+    pub kem: p256::SecretKey,
+    pub signing: SigningKey,
+    pub now: u32,
+    pub nonce: LockNonce,
+    pub rng_counter: u64,
+    pub anchors: HashMap<KeyId, VerifyingKey>,
+    pub revoked: HashSet<CredentialId>,
+    pub version: u32,
+    pub config: LockConfig,
+    pub tickets: HashMap<TicketId, TicketEntry>,
+    pub events: Vec<AuditEvent>,
+    pub acked: u64,
+    pub next_seq: u64,
+    pub actuations: u32,
+    pub fail_storage: bool,
+}
+
+impl TestLock {
+    pub fn new(door: DoorId, issuer: &IssuerKey) -> Self {
+        let mut seed = [0u8; 32];
+        det_bytes("lock kem", u64::from_be_bytes(door.0), &mut seed);
+        let kem = p256::SecretKey::from_slice(&seed).unwrap();
+        det_bytes("lock signing", u64::from_be_bytes(door.0), &mut seed);
+        let signing = SigningKey::from_slice(&seed).unwrap();
+        let mut anchors = HashMap::new();
+        anchors.insert(issuer.key_id(), VerifyingKey::from_sec1_bytes(issuer.public_key()).unwrap());
+        let mut lock = Self {
+            door,
+            kem,
+            signing,
+            now: NOW,
+            nonce: LockNonce([0; 8]),
+            rng_counter: 0,
+            anchors,
+            revoked: HashSet::new(),
+            version: 0,
+            config: LockConfig::default(),
+            tickets: HashMap::new(),
+            events: Vec::new(),
+            acked: 0,
+            next_seq: 1,
+            actuations: 0,
+            fail_storage: false,
+        };
+        lock.rotate_nonce();
+        lock
+    }
+
+    fn rotate_nonce(&mut self) {
+        let mut n = [0u8; 8];
+        self.fill_random(&mut n);
+        self.nonce = LockNonce(n);
+    }
+
+    pub fn public_key(&self) -> [u8; 65] {
+        let p = self.kem.public_key().to_sec1_point(false);
+        p.as_bytes().try_into().unwrap()
+    }
+
+    pub fn signing_public_key(&self) -> Vec<u8> {
+        self.signing.verifying_key().to_sec1_point(false).as_bytes().to_vec()
+    }
+
+    pub fn target(&self) -> LockTarget {
+        LockTarget { door: self.door, lock_public_key: self.public_key(), nonce: self.nonce }
+    }
+
+    /// Delivers one message on a connection and returns the lock's output.
+    pub fn deliver(&mut self, session: &mut LockSession, message: &[u8]) -> LockOutput {
+        session.on_message(message, self)
+    }
+
+    pub fn granted_events(&self) -> usize {
+        self.events.iter().filter(|e| matches!(e.kind, AuditKind::Granted { .. })).count()
+    }
+}
+
+impl LockEnvironment for TestLock {
+    fn door(&self) -> DoorId {
+        self.door
+    }
+    fn kem_key(&self) -> &p256::SecretKey {
+        &self.kem
+    }
+    fn signing_key(&self) -> &SigningKey {
+        &self.signing
+    }
+    fn now(&self) -> u32 {
+        self.now
+    }
+    fn fill_random(&mut self, out: &mut [u8]) {
+        self.rng_counter += 1;
+        det_bytes(&format!("lock rng {}", self.door), self.rng_counter, out);
+    }
+    fn consume_nonce(&mut self, nonce: &LockNonce) -> bool {
+        let current = *nonce == self.nonce;
+        self.rotate_nonce();
+        current
+    }
+    fn current_nonce(&self) -> LockNonce {
+        self.nonce
+    }
+    fn trust_anchor(&self, issuer: &KeyId) -> Option<VerifyingKey> {
+        self.anchors.get(issuer).copied()
+    }
+    fn is_revoked(&self, credential: &CredentialId) -> bool {
+        self.revoked.contains(credential)
+    }
+    fn bundle_version(&self) -> u32 {
+        self.version
+    }
+    fn config(&self) -> LockConfig {
+        self.config
+    }
+    fn take_ticket(&mut self, id: &TicketId) -> Option<TicketEntry> {
+        self.tickets.remove(id)
+    }
+    fn store_ticket(&mut self, id: TicketId, entry: TicketEntry) {
+        self.tickets.insert(id, entry);
+    }
+    fn actuate(&mut self) -> u16 {
+        self.actuations += 1;
+        120
+    }
+    fn apply_bundle(&mut self, bundle: &Bundle) -> Result<(), Refusal> {
+        if self.fail_storage {
+            return Err(Refusal::StorageFailed);
+        }
+        self.version = bundle.body.version;
+        self.config = bundle.body.config;
+        self.revoked.extend(bundle.body.revocations.iter().map(|r| r.credential));
+        self.now = self.now.max(bundle.body.signed_time);
+        self.acked = self.acked.max(bundle.body.audit_acknowledged);
+        self.events.retain(|e| e.seq > bundle.body.audit_acknowledged);
+        Ok(())
+    }
+    fn record(&mut self, kind: AuditKind, credential: Option<CredentialId>) {
+        self.events.push(AuditEvent { seq: self.next_seq, time: self.now, kind, credential });
+        self.next_seq += 1;
+    }
+    fn receipt_body(&mut self) -> ReceiptBody {
+        ReceiptBody {
+            door: self.door,
+            bundle_version: self.version,
+            lock_clock: self.now,
+            more_pending: false,
+            events: self.events.clone(),
+        }
+    }
+}
+
+/// A phone: a device key pair (ring) and its credentials.
+pub struct TestPhone {
+    pub device: EcdsaKeyPair,
+}
+
+impl TestPhone {
+    pub fn new(seed: u64) -> Self {
+        let rng = ring::rand::SystemRandom::new();
+        let _ = seed;
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
+        Self { device: EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng).unwrap() }
+    }
+
+    pub fn device_key(&self) -> DeviceKey {
+        DeviceKey::from_uncompressed(self.device.public_key().as_ref()).unwrap()
+    }
+
+    pub fn sign(&self, message: &[u8]) -> [u8; 64] {
+        let sig = self.device.sign(&ring::rand::SystemRandom::new(), message).unwrap();
+        sig.as_ref().try_into().unwrap()
+    }
+
+    /// Builds a complete standard request for `target`.
+    pub fn standard_request(
+        &self,
+        target: &LockTarget,
+        credential: &Credential,
+        command: Command,
+    ) -> (keyway_protocol::phone::AwaitingResponse, Vec<u8>) {
+        let unlock =
+            StandardUnlock::begin(target, &credential.to_bytes(), command, true, &ring::rand::SystemRandom::new())
+                .unwrap();
+        let signature = self.sign(&unlock.signing_message());
+        unlock.finish(&signature)
+    }
+
+    /// Runs a whole standard unlock against `lock` on a new connection.
+    pub fn standard_unlock(&self, lock: &mut TestLock, credential: &Credential) -> UnlockReply {
+        let (awaiting, request) = self.standard_request(&lock.target(), credential, Command::Unlock);
+        let mut session = LockSession::new();
+        let out = lock.deliver(&mut session, &request);
+        awaiting.on_response(&out.reply.unwrap()).unwrap().0
+    }
+
+    /// Runs a whole fast unlock against `lock` on a new connection.
+    pub fn fast_unlock(&self, lock: &mut TestLock, ticket: &FastTicket) -> UnlockReply {
+        let (awaiting, request) =
+            fast_unlock(lock.door, lock.nonce, ticket, Command::Unlock, &ring::rand::SystemRandom::new()).unwrap();
+        let mut session = LockSession::new();
+        let out = lock.deliver(&mut session, &request);
+        awaiting.on_response(&out.reply.unwrap()).unwrap().0
+    }
+}
+
+pub fn issuer() -> IssuerKey {
+    IssuerKey::generate().unwrap().0
+}
+
+pub fn credential_for(issuer: &IssuerKey, phone: &TestPhone, doors: &[DoorId], id: u8) -> Credential {
+    issuer
+        .issue(CredentialBody {
+            id: CredentialId([id; 16]),
+            issuer: KeyId::default(),
+            device_key: phone.device_key(),
+            doors: doors.to_vec(),
+            not_before: NOW - 3600,
+            not_after: NOW + 72 * 3600,
+            flags: CredentialFlags { shareable: true, guest: false },
+            parent: None,
+        })
+        .unwrap()
+}
+
+pub fn guest_credential(issuer: &IssuerKey, phone: &TestPhone, parent: &Credential, id: u8) -> Credential {
+    issuer
+        .issue(CredentialBody {
+            id: CredentialId([id; 16]),
+            issuer: KeyId::default(),
+            device_key: phone.device_key(),
+            doors: vec![DOOR],
+            not_before: NOW - 60,
+            not_after: NOW + 3600,
+            flags: CredentialFlags { shareable: false, guest: true },
+            parent: Some(parent.body.id),
+        })
+        .unwrap()
+}
+
+pub fn bundle(issuer: &IssuerKey, door: DoorId, base: u32, version: u32, revoked: &[CredentialId]) -> Bundle {
+    issuer
+        .sign_bundle(BundleBody {
+            door,
+            issuer: KeyId::default(),
+            version,
+            base_version: base,
+            signed_time: NOW + 10,
+            audit_acknowledged: 0,
+            config: LockConfig::default(),
+            revocations: revoked
+                .iter()
+                .map(|c| keyway_protocol::bundle::Revocation { credential: *c, expires: NOW + 100_000 })
+                .collect(),
+        })
+        .unwrap()
+}

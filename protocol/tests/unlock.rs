@@ -1,0 +1,378 @@
+//! The unlock handshake between the phone role (ring) and the lock role (RustCrypto):
+//! what opens the door, and every way of being refused.
+#![allow(clippy::unwrap_used, missing_docs)]
+
+mod common;
+
+use common::*;
+use keyway_protocol::Refusal;
+use keyway_protocol::lock_role::{LockEvent, LockSession};
+use keyway_protocol::phone::PhoneError;
+use keyway_protocol::{Command, framing};
+
+#[test]
+fn standard_unlock_opens_the_door_and_hands_out_a_fast_ticket() {
+    let issuer = issuer();
+    let phone = TestPhone::new(1);
+    let mut lock = TestLock::new(DOOR, &issuer);
+    let credential = credential_for(&issuer, &phone, &[DOOR], 1);
+
+    let reply = phone.standard_unlock(&mut lock, &credential);
+
+    assert_eq!(reply.outcome, Ok(()));
+    assert_eq!(lock.actuations, 1);
+    assert_eq!(reply.lock_clock, NOW);
+    assert_eq!(reply.open_ms, 120);
+    let ticket = reply.ticket.expect("a fast-unlock ticket");
+    assert_eq!(ticket.door, DOOR);
+    assert!(lock.tickets.contains_key(&ticket.id));
+}
+
+#[test]
+fn fast_unlock_opens_the_door_with_the_ticket_and_replaces_it() {
+    let issuer = issuer();
+    let phone = TestPhone::new(1);
+    let mut lock = TestLock::new(DOOR, &issuer);
+    let credential = credential_for(&issuer, &phone, &[DOOR], 1);
+    let ticket = phone.standard_unlock(&mut lock, &credential).ticket.unwrap();
+
+    let reply = phone.fast_unlock(&mut lock, &ticket);
+
+    assert_eq!(reply.outcome, Ok(()));
+    assert_eq!(lock.actuations, 2);
+    let next = reply.ticket.expect("the next ticket");
+    assert_ne!(next.id, ticket.id);
+    assert!(!lock.tickets.contains_key(&ticket.id), "tickets are single use");
+
+    // The replacement works too.
+    assert_eq!(phone.fast_unlock(&mut lock, &next).outcome, Ok(()));
+    assert_eq!(lock.actuations, 3);
+}
+
+#[test]
+fn fast_unlock_request_fits_one_att_write_at_mtu_185() {
+    let issuer = issuer();
+    let phone = TestPhone::new(1);
+    let mut lock = TestLock::new(DOOR, &issuer);
+    let credential = credential_for(&issuer, &phone, &[DOOR], 1);
+    let ticket = phone.standard_unlock(&mut lock, &credential).ticket.unwrap();
+    let (_, request) = keyway_protocol::phone::fast_unlock(
+        DOOR,
+        lock.nonce,
+        &ticket,
+        Command::Unlock,
+        &ring::rand::SystemRandom::new(),
+    )
+    .unwrap();
+    let frames = framing::fragment(&request, 185).unwrap();
+    assert_eq!(frames.len(), 1);
+    assert!(frames[0].len() <= 182, "{} bytes", frames[0].len());
+}
+
+#[test]
+fn one_door_credential_is_at_most_200_bytes() {
+    let issuer = issuer();
+    let phone = TestPhone::new(1);
+    let member = credential_for(&issuer, &phone, &[DOOR], 1);
+    let guest = guest_credential(&issuer, &phone, &member, 2);
+    assert!(member.to_bytes().len() <= 200, "{}", member.to_bytes().len());
+    assert!(guest.to_bytes().len() <= 200, "{}", guest.to_bytes().len());
+}
+
+#[test]
+fn sync_only_does_not_open_the_door() {
+    let issuer = issuer();
+    let phone = TestPhone::new(1);
+    let mut lock = TestLock::new(DOOR, &issuer);
+    let credential = credential_for(&issuer, &phone, &[DOOR], 1);
+    let (awaiting, request) = phone.standard_request(&lock.target(), &credential, Command::SyncOnly);
+    let out = lock.deliver(&mut LockSession::new(), &request);
+    let (reply, _) = awaiting.on_response(&out.reply.unwrap()).unwrap();
+    assert_eq!(reply.outcome, Ok(()));
+    assert_eq!(reply.open_ms, 0);
+    assert_eq!(lock.actuations, 0);
+}
+
+/// Runs a standard unlock with `credential` and returns the lock's reason.
+fn refusal_for(
+    lock: &mut TestLock,
+    phone: &TestPhone,
+    credential: &keyway_protocol::credential::Credential,
+) -> Refusal {
+    let reply = phone.standard_unlock(lock, credential);
+    assert_eq!(lock.actuations, 0, "a refused unlock never actuates");
+    reply.outcome.unwrap_err()
+}
+
+#[test]
+fn credential_for_another_door_is_refused_as_wrong_door() {
+    let issuer = issuer();
+    let phone = TestPhone::new(1);
+    let mut lock = TestLock::new(DOOR, &issuer);
+    let credential = credential_for(&issuer, &phone, &[OTHER_DOOR], 1);
+    assert_eq!(refusal_for(&mut lock, &phone, &credential), Refusal::WrongDoor);
+}
+
+#[test]
+fn key_before_its_start_is_refused_as_not_yet_valid() {
+    let issuer = issuer();
+    let phone = TestPhone::new(1);
+    let mut lock = TestLock::new(DOOR, &issuer);
+    let credential = credential_for(&issuer, &phone, &[DOOR], 1);
+    lock.now = credential.body.not_before - 1;
+    assert_eq!(refusal_for(&mut lock, &phone, &credential), Refusal::NotYetValid);
+    lock.now = credential.body.not_before;
+    assert_eq!(phone.standard_unlock(&mut lock, &credential).outcome, Ok(()));
+}
+
+#[test]
+fn key_after_its_expiry_is_refused_as_expired() {
+    let issuer = issuer();
+    let phone = TestPhone::new(1);
+    let mut lock = TestLock::new(DOOR, &issuer);
+    let credential = credential_for(&issuer, &phone, &[DOOR], 1);
+    lock.now = credential.body.not_after + 1;
+    assert_eq!(refusal_for(&mut lock, &phone, &credential), Refusal::Expired);
+}
+
+#[test]
+fn revoked_credential_is_refused() {
+    let issuer = issuer();
+    let phone = TestPhone::new(1);
+    let mut lock = TestLock::new(DOOR, &issuer);
+    let credential = credential_for(&issuer, &phone, &[DOOR], 1);
+    lock.revoked.insert(credential.body.id);
+    assert_eq!(refusal_for(&mut lock, &phone, &credential), Refusal::Revoked);
+}
+
+#[test]
+fn guest_key_is_refused_once_the_member_who_shared_it_is_revoked() {
+    let issuer = issuer();
+    let member = TestPhone::new(1);
+    let guest = TestPhone::new(2);
+    let mut lock = TestLock::new(DOOR, &issuer);
+    let member_credential = credential_for(&issuer, &member, &[DOOR], 1);
+    let guest_credential = guest_credential(&issuer, &guest, &member_credential, 2);
+    assert_eq!(guest.standard_unlock(&mut lock, &guest_credential).outcome, Ok(()));
+    lock.actuations = 0;
+
+    lock.revoked.insert(member_credential.body.id);
+
+    assert_eq!(refusal_for(&mut lock, &guest, &guest_credential), Refusal::ParentRevoked);
+}
+
+#[test]
+fn fast_ticket_of_a_revoked_credential_is_refused() {
+    let issuer = issuer();
+    let phone = TestPhone::new(1);
+    let mut lock = TestLock::new(DOOR, &issuer);
+    let credential = credential_for(&issuer, &phone, &[DOOR], 1);
+    let ticket = phone.standard_unlock(&mut lock, &credential).ticket.unwrap();
+    lock.revoked.insert(credential.body.id);
+    let reply = phone.fast_unlock(&mut lock, &ticket);
+    assert_eq!(reply.outcome, Err(Refusal::Revoked));
+    assert_eq!(lock.actuations, 1);
+}
+
+#[test]
+fn fast_ticket_past_the_credential_expiry_is_refused() {
+    let issuer = issuer();
+    let phone = TestPhone::new(1);
+    let mut lock = TestLock::new(DOOR, &issuer);
+    let credential = credential_for(&issuer, &phone, &[DOOR], 1);
+    let ticket = phone.standard_unlock(&mut lock, &credential).ticket.unwrap();
+    lock.now = credential.body.not_after + 1;
+    assert_eq!(phone.fast_unlock(&mut lock, &ticket).outcome, Err(Refusal::Expired));
+}
+
+#[test]
+fn credential_from_an_unknown_issuer_is_refused() {
+    let trusted = issuer();
+    let rogue = issuer();
+    let phone = TestPhone::new(1);
+    let mut lock = TestLock::new(DOOR, &trusted);
+    let credential = credential_for(&rogue, &phone, &[DOOR], 1);
+    assert_eq!(refusal_for(&mut lock, &phone, &credential), Refusal::UnknownIssuer);
+}
+
+#[test]
+fn cloned_credential_without_the_device_key_is_refused() {
+    let issuer = issuer();
+    let owner = TestPhone::new(1);
+    let thief = TestPhone::new(2);
+    let mut lock = TestLock::new(DOOR, &issuer);
+    let credential = credential_for(&issuer, &owner, &[DOOR], 1);
+    // The thief copied the credential bytes but signs with its own key.
+    assert_eq!(refusal_for(&mut lock, &thief, &credential), Refusal::BadDeviceSignature);
+}
+
+#[test]
+fn forged_credential_signature_is_refused() {
+    let issuer = issuer();
+    let phone = TestPhone::new(1);
+    let mut lock = TestLock::new(DOOR, &issuer);
+    let mut credential = credential_for(&issuer, &phone, &[DOOR], 1);
+    credential.body.not_after += 365 * 86_400; // extended without the issuer
+    assert_eq!(refusal_for(&mut lock, &phone, &credential), Refusal::BadCredentialSignature);
+}
+
+#[test]
+fn replayed_request_from_an_earlier_unlock_is_refused() {
+    let issuer = issuer();
+    let phone = TestPhone::new(1);
+    let mut lock = TestLock::new(DOOR, &issuer);
+    let credential = credential_for(&issuer, &phone, &[DOOR], 1);
+    let (_, request) = phone.standard_request(&lock.target(), &credential, Command::Unlock);
+    let first = lock.deliver(&mut LockSession::new(), &request);
+    assert!(matches!(first.event, Some(LockEvent::Granted { .. })));
+
+    let replay = lock.deliver(&mut LockSession::new(), &request);
+
+    assert_eq!(replay.event, Some(LockEvent::Refused { reason: Refusal::StaleNonce, credential: None }));
+    assert_eq!(lock.actuations, 1);
+}
+
+#[test]
+fn replayed_fast_request_is_refused() {
+    let issuer = issuer();
+    let phone = TestPhone::new(1);
+    let mut lock = TestLock::new(DOOR, &issuer);
+    let credential = credential_for(&issuer, &phone, &[DOOR], 1);
+    let ticket = phone.standard_unlock(&mut lock, &credential).ticket.unwrap();
+    let (_, request) = keyway_protocol::phone::fast_unlock(
+        DOOR,
+        lock.nonce,
+        &ticket,
+        Command::Unlock,
+        &ring::rand::SystemRandom::new(),
+    )
+    .unwrap();
+    let first = lock.deliver(&mut LockSession::new(), &request);
+    assert!(matches!(first.event, Some(LockEvent::Granted { fast: true, .. })));
+
+    // Even if the nonce came round again, the ticket is gone.
+    let mut rewound = lock.clone();
+    rewound.nonce = keyway_protocol::ids::LockNonce(request[11..19].try_into().unwrap());
+    let replay = rewound.deliver(&mut LockSession::new(), &request);
+    assert_eq!(replay.event, Some(LockEvent::Refused { reason: Refusal::UnknownTicket, credential: None }));
+    let replay = lock.deliver(&mut LockSession::new(), &request);
+    assert_eq!(replay.event, Some(LockEvent::Refused { reason: Refusal::StaleNonce, credential: None }));
+    assert_eq!(lock.actuations, 2);
+}
+
+#[test]
+fn stale_advertisement_gets_a_fresh_nonce_and_the_retry_succeeds() {
+    let issuer = issuer();
+    let phone = TestPhone::new(1);
+    let mut lock = TestLock::new(DOOR, &issuer);
+    let credential = credential_for(&issuer, &phone, &[DOOR], 1);
+    let stale = lock.target();
+    phone.standard_unlock(&mut lock, &credential); // someone else used the nonce
+
+    let mut session = LockSession::new();
+    let (awaiting, request) = phone.standard_request(&stale, &credential, Command::Unlock);
+    let out = lock.deliver(&mut session, &request);
+    let Err(PhoneError::UnauthenticatedRefusal { reason: Refusal::StaleNonce, fresh_nonce }) =
+        awaiting.on_response(&out.reply.unwrap())
+    else {
+        panic!("expected a stale-nonce refusal");
+    };
+    let mut retry = stale.clone();
+    retry.nonce = fresh_nonce;
+    let (awaiting, request) = phone.standard_request(&retry, &credential, Command::Unlock);
+    let out = lock.deliver(&mut session, &request);
+    assert_eq!(awaiting.on_response(&out.reply.unwrap()).unwrap().0.outcome, Ok(()));
+    assert_eq!(lock.actuations, 2);
+}
+
+#[test]
+fn downgraded_protocol_version_is_refused() {
+    let issuer = issuer();
+    let phone = TestPhone::new(1);
+    let mut lock = TestLock::new(DOOR, &issuer);
+    let credential = credential_for(&issuer, &phone, &[DOOR], 1);
+    let (_, mut request) = phone.standard_request(&lock.target(), &credential, Command::Unlock);
+    request[1] = 0; // version 0
+    let out = lock.deliver(&mut LockSession::new(), &request);
+    assert_eq!(out.event, Some(LockEvent::Refused { reason: Refusal::UnsupportedVersion, credential: None }));
+    assert_eq!(lock.actuations, 0);
+}
+
+#[test]
+fn flag_cleared_in_transit_is_refused() {
+    let issuer = issuer();
+    let phone = TestPhone::new(1);
+    let mut lock = TestLock::new(DOOR, &issuer);
+    let credential = credential_for(&issuer, &phone, &[DOOR], 1);
+    let (_, mut request) = phone.standard_request(&lock.target(), &credential, Command::Unlock);
+    request[2] = 0; // "no ticket wanted": authenticated, so decryption fails
+    let out = lock.deliver(&mut LockSession::new(), &request);
+    assert_eq!(out.event, Some(LockEvent::Refused { reason: Refusal::DecryptFailed, credential: None }));
+    assert_eq!(lock.actuations, 0);
+}
+
+#[test]
+fn response_reflected_back_to_the_lock_is_refused() {
+    let issuer = issuer();
+    let phone = TestPhone::new(1);
+    let mut lock = TestLock::new(DOOR, &issuer);
+    let credential = credential_for(&issuer, &phone, &[DOOR], 1);
+    let (_, request) = phone.standard_request(&lock.target(), &credential, Command::Unlock);
+    let response = lock.deliver(&mut LockSession::new(), &request).reply.unwrap();
+    let before = lock.actuations;
+    let out = lock.deliver(&mut LockSession::new(), &response);
+    assert_eq!(out.event, Some(LockEvent::Refused { reason: Refusal::UnexpectedMessage, credential: None }));
+    assert_eq!(lock.actuations, before);
+}
+
+#[test]
+fn request_reflected_back_to_the_phone_is_refused() {
+    let issuer = issuer();
+    let phone = TestPhone::new(1);
+    let lock = TestLock::new(DOOR, &issuer);
+    let credential = credential_for(&issuer, &phone, &[DOOR], 1);
+    let (awaiting, request) = phone.standard_request(&lock.target(), &credential, Command::Unlock);
+    assert!(awaiting.on_response(&request).is_err());
+}
+
+#[test]
+fn response_from_another_session_is_refused() {
+    let issuer = issuer();
+    let phone = TestPhone::new(1);
+    let mut lock = TestLock::new(DOOR, &issuer);
+    let credential = credential_for(&issuer, &phone, &[DOOR], 1);
+    let (first, request) = phone.standard_request(&lock.target(), &credential, Command::Unlock);
+    let (_second, _) = phone.standard_request(&lock.target(), &credential, Command::Unlock);
+    let response = lock.deliver(&mut LockSession::new(), &request).reply.unwrap();
+    // The second session's state would be the one on the phone in a reordered world:
+    let (second, _) = phone.standard_request(&lock.target(), &credential, Command::Unlock);
+    assert_eq!(second.on_response(&response).err(), Some(PhoneError::NotAuthentic));
+    assert!(first.on_response(&response).is_ok());
+}
+
+#[test]
+fn channel_message_before_the_handshake_is_refused() {
+    let issuer = issuer();
+    let phone = TestPhone::new(1);
+    let mut lock = TestLock::new(DOOR, &issuer);
+    let credential = credential_for(&issuer, &phone, &[DOOR], 1);
+    // A sealed bundle message from a real session, replayed on a new connection first.
+    let (awaiting, request) = phone.standard_request(&lock.target(), &credential, Command::SyncOnly);
+    let out = lock.deliver(&mut LockSession::new(), &request);
+    let (_, mut channel) = awaiting.on_response(&out.reply.unwrap()).unwrap();
+    let sealed = channel.request_receipt().unwrap();
+    let out = lock.deliver(&mut LockSession::new(), &sealed);
+    assert_eq!(out.event, Some(LockEvent::Refused { reason: Refusal::UnexpectedMessage, credential: None }));
+}
+
+#[test]
+fn a_connection_gets_a_bounded_number_of_attempts() {
+    let issuer = issuer();
+    let mut lock = TestLock::new(DOOR, &issuer);
+    let mut session = LockSession::new();
+    for _ in 0..keyway_protocol::lock_role::MAX_ATTEMPTS_PER_CONNECTION {
+        assert!(lock.deliver(&mut session, &[0x01, 0x01]).reply.is_some());
+    }
+    assert!(session.is_closed());
+    assert_eq!(lock.deliver(&mut session, &[0x01, 0x01]).reply, None);
+}
