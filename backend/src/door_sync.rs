@@ -114,7 +114,9 @@ pub struct ReceiptOutcome {
 /// Verifies a lock's receipt, stores its audit events once, and marks the door synced.
 pub fn intake(tx: &Transaction<'_>, door_id: i64, receipt: &[u8], now: i64) -> Result<ReceiptOutcome> {
     let door = doors::get(tx, door_id)?;
-    let lock_key = crate::secrets::unb64(&door.lock_public_key).ok_or(Error::Internal("lock key".into()))?;
+    // Receipts are signed with the lock's signing key, not its static (handshake) key.
+    let lock_key = crate::secrets::unb64(&door.lock_signing_public_key)
+        .ok_or(Error::Internal("stored lock signing key".into()))?;
     let spec = signing::verify_receipt(&lock_key, receipt)?;
     if hex::encode(spec.door) != door.lock_id {
         return Err(Error::ReceiptInvalid);

@@ -237,3 +237,4 @@ mod tests {
         assert!(matches!(verify_receipt(&lock.public_key, b"nope"), Err(Error::ReceiptInvalid)));
     }
 }
+
