@@ -207,6 +207,9 @@ pub struct KeyView {
     pub revoke_reason: Option<String>,
 }
 
+/// One row of the key listing query: grant, key, names, window, flags, revocation.
+type KeyRow = (i64, i64, String, String, String, i64, i64, bool, bool, Option<i64>, Option<String>);
+
 /// A person's keys across all organisations; with `since`, only those changed after that cursor.
 /// Returns the keys and the new cursor.
 pub fn list_for_person(
@@ -216,7 +219,7 @@ pub fn list_for_person(
     now: i64,
 ) -> Result<(Vec<KeyView>, i64)> {
     let cursor: i64 = tx.query_row("SELECT value FROM meta WHERE key = 'change_seq'", [], |r| r.get(0))?;
-    let rows: Vec<(i64, i64, String, String, String, i64, i64, bool, bool, Option<i64>, Option<String>)> = {
+    let rows: Vec<KeyRow> = {
         let mut stmt = tx.prepare(
             "SELECT g.id, k.id, k.name, o.name, f.name, g.starts_at, g.expires_at, g.shareable,
                     g.share_id IS NOT NULL, g.revoked_at, g.revoke_reason

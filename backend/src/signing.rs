@@ -237,4 +237,3 @@ mod tests {
         assert!(matches!(verify_receipt(&lock.public_key, b"nope"), Err(Error::ReceiptInvalid)));
     }
 }
-

@@ -6,7 +6,14 @@ mod common;
 use common::*;
 use serde_json::json;
 
-async fn raw(s: &Server, method: reqwest::Method, path: &str, content_type: Option<&str>, body: Vec<u8>, token: Option<&str>) -> Answer {
+async fn raw(
+    s: &Server,
+    method: reqwest::Method,
+    path: &str,
+    content_type: Option<&str>,
+    body: Vec<u8>,
+    token: Option<&str>,
+) -> Answer {
     let mut req = s.http.request(method, format!("{}{}", s.base, path)).body(body);
     if let Some(ct) = content_type {
         req = req.header("content-type", ct);
@@ -27,7 +34,9 @@ fn typed(a: &Answer) {
 #[tokio::test]
 async fn malformed_json_is_a_typed_400() {
     let s = Server::start().await;
-    let a = raw(&s, reqwest::Method::POST, "/v1/auth/code", Some("application/json"), b"{\"identifier\":".to_vec(), None).await;
+    let a =
+        raw(&s, reqwest::Method::POST, "/v1/auth/code", Some("application/json"), b"{\"identifier\":".to_vec(), None)
+            .await;
     a.err(400, "malformed_json");
 }
 
@@ -48,7 +57,13 @@ async fn unknown_fields_are_refused() {
     let s = Server::start().await;
     let a = s.post("/v1/auth/code", json!({ "identifier": "a@b.co", "admin": true })).await;
     a.err(422, "invalid_field");
-    let b = s.admin("POST", "/v1/admin/invitations", Some(json!({ "facility_id": 1, "email": "a@b.co", "grant_everything": true }))).await;
+    let b = s
+        .admin(
+            "POST",
+            "/v1/admin/invitations",
+            Some(json!({ "facility_id": 1, "email": "a@b.co", "grant_everything": true })),
+        )
+        .await;
     b.err(422, "invalid_field");
 }
 
@@ -78,7 +93,9 @@ async fn bad_paths_queries_and_methods_are_typed() {
     let a = raw(&s, reqwest::Method::PUT, "/v1/auth/code", Some("application/json"), b"{}".to_vec(), None).await;
     a.err(405, "method_not_allowed");
     // Out-of-range and absurd values.
-    s.admin("POST", "/v1/admin/orgs/99999999999999999999/sites", Some(json!({ "name": "x" }))).await.err(422, "invalid_field");
+    s.admin("POST", "/v1/admin/orgs/99999999999999999999/sites", Some(json!({ "name": "x" })))
+        .await
+        .err(422, "invalid_field");
     s.admin("POST", "/v1/admin/orgs/12345/sites", Some(json!({ "name": "x" }))).await.err(404, "not_found");
 }
 
@@ -96,15 +113,33 @@ async fn missing_or_wrong_tokens_are_typed_401s() {
 async fn a_barrage_of_junk_never_gets_a_5xx() {
     let s = Server::start().await;
     let f = fixture(&s, "Acme", 1).await;
-    s.admin("POST", &format!("/v1/admin/orgs/{}/people", f.org), Some(json!({ "email": "junk@example.com" }))).await.ok();
+    s.admin("POST", &format!("/v1/admin/orgs/{}/people", f.org), Some(json!({ "email": "junk@example.com" })))
+        .await
+        .ok();
     let t = bearer(&s.sign_in("junk@example.com", &Phone::new()).await);
     let paths = [
-        "/v1/auth/code", "/v1/auth/verify", "/v1/auth/refresh", "/v1/invitations/x/accept", "/v1/invitations/x/code",
-        "/v1/credentials", "/v1/shares", "/v1/share-links/x/redeem", "/v1/admin/orgs", "/v1/admin/invitations",
-        "/v1/doors/1/receipts", "/v1/admin/facilities/1/doors", "/v1/admin/people/1/grants",
+        "/v1/auth/code",
+        "/v1/auth/verify",
+        "/v1/auth/refresh",
+        "/v1/invitations/x/accept",
+        "/v1/invitations/x/code",
+        "/v1/credentials",
+        "/v1/shares",
+        "/v1/share-links/x/redeem",
+        "/v1/admin/orgs",
+        "/v1/admin/invitations",
+        "/v1/doors/1/receipts",
+        "/v1/admin/facilities/1/doors",
+        "/v1/admin/people/1/grants",
     ];
     let bodies: [&[u8]; 8] = [
-        b"", b"null", b"[]", b"{}", b"{\"a\":", b"\xff\xfe", b"{\"identifier\":[],\"code\":{},\"grant_id\":\"x\"}",
+        b"",
+        b"null",
+        b"[]",
+        b"{}",
+        b"{\"a\":",
+        b"\xff\xfe",
+        b"{\"identifier\":[],\"code\":{},\"grant_id\":\"x\"}",
         b"{\"door_ids\":[1e99],\"ends_at\":-1,\"grant_id\":-5,\"guest\":\"\",\"receipt\":\"!!\"}",
     ];
     for p in paths {

@@ -9,8 +9,11 @@ use serde_json::{Value, json};
 
 async fn accept(s: &Server, token: &str, email: &str, phone: &Phone) -> Answer {
     let code = s.last_code(email).await;
-    s.post(&format!("/v1/invitations/{token}/accept"), json!({ "code": code, "device_public_key": phone.public_key_b64() }))
-        .await
+    s.post(
+        &format!("/v1/invitations/{token}/accept"),
+        json!({ "code": code, "device_public_key": phone.public_key_b64() }),
+    )
+    .await
 }
 
 async fn people(s: &Server, org: i64) -> Vec<Value> {
@@ -25,7 +28,9 @@ async fn the_preview_shows_organisation_facility_role_address_and_start() {
     s.admin(
         "POST",
         "/v1/admin/invitations",
-        Some(json!({ "facility_id": f.facility, "email": " Ada@Example.com", "role": "manager", "access_start": start })),
+        Some(
+            json!({ "facility_id": f.facility, "email": " Ada@Example.com", "role": "manager", "access_start": start }),
+        ),
     )
     .await
     .ok();
@@ -214,6 +219,7 @@ async fn a_second_account_inviting_the_same_email_adds_a_membership() {
     let me = s.send("GET", "/v1/me", Some(&bearer(&t)), None).await.ok();
     assert_eq!(me["memberships"].as_array().unwrap().len(), 2);
     let keys = s.send("GET", "/v1/me/keys", Some(&bearer(&t)), None).await.ok();
-    let orgs: Vec<&str> = keys["keys"].as_array().unwrap().iter().map(|k| k["organisation"].as_str().unwrap()).collect();
+    let orgs: Vec<&str> =
+        keys["keys"].as_array().unwrap().iter().map(|k| k["organisation"].as_str().unwrap()).collect();
     assert_eq!(orgs, ["Acme Gym", "Harbour Flats"]);
 }

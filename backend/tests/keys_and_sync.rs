@@ -70,10 +70,8 @@ async fn story(s: &Server) -> Story {
     assert!(link.starts_with("https://keyway.test/share/"));
     let gus_phone = Phone::new();
     let gus = s.sign_in("+447700900999", &gus_phone).await;
-    let gus_cred = s
-        .send("POST", &format!("/v1/share-links/{}/redeem", token_of(&link)), Some(&bearer(&gus)), None)
-        .await
-        .ok();
+    let gus_cred =
+        s.send("POST", &format!("/v1/share-links/{}/redeem", token_of(&link)), Some(&bearer(&gus)), None).await.ok();
     Story { f, ada, ada_cred, gus, gus_cred }
 }
 
@@ -107,7 +105,11 @@ async fn a_credential_never_outlives_its_grant_and_follows_the_sites_setting() {
     let ada = member(&s, &f, "ada@example.com", &phone).await;
     let person = ada["person_id"].as_i64().unwrap();
     let short = s
-        .admin("POST", &format!("/v1/admin/people/{person}/grants"), Some(json!({ "key_id": f.key, "expires_at": s.now() + 10 * HOUR })))
+        .admin(
+            "POST",
+            &format!("/v1/admin/people/{person}/grants"),
+            Some(json!({ "key_id": f.key, "expires_at": s.now() + 10 * HOUR })),
+        )
         .await
         .ok()["id"]
         .as_i64()
@@ -115,8 +117,20 @@ async fn a_credential_never_outlives_its_grant_and_follows_the_sites_setting() {
     let c = s.send("POST", "/v1/credentials", Some(&bearer(&ada)), Some(json!({ "grant_id": short }))).await.ok();
     assert_eq!(c["credentials"][0]["not_after"], s.now() + 10 * HOUR);
     // A site with a one-hour credential life.
-    let site = s.admin("POST", &format!("/v1/admin/orgs/{}/sites", f.org), Some(json!({ "name": "Annex", "credential_ttl_secs": 3600 }))).await.ok();
-    let fac = s.admin("POST", &format!("/v1/admin/sites/{}/facilities", site["id"]), Some(json!({ "name": "Annex" }))).await.ok()["id"].as_i64().unwrap();
+    let site = s
+        .admin(
+            "POST",
+            &format!("/v1/admin/orgs/{}/sites", f.org),
+            Some(json!({ "name": "Annex", "credential_ttl_secs": 3600 })),
+        )
+        .await
+        .ok();
+    let fac = s
+        .admin("POST", &format!("/v1/admin/sites/{}/facilities", site["id"]), Some(json!({ "name": "Annex" })))
+        .await
+        .ok()["id"]
+        .as_i64()
+        .unwrap();
     let lock = Lock::new([9, 9, 9, 9, 9, 9, 9, 9]);
     let door = s
         .admin("POST", &format!("/v1/admin/facilities/{fac}/doors"), Some(json!({ "name": "Annex door", "lock_id": lock.id_hex(),
@@ -125,13 +139,40 @@ async fn a_credential_never_outlives_its_grant_and_follows_the_sites_setting() {
         .ok()["id"]
         .as_i64()
         .unwrap();
-    let key = s.admin("POST", &format!("/v1/admin/facilities/{fac}/keys"), Some(json!({ "name": "Annex", "door_ids": [door] }))).await.ok()["id"].as_i64().unwrap();
-    let g = s.admin("POST", &format!("/v1/admin/people/{person}/grants"), Some(json!({ "key_id": key, "expires_at": s.now() + 30 * DAY }))).await.ok()["id"].as_i64().unwrap();
+    let key = s
+        .admin(
+            "POST",
+            &format!("/v1/admin/facilities/{fac}/keys"),
+            Some(json!({ "name": "Annex", "door_ids": [door] })),
+        )
+        .await
+        .ok()["id"]
+        .as_i64()
+        .unwrap();
+    let g = s
+        .admin(
+            "POST",
+            &format!("/v1/admin/people/{person}/grants"),
+            Some(json!({ "key_id": key, "expires_at": s.now() + 30 * DAY })),
+        )
+        .await
+        .ok()["id"]
+        .as_i64()
+        .unwrap();
     let c = s.send("POST", "/v1/credentials", Some(&bearer(&ada)), Some(json!({ "grant_id": g }))).await.ok();
     assert_eq!(c["credentials"][0]["not_after"], s.now() + HOUR);
     // A grant starting far ahead is not yet valid, with its start time.
     let later = s.now() + 10 * DAY;
-    let g2 = s.admin("POST", &format!("/v1/admin/people/{person}/grants"), Some(json!({ "key_id": f.key, "starts_at": later, "expires_at": later + DAY }))).await.ok()["id"].as_i64().unwrap();
+    let g2 = s
+        .admin(
+            "POST",
+            &format!("/v1/admin/people/{person}/grants"),
+            Some(json!({ "key_id": f.key, "starts_at": later, "expires_at": later + DAY })),
+        )
+        .await
+        .ok()["id"]
+        .as_i64()
+        .unwrap();
     let a = s.send("POST", "/v1/credentials", Some(&bearer(&ada)), Some(json!({ "grant_id": g2 }))).await;
     a.err(403, "key_not_yet_valid");
     assert_eq!(a.body["error"]["starts_at"], later);
@@ -190,21 +231,34 @@ async fn share_rules_are_enforced() {
         let t = bearer(&st.ada);
         async move { s.send("POST", "/v1/shares", Some(&t), Some(body)).await }
     };
-    share(json!({ "grant_id": grant, "ends_at": s.now() + 60 * DAY, "guest": "zed@example.com" })).await.err(422, "invalid_field");
-    share(json!({ "grant_id": grant, "door_ids": [999], "ends_at": s.now() + DAY, "guest": "zed@example.com" })).await.err(422, "invalid_field");
+    share(json!({ "grant_id": grant, "ends_at": s.now() + 60 * DAY, "guest": "zed@example.com" }))
+        .await
+        .err(422, "invalid_field");
+    share(json!({ "grant_id": grant, "door_ids": [999], "ends_at": s.now() + DAY, "guest": "zed@example.com" }))
+        .await
+        .err(422, "invalid_field");
     // A guest cannot re-share a guest key.
     let gkeys = s.send("GET", "/v1/me/keys", Some(&bearer(&st.gus)), None).await.ok();
     let ggrant = gkeys["keys"][0]["grant_id"].as_i64().unwrap();
-    s.send("POST", "/v1/shares", Some(&bearer(&st.gus)), Some(json!({ "grant_id": ggrant, "ends_at": s.now() + DAY, "guest": "zed@example.com" })))
-        .await
-        .err(403, "key_not_shareable");
+    s.send(
+        "POST",
+        "/v1/shares",
+        Some(&bearer(&st.gus)),
+        Some(json!({ "grant_id": ggrant, "ends_at": s.now() + DAY, "guest": "zed@example.com" })),
+    )
+    .await
+    .err(403, "key_not_shareable");
     // A link works once, and only for the person it was sent to.
     share(json!({ "grant_id": grant, "ends_at": s.now() + DAY, "guest": "zed@example.com" })).await.ok();
     let link = token_of(&s.last_link("zed@example.com", "share").await);
-    s.send("POST", &format!("/v1/share-links/{link}/redeem"), Some(&bearer(&st.gus)), None).await.err(403, "share_wrong_recipient");
+    s.send("POST", &format!("/v1/share-links/{link}/redeem"), Some(&bearer(&st.gus)), None)
+        .await
+        .err(403, "share_wrong_recipient");
     let zed = s.sign_in("zed@example.com", &Phone::new()).await;
     s.send("POST", &format!("/v1/share-links/{link}/redeem"), Some(&bearer(&zed)), None).await.ok();
-    s.send("POST", &format!("/v1/share-links/{link}/redeem"), Some(&bearer(&zed)), None).await.err(409, "share_already_redeemed");
+    s.send("POST", &format!("/v1/share-links/{link}/redeem"), Some(&bearer(&zed)), None)
+        .await
+        .err(409, "share_already_redeemed");
 }
 
 #[tokio::test]
@@ -218,9 +272,14 @@ async fn revoking_a_member_revokes_their_guests_keys_and_the_next_bundle_for_eac
     let b1 = bundle(&s, &st.ada, f.offline_door, None).await.ok();
     let v1 = b1["version"].as_i64().unwrap();
     let receipt = f.offline_lock.receipt(u32::try_from(v1).unwrap(), u32::try_from(s.now()).unwrap(), &[]);
-    s.send("POST", &format!("/v1/doors/{}/receipts", f.offline_door), Some(&bearer(&st.ada)), Some(json!({ "receipt": receipt })))
-        .await
-        .ok();
+    s.send(
+        "POST",
+        &format!("/v1/doors/{}/receipts", f.offline_door),
+        Some(&bearer(&st.ada)),
+        Some(json!({ "receipt": receipt })),
+    )
+    .await
+    .ok();
     let pending = s.admin("GET", "/v1/admin/door-sync/pending", None).await.ok();
     assert_eq!(pending, json!([]));
 
@@ -233,13 +292,16 @@ async fn revoking_a_member_revokes_their_guests_keys_and_the_next_bundle_for_eac
     let g = s.send("GET", "/v1/me/keys", Some(&bearer(&st.gus)), None).await.ok();
     assert_eq!(g["keys"][0]["access_state"], "revoked");
     let ggrant = g["keys"][0]["grant_id"].as_i64().unwrap();
-    s.send("POST", "/v1/credentials", Some(&bearer(&st.gus)), Some(json!({ "grant_id": ggrant }))).await.err(403, "key_revoked");
+    s.send("POST", "/v1/credentials", Some(&bearer(&st.gus)), Some(json!({ "grant_id": ggrant })))
+        .await
+        .err(403, "key_revoked");
 
     // The offline door needs a sync again; its next bundle (delta from v1) lists both credentials.
     let pending = s.admin("GET", "/v1/admin/door-sync/pending", None).await.ok();
     assert_eq!(pending[0]["id"], f.offline_door);
     let b2 = bundle(&s, &st.ada, f.offline_door, Some(v1)).await.ok();
-    let listed: Vec<&str> = b2["revoked_credential_ids"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    let listed: Vec<&str> =
+        b2["revoked_credential_ids"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
     assert!(listed.contains(&st.ada_cred["credential_id"].as_str().unwrap()));
     assert!(listed.contains(&st.gus_cred["credential_id"].as_str().unwrap()));
     let signed = decode_bundle(f, &b2);
@@ -289,10 +351,14 @@ async fn a_receipt_with_a_bad_signature_or_for_another_door_is_refused() {
     let other = Lock { id: [7; 8], kem: Phone::new(), signing: Phone::new() };
     let forged = other.receipt(1, 0, &[]);
     s.send("POST", &path, Some(&bearer(&st.ada)), Some(json!({ "receipt": forged }))).await.err(422, "receipt_invalid");
-    s.send("POST", &path, Some(&bearer(&st.ada)), Some(json!({ "receipt": "bm90IGEgcmVjZWlwdA" }))).await.err(422, "receipt_invalid");
+    s.send("POST", &path, Some(&bearer(&st.ada)), Some(json!({ "receipt": "bm90IGEgcmVjZWlwdA" })))
+        .await
+        .err(422, "receipt_invalid");
     // Someone with no key for the door cannot carry for it.
     let stranger = {
-        s.admin("POST", &format!("/v1/admin/orgs/{}/people", f.org), Some(json!({ "email": "eve@example.com" }))).await.ok();
+        s.admin("POST", &format!("/v1/admin/orgs/{}/people", f.org), Some(json!({ "email": "eve@example.com" })))
+            .await
+            .ok();
         s.sign_in("eve@example.com", &Phone::new()).await
     };
     bundle(&s, &stranger, f.offline_door, None).await.err(403, "forbidden");
@@ -306,9 +372,14 @@ async fn deleting_a_person_ends_their_and_their_guests_access_and_keeps_history(
     let b = bundle(&s, &st.ada, f.offline_door, None).await.ok();
     let version = u32::try_from(b["version"].as_i64().unwrap()).unwrap();
     let receipt = f.offline_lock.receipt(version, 1, &[(1, None)]);
-    s.send("POST", &format!("/v1/doors/{}/receipts", f.offline_door), Some(&bearer(&st.ada)), Some(json!({ "receipt": receipt })))
-        .await
-        .ok();
+    s.send(
+        "POST",
+        &format!("/v1/doors/{}/receipts", f.offline_door),
+        Some(&bearer(&st.ada)),
+        Some(json!({ "receipt": receipt })),
+    )
+    .await
+    .ok();
     let person = st.ada["person_id"].as_i64().unwrap();
     let a = s.admin("DELETE", &format!("/v1/admin/orgs/{}/people/{person}", f.org), None).await;
     assert_eq!(a.status.as_u16(), 204);

@@ -22,7 +22,10 @@ async fn no_raw_token_in_a_dump_of_the_database() {
     let code = s.last_code("ada@example.com").await;
     secrets.push(code.clone());
     let t = s
-        .post(&format!("/v1/invitations/{token}/accept"), json!({ "code": code, "device_public_key": phone.public_key_b64() }))
+        .post(
+            &format!("/v1/invitations/{token}/accept"),
+            json!({ "code": code, "device_public_key": phone.public_key_b64() }),
+        )
         .await
         .ok();
     secrets.push(t["access_token"].as_str().unwrap().to_owned());
@@ -48,7 +51,7 @@ async fn no_raw_token_in_a_dump_of_the_database() {
     // A code sent to an unknown identifier is generated too (never delivered).
     s.post("/v1/auth/code", json!({ "identifier": "nobody@example.com" })).await.ok();
 
-    let dump = s.running.state.db().with_conn(|c| keyway_backend::db::dump_all(c)).await.unwrap();
+    let dump = s.running.state.db().with_conn(keyway_backend::db::dump_all).await.unwrap();
     assert!(dump.contains("ada@example.com"), "the dump is real");
     for secret in &secrets {
         assert!(secret.len() >= 6);
