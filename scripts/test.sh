@@ -9,6 +9,3 @@ keyway_setup
 
 echo "==> cargo test (workspace)"
 cargo test --workspace --locked
-
-echo "==> fuzz targets build"
-scripts/fuzz.sh build

@@ -99,6 +99,7 @@ impl<'a> Reader<'a> {
     }
 
     /// The rest of the input, consuming it.
+    #[cfg_attr(not(feature = "lock"), allow(dead_code))]
     pub(crate) fn rest(&mut self) -> &'a [u8] {
         std::mem::take(&mut self.bytes)
     }

@@ -120,6 +120,11 @@ impl CredentialBody {
         if self.flags.guest != self.parent.is_some() {
             return Err(DecodeError::Invalid { field: "parent credential" });
         }
+        // Sharing is one level deep: a guest key cannot be shared on, so a lock only ever
+        // checks one parent.
+        if self.flags.guest && self.flags.shareable {
+            return Err(DecodeError::Invalid { field: "credential flags" });
+        }
         if !matches!(self.device_key.0[0], 0x02 | 0x03) {
             return Err(DecodeError::Invalid { field: "device public key" });
         }

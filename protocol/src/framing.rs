@@ -92,18 +92,29 @@ pub fn fragment(message: &[u8], att_mtu: u16) -> Result<Vec<Vec<u8>>, FrameError
     Ok(frames)
 }
 
-/// How many frames `len` bytes take at an ATT MTU.
+/// How many frames `len` bytes take at an ATT MTU (clamped to 23–517).
 pub fn frame_count(len: usize, att_mtu: u16) -> usize {
-    let payload = usize::from(att_mtu) - 3;
+    let payload = usize::from(att_mtu.clamp(MIN_ATT_MTU, MAX_ATT_MTU)) - 3;
     let first = payload - 1 - LEN_BYTES;
     if len <= first { 1 } else { 1 + (len - first).div_ceil(payload - 1) }
 }
 
 /// Reassembles frames into messages. One per direction per connection.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Reassembler {
     in_progress: Option<InProgress>,
+    max_len: usize,
 }
+
+impl Default for Reassembler {
+    fn default() -> Self {
+        Self { in_progress: None, max_len: MAX_MESSAGE_LEN }
+    }
+}
+
+/// The largest handshake request (a credential naming 32 doors): what a lock should
+/// accept before a handshake succeeds, so a stranger cannot make it buffer a megabyte.
+pub const MAX_HANDSHAKE_LEN: usize = 1024;
 
 #[derive(Debug)]
 struct InProgress {
@@ -116,6 +127,16 @@ impl Reassembler {
     /// A reassembler with nothing in progress.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A reassembler that refuses messages longer than `max_len` (at most [`MAX_MESSAGE_LEN`]).
+    pub fn with_max_len(max_len: usize) -> Self {
+        Self { in_progress: None, max_len: max_len.min(MAX_MESSAGE_LEN) }
+    }
+
+    /// Changes the limit for the next message (e.g. raise it once a handshake succeeded).
+    pub fn set_max_len(&mut self, max_len: usize) {
+        self.max_len = max_len.min(MAX_MESSAGE_LEN);
     }
 
     /// Whether part of a message has arrived.
@@ -147,7 +168,7 @@ impl Reassembler {
                 return Err(FrameError::BadLength(body.len()));
             }
             let announced = (usize::from(body[0]) << 16) | (usize::from(body[1]) << 8) | usize::from(body[2]);
-            if announced == 0 || announced > MAX_MESSAGE_LEN {
+            if announced == 0 || announced > self.max_len {
                 return Err(FrameError::BadLength(announced));
             }
             self.in_progress =

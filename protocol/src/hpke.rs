@@ -85,6 +85,7 @@ impl Context {
     }
 
     /// Open with sequence number 0.
+    #[cfg_attr(not(feature = "lock"), allow(dead_code))]
     pub(crate) fn open<P: Primitives>(&self, aad: &[u8], ciphertext: &[u8]) -> Option<Vec<u8>> {
         P::open(&self.key, &self.base_nonce, aad, ciphertext)
     }

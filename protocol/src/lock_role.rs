@@ -17,7 +17,7 @@ use crate::messages::{
 };
 use crate::phone::device_signing_message;
 use crate::primitives::{Primitives, RustCrypto};
-use crate::receipt::{AuditKind, Receipt, ReceiptBody};
+use crate::receipt::{AuditKind, MAX_RECEIPT_EVENTS, Receipt, ReceiptBody};
 use crate::refusal::Refusal;
 use p256::ecdsa::signature::Verifier;
 use p256::ecdsa::{Signature, SigningKey, VerifyingKey};
@@ -36,6 +36,8 @@ pub struct TicketEntry {
     pub credential: CredentialId,
     /// Its parent, for a guest key.
     pub parent: Option<CredentialId>,
+    /// The issuer that signed the credential: the ticket dies with that trust anchor.
+    pub issuer: KeyId,
     /// The credential's window.
     pub not_before: UnixSeconds,
     /// The credential's window.
@@ -47,6 +49,7 @@ impl std::fmt::Debug for TicketEntry {
         f.debug_struct("TicketEntry")
             .field("credential", &self.credential)
             .field("parent", &self.parent)
+            .field("issuer", &self.issuer)
             .field("not_before", &self.not_before)
             .field("not_after", &self.not_after)
             .finish_non_exhaustive()
@@ -157,6 +160,7 @@ impl Default for LockSession {
 struct Checked {
     credential: CredentialId,
     parent: Option<CredentialId>,
+    issuer: KeyId,
     not_before: UnixSeconds,
     not_after: UnixSeconds,
 }
@@ -209,9 +213,10 @@ impl LockSession {
     }
 }
 
-/// A refusal sent in the clear, before keys exist. Audited.
+/// A refusal sent in the clear, before keys exist. Not written to the audit log: anyone
+/// in radio range can cause one, and the log (and each receipt) must not fill with them.
+/// The event still reaches the lock's own diagnostics through [`LockOutput`].
 fn plain(reason: Refusal, credential: Option<CredentialId>, env: &mut impl LockEnvironment) -> LockOutput {
-    env.record(AuditKind::Refused(reason), credential);
     let fresh_nonce = env.current_nonce();
     LockOutput {
         reply: Some(PlainRefusal { reason, fresh_nonce }.to_bytes()),
@@ -273,9 +278,8 @@ fn standard(message: &[u8], env: &mut impl LockEnvironment) -> Handshake {
         use p256::elliptic_curve::sec1::ToSec1Point;
         env.kem_key().public_key().to_sec1_point(false)
     };
-    let signed = device_signing_message(header_bytes, lock_public.as_bytes());
-    let verdict = verify_credential(&credential, env)
-        .and_then(|checked| verify_device(&credential, &signed, &device_signature).map(|()| checked));
+    let signed = device_signing_message(header_bytes, lock_public.as_bytes(), command, &credential.to_bytes());
+    let verdict = verify_credential(&credential, &signed, &device_signature, env);
 
     let aad = [&[kind::STANDARD_RESPONSE, PROTOCOL_VERSION][..], &response_nonce].concat();
     let want_ticket = header.flags & FLAG_WANT_TICKET != 0;
@@ -314,6 +318,7 @@ fn fast(message: &[u8], env: &mut impl LockEnvironment) -> Handshake {
     let checked = Checked {
         credential: ticket.credential,
         parent: ticket.parent,
+        issuer: ticket.issuer,
         not_before: ticket.not_before,
         not_after: ticket.not_after,
     };
@@ -372,6 +377,7 @@ fn decide(
                     secret: Zeroizing::new(*secrets.resumption),
                     credential: checked.credential,
                     parent: checked.parent,
+                    issuer: checked.issuer,
                     not_before: checked.not_before,
                     not_after: checked.not_after,
                 };
@@ -397,20 +403,33 @@ fn parse_standard_payload(payload: &[u8]) -> Result<(Command, Credential, [u8; 6
     Ok((command, credential, signature))
 }
 
+/// Checks, in this order: the issuer's signature, the device's signature (so only the
+/// holder of the device key can learn anything about the credential, or leave an audit
+/// event under its id), then the door, the window and revocation.
 fn verify_credential(
     credential: &Credential,
+    signed: &[u8],
+    device_signature: &[u8; 64],
     env: &impl LockEnvironment,
 ) -> Result<Checked, (Refusal, Option<CredentialId>)> {
     let body = &credential.body;
-    let id = Some(body.id);
-    let anchor = env.trust_anchor(&body.issuer).ok_or((Refusal::UnknownIssuer, id))?;
-    let signature = Signature::from_slice(&credential.signature).map_err(|_| (Refusal::BadCredentialSignature, id))?;
-    anchor.verify(&body.signed_message(), &signature).map_err(|_| (Refusal::BadCredentialSignature, id))?;
+    // Until both signatures verify, the id is the sender's claim: audit without it.
+    let anchor = env.trust_anchor(&body.issuer).ok_or((Refusal::UnknownIssuer, None))?;
+    let signature =
+        Signature::from_slice(&credential.signature).map_err(|_| (Refusal::BadCredentialSignature, None))?;
+    anchor.verify(&body.signed_message(), &signature).map_err(|_| (Refusal::BadCredentialSignature, None))?;
+    verify_device(credential, signed, device_signature)?;
     if !body.opens(&env.door()) {
-        return Err((Refusal::WrongDoor, id));
+        return Err((Refusal::WrongDoor, Some(body.id)));
     }
     check_rules(
-        Checked { credential: body.id, parent: body.parent, not_before: body.not_before, not_after: body.not_after },
+        Checked {
+            credential: body.id,
+            parent: body.parent,
+            issuer: body.issuer,
+            not_before: body.not_before,
+            not_after: body.not_after,
+        },
         env,
     )
 }
@@ -419,6 +438,10 @@ fn verify_credential(
 /// credential or of the key it was shared from.
 fn check_rules(checked: Checked, env: &impl LockEnvironment) -> Result<Checked, (Refusal, Option<CredentialId>)> {
     let id = Some(checked.credential);
+    if env.trust_anchor(&checked.issuer).is_none() {
+        // Only reachable from a ticket whose issuer has since been removed.
+        return Err((Refusal::UnknownIssuer, id));
+    }
     let now = env.now();
     if now < checked.not_before {
         return Err((Refusal::NotYetValid, id));
@@ -440,7 +463,7 @@ fn verify_device(
     signed: &[u8],
     signature: &[u8; 64],
 ) -> Result<(), (Refusal, Option<CredentialId>)> {
-    let refusal = (Refusal::BadDeviceSignature, Some(credential.body.id));
+    let refusal = (Refusal::BadDeviceSignature, None);
     let key = VerifyingKey::from_sec1_bytes(&credential.body.device_key.0).map_err(|_| refusal)?;
     let signature = Signature::from_slice(signature).map_err(|_| refusal)?;
     key.verify(signed, &signature).map_err(|_| refusal)
@@ -464,10 +487,16 @@ fn sync(
             Err(reason) => (Err(reason), Some(LockEvent::BundleRefused { reason })),
         },
     };
-    let receipt = sign_receipt(env.receipt_body(), env.signing_key());
-    let mut body = vec![status.err().map_or(0, Refusal::code)];
-    body.extend_from_slice(&receipt.to_bytes());
-    match channel.seal(sealed_kind::RECEIPT, &body) {
+    let mut body = env.receipt_body();
+    if body.events.len() > MAX_RECEIPT_EVENTS {
+        // Oldest first; the rest wait for the next receipt.
+        body.events.truncate(MAX_RECEIPT_EVENTS);
+        body.more_pending = true;
+    }
+    let receipt = sign_receipt(body, env.signing_key());
+    let mut reply = vec![status.err().map_or(0, Refusal::code)];
+    reply.extend_from_slice(&receipt.to_bytes());
+    match channel.seal(sealed_kind::RECEIPT, &reply) {
         Ok(reply) => (LockOutput { reply: Some(reply), event }, true),
         Err(_) => (LockOutput { reply: None, event }, false),
     }

@@ -1,5 +1,7 @@
 //! The handshake messages on the wire. Headers travel in the clear and are authenticated
 //! as AEAD associated data; payloads are encrypted. See `docs/protocol.md` §5.
+// Parsers of requests and writers of responses are the lock's half.
+#![cfg_attr(not(feature = "lock"), allow(dead_code))]
 
 use crate::codec::{DecodeError, Reader, Writer};
 use crate::credential::UnixSeconds;
@@ -214,4 +216,74 @@ pub(crate) mod sealed_kind {
     pub const RECEIPT: u8 = 0x02;
     /// Phone → lock: a receipt with no bundle (collect audit events).
     pub const RECEIPT_REQUEST: u8 = 0x03;
+}
+
+#[cfg(test)]
+mod tests {
+    //! Round trips of the handshake's own layouts.
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use proptest::prelude::*;
+
+    fn refusal() -> impl Strategy<Value = Refusal> {
+        prop::sample::select(Refusal::ALL.to_vec())
+    }
+
+    proptest! {
+        #[test]
+        fn response_payload_round_trips(
+            refused in prop::option::of(refusal()),
+            lock_clock in any::<u32>(),
+            bundle_version in any::<u32>(),
+            open_ms in any::<u16>(),
+            ticket in prop::option::of(any::<[u8; 16]>()),
+        ) {
+            let p = ResponsePayload {
+                outcome: refused.map_or(Ok(()), Err),
+                lock_clock,
+                bundle_version,
+                open_ms,
+                ticket: ticket.map(TicketId),
+            };
+            prop_assert_eq!(ResponsePayload::from_bytes(&p.to_bytes()).unwrap(), p);
+        }
+
+        #[test]
+        fn plain_refusal_round_trips(reason in refusal(), nonce in any::<[u8; 8]>()) {
+            let r = PlainRefusal { reason, fresh_nonce: LockNonce(nonce) };
+            prop_assert_eq!(PlainRefusal::from_bytes(&r.to_bytes()).unwrap(), r);
+        }
+
+        #[test]
+        fn standard_header_round_trips(
+            flags in any::<u8>(), door in any::<[u8; 8]>(), nonce in any::<[u8; 8]>(), x in any::<[u8; 32]>(),
+            tail in prop::collection::vec(any::<u8>(), 0..64),
+        ) {
+            let mut enc = [4u8; PUBLIC_KEY_LEN];
+            enc[1..33].copy_from_slice(&x);
+            let h = StandardHeader { version: PROTOCOL_VERSION, flags, door: DoorId(door), nonce: LockNonce(nonce), enc };
+            let mut bytes = h.to_bytes();
+            prop_assert_eq!(bytes.len(), STANDARD_HEADER_LEN);
+            bytes.extend_from_slice(&tail);
+            let (parsed, rest) = StandardHeader::parse(&bytes).unwrap();
+            prop_assert_eq!(parsed, h);
+            prop_assert_eq!(rest, &tail[..]);
+        }
+
+        #[test]
+        fn fast_header_round_trips(
+            flags in any::<u8>(), door in any::<[u8; 8]>(), nonce in any::<[u8; 8]>(),
+            ticket in any::<[u8; 16]>(), phone_nonce in any::<[u8; 16]>(),
+        ) {
+            let h = FastHeader {
+                version: PROTOCOL_VERSION, flags, door: DoorId(door), nonce: LockNonce(nonce),
+                ticket: TicketId(ticket), phone_nonce,
+            };
+            let bytes = h.to_bytes();
+            prop_assert_eq!(bytes.len(), FAST_HEADER_LEN);
+            let (parsed, rest) = FastHeader::parse(&bytes).unwrap();
+            prop_assert_eq!(parsed, h);
+            prop_assert!(rest.is_empty());
+        }
+    }
 }

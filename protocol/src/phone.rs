@@ -63,6 +63,9 @@ pub enum PhoneError {
     /// The credential is too long to send.
     #[error("the credential is too long")]
     CredentialTooLong,
+    /// The system random source failed.
+    #[error("the random source failed")]
+    Random,
     /// The lock's answer could not be parsed.
     #[error("malformed lock response: {0}")]
     Malformed(#[from] DecodeError),
@@ -150,7 +153,7 @@ impl StandardUnlock {
     /// The message the device key must sign (ECDSA P-256 with SHA-256, output `r ‖ s`).
     /// It binds the signature to this lock, this nonce and this ephemeral key.
     pub fn signing_message(&self) -> Vec<u8> {
-        device_signing_message(&self.header, &self.lock_public_key)
+        device_signing_message(&self.header, &self.lock_public_key, self.command, &self.credential)
     }
 
     /// Completes the request with the device's signature. Returns the bytes to write
@@ -167,8 +170,16 @@ impl StandardUnlock {
     }
 }
 
-pub(crate) fn device_signing_message(header: &[u8], lock_public_key: &[u8]) -> Vec<u8> {
-    [labels::DEVICE_SIGNATURE, header, lock_public_key].concat()
+/// `label ‖ clear header ‖ lock public key ‖ command ‖ SHA-256(credential)`: the device's
+/// signature names the lock, the nonce, the ephemeral key, what it asks and with which key.
+pub(crate) fn device_signing_message(
+    header: &[u8],
+    lock_public_key: &[u8],
+    command: Command,
+    credential: &[u8],
+) -> Vec<u8> {
+    let credential_hash = ring::digest::digest(&ring::digest::SHA256, credential);
+    [labels::DEVICE_SIGNATURE, header, lock_public_key, &[command as u8], credential_hash.as_ref()].concat()
 }
 
 /// Starts a fast unlock with a ticket from an earlier visit. Returns the single write
@@ -181,7 +192,7 @@ pub fn fast_unlock(
     rng: &dyn ring::rand::SecureRandom,
 ) -> Result<(AwaitingResponse, Vec<u8>), PhoneError> {
     let mut phone_nonce = [0u8; 16];
-    rng.fill(&mut phone_nonce).map_err(|_| PhoneError::BadLockKey)?;
+    rng.fill(&mut phone_nonce).map_err(|_| PhoneError::Random)?;
     let header =
         FastHeader { version: PROTOCOL_VERSION, flags: FLAG_WANT_TICKET, door, nonce, ticket: ticket.id, phone_nonce }
             .to_bytes();

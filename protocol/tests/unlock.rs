@@ -13,7 +13,7 @@ use keyway_protocol::{Command, framing};
 #[test]
 fn standard_unlock_opens_the_door_and_hands_out_a_fast_ticket() {
     let issuer = issuer();
-    let phone = TestPhone::new(1);
+    let phone = TestPhone::new();
     let mut lock = TestLock::new(DOOR, &issuer);
     let credential = credential_for(&issuer, &phone, &[DOOR], 1);
 
@@ -31,7 +31,7 @@ fn standard_unlock_opens_the_door_and_hands_out_a_fast_ticket() {
 #[test]
 fn fast_unlock_opens_the_door_with_the_ticket_and_replaces_it() {
     let issuer = issuer();
-    let phone = TestPhone::new(1);
+    let phone = TestPhone::new();
     let mut lock = TestLock::new(DOOR, &issuer);
     let credential = credential_for(&issuer, &phone, &[DOOR], 1);
     let ticket = phone.standard_unlock(&mut lock, &credential).ticket.unwrap();
@@ -52,7 +52,7 @@ fn fast_unlock_opens_the_door_with_the_ticket_and_replaces_it() {
 #[test]
 fn fast_unlock_request_fits_one_att_write_at_mtu_185() {
     let issuer = issuer();
-    let phone = TestPhone::new(1);
+    let phone = TestPhone::new();
     let mut lock = TestLock::new(DOOR, &issuer);
     let credential = credential_for(&issuer, &phone, &[DOOR], 1);
     let ticket = phone.standard_unlock(&mut lock, &credential).ticket.unwrap();
@@ -72,7 +72,7 @@ fn fast_unlock_request_fits_one_att_write_at_mtu_185() {
 #[test]
 fn one_door_credential_is_at_most_200_bytes() {
     let issuer = issuer();
-    let phone = TestPhone::new(1);
+    let phone = TestPhone::new();
     let member = credential_for(&issuer, &phone, &[DOOR], 1);
     let guest = guest_credential(&issuer, &phone, &member, 2);
     assert!(member.to_bytes().len() <= 200, "{}", member.to_bytes().len());
@@ -82,7 +82,7 @@ fn one_door_credential_is_at_most_200_bytes() {
 #[test]
 fn sync_only_does_not_open_the_door() {
     let issuer = issuer();
-    let phone = TestPhone::new(1);
+    let phone = TestPhone::new();
     let mut lock = TestLock::new(DOOR, &issuer);
     let credential = credential_for(&issuer, &phone, &[DOOR], 1);
     let (awaiting, request) = phone.standard_request(&lock.target(), &credential, Command::SyncOnly);
@@ -107,7 +107,7 @@ fn refusal_for(
 #[test]
 fn credential_for_another_door_is_refused_as_wrong_door() {
     let issuer = issuer();
-    let phone = TestPhone::new(1);
+    let phone = TestPhone::new();
     let mut lock = TestLock::new(DOOR, &issuer);
     let credential = credential_for(&issuer, &phone, &[OTHER_DOOR], 1);
     assert_eq!(refusal_for(&mut lock, &phone, &credential), Refusal::WrongDoor);
@@ -116,7 +116,7 @@ fn credential_for_another_door_is_refused_as_wrong_door() {
 #[test]
 fn key_before_its_start_is_refused_as_not_yet_valid() {
     let issuer = issuer();
-    let phone = TestPhone::new(1);
+    let phone = TestPhone::new();
     let mut lock = TestLock::new(DOOR, &issuer);
     let credential = credential_for(&issuer, &phone, &[DOOR], 1);
     lock.now = credential.body.not_before - 1;
@@ -128,7 +128,7 @@ fn key_before_its_start_is_refused_as_not_yet_valid() {
 #[test]
 fn key_after_its_expiry_is_refused_as_expired() {
     let issuer = issuer();
-    let phone = TestPhone::new(1);
+    let phone = TestPhone::new();
     let mut lock = TestLock::new(DOOR, &issuer);
     let credential = credential_for(&issuer, &phone, &[DOOR], 1);
     lock.now = credential.body.not_after + 1;
@@ -138,7 +138,7 @@ fn key_after_its_expiry_is_refused_as_expired() {
 #[test]
 fn revoked_credential_is_refused() {
     let issuer = issuer();
-    let phone = TestPhone::new(1);
+    let phone = TestPhone::new();
     let mut lock = TestLock::new(DOOR, &issuer);
     let credential = credential_for(&issuer, &phone, &[DOOR], 1);
     lock.revoked.insert(credential.body.id);
@@ -148,8 +148,8 @@ fn revoked_credential_is_refused() {
 #[test]
 fn guest_key_is_refused_once_the_member_who_shared_it_is_revoked() {
     let issuer = issuer();
-    let member = TestPhone::new(1);
-    let guest = TestPhone::new(2);
+    let member = TestPhone::new();
+    let guest = TestPhone::new();
     let mut lock = TestLock::new(DOOR, &issuer);
     let member_credential = credential_for(&issuer, &member, &[DOOR], 1);
     let guest_credential = guest_credential(&issuer, &guest, &member_credential, 2);
@@ -164,7 +164,7 @@ fn guest_key_is_refused_once_the_member_who_shared_it_is_revoked() {
 #[test]
 fn fast_ticket_of_a_revoked_credential_is_refused() {
     let issuer = issuer();
-    let phone = TestPhone::new(1);
+    let phone = TestPhone::new();
     let mut lock = TestLock::new(DOOR, &issuer);
     let credential = credential_for(&issuer, &phone, &[DOOR], 1);
     let ticket = phone.standard_unlock(&mut lock, &credential).ticket.unwrap();
@@ -177,7 +177,7 @@ fn fast_ticket_of_a_revoked_credential_is_refused() {
 #[test]
 fn fast_ticket_past_the_credential_expiry_is_refused() {
     let issuer = issuer();
-    let phone = TestPhone::new(1);
+    let phone = TestPhone::new();
     let mut lock = TestLock::new(DOOR, &issuer);
     let credential = credential_for(&issuer, &phone, &[DOOR], 1);
     let ticket = phone.standard_unlock(&mut lock, &credential).ticket.unwrap();
@@ -189,7 +189,7 @@ fn fast_ticket_past_the_credential_expiry_is_refused() {
 fn credential_from_an_unknown_issuer_is_refused() {
     let trusted = issuer();
     let rogue = issuer();
-    let phone = TestPhone::new(1);
+    let phone = TestPhone::new();
     let mut lock = TestLock::new(DOOR, &trusted);
     let credential = credential_for(&rogue, &phone, &[DOOR], 1);
     assert_eq!(refusal_for(&mut lock, &phone, &credential), Refusal::UnknownIssuer);
@@ -198,8 +198,8 @@ fn credential_from_an_unknown_issuer_is_refused() {
 #[test]
 fn cloned_credential_without_the_device_key_is_refused() {
     let issuer = issuer();
-    let owner = TestPhone::new(1);
-    let thief = TestPhone::new(2);
+    let owner = TestPhone::new();
+    let thief = TestPhone::new();
     let mut lock = TestLock::new(DOOR, &issuer);
     let credential = credential_for(&issuer, &owner, &[DOOR], 1);
     // The thief copied the credential bytes but signs with its own key.
@@ -209,7 +209,7 @@ fn cloned_credential_without_the_device_key_is_refused() {
 #[test]
 fn forged_credential_signature_is_refused() {
     let issuer = issuer();
-    let phone = TestPhone::new(1);
+    let phone = TestPhone::new();
     let mut lock = TestLock::new(DOOR, &issuer);
     let mut credential = credential_for(&issuer, &phone, &[DOOR], 1);
     credential.body.not_after += 365 * 86_400; // extended without the issuer
@@ -219,7 +219,7 @@ fn forged_credential_signature_is_refused() {
 #[test]
 fn replayed_request_from_an_earlier_unlock_is_refused() {
     let issuer = issuer();
-    let phone = TestPhone::new(1);
+    let phone = TestPhone::new();
     let mut lock = TestLock::new(DOOR, &issuer);
     let credential = credential_for(&issuer, &phone, &[DOOR], 1);
     let (_, request) = phone.standard_request(&lock.target(), &credential, Command::Unlock);
@@ -235,7 +235,7 @@ fn replayed_request_from_an_earlier_unlock_is_refused() {
 #[test]
 fn replayed_fast_request_is_refused() {
     let issuer = issuer();
-    let phone = TestPhone::new(1);
+    let phone = TestPhone::new();
     let mut lock = TestLock::new(DOOR, &issuer);
     let credential = credential_for(&issuer, &phone, &[DOOR], 1);
     let ticket = phone.standard_unlock(&mut lock, &credential).ticket.unwrap();
@@ -263,7 +263,7 @@ fn replayed_fast_request_is_refused() {
 #[test]
 fn stale_advertisement_gets_a_fresh_nonce_and_the_retry_succeeds() {
     let issuer = issuer();
-    let phone = TestPhone::new(1);
+    let phone = TestPhone::new();
     let mut lock = TestLock::new(DOOR, &issuer);
     let credential = credential_for(&issuer, &phone, &[DOOR], 1);
     let stale = lock.target();
@@ -288,7 +288,7 @@ fn stale_advertisement_gets_a_fresh_nonce_and_the_retry_succeeds() {
 #[test]
 fn downgraded_protocol_version_is_refused() {
     let issuer = issuer();
-    let phone = TestPhone::new(1);
+    let phone = TestPhone::new();
     let mut lock = TestLock::new(DOOR, &issuer);
     let credential = credential_for(&issuer, &phone, &[DOOR], 1);
     let (_, mut request) = phone.standard_request(&lock.target(), &credential, Command::Unlock);
@@ -301,7 +301,7 @@ fn downgraded_protocol_version_is_refused() {
 #[test]
 fn flag_cleared_in_transit_is_refused() {
     let issuer = issuer();
-    let phone = TestPhone::new(1);
+    let phone = TestPhone::new();
     let mut lock = TestLock::new(DOOR, &issuer);
     let credential = credential_for(&issuer, &phone, &[DOOR], 1);
     let (_, mut request) = phone.standard_request(&lock.target(), &credential, Command::Unlock);
@@ -314,7 +314,7 @@ fn flag_cleared_in_transit_is_refused() {
 #[test]
 fn response_reflected_back_to_the_lock_is_refused() {
     let issuer = issuer();
-    let phone = TestPhone::new(1);
+    let phone = TestPhone::new();
     let mut lock = TestLock::new(DOOR, &issuer);
     let credential = credential_for(&issuer, &phone, &[DOOR], 1);
     let (_, request) = phone.standard_request(&lock.target(), &credential, Command::Unlock);
@@ -328,7 +328,7 @@ fn response_reflected_back_to_the_lock_is_refused() {
 #[test]
 fn request_reflected_back_to_the_phone_is_refused() {
     let issuer = issuer();
-    let phone = TestPhone::new(1);
+    let phone = TestPhone::new();
     let lock = TestLock::new(DOOR, &issuer);
     let credential = credential_for(&issuer, &phone, &[DOOR], 1);
     let (awaiting, request) = phone.standard_request(&lock.target(), &credential, Command::Unlock);
@@ -338,7 +338,7 @@ fn request_reflected_back_to_the_phone_is_refused() {
 #[test]
 fn response_from_another_session_is_refused() {
     let issuer = issuer();
-    let phone = TestPhone::new(1);
+    let phone = TestPhone::new();
     let mut lock = TestLock::new(DOOR, &issuer);
     let credential = credential_for(&issuer, &phone, &[DOOR], 1);
     let (first, request) = phone.standard_request(&lock.target(), &credential, Command::Unlock);
@@ -353,7 +353,7 @@ fn response_from_another_session_is_refused() {
 #[test]
 fn channel_message_before_the_handshake_is_refused() {
     let issuer = issuer();
-    let phone = TestPhone::new(1);
+    let phone = TestPhone::new();
     let mut lock = TestLock::new(DOOR, &issuer);
     let credential = credential_for(&issuer, &phone, &[DOOR], 1);
     // A sealed bundle message from a real session, replayed on a new connection first.
@@ -375,4 +375,77 @@ fn a_connection_gets_a_bounded_number_of_attempts() {
     }
     assert!(session.is_closed());
     assert_eq!(lock.deliver(&mut session, &[0x01, 0x01]).reply, None);
+}
+
+#[test]
+fn junk_from_strangers_leaves_no_audit_events() {
+    let issuer = issuer();
+    let mut lock = TestLock::new(DOOR, &issuer);
+    for i in 0..300u32 {
+        let mut junk = vec![0x01, 0x01];
+        junk.extend_from_slice(&i.to_be_bytes());
+        lock.deliver(&mut LockSession::new(), &junk);
+    }
+    assert!(lock.events.is_empty(), "{} events", lock.events.len());
+}
+
+#[test]
+fn copied_credential_reveals_nothing_and_is_not_audited_under_its_id() {
+    let issuer = issuer();
+    let owner = TestPhone::new();
+    let thief = TestPhone::new();
+    let mut lock = TestLock::new(DOOR, &issuer);
+    let credential = credential_for(&issuer, &owner, &[DOOR], 1);
+    lock.revoked.insert(credential.body.id);
+    // Without the device key the thief cannot learn that the key is revoked…
+    assert_eq!(refusal_for(&mut lock, &thief, &credential), Refusal::BadDeviceSignature);
+    // …nor leave an event naming the owner's credential.
+    assert!(lock.events.iter().all(|e| e.credential.is_none()));
+}
+
+#[test]
+fn fast_ticket_dies_with_the_issuer_that_vouched_for_it() {
+    let issuer = issuer();
+    let phone = TestPhone::new();
+    let mut lock = TestLock::new(DOOR, &issuer);
+    let credential = credential_for(&issuer, &phone, &[DOOR], 1);
+    let ticket = phone.standard_unlock(&mut lock, &credential).ticket.unwrap();
+    lock.anchors.clear();
+    assert_eq!(phone.fast_unlock(&mut lock, &ticket).outcome, Err(Refusal::UnknownIssuer));
+    assert_eq!(lock.actuations, 1);
+}
+
+#[test]
+fn receipt_carries_at_most_the_limit_and_says_more_are_pending() {
+    use keyway_protocol::receipt::{AuditKind, MAX_RECEIPT_EVENTS};
+    let issuer = issuer();
+    let phone = TestPhone::new();
+    let mut lock = TestLock::new(DOOR, &issuer);
+    let credential = credential_for(&issuer, &phone, &[DOOR], 1);
+    for _ in 0..MAX_RECEIPT_EVENTS + 10 {
+        lock.events.push(keyway_protocol::receipt::AuditEvent {
+            seq: lock.next_seq,
+            time: NOW,
+            kind: AuditKind::Granted { fast: false },
+            credential: None,
+        });
+        lock.next_seq += 1;
+    }
+    let (awaiting, request) = phone.standard_request(&lock.target(), &credential, Command::SyncOnly);
+    let mut session = LockSession::new();
+    let out = lock.deliver(&mut session, &request);
+    let (_, mut channel) = awaiting.on_response(&out.reply.unwrap()).unwrap();
+    let out = lock.deliver(&mut session, &channel.request_receipt().unwrap());
+    let sync = channel.on_sync_reply(&out.reply.unwrap()).unwrap();
+    assert_eq!(sync.receipt.body.events.len(), MAX_RECEIPT_EVENTS);
+    assert!(sync.receipt.body.more_pending);
+    assert_eq!(sync.receipt.body.events[0].seq, 1, "oldest first");
+}
+
+#[test]
+fn oversized_message_before_a_handshake_is_refused_by_the_reassembler() {
+    let mut reassembler = framing::Reassembler::with_max_len(framing::MAX_HANDSHAKE_LEN);
+    let big = vec![0u8; framing::MAX_HANDSHAKE_LEN + 1];
+    let frames = framing::fragment(&big, 185).unwrap();
+    assert_eq!(reassembler.push(&frames[0]), Err(framing::FrameError::BadLength(framing::MAX_HANDSHAKE_LEN + 1)));
 }

@@ -45,6 +45,8 @@ pub struct TestLock {
     pub next_seq: u64,
     pub actuations: u32,
     pub fail_storage: bool,
+    /// Random outputs to hand out first, in order (for test vectors).
+    pub scripted_random: std::collections::VecDeque<Vec<u8>>,
 }
 
 impl TestLock {
@@ -54,8 +56,14 @@ impl TestLock {
         let kem = p256::SecretKey::from_slice(&seed).unwrap();
         det_bytes("lock signing", u64::from_be_bytes(door.0), &mut seed);
         let signing = SigningKey::from_slice(&seed).unwrap();
+        Self::with_keys(door, kem, signing, issuer.public_key())
+    }
+
+    /// A lock with given keys, trusting one issuer public key (uncompressed SEC1).
+    pub fn with_keys(door: DoorId, kem: p256::SecretKey, signing: SigningKey, issuer_public_key: &[u8]) -> Self {
         let mut anchors = HashMap::new();
-        anchors.insert(issuer.key_id(), VerifyingKey::from_sec1_bytes(issuer.public_key()).unwrap());
+        anchors
+            .insert(KeyId::of_public_key(issuer_public_key), VerifyingKey::from_sec1_bytes(issuer_public_key).unwrap());
         let mut lock = Self {
             door,
             kem,
@@ -73,6 +81,7 @@ impl TestLock {
             next_seq: 1,
             actuations: 0,
             fail_storage: false,
+            scripted_random: Default::default(),
         };
         lock.rotate_nonce();
         lock
@@ -80,7 +89,8 @@ impl TestLock {
 
     fn rotate_nonce(&mut self) {
         let mut n = [0u8; 8];
-        self.fill_random(&mut n);
+        self.rng_counter += 1;
+        det_bytes(&format!("lock nonce {}", self.door), self.rng_counter, &mut n);
         self.nonce = LockNonce(n);
     }
 
@@ -121,6 +131,10 @@ impl LockEnvironment for TestLock {
         self.now
     }
     fn fill_random(&mut self, out: &mut [u8]) {
+        if let Some(bytes) = self.scripted_random.pop_front() {
+            out.copy_from_slice(&bytes);
+            return;
+        }
         self.rng_counter += 1;
         det_bytes(&format!("lock rng {}", self.door), self.rng_counter, out);
     }
@@ -187,9 +201,9 @@ pub struct TestPhone {
 }
 
 impl TestPhone {
-    pub fn new(seed: u64) -> Self {
+    /// A phone with a fresh device key.
+    pub fn new() -> Self {
         let rng = ring::rand::SystemRandom::new();
-        let _ = seed;
         let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
         Self { device: EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng).unwrap() }
     }

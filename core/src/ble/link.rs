@@ -1,0 +1,71 @@
+//! Whole messages over the radio: fragments a message into ATT-sized frames and
+//! reassembles notifications into the lock's reply.
+
+use super::transport::{BleTransport, PeripheralId, TransportError};
+use keyway_protocol::framing::{FrameError, Reassembler, fragment};
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// A connected lock: the transport, the peripheral and its MTU.
+pub(crate) struct Link<'a> {
+    pub transport: &'a dyn BleTransport,
+    pub peripheral: &'a PeripheralId,
+    pub mtu: u16,
+}
+
+/// Why a message could not be exchanged.
+#[derive(Debug)]
+pub(crate) enum LinkError {
+    Transport(TransportError),
+    Frame(FrameError),
+}
+
+impl From<TransportError> for LinkError {
+    fn from(e: TransportError) -> Self {
+        Self::Transport(e)
+    }
+}
+
+impl From<FrameError> for LinkError {
+    fn from(e: FrameError) -> Self {
+        Self::Frame(e)
+    }
+}
+
+impl Link<'_> {
+    /// Sends a message: every frame but the last without response (they pipeline in
+    /// one connection event), the last with response, so the write is confirmed.
+    pub(crate) async fn send(&self, message: &[u8]) -> Result<(), LinkError> {
+        let frames = fragment(message, self.mtu)?;
+        let last = frames.len() - 1;
+        for (i, frame) in frames.iter().enumerate() {
+            self.transport.write(self.peripheral, frame, i == last).await?;
+        }
+        Ok(())
+    }
+
+    /// Receives one whole message, within `timeout` overall.
+    pub(crate) async fn receive(&self, timeout: Duration) -> Result<Vec<u8>, LinkError> {
+        let deadline = Instant::now() + timeout;
+        let mut reassembler = Reassembler::new();
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(TransportError::Timeout.into());
+            }
+            let frame = self.transport.next_notification(self.peripheral, left).await?;
+            if let Some(message) = reassembler.push(&frame)? {
+                return Ok(message);
+            }
+        }
+    }
+
+    /// Sends a message and waits for the reply.
+    pub(crate) async fn exchange(&self, message: &[u8], timeout: Duration) -> Result<Vec<u8>, LinkError> {
+        let deadline = Instant::now() + timeout;
+        tokio::time::timeout_at(deadline, self.send(message))
+            .await
+            .map_err(|_| LinkError::Transport(TransportError::Timeout))??;
+        self.receive(deadline.saturating_duration_since(Instant::now())).await
+    }
+}

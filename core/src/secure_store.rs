@@ -1,0 +1,147 @@
+//! Where secrets live: session tokens, the software device key, fast-unlock tickets.
+//! Only ever the platform's secure store — never SQLite, logs or error strings.
+//!
+//! A shell may implement [`SecureStore`] itself (Keychain, Android Keystore-wrapped
+//! storage), or use [`KeyringStore`], which goes through `keyring-core` and whatever
+//! platform store the app registered with it. [`MemoryStore`] is for tests.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use thiserror::Error;
+use zeroize::Zeroizing;
+
+/// Why the secure store failed. Never carries the secret or its value.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum SecureStoreError {
+    /// The store is locked (e.g. the device has not been unlocked since boot).
+    #[error("the secure store is locked")]
+    Locked,
+    /// The store refused or failed; the text names the operation, never the secret.
+    #[error("secure store failure: {0}")]
+    Failed(String),
+}
+
+/// A small key–value store for secrets, provided by the platform.
+pub trait SecureStore: Send + Sync {
+    /// The secret stored under `name`, if any.
+    fn get(&self, name: &str) -> Result<Option<Zeroizing<Vec<u8>>>, SecureStoreError>;
+    /// Stores (or replaces) the secret under `name`. Durable when it returns.
+    fn set(&self, name: &str, secret: &[u8]) -> Result<(), SecureStoreError>;
+    /// Removes the secret under `name`; removing a missing one succeeds.
+    fn delete(&self, name: &str) -> Result<(), SecureStoreError>;
+}
+
+/// Secrets held in memory: for tests, and for shells that must not persist anything.
+#[derive(Default)]
+pub struct MemoryStore {
+    secrets: Mutex<HashMap<String, Zeroizing<Vec<u8>>>>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The names currently stored (for tests).
+    pub fn names(&self) -> Vec<String> {
+        self.secrets.lock().map(|s| s.keys().cloned().collect()).unwrap_or_default()
+    }
+}
+
+impl SecureStore for MemoryStore {
+    fn get(&self, name: &str) -> Result<Option<Zeroizing<Vec<u8>>>, SecureStoreError> {
+        let secrets = self.secrets.lock().map_err(|_| SecureStoreError::Failed("poisoned".into()))?;
+        Ok(secrets.get(name).cloned())
+    }
+
+    fn set(&self, name: &str, secret: &[u8]) -> Result<(), SecureStoreError> {
+        let mut secrets = self.secrets.lock().map_err(|_| SecureStoreError::Failed("poisoned".into()))?;
+        secrets.insert(name.to_owned(), Zeroizing::new(secret.to_vec()));
+        Ok(())
+    }
+
+    fn delete(&self, name: &str) -> Result<(), SecureStoreError> {
+        let mut secrets = self.secrets.lock().map_err(|_| SecureStoreError::Failed("poisoned".into()))?;
+        secrets.remove(name);
+        Ok(())
+    }
+}
+
+/// Secrets in the platform store registered with `keyring-core`
+/// (`keyring_core::set_default_store`): Keychain on Apple platforms, the Android
+/// keystore-backed store, kernel keyutils on Linux.
+pub struct KeyringStore {
+    service: String,
+}
+
+impl KeyringStore {
+    /// Secrets under one service name (e.g. the app's bundle id), so two apps on one
+    /// device never share them.
+    pub fn new(service: impl Into<String>) -> Self {
+        Self { service: service.into() }
+    }
+
+    fn entry(&self, name: &str) -> Result<keyring_core::Entry, SecureStoreError> {
+        keyring_core::Entry::new(&self.service, name).map_err(|e| failed("open", &e))
+    }
+}
+
+fn failed(op: &str, e: &keyring_core::Error) -> SecureStoreError {
+    // The error's Display names the store's failure, not the secret; keep only its kind.
+    let kind = match e {
+        keyring_core::Error::NoStorageAccess(_) => "no storage access",
+        keyring_core::Error::PlatformFailure(_) => "platform failure",
+        keyring_core::Error::NoDefaultStore => "no default store registered",
+        _ => "refused",
+    };
+    SecureStoreError::Failed(format!("{op}: {kind}"))
+}
+
+impl SecureStore for KeyringStore {
+    fn get(&self, name: &str) -> Result<Option<Zeroizing<Vec<u8>>>, SecureStoreError> {
+        match self.entry(name)?.get_secret() {
+            Ok(secret) => Ok(Some(Zeroizing::new(secret))),
+            Err(keyring_core::Error::NoEntry) => Ok(None),
+            Err(e) => Err(failed("read", &e)),
+        }
+    }
+
+    fn set(&self, name: &str, secret: &[u8]) -> Result<(), SecureStoreError> {
+        self.entry(name)?.set_secret(secret).map_err(|e| failed("write", &e))
+    }
+
+    fn delete(&self, name: &str) -> Result<(), SecureStoreError> {
+        match self.entry(name)?.delete_credential() {
+            Ok(()) | Err(keyring_core::Error::NoEntry) => Ok(()),
+            Err(e) => Err(failed("delete", &e)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn exercise(store: &dyn SecureStore) {
+        assert_eq!(store.get("session").unwrap(), None);
+        store.set("session", b"first").unwrap();
+        store.set("session", b"second").unwrap();
+        assert_eq!(store.get("session").unwrap().unwrap().as_slice(), b"second");
+        store.delete("session").unwrap();
+        store.delete("session").unwrap();
+        assert_eq!(store.get("session").unwrap(), None);
+    }
+
+    #[test]
+    fn memory_store_keeps_replaces_and_forgets_secrets() {
+        exercise(&MemoryStore::new());
+    }
+
+    #[test]
+    fn keyring_store_keeps_replaces_and_forgets_secrets() {
+        keyring_core::set_default_store(keyring_core::mock::Store::new().unwrap());
+        exercise(&KeyringStore::new("app.keyway.test"));
+    }
+}

@@ -1,0 +1,100 @@
+//! The device key: the P-256 key pair a credential is bound to. A shell may keep it in
+//! the Secure Enclave or StrongBox by implementing [`DeviceSigner`]; the core never
+//! needs the private key itself.
+
+use async_trait::async_trait;
+use thiserror::Error;
+
+/// Why the device key could not be used.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum SignerError {
+    /// The key does not exist or was invalidated (e.g. biometrics changed).
+    #[error("the device key is unavailable")]
+    Unavailable,
+    /// The person cancelled an authentication prompt.
+    #[error("signing was cancelled")]
+    Cancelled,
+    /// The signer returned something that is not a P-256 key or signature.
+    #[error("the device signer returned invalid output")]
+    InvalidOutput,
+    /// Anything else the platform reports; the text is for logs and holds no secret.
+    #[error("device signer failed: {0}")]
+    Other(String),
+}
+
+/// Signs with the device's P-256 key (ECDSA with SHA-256).
+#[async_trait]
+pub trait DeviceSigner: Send + Sync {
+    /// The public key, uncompressed SEC1 (65 bytes, starting `04`).
+    async fn public_key(&self) -> Result<Vec<u8>, SignerError>;
+    /// Signs `message` (the signer hashes it with SHA-256); returns `r ‖ s`, 64 bytes.
+    async fn sign(&self, message: &[u8]) -> Result<Vec<u8>, SignerError>;
+}
+
+/// A device key generated and used in software (ring), with its PKCS#8 form kept in the
+/// [`SecureStore`](crate::secure_store::SecureStore). For platforms without a hardware
+/// key store, and for desktops and tests.
+pub struct SoftwareSigner {
+    pair: ring::signature::EcdsaKeyPair,
+}
+
+/// The secure-store name of the software device key.
+pub const DEVICE_KEY_SECRET: &str = "device_key";
+
+impl SoftwareSigner {
+    /// Loads the device key from `store`, creating and storing one on first use.
+    pub fn load_or_create(store: &dyn crate::secure_store::SecureStore) -> Result<Self, SignerError> {
+        use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair};
+        let rng = ring::rand::SystemRandom::new();
+        let pkcs8 = match store.get(DEVICE_KEY_SECRET).map_err(|e| SignerError::Other(e.to_string()))? {
+            Some(pkcs8) => pkcs8,
+            None => {
+                let fresh = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
+                    .map_err(|_| SignerError::Other("random source failed".into()))?;
+                let fresh = zeroize::Zeroizing::new(fresh.as_ref().to_vec());
+                store.set(DEVICE_KEY_SECRET, &fresh).map_err(|e| SignerError::Other(e.to_string()))?;
+                fresh
+            }
+        };
+        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &pkcs8, &rng)
+            .map_err(|_| SignerError::Unavailable)?;
+        Ok(Self { pair })
+    }
+}
+
+#[async_trait]
+impl DeviceSigner for SoftwareSigner {
+    async fn public_key(&self) -> Result<Vec<u8>, SignerError> {
+        use ring::signature::KeyPair;
+        Ok(self.pair.public_key().as_ref().to_vec())
+    }
+
+    async fn sign(&self, message: &[u8]) -> Result<Vec<u8>, SignerError> {
+        let sig = self
+            .pair
+            .sign(&ring::rand::SystemRandom::new(), message)
+            .map_err(|_| SignerError::Other("signing failed".into()))?;
+        Ok(sig.as_ref().to_vec())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::secure_store::{MemoryStore, SecureStore};
+
+    #[tokio::test]
+    async fn device_key_is_created_once_and_kept_in_the_secure_store() {
+        let store = MemoryStore::new();
+        let first = SoftwareSigner::load_or_create(&store).unwrap();
+        let again = SoftwareSigner::load_or_create(&store).unwrap();
+        assert_eq!(first.public_key().await.unwrap(), again.public_key().await.unwrap());
+        assert!(store.get(DEVICE_KEY_SECRET).unwrap().is_some());
+        let key = first.public_key().await.unwrap();
+        let sig = first.sign(b"hello").await.unwrap();
+        ring::signature::UnparsedPublicKey::new(&ring::signature::ECDSA_P256_SHA256_FIXED, &key)
+            .verify(b"hello", &sig)
+            .unwrap();
+    }
+}
