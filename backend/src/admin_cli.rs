@@ -160,6 +160,27 @@ pub enum AdminCommand {
     },
     /// Offline doors that need a door sync.
     PendingSync,
+    /// An organisation's invitations (pending, expired, accepted, cancelled).
+    Invitations {
+        /// Organisation id.
+        org_id: i64,
+    },
+    /// Change a door's lock settings (offline doors get them with the next sync).
+    DoorConfig {
+        /// Door id.
+        door_id: i64,
+        /// Latch open time in milliseconds.
+        #[arg(long)]
+        unlock_ms: Option<u16>,
+        /// Accept fast unlocks (true/false).
+        #[arg(long)]
+        fast_unlock: Option<bool>,
+    },
+    /// A door's activity history.
+    DoorEvents {
+        /// Door id.
+        door_id: i64,
+    },
 }
 
 /// Runs one command against `base_url` with `token`; returns the JSON answer (or the error body).
@@ -231,6 +252,13 @@ pub async fn run(base_url: &str, token: &str, cmd: AdminCommand) -> Result<Value
             None,
         ),
         C::PendingSync => ("GET", "/v1/admin/door-sync/pending".into(), None),
+        C::Invitations { org_id } => ("GET", format!("/v1/admin/orgs/{org_id}/invitations"), None),
+        C::DoorConfig { door_id, unlock_ms, fast_unlock } => (
+            "POST",
+            format!("/v1/admin/doors/{door_id}/config"),
+            Some(json!({ "unlock_ms": unlock_ms, "fast_unlock": fast_unlock })),
+        ),
+        C::DoorEvents { door_id } => ("GET", format!("/v1/admin/doors/{door_id}/events"), None),
     };
     let client = reqwest::Client::new();
     let url = format!("{}{}", base_url.trim_end_matches('/'), path);

@@ -175,3 +175,41 @@ pub fn person_may_carry(tx: &Transaction<'_>, person_id: i64, door_id: i64) -> R
     }
     Ok(false)
 }
+
+/// One audit event as stored (the door's activity history).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AuditEventView {
+    /// The lock's sequence number.
+    pub seq: i64,
+    /// Lock time of the event, unix seconds.
+    pub at: i64,
+    /// `granted`, `granted_fast`, `refused` or `bundle_applied`.
+    pub kind: String,
+    /// Refusal wire code, or the bundle version applied.
+    pub detail: Option<i64>,
+    /// The credential involved (hex), if any.
+    pub credential_id: Option<String>,
+    /// Unix seconds when the backend received it.
+    pub received_at: i64,
+}
+
+/// A door's activity history, newest first (at most `limit` events).
+pub fn events(tx: &Transaction<'_>, door_id: i64, limit: i64) -> Result<Vec<AuditEventView>> {
+    doors::get(tx, door_id)?;
+    let mut stmt = tx.prepare(
+        "SELECT seq, at, kind, detail, credential_id, received_at FROM audit_events WHERE door_id = ?1
+         ORDER BY seq DESC LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(params![door_id, limit.clamp(1, 1000)], |r| {
+        let cred: Option<Vec<u8>> = r.get(4)?;
+        Ok(AuditEventView {
+            seq: r.get(0)?,
+            at: r.get(1)?,
+            kind: r.get(2)?,
+            detail: r.get(3)?,
+            credential_id: cred.map(hex::encode),
+            received_at: r.get(5)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

@@ -142,3 +142,18 @@ pub fn add_revocation(tx: &Transaction<'_>, door_id: i64, credential_id: &[u8], 
     )?;
     Ok(())
 }
+
+/// Changes a door's lock configuration; offline doors then need a sync to receive it.
+pub fn set_config(tx: &Transaction<'_>, door_id: i64, unlock_ms: Option<u16>, fast_unlock: Option<bool>) -> Result<()> {
+    get(tx, door_id)?;
+    if unlock_ms.is_some_and(|ms| !(500..=60_000).contains(&ms)) {
+        return Err(Error::field("unlock_ms", "must be between 500 and 60000 milliseconds"));
+    }
+    tx.execute(
+        "UPDATE doors SET unlock_ms = COALESCE(?2, unlock_ms), fast_unlock = COALESCE(?3, fast_unlock),
+             bundle_version = bundle_version + 1
+         WHERE id = ?1",
+        params![door_id, unlock_ms, fast_unlock],
+    )?;
+    Ok(())
+}

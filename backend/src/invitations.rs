@@ -294,3 +294,48 @@ pub fn accept(
         tx.query_row("SELECT person_id FROM memberships WHERE id = ?1", [f.membership_id], |r| r.get(0))?;
     crate::sessions::create(tx, secrets, person_id, device_public_key, now)
 }
+
+/// One invitation as the administrator's pending-invitations list shows it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct InvitationView {
+    /// Invitation id (for resend and cancel).
+    pub invitation_id: i64,
+    /// The invited person.
+    pub person_id: i64,
+    /// Invited address.
+    pub email: String,
+    /// Role.
+    pub role: String,
+    /// Facility id.
+    pub facility_id: i64,
+    /// Unix seconds when it was sent.
+    pub sent_at: i64,
+    /// Unix seconds when the link stops working.
+    pub expires_at: i64,
+    /// `pending`, `expired`, `accepted` or `cancelled` (superseded links are not listed).
+    pub state: String,
+}
+
+/// An organisation's invitations (the latest link of each), newest first.
+pub fn list_for_org(tx: &Transaction<'_>, org_id: i64, now: i64) -> Result<Vec<InvitationView>> {
+    let mut stmt = tx.prepare(
+        "SELECT i.id, m.person_id, i.email, i.role, i.facility_id, i.created_at, i.expires_at, i.state
+         FROM invitations i JOIN memberships m ON m.id = i.membership_id
+         WHERE m.org_id = ?1 AND i.state != 'superseded' ORDER BY i.id DESC",
+    )?;
+    let rows = stmt.query_map([org_id], |r| {
+        let state: String = r.get(7)?;
+        let expires_at: i64 = r.get(6)?;
+        Ok(InvitationView {
+            invitation_id: r.get(0)?,
+            person_id: r.get(1)?,
+            email: r.get(2)?,
+            role: r.get(3)?,
+            facility_id: r.get(4)?,
+            sent_at: r.get(5)?,
+            expires_at,
+            state: if state == "pending" && now >= expires_at { "expired".into() } else { state },
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

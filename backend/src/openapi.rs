@@ -19,6 +19,8 @@ use crate::routes;
         routes::invitations::preview, routes::invitations::send_code, routes::invitations::accept,
         routes::me::profile, routes::me::keys, routes::me::credentials,
         routes::shares::create, routes::shares::revoke, routes::shares::redeem,
+        routes::shares::preview, routes::shares::mine,
+        routes::admin_doors::set_config, routes::admin_doors::events, routes::admin_doors::list_invitations,
         routes::door_sync::pending, routes::door_sync::bundle, routes::door_sync::receipt,
         routes::admin::create_org, routes::admin::create_site, routes::admin::create_facility,
         routes::admin::create_door, routes::admin::list_doors, routes::admin::create_key,

@@ -109,6 +109,8 @@ pub struct PersonSummary {
     pub invited_at: Option<i64>,
     /// `active` once the person has signed in to the app, else `none`.
     pub app_adoption: String,
+    /// The latest invitation (for resend and cancel), if one was ever sent.
+    pub invitation_id: Option<i64>,
     /// Whether any key grant here is active right now.
     pub has_access: bool,
 }
@@ -120,7 +122,8 @@ pub fn list(tx: &Transaction<'_>, org_id: i64, now: i64) -> Result<Vec<PersonSum
                 p.app_adoption,
                 (SELECT MAX(expires_at) FROM invitations i WHERE i.membership_id = m.id AND i.state = 'pending'),
                 (SELECT COUNT(*) FROM grants g WHERE g.person_id = p.id AND g.org_id = m.org_id
-                    AND g.revoked_at IS NULL AND g.starts_at <= ?2 AND g.expires_at > ?2)
+                    AND g.revoked_at IS NULL AND g.starts_at <= ?2 AND g.expires_at > ?2),
+                (SELECT MAX(id) FROM invitations i WHERE i.membership_id = m.id AND i.state != 'superseded')
          FROM memberships m JOIN people p ON p.id = m.person_id
          WHERE m.org_id = ?1 AND m.deleted_at IS NULL ORDER BY p.id",
     )?;
@@ -142,6 +145,7 @@ pub fn list(tx: &Transaction<'_>, org_id: i64, now: i64) -> Result<Vec<PersonSum
             invited_at: r.get(7)?,
             app_adoption: r.get(8)?,
             has_access: r.get::<_, i64>(10)? > 0,
+            invitation_id: r.get(11)?,
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)

@@ -208,3 +208,88 @@ pub fn revoke(tx: &Transaction<'_>, session: &SessionInfo, share_id: i64, now: i
     }
     Ok(())
 }
+
+/// What a guest sees from a share link before redeeming it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SharePreview {
+    /// Organisation name.
+    pub organisation: String,
+    /// Facility name.
+    pub facility: String,
+    /// Names of the shared doors.
+    pub doors: Vec<String>,
+    /// Start of the guest's window.
+    pub starts_at: i64,
+    /// End of the guest's window.
+    pub ends_at: i64,
+    /// The email or phone to sign in with.
+    pub sign_in_with: String,
+}
+
+/// Previews a share link (unauthenticated, by token).
+pub fn preview(tx: &Transaction<'_>, secrets: &Secrets, token: &str, now: i64) -> Result<SharePreview> {
+    let h = secrets.hash(Purpose::ShareToken, "", token.trim());
+    let row: Option<(i64, String, i64, i64, i64, String, String, String)> = tx
+        .query_row(
+            "SELECT s.id, s.guest_identifier, s.starts_at, s.ends_at, s.link_expires_at, s.state, o.name, f.name
+             FROM shares s JOIN grants g ON g.id = s.grant_id JOIN keys k ON k.id = g.key_id
+                  JOIN facilities f ON f.id = k.facility_id JOIN orgs o ON o.id = g.org_id
+             WHERE s.token_hash = ?1",
+            [h],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?)),
+        )
+        .optional()?;
+    let Some((id, guest, starts_at, ends_at, link_expires_at, state, organisation, facility)) = row else {
+        return Err(Error::NotFound("share"));
+    };
+    match state.as_str() {
+        "revoked" => return Err(Error::ShareRevoked),
+        "redeemed" => return Err(Error::ShareAlreadyRedeemed),
+        _ if now >= link_expires_at || now >= ends_at => return Err(Error::ShareExpired),
+        _ => {}
+    }
+    let mut stmt = tx.prepare(
+        "SELECT d.name FROM share_doors sd JOIN doors d ON d.id = sd.door_id WHERE sd.share_id = ?1 ORDER BY d.id",
+    )?;
+    let doors = stmt.query_map([id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    Ok(SharePreview { organisation, facility, doors, starts_at, ends_at, sign_in_with: guest })
+}
+
+/// A share as the sharing member sees it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ShareView {
+    /// Share id.
+    pub share_id: i64,
+    /// The member's grant it was made from.
+    pub grant_id: i64,
+    /// The guest's email or phone.
+    pub guest: String,
+    /// Door ids shared.
+    pub door_ids: Vec<i64>,
+    /// Start of the guest's window.
+    pub starts_at: i64,
+    /// End of the guest's window.
+    pub ends_at: i64,
+    /// `pending` (link not redeemed), `redeemed` or `revoked`.
+    pub state: String,
+}
+
+/// The shares a member has made, newest first.
+pub fn list_for_person(tx: &Transaction<'_>, person_id: i64) -> Result<Vec<ShareView>> {
+    let rows: Vec<(i64, i64, String, i64, i64, String)> = {
+        let mut stmt = tx.prepare(
+            "SELECT s.id, s.grant_id, s.guest_identifier, s.starts_at, s.ends_at, s.state
+             FROM shares s JOIN grants g ON g.id = s.grant_id WHERE g.person_id = ?1 ORDER BY s.id DESC",
+        )?;
+        let rows =
+            stmt.query_map([person_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    let mut out = Vec::with_capacity(rows.len());
+    for (share_id, grant_id, guest, starts_at, ends_at, state) in rows {
+        let mut stmt = tx.prepare("SELECT door_id FROM share_doors WHERE share_id = ?1 ORDER BY door_id")?;
+        let door_ids = stmt.query_map([share_id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+        out.push(ShareView { share_id, grant_id, guest, door_ids, starts_at, ends_at, state });
+    }
+    Ok(out)
+}

@@ -223,3 +223,28 @@ async fn a_second_account_inviting_the_same_email_adds_a_membership() {
         keys["keys"].as_array().unwrap().iter().map(|k| k["organisation"].as_str().unwrap()).collect();
     assert_eq!(orgs, ["Acme Gym", "Harbour Flats"]);
 }
+
+#[tokio::test]
+async fn the_invitations_list_shows_the_latest_link_per_person_with_its_state() {
+    let s = Server::start().await;
+    let f = fixture(&s, "Acme", 1).await;
+    let a = invite(&s, &f, "ada@example.com").await;
+    let b = invite(&s, &f, "bea@example.com").await;
+    let resent = s.admin("POST", &format!("/v1/admin/invitations/{}/resend", a["invitation_id"]), None).await.ok();
+    s.admin("POST", &format!("/v1/admin/invitations/{}/cancel", b["invitation_id"]), None).await;
+    let list = s.admin("GET", &format!("/v1/admin/orgs/{}/invitations", f.org), None).await.ok();
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 2);
+    let ada = list.iter().find(|i| i["email"] == "ada@example.com").unwrap();
+    assert_eq!(ada["invitation_id"], resent["invitation_id"]);
+    assert_eq!(ada["state"], "pending");
+    assert_eq!(list.iter().find(|i| i["email"] == "bea@example.com").unwrap()["state"], "cancelled");
+    s.clock.advance(DAY);
+    let list = s.admin("GET", &format!("/v1/admin/orgs/{}/invitations", f.org), None).await.ok();
+    assert_eq!(list.as_array().unwrap().iter().find(|i| i["email"] == "ada@example.com").unwrap()["state"], "expired");
+    // The people list points at the latest invitation for resend/cancel.
+    let people = s.admin("GET", &format!("/v1/admin/orgs/{}/people", f.org), None).await.ok();
+    let p = people.as_array().unwrap().iter().find(|p| p["email"] == "ada@example.com").unwrap().clone();
+    assert_eq!(p["invitation_id"], resent["invitation_id"]);
+    assert_eq!(p["invitation_status"], "expired");
+}

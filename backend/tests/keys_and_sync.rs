@@ -399,3 +399,75 @@ async fn deleting_a_person_ends_their_and_their_guests_access_and_keeps_history(
     // They can be invited again later.
     invite(&s, f, "ada@example.com").await;
 }
+
+#[tokio::test]
+async fn a_share_link_previews_and_the_member_can_list_and_revoke_shares() {
+    let s = Server::start().await;
+    let st = story(&s).await;
+    let keys = s.send("GET", "/v1/me/keys", Some(&bearer(&st.ada)), None).await.ok();
+    let grant = keys["keys"][0]["grant_id"].as_i64().unwrap();
+    s.send(
+        "POST",
+        "/v1/shares",
+        Some(&bearer(&st.ada)),
+        Some(json!({ "grant_id": grant, "ends_at": s.now() + DAY, "guest": "zed@example.com" })),
+    )
+    .await
+    .ok();
+    let link = token_of(&s.last_link("zed@example.com", "share").await);
+    let p = s.send("GET", &format!("/v1/share-links/{link}"), None, None).await.ok();
+    assert_eq!(p["organisation"], "Acme");
+    assert_eq!(p["doors"], json!(["Back gate", "Front door"]));
+    assert_eq!(p["sign_in_with"], "zed@example.com");
+    let mine = s.send("GET", "/v1/me/shares", Some(&bearer(&st.ada)), None).await.ok();
+    let mine = mine.as_array().unwrap();
+    assert_eq!(mine.len(), 2);
+    assert_eq!(mine[1]["state"], "redeemed");
+    // Revoking the redeemed share ends Gus's key; the pending one's link dies.
+    let gus_share = mine[1]["share_id"].as_i64().unwrap();
+    let a = s.send("POST", &format!("/v1/shares/{gus_share}/revoke"), Some(&bearer(&st.ada)), None).await;
+    assert_eq!(a.status.as_u16(), 204);
+    let g = s.send("GET", "/v1/me/keys", Some(&bearer(&st.gus)), None).await.ok();
+    assert_eq!(g["keys"][0]["access_state"], "revoked");
+    let zed_share = mine[0]["share_id"].as_i64().unwrap();
+    s.send("POST", &format!("/v1/shares/{zed_share}/revoke"), Some(&bearer(&st.ada)), None).await;
+    s.send("GET", &format!("/v1/share-links/{link}"), None, None).await.err(410, "share_revoked");
+    // Only the member who shared can revoke.
+    s.send("POST", &format!("/v1/shares/{zed_share}/revoke"), Some(&bearer(&st.gus)), None).await.err(404, "not_found");
+}
+
+#[tokio::test]
+async fn a_configuration_change_travels_in_the_next_bundle_and_receipts_fill_the_history() {
+    let s = Server::start().await;
+    let st = story(&s).await;
+    let f = &st.f;
+    let b1 = bundle(&s, &st.ada, f.offline_door, None).await.ok();
+    let v1 = b1["version"].as_i64().unwrap();
+    let receipt = f.offline_lock.receipt(u32::try_from(v1).unwrap(), 1, &[(1, None), (2, None)]);
+    s.send(
+        "POST",
+        &format!("/v1/doors/{}/receipts", f.offline_door),
+        Some(&bearer(&st.ada)),
+        Some(json!({ "receipt": receipt })),
+    )
+    .await
+    .ok();
+    bundle(&s, &st.ada, f.offline_door, Some(v1)).await.err(409, "door_up_to_date");
+    let a = s
+        .admin("POST", &format!("/v1/admin/doors/{}/config", f.offline_door), Some(json!({ "unlock_ms": 8000 })))
+        .await;
+    assert_eq!(a.status.as_u16(), 204);
+    s.admin("POST", &format!("/v1/admin/doors/{}/config", f.offline_door), Some(json!({ "unlock_ms": 1 })))
+        .await
+        .err(422, "invalid_field");
+    let pending = s.send("GET", "/v1/door-sync/pending", Some(&bearer(&st.ada)), None).await.ok();
+    assert_eq!(pending["doors"][0]["id"], f.offline_door);
+    let b2 = bundle(&s, &st.ada, f.offline_door, Some(v1)).await.ok();
+    let signed = decode_bundle(f, &b2);
+    assert_eq!(signed.body.config.unlock_duration_ms, 8000);
+    assert_eq!(signed.body.audit_acknowledged, 2);
+    let history = s.admin("GET", &format!("/v1/admin/doors/{}/events", f.offline_door), None).await.ok();
+    assert_eq!(history.as_array().unwrap().len(), 2);
+    assert_eq!(history[0]["seq"], 2);
+    assert_eq!(history[0]["kind"], "granted");
+}

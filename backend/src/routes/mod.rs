@@ -2,6 +2,7 @@
 //! typed 4xx error, and the session and admin authentication extractors.
 
 pub mod admin;
+pub mod admin_doors;
 pub mod auth;
 pub mod door_sync;
 pub mod invitations;
@@ -42,7 +43,9 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/credentials", post(me::credentials))
         .route("/v1/shares", post(shares::create))
         .route("/v1/shares/{share_id}/revoke", post(shares::revoke))
+        .route("/v1/share-links/{token}", get(shares::preview))
         .route("/v1/share-links/{token}/redeem", post(shares::redeem))
+        .route("/v1/me/shares", get(shares::mine))
         .route("/v1/door-sync/pending", get(door_sync::pending))
         .route("/v1/doors/{door_id}/bundle", get(door_sync::bundle))
         .route("/v1/doors/{door_id}/receipts", post(door_sync::receipt))
@@ -61,12 +64,25 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/admin/invitations/{invitation_id}/resend", post(admin::resend))
         .route("/v1/admin/invitations/{invitation_id}/cancel", post(admin::cancel))
         .route("/v1/admin/outbox", get(admin::outbox))
+        .route("/v1/admin/doors/{door_id}/config", post(admin_doors::set_config))
+        .route("/v1/admin/doors/{door_id}/events", get(admin_doors::events))
+        .route("/v1/admin/orgs/{org_id}/invitations", get(admin_doors::list_invitations))
         .route("/v1/admin/door-sync/pending", get(admin::pending_doors))
         .route("/v1/openapi.json", get(openapi_json))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(catch_panics))
         .with_state(state)
+}
+
+/// Runs each request on its own task so that a bug that panics becomes a typed 500 for that
+/// request instead of a dropped connection.
+async fn catch_panics(req: Request, next: axum::middleware::Next) -> Response {
+    match tokio::spawn(next.run(req)).await {
+        Ok(resp) => resp,
+        Err(e) => Error::Internal(format!("request task failed: {e}")).into_response(),
+    }
 }
 
 async fn not_found() -> Error {

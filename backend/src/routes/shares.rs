@@ -11,7 +11,7 @@ use crate::AppState;
 use crate::credentials::IssuedCredential;
 use crate::error::{ErrorBody, Result};
 use crate::identifiers::Identifier;
-use crate::shares::{self, ShareCreated, ShareRequest};
+use crate::shares::{self, ShareCreated, SharePreview, ShareRequest, ShareView};
 
 /// Share a key with a guest.
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
@@ -83,4 +83,22 @@ pub async fn redeem(
 ) -> Result<Json<IssuedCredential>> {
     let c = st.write(move |tx, st, now| shares::redeem(tx, st.secrets(), &s, &token, now)).await?;
     Ok(Json(c))
+}
+
+/// What a share link offers (unauthenticated): organisation, facility, doors, window, who may redeem.
+#[utoipa::path(get, path = "/v1/share-links/{token}", tag = "shares",
+    params(("token" = String, Path, description = "The token from the share link")),
+    responses((status = 200, body = SharePreview),
+              (status = 404, body = ErrorBody),
+              (status = 409, description = "share_already_redeemed", body = ErrorBody),
+              (status = 410, description = "share_revoked, share_expired", body = ErrorBody)))]
+pub async fn preview(State(st): State<AppState>, ApiPath(token): ApiPath<String>) -> Result<Json<SharePreview>> {
+    Ok(Json(st.write(move |tx, st, now| shares::preview(tx, st.secrets(), &token, now)).await?))
+}
+
+/// The shares the caller has made, with their state.
+#[utoipa::path(get, path = "/v1/me/shares", tag = "shares", security(("bearer" = [])),
+    responses((status = 200, body = Vec<ShareView>), (status = 401, body = ErrorBody)))]
+pub async fn mine(State(st): State<AppState>, Authed(s): Authed) -> Result<Json<Vec<ShareView>>> {
+    Ok(Json(st.write(move |tx, _, _| shares::list_for_person(tx, s.person_id)).await?))
 }
