@@ -125,3 +125,54 @@ pub fn dump_all(conn: &Connection) -> Result<String> {
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_file_database_uses_wal_and_keeps_data_across_opens() {
+        let path = std::env::temp_dir().join(format!("keyway-db-test-{}.sqlite", std::process::id()));
+        let p = path.to_string_lossy().into_owned();
+        {
+            let db = Db::open(&p).unwrap();
+            let mode: String =
+                db.with_conn(|c| Ok(c.pragma_query_value(None, "journal_mode", |r| r.get(0))?)).await.unwrap();
+            assert_eq!(mode, "wal");
+            db.write(|tx| Ok(tx.execute("INSERT INTO orgs (name, created_at) VALUES ('Acme', 1)", [])?)).await.unwrap();
+        }
+        let db = Db::open(&p).unwrap();
+        let n: i64 = db.with_conn(|c| Ok(c.query_row("SELECT COUNT(*) FROM orgs", [], |r| r.get(0))?)).await.unwrap();
+        assert_eq!(n, 1);
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{p}{suffix}"));
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failed_write_rolls_back_and_write_always_commits() {
+        let db = Db::open(":memory:").unwrap();
+        let r: Result<()> = db
+            .write(|tx| {
+                tx.execute("INSERT INTO orgs (name, created_at) VALUES ('A', 1)", [])?;
+                Err(Error::Forbidden)
+            })
+            .await;
+        assert!(r.is_err());
+        let r: Result<()> = db
+            .write_always(|tx| {
+                tx.execute("INSERT INTO orgs (name, created_at) VALUES ('B', 1)", [])?;
+                Err(Error::Forbidden)
+            })
+            .await;
+        assert!(r.is_err());
+        let names: Vec<String> = db
+            .with_conn(|c| {
+                let mut s = c.prepare("SELECT name FROM orgs")?;
+                Ok(s.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?)
+            })
+            .await
+            .unwrap();
+        assert_eq!(names, ["B"]);
+    }
+}

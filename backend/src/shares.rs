@@ -226,10 +226,13 @@ pub struct SharePreview {
     pub sign_in_with: String,
 }
 
+/// Share id, guest, window, link expiry, state, organisation and facility names.
+type PreviewRow = (i64, String, i64, i64, i64, String, String, String);
+
 /// Previews a share link (unauthenticated, by token).
 pub fn preview(tx: &Transaction<'_>, secrets: &Secrets, token: &str, now: i64) -> Result<SharePreview> {
     let h = secrets.hash(Purpose::ShareToken, "", token.trim());
-    let row: Option<(i64, String, i64, i64, i64, String, String, String)> = tx
+    let row: Option<PreviewRow> = tx
         .query_row(
             "SELECT s.id, s.guest_identifier, s.starts_at, s.ends_at, s.link_expires_at, s.state, o.name, f.name
              FROM shares s JOIN grants g ON g.id = s.grant_id JOIN keys k ON k.id = g.key_id
