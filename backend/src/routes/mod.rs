@@ -148,13 +148,36 @@ fn json_rejection(rej: JsonRejection) -> Error {
                 .map(|(f, _)| f.to_owned())
                 .filter(|f| !f.contains(' '))
                 .unwrap_or_else(|| "body".to_owned());
-            Error::InvalidField { field, message: detail }
+            Error::InvalidField { field, message: without_values(&detail) }
         }
         JsonRejection::JsonSyntaxError(e) => Error::MalformedJson(e.body_text()),
         JsonRejection::MissingJsonContentType(_) => Error::UnsupportedMediaType,
         other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => Error::BodyTooLarge,
         other => Error::MalformedJson(other.body_text()),
     }
+}
+
+/// Drops the values serde quotes in "invalid type/value" messages (`integer `123456``), so an
+/// error never repeats what was sent — it may be a code or a token. Field names stay.
+fn without_values(message: &str) -> String {
+    if !message.contains("invalid type") && !message.contains("invalid value") && !message.contains("invalid length") {
+        return message.to_owned();
+    }
+    let mut out = String::with_capacity(message.len());
+    let mut inside = false;
+    for c in message.chars() {
+        if c == '`' {
+            if !inside {
+                out.push_str("`…");
+            } else {
+                out.push('`');
+            }
+            inside = !inside;
+        } else if !inside {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Path parameters extractor whose failures are typed errors.
@@ -221,5 +244,21 @@ impl FromRequestParts<AppState> for Admin {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let token = bearer(parts).ok_or(Error::AdminUnauthorized)?;
         if state.is_admin_token(token) { Ok(Admin) } else { Err(Error::AdminUnauthorized) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_values;
+
+    #[test]
+    fn error_messages_do_not_repeat_the_values_sent() {
+        let m = without_values("code: invalid type: integer `123456`, expected a string at line 1 column 14");
+        assert!(!m.contains("123456"), "{m}");
+        assert!(m.starts_with("code: invalid type"));
+        assert_eq!(
+            without_values("unknown field `admin`, expected `identifier`"),
+            "unknown field `admin`, expected `identifier`"
+        );
     }
 }
