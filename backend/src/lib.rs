@@ -48,6 +48,19 @@ pub struct Config {
     pub server_secret: Vec<u8>,
 }
 
+impl Config {
+    /// A configuration with a random admin token and server secret, for demos and tests
+    /// that run the service in-process (read the token back from the returned value).
+    pub fn random(public_host: &str) -> Result<Self> {
+        let secrets = Secrets::new(b"bootstrap")?;
+        Ok(Self {
+            public_host: public_host.to_owned(),
+            admin_token: secrets.new_token()?,
+            server_secret: secrets.random_bytes(32)?,
+        })
+    }
+}
+
 impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Config").field("public_host", &self.public_host).finish_non_exhaustive()
