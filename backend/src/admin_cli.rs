@@ -133,6 +133,20 @@ pub enum AdminCommand {
         #[arg(long)]
         shareable: bool,
     },
+    /// Change a grant's window or sharing.
+    UpdateGrant {
+        /// Grant id.
+        grant_id: i64,
+        /// New start, unix seconds.
+        #[arg(long)]
+        starts_at: Option<i64>,
+        /// New expiry, unix seconds.
+        #[arg(long)]
+        expires_at: Option<i64>,
+        /// Shareable with guests (true/false).
+        #[arg(long)]
+        shareable: Option<bool>,
+    },
     /// Revoke one grant.
     RevokeGrant {
         /// Grant id.
@@ -235,6 +249,11 @@ pub async fn run(base_url: &str, token: &str, cmd: AdminCommand) -> Result<Value
             "POST",
             format!("/v1/admin/people/{person_id}/grants"),
             Some(json!({ "key_id": key_id, "expires_at": expires_at, "starts_at": starts_at, "shareable": shareable })),
+        ),
+        C::UpdateGrant { grant_id, starts_at, expires_at, shareable } => (
+            "POST",
+            format!("/v1/admin/grants/{grant_id}"),
+            Some(json!({ "starts_at": starts_at, "expires_at": expires_at, "shareable": shareable })),
         ),
         C::RevokeGrant { grant_id } => ("POST", format!("/v1/admin/grants/{grant_id}/revoke"), None),
         C::RevokeAll { org_id, person_id } => {

@@ -116,24 +116,12 @@ pub fn revoke_grant(tx: &Transaction<'_>, grant_id: i64, reason: &str, now: i64)
         "UPDATE grants SET revoked_at = ?2, revoke_reason = ?3, change_seq = ?4 WHERE id = ?1",
         params![grant_id, now, reason, seq],
     )?;
-    let creds: Vec<(Vec<u8>, i64)> = {
-        let mut stmt = tx.prepare(
-            "SELECT id, not_after FROM credentials WHERE grant_id = ?1 AND revoked_at IS NULL AND not_after > ?2",
-        )?;
-        let rows = stmt.query_map(params![grant_id, now], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        rows.collect::<rusqlite::Result<_>>()?
-    };
-    for (cred, not_after) in creds {
-        tx.execute("UPDATE credentials SET revoked_at = ?2 WHERE id = ?1", params![cred, now])?;
-        let door_ids: Vec<i64> = {
-            let mut stmt = tx.prepare("SELECT door_id FROM credential_doors WHERE credential_id = ?1")?;
-            let rows = stmt.query_map([&cred], |r| r.get(0))?;
-            rows.collect::<rusqlite::Result<_>>()?
-        };
-        for d in door_ids {
-            doors::add_revocation(tx, d, &cred, not_after)?;
-        }
-    }
+    revoke_credentials_where(
+        tx,
+        "grant_id = ?1 AND revoked_at IS NULL AND not_after > ?2",
+        params![grant_id, now],
+        now,
+    )?;
     // The cascade: guest keys shared from this grant go with it.
     let shares: Vec<(i64, Option<i64>)> = {
         let mut stmt =
@@ -278,4 +266,117 @@ pub fn list_for_person(
         });
     }
     Ok((out, cursor))
+}
+
+/// What an administrator changes on a grant; absent fields keep their value.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GrantChange {
+    /// New start, unix seconds.
+    pub starts_at: Option<i64>,
+    /// New expiry, unix seconds.
+    pub expires_at: Option<i64>,
+    /// Whether the person may share the key from now on.
+    pub shareable: Option<bool>,
+}
+
+/// Changes a grant's window or sharing. Credentials already issued past the new window are
+/// revoked (and listed in the next bundles) so the change reaches offline doors; the app
+/// renews within the new window. Guest shares made from it are cut to end with it.
+pub fn update_grant(tx: &Transaction<'_>, grant_id: i64, change: &GrantChange, now: i64) -> Result<()> {
+    let row: Option<(i64, i64, Option<i64>, bool)> = tx
+        .query_row(
+            "SELECT starts_at, expires_at, revoked_at, share_id IS NOT NULL FROM grants WHERE id = ?1",
+            [grant_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .optional()?;
+    let Some((starts_at, expires_at, revoked, is_guest)) = row else {
+        return Err(Error::NotFound("grant"));
+    };
+    if revoked.is_some() {
+        return Err(Error::KeyRevoked);
+    }
+    if is_guest {
+        return Err(Error::field("grant_id", "guest keys are changed by the member who shared them"));
+    }
+    let starts_at = change.starts_at.unwrap_or(starts_at);
+    let expires_at = change.expires_at.unwrap_or(expires_at);
+    if expires_at <= starts_at {
+        return Err(Error::field("expires_at", "must be after starts_at"));
+    }
+    let seq = next_seq(tx)?;
+    tx.execute(
+        "UPDATE grants SET starts_at = ?2, expires_at = ?3, shareable = COALESCE(?4, shareable), change_seq = ?5
+         WHERE id = ?1",
+        params![grant_id, starts_at, expires_at, change.shareable, seq],
+    )?;
+    // Credentials reaching outside the new window stop working everywhere.
+    revoke_credentials_where(
+        tx,
+        "grant_id = ?1 AND revoked_at IS NULL AND not_after > ?2 AND (not_after > ?3 OR not_before < ?4)",
+        params![grant_id, now, expires_at, starts_at],
+        now,
+    )?;
+    // Guests cannot keep access longer than the member.
+    let guests: Vec<(i64, Option<i64>)> = {
+        let mut stmt =
+            tx.prepare("SELECT id, guest_grant_id FROM shares WHERE grant_id = ?1 AND state != 'revoked'")?;
+        let rows = stmt.query_map([grant_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    for (share_id, guest_grant) in guests {
+        tx.execute("UPDATE shares SET ends_at = MIN(ends_at, ?2) WHERE id = ?1", params![share_id, expires_at])?;
+        if let Some(g) = guest_grant {
+            let (g_start, g_end): (i64, i64) =
+                tx.query_row("SELECT starts_at, expires_at FROM grants WHERE id = ?1", [g], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?;
+            if g_end > expires_at {
+                if g_start >= expires_at {
+                    revoke_grant(tx, g, "sharer_key_changed", now)?;
+                } else {
+                    update_guest_end(tx, g, expires_at, now)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn update_guest_end(tx: &Transaction<'_>, grant_id: i64, expires_at: i64, now: i64) -> Result<()> {
+    let seq = next_seq(tx)?;
+    tx.execute("UPDATE grants SET expires_at = ?2, change_seq = ?3 WHERE id = ?1", params![grant_id, expires_at, seq])?;
+    revoke_credentials_where(
+        tx,
+        "grant_id = ?1 AND revoked_at IS NULL AND not_after > ?2 AND not_after > ?3",
+        params![grant_id, now, expires_at],
+        now,
+    )
+}
+
+/// Revokes the credentials matching `condition` and lists them in their doors' next bundles.
+fn revoke_credentials_where(
+    tx: &Transaction<'_>,
+    condition: &str,
+    args: impl rusqlite::Params,
+    now: i64,
+) -> Result<()> {
+    let creds: Vec<(Vec<u8>, i64)> = {
+        let mut stmt = tx.prepare(&format!("SELECT id, not_after FROM credentials WHERE {condition}"))?;
+        let rows = stmt.query_map(args, |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    for (cred, not_after) in creds {
+        tx.execute("UPDATE credentials SET revoked_at = ?2 WHERE id = ?1", params![cred, now])?;
+        let door_ids: Vec<i64> = {
+            let mut stmt = tx.prepare("SELECT door_id FROM credential_doors WHERE credential_id = ?1")?;
+            let rows = stmt.query_map([&cred], |r| r.get(0))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        for d in door_ids {
+            doors::add_revocation(tx, d, &cred, not_after)?;
+        }
+    }
+    Ok(())
 }

@@ -25,7 +25,7 @@ use crate::routes;
         routes::admin::create_org, routes::admin::create_site, routes::admin::create_facility,
         routes::admin::create_door, routes::admin::list_doors, routes::admin::create_key,
         routes::admin::add_person, routes::admin::list_people, routes::admin::delete_person,
-        routes::admin::revoke_all, routes::admin::grant, routes::admin::revoke_grant,
+        routes::admin::revoke_all, routes::admin::grant, routes::admin::update_grant, routes::admin::revoke_grant,
         routes::admin::invite, routes::admin::resend, routes::admin::cancel,
         routes::admin::outbox, routes::admin::pending_doors,
     ),

@@ -471,3 +471,38 @@ async fn a_configuration_change_travels_in_the_next_bundle_and_receipts_fill_the
     assert_eq!(history[0]["seq"], 2);
     assert_eq!(history[0]["kind"], "granted");
 }
+
+#[tokio::test]
+async fn shortening_a_grant_revokes_credentials_past_the_new_end_and_trims_guests() {
+    let s = Server::start().await;
+    let st = story(&s).await;
+    let f = &st.f;
+    let b1 = bundle(&s, &st.ada, f.offline_door, None).await.ok();
+    let v1 = b1["version"].as_i64().unwrap();
+    let grant = st.ada_cred["grant_id"].as_i64().unwrap();
+    let new_end = s.now() + 10 * HOUR;
+    let a = s.admin("POST", &format!("/v1/admin/grants/{grant}"), Some(json!({ "expires_at": new_end }))).await;
+    assert_eq!(a.status.as_u16(), 204, "{}", a.body);
+    // Ada's 72-hour credential and Gus's 2-day guest credential both reached past the new end.
+    let b2 = bundle(&s, &st.ada, f.offline_door, Some(v1)).await.ok();
+    let listed = b2["revoked_credential_ids"].as_array().unwrap();
+    assert!(listed.contains(&st.ada_cred["credential_id"]));
+    assert!(listed.contains(&st.gus_cred["credential_id"]));
+    // Renewed credentials end with the grant; the guest's key is cut to the member's end.
+    let c = credentials(&s, &st.ada).await.remove(0);
+    assert_eq!(c["not_after"], new_end);
+    let g = credentials(&s, &st.gus).await.remove(0);
+    assert_eq!(g["not_after"], new_end);
+    let keys = s.send("GET", "/v1/me/keys", Some(&bearer(&st.gus)), None).await.ok();
+    assert_eq!(keys["keys"][0]["expires_at"], new_end);
+    // Turning sharing off stops new shares.
+    s.admin("POST", &format!("/v1/admin/grants/{grant}"), Some(json!({ "shareable": false }))).await;
+    s.send(
+        "POST",
+        "/v1/shares",
+        Some(&bearer(&st.ada)),
+        Some(json!({ "grant_id": grant, "ends_at": s.now() + HOUR, "guest": "zed@example.com" })),
+    )
+    .await
+    .err(403, "key_not_shareable");
+}

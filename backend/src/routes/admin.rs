@@ -301,6 +301,22 @@ pub async fn grant(
     Ok((StatusCode::CREATED, Json(Created { id })))
 }
 
+/// Changes a grant's window or sharing; credentials outside the new window are revoked.
+#[utoipa::path(post, path = "/v1/admin/grants/{grant_id}", tag = "admin", security(("admin" = [])),
+    params(("grant_id" = i64, Path, description = "Grant id")),
+    request_body = keys::GrantChange,
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 422, body = ErrorBody)))]
+pub async fn update_grant(
+    _: Admin,
+    State(st): State<AppState>,
+    ApiPath(grant_id): ApiPath<i64>,
+    ApiJson(change): ApiJson<keys::GrantChange>,
+) -> Result<StatusCode> {
+    st.write(move |tx, _, now| keys::update_grant(tx, grant_id, &change, now)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// Revokes one key grant (and guest keys shared from it).
 #[utoipa::path(post, path = "/v1/admin/grants/{grant_id}/revoke", tag = "admin", security(("admin" = [])),
     params(("grant_id" = i64, Path, description = "Grant id")),

@@ -59,6 +59,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/admin/orgs/{org_id}/people/{person_id}", delete(admin::delete_person))
         .route("/v1/admin/orgs/{org_id}/people/{person_id}/revoke-all", post(admin::revoke_all))
         .route("/v1/admin/people/{person_id}/grants", post(admin::grant))
+        .route("/v1/admin/grants/{grant_id}", post(admin::update_grant))
         .route("/v1/admin/grants/{grant_id}/revoke", post(admin::revoke_grant))
         .route("/v1/admin/invitations", post(admin::invite))
         .route("/v1/admin/invitations/{invitation_id}/resend", post(admin::resend))
