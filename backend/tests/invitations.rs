@@ -248,3 +248,32 @@ async fn the_invitations_list_shows_the_latest_link_per_person_with_its_state() 
     assert_eq!(p["invitation_id"], resent["invitation_id"]);
     assert_eq!(p["invitation_status"], "expired");
 }
+
+#[tokio::test]
+async fn an_invitation_with_a_future_start_can_be_accepted_today_but_opens_doors_only_from_the_start() {
+    let s = Server::start().await;
+    let f = fixture(&s, "Acme", 1).await;
+    let start = s.now() + 5 * DAY;
+    s.admin(
+        "POST",
+        "/v1/admin/invitations",
+        Some(json!({ "facility_id": f.facility, "email": "ada@example.com", "access_start": start,
+                     "keys": [{ "key_id": f.key, "expires_at": start + 30 * DAY }] })),
+    )
+    .await
+    .ok();
+    let token = token_of(&s.last_link("ada@example.com", "invitation").await);
+    assert_eq!(s.send("GET", &format!("/v1/invitations/{token}"), None, None).await.ok()["access_start"], start);
+    s.post(&format!("/v1/invitations/{token}/code"), json!({})).await.ok();
+    let t = accept(&s, &token, "ada@example.com", &Phone::new()).await.ok();
+    let keys = s.send("GET", "/v1/me/keys", Some(&bearer(&t)), None).await.ok();
+    assert_eq!(keys["keys"][0]["access_state"], "not_yet_valid");
+    assert_eq!(keys["keys"][0]["starts_at"], start);
+    let creds = s.send("POST", "/v1/credentials", Some(&bearer(&t)), Some(json!({}))).await.ok();
+    assert_eq!(creds["credentials"].as_array().unwrap().len(), 0);
+    // Within one credential life of the start, the credential is issued and starts then.
+    s.clock.advance(3 * DAY);
+    let t = s.post("/v1/auth/refresh", json!({ "refresh_token": t["refresh_token"] })).await.ok();
+    let creds = s.send("POST", "/v1/credentials", Some(&bearer(&t)), Some(json!({}))).await.ok();
+    assert_eq!(creds["credentials"][0]["not_before"], start);
+}
