@@ -6,6 +6,7 @@
 //! and [`secure_store`], where every secret lives.
 #![forbid(unsafe_code)]
 
+pub mod api;
 pub mod ble;
 pub mod cache;
 pub mod secure_store;
