@@ -88,3 +88,26 @@ pub fn exists(tx: &Transaction<'_>, table: &'static str, id: i64, what: &'static
         tx.query_row(&format!("SELECT id FROM {table} WHERE id = ?1"), [id], |r| r.get(0)).optional()?;
     found.map(|_| ()).ok_or(Error::NotFound(what))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sites_issuer_key_opens_only_with_the_server_secret_it_was_sealed_under() {
+        let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+        crate::schema::migrate(&mut conn).unwrap();
+        let tx = conn.transaction().unwrap();
+        let ours = Secrets::new(b"our secret").unwrap();
+        let org = create_org(&tx, "Acme", 1).unwrap();
+        let (site, public_key) = create_site(&tx, &ours, org, "Main", None, 1).unwrap();
+        let facility = create_facility(&tx, site, "Gym", 1).unwrap();
+        let issuer = issuer_for_facility(&tx, &ours, facility).unwrap();
+        assert_eq!(issuer.public_key, public_key);
+        assert_eq!(issuer.credential_ttl_secs, DEFAULT_CREDENTIAL_TTL_SECS);
+        let stored: Vec<u8> = tx.query_row("SELECT issuer_key_sealed FROM sites", [], |r| r.get(0)).unwrap();
+        assert!(!stored.windows(issuer.pkcs8.len()).any(|w| w == issuer.pkcs8.as_slice()));
+        let theirs = Secrets::new(b"another secret").unwrap();
+        assert!(matches!(issuer_for_facility(&tx, &theirs, facility), Err(Error::Internal(_))));
+    }
+}
