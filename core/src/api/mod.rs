@@ -3,7 +3,7 @@
 //! Whatever the server sends — wrong content type, malformed JSON, a huge body, a 5xx —
 //! becomes an [`ApiError`]; nothing from the network is unwrapped.
 
-pub mod wire;
+pub(crate) mod wire;
 
 use base64::Engine as _;
 use reqwest::{Method, StatusCode};

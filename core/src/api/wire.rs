@@ -41,13 +41,22 @@ pub struct RefreshRequest<'a> {
     pub refresh_token: &'a str,
 }
 
-/// Tokens from verify, accept and refresh.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+/// Tokens from verify, accept and refresh. Its `Debug` hides the tokens.
+#[derive(Clone, Deserialize, Serialize)]
 pub struct SessionTokens {
     pub access_token: String,
     pub access_expires_at: i64,
     pub refresh_token: String,
     pub person_id: i64,
+}
+
+impl std::fmt::Debug for SessionTokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionTokens")
+            .field("access_expires_at", &self.access_expires_at)
+            .field("person_id", &self.person_id)
+            .finish_non_exhaustive()
+    }
 }
 
 /// `GET /v1/invitations/{token}`.
@@ -76,13 +85,9 @@ pub struct Membership {
     pub role: String,
 }
 
-/// `GET /v1/me`.
+/// `GET /v1/me` (the fields the core uses).
 #[derive(Debug, Clone, Deserialize)]
 pub struct Profile {
-    pub person_id: i64,
-    pub email: Option<String>,
-    pub phone: Option<String>,
-    pub name: Option<String>,
     pub memberships: Vec<Membership>,
 }
 

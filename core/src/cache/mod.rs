@@ -5,7 +5,7 @@
 mod model;
 mod schema;
 
-pub use model::{AccessState, Door, Key, StoredCredential};
+pub use model::{AccessState, Account, Door, Key, StoredCredential};
 
 use keyway_protocol::credential::UnixSeconds;
 use keyway_protocol::ids::DoorId;
@@ -92,6 +92,42 @@ impl Cache {
                 "INSERT INTO meta(name, value) VALUES (?1, ?2) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
                 params![name, value],
             )?;
+            Ok(())
+        })
+    }
+
+    /// Replaces the list of accounts.
+    pub fn replace_accounts(&self, accounts: &[Account]) -> Result<(), CacheError> {
+        self.write(|tx| {
+            tx.execute("DELETE FROM accounts", [])?;
+            for a in accounts {
+                tx.execute(
+                    "INSERT INTO accounts(org_id, organisation, role) VALUES (?1, ?2, ?3)",
+                    params![a.org_id, a.organisation, a.role],
+                )?;
+            }
+            Ok(())
+        })
+    }
+
+    /// The accounts, by name.
+    pub fn accounts(&self) -> Result<Vec<Account>, CacheError> {
+        self.read(|c| {
+            let mut stmt =
+                c.prepare("SELECT org_id, organisation, role FROM accounts ORDER BY organisation, org_id")?;
+            Ok(stmt
+                .query_map([], |r| Ok(Account { org_id: r.get(0)?, organisation: r.get(1)?, role: r.get(2)? }))?
+                .collect::<Result<Vec<_>, _>>()?)
+        })
+    }
+
+    /// Marks keys revoked by grant id (and drops their credentials).
+    pub fn mark_revoked(&self, grant_ids: &[i64]) -> Result<(), CacheError> {
+        self.write(|tx| {
+            for id in grant_ids {
+                tx.execute("UPDATE keys SET revoked = 1 WHERE grant_id = ?1", [id])?;
+                tx.execute("DELETE FROM credentials WHERE grant_id = ?1", [id])?;
+            }
             Ok(())
         })
     }
@@ -374,7 +410,7 @@ impl Cache {
     pub fn wipe(&self) -> Result<(), CacheError> {
         self.write(|tx| {
             tx.execute_batch(
-                "DELETE FROM credentials; DELETE FROM key_doors; DELETE FROM keys; DELETE FROM doors;
+                "DELETE FROM credentials; DELETE FROM key_doors; DELETE FROM keys; DELETE FROM doors; DELETE FROM accounts;
                  DELETE FROM bundles; DELETE FROM receipt_outbox; DELETE FROM meta;",
             )?;
             Ok(())

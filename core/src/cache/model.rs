@@ -3,6 +3,17 @@
 use keyway_protocol::credential::UnixSeconds;
 use keyway_protocol::ids::DoorId;
 
+/// An account (organisation) the person belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    /// The backend's organisation id.
+    pub org_id: i64,
+    /// Its name.
+    pub organisation: String,
+    /// The person's role there.
+    pub role: String,
+}
+
 /// A door the person holds a key for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Door {

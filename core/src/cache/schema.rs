@@ -12,6 +12,11 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         name  TEXT PRIMARY KEY,
         value TEXT NOT NULL
     );
+    CREATE TABLE accounts (
+        org_id       INTEGER PRIMARY KEY,
+        organisation TEXT NOT NULL,
+        role         TEXT NOT NULL
+    );
     CREATE TABLE doors (
         lock_id          TEXT PRIMARY KEY,          -- 16 hex digits
         backend_id       INTEGER NOT NULL,

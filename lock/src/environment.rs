@@ -1,0 +1,221 @@
+//! The lock's side of [`LockEnvironment`]: the protocol's handshake rules run against
+//! this lock's persisted state, clock, random source and nonce policy.
+//!
+//! Every mutating call is saved before it returns. A save that fails leaves the change
+//! in memory (memory is never less strict than disk) and marks the state dirty; the next
+//! mutation saves again. A bundle is the exception: it is applied to a copy, and only a
+//! copy that reached storage replaces the state.
+
+use crate::clock::LockClock;
+use crate::error::LockError;
+use crate::nonce::NonceState;
+use crate::persist;
+use crate::random::RandomSource;
+use crate::state::LockState;
+use crate::store::Storage;
+use keyway_protocol::Refusal;
+use keyway_protocol::bundle::{Bundle, LockConfig};
+use keyway_protocol::credential::UnixSeconds;
+use keyway_protocol::ids::{CredentialId, DoorId, KeyId, LockNonce, TicketId};
+use keyway_protocol::lock_role::{LockEnvironment, TicketEntry};
+use keyway_protocol::receipt::{AuditKind, MAX_RECEIPT_EVENTS, ReceiptBody};
+use p256::ecdsa::{SigningKey, VerifyingKey};
+
+/// How long the simulated actuator takes to open the latch.
+pub const ACTUATION_MS: u16 = 120;
+
+/// The lock's state and machinery, as the handshake sees it.
+pub(crate) struct LockCore {
+    pub(crate) state: LockState,
+    pub(crate) clock: LockClock,
+    pub(crate) storage: Box<dyn Storage>,
+    pub(crate) random: Box<dyn RandomSource>,
+    pub(crate) nonces: NonceState,
+    pub(crate) actuations: u64,
+    /// Memory holds changes that the last save did not get to disk.
+    pub(crate) dirty: bool,
+    /// The audit sequence number below which every event is on disk: only those go
+    /// into receipts, so a crash cannot hand an event's number to a different event.
+    pub(crate) durable_next_seq: u64,
+    pub(crate) storage_failures: u64,
+}
+
+impl LockCore {
+    /// Assembles a core over a state already on disk.
+    pub(crate) fn new(
+        state: LockState,
+        clock: LockClock,
+        storage: Box<dyn Storage>,
+        mut random: Box<dyn RandomSource>,
+    ) -> Result<Self, LockError> {
+        let first = random_nonce(random.as_mut())?;
+        let durable_next_seq = state.audit.next_seq();
+        let now = clock.now(state.clock_floor);
+        Ok(Self {
+            state,
+            clock,
+            storage,
+            random,
+            nonces: NonceState::new(first, now),
+            actuations: 0,
+            dirty: false,
+            durable_next_seq,
+            storage_failures: 0,
+        })
+    }
+
+    /// Saves the current state.
+    pub(crate) fn persist(&mut self) -> Result<(), LockError> {
+        match save(self.storage.as_mut(), &self.clock, &mut self.state) {
+            Ok(()) => {
+                self.dirty = false;
+                self.durable_next_seq = self.state.audit.next_seq();
+                Ok(())
+            }
+            Err(e) => {
+                self.dirty = true;
+                self.storage_failures += 1;
+                Err(e)
+            }
+        }
+    }
+
+    /// A clock for timeouts: the RTC's high-water mark, which a bundle's signed time
+    /// does not move.
+    pub(crate) fn monotonic_now(&self) -> UnixSeconds {
+        self.clock.now(0)
+    }
+
+    /// Replaces the advertised nonce if it has outlived its lifetime.
+    pub(crate) fn refresh_nonce(&mut self) -> Result<(), LockError> {
+        let now = self.now();
+        if self.nonces.is_stale(now) {
+            let fresh = random_nonce(self.random.as_mut())?;
+            self.nonces.rotate(now, fresh);
+        }
+        Ok(())
+    }
+
+    /// Saves after a mutation the handshake cannot be told failed (it keeps the change
+    /// in memory and retries with the next one).
+    fn persist_or_mark(&mut self) {
+        let _ = self.persist();
+    }
+}
+
+/// Saves `state` with its clock floor raised to every RTC reading seen.
+fn save(storage: &mut dyn Storage, clock: &LockClock, state: &mut LockState) -> Result<(), LockError> {
+    state.clock_floor = clock.raise(state.clock_floor);
+    storage.save(&persist::encode(state))
+}
+
+pub(crate) fn random_nonce(random: &mut dyn RandomSource) -> Result<LockNonce, LockError> {
+    let mut nonce = [0u8; LockNonce::LEN];
+    random.fill(&mut nonce)?;
+    Ok(LockNonce(nonce))
+}
+
+impl LockEnvironment for LockCore {
+    fn door(&self) -> DoorId {
+        self.state.identity.door
+    }
+
+    fn kem_key(&self) -> &p256::SecretKey {
+        self.state.identity.kem_key()
+    }
+
+    fn signing_key(&self) -> &SigningKey {
+        self.state.identity.signing_key()
+    }
+
+    fn now(&self) -> UnixSeconds {
+        self.clock.now(self.state.clock_floor)
+    }
+
+    fn fill_random(&mut self, out: &mut [u8]) {
+        // The trait cannot report failure, and a lock without randomness must not answer:
+        // a broken OS generator is fatal.
+        if self.random.fill(out).is_err() {
+            panic!("the lock's random source failed");
+        }
+    }
+
+    fn consume_nonce(&mut self, nonce: &LockNonce) -> bool {
+        let mut fresh = [0u8; LockNonce::LEN];
+        self.fill_random(&mut fresh);
+        let now = self.now();
+        self.nonces.consume(nonce, now, LockNonce(fresh))
+    }
+
+    fn current_nonce(&self) -> LockNonce {
+        self.nonces.current()
+    }
+
+    fn trust_anchor(&self, issuer: &KeyId) -> Option<VerifyingKey> {
+        self.state.anchors.get(issuer).and_then(|anchor| anchor.verifying_key())
+    }
+
+    fn is_revoked(&self, credential: &CredentialId) -> bool {
+        self.state.revocations.contains(credential)
+    }
+
+    fn bundle_version(&self) -> u32 {
+        self.state.bundle_version
+    }
+
+    fn config(&self) -> LockConfig {
+        self.state.config
+    }
+
+    fn take_ticket(&mut self, id: &TicketId) -> Option<TicketEntry> {
+        let ticket = self.state.tickets.take(id)?;
+        // A ticket whose removal did not reach the disk is refused: it must never be
+        // usable twice, even across a crash. A ticket past its own lifetime is refused
+        // (and gone).
+        let saved = self.persist().is_ok();
+        (saved && ticket.is_live(self.now())).then_some(ticket.entry)
+    }
+
+    fn store_ticket(&mut self, id: TicketId, entry: TicketEntry) {
+        let now = self.now();
+        self.state.tickets.insert(id, entry, now);
+        self.persist_or_mark();
+    }
+
+    fn actuate(&mut self) -> u16 {
+        self.actuations += 1;
+        ACTUATION_MS
+    }
+
+    fn apply_bundle(&mut self, bundle: &Bundle) -> Result<(), Refusal> {
+        let mut next = self.state.with_bundle(bundle, self.now());
+        if save(self.storage.as_mut(), &self.clock, &mut next).is_err() {
+            self.storage_failures += 1;
+            return Err(Refusal::StorageFailed);
+        }
+        self.state = next;
+        self.dirty = false;
+        self.durable_next_seq = self.state.audit.next_seq();
+        Ok(())
+    }
+
+    fn record(&mut self, kind: AuditKind, credential: Option<CredentialId>) {
+        let now = self.now();
+        self.state.audit.append(now, kind, credential);
+        self.persist_or_mark();
+    }
+
+    fn receipt_body(&mut self) -> ReceiptBody {
+        if self.dirty {
+            self.persist_or_mark();
+        }
+        let (events, more_pending) = self.state.audit.pending(self.durable_next_seq, MAX_RECEIPT_EVENTS);
+        ReceiptBody {
+            door: self.state.identity.door,
+            bundle_version: self.state.bundle_version,
+            lock_clock: self.now(),
+            more_pending,
+            events,
+        }
+    }
+}

@@ -1,0 +1,36 @@
+//! The Keyway reference lock.
+//!
+//! A lock that speaks the Keyway protocol (its lock role, [`keyway_protocol::lock_role`])
+//! over persisted state: its identity, trust anchors, revocations and bundle version, a
+//! clock floor that never goes down, a bounded fast-unlock ticket table and an audit log.
+//! [`sim`] is an in-process BLE radio for tests and benchmarks. `docs/lock.md` describes
+//! the state, its persistence and the radio model.
+//!
+//! - [`lock`]: the [`Lock`] and its connections;
+//! - [`state`], [`persist`], [`store`]: what is kept, in which bytes, and where;
+//! - [`clock`], [`nonce`], [`random`]: time, freshness and randomness;
+//! - [`revocations`], [`tickets`], [`audit`], [`identity`]: the parts of the state;
+//! - [`sim`]: the simulated radio.
+#![forbid(unsafe_code)]
+
+pub mod audit;
+pub mod clock;
+mod environment;
+pub mod error;
+pub mod identity;
+pub mod lock;
+pub mod nonce;
+pub mod persist;
+pub mod random;
+pub mod revocations;
+pub mod sim;
+pub mod state;
+pub mod store;
+pub mod tickets;
+
+pub use clock::{ManualRtc, Rtc, SystemRtc};
+pub use environment::ACTUATION_MS;
+pub use error::LockError;
+pub use lock::{ConnectionId, FrameReply, Lock, LockOptions, Provisioning};
+pub use random::{OsRandom, RandomSource, SeededRandom};
+pub use store::{FileStorage, MemoryStorage, Storage, WriteFault};

@@ -1,0 +1,361 @@
+//! The reference lock: opens or provisions its state, advertises, and serves BLE
+//! connections, each with its own handshake state machine and frame reassembler.
+
+use crate::clock::{LockClock, Rtc, SystemRtc};
+use crate::environment::{LockCore, random_nonce};
+use crate::error::LockError;
+use crate::identity::{Identity, PUBLIC_KEY_LEN};
+use crate::persist;
+use crate::random::{OsRandom, RandomSource};
+use crate::state::{LockState, TrustAnchor};
+use crate::store::Storage;
+use keyway_protocol::advert::Advertisement;
+use keyway_protocol::bundle::LockConfig;
+use keyway_protocol::credential::UnixSeconds;
+use keyway_protocol::framing::{self, MAX_ATT_MTU, MAX_HANDSHAKE_LEN, MAX_MESSAGE_LEN, MIN_ATT_MTU, Reassembler};
+use keyway_protocol::ids::{CredentialId, DoorId};
+use keyway_protocol::lock_role::{LockEnvironment, LockEvent, LockOutput, LockSession};
+use keyway_protocol::receipt::AuditEvent;
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
+
+/// How many recent [`LockEvent`]s the lock keeps for inspection.
+pub const RECENT_EVENTS: usize = 256;
+/// A connection must complete a handshake this many seconds after connecting.
+pub const HANDSHAKE_TIMEOUT_SECS: UnixSeconds = 5;
+/// A connection with an open channel is dropped after this many seconds without a frame.
+pub const IDLE_TIMEOUT_SECS: UnixSeconds = 30;
+
+/// What a lock needs besides its storage: a clock and a random source.
+pub struct LockOptions {
+    /// The real-time clock.
+    pub rtc: Arc<dyn Rtc>,
+    /// The random source (the OS generator unless a test needs to replay a session).
+    pub random: Box<dyn RandomSource>,
+}
+
+impl Default for LockOptions {
+    fn default() -> Self {
+        Self { rtc: Arc::new(SystemRtc), random: Box::new(OsRandom) }
+    }
+}
+
+impl LockOptions {
+    /// Options with this RTC and the OS random source.
+    pub fn with_rtc(rtc: Arc<dyn Rtc>) -> Self {
+        Self { rtc, random: Box::new(OsRandom) }
+    }
+}
+
+/// What a lock is told when it is fitted to a door.
+#[derive(Debug, Clone)]
+pub struct Provisioning {
+    /// The door it guards.
+    pub door: DoorId,
+    /// The issuer public keys it trusts (uncompressed SEC1).
+    pub trust_anchors: Vec<Vec<u8>>,
+}
+
+/// One open BLE connection, as [`Lock::connect`] names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ConnectionId(pub u64);
+
+struct Connection {
+    session: LockSession,
+    inbound: Reassembler,
+    att_mtu: u16,
+    opened: UnixSeconds,
+    last_frame: UnixSeconds,
+    /// A handshake succeeded: the channel may carry long messages (bundles).
+    established: bool,
+}
+
+impl Connection {
+    fn has_expired(&self, now: UnixSeconds) -> bool {
+        if self.established {
+            now > self.last_frame.saturating_add(IDLE_TIMEOUT_SECS)
+        } else {
+            now > self.opened.saturating_add(HANDSHAKE_TIMEOUT_SECS)
+        }
+    }
+}
+
+/// What the lock sends back after a frame.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct FrameReply {
+    /// Notification frames to send, in order, each fitting the connection's MTU.
+    pub notifications: Vec<Vec<u8>>,
+    /// The lock has closed the connection (after sending the notifications).
+    pub closed: bool,
+}
+
+/// The reference lock.
+pub struct Lock {
+    core: LockCore,
+    connections: BTreeMap<ConnectionId, Connection>,
+    next_connection: u64,
+    events: VecDeque<LockEvent>,
+}
+
+impl std::fmt::Debug for Lock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Lock")
+            .field("door", &self.door())
+            .field("bundle_version", &self.bundle_version())
+            .field("connections", &self.connections.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Lock {
+    /// Opens a provisioned lock from its storage.
+    pub fn open(storage: Box<dyn Storage>, options: LockOptions) -> Result<Self, LockError> {
+        let bytes = storage.load()?.ok_or(LockError::NotProvisioned)?;
+        let state = persist::decode(&bytes)?;
+        Self::assemble(state, storage, options)
+    }
+
+    /// Opens the lock from its storage, or, if the storage is empty, provisions it:
+    /// generates its keys from the random source and saves them before returning.
+    /// A damaged state file is an error, never a reason to start blank.
+    pub fn open_or_provision(
+        mut storage: Box<dyn Storage>,
+        provisioning: &Provisioning,
+        mut options: LockOptions,
+    ) -> Result<Self, LockError> {
+        if storage.load()?.is_some() {
+            return Self::open(storage, options);
+        }
+        let anchors =
+            provisioning.trust_anchors.iter().map(|key| TrustAnchor::new(key)).collect::<Result<Vec<_>, _>>()?;
+        let identity = Identity::generate(provisioning.door, options.random.as_mut())?;
+        let floor = options.rtc.now();
+        let state = LockState::provisioned(identity, &anchors, floor);
+        storage.save(&persist::encode(&state))?;
+        Self::assemble(state, storage, options)
+    }
+
+    fn assemble(state: LockState, storage: Box<dyn Storage>, options: LockOptions) -> Result<Self, LockError> {
+        let core = LockCore::new(state, LockClock::new(options.rtc), storage, options.random)?;
+        Ok(Self { core, connections: BTreeMap::new(), next_connection: 1, events: VecDeque::new() })
+    }
+
+    /// A twin of this lock over `storage`: the same state (saved there first), the same
+    /// advertised nonces, the same RTC, and a fork of the random source. Open connections
+    /// are not copied. Tests use it to try a message against a lock that would accept it.
+    pub fn fork(&self, mut storage: Box<dyn Storage>) -> Result<Self, LockError> {
+        let mut state = self.core.state.clone();
+        state.clock_floor = self.core.clock.raise(state.clock_floor);
+        storage.save(&persist::encode(&state))?;
+        let mut core = LockCore::new(state, self.core.clock.fork(), storage, self.core.random.fork())?;
+        core.nonces = self.core.nonces.clone();
+        core.actuations = self.core.actuations;
+        Ok(Self { core, connections: BTreeMap::new(), next_connection: self.next_connection, events: VecDeque::new() })
+    }
+
+    /// The door this lock guards.
+    pub fn door(&self) -> DoorId {
+        self.core.door()
+    }
+
+    /// The static HPKE public key (uncompressed SEC1) for the door record.
+    pub fn public_key(&self) -> [u8; PUBLIC_KEY_LEN] {
+        self.core.state.identity.kem_public_key()
+    }
+
+    /// The receipt-signing public key (uncompressed SEC1) for the door record.
+    pub fn signing_public_key(&self) -> [u8; PUBLIC_KEY_LEN] {
+        self.core.state.identity.signing_public_key()
+    }
+
+    /// What the lock broadcasts now. A nonce past its lifetime is replaced first (if the
+    /// random source fails, the old one stays and requests naming it are refused as stale).
+    pub fn advertisement(&mut self) -> Advertisement {
+        let _ = self.core.refresh_nonce();
+        Advertisement {
+            door: self.door(),
+            nonce: self.core.current_nonce(),
+            bundle_version: self.core.state.bundle_version,
+        }
+    }
+
+    /// Accepts a connection with the negotiated ATT MTU.
+    pub fn connect(&mut self, att_mtu: u16) -> Result<ConnectionId, LockError> {
+        if !(MIN_ATT_MTU..=MAX_ATT_MTU).contains(&att_mtu) {
+            return Err(LockError::BadMtu(att_mtu));
+        }
+        let id = ConnectionId(self.next_connection);
+        self.next_connection += 1;
+        let now = self.core.monotonic_now();
+        let connection = Connection {
+            session: LockSession::new(),
+            // Before a handshake succeeds, anyone in range is talking: refuse to buffer more
+            // than the largest request.
+            inbound: Reassembler::with_max_len(MAX_HANDSHAKE_LEN),
+            att_mtu,
+            opened: now,
+            last_frame: now,
+            established: false,
+        };
+        self.connections.insert(id, connection);
+        Ok(id)
+    }
+
+    /// The connection, if it is open and has not timed out (an expired one is closed);
+    /// marks a frame's arrival.
+    fn live_connection(&mut self, id: ConnectionId) -> Result<&mut Connection, LockError> {
+        let now = self.core.monotonic_now();
+        let expired = self.connections.get(&id).ok_or(LockError::UnknownConnection)?.has_expired(now);
+        if expired {
+            self.connections.remove(&id);
+            return Err(LockError::ConnectionTimedOut);
+        }
+        let connection = self.connections.get_mut(&id).ok_or(LockError::UnknownConnection)?;
+        connection.last_frame = now;
+        Ok(connection)
+    }
+
+    /// Runs the lock's timers: replaces an advertised nonce past its lifetime and closes
+    /// connections past their timeouts. A lock calls it every second or so; the simulated
+    /// radio calls it before every scan.
+    pub fn tick(&mut self) -> Result<(), LockError> {
+        let now = self.core.monotonic_now();
+        self.connections.retain(|_, connection| !connection.has_expired(now));
+        self.core.refresh_nonce()
+    }
+
+    /// Closes a connection. Returns whether it was open.
+    pub fn disconnect(&mut self, id: ConnectionId) -> bool {
+        self.connections.remove(&id).is_some()
+    }
+
+    /// How many connections are open.
+    pub fn open_connections(&self) -> usize {
+        self.connections.len()
+    }
+
+    /// Handles one written frame. Once a message is complete the handshake runs and the
+    /// reply comes back as notification frames for the connection's MTU. A frame that
+    /// breaks reassembly closes the connection.
+    pub fn on_frame(&mut self, id: ConnectionId, frame: &[u8]) -> Result<FrameReply, LockError> {
+        let connection = self.live_connection(id)?;
+        let message = match connection.inbound.push(frame) {
+            Ok(Some(message)) => message,
+            Ok(None) => return Ok(FrameReply::default()),
+            Err(e) => {
+                self.connections.remove(&id);
+                return Err(e.into());
+            }
+        };
+        let att_mtu = connection.att_mtu;
+        let output = self.on_message(id, &message)?;
+        let notifications = match output.reply {
+            Some(reply) => framing::fragment(&reply, att_mtu)?,
+            None => Vec::new(),
+        };
+        let closed = !self.connections.contains_key(&id);
+        Ok(FrameReply { notifications, closed })
+    }
+
+    /// Handles one whole message on a connection (no framing). Closes the connection
+    /// when the handshake says the lock has stopped answering it.
+    pub fn on_message(&mut self, id: ConnectionId, message: &[u8]) -> Result<LockOutput, LockError> {
+        self.live_connection(id)?;
+        let connection = self.connections.get_mut(&id).ok_or(LockError::UnknownConnection)?;
+        let output = connection.session.on_message(message, &mut self.core);
+        if matches!(output.event, Some(LockEvent::Granted { .. })) {
+            connection.established = true;
+            connection.inbound.set_max_len(MAX_MESSAGE_LEN);
+        }
+        if connection.session.is_closed() {
+            self.connections.remove(&id);
+        }
+        if let Some(event) = &output.event {
+            if self.events.len() >= RECENT_EVENTS {
+                self.events.pop_front();
+            }
+            self.events.push_back(event.clone());
+        }
+        Ok(output)
+    }
+
+    /// The bundle version applied (0: none).
+    pub fn bundle_version(&self) -> u32 {
+        self.core.state.bundle_version
+    }
+
+    /// The configuration from the latest bundle.
+    pub fn config(&self) -> LockConfig {
+        self.core.state.config
+    }
+
+    /// Whether `credential` is on the revocation list.
+    pub fn is_revoked(&self, credential: &CredentialId) -> bool {
+        self.core.state.revocations.contains(credential)
+    }
+
+    /// How many revocations the lock holds.
+    pub fn revocation_count(&self) -> usize {
+        self.core.state.revocations.len()
+    }
+
+    /// How many fast-unlock tickets the lock holds.
+    pub fn ticket_count(&self) -> usize {
+        self.core.state.tickets.len()
+    }
+
+    /// The unacknowledged audit events, oldest first.
+    pub fn audit_events(&self) -> Vec<AuditEvent> {
+        self.core.state.audit.events().copied().collect()
+    }
+
+    /// The sequence number the next audit event will get.
+    pub fn next_audit_seq(&self) -> u64 {
+        self.core.state.audit.next_seq()
+    }
+
+    /// How many times the door has opened since this lock object started.
+    pub fn actuations(&self) -> u64 {
+        self.core.actuations
+    }
+
+    /// The effective clock: `max(rtc, floor)`.
+    pub fn now(&self) -> UnixSeconds {
+        self.core.now()
+    }
+
+    /// The clock floor as it would be saved now.
+    pub fn clock_floor(&self) -> UnixSeconds {
+        self.core.clock.raise(self.core.state.clock_floor)
+    }
+
+    /// Saves failed since start (each left the previous state on disk).
+    pub fn storage_failures(&self) -> u64 {
+        self.core.storage_failures
+    }
+
+    /// Saves the state now (e.g. before a planned shutdown, to persist the clock floor).
+    pub fn flush(&mut self) -> Result<(), LockError> {
+        self.core.persist()
+    }
+
+    /// The most recent handshake events, oldest first.
+    pub fn recent_events(&self) -> impl Iterator<Item = &LockEvent> {
+        self.events.iter()
+    }
+
+    /// The latest handshake event.
+    pub fn last_event(&self) -> Option<&LockEvent> {
+        self.events.back()
+    }
+
+    /// Advertises a fresh nonce without consuming the current one, as happens when
+    /// another phone's attempt names a stale nonce. The replaced one stays acceptable for
+    /// [`crate::nonce::PREVIOUS_NONCE_GRACE_SECS`].
+    pub fn rotate_nonce(&mut self) -> Result<(), LockError> {
+        let fresh = random_nonce(self.core.random.as_mut())?;
+        let now = self.core.now();
+        self.core.nonces.rotate(now, fresh);
+        Ok(())
+    }
+}

@@ -1,0 +1,232 @@
+//! The state file format: a versioned binary encoding of [`LockState`] followed by a
+//! SHA-256 checksum, so a damaged file is detected instead of read as a blank lock.
+//!
+//! ```text
+//! magic "KWLOCK" | format u8
+//! | door [8] | HPKE secret [32] | signing secret [32]
+//! | anchors u16 × [uncompressed public key 65]
+//! | bundle version u32 | unlock duration ms u16 | fast unlock u8 | clock floor u32
+//! | revocations u32 × [credential id 16 | expires u32]
+//! | tickets u16 × [ticket id 16 | secret 32 | credential id 16 | has parent u8 [parent 16] | issuer key id 8
+//!                 | not before u32 | not after u32 | issued u32]
+//! | audit next seq u64 | acknowledged u64
+//! | events u32 × [seq u64 | time u32 | kind u8 | detail u32 | has credential u8 [credential 16]]
+//! | sha256 [32] of everything before
+//! ```
+//! All integers big-endian.
+
+use crate::audit::AuditLog;
+use crate::error::LockError;
+use crate::identity::Identity;
+use crate::revocations::RevocationSet;
+use crate::state::{LockState, TrustAnchor};
+use crate::tickets::TicketTable;
+use keyway_protocol::Refusal;
+use keyway_protocol::bundle::{LockConfig, Revocation};
+use keyway_protocol::ids::{CredentialId, DoorId, KeyId, TicketId};
+use keyway_protocol::lock_role::TicketEntry;
+use keyway_protocol::receipt::{AuditEvent, AuditKind};
+use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
+
+const MAGIC: &[u8; 6] = b"KWLOCK";
+/// The state file format this crate writes.
+pub const STATE_FORMAT: u8 = 1;
+const CHECKSUM_LEN: usize = 32;
+
+/// Encodes the state for the state file. The output holds the lock's secrets.
+pub fn encode(state: &LockState) -> Zeroizing<Vec<u8>> {
+    let mut w = Zeroizing::new(Vec::with_capacity(256 + 128 * state.tickets.len()));
+    w.extend_from_slice(MAGIC);
+    w.push(STATE_FORMAT);
+    w.extend_from_slice(&state.identity.door.0);
+    w.extend_from_slice(state.identity.kem_secret().as_ref());
+    w.extend_from_slice(state.identity.signing_secret().as_ref());
+    w.extend_from_slice(&(state.anchors.len() as u16).to_be_bytes());
+    for anchor in state.anchors.values() {
+        w.extend_from_slice(&anchor.0);
+    }
+    w.extend_from_slice(&state.bundle_version.to_be_bytes());
+    w.extend_from_slice(&state.config.unlock_duration_ms.to_be_bytes());
+    w.push(u8::from(state.config.fast_unlock));
+    w.extend_from_slice(&state.clock_floor.to_be_bytes());
+    w.extend_from_slice(&(state.revocations.len() as u32).to_be_bytes());
+    for revocation in state.revocations.iter() {
+        w.extend_from_slice(&revocation.credential.0);
+        w.extend_from_slice(&revocation.expires.to_be_bytes());
+    }
+    w.extend_from_slice(&(state.tickets.len() as u16).to_be_bytes());
+    for ticket in state.tickets.iter() {
+        let entry = &ticket.entry;
+        w.extend_from_slice(&ticket.id.0);
+        w.extend_from_slice(entry.secret.as_ref());
+        w.extend_from_slice(&entry.credential.0);
+        put_optional_id(&mut w, entry.parent.as_ref());
+        w.extend_from_slice(&entry.issuer.0);
+        w.extend_from_slice(&entry.not_before.to_be_bytes());
+        w.extend_from_slice(&entry.not_after.to_be_bytes());
+        w.extend_from_slice(&ticket.issued.to_be_bytes());
+    }
+    w.extend_from_slice(&state.audit.next_seq().to_be_bytes());
+    w.extend_from_slice(&state.audit.acknowledged().to_be_bytes());
+    w.extend_from_slice(&(state.audit.len() as u32).to_be_bytes());
+    for event in state.audit.events() {
+        let (kind, detail) = audit_kind_code(event.kind);
+        w.extend_from_slice(&event.seq.to_be_bytes());
+        w.extend_from_slice(&event.time.to_be_bytes());
+        w.push(kind);
+        w.extend_from_slice(&detail.to_be_bytes());
+        put_optional_id(&mut w, event.credential.as_ref());
+    }
+    let checksum = Sha256::digest(w.as_slice());
+    w.extend_from_slice(&checksum);
+    w
+}
+
+/// Decodes a state file, checking its checksum and every field.
+pub fn decode(bytes: &[u8]) -> Result<LockState, LockError> {
+    let body_len = bytes.len().checked_sub(CHECKSUM_LEN).ok_or(LockError::Corrupt("too short"))?;
+    let (body, checksum) = bytes.split_at(body_len);
+    if Sha256::digest(body).as_slice() != checksum {
+        return Err(LockError::Corrupt("checksum mismatch"));
+    }
+    let mut r = Reader { bytes: body };
+    if r.take(MAGIC.len())? != MAGIC {
+        return Err(LockError::Corrupt("not a lock state file"));
+    }
+    let format = r.u8()?;
+    if format != STATE_FORMAT {
+        return Err(LockError::UnsupportedFormat(format));
+    }
+    let door = DoorId(r.array()?);
+    let kem = Zeroizing::new(r.array::<32>()?);
+    let signing = Zeroizing::new(r.array::<32>()?);
+    let identity = Identity::from_secrets(door, &kem, &signing)?;
+    let mut anchors = std::collections::BTreeMap::new();
+    for _ in 0..r.u16()? {
+        let anchor = TrustAnchor::new(r.take(65)?).map_err(|_| LockError::Corrupt("trust anchor"))?;
+        anchors.insert(anchor.key_id(), anchor);
+    }
+    let bundle_version = r.u32()?;
+    let config = LockConfig { unlock_duration_ms: r.u16()?, fast_unlock: r.bool()? };
+    let clock_floor = r.u32()?;
+    let n = r.u32()?;
+    let revocation_count = r.count(n, 20)?;
+    let mut revocations = RevocationSet::new();
+    for _ in 0..revocation_count {
+        revocations.insert(Revocation { credential: CredentialId(r.array()?), expires: r.u32()? });
+    }
+    let n = u32::from(r.u16()?);
+    let ticket_count = r.count(n, 85)?;
+    let mut tickets = TicketTable::new();
+    for _ in 0..ticket_count {
+        let id = TicketId(r.array()?);
+        let secret = Zeroizing::new(r.array()?);
+        let credential = CredentialId(r.array()?);
+        let parent = r.optional_id()?;
+        let issuer = KeyId(r.array()?);
+        let entry = TicketEntry { secret, credential, parent, issuer, not_before: r.u32()?, not_after: r.u32()? };
+        tickets.insert(id, entry, r.u32()?);
+    }
+    let next_seq = r.u64()?;
+    let acknowledged = r.u64()?;
+    let n = r.u32()?;
+    let event_count = r.count(n, 18)?;
+    let mut events = Vec::with_capacity(event_count);
+    for _ in 0..event_count {
+        let seq = r.u64()?;
+        let time = r.u32()?;
+        let kind = audit_kind_from_code(r.u8()?, r.u32()?)?;
+        events.push(AuditEvent { seq, time, kind, credential: r.optional_id()? });
+    }
+    let audit = AuditLog::from_parts(events, next_seq, acknowledged).ok_or(LockError::Corrupt("audit log"))?;
+    if !r.bytes.is_empty() {
+        return Err(LockError::Corrupt("trailing bytes"));
+    }
+    Ok(LockState { identity, anchors, bundle_version, config, clock_floor, revocations, tickets, audit })
+}
+
+fn put_optional_id(w: &mut Vec<u8>, id: Option<&CredentialId>) {
+    match id {
+        Some(id) => {
+            w.push(1);
+            w.extend_from_slice(&id.0);
+        }
+        None => w.push(0),
+    }
+}
+
+/// The same codes the receipt uses on the wire.
+fn audit_kind_code(kind: AuditKind) -> (u8, u32) {
+    match kind {
+        AuditKind::Granted { fast } => (1, u32::from(fast)),
+        AuditKind::Refused(reason) => (2, u32::from(reason.code())),
+        AuditKind::BundleApplied { version } => (3, version),
+    }
+}
+
+fn audit_kind_from_code(kind: u8, detail: u32) -> Result<AuditKind, LockError> {
+    let corrupt = LockError::Corrupt("audit event");
+    match kind {
+        1 if detail <= 1 => Ok(AuditKind::Granted { fast: detail == 1 }),
+        2 => u8::try_from(detail).ok().and_then(Refusal::from_code).map(AuditKind::Refused).ok_or(corrupt),
+        3 => Ok(AuditKind::BundleApplied { version: detail }),
+        _ => Err(corrupt),
+    }
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], LockError> {
+        let (head, rest) = self.bytes.split_at_checked(n).ok_or(LockError::Corrupt("truncated"))?;
+        self.bytes = rest;
+        Ok(head)
+    }
+
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], LockError> {
+        let mut out = [0u8; N];
+        out.copy_from_slice(self.take(N)?);
+        Ok(out)
+    }
+
+    fn u8(&mut self) -> Result<u8, LockError> {
+        Ok(self.array::<1>()?[0])
+    }
+
+    fn bool(&mut self) -> Result<bool, LockError> {
+        match self.u8()? {
+            0 => Ok(false),
+            1 => Ok(true),
+            _ => Err(LockError::Corrupt("flag")),
+        }
+    }
+
+    fn u16(&mut self) -> Result<u16, LockError> {
+        Ok(u16::from_be_bytes(self.array()?))
+    }
+
+    fn u32(&mut self) -> Result<u32, LockError> {
+        Ok(u32::from_be_bytes(self.array()?))
+    }
+
+    fn u64(&mut self) -> Result<u64, LockError> {
+        Ok(u64::from_be_bytes(self.array()?))
+    }
+
+    fn optional_id(&mut self) -> Result<Option<CredentialId>, LockError> {
+        Ok(if self.bool()? { Some(CredentialId(self.array()?)) } else { None })
+    }
+
+    /// A count of items at least `min_len` bytes each, refused before allocating if the
+    /// remaining bytes cannot hold them.
+    fn count(&self, count: u32, min_len: usize) -> Result<usize, LockError> {
+        let count = count as usize;
+        if count.saturating_mul(min_len) > self.bytes.len() {
+            return Err(LockError::Corrupt("count"));
+        }
+        Ok(count)
+    }
+}

@@ -1,0 +1,104 @@
+//! Everything the lock persists, in one value: identity, trust anchors, the bundle
+//! version and configuration, the clock floor, revocations, fast-unlock tickets and the
+//! audit log. Changes that must be all-or-nothing (a bundle) are computed on a copy and
+//! swapped in only once the copy is on disk.
+
+use crate::audit::AuditLog;
+use crate::error::LockError;
+use crate::identity::{Identity, PUBLIC_KEY_LEN};
+use crate::revocations::RevocationSet;
+use crate::tickets::TicketTable;
+use keyway_protocol::bundle::{Bundle, LockConfig};
+use keyway_protocol::credential::UnixSeconds;
+use keyway_protocol::ids::KeyId;
+use p256::ecdsa::VerifyingKey;
+use std::collections::BTreeMap;
+
+/// An issuer public key the lock trusts, in uncompressed SEC1 form.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct TrustAnchor(pub [u8; PUBLIC_KEY_LEN]);
+
+impl TrustAnchor {
+    /// Checks that `public_key` is a valid uncompressed P-256 point.
+    pub fn new(public_key: &[u8]) -> Result<Self, LockError> {
+        let bytes: [u8; PUBLIC_KEY_LEN] = public_key.try_into().map_err(|_| LockError::BadTrustAnchor)?;
+        if bytes[0] != 0x04 || VerifyingKey::from_sec1_bytes(&bytes).is_err() {
+            return Err(LockError::BadTrustAnchor);
+        }
+        Ok(Self(bytes))
+    }
+
+    /// The key id credentials and bundles name it by.
+    pub fn key_id(&self) -> KeyId {
+        KeyId::of_public_key(&self.0)
+    }
+
+    /// The verifying key.
+    pub fn verifying_key(&self) -> Option<VerifyingKey> {
+        VerifyingKey::from_sec1_bytes(&self.0).ok()
+    }
+}
+
+impl std::fmt::Debug for TrustAnchor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "TrustAnchor({})", self.key_id())
+    }
+}
+
+/// The lock's whole persisted state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockState {
+    /// Door id and keys.
+    pub identity: Identity,
+    /// Issuer keys, by key id.
+    pub anchors: BTreeMap<KeyId, TrustAnchor>,
+    /// The door-sync bundle version applied (0: none).
+    pub bundle_version: u32,
+    /// The configuration from the latest bundle (defaults before the first).
+    pub config: LockConfig,
+    /// The effective clock never reads below this.
+    pub clock_floor: UnixSeconds,
+    /// Revoked credentials.
+    pub revocations: RevocationSet,
+    /// Fast-unlock tickets.
+    pub tickets: TicketTable,
+    /// Unacknowledged audit events and the sequence counter.
+    pub audit: AuditLog,
+}
+
+impl LockState {
+    /// A freshly provisioned lock: no bundle yet, default configuration.
+    pub fn provisioned(identity: Identity, anchors: &[TrustAnchor], clock_floor: UnixSeconds) -> Self {
+        Self {
+            identity,
+            anchors: anchors.iter().map(|anchor| (anchor.key_id(), *anchor)).collect(),
+            bundle_version: 0,
+            config: LockConfig::default(),
+            clock_floor,
+            revocations: RevocationSet::new(),
+            tickets: TicketTable::new(),
+            audit: AuditLog::new(),
+        }
+    }
+
+    /// The state after applying `bundle` (already checked: signature, door, version) at
+    /// effective time `now`. The receiver is untouched, so a failed save changes nothing.
+    pub fn with_bundle(&self, bundle: &Bundle, now: UnixSeconds) -> Self {
+        let body = &bundle.body;
+        let mut next = self.clone();
+        next.bundle_version = body.version;
+        next.config = body.config;
+        next.clock_floor = next.clock_floor.max(body.signed_time);
+        for revocation in &body.revocations {
+            next.revocations.insert(*revocation);
+        }
+        next.audit.acknowledge(body.audit_acknowledged);
+        let now = now.max(next.clock_floor);
+        next.revocations.prune(now);
+        next.tickets.prune(now);
+        if !next.config.fast_unlock {
+            next.tickets.clear();
+        }
+        next
+    }
+}

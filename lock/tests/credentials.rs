@@ -1,0 +1,197 @@
+//! A credential opens the door only when it names this door, is inside its window by
+//! the lock's clock, and neither it nor the key it was shared from is revoked.
+#![allow(clippy::unwrap_used, missing_docs)]
+
+mod common;
+
+use common::*;
+use keyway_lock::Lock;
+use keyway_protocol::Refusal;
+use keyway_protocol::credential::Credential;
+use keyway_protocol::receipt::AuditKind;
+
+fn refused(phone: &Phone, lock: &mut Lock, key: &Credential) -> Refusal {
+    let before = lock.actuations();
+    let reply = phone.unlock(lock, key);
+    assert_eq!(lock.actuations(), before, "a refused unlock never actuates");
+    reply.outcome.unwrap_err()
+}
+
+#[test]
+fn member_key_opens_its_door_and_the_grant_is_audited() {
+    let site = Site::new();
+    let phone = Phone::new();
+    let mut door = TestLock::new(&site);
+    let key = site.member_key(&phone, 1);
+    let reply = phone.unlock(&mut door.lock, &key);
+    assert_eq!(reply.outcome, Ok(()));
+    assert_eq!(reply.open_ms, keyway_lock::ACTUATION_MS);
+    assert_eq!(door.lock.actuations(), 1);
+    let events = door.lock.audit_events();
+    assert_eq!(events.last().unwrap().kind, AuditKind::Granted { fast: false });
+    assert_eq!(events.last().unwrap().credential, Some(key.body.id));
+}
+
+#[test]
+fn fast_unlock_opens_with_the_ticket_and_hands_out_the_next() {
+    let site = Site::new();
+    let phone = Phone::new();
+    let mut door = TestLock::new(&site);
+    let key = site.member_key(&phone, 1);
+    let ticket = phone.unlock(&mut door.lock, &key).ticket.unwrap();
+    let reply = phone.fast_unlock(&mut door.lock, &ticket);
+    assert_eq!(reply.outcome, Ok(()));
+    let next = reply.ticket.unwrap();
+    assert_ne!(next.id, ticket.id);
+    assert_eq!(door.lock.ticket_count(), 1);
+    assert_eq!(phone.fast_unlock(&mut door.lock, &next).outcome, Ok(()));
+    assert_eq!(door.lock.actuations(), 3);
+}
+
+#[test]
+fn key_for_another_door_is_refused_as_wrong_door() {
+    let site = Site::new();
+    let phone = Phone::new();
+    let mut door = TestLock::new(&site);
+    let key = site.credential(&phone, 1, &[OTHER_DOOR], T0 - 60, T0 + DAY);
+    assert_eq!(refused(&phone, &mut door.lock, &key), Refusal::WrongDoor);
+}
+
+#[test]
+fn request_addressed_to_another_door_is_refused_as_wrong_door() {
+    let site = Site::new();
+    let phone = Phone::new();
+    let mut door = TestLock::new(&site);
+    let mut other = TestLock::for_door(&site, OTHER_DOOR);
+    let key = site.credential(&phone, 1, &[DOOR, OTHER_DOOR], T0 - 60, T0 + DAY);
+    // A request built for the other lock, relayed to this one.
+    let (_, request) = phone.standard_request(&other.target(), &key, keyway_protocol::Command::Unlock);
+    assert_eq!(refusal(&deliver(&mut door.lock, &request)), Some(Refusal::WrongDoor));
+    assert_eq!(door.lock.actuations(), 0);
+}
+
+#[test]
+fn key_before_its_start_is_refused_as_not_yet_valid() {
+    let site = Site::new();
+    let phone = Phone::new();
+    let mut door = TestLock::new(&site);
+    let key = site.credential(&phone, 1, &[DOOR], T0 + 60, T0 + DAY);
+    assert_eq!(refused(&phone, &mut door.lock, &key), Refusal::NotYetValid);
+    door.rtc.set(T0 + 60);
+    assert_eq!(phone.unlock(&mut door.lock, &key).outcome, Ok(()));
+}
+
+#[test]
+fn key_after_its_end_is_refused_as_expired() {
+    let site = Site::new();
+    let phone = Phone::new();
+    let mut door = TestLock::new(&site);
+    let key = site.credential(&phone, 1, &[DOOR], T0 - DAY, T0 + 60);
+    assert_eq!(phone.unlock(&mut door.lock, &key).outcome, Ok(()));
+    door.rtc.set(T0 + 61);
+    assert_eq!(refused(&phone, &mut door.lock, &key), Refusal::Expired);
+}
+
+#[test]
+fn key_expired_by_a_bundles_signed_time_is_refused_although_the_rtc_is_behind() {
+    let site = Site::new();
+    let phone = Phone::new();
+    let mut door = TestLock::new(&site);
+    let key = site.credential(&phone, 1, &[DOOR], T0 - DAY, T0 + 60);
+    let courier = site.member_key(&phone, 2);
+    let mut spec = BundleSpec::new(1, 0);
+    spec.signed_time = T0 + 3600;
+    phone.sync(&mut door.lock, &courier, Some(&site.bundle(spec)));
+    assert_eq!(door.rtc_reading(), T0);
+    assert_eq!(refused(&phone, &mut door.lock, &key), Refusal::Expired);
+}
+
+#[test]
+fn clock_set_back_by_a_minute_a_day_or_a_year_still_refuses_expired_keys() {
+    let site = Site::new();
+    let phone = Phone::new();
+    let key = site.credential(&phone, 1, &[DOOR], T0 - 400 * DAY, T0 + 60);
+    for back in [60, DAY, 365 * DAY] {
+        let mut door = TestLock::new(&site);
+        door.rtc.set(T0 + 120);
+        assert_eq!(refused(&phone, &mut door.lock, &key), Refusal::Expired);
+
+        door.rtc.set(T0 + 120 - back);
+        assert_eq!(refused(&phone, &mut door.lock, &key), Refusal::Expired, "set back by {back} s");
+        assert!(door.lock.now() >= T0 + 120);
+
+        // And after a restart with the RTC still wrong: the floor was saved.
+        let mut door = door.restart();
+        assert_eq!(refused(&phone, &mut door.lock, &key), Refusal::Expired, "restart, set back by {back} s");
+    }
+}
+
+#[test]
+fn revoked_key_is_refused() {
+    let site = Site::new();
+    let phone = Phone::new();
+    let mut door = TestLock::new(&site);
+    let key = site.member_key(&phone, 1);
+    let ticket = phone.unlock(&mut door.lock, &key).ticket.unwrap();
+    let courier = Phone::new();
+    let courier_key = site.member_key(&courier, 2);
+    let bundle = site.bundle(BundleSpec::new(1, 0).revoking(&key));
+    let reply = courier.sync(&mut door.lock, &courier_key, Some(&bundle));
+    assert_eq!(reply.applied, Ok(()));
+
+    assert_eq!(refused(&phone, &mut door.lock, &key), Refusal::Revoked);
+    assert_eq!(phone.fast_unlock(&mut door.lock, &ticket).outcome, Err(Refusal::Revoked));
+    assert_eq!(door.lock.actuations(), 1);
+}
+
+#[test]
+fn guest_key_is_refused_once_the_member_who_shared_it_is_revoked() {
+    let site = Site::new();
+    let member = Phone::new();
+    let guest = Phone::new();
+    let mut door = TestLock::new(&site);
+    let member_key = site.member_key(&member, 1);
+    let guest_key = site.guest_key(&guest, 2, &member_key);
+    let ticket = guest.unlock(&mut door.lock, &guest_key).ticket.unwrap();
+    assert_eq!(door.lock.actuations(), 1);
+
+    let courier = Phone::new();
+    let courier_key = site.member_key(&courier, 3);
+    courier.sync(&mut door.lock, &courier_key, Some(&site.bundle(BundleSpec::new(1, 0).revoking(&member_key))));
+
+    assert_eq!(refused(&guest, &mut door.lock, &guest_key), Refusal::ParentRevoked);
+    assert_eq!(guest.fast_unlock(&mut door.lock, &ticket).outcome, Err(Refusal::ParentRevoked));
+    assert_eq!(door.lock.actuations(), 1);
+}
+
+#[test]
+fn key_from_an_untrusted_issuer_is_refused() {
+    let site = Site::new();
+    let rogue = Site::new();
+    let phone = Phone::new();
+    let mut door = TestLock::new(&site);
+    let key = rogue.member_key(&phone, 1);
+    assert_eq!(refused(&phone, &mut door.lock, &key), Refusal::UnknownIssuer);
+}
+
+#[test]
+fn copied_key_without_the_device_key_is_refused() {
+    let site = Site::new();
+    let owner = Phone::new();
+    let thief = Phone::new();
+    let mut door = TestLock::new(&site);
+    let key = site.member_key(&owner, 1);
+    assert_eq!(refused(&thief, &mut door.lock, &key), Refusal::BadDeviceSignature);
+}
+
+#[test]
+fn every_refusal_is_audited_with_its_reason() {
+    let site = Site::new();
+    let phone = Phone::new();
+    let mut door = TestLock::new(&site);
+    let key = site.credential(&phone, 1, &[OTHER_DOOR], T0 - 60, T0 + DAY);
+    refused(&phone, &mut door.lock, &key);
+    let last = door.lock.audit_events().last().copied().unwrap();
+    assert_eq!(last.kind, AuditKind::Refused(Refusal::WrongDoor));
+    assert_eq!(last.credential, Some(key.body.id));
+}

@@ -1,0 +1,119 @@
+//! The lock's nonce policy: the current nonce, or the previous unconsumed one for 30
+//! seconds; never the same nonce twice.
+#![allow(clippy::unwrap_used, missing_docs)]
+
+mod common;
+
+use common::*;
+use keyway_lock::nonce::{NONCE_LIFETIME_SECS, NonceState, PREVIOUS_NONCE_GRACE_SECS};
+use keyway_protocol::ids::LockNonce;
+use keyway_protocol::{Command, Refusal};
+
+#[test]
+fn phone_that_heard_the_advertisement_just_before_it_changed_still_gets_in() {
+    let site = Site::new();
+    let phone = Phone::new();
+    let mut door = TestLock::new(&site);
+    let key = site.member_key(&phone, 1);
+    let heard = door.target();
+    door.lock.rotate_nonce().unwrap(); // someone else's attempt
+    door.rtc.advance(i64::from(PREVIOUS_NONCE_GRACE_SECS));
+    let (awaiting, request) = phone.standard_request(&heard, &key, Command::Unlock);
+    let reply = awaiting.on_response(&deliver(&mut door.lock, &request).reply.unwrap()).unwrap().0;
+    assert_eq!(reply.outcome, Ok(()));
+}
+
+#[test]
+fn previous_nonce_is_refused_after_the_grace_period() {
+    let site = Site::new();
+    let phone = Phone::new();
+    let mut door = TestLock::new(&site);
+    let key = site.member_key(&phone, 1);
+    let heard = door.target();
+    door.lock.rotate_nonce().unwrap();
+    door.rtc.advance(i64::from(PREVIOUS_NONCE_GRACE_SECS) + 1);
+    let (_, request) = phone.standard_request(&heard, &key, Command::Unlock);
+    assert_eq!(refusal(&deliver(&mut door.lock, &request)), Some(Refusal::StaleNonce));
+    assert_eq!(door.lock.actuations(), 0);
+}
+
+#[test]
+fn nonce_two_rotations_old_is_refused() {
+    let site = Site::new();
+    let phone = Phone::new();
+    let mut door = TestLock::new(&site);
+    let key = site.member_key(&phone, 1);
+    let heard = door.target();
+    door.lock.rotate_nonce().unwrap();
+    door.lock.rotate_nonce().unwrap();
+    let (_, request) = phone.standard_request(&heard, &key, Command::Unlock);
+    assert_eq!(refusal(&deliver(&mut door.lock, &request)), Some(Refusal::StaleNonce));
+}
+
+#[test]
+fn a_nonce_is_accepted_at_most_once_and_every_attempt_rotates_it() {
+    let n = |b| LockNonce([b; 8]);
+    let mut state = NonceState::new(n(1), 100);
+    assert!(state.consume(&n(1), 100, n(2)));
+    assert_eq!(state.current(), n(2));
+    assert!(!state.consume(&n(1), 100, n(3)), "consumed nonces never come back");
+    // n(2) was replaced unconsumed: accepted within the grace period, once.
+    assert!(state.consume(&n(2), 100, n(4)));
+    assert!(!state.consume(&n(2), 100, n(5)));
+    // A refused attempt rotates too.
+    assert!(!state.consume(&n(9), 100, n(6)));
+    assert_eq!(state.current(), n(6));
+}
+
+#[test]
+fn advertised_nonce_changes_after_every_attempt() {
+    let site = Site::new();
+    let phone = Phone::new();
+    let mut door = TestLock::new(&site);
+    let key = site.member_key(&phone, 1);
+    let mut seen = std::collections::HashSet::new();
+    seen.insert(door.lock.advertisement().nonce);
+    for _ in 0..20 {
+        phone.unlock(&mut door.lock, &key);
+        assert!(seen.insert(door.lock.advertisement().nonce), "a nonce was advertised twice");
+    }
+}
+
+#[test]
+fn advertised_nonce_is_replaced_after_its_lifetime() {
+    let site = Site::new();
+    let mut door = TestLock::new(&site);
+    let first = door.lock.advertisement().nonce;
+    door.rtc.advance(i64::from(NONCE_LIFETIME_SECS) - 1);
+    door.lock.tick().unwrap();
+    assert_eq!(door.lock.advertisement().nonce, first);
+    door.rtc.advance(1);
+    door.lock.tick().unwrap();
+    assert_ne!(door.lock.advertisement().nonce, first);
+}
+
+#[test]
+fn captured_request_is_useless_once_its_nonce_has_aged_out() {
+    let site = Site::new();
+    let phone = Phone::new();
+    let mut door = TestLock::new(&site);
+    let key = site.member_key(&phone, 1);
+    // A fake lock copied the advertisement and captured a request; nobody else uses the door.
+    let (_, captured) = phone.standard_request(&door.target(), &key, Command::Unlock);
+    door.rtc.advance(i64::from(NONCE_LIFETIME_SECS + PREVIOUS_NONCE_GRACE_SECS) + 1);
+    assert_eq!(refusal(&deliver(&mut door.lock, &captured)), Some(Refusal::StaleNonce));
+    assert_eq!(door.lock.actuations(), 0);
+}
+
+#[test]
+fn request_for_a_nonce_that_just_aged_out_of_the_advertisement_is_still_accepted() {
+    let site = Site::new();
+    let phone = Phone::new();
+    let mut door = TestLock::new(&site);
+    let key = site.member_key(&phone, 1);
+    let heard = door.target();
+    door.rtc.advance(i64::from(NONCE_LIFETIME_SECS) + 5);
+    door.lock.tick().unwrap();
+    let (_, request) = phone.standard_request(&heard, &key, Command::Unlock);
+    assert!(granted(&deliver(&mut door.lock, &request)));
+}
