@@ -106,16 +106,13 @@ impl Keyway {
     }
 
     fn progress(&self, door: DoorId, stage: DoorSyncStage, version: Option<u32>) {
-        self.inner.door_sync.set(Some(DoorSyncProgress { door, stage, version }));
+        self.inner.door_sync.emit(DoorSyncProgress { door, stage, version });
     }
 
-    /// Subscribes to door-sync progress: the latest event first (if any), then each new one.
+    /// Subscribes to door-sync progress: the latest event first (if any), then every new
+    /// one, in order.
     pub fn subscribe_door_sync(&self, on_progress: impl Fn(DoorSyncProgress) + Send + Sync + 'static) -> TaskHandle {
-        self.inner.door_sync.subscribe(move |p| {
-            if let Some(p) = p {
-                on_progress(p)
-            }
-        })
+        self.inner.door_sync.subscribe(on_progress)
     }
 
     /// Subscribes to the session state: current first, then changes.

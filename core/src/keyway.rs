@@ -8,7 +8,7 @@ use crate::ble::{BleTransport, UnlockSettings};
 use crate::cache::{AccessState, Account, Cache, Door, Key};
 use crate::clock::Clock;
 use crate::error::{Error, Result};
-use crate::listeners::{Broadcast, DoorSyncProgress, SessionState};
+use crate::listeners::{Broadcast, DoorSyncProgress, EventStream, SessionState};
 use crate::secure_store::SecureStore;
 use crate::signer::DeviceSigner;
 use keyway_protocol::ids::DoorId;
@@ -68,7 +68,7 @@ pub(crate) struct Inner {
     pub(crate) platform: Platform,
     pub(crate) session: Broadcast<SessionState>,
     pub(crate) keys_changed: Broadcast<u64>,
-    pub(crate) door_sync: Broadcast<Option<DoorSyncProgress>>,
+    pub(crate) door_sync: EventStream<DoorSyncProgress>,
     /// One unlock or door sync at a time: the radio is one resource.
     pub(crate) radio: tokio::sync::Mutex<()>,
 }
@@ -99,7 +99,7 @@ impl Keyway {
                 platform,
                 session,
                 keys_changed: Broadcast::new(0),
-                door_sync: Broadcast::new(None),
+                door_sync: EventStream::new(),
                 radio: tokio::sync::Mutex::new(()),
             }),
         })

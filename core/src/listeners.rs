@@ -22,10 +22,8 @@ pub enum SessionState {
 pub enum DoorSyncStage {
     /// Getting the newest bundle from the backend.
     FetchingBundle,
-    /// Finding and connecting to the lock.
+    /// Finding the lock, connecting, and handing it the bundle.
     Connecting,
-    /// Sending the bundle to the lock.
-    Transferring,
     /// The lock applied the bundle (or was already current) and signed a receipt.
     Applied,
     /// Sending the lock's receipt to the backend.
@@ -80,6 +78,48 @@ impl<T: Clone + Send + Sync + 'static> Broadcast<T> {
             while rx.changed().await.is_ok() {
                 let value = rx.borrow_and_update().clone();
                 on_change(value);
+            }
+        });
+        TaskHandle { abort: task.abort_handle() }
+    }
+}
+
+/// Events where every one matters (door-sync progress): subscribers get the latest
+/// event first, then each new one in order, none coalesced.
+pub(crate) struct EventStream<T> {
+    tx: tokio::sync::broadcast::Sender<T>,
+    latest: std::sync::Mutex<Option<T>>,
+}
+
+impl<T: Clone + Send + Sync + 'static> EventStream<T> {
+    pub(crate) fn new() -> Self {
+        Self { tx: tokio::sync::broadcast::Sender::new(64), latest: std::sync::Mutex::new(None) }
+    }
+
+    pub(crate) fn emit(&self, event: T) {
+        if let Ok(mut latest) = self.latest.lock() {
+            *latest = Some(event.clone());
+        }
+        // No subscriber is not an error.
+        let _ = self.tx.send(event);
+    }
+
+    pub(crate) fn subscribe(&self, on_event: impl Fn(T) + Send + Sync + 'static) -> TaskHandle {
+        // Subscribe before reading the latest event, so nothing falls between the two.
+        let mut rx = self.tx.subscribe();
+        let latest = self.latest.lock().ok().and_then(|l| l.clone());
+        let task = tokio::spawn(async move {
+            if let Some(event) = latest {
+                on_event(event);
+            }
+            loop {
+                match rx.recv().await {
+                    Ok(event) => on_event(event),
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) => {
+                        tracing::warn!(missed, "a slow listener missed events");
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+                }
             }
         });
         TaskHandle { abort: task.abort_handle() }

@@ -167,6 +167,8 @@ impl Air {
         };
         if let Some(left) = peripheral.packets_until_drop.as_mut() {
             if *left == 0 {
+                // One drop, as a real link fades once; the next connection is healthy.
+                peripheral.packets_until_drop = None;
                 return (Duration::ZERO, Err(RadioError::ConnectionLost));
             }
             *left -= 1;
@@ -295,7 +297,7 @@ impl SimRadio {
         Ok(())
     }
 
-    /// Drops the link after `packets` more packets on any of this lock's connections.
+    /// Drops the link once, after `packets` more packets on any of this lock's connections.
     pub fn drop_after_packets(&self, id: PeripheralId, packets: Option<u64>) -> Result<(), RadioError> {
         self.air().peripheral(id)?.packets_until_drop = packets;
         Ok(())

@@ -21,6 +21,7 @@ pub struct SimTransport {
     radio: Arc<SimRadio>,
     requested_mtu: u16,
     state: Mutex<State>,
+    before_connect: Mutex<Option<Box<dyn FnOnce() + Send>>>,
 }
 
 #[derive(Default)]
@@ -34,7 +35,13 @@ struct State {
 impl SimTransport {
     /// A phone that asks for `requested_mtu` when it connects (Android asks 517).
     pub fn new(radio: Arc<SimRadio>, requested_mtu: u16) -> Self {
-        Self { radio, requested_mtu, state: Mutex::new(State::default()) }
+        Self { radio, requested_mtu, state: Mutex::new(State::default()), before_connect: Mutex::new(None) }
+    }
+
+    /// Runs `f` once, just before the next connection: lets a test change the world
+    /// between the scan and the connection (another phone using the advertised nonce…).
+    pub fn before_next_connect(&self, f: impl FnOnce() + Send + 'static) {
+        *self.before_connect.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Box::new(f));
     }
 
     /// Switches the phone's Bluetooth state (off, no permission…).
@@ -114,6 +121,10 @@ impl BleTransport for SimTransport {
 
     async fn connect(&self, peripheral: &PeripheralId, _timeout: Duration) -> Result<u16, TransportError> {
         let id = sim_id(peripheral)?;
+        let hook = self.before_connect.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+        if let Some(hook) = hook {
+            hook();
+        }
         let connection = self.radio.connect(id, self.requested_mtu).map_err(transport_error)?;
         let mtu = connection.mtu();
         self.lock().connections.insert(peripheral.clone(), connection);

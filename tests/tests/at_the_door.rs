@@ -1,0 +1,183 @@
+//! What a member meets at the door besides a clean unlock: Bluetooth off, no permission,
+//! a door out of range, a stale advertisement, a link that drops, a lock that lost its
+//! tickets; and around it: door-sync progress, silent renewal, a revoked share.
+#![allow(clippy::unwrap_used, missing_docs)]
+
+use keyway_core::Error;
+use keyway_core::ble::{AdapterState, UnlockError, UnlockPath};
+use keyway_core::cache::AccessState;
+use keyway_core::listeners::{DoorSyncStage, SessionState};
+use keyway_e2e::world::{DAY, DoorHandle, HOUR, Phone, T0, World};
+use keyway_protocol::Refusal;
+use std::sync::{Arc, Mutex};
+
+async fn member_at_an_offline_door() -> (World, DoorHandle, Phone) {
+    let world = World::start().await;
+    let org = world.org("Harbour Gym").await;
+    let door = world.door(&org, "Back gate", false).await;
+    let key = world.key(&org, "Members", &[door]).await;
+    world.invite(&org, "ana@example.com", key, None, T0 + 30 * DAY).await;
+    let phone = world.phone();
+    phone.accept_invitation(&world, "ana@example.com").await;
+    (world, door, phone)
+}
+
+fn unlock_error(result: Result<keyway_core::ble::UnlockOutcome, Error>) -> UnlockError {
+    match result {
+        Err(Error::Unlock(e)) => e,
+        other => panic!("expected an unlock error, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bluetooth_off_and_missing_permission_are_told_apart() {
+    let (_world, door, phone) = member_at_an_offline_door().await;
+    phone.ble.set_adapter_state(AdapterState::PoweredOff);
+    assert_eq!(unlock_error(phone.keyway.unlock(&door.lock_id).await), UnlockError::BluetoothOff);
+    phone.ble.set_adapter_state(AdapterState::Unauthorized);
+    assert_eq!(unlock_error(phone.keyway.unlock(&door.lock_id).await), UnlockError::PermissionMissing);
+    phone.ble.set_adapter_state(AdapterState::PoweredOn);
+    phone.keyway.unlock(&door.lock_id).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_door_out_of_range_is_reported_as_such() {
+    let (world, door, phone) = member_at_an_offline_door().await;
+    world.radio.set_in_range(door.peripheral, false).unwrap();
+    assert_eq!(unlock_error(phone.keyway.unlock(&door.lock_id).await), UnlockError::DoorNotInRange);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_right_lock_is_picked_among_several_in_range() {
+    let world = World::start().await;
+    let org = world.org("Harbour Gym").await;
+    let doors = [
+        world.door(&org, "Gate 1", false).await,
+        world.door(&org, "Gate 2", false).await,
+        world.door(&org, "Gate 3", false).await,
+    ];
+    let key = world.key(&org, "Members", &doors[1..2]).await;
+    world.invite(&org, "ana@example.com", key, None, T0 + 30 * DAY).await;
+    let phone = world.phone();
+    phone.accept_invitation(&world, "ana@example.com").await;
+    phone.keyway.unlock(&doors[1].lock_id).await.unwrap();
+    let actuations: Vec<u64> = doors.iter().map(|d| world.with_lock(d, |l| l.actuations())).collect();
+    assert_eq!(actuations, vec![0, 1, 0]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stale_advertisement_costs_one_more_exchange_not_a_failure() {
+    let (world, door, phone) = member_at_an_offline_door().await;
+    let radio = world.radio.clone();
+    let peripheral = door.peripheral;
+    // Between the scan and the connection, two other attempts use up the advertised nonce.
+    phone.ble.before_next_connect(move || {
+        radio.with_lock(peripheral, |lock| {
+            lock.rotate_nonce().unwrap();
+            lock.rotate_nonce().unwrap();
+        });
+    });
+    phone.keyway.unlock(&door.lock_id).await.unwrap();
+    assert_eq!(world.with_lock(&door, |l| l.actuations()), 1);
+    let stale_seen = world.with_lock(&door, |l| {
+        l.recent_events()
+            .any(|e| matches!(e, keyway_protocol::lock_role::LockEvent::Refused { reason: Refusal::StaleNonce, .. }))
+    });
+    assert!(stale_seen, "the first request named a stale nonce");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_link_dropped_mid_handshake_is_retried_once_and_the_door_opens_once() {
+    let (world, door, phone) = member_at_an_offline_door().await;
+    world.radio.drop_after_packets(door.peripheral, Some(1)).unwrap();
+    let outcome = phone.keyway.unlock(&door.lock_id).await.unwrap();
+    assert_eq!(outcome.path, UnlockPath::Standard);
+    assert_eq!(world.with_lock(&door, |l| l.actuations()), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_link_that_keeps_dropping_ends_in_connection_lost() {
+    let (world, door, phone) = member_at_an_offline_door().await;
+    let (radio, peripheral, ble) = (world.radio.clone(), door.peripheral, phone.ble.clone());
+    // The first connection drops after one packet, and so does the retry.
+    phone.ble.before_next_connect(move || {
+        radio.drop_after_packets(peripheral, Some(1)).unwrap();
+        ble.before_next_connect(move || radio.drop_after_packets(peripheral, Some(1)).unwrap());
+    });
+    let error = unlock_error(phone.keyway.unlock(&door.lock_id).await);
+    assert!(matches!(error, UnlockError::ConnectionLost { .. }), "{error:?}");
+    assert_eq!(world.with_lock(&door, |l| l.actuations()), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn door_sync_on_demand_reports_its_progress_and_the_door_shows_synced() {
+    let (world, door, phone) = member_at_an_offline_door().await;
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sink = seen.clone();
+    let _subscription = phone.keyway.subscribe_door_sync(move |p| sink.lock().unwrap().push(p.stage));
+    let outcome = phone.keyway.sync_door(&door.lock_id).await.unwrap();
+    assert!(outcome.receipt_delivered);
+    assert!(outcome.lock_version >= 1);
+    assert_eq!(world.with_lock(&door, |l| l.bundle_version()), outcome.lock_version);
+    assert_eq!(world.with_lock(&door, |l| l.actuations()), 0, "a door sync does not open the door");
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    assert_eq!(
+        *seen.lock().unwrap(),
+        vec![
+            DoorSyncStage::FetchingBundle,
+            DoorSyncStage::Connecting,
+            DoorSyncStage::Applied,
+            DoorSyncStage::UploadingReceipt,
+            DoorSyncStage::Done
+        ]
+    );
+    let record = phone.keyway.doors().unwrap().into_iter().find(|d| d.lock_id == door.lock_id).unwrap();
+    assert!(!record.sync_pending());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credentials_are_renewed_silently_before_they_lapse() {
+    let (world, door, phone) = member_at_an_offline_door().await;
+    let first = phone.keyway.access_state(&door.lock_id).unwrap();
+    let AccessState::Ready { until } = first else { panic!("{first:?}") };
+    assert!(until <= T0 + 72 * HOUR, "credentials are short-lived");
+    world.set_time(until - 12 * HOUR);
+    let summary = phone.keyway.refresh().await.unwrap();
+    assert_eq!(summary.credentials_renewed, 1);
+    let AccessState::Ready { until: renewed } = phone.keyway.access_state(&door.lock_id).unwrap() else { panic!() };
+    assert!(renewed > until);
+    // Past the old credential's end, offline, the renewed one opens the door.
+    world.stop_backend();
+    world.set_time(until + HOUR);
+    phone.keyway.unlock(&door.lock_id).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_share_leaves_the_guest_with_a_revoked_key() {
+    let (world, door, ana) = member_at_an_offline_door().await;
+    let grant = ana.keyway.keys().unwrap()[0].grant_id;
+    let share = ana.keyway.share_key(grant, &[door.lock_id], None, T0 + 4 * HOUR, "+447700900555").await.unwrap();
+    let ben = world.phone();
+    let link = ben.keyway.parse_link(&world.link("+447700900555", "share").await).unwrap();
+    ben.sign_in(&world, "+447700900555").await;
+    ben.keyway.redeem_share(&link).await.unwrap();
+    assert!(matches!(ben.keyway.access_state(&door.lock_id).unwrap(), AccessState::Ready { .. }));
+
+    ana.keyway.revoke_share(share.share_id).await.unwrap();
+    ben.keyway.refresh().await.unwrap();
+    assert_eq!(ben.keyway.access_state(&door.lock_id).unwrap(), AccessState::Revoked);
+    assert_eq!(unlock_error(ben.keyway.unlock(&door.lock_id).await), UnlockError::KeyRevoked);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_session_listener_hears_the_current_state_first_then_sign_out() {
+    let (_world, _door, phone) = member_at_an_offline_door().await;
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sink = seen.clone();
+    let subscription = phone.keyway.subscribe_session(move |s| sink.lock().unwrap().push(s));
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    phone.keyway.sign_out().await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    subscription.cancel();
+    assert_eq!(*seen.lock().unwrap(), vec![SessionState::SignedIn, SessionState::SignedOut]);
+}
