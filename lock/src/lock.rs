@@ -9,6 +9,7 @@ use crate::persist;
 use crate::random::{OsRandom, RandomSource};
 use crate::state::{LockState, TrustAnchor};
 use crate::store::Storage;
+use keyway_protocol::Refusal;
 use keyway_protocol::advert::Advertisement;
 use keyway_protocol::bundle::LockConfig;
 use keyway_protocol::credential::UnixSeconds;
@@ -95,6 +96,9 @@ pub struct Lock {
     connections: BTreeMap<ConnectionId, Connection>,
     next_connection: u64,
     events: VecDeque<LockEvent>,
+    /// Refusals by reason since start, including those in the clear that the audit log
+    /// leaves out (anyone in range can cause them): counters cannot be flooded.
+    refusals: BTreeMap<u8, u64>,
 }
 
 impl std::fmt::Debug for Lock {
@@ -137,7 +141,13 @@ impl Lock {
 
     fn assemble(state: LockState, storage: Box<dyn Storage>, options: LockOptions) -> Result<Self, LockError> {
         let core = LockCore::new(state, LockClock::new(options.rtc), storage, options.random)?;
-        Ok(Self { core, connections: BTreeMap::new(), next_connection: 1, events: VecDeque::new() })
+        Ok(Self {
+            core,
+            connections: BTreeMap::new(),
+            next_connection: 1,
+            events: VecDeque::new(),
+            refusals: BTreeMap::new(),
+        })
     }
 
     /// A twin of this lock over `storage`: the same state (saved there first), the same
@@ -150,7 +160,13 @@ impl Lock {
         let mut core = LockCore::new(state, self.core.clock.fork(), storage, self.core.random.fork())?;
         core.nonces = self.core.nonces.clone();
         core.actuations = self.core.actuations;
-        Ok(Self { core, connections: BTreeMap::new(), next_connection: self.next_connection, events: VecDeque::new() })
+        Ok(Self {
+            core,
+            connections: BTreeMap::new(),
+            next_connection: self.next_connection,
+            events: VecDeque::new(),
+            refusals: BTreeMap::new(),
+        })
     }
 
     /// The door this lock guards.
@@ -270,6 +286,9 @@ impl Lock {
         if connection.session.is_closed() {
             self.connections.remove(&id);
         }
+        if let Some(LockEvent::Refused { reason, .. } | LockEvent::BundleRefused { reason }) = &output.event {
+            *self.refusals.entry(reason.code()).or_default() += 1;
+        }
         if let Some(event) = &output.event {
             if self.events.len() >= RECENT_EVENTS {
                 self.events.pop_front();
@@ -342,6 +361,11 @@ impl Lock {
     /// The most recent handshake events, oldest first.
     pub fn recent_events(&self) -> impl Iterator<Item = &LockEvent> {
         self.events.iter()
+    }
+
+    /// How many requests were refused for `reason` since the lock started.
+    pub fn refusal_count(&self, reason: Refusal) -> u64 {
+        self.refusals.get(&reason.code()).copied().unwrap_or(0)
     }
 
     /// The latest handshake event.
