@@ -22,6 +22,8 @@ use std::sync::Arc;
 
 /// How many recent [`LockEvent`]s the lock keeps for inspection.
 pub const RECENT_EVENTS: usize = 256;
+/// The most issuer keys a lock trusts (a site's current key and a few in rotation).
+pub const MAX_TRUST_ANCHORS: usize = 16;
 /// A connection must complete a handshake this many seconds after connecting.
 pub const HANDSHAKE_TIMEOUT_SECS: UnixSeconds = 5;
 /// A connection with an open channel is dropped after this many seconds without a frame.
@@ -129,6 +131,9 @@ impl Lock {
     ) -> Result<Self, LockError> {
         if storage.load()?.is_some() {
             return Self::open(storage, options);
+        }
+        if provisioning.trust_anchors.len() > MAX_TRUST_ANCHORS {
+            return Err(LockError::BadTrustAnchor);
         }
         let anchors =
             provisioning.trust_anchors.iter().map(|key| TrustAnchor::new(key)).collect::<Result<Vec<_>, _>>()?;
