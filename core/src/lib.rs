@@ -1,11 +1,43 @@
 //! keyway-core: the member's engine behind the iOS and Android apps.
 //!
-//! Built so far: [`ble`] — the radio trait and the unlock (fast or standard handshake,
-//! stale-advertisement retry, ticket fallback, door sync carried on the way) — and
-//! [`signer`], the device key trait a shell can back with the Secure Enclave or StrongBox,
-//! and [`secure_store`], where every secret lives.
+//! An app holds one [`Keyway`] and calls its journeys:
+//! - sign in with a one-time code ([`Keyway::start_sign_in`] → [`SignInFlow`]);
+//! - invitations ([`Keyway::parse_link`], [`Keyway::preview_invitation`],
+//!   [`Keyway::accept_invitation`]);
+//! - keys, offline-first ([`Keyway::refresh`], [`Keyway::keys`], [`Keyway::access_state`]);
+//! - doors ([`Keyway::unlock`], [`Keyway::sync_door`]);
+//! - guests ([`Keyway::share_key`], [`Keyway::redeem_share`]);
+//! - listeners ([`Keyway::subscribe_session`], [`Keyway::subscribe_keys`],
+//!   [`Keyway::subscribe_door_sync`]).
+//!
+//! The platform plugs in through traits: [`ble::BleTransport`] (the radio),
+//! [`secure_store::SecureStore`] (where every secret lives), [`signer::DeviceSigner`]
+//! (the device key, possibly in the Secure Enclave or StrongBox) and [`clock::Clock`].
 #![forbid(unsafe_code)]
 
+pub mod address;
+pub mod api;
+mod auth;
 pub mod ble;
+pub mod cache;
+pub mod clock;
+mod doors;
+pub mod error;
+mod guests;
+mod invitations;
+mod keyway;
+pub mod links;
+pub mod listeners;
+mod refresh;
 pub mod secure_store;
 pub mod signer;
+mod signin;
+
+pub use auth::SESSION_SECRET;
+pub use doors::{DoorSyncOutcome, ticket_secret_name};
+pub use error::{Error, Result};
+pub use guests::Share;
+pub use invitations::{InvitationPreview, invitation_is_dead};
+pub use keyway::{Config, Keyway, Platform};
+pub use refresh::RefreshSummary;
+pub use signin::{CodeChannel, CodeSentInfo, SignInFlow};

@@ -29,36 +29,50 @@ pub trait DeviceSigner: Send + Sync {
     async fn public_key(&self) -> Result<Vec<u8>, SignerError>;
     /// Signs `message` (the signer hashes it with SHA-256); returns `r ‖ s`, 64 bytes.
     async fn sign(&self, message: &[u8]) -> Result<Vec<u8>, SignerError>;
+    /// Deletes the key (at sign-out); the next use creates a new one.
+    async fn delete_key(&self) -> Result<(), SignerError>;
 }
 
 /// A device key generated and used in software (ring), with its PKCS#8 form kept in the
 /// [`SecureStore`](crate::secure_store::SecureStore). For platforms without a hardware
-/// key store, and for desktops and tests.
+/// key store, and for desktops and tests. The key is created on first use.
 pub struct SoftwareSigner {
-    pair: ring::signature::EcdsaKeyPair,
+    store: std::sync::Arc<dyn crate::secure_store::SecureStore>,
+    pair: std::sync::Mutex<Option<std::sync::Arc<ring::signature::EcdsaKeyPair>>>,
 }
 
 /// The secure-store name of the software device key.
 pub const DEVICE_KEY_SECRET: &str = "device_key";
 
 impl SoftwareSigner {
-    /// Loads the device key from `store`, creating and storing one on first use.
-    pub fn load_or_create(store: &dyn crate::secure_store::SecureStore) -> Result<Self, SignerError> {
+    /// A signer whose key lives in `store`.
+    pub fn new(store: std::sync::Arc<dyn crate::secure_store::SecureStore>) -> Self {
+        Self { store, pair: std::sync::Mutex::new(None) }
+    }
+
+    fn pair(&self) -> Result<std::sync::Arc<ring::signature::EcdsaKeyPair>, SignerError> {
         use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair};
+        let mut cached = self.pair.lock().map_err(|_| SignerError::Unavailable)?;
+        if let Some(pair) = cached.as_ref() {
+            return Ok(pair.clone());
+        }
         let rng = ring::rand::SystemRandom::new();
-        let pkcs8 = match store.get(DEVICE_KEY_SECRET).map_err(|e| SignerError::Other(e.to_string()))? {
+        let pkcs8 = match self.store.get(DEVICE_KEY_SECRET).map_err(|e| SignerError::Other(e.to_string()))? {
             Some(pkcs8) => pkcs8,
             None => {
                 let fresh = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
                     .map_err(|_| SignerError::Other("random source failed".into()))?;
                 let fresh = zeroize::Zeroizing::new(fresh.as_ref().to_vec());
-                store.set(DEVICE_KEY_SECRET, &fresh).map_err(|e| SignerError::Other(e.to_string()))?;
+                self.store.set(DEVICE_KEY_SECRET, &fresh).map_err(|e| SignerError::Other(e.to_string()))?;
                 fresh
             }
         };
-        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &pkcs8, &rng)
-            .map_err(|_| SignerError::Unavailable)?;
-        Ok(Self { pair })
+        let pair = std::sync::Arc::new(
+            EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &pkcs8, &rng)
+                .map_err(|_| SignerError::Unavailable)?,
+        );
+        *cached = Some(pair.clone());
+        Ok(pair)
     }
 }
 
@@ -66,15 +80,22 @@ impl SoftwareSigner {
 impl DeviceSigner for SoftwareSigner {
     async fn public_key(&self) -> Result<Vec<u8>, SignerError> {
         use ring::signature::KeyPair;
-        Ok(self.pair.public_key().as_ref().to_vec())
+        Ok(self.pair()?.public_key().as_ref().to_vec())
     }
 
     async fn sign(&self, message: &[u8]) -> Result<Vec<u8>, SignerError> {
         let sig = self
-            .pair
+            .pair()?
             .sign(&ring::rand::SystemRandom::new(), message)
             .map_err(|_| SignerError::Other("signing failed".into()))?;
         Ok(sig.as_ref().to_vec())
+    }
+
+    async fn delete_key(&self) -> Result<(), SignerError> {
+        let mut cached = self.pair.lock().map_err(|_| SignerError::Unavailable)?;
+        self.store.delete(DEVICE_KEY_SECRET).map_err(|e| SignerError::Other(e.to_string()))?;
+        *cached = None;
+        Ok(())
     }
 }
 
@@ -85,12 +106,16 @@ mod tests {
     use crate::secure_store::{MemoryStore, SecureStore};
 
     #[tokio::test]
-    async fn device_key_is_created_once_and_kept_in_the_secure_store() {
-        let store = MemoryStore::new();
-        let first = SoftwareSigner::load_or_create(&store).unwrap();
-        let again = SoftwareSigner::load_or_create(&store).unwrap();
+    async fn device_key_is_created_once_kept_in_the_secure_store_and_replaced_after_deletion() {
+        let store = std::sync::Arc::new(MemoryStore::new());
+        let first = SoftwareSigner::new(store.clone());
+        let again = SoftwareSigner::new(store.clone());
         assert_eq!(first.public_key().await.unwrap(), again.public_key().await.unwrap());
         assert!(store.get(DEVICE_KEY_SECRET).unwrap().is_some());
+        let old = first.public_key().await.unwrap();
+        first.delete_key().await.unwrap();
+        assert!(store.get(DEVICE_KEY_SECRET).unwrap().is_none());
+        assert_ne!(first.public_key().await.unwrap(), old);
         let key = first.public_key().await.unwrap();
         let sig = first.sign(b"hello").await.unwrap();
         ring::signature::UnparsedPublicKey::new(&ring::signature::ECDSA_P256_SHA256_FIXED, &key)

@@ -196,10 +196,9 @@ impl PlainRefusal {
         if t != kind::REFUSAL {
             return Err(DecodeError::UnexpectedType { found: t });
         }
-        let version = r.u8("protocol version")?;
-        if version != PROTOCOL_VERSION {
-            return Err(DecodeError::UnsupportedVersion { found: version });
-        }
+        // The refusal's layout is frozen across versions, so a phone can read a refusal
+        // from a lock that speaks another version (typically: UnsupportedVersion).
+        let _version = r.u8("protocol version")?;
         let reason =
             Refusal::from_code(r.u8("refusal reason")?).ok_or(DecodeError::Invalid { field: "refusal reason" })?;
         let fresh_nonce = LockNonce(r.array("lock nonce")?);
@@ -246,6 +245,13 @@ mod tests {
                 ticket: ticket.map(TicketId),
             };
             prop_assert_eq!(ResponsePayload::from_bytes(&p.to_bytes()).unwrap(), p);
+        }
+
+        #[test]
+        fn plain_refusal_from_a_lock_of_another_version_is_still_read(reason in refusal(), version in any::<u8>()) {
+            let mut bytes = PlainRefusal { reason, fresh_nonce: LockNonce([7; 8]) }.to_bytes();
+            bytes[1] = version;
+            prop_assert_eq!(PlainRefusal::from_bytes(&bytes).unwrap().reason, reason);
         }
 
         #[test]

@@ -1,0 +1,215 @@
+//! Door sync for offline doors: signed bundles (revocation delta, configuration, signed
+//! time) for phones to carry to locks, and intake of the locks' signed receipts.
+//!
+//! Audit events are keyed by (door, lock sequence number), so a receipt delivered twice —
+//! by a retrying phone or by two couriers — stores its events once.
+
+use rusqlite::{Transaction, params};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::doors::{self, DoorView};
+use crate::error::{Error, Result};
+use crate::orgs;
+use crate::secrets::{Secrets, b64};
+use crate::signing::{self, BundleSpec};
+
+/// A signed bundle for one door.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SignedBundle {
+    /// Door id.
+    pub door_id: i64,
+    /// Lock id, hex.
+    pub lock_id: String,
+    /// The bundle's version.
+    pub version: i64,
+    /// The version its revocation list is a delta from (0 = full list).
+    pub base_version: i64,
+    /// Revoked credential ids (hex) in this bundle.
+    pub revoked_credential_ids: Vec<String>,
+    /// Backend time in the signature, unix seconds.
+    pub signed_time: i64,
+    /// The signed bundle bytes for the lock, base64url.
+    pub bundle: String,
+}
+
+/// Builds and signs the current bundle for an offline door, with the revocations added
+/// after `since` (the version the lock runs; absent or 0 means the full list).
+pub fn bundle(
+    tx: &Transaction<'_>,
+    secrets: &Secrets,
+    door_id: i64,
+    since: Option<i64>,
+    now: i64,
+) -> Result<SignedBundle> {
+    let door = doors::get(tx, door_id)?;
+    if door.online {
+        return Err(Error::DoorOnline);
+    }
+    let base = since.unwrap_or(0).max(0);
+    if base >= door.bundle_version {
+        return Err(Error::DoorUpToDate);
+    }
+    let revoked: Vec<(Vec<u8>, i64)> = {
+        let mut stmt = tx.prepare(
+            "SELECT credential_id, not_after FROM door_revocations
+             WHERE door_id = ?1 AND version > ?2 AND not_after > ?3
+             ORDER BY version, credential_id",
+        )?;
+        let rows = stmt.query_map(params![door_id, base, now], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    let mut entries = Vec::with_capacity(revoked.len());
+    for (id, not_after) in &revoked {
+        let arr: [u8; 16] = id
+            .as_slice()
+            .try_into()
+            .map_err(|_| Error::Internal("stored credential id has the wrong length".into()))?;
+        entries.push((arr, u32::try_from(*not_after).unwrap_or(u32::MAX)));
+    }
+    let lock_id = doors::parse_lock_id(&door.lock_id)?;
+    let (unlock_ms, fast_unlock, acked): (i64, bool, Option<i64>) = tx.query_row(
+        "SELECT unlock_ms, fast_unlock, (SELECT MAX(seq) FROM audit_events WHERE door_id = ?1)
+         FROM doors WHERE id = ?1",
+        [door_id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
+    let out_of_range = || Error::Internal("value out of range for the wire".into());
+    let spec = BundleSpec {
+        door: lock_id,
+        version: u32::try_from(door.bundle_version).map_err(|_| out_of_range())?,
+        base_version: u32::try_from(base).map_err(|_| out_of_range())?,
+        revoked: entries.clone(),
+        unlock_ms: u16::try_from(unlock_ms).unwrap_or(5000),
+        fast_unlock,
+        signed_time: u32::try_from(now).map_err(|_| out_of_range())?,
+        audit_acknowledged: u64::try_from(acked.unwrap_or(0)).unwrap_or(0),
+    };
+    let issuer = orgs::issuer_for_facility(tx, secrets, door.facility_id)?;
+    let bytes = signing::sign_bundle(&issuer.pkcs8, &spec)?;
+    Ok(SignedBundle {
+        door_id,
+        lock_id: door.lock_id,
+        version: door.bundle_version,
+        base_version: base,
+        revoked_credential_ids: entries.iter().map(|(id, _)| hex::encode(id)).collect(),
+        signed_time: now,
+        bundle: b64(&bytes),
+    })
+}
+
+/// What the backend did with a receipt.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ReceiptOutcome {
+    /// Door id.
+    pub door_id: i64,
+    /// Version the lock reports it runs.
+    pub version_applied: i64,
+    /// Audit events stored now (0 when the receipt was seen before).
+    pub events_stored: usize,
+    /// Whether the door still needs a sync (a newer version exists).
+    pub sync_pending: bool,
+}
+
+/// Verifies a lock's receipt, stores its audit events once, and marks the door synced.
+pub fn intake(tx: &Transaction<'_>, door_id: i64, receipt: &[u8], now: i64) -> Result<ReceiptOutcome> {
+    let door = doors::get(tx, door_id)?;
+    // Receipts are signed with the lock's signing key, not its static (handshake) key.
+    let lock_key = crate::secrets::unb64(&door.lock_signing_public_key)
+        .ok_or(Error::Internal("stored lock signing key".into()))?;
+    let spec = signing::verify_receipt(&lock_key, receipt)?;
+    if hex::encode(spec.door) != door.lock_id {
+        return Err(Error::ReceiptInvalid);
+    }
+    let applied = i64::from(spec.version_applied);
+    if applied > door.bundle_version {
+        return Err(Error::ReceiptInvalid);
+    }
+    let mut stored = 0;
+    for e in &spec.events {
+        let seq = i64::try_from(e.seq).map_err(|_| Error::ReceiptInvalid)?;
+        stored += tx.execute(
+            "INSERT OR IGNORE INTO audit_events (door_id, seq, at, kind, detail, credential_id, received_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![door_id, seq, e.at, e.kind, e.detail, e.credential_id.map(|c| c.to_vec()), now],
+        )?;
+    }
+    // Never move the synced version backwards (an old receipt may arrive late).
+    tx.execute(
+        "UPDATE doors SET synced_version = MAX(synced_version, ?2), synced_at = ?3, lock_clock = ?4 WHERE id = ?1",
+        params![door_id, applied, now, spec.lock_clock],
+    )?;
+    let after = doors::get(tx, door_id)?;
+    Ok(ReceiptOutcome { door_id, version_applied: applied, events_stored: stored, sync_pending: after.sync_pending })
+}
+
+/// Offline doors the person holds a key for that need a sync.
+pub fn pending_for_person(tx: &Transaction<'_>, person_id: i64, now: i64) -> Result<Vec<DoorView>> {
+    let (keys, _) = crate::keys::list_for_person(tx, person_id, None, now)?;
+    let mut out: Vec<DoorView> = Vec::new();
+    for k in keys {
+        if k.access_state != crate::keys::AccessState::Active {
+            continue;
+        }
+        for d in k.doors {
+            if d.sync_pending && !out.iter().any(|o| o.id == d.id) {
+                out.push(d);
+            }
+        }
+    }
+    out.sort_by_key(|d| d.id);
+    Ok(out)
+}
+
+/// Whether the person holds (or held) a key that opens the door: couriers must.
+pub fn person_may_carry(tx: &Transaction<'_>, person_id: i64, door_id: i64) -> Result<bool> {
+    let ids: Vec<i64> = {
+        let mut stmt = tx.prepare("SELECT id FROM grants WHERE person_id = ?1")?;
+        let rows = stmt.query_map([person_id], |r| r.get(0))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    for g in ids {
+        if crate::keys::grant_door_ids(tx, g)?.contains(&door_id) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// One audit event as stored (the door's activity history).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AuditEventView {
+    /// The lock's sequence number.
+    pub seq: i64,
+    /// Lock time of the event, unix seconds.
+    pub at: i64,
+    /// `granted`, `granted_fast`, `refused` or `bundle_applied`.
+    pub kind: String,
+    /// Refusal wire code, or the bundle version applied.
+    pub detail: Option<i64>,
+    /// The credential involved (hex), if any.
+    pub credential_id: Option<String>,
+    /// Unix seconds when the backend received it.
+    pub received_at: i64,
+}
+
+/// A door's activity history, newest first (at most `limit` events).
+pub fn events(tx: &Transaction<'_>, door_id: i64, limit: i64) -> Result<Vec<AuditEventView>> {
+    doors::get(tx, door_id)?;
+    let mut stmt = tx.prepare(
+        "SELECT seq, at, kind, detail, credential_id, received_at FROM audit_events WHERE door_id = ?1
+         ORDER BY seq DESC LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(params![door_id, limit.clamp(1, 1000)], |r| {
+        let cred: Option<Vec<u8>> = r.get(4)?;
+        Ok(AuditEventView {
+            seq: r.get(0)?,
+            at: r.get(1)?,
+            kind: r.get(2)?,
+            detail: r.get(3)?,
+            credential_id: cred.map(hex::encode),
+            received_at: r.get(5)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

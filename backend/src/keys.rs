@@ -1,0 +1,382 @@
+//! Keys (a set of doors in a facility) and grants (a key given to a person for a time
+//! window), and revocation: one key, all keys, with the cascade to guest keys.
+//!
+//! Revoking a grant revokes every unexpired credential issued under it and writes those
+//! credential ids into the revocation list of each door they open, in a new bundle version.
+//! Grants carry a change sequence number so the app can refresh incrementally.
+
+use rusqlite::{OptionalExtension, Transaction, params};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::doors::{self, DoorView};
+use crate::error::{Error, Result};
+
+/// Takes the next value of the global change sequence.
+pub fn next_seq(tx: &Transaction<'_>) -> Result<i64> {
+    tx.execute("UPDATE meta SET value = value + 1 WHERE key = 'change_seq'", [])?;
+    Ok(tx.query_row("SELECT value FROM meta WHERE key = 'change_seq'", [], |r| r.get(0))?)
+}
+
+/// Creates a key holding `door_ids` (all in the key's facility).
+pub fn create_key(tx: &Transaction<'_>, facility_id: i64, name: &str, door_ids: &[i64], now: i64) -> Result<i64> {
+    crate::orgs::exists(tx, "facilities", facility_id, "facility")?;
+    if door_ids.is_empty() {
+        return Err(Error::field("door_ids", "a key holds at least one door"));
+    }
+    if door_ids.len() > crate::signing::MAX_DOORS_PER_CREDENTIAL {
+        return Err(Error::field("door_ids", "a key holds at most 32 doors"));
+    }
+    for d in door_ids {
+        if doors::get(tx, *d)?.facility_id != facility_id {
+            return Err(Error::field("door_ids", "every door must be in the key's facility"));
+        }
+    }
+    tx.execute(
+        "INSERT INTO keys (facility_id, name, created_at) VALUES (?1, ?2, ?3)",
+        params![facility_id, name, now],
+    )?;
+    let id = tx.last_insert_rowid();
+    for d in door_ids {
+        tx.execute("INSERT OR IGNORE INTO key_doors (key_id, door_id) VALUES (?1, ?2)", params![id, d])?;
+    }
+    Ok(id)
+}
+
+/// What an administrator grants.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GrantSpec {
+    /// The key to grant.
+    pub key_id: i64,
+    /// Unix seconds when access starts (default: now).
+    pub starts_at: Option<i64>,
+    /// Unix seconds when access ends.
+    pub expires_at: i64,
+    /// Whether the person may share the key with guests.
+    #[serde(default)]
+    pub shareable: bool,
+}
+
+/// Grants a key to a member of the key's organisation; returns the grant id.
+pub fn grant(tx: &Transaction<'_>, person_id: i64, spec: &GrantSpec, now: i64) -> Result<i64> {
+    let facility_id: i64 = tx
+        .query_row("SELECT facility_id FROM keys WHERE id = ?1", [spec.key_id], |r| r.get(0))
+        .optional()?
+        .ok_or(Error::NotFound("key"))?;
+    let org_id = crate::orgs::org_of_facility(tx, facility_id)?;
+    let member: Option<i64> = tx
+        .query_row(
+            "SELECT id FROM memberships WHERE person_id = ?1 AND org_id = ?2 AND deleted_at IS NULL",
+            params![person_id, org_id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if member.is_none() {
+        return Err(Error::NotFound("person"));
+    }
+    let starts_at = spec.starts_at.unwrap_or(now);
+    if spec.expires_at <= starts_at {
+        return Err(Error::field("expires_at", "must be after starts_at"));
+    }
+    let seq = next_seq(tx)?;
+    tx.execute(
+        "INSERT INTO grants (key_id, person_id, org_id, starts_at, expires_at, shareable, created_at, change_seq)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![spec.key_id, person_id, org_id, starts_at, spec.expires_at, spec.shareable, now, seq],
+    )?;
+    Ok(tx.last_insert_rowid())
+}
+
+/// The doors a grant opens: the key's doors, or the shared subset for a guest grant.
+pub fn grant_door_ids(tx: &Transaction<'_>, grant_id: i64) -> Result<Vec<i64>> {
+    let mut stmt = tx.prepare(
+        "SELECT door_id FROM share_doors WHERE share_id = (SELECT share_id FROM grants WHERE id = ?1)
+         UNION
+         SELECT door_id FROM key_doors WHERE key_id = (SELECT key_id FROM grants WHERE id = ?1)
+           AND (SELECT share_id FROM grants WHERE id = ?1) IS NULL
+         ORDER BY 1",
+    )?;
+    let rows = stmt.query_map([grant_id], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Revokes one grant, its credentials (at every door, via the next bundle) and, cascading,
+/// every guest share made from it. Revoking an already revoked grant does nothing.
+pub fn revoke_grant(tx: &Transaction<'_>, grant_id: i64, reason: &str, now: i64) -> Result<()> {
+    let revoked: Option<Option<i64>> =
+        tx.query_row("SELECT revoked_at FROM grants WHERE id = ?1", [grant_id], |r| r.get(0)).optional()?;
+    match revoked {
+        None => return Err(Error::NotFound("grant")),
+        Some(Some(_)) => return Ok(()),
+        Some(None) => {}
+    }
+    let seq = next_seq(tx)?;
+    tx.execute(
+        "UPDATE grants SET revoked_at = ?2, revoke_reason = ?3, change_seq = ?4 WHERE id = ?1",
+        params![grant_id, now, reason, seq],
+    )?;
+    revoke_credentials_where(
+        tx,
+        "grant_id = ?1 AND revoked_at IS NULL AND not_after > ?2",
+        params![grant_id, now],
+        now,
+    )?;
+    // The cascade: guest keys shared from this grant go with it.
+    let shares: Vec<(i64, Option<i64>)> = {
+        let mut stmt =
+            tx.prepare("SELECT id, guest_grant_id FROM shares WHERE grant_id = ?1 AND state != 'revoked'")?;
+        let rows = stmt.query_map([grant_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    for (share_id, guest_grant) in shares {
+        tx.execute("UPDATE shares SET state = 'revoked' WHERE id = ?1", [share_id])?;
+        if let Some(g) = guest_grant {
+            revoke_grant(tx, g, "sharer_revoked", now)?;
+        }
+    }
+    Ok(())
+}
+
+/// Revokes every grant a person holds in an organisation (and their guests' keys).
+pub fn revoke_all(tx: &Transaction<'_>, org_id: i64, person_id: i64, reason: &str, now: i64) -> Result<usize> {
+    let ids: Vec<i64> = {
+        let mut stmt =
+            tx.prepare("SELECT id FROM grants WHERE org_id = ?1 AND person_id = ?2 AND revoked_at IS NULL")?;
+        let rows = stmt.query_map(params![org_id, person_id], |r| r.get(0))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    for id in &ids {
+        revoke_grant(tx, *id, reason, now)?;
+    }
+    Ok(ids.len())
+}
+
+/// Where a key stands for its holder right now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AccessState {
+    /// Works now.
+    Active,
+    /// Starts at `starts_at`.
+    NotYetValid,
+    /// Ended at `expires_at`.
+    Expired,
+    /// Revoked by an administrator, the sharing member, or a cascade.
+    Revoked,
+}
+
+/// One key as its holder sees it (`GET /v1/me/keys`).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct KeyView {
+    /// Grant id: the handle for credentials and shares.
+    pub grant_id: i64,
+    /// Key id.
+    pub key_id: i64,
+    /// Key name.
+    pub name: String,
+    /// Organisation name.
+    pub organisation: String,
+    /// Facility name.
+    pub facility: String,
+    /// Doors this key opens, with each lock's id and public key.
+    pub doors: Vec<DoorView>,
+    /// Unix seconds when access starts.
+    pub starts_at: i64,
+    /// Unix seconds when access ends.
+    pub expires_at: i64,
+    /// Whether the holder may share it.
+    pub shareable: bool,
+    /// Whether this is a guest key someone shared.
+    pub guest: bool,
+    /// State right now.
+    pub access_state: AccessState,
+    /// Why it was revoked, if it was.
+    pub revoke_reason: Option<String>,
+}
+
+/// One row of the key listing query: grant, key, names, window, flags, revocation.
+type KeyRow = (i64, i64, String, String, String, i64, i64, bool, bool, Option<i64>, Option<String>);
+
+/// A person's keys across all organisations; with `since`, only those changed after that cursor.
+/// Returns the keys and the new cursor.
+pub fn list_for_person(
+    tx: &Transaction<'_>,
+    person_id: i64,
+    since: Option<i64>,
+    now: i64,
+) -> Result<(Vec<KeyView>, i64)> {
+    let cursor: i64 = tx.query_row("SELECT value FROM meta WHERE key = 'change_seq'", [], |r| r.get(0))?;
+    let rows: Vec<KeyRow> = {
+        let mut stmt = tx.prepare(
+            "SELECT g.id, k.id, k.name, o.name, f.name, g.starts_at, g.expires_at, g.shareable,
+                    g.share_id IS NOT NULL, g.revoked_at, g.revoke_reason
+             FROM grants g JOIN keys k ON k.id = g.key_id JOIN facilities f ON f.id = k.facility_id
+                  JOIN orgs o ON o.id = g.org_id
+             WHERE g.person_id = ?1 AND g.change_seq > ?2 ORDER BY g.id",
+        )?;
+        let rows = stmt.query_map(params![person_id, since.unwrap_or(0)], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+                r.get(7)?,
+                r.get(8)?,
+                r.get(9)?,
+                r.get(10)?,
+            ))
+        })?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    let mut out = Vec::with_capacity(rows.len());
+    for (grant_id, key_id, name, organisation, facility, starts_at, expires_at, shareable, guest, revoked_at, reason) in
+        rows
+    {
+        let access_state = if revoked_at.is_some() {
+            AccessState::Revoked
+        } else if now >= expires_at {
+            AccessState::Expired
+        } else if now < starts_at {
+            AccessState::NotYetValid
+        } else {
+            AccessState::Active
+        };
+        // A full listing leaves out keys revoked long ago; incremental ones report every change.
+        if since.is_none() && access_state == AccessState::Revoked && reason.as_deref() == Some("person_deleted") {
+            continue;
+        }
+        let doors = doors::get_many(tx, &grant_door_ids(tx, grant_id)?)?;
+        out.push(KeyView {
+            grant_id,
+            key_id,
+            name,
+            organisation,
+            facility,
+            doors,
+            starts_at,
+            expires_at,
+            shareable: shareable && !guest,
+            guest,
+            access_state,
+            revoke_reason: reason,
+        });
+    }
+    Ok((out, cursor))
+}
+
+/// What an administrator changes on a grant; absent fields keep their value.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GrantChange {
+    /// New start, unix seconds.
+    pub starts_at: Option<i64>,
+    /// New expiry, unix seconds.
+    pub expires_at: Option<i64>,
+    /// Whether the person may share the key from now on.
+    pub shareable: Option<bool>,
+}
+
+/// Changes a grant's window or sharing. Credentials already issued past the new window are
+/// revoked (and listed in the next bundles) so the change reaches offline doors; the app
+/// renews within the new window. Guest shares made from it are cut to end with it.
+pub fn update_grant(tx: &Transaction<'_>, grant_id: i64, change: &GrantChange, now: i64) -> Result<()> {
+    let row: Option<(i64, i64, Option<i64>, bool)> = tx
+        .query_row(
+            "SELECT starts_at, expires_at, revoked_at, share_id IS NOT NULL FROM grants WHERE id = ?1",
+            [grant_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .optional()?;
+    let Some((starts_at, expires_at, revoked, is_guest)) = row else {
+        return Err(Error::NotFound("grant"));
+    };
+    if revoked.is_some() {
+        return Err(Error::KeyRevoked);
+    }
+    if is_guest {
+        return Err(Error::field("grant_id", "guest keys are changed by the member who shared them"));
+    }
+    let starts_at = change.starts_at.unwrap_or(starts_at);
+    let expires_at = change.expires_at.unwrap_or(expires_at);
+    if expires_at <= starts_at {
+        return Err(Error::field("expires_at", "must be after starts_at"));
+    }
+    let seq = next_seq(tx)?;
+    tx.execute(
+        "UPDATE grants SET starts_at = ?2, expires_at = ?3, shareable = COALESCE(?4, shareable), change_seq = ?5
+         WHERE id = ?1",
+        params![grant_id, starts_at, expires_at, change.shareable, seq],
+    )?;
+    // Credentials reaching outside the new window stop working everywhere.
+    revoke_credentials_where(
+        tx,
+        "grant_id = ?1 AND revoked_at IS NULL AND not_after > ?2 AND (not_after > ?3 OR not_before < ?4)",
+        params![grant_id, now, expires_at, starts_at],
+        now,
+    )?;
+    // Guests cannot keep access longer than the member.
+    let guests: Vec<(i64, Option<i64>)> = {
+        let mut stmt =
+            tx.prepare("SELECT id, guest_grant_id FROM shares WHERE grant_id = ?1 AND state != 'revoked'")?;
+        let rows = stmt.query_map([grant_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    for (share_id, guest_grant) in guests {
+        tx.execute("UPDATE shares SET ends_at = MIN(ends_at, ?2) WHERE id = ?1", params![share_id, expires_at])?;
+        if let Some(g) = guest_grant {
+            let (g_start, g_end): (i64, i64) =
+                tx.query_row("SELECT starts_at, expires_at FROM grants WHERE id = ?1", [g], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?;
+            if g_end > expires_at {
+                if g_start >= expires_at {
+                    revoke_grant(tx, g, "sharer_key_changed", now)?;
+                } else {
+                    update_guest_end(tx, g, expires_at, now)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn update_guest_end(tx: &Transaction<'_>, grant_id: i64, expires_at: i64, now: i64) -> Result<()> {
+    let seq = next_seq(tx)?;
+    tx.execute("UPDATE grants SET expires_at = ?2, change_seq = ?3 WHERE id = ?1", params![grant_id, expires_at, seq])?;
+    revoke_credentials_where(
+        tx,
+        "grant_id = ?1 AND revoked_at IS NULL AND not_after > ?2 AND not_after > ?3",
+        params![grant_id, now, expires_at],
+        now,
+    )
+}
+
+/// Revokes the credentials matching `condition` and lists them in their doors' next bundles.
+fn revoke_credentials_where(
+    tx: &Transaction<'_>,
+    condition: &str,
+    args: impl rusqlite::Params,
+    now: i64,
+) -> Result<()> {
+    let creds: Vec<(Vec<u8>, i64)> = {
+        let mut stmt = tx.prepare(&format!("SELECT id, not_after FROM credentials WHERE {condition}"))?;
+        let rows = stmt.query_map(args, |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    for (cred, not_after) in creds {
+        tx.execute("UPDATE credentials SET revoked_at = ?2 WHERE id = ?1", params![cred, now])?;
+        let door_ids: Vec<i64> = {
+            let mut stmt = tx.prepare("SELECT door_id FROM credential_doors WHERE credential_id = ?1")?;
+            let rows = stmt.query_map([&cred], |r| r.get(0))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        for d in door_ids {
+            doors::add_revocation(tx, d, &cred, not_after)?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,182 @@
+//! keyway-backend: the reference Keyway cloud service.
+//!
+//! One-time-code sign-in, sessions bound to device keys, people and invitations, doors
+//! and keys, credential issuance, guest shares, door sync for offline doors, and an
+//! admin API — over a versioned JSON HTTP API (`/v1/…`) backed by SQLite.
+//! See `docs/backend.md` for the API and the design decisions.
+#![forbid(unsafe_code)]
+
+pub mod admin_cli;
+pub mod clock;
+pub mod credentials;
+pub mod db;
+pub mod door_sync;
+pub mod doors;
+pub mod error;
+pub mod identifiers;
+pub mod invitations;
+pub mod keys;
+pub mod openapi;
+pub mod orgs;
+pub mod otp;
+pub mod outbox;
+pub mod people;
+pub mod routes;
+pub mod schema;
+pub mod secrets;
+pub mod sessions;
+pub mod shares;
+pub mod signing;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use crate::clock::SharedClock;
+use crate::db::Db;
+use crate::error::Result;
+use crate::outbox::Outbox;
+use crate::secrets::{Purpose, Secrets, same};
+
+/// How the service is set up.
+#[derive(Clone)]
+pub struct Config {
+    /// Host name used in https links (invitations, shares), e.g. `keyway.example`.
+    pub public_host: String,
+    /// Bearer token for `/v1/admin/…`.
+    pub admin_token: String,
+    /// 32+ random bytes; hashes of codes and tokens and sealed keys depend on it.
+    pub server_secret: Vec<u8>,
+}
+
+impl Config {
+    /// A configuration with a random admin token and server secret, for demos and tests
+    /// that run the service in-process (read the token back from the returned value).
+    pub fn random(public_host: &str) -> Result<Self> {
+        let secrets = Secrets::new(b"bootstrap")?;
+        Ok(Self {
+            public_host: public_host.to_owned(),
+            admin_token: secrets.new_token()?,
+            server_secret: secrets.random_bytes(32)?,
+        })
+    }
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config").field("public_host", &self.public_host).finish_non_exhaustive()
+    }
+}
+
+/// Everything a request handler needs; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    db: Db,
+    clock: SharedClock,
+    secrets: Secrets,
+    outbox: Outbox,
+    public_host: String,
+    admin_token_hash: Vec<u8>,
+}
+
+impl AppState {
+    /// Builds the state from a database, a clock and a configuration.
+    pub fn new(db: Db, clock: SharedClock, config: &Config) -> Result<Self> {
+        let secrets = Secrets::new(&config.server_secret)?;
+        let admin_token_hash = secrets.hash(Purpose::AccessToken, "admin", &config.admin_token);
+        Ok(Self {
+            inner: Arc::new(Inner {
+                db,
+                clock,
+                secrets,
+                outbox: Outbox::default(),
+                public_host: config.public_host.clone(),
+                admin_token_hash,
+            }),
+        })
+    }
+
+    /// The database.
+    pub fn db(&self) -> &Db {
+        &self.inner.db
+    }
+
+    /// Current time in unix seconds.
+    pub fn now(&self) -> i64 {
+        self.inner.clock.now()
+    }
+
+    /// A clone of the clock handle.
+    pub fn clock(&self) -> SharedClock {
+        self.inner.clock.clone()
+    }
+
+    /// Hashing, sealing and randomness.
+    pub fn secrets(&self) -> &Secrets {
+        &self.inner.secrets
+    }
+
+    /// The development outbox.
+    pub fn outbox(&self) -> &Outbox {
+        &self.inner.outbox
+    }
+
+    /// Host used in links.
+    pub fn public_host(&self) -> &str {
+        &self.inner.public_host
+    }
+
+    /// Checks an admin token in constant time.
+    pub fn is_admin_token(&self, token: &str) -> bool {
+        let h = self.inner.secrets.hash(Purpose::AccessToken, "admin", token);
+        same(&h, &self.inner.admin_token_hash)
+    }
+
+    /// Runs `f` with this state shared into a blocking DB transaction.
+    pub async fn write<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&rusqlite::Transaction<'_>, &AppState, i64) -> Result<T> + Send + 'static,
+    {
+        let me = self.clone();
+        let now = self.now();
+        self.inner.db.write(move |tx| f(tx, &me, now)).await
+    }
+
+    /// Like [`AppState::write`] but commits even when `f` fails (for counted guesses).
+    pub async fn write_always<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&rusqlite::Transaction<'_>, &AppState, i64) -> Result<T> + Send + 'static,
+    {
+        let me = self.clone();
+        let now = self.now();
+        self.inner.db.write_always(move |tx| f(tx, &me, now)).await
+    }
+}
+
+/// A running server.
+pub struct RunningServer {
+    /// The bound address.
+    pub addr: SocketAddr,
+    /// The state (for tests: outbox, database, clock).
+    pub state: AppState,
+    /// The serving task.
+    pub task: tokio::task::JoinHandle<()>,
+}
+
+/// Binds `listen` and serves the API until the task is dropped or aborted.
+pub async fn start(state: AppState, listen: &str) -> std::io::Result<RunningServer> {
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    let addr = listener.local_addr()?;
+    let app = routes::router(state.clone());
+    let task = tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app).await {
+            tracing::error!(error = %e, "server stopped");
+        }
+    });
+    Ok(RunningServer { addr, state, task })
+}

@@ -1,0 +1,153 @@
+//! `keyway-backend`: `serve` runs the service; `admin …` drives its admin API;
+//! `openapi` prints the OpenAPI document.
+#![forbid(unsafe_code)]
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use keyway_backend::admin_cli::{self, AdminCommand};
+use keyway_backend::clock::SystemClock;
+use keyway_backend::db::Db;
+use keyway_backend::{AppState, Config};
+
+#[derive(Debug, Parser)]
+#[command(name = "keyway-backend", about = "The reference Keyway cloud service")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the HTTP service.
+    Serve {
+        /// SQLite file, or `:memory:`.
+        #[arg(long, default_value = "keyway.sqlite")]
+        db: String,
+        /// Address to listen on; port 0 picks a free one (the bound address is printed).
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// Host name used in invitation and share links.
+        #[arg(long, env = "KEYWAY_PUBLIC_HOST", default_value = "keyway.example")]
+        public_host: String,
+        /// File holding the admin token (created with a random token if missing).
+        /// Default: `<db>.admin-token`, or a file in the temp directory for `:memory:`.
+        #[arg(long)]
+        admin_token_file: Option<PathBuf>,
+        /// File holding the server secret (created if missing). Default: `<db>.secret`;
+        /// a random in-memory secret for `:memory:`.
+        #[arg(long)]
+        secret_file: Option<PathBuf>,
+    },
+    /// Operator commands against a running service's admin API.
+    Admin {
+        /// Base URL of the service.
+        #[arg(long, env = "KEYWAY_URL", default_value = "http://127.0.0.1:8080")]
+        url: String,
+        /// File holding the admin token.
+        #[arg(long, env = "KEYWAY_ADMIN_TOKEN_FILE")]
+        token_file: PathBuf,
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// Print the OpenAPI document.
+    Openapi,
+}
+
+fn random_hex(n: usize) -> Result<String, String> {
+    use ring::rand::SecureRandom as _;
+    let mut b = vec![0u8; n];
+    ring::rand::SystemRandom::new().fill(&mut b).map_err(|_| "random source failed".to_string())?;
+    Ok(hex::encode(b))
+}
+
+/// Reads a secret file, creating it (owner-only) with a fresh random value if it is missing.
+fn read_or_create(path: &Path) -> Result<String, String> {
+    match std::fs::read_to_string(path) {
+        Ok(s) if !s.trim().is_empty() => return Ok(s.trim().to_owned()),
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+    }
+    let value = random_hex(32)?;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+    writeln!(f, "{value}").map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok(value)
+}
+
+async fn serve(
+    db_path: String,
+    listen: String,
+    public_host: String,
+    admin_token_file: Option<PathBuf>,
+    secret_file: Option<PathBuf>,
+) -> Result<(), String> {
+    let in_memory = db_path == ":memory:";
+    let secret = match (secret_file, in_memory) {
+        (Some(p), _) => read_or_create(&p)?,
+        (None, false) => read_or_create(&PathBuf::from(format!("{db_path}.secret")))?,
+        (None, true) => random_hex(32)?,
+    };
+    let token_path = match (admin_token_file, in_memory) {
+        (Some(p), _) => p,
+        (None, false) => PathBuf::from(format!("{db_path}.admin-token")),
+        (None, true) => std::env::temp_dir().join(format!("keyway-backend-{}.admin-token", std::process::id())),
+    };
+    let admin_token = read_or_create(&token_path)?;
+    let db = Db::open(&db_path).map_err(|e| format!("cannot open the database: {e}"))?;
+    let config = Config { public_host, admin_token, server_secret: secret.into_bytes() };
+    let state = AppState::new(db, Arc::new(SystemClock), &config).map_err(|e| e.to_string())?;
+    let server = keyway_backend::start(state, &listen).await.map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+    // The first line is for scripts and tests: the bound address.
+    println!("listening on http://{}", server.addr);
+    println!("admin token file: {}", token_path.display());
+    let _ = std::io::stdout().flush();
+    tokio::select! {
+        _ = server.task => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve { db, listen, public_host, admin_token_file, secret_file } => {
+            serve(db, listen, public_host, admin_token_file, secret_file).await
+        }
+        Command::Admin { url, token_file, command } => match std::fs::read_to_string(&token_file) {
+            Ok(token) => admin_cli::run(&url, token.trim(), command).await.map(|v| {
+                println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+            }),
+            Err(e) => Err(format!("cannot read {}: {e}", token_file.display())),
+        },
+        Command::Openapi => {
+            print!("{}", keyway_backend::openapi::document_json());
+            Ok(())
+        }
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

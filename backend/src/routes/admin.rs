@@ -1,0 +1,444 @@
+//! `/v1/admin/…`: what an operator does — organisations, sites, facilities, doors, keys,
+//! people, invitations, grants and revocations, the outbox, and the door-sync task list.
+//! Every route needs `Authorization: Bearer <admin token>`.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::{Admin, ApiJson, ApiPath, ApiQuery, Created};
+use crate::AppState;
+use crate::doors::{self, DoorView};
+use crate::error::{Error, ErrorBody, Result};
+use crate::identifiers::Identifier;
+use crate::invitations::{self, InvitationSent};
+use crate::keys::{self, GrantSpec};
+use crate::outbox::OutboxMessage;
+use crate::people::{self, PersonSummary};
+use crate::secrets::b64;
+use crate::{orgs, sessions};
+
+fn non_empty(field: &str, v: &str) -> Result<String> {
+    let t = v.trim();
+    if t.is_empty() || t.len() > 200 {
+        return Err(Error::field(field, "must be 1 to 200 characters"));
+    }
+    Ok(t.to_owned())
+}
+
+/// A name.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NameRequest {
+    /// Display name.
+    pub name: String,
+}
+
+/// Creates an organisation (an account).
+#[utoipa::path(post, path = "/v1/admin/orgs", tag = "admin", security(("admin" = [])),
+    request_body = NameRequest, responses((status = 201, body = Created), (status = 401, body = ErrorBody)))]
+pub async fn create_org(
+    _: Admin,
+    State(st): State<AppState>,
+    ApiJson(req): ApiJson<NameRequest>,
+) -> Result<(StatusCode, Json<Created>)> {
+    let name = non_empty("name", &req.name)?;
+    let id = st.write(move |tx, _, now| orgs::create_org(tx, &name, now)).await?;
+    Ok((StatusCode::CREATED, Json(Created { id })))
+}
+
+/// A new site.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SiteRequest {
+    /// Display name.
+    pub name: String,
+    /// Credential life in seconds (default 72 h).
+    pub credential_ttl_secs: Option<i64>,
+}
+
+/// The created site.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+pub struct SiteCreated {
+    /// Site id.
+    pub id: i64,
+    /// The site's issuer public key (65 bytes, base64url): locks trust it.
+    pub issuer_public_key: String,
+}
+
+/// Creates a site with its own issuer key.
+#[utoipa::path(post, path = "/v1/admin/orgs/{org_id}/sites", tag = "admin", security(("admin" = [])),
+    params(("org_id" = i64, Path, description = "Organisation id")),
+    request_body = SiteRequest, responses((status = 201, body = SiteCreated), (status = 404, body = ErrorBody)))]
+pub async fn create_site(
+    _: Admin,
+    State(st): State<AppState>,
+    ApiPath(org_id): ApiPath<i64>,
+    ApiJson(req): ApiJson<SiteRequest>,
+) -> Result<(StatusCode, Json<SiteCreated>)> {
+    let name = non_empty("name", &req.name)?;
+    let (id, key) = st
+        .write(move |tx, st, now| orgs::create_site(tx, st.secrets(), org_id, &name, req.credential_ttl_secs, now))
+        .await?;
+    Ok((StatusCode::CREATED, Json(SiteCreated { id, issuer_public_key: b64(&key) })))
+}
+
+/// Creates a facility in a site.
+#[utoipa::path(post, path = "/v1/admin/sites/{site_id}/facilities", tag = "admin", security(("admin" = [])),
+    params(("site_id" = i64, Path, description = "Site id")),
+    request_body = NameRequest, responses((status = 201, body = Created), (status = 404, body = ErrorBody)))]
+pub async fn create_facility(
+    _: Admin,
+    State(st): State<AppState>,
+    ApiPath(site_id): ApiPath<i64>,
+    ApiJson(req): ApiJson<NameRequest>,
+) -> Result<(StatusCode, Json<Created>)> {
+    let name = non_empty("name", &req.name)?;
+    let id = st.write(move |tx, _, now| orgs::create_facility(tx, site_id, &name, now)).await?;
+    Ok((StatusCode::CREATED, Json(Created { id })))
+}
+
+/// A new door.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DoorRequest {
+    /// Display name.
+    pub name: String,
+    /// The lock's id: 16 hex digits.
+    pub lock_id: String,
+    /// The lock's P-256 public key: 65-byte uncompressed SEC1, base64url.
+    pub lock_public_key: String,
+    /// The lock's receipt-signing P-256 public key: 65-byte uncompressed SEC1, base64url.
+    pub lock_signing_public_key: String,
+    /// Whether the door is connected to the internet.
+    pub online: bool,
+}
+
+/// Adds a door (lock id and public key) to a facility.
+#[utoipa::path(post, path = "/v1/admin/facilities/{facility_id}/doors", tag = "admin", security(("admin" = [])),
+    params(("facility_id" = i64, Path, description = "Facility id")),
+    request_body = DoorRequest,
+    responses((status = 201, body = DoorView), (status = 404, body = ErrorBody),
+              (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_door(
+    _: Admin,
+    State(st): State<AppState>,
+    ApiPath(facility_id): ApiPath<i64>,
+    ApiJson(req): ApiJson<DoorRequest>,
+) -> Result<(StatusCode, Json<DoorView>)> {
+    let name = non_empty("name", &req.name)?;
+    let lock_id = doors::parse_lock_id(&req.lock_id)?;
+    let key = sessions::parse_device_key(&req.lock_public_key)
+        .map_err(|_| Error::field("lock_public_key", "must be a 65-byte uncompressed P-256 key, base64url"))?;
+    let signing_key = sessions::parse_device_key(&req.lock_signing_public_key)
+        .map_err(|_| Error::field("lock_signing_public_key", "must be a 65-byte uncompressed P-256 key, base64url"))?;
+    let view = st
+        .write(move |tx, _, now| {
+            let id = doors::create(tx, facility_id, &name, &lock_id, &key, &signing_key, req.online, now)?;
+            doors::get(tx, id)
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// All doors of an organisation, with sync state.
+#[utoipa::path(get, path = "/v1/admin/orgs/{org_id}/doors", tag = "admin", security(("admin" = [])),
+    params(("org_id" = i64, Path, description = "Organisation id")),
+    responses((status = 200, body = Vec<DoorView>)))]
+pub async fn list_doors(
+    _: Admin,
+    State(st): State<AppState>,
+    ApiPath(org_id): ApiPath<i64>,
+) -> Result<Json<Vec<DoorView>>> {
+    Ok(Json(st.write(move |tx, _, _| doors::list_for_org(tx, org_id)).await?))
+}
+
+/// A new key.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KeyRequest {
+    /// Display name.
+    pub name: String,
+    /// Doors it holds (in this facility).
+    pub door_ids: Vec<i64>,
+}
+
+/// Creates a key holding one or more doors.
+#[utoipa::path(post, path = "/v1/admin/facilities/{facility_id}/keys", tag = "admin", security(("admin" = [])),
+    params(("facility_id" = i64, Path, description = "Facility id")),
+    request_body = KeyRequest, responses((status = 201, body = Created), (status = 422, body = ErrorBody)))]
+pub async fn create_key(
+    _: Admin,
+    State(st): State<AppState>,
+    ApiPath(facility_id): ApiPath<i64>,
+    ApiJson(req): ApiJson<KeyRequest>,
+) -> Result<(StatusCode, Json<Created>)> {
+    let name = non_empty("name", &req.name)?;
+    let id = st.write(move |tx, _, now| keys::create_key(tx, facility_id, &name, &req.door_ids, now)).await?;
+    Ok((StatusCode::CREATED, Json(Created { id })))
+}
+
+/// Add a person without an invitation (e.g. a phone-only member).
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PersonRequest {
+    /// Email address.
+    pub email: Option<String>,
+    /// Phone number, international format.
+    pub phone: Option<String>,
+    /// Display name.
+    pub name: Option<String>,
+    /// Role in the organisation (default `member`).
+    pub role: Option<String>,
+}
+
+/// The person and their membership.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+pub struct PersonAdded {
+    /// Person id.
+    pub person_id: i64,
+    /// Membership id.
+    pub membership_id: i64,
+}
+
+/// Adds a person to an organisation (status Not invited).
+#[utoipa::path(post, path = "/v1/admin/orgs/{org_id}/people", tag = "admin", security(("admin" = [])),
+    params(("org_id" = i64, Path, description = "Organisation id")),
+    request_body = PersonRequest,
+    responses((status = 201, body = PersonAdded), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn add_person(
+    _: Admin,
+    State(st): State<AppState>,
+    ApiPath(org_id): ApiPath<i64>,
+    ApiJson(req): ApiJson<PersonRequest>,
+) -> Result<(StatusCode, Json<PersonAdded>)> {
+    let email = req
+        .email
+        .as_deref()
+        .map(|e| crate::identifiers::normalize_email(e).map(Identifier::Email))
+        .transpose()
+        .map_err(|_| Error::field("email", "not an email address"))?;
+    let phone = req
+        .phone
+        .as_deref()
+        .map(|p| crate::identifiers::normalize_phone(p).map(Identifier::Phone))
+        .transpose()
+        .map_err(|_| Error::field("phone", "not a phone number in international format"))?;
+    if email.is_none() && phone.is_none() {
+        return Err(Error::field("email", "an email or a phone is required"));
+    }
+    let role = non_empty("role", req.role.as_deref().unwrap_or("member"))?;
+    let out = st
+        .write(move |tx, _, now| {
+            orgs::exists(tx, "orgs", org_id, "organisation")?;
+            let person_id = people::upsert(tx, email.as_ref(), phone.as_ref(), req.name.as_deref(), now)?;
+            let membership_id = people::ensure_membership(tx, person_id, org_id, &role, now)?;
+            Ok(PersonAdded { person_id, membership_id })
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(out)))
+}
+
+/// People with invitation status (Not invited / Invited / Send failed / Accepted / Expired) and app adoption.
+#[utoipa::path(get, path = "/v1/admin/orgs/{org_id}/people", tag = "admin", security(("admin" = [])),
+    params(("org_id" = i64, Path, description = "Organisation id")),
+    responses((status = 200, body = Vec<PersonSummary>)))]
+pub async fn list_people(
+    _: Admin,
+    State(st): State<AppState>,
+    ApiPath(org_id): ApiPath<i64>,
+) -> Result<Json<Vec<PersonSummary>>> {
+    Ok(Json(st.write(move |tx, _, now| people::list(tx, org_id, now)).await?))
+}
+
+/// Deletes a person from the organisation: access and their guests' access end, history stays.
+#[utoipa::path(delete, path = "/v1/admin/orgs/{org_id}/people/{person_id}", tag = "admin", security(("admin" = [])),
+    params(("org_id" = i64, Path, description = "Organisation id"), ("person_id" = i64, Path, description = "Person id")),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn delete_person(
+    _: Admin,
+    State(st): State<AppState>,
+    ApiPath((org_id, person_id)): ApiPath<(i64, i64)>,
+) -> Result<StatusCode> {
+    st.write(move |tx, _, now| people::delete_from_org(tx, org_id, person_id, now)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// How many grants were revoked.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+pub struct Revoked {
+    /// Count of the person's own grants revoked (guest keys revoked with them are not counted).
+    pub revoked: usize,
+}
+
+/// Revokes all of a person's keys in the organisation, and the guest keys they shared.
+#[utoipa::path(post, path = "/v1/admin/orgs/{org_id}/people/{person_id}/revoke-all", tag = "admin",
+    security(("admin" = [])),
+    params(("org_id" = i64, Path, description = "Organisation id"), ("person_id" = i64, Path, description = "Person id")),
+    responses((status = 200, body = Revoked)))]
+pub async fn revoke_all(
+    _: Admin,
+    State(st): State<AppState>,
+    ApiPath((org_id, person_id)): ApiPath<(i64, i64)>,
+) -> Result<Json<Revoked>> {
+    let revoked = st.write(move |tx, _, now| keys::revoke_all(tx, org_id, person_id, "revoked_by_admin", now)).await?;
+    Ok(Json(Revoked { revoked }))
+}
+
+/// Grants a key to a person.
+#[utoipa::path(post, path = "/v1/admin/people/{person_id}/grants", tag = "admin", security(("admin" = [])),
+    params(("person_id" = i64, Path, description = "Person id")),
+    request_body = GrantSpec, responses((status = 201, body = Created), (status = 404, body = ErrorBody)))]
+pub async fn grant(
+    _: Admin,
+    State(st): State<AppState>,
+    ApiPath(person_id): ApiPath<i64>,
+    ApiJson(spec): ApiJson<GrantSpec>,
+) -> Result<(StatusCode, Json<Created>)> {
+    let id = st.write(move |tx, _, now| keys::grant(tx, person_id, &spec, now)).await?;
+    Ok((StatusCode::CREATED, Json(Created { id })))
+}
+
+/// Changes a grant's window or sharing; credentials outside the new window are revoked.
+#[utoipa::path(post, path = "/v1/admin/grants/{grant_id}", tag = "admin", security(("admin" = [])),
+    params(("grant_id" = i64, Path, description = "Grant id")),
+    request_body = keys::GrantChange,
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 422, body = ErrorBody)))]
+pub async fn update_grant(
+    _: Admin,
+    State(st): State<AppState>,
+    ApiPath(grant_id): ApiPath<i64>,
+    ApiJson(change): ApiJson<keys::GrantChange>,
+) -> Result<StatusCode> {
+    st.write(move |tx, _, now| keys::update_grant(tx, grant_id, &change, now)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Revokes one key grant (and guest keys shared from it).
+#[utoipa::path(post, path = "/v1/admin/grants/{grant_id}/revoke", tag = "admin", security(("admin" = [])),
+    params(("grant_id" = i64, Path, description = "Grant id")),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn revoke_grant(_: Admin, State(st): State<AppState>, ApiPath(grant_id): ApiPath<i64>) -> Result<StatusCode> {
+    st.write(move |tx, _, now| keys::revoke_grant(tx, grant_id, "revoked_by_admin", now)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Invite a person by email.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InviteRequest {
+    /// Facility the invitation names.
+    pub facility_id: i64,
+    /// The invitee's email (an invitation is an email only).
+    pub email: String,
+    /// Role to assign (default `member`).
+    pub role: Option<String>,
+    /// Unix seconds when access starts (default now); shown in the preview.
+    pub access_start: Option<i64>,
+    /// Keys to grant along with the invitation.
+    #[serde(default)]
+    pub keys: Vec<GrantSpec>,
+}
+
+/// Invites a person by email with a role and keys; the email carries a 24-hour link.
+#[utoipa::path(post, path = "/v1/admin/invitations", tag = "admin", security(("admin" = [])),
+    request_body = InviteRequest,
+    responses((status = 201, body = InvitationSent), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn invite(
+    _: Admin,
+    State(st): State<AppState>,
+    ApiJson(req): ApiJson<InviteRequest>,
+) -> Result<(StatusCode, Json<InvitationSent>)> {
+    let email = crate::identifiers::normalize_email(&req.email)
+        .map(Identifier::Email)
+        .map_err(|_| Error::field("email", "an invitation needs an email address"))?;
+    let role = non_empty("role", req.role.as_deref().unwrap_or("member"))?;
+    let out = st
+        .write(move |tx, st, now| {
+            let access_start = req.access_start.unwrap_or(now);
+            let sent = invitations::invite(
+                tx,
+                st.secrets(),
+                st.outbox(),
+                st.public_host(),
+                req.facility_id,
+                &email,
+                &role,
+                access_start,
+                now,
+            )?;
+            for k in &req.keys {
+                let mut spec = k.clone();
+                spec.starts_at = Some(spec.starts_at.unwrap_or(access_start));
+                keys::grant(tx, sent.person_id, &spec, now)?;
+            }
+            Ok(sent)
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(out)))
+}
+
+/// Resends an invitation: a new link with a fresh 24 hours; the old link stops working.
+#[utoipa::path(post, path = "/v1/admin/invitations/{invitation_id}/resend", tag = "admin", security(("admin" = [])),
+    params(("invitation_id" = i64, Path, description = "Invitation id")),
+    responses((status = 200, body = InvitationSent), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn resend(_: Admin, State(st): State<AppState>, ApiPath(id): ApiPath<i64>) -> Result<Json<InvitationSent>> {
+    let out = st
+        .write(move |tx, st, now| invitations::resend(tx, st.secrets(), st.outbox(), st.public_host(), id, now))
+        .await?;
+    Ok(Json(out))
+}
+
+/// Cancels an invitation; its link stops working at once.
+#[utoipa::path(post, path = "/v1/admin/invitations/{invitation_id}/cancel", tag = "admin", security(("admin" = [])),
+    params(("invitation_id" = i64, Path, description = "Invitation id")),
+    responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn cancel(_: Admin, State(st): State<AppState>, ApiPath(id): ApiPath<i64>) -> Result<StatusCode> {
+    st.write(move |tx, _, now| invitations::cancel(tx, id, now)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Outbox filter.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OutboxQuery {
+    /// Only messages to this email or phone.
+    pub to: Option<String>,
+}
+
+/// Reads the development outbox (codes and links as sent).
+#[utoipa::path(get, path = "/v1/admin/outbox", tag = "admin", security(("admin" = [])), params(OutboxQuery),
+    responses((status = 200, body = Vec<OutboxMessage>)))]
+pub async fn outbox(
+    _: Admin,
+    State(st): State<AppState>,
+    ApiQuery(q): ApiQuery<OutboxQuery>,
+) -> Result<Json<Vec<OutboxMessage>>> {
+    let to = match q.to.as_deref() {
+        Some(t) => Some(Identifier::parse(t)?.as_str().to_owned()),
+        None => None,
+    };
+    Ok(Json(st.outbox().list(to.as_deref())))
+}
+
+/// Door-sync task list filter.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PendingQuery {
+    /// Only this organisation's doors.
+    pub org_id: Option<i64>,
+}
+
+/// Offline doors that need a door sync.
+#[utoipa::path(get, path = "/v1/admin/door-sync/pending", tag = "admin", security(("admin" = [])),
+    params(PendingQuery), responses((status = 200, body = Vec<DoorView>)))]
+pub async fn pending_doors(
+    _: Admin,
+    State(st): State<AppState>,
+    ApiQuery(q): ApiQuery<PendingQuery>,
+) -> Result<Json<Vec<DoorView>>> {
+    Ok(Json(st.write(move |tx, _, _| doors::pending_sync(tx, q.org_id)).await?))
+}

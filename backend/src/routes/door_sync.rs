@@ -1,0 +1,94 @@
+//! `/v1/door-sync/pending` and `/v1/doors/{id}/…`: bundles for phones to carry to offline
+//! locks, and the locks' receipts coming back.
+
+use axum::Json;
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::{ApiJson, ApiPath, ApiQuery, Authed};
+use crate::AppState;
+use crate::door_sync::{self, ReceiptOutcome, SignedBundle};
+use crate::doors::DoorView;
+use crate::error::{Error, ErrorBody, Result};
+
+/// Doors needing a sync.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PendingDoors {
+    /// Offline doors whose lock is behind.
+    pub doors: Vec<DoorView>,
+}
+
+/// Offline doors the caller holds a key for that need a door sync.
+#[utoipa::path(get, path = "/v1/door-sync/pending", tag = "door_sync", security(("bearer" = [])),
+    responses((status = 200, body = PendingDoors), (status = 401, body = ErrorBody)))]
+pub async fn pending(State(st): State<AppState>, Authed(s): Authed) -> Result<Json<PendingDoors>> {
+    let doors = st.write(move |tx, _, now| door_sync::pending_for_person(tx, s.person_id, now)).await?;
+    Ok(Json(PendingDoors { doors }))
+}
+
+/// The lock's current bundle version.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct BundleQuery {
+    /// The version the lock runs; the revocation list is the delta since it (absent: full list).
+    pub since: Option<i64>,
+}
+
+/// The current signed bundle for an offline door.
+#[utoipa::path(get, path = "/v1/doors/{door_id}/bundle", tag = "door_sync", security(("bearer" = [])),
+    params(("door_id" = i64, Path, description = "Door id"), BundleQuery),
+    responses((status = 200, body = SignedBundle),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 409, description = "door_online", body = ErrorBody)))]
+pub async fn bundle(
+    State(st): State<AppState>,
+    Authed(s): Authed,
+    ApiPath(door_id): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<BundleQuery>,
+) -> Result<Json<SignedBundle>> {
+    let b = st
+        .write(move |tx, st, now| {
+            crate::doors::get(tx, door_id)?;
+            if !door_sync::person_may_carry(tx, s.person_id, door_id)? {
+                return Err(Error::Forbidden);
+            }
+            door_sync::bundle(tx, st.secrets(), door_id, q.since, now)
+        })
+        .await?;
+    Ok(Json(b))
+}
+
+/// A lock's signed receipt.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReceiptUpload {
+    /// The receipt bytes from the lock, base64url.
+    pub receipt: String,
+}
+
+/// Uploads a lock's receipt: verified, audit events stored once, door marked synced.
+#[utoipa::path(post, path = "/v1/doors/{door_id}/receipts", tag = "door_sync", security(("bearer" = [])),
+    params(("door_id" = i64, Path, description = "Door id")),
+    request_body = ReceiptUpload,
+    responses((status = 200, body = ReceiptOutcome),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 422, description = "receipt_invalid", body = ErrorBody)))]
+pub async fn receipt(
+    State(st): State<AppState>,
+    Authed(s): Authed,
+    ApiPath(door_id): ApiPath<i64>,
+    ApiJson(req): ApiJson<ReceiptUpload>,
+) -> Result<Json<ReceiptOutcome>> {
+    let bytes = crate::secrets::unb64(&req.receipt).ok_or(Error::ReceiptInvalid)?;
+    let out = st
+        .write(move |tx, _, now| {
+            crate::doors::get(tx, door_id)?;
+            if !door_sync::person_may_carry(tx, s.person_id, door_id)? {
+                return Err(Error::Forbidden);
+            }
+            door_sync::intake(tx, door_id, &bytes, now)
+        })
+        .await?;
+    Ok(Json(out))
+}

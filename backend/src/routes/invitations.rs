@@ -1,0 +1,86 @@
+//! `/v1/invitations/{token}`: the unauthenticated invitation preview, the code to the
+//! invited address, and accepting with that code and the device key.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::auth::CodeSentResponse;
+use super::{ApiJson, ApiPath};
+use crate::AppState;
+use crate::error::{ErrorBody, Result};
+use crate::identifiers::Channel;
+use crate::invitations::{self, InvitationPreview};
+use crate::sessions::{self, SessionTokens};
+
+/// Accept an invitation.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptRequest {
+    /// The code sent to the invited address.
+    pub code: String,
+    /// The device's P-256 public key: 65-byte uncompressed SEC1, base64url.
+    pub device_public_key: String,
+}
+
+/// Shows organisation, facility, role, the address to sign in with and the access start.
+#[utoipa::path(get, path = "/v1/invitations/{token}", tag = "invitations",
+    params(("token" = String, Path, description = "The token from the invitation link")),
+    responses((status = 200, body = InvitationPreview),
+              (status = 404, description = "invitation_not_found", body = ErrorBody),
+              (status = 409, description = "invitation_already_used", body = ErrorBody),
+              (status = 410, description = "invitation_expired, invitation_superseded, invitation_cancelled", body = ErrorBody)))]
+pub async fn preview(State(st): State<AppState>, ApiPath(token): ApiPath<String>) -> Result<Json<InvitationPreview>> {
+    let p = st.write(move |tx, st, now| invitations::preview(tx, st.secrets(), &token, now)).await?;
+    Ok(Json(p))
+}
+
+/// Sends a sign-in code to the invited address.
+#[utoipa::path(post, path = "/v1/invitations/{token}/code", tag = "invitations",
+    params(("token" = String, Path, description = "The token from the invitation link")),
+    responses((status = 202, body = CodeSentResponse),
+              (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+              (status = 410, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn send_code(
+    State(st): State<AppState>,
+    ApiPath(token): ApiPath<String>,
+) -> Result<(StatusCode, Json<CodeSentResponse>)> {
+    let sent = st
+        .write(move |tx, st, now| {
+            let ident = invitations::invited_email(tx, st.secrets(), &token, now)?;
+            crate::otp::send_code(tx, st.secrets(), st.outbox(), &ident, now)
+        })
+        .await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(CodeSentResponse {
+            channel: Channel::Email,
+            expires_at: sent.expires_at,
+            resend_after: sent.resend_after,
+        }),
+    ))
+}
+
+/// Accepts the invitation and signs the person in on this device.
+#[utoipa::path(post, path = "/v1/invitations/{token}/accept", tag = "invitations",
+    params(("token" = String, Path, description = "The token from the invitation link")),
+    request_body = AcceptRequest,
+    responses((status = 200, body = SessionTokens),
+              (status = 401, description = "code_wrong, code_expired", body = ErrorBody),
+              (status = 404, body = ErrorBody),
+              (status = 409, description = "invitation_already_used", body = ErrorBody),
+              (status = 410, description = "invitation_expired, invitation_superseded, invitation_cancelled", body = ErrorBody),
+              (status = 429, body = ErrorBody)))]
+pub async fn accept(
+    State(st): State<AppState>,
+    ApiPath(token): ApiPath<String>,
+    ApiJson(req): ApiJson<AcceptRequest>,
+) -> Result<Json<SessionTokens>> {
+    let key = sessions::parse_device_key(&req.device_public_key)?;
+    let code = req.code;
+    let tokens =
+        st.write_always(move |tx, st, now| invitations::accept(tx, st.secrets(), &token, &code, &key, now)).await?;
+    Ok(Json(tokens))
+}

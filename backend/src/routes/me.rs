@@ -1,0 +1,136 @@
+//! `/v1/me…` and `/v1/credentials`: the signed-in person's profile, keys and credentials.
+
+use axum::Json;
+use axum::extract::State;
+use rusqlite::params;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::{ApiJson, ApiQuery, Authed};
+use crate::AppState;
+use crate::credentials::{self, IssuedCredential};
+use crate::error::{ErrorBody, Result};
+use crate::keys::{self, KeyView};
+
+/// A membership in one organisation.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct MembershipView {
+    /// Organisation id.
+    pub org_id: i64,
+    /// Organisation name.
+    pub organisation: String,
+    /// Role there.
+    pub role: String,
+}
+
+/// The signed-in person.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Profile {
+    /// Person id.
+    pub person_id: i64,
+    /// Email, if any.
+    pub email: Option<String>,
+    /// Phone, if any.
+    pub phone: Option<String>,
+    /// Display name, if any.
+    pub name: Option<String>,
+    /// Accounts this person belongs to.
+    pub memberships: Vec<MembershipView>,
+}
+
+/// Who is signed in and in which organisations.
+#[utoipa::path(get, path = "/v1/me", tag = "me", security(("bearer" = [])),
+    responses((status = 200, body = Profile), (status = 401, body = ErrorBody)))]
+pub async fn profile(State(st): State<AppState>, Authed(s): Authed) -> Result<Json<Profile>> {
+    let p = st
+        .write(move |tx, _, _| {
+            let (email, phone, name) =
+                tx.query_row("SELECT email, phone, name FROM people WHERE id = ?1", [s.person_id], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })?;
+            let mut stmt = tx.prepare(
+                "SELECT o.id, o.name, m.role FROM memberships m JOIN orgs o ON o.id = m.org_id
+                 WHERE m.person_id = ?1 AND m.deleted_at IS NULL ORDER BY o.id",
+            )?;
+            let memberships = stmt
+                .query_map(params![s.person_id], |r| {
+                    Ok(MembershipView { org_id: r.get(0)?, organisation: r.get(1)?, role: r.get(2)? })
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            Ok(Profile { person_id: s.person_id, email, phone, name, memberships })
+        })
+        .await?;
+    Ok(Json(p))
+}
+
+/// Incremental refresh cursor.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SinceQuery {
+    /// The `cursor` of a previous answer; only keys changed after it are returned.
+    pub since: Option<i64>,
+}
+
+/// The person's keys.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct KeysResponse {
+    /// Pass as `since` next time to get only changes.
+    pub cursor: i64,
+    /// Keys (all of them, or those changed since the cursor, revoked ones included).
+    pub keys: Vec<KeyView>,
+    /// Grant ids revoked since the cursor (only with `since`).
+    pub revoked_grant_ids: Vec<i64>,
+}
+
+/// Keys across all accounts: doors (with lock id, public key, online/offline), windows, state.
+#[utoipa::path(get, path = "/v1/me/keys", tag = "me", security(("bearer" = [])), params(SinceQuery),
+    responses((status = 200, body = KeysResponse), (status = 401, body = ErrorBody)))]
+pub async fn keys(
+    State(st): State<AppState>,
+    Authed(s): Authed,
+    ApiQuery(q): ApiQuery<SinceQuery>,
+) -> Result<Json<KeysResponse>> {
+    let (keys, cursor) = st.write(move |tx, _, now| keys::list_for_person(tx, s.person_id, q.since, now)).await?;
+    let revoked_grant_ids = if q.since.is_some() {
+        keys.iter().filter(|k| k.access_state == keys::AccessState::Revoked).map(|k| k.grant_id).collect()
+    } else {
+        Vec::new()
+    };
+    Ok(Json(KeysResponse { cursor, keys, revoked_grant_ids }))
+}
+
+/// Ask for credentials.
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialsRequest {
+    /// One grant; absent means every usable grant.
+    pub grant_id: Option<i64>,
+}
+
+/// Credentials issued for this device.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct CredentialsResponse {
+    /// One per usable grant (or the one asked for).
+    pub credentials: Vec<IssuedCredential>,
+}
+
+/// Issues or renews credentials for the session's device key.
+#[utoipa::path(post, path = "/v1/credentials", tag = "me", security(("bearer" = [])),
+    request_body = CredentialsRequest,
+    responses((status = 200, body = CredentialsResponse),
+              (status = 401, body = ErrorBody),
+              (status = 403, description = "key_revoked, key_expired, key_not_yet_valid (starts_at)", body = ErrorBody),
+              (status = 404, body = ErrorBody)))]
+pub async fn credentials(
+    State(st): State<AppState>,
+    Authed(s): Authed,
+    ApiJson(req): ApiJson<CredentialsRequest>,
+) -> Result<Json<CredentialsResponse>> {
+    let creds = st
+        .write(move |tx, st, now| match req.grant_id {
+            Some(g) => Ok(vec![credentials::issue_one(tx, st.secrets(), &s, g, now)?]),
+            None => credentials::issue_all(tx, st.secrets(), &s, now),
+        })
+        .await?;
+    Ok(Json(CredentialsResponse { credentials: creds }))
+}

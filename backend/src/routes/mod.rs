@@ -1,0 +1,265 @@
+//! The HTTP layer: the `/v1` router, typed extractors that turn every bad input into a
+//! typed 4xx error, and the session and admin authentication extractors.
+
+pub mod admin;
+pub mod admin_doors;
+pub mod auth;
+pub mod door_sync;
+pub mod invitations;
+pub mod me;
+pub mod shares;
+
+use axum::Router;
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Request};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::error::Error;
+use crate::sessions::{self, SessionInfo};
+
+/// Largest request body accepted (64 KiB): nothing in the API needs more.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Builds the whole router.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/v1/health", get(health))
+        .route("/v1/auth/code", post(auth::send_code))
+        .route("/v1/auth/verify", post(auth::verify))
+        .route("/v1/auth/refresh", post(auth::refresh))
+        .route("/v1/auth/logout", post(auth::logout))
+        .route("/v1/invitations/{token}", get(invitations::preview))
+        .route("/v1/invitations/{token}/code", post(invitations::send_code))
+        .route("/v1/invitations/{token}/accept", post(invitations::accept))
+        .route("/v1/me", get(me::profile))
+        .route("/v1/me/keys", get(me::keys))
+        .route("/v1/credentials", post(me::credentials))
+        .route("/v1/shares", post(shares::create))
+        .route("/v1/shares/{share_id}/revoke", post(shares::revoke))
+        .route("/v1/share-links/{token}", get(shares::preview))
+        .route("/v1/share-links/{token}/redeem", post(shares::redeem))
+        .route("/v1/me/shares", get(shares::mine))
+        .route("/v1/door-sync/pending", get(door_sync::pending))
+        .route("/v1/doors/{door_id}/bundle", get(door_sync::bundle))
+        .route("/v1/doors/{door_id}/receipts", post(door_sync::receipt))
+        .route("/v1/admin/orgs", post(admin::create_org))
+        .route("/v1/admin/orgs/{org_id}/sites", post(admin::create_site))
+        .route("/v1/admin/sites/{site_id}/facilities", post(admin::create_facility))
+        .route("/v1/admin/facilities/{facility_id}/doors", post(admin::create_door))
+        .route("/v1/admin/orgs/{org_id}/doors", get(admin::list_doors))
+        .route("/v1/admin/facilities/{facility_id}/keys", post(admin::create_key))
+        .route("/v1/admin/orgs/{org_id}/people", post(admin::add_person).get(admin::list_people))
+        .route("/v1/admin/orgs/{org_id}/people/{person_id}", delete(admin::delete_person))
+        .route("/v1/admin/orgs/{org_id}/people/{person_id}/revoke-all", post(admin::revoke_all))
+        .route("/v1/admin/people/{person_id}/grants", post(admin::grant))
+        .route("/v1/admin/grants/{grant_id}", post(admin::update_grant))
+        .route("/v1/admin/grants/{grant_id}/revoke", post(admin::revoke_grant))
+        .route("/v1/admin/invitations", post(admin::invite))
+        .route("/v1/admin/invitations/{invitation_id}/resend", post(admin::resend))
+        .route("/v1/admin/invitations/{invitation_id}/cancel", post(admin::cancel))
+        .route("/v1/admin/outbox", get(admin::outbox))
+        .route("/v1/admin/doors/{door_id}/config", post(admin_doors::set_config))
+        .route("/v1/admin/doors/{door_id}/events", get(admin_doors::events))
+        .route("/v1/admin/orgs/{org_id}/invitations", get(admin_doors::list_invitations))
+        .route("/v1/admin/door-sync/pending", get(admin::pending_doors))
+        .route("/v1/openapi.json", get(openapi_json))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(catch_panics))
+        .with_state(state)
+}
+
+/// Runs each request on its own task so that a bug that panics becomes a typed 500 for that
+/// request instead of a dropped connection.
+async fn catch_panics(req: Request, next: axum::middleware::Next) -> Response {
+    match tokio::spawn(next.run(req)).await {
+        Ok(resp) => resp,
+        Err(e) => Error::Internal(format!("request task failed: {e}")).into_response(),
+    }
+}
+
+async fn not_found() -> Error {
+    Error::NotFound("route")
+}
+
+async fn method_not_allowed() -> Error {
+    Error::MethodNotAllowed
+}
+
+async fn openapi_json() -> Response {
+    ([(axum::http::header::CONTENT_TYPE, "application/json")], crate::openapi::document_json()).into_response()
+}
+
+/// Service health.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Health {
+    /// Always `ok`.
+    pub status: String,
+    /// Server time, unix seconds (phones compare it with their clock).
+    pub time: i64,
+}
+
+/// Whether the service is up.
+#[utoipa::path(get, path = "/v1/health", tag = "meta", responses((status = 200, body = Health)))]
+pub async fn health(axum::extract::State(st): axum::extract::State<AppState>) -> axum::Json<Health> {
+    axum::Json(Health { status: "ok".into(), time: st.now() })
+}
+
+/// A new object's id.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Created {
+    /// The id.
+    pub id: i64,
+}
+
+/// JSON body extractor whose failures are typed errors.
+pub struct ApiJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = Error;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(ApiJson(v)),
+            Err(rej) => Err(json_rejection(rej)),
+        }
+    }
+}
+
+fn json_rejection(rej: JsonRejection) -> Error {
+    match rej {
+        JsonRejection::JsonDataError(e) => {
+            let text = e.body_text();
+            // serde's message names the field ("name: invalid type …" or "unknown field `x`").
+            let detail = text.split_once(": ").map(|(_, rest)| rest.to_owned()).unwrap_or(text);
+            let field = detail
+                .split_once(": ")
+                .map(|(f, _)| f.to_owned())
+                .filter(|f| !f.contains(' '))
+                .unwrap_or_else(|| "body".to_owned());
+            Error::InvalidField { field, message: without_values(&detail) }
+        }
+        JsonRejection::JsonSyntaxError(e) => Error::MalformedJson(e.body_text()),
+        JsonRejection::MissingJsonContentType(_) => Error::UnsupportedMediaType,
+        other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => Error::BodyTooLarge,
+        other => Error::MalformedJson(other.body_text()),
+    }
+}
+
+/// Drops the values serde quotes in "invalid type/value" messages (`integer `123456``), so an
+/// error never repeats what was sent — it may be a code or a token. Field names stay.
+fn without_values(message: &str) -> String {
+    if !message.contains("invalid type") && !message.contains("invalid value") && !message.contains("invalid length") {
+        return message.to_owned();
+    }
+    let mut out = String::with_capacity(message.len());
+    let mut inside = false;
+    for c in message.chars() {
+        if c == '`' {
+            if !inside {
+                out.push_str("`…");
+            } else {
+                out.push('`');
+            }
+            inside = !inside;
+        } else if !inside {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Path parameters extractor whose failures are typed errors.
+pub struct ApiPath<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ApiPath<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + Send,
+{
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(v)) => Ok(ApiPath(v)),
+            Err(PathRejection::FailedToDeserializePathParams(e)) => Err(Error::field("path", e.body_text())),
+            Err(e) => Err(Error::field("path", e.body_text())),
+        }
+    }
+}
+
+/// Query string extractor whose failures are typed errors.
+pub struct ApiQuery<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ApiQuery<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(ApiQuery(v)),
+            Err(QueryRejection::FailedToDeserializeQueryString(e)) => Err(Error::field("query", e.body_text())),
+            Err(e) => Err(Error::field("query", e.body_text())),
+        }
+    }
+}
+
+fn bearer(parts: &Parts) -> Option<&str> {
+    parts.headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ").map(str::trim)
+}
+
+/// The signed-in caller, from `Authorization: Bearer <access token>`.
+pub struct Authed(pub SessionInfo);
+
+impl FromRequestParts<AppState> for Authed {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = bearer(parts).ok_or(Error::Unauthenticated)?.to_owned();
+        let info = state.write(move |tx, st, now| sessions::authenticate(tx, st.secrets(), &token, now)).await?;
+        Ok(Authed(info))
+    }
+}
+
+/// An administrator, from `Authorization: Bearer <admin token>`.
+pub struct Admin;
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = bearer(parts).ok_or(Error::AdminUnauthorized)?;
+        if state.is_admin_token(token) { Ok(Admin) } else { Err(Error::AdminUnauthorized) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_values;
+
+    #[test]
+    fn error_messages_do_not_repeat_the_values_sent() {
+        let m = without_values("code: invalid type: integer `123456`, expected a string at line 1 column 14");
+        assert!(!m.contains("123456"), "{m}");
+        assert!(m.starts_with("code: invalid type"));
+        assert_eq!(
+            without_values("unknown field `admin`, expected `identifier`"),
+            "unknown field `admin`, expected `identifier`"
+        );
+    }
+}

@@ -1,0 +1,104 @@
+//! `/v1/shares` and `/v1/share-links/{token}`: guest sharing by members, redemption by guests.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{ApiJson, ApiPath, Authed};
+use crate::AppState;
+use crate::credentials::IssuedCredential;
+use crate::error::{ErrorBody, Result};
+use crate::identifiers::Identifier;
+use crate::shares::{self, ShareCreated, SharePreview, ShareRequest, ShareView};
+
+/// Share a key with a guest.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateShareRequest {
+    /// The member's grant (from `GET /v1/me/keys`).
+    pub grant_id: i64,
+    /// Doors to share; absent or empty means all doors of the key.
+    #[serde(default)]
+    pub door_ids: Vec<i64>,
+    /// Start of the guest's window (default now).
+    pub starts_at: Option<i64>,
+    /// End of the guest's window; not after the member's own expiry.
+    pub ends_at: i64,
+    /// The guest's email or phone.
+    pub guest: String,
+}
+
+/// Shares a shareable key with a guest; the guest gets a link.
+#[utoipa::path(post, path = "/v1/shares", tag = "shares", security(("bearer" = [])),
+    request_body = CreateShareRequest,
+    responses((status = 201, body = ShareCreated),
+              (status = 403, description = "key_not_shareable, key_revoked, key_expired", body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create(
+    State(st): State<AppState>,
+    Authed(s): Authed,
+    ApiJson(req): ApiJson<CreateShareRequest>,
+) -> Result<(StatusCode, Json<ShareCreated>)> {
+    let guest = Identifier::parse(&req.guest)?;
+    let sreq = ShareRequest {
+        grant_id: req.grant_id,
+        door_ids: req.door_ids,
+        starts_at: req.starts_at,
+        ends_at: req.ends_at,
+        guest,
+    };
+    let out = st
+        .write(move |tx, st, now| shares::create(tx, st.secrets(), st.outbox(), st.public_host(), &s, &sreq, now))
+        .await?;
+    Ok((StatusCode::CREATED, Json(out)))
+}
+
+/// The sharing member revokes a share (and the guest's key).
+#[utoipa::path(post, path = "/v1/shares/{share_id}/revoke", tag = "shares", security(("bearer" = [])),
+    params(("share_id" = i64, Path, description = "Share id")),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn revoke(
+    State(st): State<AppState>,
+    Authed(s): Authed,
+    ApiPath(share_id): ApiPath<i64>,
+) -> Result<StatusCode> {
+    st.write(move |tx, _, now| shares::revoke(tx, &s, share_id, now)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The signed-in guest redeems a share link and gets a guest credential.
+#[utoipa::path(post, path = "/v1/share-links/{token}/redeem", tag = "shares", security(("bearer" = [])),
+    params(("token" = String, Path, description = "The token from the share link")),
+    responses((status = 200, body = IssuedCredential),
+              (status = 403, description = "share_wrong_recipient", body = ErrorBody),
+              (status = 404, body = ErrorBody),
+              (status = 409, description = "share_already_redeemed", body = ErrorBody),
+              (status = 410, description = "share_revoked, share_expired", body = ErrorBody)))]
+pub async fn redeem(
+    State(st): State<AppState>,
+    Authed(s): Authed,
+    ApiPath(token): ApiPath<String>,
+) -> Result<Json<IssuedCredential>> {
+    let c = st.write(move |tx, st, now| shares::redeem(tx, st.secrets(), &s, &token, now)).await?;
+    Ok(Json(c))
+}
+
+/// What a share link offers (unauthenticated): organisation, facility, doors, window, who may redeem.
+#[utoipa::path(get, path = "/v1/share-links/{token}", tag = "shares",
+    params(("token" = String, Path, description = "The token from the share link")),
+    responses((status = 200, body = SharePreview),
+              (status = 404, body = ErrorBody),
+              (status = 409, description = "share_already_redeemed", body = ErrorBody),
+              (status = 410, description = "share_revoked, share_expired", body = ErrorBody)))]
+pub async fn preview(State(st): State<AppState>, ApiPath(token): ApiPath<String>) -> Result<Json<SharePreview>> {
+    Ok(Json(st.write(move |tx, st, now| shares::preview(tx, st.secrets(), &token, now)).await?))
+}
+
+/// The shares the caller has made, with their state.
+#[utoipa::path(get, path = "/v1/me/shares", tag = "shares", security(("bearer" = [])),
+    responses((status = 200, body = Vec<ShareView>), (status = 401, body = ErrorBody)))]
+pub async fn mine(State(st): State<AppState>, Authed(s): Authed) -> Result<Json<Vec<ShareView>>> {
+    Ok(Json(st.write(move |tx, _, _| shares::list_for_person(tx, s.person_id)).await?))
+}

@@ -1,0 +1,141 @@
+//! Versioned schema migrations, applied in order and recorded in `PRAGMA user_version`.
+//!
+//! Never edit a released step; add a new one. Secrets are never stored in the clear:
+//! `*_hash` columns hold keyed hashes, `issuer_key_sealed` holds an AES-GCM sealed key.
+
+use rusqlite::Connection;
+
+use crate::error::Result;
+
+/// The migration steps; step `i` brings the schema from version `i` to `i + 1`.
+const MIGRATIONS: &[&str] = &[
+    // v1: the whole first schema.
+    r#"
+CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+INSERT INTO meta (key, value) VALUES ('change_seq', 0);
+
+CREATE TABLE orgs (
+  id INTEGER PRIMARY KEY, name TEXT NOT NULL, created_at INTEGER NOT NULL);
+CREATE TABLE sites (
+  id INTEGER PRIMARY KEY, org_id INTEGER NOT NULL REFERENCES orgs(id), name TEXT NOT NULL,
+  credential_ttl_secs INTEGER NOT NULL, issuer_key_sealed BLOB NOT NULL,
+  issuer_public_key BLOB NOT NULL, created_at INTEGER NOT NULL);
+CREATE TABLE facilities (
+  id INTEGER PRIMARY KEY, site_id INTEGER NOT NULL REFERENCES sites(id), name TEXT NOT NULL,
+  created_at INTEGER NOT NULL);
+
+CREATE TABLE people (
+  id INTEGER PRIMARY KEY, email TEXT UNIQUE, phone TEXT UNIQUE, name TEXT,
+  app_adoption TEXT NOT NULL DEFAULT 'none', first_sign_in_at INTEGER, created_at INTEGER NOT NULL);
+CREATE TABLE memberships (
+  id INTEGER PRIMARY KEY, person_id INTEGER NOT NULL REFERENCES people(id),
+  org_id INTEGER NOT NULL REFERENCES orgs(id), role TEXT NOT NULL,
+  invitation_status TEXT NOT NULL DEFAULT 'not_invited', invited_at INTEGER,
+  created_at INTEGER NOT NULL, deleted_at INTEGER, UNIQUE (person_id, org_id));
+CREATE TABLE invitations (
+  id INTEGER PRIMARY KEY, membership_id INTEGER NOT NULL REFERENCES memberships(id),
+  facility_id INTEGER NOT NULL REFERENCES facilities(id), email TEXT NOT NULL, role TEXT NOT NULL,
+  token_hash BLOB NOT NULL UNIQUE, access_start INTEGER NOT NULL, created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL, state TEXT NOT NULL, finished_at INTEGER);
+
+CREATE TABLE otp_challenges (
+  identifier TEXT PRIMARY KEY, code_hash BLOB NOT NULL, code_expires_at INTEGER NOT NULL,
+  code_used INTEGER NOT NULL DEFAULT 0, failures INTEGER NOT NULL DEFAULT 0,
+  locked_until INTEGER NOT NULL DEFAULT 0, last_sent_at INTEGER NOT NULL,
+  window_start INTEGER NOT NULL, window_count INTEGER NOT NULL, deliverable INTEGER NOT NULL);
+
+CREATE TABLE sessions (
+  id INTEGER PRIMARY KEY, person_id INTEGER NOT NULL REFERENCES people(id),
+  device_public_key BLOB NOT NULL, created_at INTEGER NOT NULL, revoked_at INTEGER,
+  revoke_reason TEXT);
+CREATE TABLE access_tokens (
+  token_hash BLOB PRIMARY KEY, session_id INTEGER NOT NULL REFERENCES sessions(id),
+  expires_at INTEGER NOT NULL);
+CREATE TABLE refresh_tokens (
+  token_hash BLOB PRIMARY KEY, session_id INTEGER NOT NULL REFERENCES sessions(id),
+  issued_at INTEGER NOT NULL, rotated_at INTEGER, successor_hash BLOB);
+
+CREATE TABLE doors (
+  id INTEGER PRIMARY KEY, facility_id INTEGER NOT NULL REFERENCES facilities(id),
+  name TEXT NOT NULL, lock_id BLOB NOT NULL UNIQUE, lock_public_key BLOB NOT NULL,
+  lock_signing_public_key BLOB NOT NULL, online INTEGER NOT NULL,
+  unlock_ms INTEGER NOT NULL DEFAULT 5000, fast_unlock INTEGER NOT NULL DEFAULT 1,
+  bundle_version INTEGER NOT NULL DEFAULT 1, synced_version INTEGER NOT NULL DEFAULT 0,
+  synced_at INTEGER, lock_clock INTEGER, created_at INTEGER NOT NULL);
+CREATE TABLE keys (
+  id INTEGER PRIMARY KEY, facility_id INTEGER NOT NULL REFERENCES facilities(id),
+  name TEXT NOT NULL, created_at INTEGER NOT NULL);
+CREATE TABLE key_doors (
+  key_id INTEGER NOT NULL REFERENCES keys(id), door_id INTEGER NOT NULL REFERENCES doors(id),
+  PRIMARY KEY (key_id, door_id));
+CREATE TABLE grants (
+  id INTEGER PRIMARY KEY, key_id INTEGER NOT NULL REFERENCES keys(id),
+  person_id INTEGER NOT NULL REFERENCES people(id), org_id INTEGER NOT NULL REFERENCES orgs(id),
+  share_id INTEGER, starts_at INTEGER NOT NULL, expires_at INTEGER NOT NULL,
+  shareable INTEGER NOT NULL, created_at INTEGER NOT NULL, revoked_at INTEGER,
+  revoke_reason TEXT, change_seq INTEGER NOT NULL);
+CREATE TABLE shares (
+  id INTEGER PRIMARY KEY, grant_id INTEGER NOT NULL REFERENCES grants(id),
+  parent_credential_id BLOB NOT NULL, guest_identifier TEXT NOT NULL,
+  token_hash BLOB NOT NULL UNIQUE, starts_at INTEGER NOT NULL, ends_at INTEGER NOT NULL,
+  link_expires_at INTEGER NOT NULL, state TEXT NOT NULL, created_at INTEGER NOT NULL,
+  redeemed_at INTEGER, guest_grant_id INTEGER);
+CREATE TABLE share_doors (
+  share_id INTEGER NOT NULL REFERENCES shares(id), door_id INTEGER NOT NULL REFERENCES doors(id),
+  PRIMARY KEY (share_id, door_id));
+CREATE TABLE credentials (
+  id BLOB PRIMARY KEY, grant_id INTEGER NOT NULL REFERENCES grants(id),
+  session_id INTEGER NOT NULL REFERENCES sessions(id), device_public_key BLOB NOT NULL,
+  not_before INTEGER NOT NULL, not_after INTEGER NOT NULL, parent_id BLOB,
+  guest INTEGER NOT NULL, shareable INTEGER NOT NULL, issued_at INTEGER NOT NULL,
+  revoked_at INTEGER);
+CREATE TABLE credential_doors (
+  credential_id BLOB NOT NULL REFERENCES credentials(id),
+  door_id INTEGER NOT NULL REFERENCES doors(id), PRIMARY KEY (credential_id, door_id));
+CREATE TABLE door_revocations (
+  door_id INTEGER NOT NULL REFERENCES doors(id), credential_id BLOB NOT NULL,
+  version INTEGER NOT NULL, not_after INTEGER NOT NULL, PRIMARY KEY (door_id, credential_id));
+CREATE TABLE audit_events (
+  door_id INTEGER NOT NULL REFERENCES doors(id), seq INTEGER NOT NULL, at INTEGER NOT NULL,
+  kind TEXT NOT NULL, detail INTEGER, credential_id BLOB, received_at INTEGER NOT NULL,
+  PRIMARY KEY (door_id, seq));
+CREATE TABLE outbox_log (
+  id INTEGER PRIMARY KEY, channel TEXT NOT NULL, recipient TEXT NOT NULL, kind TEXT NOT NULL,
+  created_at INTEGER NOT NULL, delivered INTEGER NOT NULL);
+
+CREATE INDEX grants_person ON grants(person_id);
+CREATE INDEX grants_seq ON grants(change_seq);
+CREATE INDEX credentials_grant ON credentials(grant_id);
+CREATE INDEX shares_grant ON shares(grant_id);
+"#,
+];
+
+/// The schema version this build writes.
+pub const CURRENT_VERSION: u32 = MIGRATIONS.len() as u32;
+
+/// Applies every step the database has not seen yet, each in its own transaction.
+pub fn migrate(conn: &mut Connection) -> Result<()> {
+    let mut version: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    while (version as usize) < MIGRATIONS.len() {
+        let tx = conn.transaction()?;
+        tx.execute_batch(MIGRATIONS[version as usize])?;
+        tx.pragma_update(None, "user_version", version + 1)?;
+        tx.commit()?;
+        version += 1;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fresh_database_reaches_the_current_version_and_migrating_again_is_a_no_op() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn).unwrap();
+        migrate(&mut conn).unwrap();
+        let v: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+        assert_eq!(v, CURRENT_VERSION);
+    }
+}

@@ -1,0 +1,298 @@
+//! Guest shares: a member with a shareable key gives a guest some of its doors for a
+//! window inside their own. The guest gets a link (email or SMS), signs in with a code,
+//! redeems it and receives a guest credential whose parent is the member's credential.
+//! Revoking the member's key revokes the share and the guest's key with it.
+
+use rusqlite::{OptionalExtension, Transaction, params};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::credentials::{self, IssuedCredential};
+use crate::error::{Error, Result};
+use crate::identifiers::Identifier;
+use crate::keys::{self, next_seq};
+use crate::outbox::{NewMessage, Outbox};
+use crate::secrets::{Purpose, Secrets};
+use crate::sessions::SessionInfo;
+
+/// How long a share link can be redeemed.
+pub const SHARE_LINK_TTL_SECS: i64 = 7 * 24 * 3600;
+
+/// What the member asks for.
+#[derive(Debug, Clone)]
+pub struct ShareRequest {
+    /// The member's grant to share from.
+    pub grant_id: i64,
+    /// Door ids to share (a subset of the key's doors); empty means all of them.
+    pub door_ids: Vec<i64>,
+    /// Start of the guest's window (default now).
+    pub starts_at: Option<i64>,
+    /// End of the guest's window.
+    pub ends_at: i64,
+    /// The guest's email or phone.
+    pub guest: Identifier,
+}
+
+/// The share as created.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ShareCreated {
+    /// Share id (to revoke it).
+    pub share_id: i64,
+    /// The member credential the guest key will descend from (hex).
+    pub parent_credential_id: String,
+    /// Start of the guest's window.
+    pub starts_at: i64,
+    /// End of the guest's window.
+    pub ends_at: i64,
+    /// Whether the link was delivered.
+    pub delivered: bool,
+}
+
+/// Creates a share and sends the link to the guest.
+pub fn create(
+    tx: &Transaction<'_>,
+    secrets: &Secrets,
+    outbox: &Outbox,
+    public_host: &str,
+    session: &SessionInfo,
+    req: &ShareRequest,
+    now: i64,
+) -> Result<ShareCreated> {
+    let row: Option<(i64, bool, bool, Option<i64>, i64, i64)> = tx
+        .query_row(
+            "SELECT person_id, shareable, share_id IS NOT NULL, revoked_at, starts_at, expires_at FROM grants WHERE id = ?1",
+            [req.grant_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+        )
+        .optional()?;
+    let Some((owner, shareable, is_guest, revoked, g_start, g_end)) = row else {
+        return Err(Error::NotFound("grant"));
+    };
+    if owner != session.person_id {
+        return Err(Error::NotFound("grant"));
+    }
+    if revoked.is_some() {
+        return Err(Error::KeyRevoked);
+    }
+    if now >= g_end {
+        return Err(Error::KeyExpired);
+    }
+    if !shareable || is_guest {
+        return Err(Error::KeyNotShareable);
+    }
+    let starts_at = req.starts_at.unwrap_or(now).max(g_start);
+    if req.ends_at <= starts_at {
+        return Err(Error::field("ends_at", "must be after the start"));
+    }
+    if req.ends_at > g_end {
+        return Err(Error::field("ends_at", "a guest's window must end before your own key does"));
+    }
+    let key_doors = keys::grant_door_ids(tx, req.grant_id)?;
+    let doors = if req.door_ids.is_empty() { key_doors.clone() } else { req.door_ids.clone() };
+    if doors.iter().any(|d| !key_doors.contains(d)) {
+        return Err(Error::field("door_ids", "you can only share doors your key opens"));
+    }
+    let parent = match credentials::current_for_grant(tx, session, req.grant_id, now)? {
+        Some(p) => p,
+        None => {
+            let issued = credentials::issue_one(tx, secrets, session, req.grant_id, now)?;
+            hex::decode(&issued.credential_id).map_err(|_| Error::Internal("credential id".into()))?
+        }
+    };
+    let token = secrets.new_token()?;
+    tx.execute(
+        "INSERT INTO shares (grant_id, parent_credential_id, guest_identifier, token_hash, starts_at, ends_at,
+             link_expires_at, state, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', ?8)",
+        params![
+            req.grant_id,
+            parent,
+            req.guest.as_str(),
+            secrets.hash(Purpose::ShareToken, "", &token),
+            starts_at,
+            req.ends_at,
+            (now + SHARE_LINK_TTL_SECS).min(req.ends_at),
+            now
+        ],
+    )?;
+    let share_id = tx.last_insert_rowid();
+    for d in &doors {
+        tx.execute("INSERT OR IGNORE INTO share_doors (share_id, door_id) VALUES (?1, ?2)", params![share_id, d])?;
+    }
+    let link = format!("https://{public_host}/share/{token}");
+    let delivered = outbox.send(
+        tx,
+        NewMessage {
+            channel: req.guest.channel(),
+            to: req.guest.as_str().to_owned(),
+            kind: "share",
+            subject: "A key was shared with you".into(),
+            body: format!("Someone shared a door key with you. Open this link in the Keyway app: {link}"),
+            code: None,
+            link: Some(link),
+        },
+        now,
+    )?;
+    Ok(ShareCreated { share_id, parent_credential_id: hex::encode(parent), starts_at, ends_at: req.ends_at, delivered })
+}
+
+/// Redeems a share link for the signed-in guest and issues their guest credential.
+pub fn redeem(
+    tx: &Transaction<'_>,
+    secrets: &Secrets,
+    session: &SessionInfo,
+    token: &str,
+    now: i64,
+) -> Result<IssuedCredential> {
+    let h = secrets.hash(Purpose::ShareToken, "", token.trim());
+    let row: Option<(i64, i64, String, i64, i64, i64, String)> = tx
+        .query_row(
+            "SELECT id, grant_id, guest_identifier, starts_at, ends_at, link_expires_at, state FROM shares
+             WHERE token_hash = ?1",
+            [h],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)),
+        )
+        .optional()?;
+    let Some((share_id, grant_id, guest, starts_at, ends_at, link_expires_at, state)) = row else {
+        return Err(Error::NotFound("share"));
+    };
+    match state.as_str() {
+        "revoked" => return Err(Error::ShareRevoked),
+        "redeemed" => return Err(Error::ShareAlreadyRedeemed),
+        _ => {}
+    }
+    if now >= link_expires_at || now >= ends_at {
+        return Err(Error::ShareExpired);
+    }
+    let (email, phone): (Option<String>, Option<String>) =
+        tx.query_row("SELECT email, phone FROM people WHERE id = ?1", [session.person_id], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
+    if email.as_deref() != Some(guest.as_str()) && phone.as_deref() != Some(guest.as_str()) {
+        return Err(Error::ShareWrongRecipient);
+    }
+    let (key_id, org_id): (i64, i64) =
+        tx.query_row("SELECT key_id, org_id FROM grants WHERE id = ?1", [grant_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let seq = next_seq(tx)?;
+    tx.execute(
+        "INSERT INTO grants (key_id, person_id, org_id, share_id, starts_at, expires_at, shareable, created_at, change_seq)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8)",
+        params![key_id, session.person_id, org_id, share_id, starts_at, ends_at, now, seq],
+    )?;
+    let guest_grant = tx.last_insert_rowid();
+    tx.execute(
+        "UPDATE shares SET state = 'redeemed', redeemed_at = ?2, guest_grant_id = ?3 WHERE id = ?1",
+        params![share_id, now, guest_grant],
+    )?;
+    credentials::issue_one(tx, secrets, session, guest_grant, now)
+}
+
+/// The sharing member revokes a share (and the guest's key if redeemed).
+pub fn revoke(tx: &Transaction<'_>, session: &SessionInfo, share_id: i64, now: i64) -> Result<()> {
+    let row: Option<(i64, Option<i64>)> = tx
+        .query_row(
+            "SELECT g.person_id, s.guest_grant_id FROM shares s JOIN grants g ON g.id = s.grant_id WHERE s.id = ?1",
+            [share_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let Some((owner, guest_grant)) = row else {
+        return Err(Error::NotFound("share"));
+    };
+    if owner != session.person_id {
+        return Err(Error::NotFound("share"));
+    }
+    tx.execute("UPDATE shares SET state = 'revoked' WHERE id = ?1", [share_id])?;
+    if let Some(g) = guest_grant {
+        keys::revoke_grant(tx, g, "revoked_by_sharer", now)?;
+    }
+    Ok(())
+}
+
+/// What a guest sees from a share link before redeeming it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SharePreview {
+    /// Organisation name.
+    pub organisation: String,
+    /// Facility name.
+    pub facility: String,
+    /// Names of the shared doors.
+    pub doors: Vec<String>,
+    /// Start of the guest's window.
+    pub starts_at: i64,
+    /// End of the guest's window.
+    pub ends_at: i64,
+    /// The email or phone to sign in with.
+    pub sign_in_with: String,
+}
+
+/// Share id, guest, window, link expiry, state, organisation and facility names.
+type PreviewRow = (i64, String, i64, i64, i64, String, String, String);
+
+/// Previews a share link (unauthenticated, by token).
+pub fn preview(tx: &Transaction<'_>, secrets: &Secrets, token: &str, now: i64) -> Result<SharePreview> {
+    let h = secrets.hash(Purpose::ShareToken, "", token.trim());
+    let row: Option<PreviewRow> = tx
+        .query_row(
+            "SELECT s.id, s.guest_identifier, s.starts_at, s.ends_at, s.link_expires_at, s.state, o.name, f.name
+             FROM shares s JOIN grants g ON g.id = s.grant_id JOIN keys k ON k.id = g.key_id
+                  JOIN facilities f ON f.id = k.facility_id JOIN orgs o ON o.id = g.org_id
+             WHERE s.token_hash = ?1",
+            [h],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?)),
+        )
+        .optional()?;
+    let Some((id, guest, starts_at, ends_at, link_expires_at, state, organisation, facility)) = row else {
+        return Err(Error::NotFound("share"));
+    };
+    match state.as_str() {
+        "revoked" => return Err(Error::ShareRevoked),
+        "redeemed" => return Err(Error::ShareAlreadyRedeemed),
+        _ if now >= link_expires_at || now >= ends_at => return Err(Error::ShareExpired),
+        _ => {}
+    }
+    let mut stmt = tx.prepare(
+        "SELECT d.name FROM share_doors sd JOIN doors d ON d.id = sd.door_id WHERE sd.share_id = ?1 ORDER BY d.id",
+    )?;
+    let doors = stmt.query_map([id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    Ok(SharePreview { organisation, facility, doors, starts_at, ends_at, sign_in_with: guest })
+}
+
+/// A share as the sharing member sees it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ShareView {
+    /// Share id.
+    pub share_id: i64,
+    /// The member's grant it was made from.
+    pub grant_id: i64,
+    /// The guest's email or phone.
+    pub guest: String,
+    /// Door ids shared.
+    pub door_ids: Vec<i64>,
+    /// Start of the guest's window.
+    pub starts_at: i64,
+    /// End of the guest's window.
+    pub ends_at: i64,
+    /// `pending` (link not redeemed), `redeemed` or `revoked`.
+    pub state: String,
+}
+
+/// The shares a member has made, newest first.
+pub fn list_for_person(tx: &Transaction<'_>, person_id: i64) -> Result<Vec<ShareView>> {
+    let rows: Vec<(i64, i64, String, i64, i64, String)> = {
+        let mut stmt = tx.prepare(
+            "SELECT s.id, s.grant_id, s.guest_identifier, s.starts_at, s.ends_at, s.state
+             FROM shares s JOIN grants g ON g.id = s.grant_id WHERE g.person_id = ?1 ORDER BY s.id DESC",
+        )?;
+        let rows =
+            stmt.query_map([person_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    let mut out = Vec::with_capacity(rows.len());
+    for (share_id, grant_id, guest, starts_at, ends_at, state) in rows {
+        let mut stmt = tx.prepare("SELECT door_id FROM share_doors WHERE share_id = ?1 ORDER BY door_id")?;
+        let door_ids = stmt.query_map([share_id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+        out.push(ShareView { share_id, grant_id, guest, door_ids, starts_at, ends_at, state });
+    }
+    Ok(out)
+}

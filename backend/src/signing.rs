@@ -1,0 +1,239 @@
+//! The one seam between the backend and `keyway-protocol`: issuer keys, credential
+//! issuance, door-sync bundle signing and receipt verification.
+//!
+//! Nothing else in the backend touches the protocol crate; the rest of the service works
+//! with the plain structs below (ids as byte arrays, times as unix seconds).
+
+use keyway_protocol::bundle::{BundleBody, LockConfig, Revocation};
+use keyway_protocol::credential::{CredentialBody, CredentialFlags, DeviceKey};
+use keyway_protocol::ids::{CredentialId, DoorId, KeyId};
+use keyway_protocol::issuer::{self, IssuerKey};
+use keyway_protocol::receipt::AuditKind;
+
+use crate::error::{Error, Result};
+
+/// The most doors one credential can name (the protocol's limit).
+pub const MAX_DOORS_PER_CREDENTIAL: usize = keyway_protocol::credential::MAX_DOORS;
+
+/// A freshly generated issuer key: PKCS#8 private key (seal it!) and 65-byte public key.
+pub struct GeneratedKey {
+    /// PKCS#8 document of the private key.
+    pub pkcs8: Vec<u8>,
+    /// Uncompressed SEC1 public key.
+    pub public_key: Vec<u8>,
+}
+
+impl std::fmt::Debug for GeneratedKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("GeneratedKey(..)")
+    }
+}
+
+/// Generates a site's issuer key.
+pub fn generate_key() -> Result<GeneratedKey> {
+    let (key, pkcs8) = IssuerKey::generate().map_err(|e| Error::Internal(format!("issuer key: {e}")))?;
+    Ok(GeneratedKey { pkcs8: pkcs8.to_vec(), public_key: key.public_key().to_vec() })
+}
+
+fn load(pkcs8: &[u8]) -> Result<IssuerKey> {
+    IssuerKey::from_pkcs8(pkcs8).map_err(|e| Error::Internal(format!("stored issuer key: {e}")))
+}
+
+/// The issuer key id: the first 8 bytes of SHA-256 of the uncompressed public key.
+pub fn key_id(public_key: &[u8]) -> [u8; 8] {
+    KeyId::of_public_key(public_key).0
+}
+
+/// What a credential says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CredentialSpec {
+    /// Credential id.
+    pub id: [u8; 16],
+    /// Holder's device public key, 65-byte uncompressed.
+    pub device_public_key: Vec<u8>,
+    /// Lock ids of the doors it opens (1 to [`MAX_DOORS_PER_CREDENTIAL`]).
+    pub doors: Vec<[u8; 8]>,
+    /// Unix seconds when it starts to work.
+    pub not_before: u32,
+    /// Unix seconds when it stops working.
+    pub not_after: u32,
+    /// The holder may share it.
+    pub shareable: bool,
+    /// For guest keys: the sharing member's credential id (sets the guest flag).
+    pub parent: Option<[u8; 16]>,
+}
+
+/// Signs a credential with the site's issuer key; returns its wire bytes.
+pub fn issue_credential(issuer_pkcs8: &[u8], spec: &CredentialSpec) -> Result<Vec<u8>> {
+    let key = load(issuer_pkcs8)?;
+    let device_key = DeviceKey::from_uncompressed(&spec.device_public_key).map_err(|_| Error::InvalidDeviceKey)?;
+    let body = CredentialBody {
+        id: CredentialId(spec.id),
+        issuer: key.key_id(),
+        device_key,
+        doors: spec.doors.iter().map(|d| DoorId(*d)).collect(),
+        not_before: spec.not_before,
+        not_after: spec.not_after,
+        flags: CredentialFlags { shareable: spec.shareable, guest: spec.parent.is_some() },
+        parent: spec.parent.map(CredentialId),
+    };
+    let credential = key.issue(body).map_err(|e| Error::Internal(format!("credential signing: {e}")))?;
+    Ok(credential.to_bytes())
+}
+
+/// What a door-sync bundle says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BundleSpec {
+    /// The door's lock id.
+    pub door: [u8; 8],
+    /// This bundle's version.
+    pub version: u32,
+    /// The version the revocation list is a delta from (0 = full list); below `version`.
+    pub base_version: u32,
+    /// Revoked credential ids added since `base_version`, each with the credential's expiry.
+    pub revoked: Vec<([u8; 16], u32)>,
+    /// How long the latch stays open, in milliseconds.
+    pub unlock_ms: u16,
+    /// Whether the lock accepts fast (ticket) unlocks.
+    pub fast_unlock: bool,
+    /// The backend's time when signing, unix seconds.
+    pub signed_time: u32,
+    /// Highest audit sequence number the backend has stored for this door.
+    pub audit_acknowledged: u64,
+}
+
+/// Signs a bundle with the site's issuer key; returns its wire bytes.
+pub fn sign_bundle(issuer_pkcs8: &[u8], spec: &BundleSpec) -> Result<Vec<u8>> {
+    let key = load(issuer_pkcs8)?;
+    let body = BundleBody {
+        door: DoorId(spec.door),
+        issuer: key.key_id(),
+        version: spec.version,
+        base_version: spec.base_version,
+        signed_time: spec.signed_time,
+        audit_acknowledged: spec.audit_acknowledged,
+        config: LockConfig { unlock_duration_ms: spec.unlock_ms, fast_unlock: spec.fast_unlock },
+        revocations: spec
+            .revoked
+            .iter()
+            .map(|(id, expires)| Revocation { credential: CredentialId(*id), expires: *expires })
+            .collect(),
+    };
+    let bundle = key.sign_bundle(body).map_err(|e| Error::Internal(format!("bundle signing: {e}")))?;
+    Ok(bundle.to_bytes())
+}
+
+/// One audit event reported by a lock.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceiptEvent {
+    /// Lock-monotonic sequence number; events are stored once per (door, seq).
+    pub seq: u64,
+    /// Lock time of the event, unix seconds.
+    pub at: u32,
+    /// What happened: `granted`, `granted_fast`, `refused`, `bundle_applied`.
+    pub kind: String,
+    /// Detail: the refusal's wire code, or the bundle version applied.
+    pub detail: Option<u32>,
+    /// The credential involved, if any.
+    pub credential_id: Option<[u8; 16]>,
+}
+
+/// What a lock's signed receipt says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceiptSpec {
+    /// The lock id.
+    pub door: [u8; 8],
+    /// The bundle version the lock now runs.
+    pub version_applied: u32,
+    /// The lock's clock when it signed, unix seconds.
+    pub lock_clock: u32,
+    /// More events wait for the next receipt.
+    pub more_pending: bool,
+    /// Audit events since the last acknowledged one.
+    pub events: Vec<ReceiptEvent>,
+}
+
+/// Verifies a receipt with the lock's 65-byte signing public key and returns what it says.
+pub fn verify_receipt(lock_signing_public_key: &[u8], bytes: &[u8]) -> Result<ReceiptSpec> {
+    let receipt = issuer::verify_receipt(lock_signing_public_key, bytes).map_err(|_| Error::ReceiptInvalid)?;
+    let b = receipt.body;
+    Ok(ReceiptSpec {
+        door: b.door.0,
+        version_applied: b.bundle_version,
+        lock_clock: b.lock_clock,
+        more_pending: b.more_pending,
+        events: b
+            .events
+            .iter()
+            .map(|e| {
+                let (kind, detail) = match e.kind {
+                    AuditKind::Granted { fast: false } => ("granted", None),
+                    AuditKind::Granted { fast: true } => ("granted_fast", None),
+                    AuditKind::Refused(r) => ("refused", Some(u32::from(r.code()))),
+                    AuditKind::BundleApplied { version } => ("bundle_applied", Some(version)),
+                };
+                ReceiptEvent {
+                    seq: e.seq,
+                    at: e.time,
+                    kind: kind.to_owned(),
+                    detail,
+                    credential_id: e.credential.map(|c| c.0),
+                }
+            })
+            .collect(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use keyway_protocol::bundle::Bundle;
+    use keyway_protocol::credential::Credential;
+
+    #[test]
+    fn an_issued_credential_verifies_with_the_issuer_key_and_names_the_parent() {
+        let issuer = generate_key().unwrap();
+        let device = generate_key().unwrap();
+        let spec = CredentialSpec {
+            id: [1; 16],
+            device_public_key: device.public_key.clone(),
+            doors: vec![[2; 8]],
+            not_before: 10,
+            not_after: 20,
+            shareable: false,
+            parent: Some([9; 16]),
+        };
+        let bytes = issue_credential(&issuer.pkcs8, &spec).unwrap();
+        let cred = Credential::from_bytes(&bytes).unwrap();
+        issuer::verify_credential(&issuer.public_key, &cred).unwrap();
+        assert!(issuer::verify_credential(&device.public_key, &cred).is_err());
+        assert!(cred.body.flags.guest);
+        assert_eq!(cred.body.parent, Some(CredentialId([9; 16])));
+        assert_eq!(cred.body.issuer.0, key_id(&issuer.public_key));
+    }
+
+    #[test]
+    fn a_signed_bundle_verifies_with_the_issuer_key() {
+        let issuer = generate_key().unwrap();
+        let spec = BundleSpec {
+            door: [3; 8],
+            version: 4,
+            base_version: 1,
+            revoked: vec![([5; 16], 99)],
+            unlock_ms: 5000,
+            fast_unlock: true,
+            signed_time: 50,
+            audit_acknowledged: 0,
+        };
+        let bytes = sign_bundle(&issuer.pkcs8, &spec).unwrap();
+        let bundle = Bundle::from_bytes(&bytes).unwrap();
+        issuer::verify_bundle(&issuer.public_key, &bundle).unwrap();
+        assert_eq!(bundle.body.revocations.len(), 1);
+    }
+
+    #[test]
+    fn garbage_is_not_a_receipt() {
+        let lock = generate_key().unwrap();
+        assert!(matches!(verify_receipt(&lock.public_key, b"nope"), Err(Error::ReceiptInvalid)));
+    }
+}

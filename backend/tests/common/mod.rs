@@ -1,0 +1,303 @@
+//! Test harness: a real server on loopback with a manual clock, a real HTTP client, an
+//! operator (admin API) and phones (device keys), plus a simulated lock that signs receipts.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::sync::Arc;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use keyway_backend::clock::ManualClock;
+use keyway_backend::db::Db;
+use keyway_backend::{AppState, Config, RunningServer};
+use reqwest::StatusCode;
+use ring::rand::SystemRandom;
+use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
+use serde_json::{Value, json};
+
+pub const T0: i64 = 1_800_000_000;
+pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789abcdef";
+pub const HOUR: i64 = 3600;
+pub const DAY: i64 = 24 * HOUR;
+
+pub struct Server {
+    pub base: String,
+    pub clock: Arc<ManualClock>,
+    pub http: reqwest::Client,
+    pub running: RunningServer,
+}
+
+/// What an answer was: status and JSON body (Null when empty).
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub body: Value,
+}
+
+impl Answer {
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("")
+    }
+    pub fn ok(self) -> Value {
+        assert!(self.status.is_success(), "expected success, got {} {}", self.status, self.body);
+        self.body
+    }
+    pub fn err(&self, status: u16, code: &str) {
+        assert_eq!(self.status.as_u16(), status, "status for {}", self.body);
+        assert_eq!(self.code(), code, "code in {}", self.body);
+        assert!(self.body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()));
+    }
+}
+
+pub async fn answer(resp: reqwest::Response) -> Answer {
+    let status = resp.status();
+    let text = resp.text().await.unwrap();
+    let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+    Answer { status, body }
+}
+
+impl Server {
+    pub async fn start() -> Self {
+        let clock = ManualClock::new(T0);
+        let db = Db::open(":memory:").unwrap();
+        let config = Config {
+            public_host: "keyway.test".into(),
+            admin_token: ADMIN_TOKEN.into(),
+            server_secret: b"test server secret, 32 bytes long!".to_vec(),
+        };
+        let state = AppState::new(db, clock.clone(), &config).unwrap();
+        let running = keyway_backend::start(state, "127.0.0.1:0").await.unwrap();
+        Self { base: format!("http://{}", running.addr), clock, http: reqwest::Client::new(), running }
+    }
+
+    pub fn now(&self) -> i64 {
+        use keyway_backend::clock::Clock as _;
+        self.clock.now()
+    }
+
+    pub async fn send(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> Answer {
+        let url = format!("{}{}", self.base, path);
+        let mut req = match method {
+            "GET" => self.http.get(&url),
+            "DELETE" => self.http.delete(&url),
+            _ => self.http.post(&url),
+        };
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        answer(req.send().await.unwrap()).await
+    }
+
+    pub async fn admin(&self, method: &str, path: &str, body: Option<Value>) -> Answer {
+        self.send(method, path, Some(ADMIN_TOKEN), body).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Answer {
+        self.send("POST", path, None, Some(body)).await
+    }
+
+    /// Outbox messages to `to` (newest last).
+    pub async fn outbox(&self, to: &str) -> Vec<Value> {
+        let v = self.admin("GET", &format!("/v1/admin/outbox?to={}", urlenc(to)), None).await.ok();
+        v.as_array().unwrap().clone()
+    }
+
+    pub async fn last_code(&self, to: &str) -> String {
+        let msgs = self.outbox(to).await;
+        let m = msgs.iter().rev().find(|m| m["kind"] == "sign_in_code").expect("a code in the outbox");
+        m["code"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn last_link(&self, to: &str, kind: &str) -> String {
+        let msgs = self.outbox(to).await;
+        let m = msgs.iter().rev().find(|m| m["kind"] == kind).expect("a link in the outbox");
+        m["link"].as_str().unwrap().to_owned()
+    }
+
+    /// Signs in with a one-time code; returns the tokens.
+    pub async fn sign_in(&self, identifier: &str, phone: &Phone) -> Value {
+        self.post("/v1/auth/code", json!({ "identifier": identifier })).await.ok();
+        let code = self.last_code(identifier).await;
+        self.post(
+            "/v1/auth/verify",
+            json!({ "identifier": identifier, "code": code, "device_public_key": phone.public_key_b64() }),
+        )
+        .await
+        .ok()
+    }
+}
+
+pub fn urlenc(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'@' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+pub fn token_of(link: &str) -> String {
+    link.rsplit('/').next().unwrap().to_owned()
+}
+
+/// A phone's device key.
+pub struct Phone {
+    pub pair: EcdsaKeyPair,
+}
+
+impl Phone {
+    pub fn new() -> Self {
+        let rng = SystemRandom::new();
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
+        Self { pair: EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng).unwrap() }
+    }
+    pub fn public_key(&self) -> Vec<u8> {
+        self.pair.public_key().as_ref().to_vec()
+    }
+    pub fn public_key_b64(&self) -> String {
+        URL_SAFE_NO_PAD.encode(self.public_key())
+    }
+}
+
+/// A simulated lock: a static (KEM) key and a receipt-signing key.
+pub struct Lock {
+    pub id: [u8; 8],
+    pub kem: Phone,
+    pub signing: Phone,
+}
+
+impl Lock {
+    pub fn new(id: [u8; 8]) -> Self {
+        Self { id, kem: Phone::new(), signing: Phone::new() }
+    }
+    pub fn id_hex(&self) -> String {
+        hex::encode(self.id)
+    }
+    /// A receipt as the lock would sign it.
+    pub fn receipt(&self, version: u32, clock: u32, events: &[(u64, Option<[u8; 16]>)]) -> String {
+        use keyway_protocol::ids::{CredentialId, DoorId};
+        use keyway_protocol::receipt::{AuditEvent, AuditKind, Receipt, ReceiptBody};
+        let body = ReceiptBody {
+            door: DoorId(self.id),
+            bundle_version: version,
+            lock_clock: clock,
+            more_pending: false,
+            events: events
+                .iter()
+                .map(|(seq, cred)| AuditEvent {
+                    seq: *seq,
+                    time: clock,
+                    kind: AuditKind::Granted { fast: false },
+                    credential: cred.map(CredentialId),
+                })
+                .collect(),
+        };
+        let sig = self.signing.pair.sign(&SystemRandom::new(), &body.signed_message()).unwrap();
+        let mut signature = [0u8; 64];
+        signature.copy_from_slice(sig.as_ref());
+        URL_SAFE_NO_PAD.encode(Receipt { body, signature }.to_bytes())
+    }
+}
+
+/// An organisation with a site, a facility, an offline and an online door, and one key holding both.
+pub struct Fixture {
+    pub org: i64,
+    pub site: i64,
+    pub issuer_public_key: Vec<u8>,
+    pub facility: i64,
+    pub offline_door: i64,
+    pub online_door: i64,
+    pub offline_lock: Lock,
+    pub online_lock: Lock,
+    pub key: i64,
+}
+
+pub async fn fixture(s: &Server, org_name: &str, lock_seed: u8) -> Fixture {
+    let org = s.admin("POST", "/v1/admin/orgs", Some(json!({ "name": org_name }))).await.ok()["id"].as_i64().unwrap();
+    let site = s.admin("POST", &format!("/v1/admin/orgs/{org}/sites"), Some(json!({ "name": "Main site" }))).await.ok();
+    let issuer_public_key = URL_SAFE_NO_PAD.decode(site["issuer_public_key"].as_str().unwrap()).unwrap();
+    let site = site["id"].as_i64().unwrap();
+    let facility = s
+        .admin("POST", &format!("/v1/admin/sites/{site}/facilities"), Some(json!({ "name": "Riverside Gym" })))
+        .await
+        .ok()["id"]
+        .as_i64()
+        .unwrap();
+    let offline_lock = Lock::new([lock_seed, 0, 0, 0, 0, 0, 0, 1]);
+    let online_lock = Lock::new([lock_seed, 0, 0, 0, 0, 0, 0, 2]);
+    let mut ids = Vec::new();
+    for (lock, name, online) in [(&offline_lock, "Back gate", false), (&online_lock, "Front door", true)] {
+        let d = s
+            .admin(
+                "POST",
+                &format!("/v1/admin/facilities/{facility}/doors"),
+                Some(json!({
+                    "name": name,
+                    "lock_id": lock.id_hex(),
+                    "lock_public_key": lock.kem.public_key_b64(),
+                    "lock_signing_public_key": lock.signing.public_key_b64(),
+                    "online": online,
+                })),
+            )
+            .await
+            .ok();
+        ids.push(d["id"].as_i64().unwrap());
+    }
+    let key = s
+        .admin(
+            "POST",
+            &format!("/v1/admin/facilities/{facility}/keys"),
+            Some(json!({ "name": "All doors", "door_ids": ids })),
+        )
+        .await
+        .ok()["id"]
+        .as_i64()
+        .unwrap();
+    Fixture {
+        org,
+        site,
+        issuer_public_key,
+        facility,
+        offline_door: ids[0],
+        online_door: ids[1],
+        offline_lock,
+        online_lock,
+        key,
+    }
+}
+
+/// Invites `email` with the fixture's key (shareable, 30 days); returns the invitation answer.
+pub async fn invite(s: &Server, f: &Fixture, email: &str) -> Value {
+    s.admin(
+        "POST",
+        "/v1/admin/invitations",
+        Some(json!({
+            "facility_id": f.facility,
+            "email": email,
+            "role": "member",
+            "keys": [{ "key_id": f.key, "expires_at": s.now() + 30 * DAY, "shareable": true }],
+        })),
+    )
+    .await
+    .ok()
+}
+
+/// Invites and accepts; returns the session tokens.
+pub async fn member(s: &Server, f: &Fixture, email: &str, phone: &Phone) -> Value {
+    invite(s, f, email).await;
+    let token = token_of(&s.last_link(email, "invitation").await);
+    s.post(&format!("/v1/invitations/{token}/code"), json!({})).await.ok();
+    let code = s.last_code(email).await;
+    s.post(
+        &format!("/v1/invitations/{token}/accept"),
+        json!({ "code": code, "device_public_key": phone.public_key_b64() }),
+    )
+    .await
+    .ok()
+}
+
+pub fn bearer(tokens: &Value) -> String {
+    tokens["access_token"].as_str().unwrap().to_owned()
+}

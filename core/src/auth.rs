@@ -1,0 +1,157 @@
+//! The session: tokens kept only in the secure store, an access token handed to every
+//! call, and refresh done once for any number of callers.
+//!
+//! - Refresh is single-flight: the session sits behind an async mutex held across the
+//!   refresh, so fifty callers with an expired token cause one refresh and all get its
+//!   result.
+//! - The rotated refresh token is written to the secure store before the old one is
+//!   dropped from memory: a crash between the two leaves the new token, never neither.
+//! - A reused or revoked refresh token ends the session (the backend revoked the
+//!   family); a network failure does not: offline is not signed out.
+
+use crate::api::wire::{RefreshRequest, SessionTokens};
+use crate::api::{ApiClient, ApiError};
+use crate::clock::Clock;
+use crate::error::{Error, Result};
+use crate::secure_store::SecureStore;
+use reqwest::Method;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use tokio::sync::Mutex;
+use zeroize::Zeroizing;
+
+/// The secure-store name of the session tokens.
+pub const SESSION_SECRET: &str = "session";
+
+/// Refresh this long before the access token's stated expiry, to absorb clock skew.
+const EXPIRY_MARGIN: u32 = 30;
+
+pub(crate) struct Auth {
+    api: ApiClient,
+    store: Arc<dyn SecureStore>,
+    clock: Arc<dyn Clock>,
+    session: Mutex<Option<SessionTokens>>,
+    refreshes: AtomicU64,
+}
+
+impl Auth {
+    /// Loads the session the secure store holds, if any.
+    pub(crate) fn load(api: ApiClient, store: Arc<dyn SecureStore>, clock: Arc<dyn Clock>) -> Result<Self> {
+        let session = match store.get(SESSION_SECRET)? {
+            Some(bytes) => match serde_json::from_slice::<SessionTokens>(&bytes) {
+                Ok(tokens) => Some(tokens),
+                Err(_) => {
+                    // Unreadable (foreign or corrupted): forget it rather than fail forever.
+                    tracing::warn!("stored session unreadable; signing out");
+                    store.delete(SESSION_SECRET)?;
+                    None
+                }
+            },
+            None => None,
+        };
+        Ok(Self { api, store, clock, session: Mutex::new(session), refreshes: AtomicU64::new(0) })
+    }
+
+    /// Whether a session is held (at start-up, before any contention).
+    pub(crate) fn has_session(&self) -> bool {
+        self.session.try_lock().map(|s| s.is_some()).unwrap_or(true)
+    }
+
+    /// How many refreshes this process has made (for tests and diagnostics).
+    pub(crate) fn refresh_count(&self) -> u64 {
+        self.refreshes.load(Ordering::SeqCst)
+    }
+
+    /// Adopts tokens from a sign-in or an accepted invitation.
+    pub(crate) async fn adopt(&self, tokens: SessionTokens) -> Result<()> {
+        let mut session = self.session.lock().await;
+        self.persist(&tokens)?;
+        *session = Some(tokens);
+        Ok(())
+    }
+
+    fn persist(&self, tokens: &SessionTokens) -> Result<()> {
+        let json = Zeroizing::new(
+            serde_json::to_vec(tokens).map_err(|_| Error::Unexpected { code: "session encoding".into() })?,
+        );
+        self.store.set(SESSION_SECRET, &json)?;
+        Ok(())
+    }
+
+    /// Forgets the session (memory and secure store). Returns the refresh token so the
+    /// caller can tell the backend, best effort.
+    pub(crate) async fn forget(&self) -> Result<Option<Zeroizing<String>>> {
+        let mut session = self.session.lock().await;
+        self.store.delete(SESSION_SECRET)?;
+        Ok(session.take().map(|s| Zeroizing::new(s.refresh_token)))
+    }
+
+    /// A usable access token, refreshing first if it has expired.
+    async fn bearer(&self) -> Result<Zeroizing<String>> {
+        let mut session = self.session.lock().await;
+        let current = session.as_ref().ok_or(Error::NotSignedIn)?;
+        if i64::from(self.clock.now()) + i64::from(EXPIRY_MARGIN) < current.access_expires_at {
+            return Ok(Zeroizing::new(current.access_token.clone()));
+        }
+        self.refresh_locked(&mut session).await
+    }
+
+    /// Refreshes unless someone already replaced `stale` while we waited.
+    async fn refresh_after_rejection(&self, stale: &str) -> Result<Zeroizing<String>> {
+        let mut session = self.session.lock().await;
+        let current = session.as_ref().ok_or(Error::NotSignedIn)?;
+        if current.access_token != stale {
+            return Ok(Zeroizing::new(current.access_token.clone()));
+        }
+        self.refresh_locked(&mut session).await
+    }
+
+    async fn refresh_locked(&self, session: &mut Option<SessionTokens>) -> Result<Zeroizing<String>> {
+        let refresh_token = match session.as_ref() {
+            Some(s) => Zeroizing::new(s.refresh_token.clone()),
+            None => return Err(Error::NotSignedIn),
+        };
+        self.refreshes.fetch_add(1, Ordering::SeqCst);
+        let result: std::result::Result<SessionTokens, ApiError> = self
+            .api
+            .call(Method::POST, "v1/auth/refresh", None, Some(&RefreshRequest { refresh_token: &refresh_token }))
+            .await;
+        match result {
+            Ok(tokens) => {
+                // Durable first, then in memory.
+                self.persist(&tokens)?;
+                let access = Zeroizing::new(tokens.access_token.clone());
+                *session = Some(tokens);
+                Ok(access)
+            }
+            Err(e) => match Error::from_api(e) {
+                Error::SessionEnded => {
+                    tracing::info!("refresh refused; the session has ended");
+                    self.store.delete(SESSION_SECRET)?;
+                    *session = None;
+                    Err(Error::SessionEnded)
+                }
+                other => Err(other),
+            },
+        }
+    }
+
+    /// Calls an authenticated endpoint; on `access_token_expired` refreshes once and retries.
+    pub(crate) async fn call<B: Serialize + ?Sized, R: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+    ) -> Result<R> {
+        let token = self.bearer().await?;
+        match self.api.call(method.clone(), path, Some(&token), body).await {
+            Err(e) if e.code() == Some("access_token_expired") => {
+                let token = self.refresh_after_rejection(&token).await?;
+                Ok(self.api.call(method, path, Some(&token), body).await?)
+            }
+            other => Ok(other?),
+        }
+    }
+}

@@ -1,0 +1,483 @@
+//! The offline-first key cache: accounts' keys, doors, credentials, door-sync bundles
+//! and the receipts waiting to be uploaded, in SQLite (WAL, one writer). Nothing secret
+//! is stored here.
+
+mod model;
+mod schema;
+
+pub use model::{AccessState, Account, Door, Key, StoredCredential};
+
+use keyway_protocol::credential::UnixSeconds;
+use keyway_protocol::ids::DoorId;
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use thiserror::Error;
+
+/// Why the cache failed. Carries SQLite's message, which never holds secrets (none are stored).
+#[derive(Debug, Error)]
+pub enum CacheError {
+    /// SQLite failed.
+    #[error("key cache: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// A row holds something this build cannot read (a corrupted or foreign file).
+    #[error("key cache holds an invalid {0}")]
+    Corrupt(&'static str),
+    /// The cache's lock was poisoned by a panic elsewhere.
+    #[error("key cache unavailable")]
+    Poisoned,
+}
+
+/// The cache. Cheap to clone; all clones share one connection.
+#[derive(Clone)]
+pub struct Cache {
+    conn: Arc<Mutex<Connection>>,
+}
+
+/// A receipt waiting for the backend.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingReceipt {
+    /// Outbox row id.
+    pub id: i64,
+    /// The door.
+    pub lock_id: DoorId,
+    /// The lock-signed receipt bytes.
+    pub receipt: Vec<u8>,
+}
+
+impl Cache {
+    /// Opens (creating or upgrading) the cache file at `path`.
+    pub fn open(path: &Path) -> Result<Self, CacheError> {
+        Self::setup(Connection::open(path)?)
+    }
+
+    /// A cache that lives in memory only.
+    pub fn in_memory() -> Result<Self, CacheError> {
+        Self::setup(Connection::open_in_memory()?)
+    }
+
+    fn setup(mut conn: Connection) -> Result<Self, CacheError> {
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        schema::upgrade(&mut conn)?;
+        Ok(Self { conn: Arc::new(Mutex::new(conn)) })
+    }
+
+    /// Runs `f` in a write transaction, committed if it returns `Ok`.
+    pub(crate) fn write<R>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<R, CacheError>) -> Result<R, CacheError> {
+        let mut conn = self.conn.lock().map_err(|_| CacheError::Poisoned)?;
+        let tx = conn.transaction()?;
+        let r = f(&tx)?;
+        tx.commit()?;
+        Ok(r)
+    }
+
+    /// Runs `f` with the connection for reading.
+    pub(crate) fn read<R>(&self, f: impl FnOnce(&Connection) -> Result<R, CacheError>) -> Result<R, CacheError> {
+        let conn = self.conn.lock().map_err(|_| CacheError::Poisoned)?;
+        f(&conn)
+    }
+
+    /// A meta value.
+    pub fn meta(&self, name: &str) -> Result<Option<String>, CacheError> {
+        self.read(|c| Ok(c.query_row("SELECT value FROM meta WHERE name = ?1", [name], |r| r.get(0)).optional()?))
+    }
+
+    /// Sets a meta value.
+    pub fn set_meta(&self, name: &str, value: &str) -> Result<(), CacheError> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO meta(name, value) VALUES (?1, ?2) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+                params![name, value],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Replaces the list of accounts.
+    pub fn replace_accounts(&self, accounts: &[Account]) -> Result<(), CacheError> {
+        self.write(|tx| {
+            tx.execute("DELETE FROM accounts", [])?;
+            for a in accounts {
+                tx.execute(
+                    "INSERT INTO accounts(org_id, organisation, role) VALUES (?1, ?2, ?3)",
+                    params![a.org_id, a.organisation, a.role],
+                )?;
+            }
+            Ok(())
+        })
+    }
+
+    /// The accounts, by name.
+    pub fn accounts(&self) -> Result<Vec<Account>, CacheError> {
+        self.read(|c| {
+            let mut stmt =
+                c.prepare("SELECT org_id, organisation, role FROM accounts ORDER BY organisation, org_id")?;
+            Ok(stmt
+                .query_map([], |r| Ok(Account { org_id: r.get(0)?, organisation: r.get(1)?, role: r.get(2)? }))?
+                .collect::<Result<Vec<_>, _>>()?)
+        })
+    }
+
+    /// Marks keys revoked by grant id (and drops their credentials).
+    pub fn mark_revoked(&self, grant_ids: &[i64]) -> Result<(), CacheError> {
+        self.write(|tx| {
+            for id in grant_ids {
+                tx.execute("UPDATE keys SET revoked = 1 WHERE grant_id = ?1", [id])?;
+                tx.execute("DELETE FROM credentials WHERE grant_id = ?1", [id])?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Inserts or updates doors.
+    pub fn upsert_doors(&self, doors: &[Door]) -> Result<(), CacheError> {
+        self.write(|tx| {
+            for d in doors {
+                tx.execute(
+                    "INSERT INTO doors(lock_id, backend_id, name, online, lock_public_key, lock_signing_key,
+                                       bundle_version, synced_version, synced_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                     ON CONFLICT(lock_id) DO UPDATE SET backend_id = excluded.backend_id, name = excluded.name,
+                        online = excluded.online, lock_public_key = excluded.lock_public_key,
+                        lock_signing_key = excluded.lock_signing_key,
+                        bundle_version = MAX(bundle_version, excluded.bundle_version),
+                        synced_version = MAX(synced_version, excluded.synced_version),
+                        synced_at = COALESCE(excluded.synced_at, synced_at)",
+                    params![
+                        d.lock_id.to_hex(),
+                        d.backend_id,
+                        d.name,
+                        d.online,
+                        &d.lock_public_key[..],
+                        &d.lock_signing_key[..],
+                        d.bundle_version,
+                        d.synced_version,
+                        d.synced_at
+                    ],
+                )?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Inserts or updates keys (with their door lists). A revoked key loses its
+    /// credential at once: nothing that could open a door outlives a revocation here.
+    pub fn upsert_keys(&self, keys: &[Key]) -> Result<(), CacheError> {
+        self.write(|tx| {
+            for k in keys {
+                tx.execute(
+                    "INSERT INTO keys(grant_id, key_id, name, organisation, facility, starts_at, expires_at,
+                                      shareable, guest, revoked, revoke_reason)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+                     ON CONFLICT(grant_id) DO UPDATE SET key_id = excluded.key_id, name = excluded.name,
+                        organisation = excluded.organisation, facility = excluded.facility,
+                        starts_at = excluded.starts_at, expires_at = excluded.expires_at,
+                        shareable = excluded.shareable, guest = excluded.guest,
+                        revoked = excluded.revoked, revoke_reason = excluded.revoke_reason",
+                    params![
+                        k.grant_id,
+                        k.key_id,
+                        k.name,
+                        k.organisation,
+                        k.facility,
+                        k.starts_at,
+                        k.expires_at,
+                        k.shareable,
+                        k.guest,
+                        k.revoked,
+                        k.revoke_reason
+                    ],
+                )?;
+                tx.execute("DELETE FROM key_doors WHERE grant_id = ?1", [k.grant_id])?;
+                for door in &k.doors {
+                    tx.execute(
+                        "INSERT INTO key_doors(grant_id, lock_id) VALUES (?1, ?2)",
+                        params![k.grant_id, door.to_hex()],
+                    )?;
+                }
+                if k.revoked {
+                    tx.execute("DELETE FROM credentials WHERE grant_id = ?1", [k.grant_id])?;
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// Stores credentials, replacing older ones for the same grants. Credentials for
+    /// unknown or revoked grants are ignored.
+    pub fn store_credentials(&self, credentials: &[StoredCredential]) -> Result<usize, CacheError> {
+        self.write(|tx| {
+            let mut stored = 0;
+            for c in credentials {
+                stored += tx.execute(
+                    "INSERT INTO credentials(grant_id, credential_id, bytes, not_before, not_after)
+                     SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS (SELECT 1 FROM keys WHERE grant_id = ?1 AND revoked = 0)
+                     ON CONFLICT(grant_id) DO UPDATE SET credential_id = excluded.credential_id,
+                        bytes = excluded.bytes, not_before = excluded.not_before, not_after = excluded.not_after",
+                    params![c.grant_id, c.credential_id, c.bytes, c.not_before, c.not_after],
+                )?;
+            }
+            Ok(stored)
+        })
+    }
+
+    /// Every key, in grant order.
+    pub fn keys(&self) -> Result<Vec<Key>, CacheError> {
+        self.read(|c| {
+            let mut stmt = c.prepare(
+                "SELECT grant_id, key_id, name, organisation, facility, starts_at, expires_at, shareable, guest,
+                        revoked, revoke_reason FROM keys ORDER BY grant_id",
+            )?;
+            let mut keys = stmt
+                .query_map([], |r| {
+                    Ok(Key {
+                        grant_id: r.get(0)?,
+                        key_id: r.get(1)?,
+                        name: r.get(2)?,
+                        organisation: r.get(3)?,
+                        facility: r.get(4)?,
+                        doors: Vec::new(),
+                        starts_at: r.get(5)?,
+                        expires_at: r.get(6)?,
+                        shareable: r.get(7)?,
+                        guest: r.get(8)?,
+                        revoked: r.get(9)?,
+                        revoke_reason: r.get(10)?,
+                    })
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut stmt = c.prepare("SELECT lock_id FROM key_doors WHERE grant_id = ?1 ORDER BY lock_id")?;
+            for key in &mut keys {
+                key.doors = stmt
+                    .query_map([key.grant_id], |r| r.get::<_, String>(0))?
+                    .map(|hex| hex.map_err(CacheError::from).and_then(|h| parse_door(&h)))
+                    .collect::<Result<_, _>>()?;
+            }
+            Ok(keys)
+        })
+    }
+
+    /// Every door, by name.
+    pub fn doors(&self) -> Result<Vec<Door>, CacheError> {
+        self.read(|c| {
+            let mut stmt = c.prepare(
+                "SELECT lock_id, backend_id, name, online, lock_public_key, lock_signing_key, bundle_version,
+                        synced_version, synced_at FROM doors ORDER BY name, lock_id",
+            )?;
+            let rows = stmt.query_map([], door_row)?.collect::<Result<Vec<_>, _>>()?;
+            rows.into_iter().map(|r| r.into_door()).collect()
+        })
+    }
+
+    /// One door.
+    pub fn door(&self, lock_id: &DoorId) -> Result<Option<Door>, CacheError> {
+        self.read(|c| {
+            c.query_row(
+                "SELECT lock_id, backend_id, name, online, lock_public_key, lock_signing_key, bundle_version,
+                        synced_version, synced_at FROM doors WHERE lock_id = ?1",
+                [lock_id.to_hex()],
+                door_row,
+            )
+            .optional()?
+            .map(DoorRow::into_door)
+            .transpose()
+        })
+    }
+
+    /// The best credential for a door at `now`: valid now and lasting longest; else none.
+    pub fn credential_for_door(
+        &self,
+        lock_id: &DoorId,
+        now: UnixSeconds,
+    ) -> Result<Option<StoredCredential>, CacheError> {
+        self.read(|c| {
+            Ok(c.query_row(
+                "SELECT c.grant_id, c.credential_id, c.bytes, c.not_before, c.not_after
+                 FROM credentials c JOIN keys k ON k.grant_id = c.grant_id
+                 JOIN key_doors kd ON kd.grant_id = c.grant_id
+                 WHERE kd.lock_id = ?1 AND k.revoked = 0 AND c.not_before <= ?2 AND c.not_after >= ?2
+                 ORDER BY c.not_after DESC LIMIT 1",
+                params![lock_id.to_hex(), now],
+                credential_row,
+            )
+            .optional()?)
+        })
+    }
+
+    /// Every credential held.
+    pub fn credentials(&self) -> Result<Vec<StoredCredential>, CacheError> {
+        self.read(|c| {
+            let mut stmt = c.prepare(
+                "SELECT grant_id, credential_id, bytes, not_before, not_after FROM credentials ORDER BY grant_id",
+            )?;
+            Ok(stmt.query_map([], credential_row)?.collect::<Result<Vec<_>, _>>()?)
+        })
+    }
+
+    /// What a screen shows for `lock_id` at `now`.
+    pub fn access_state(&self, lock_id: &DoorId, now: UnixSeconds) -> Result<AccessState, CacheError> {
+        let keys: Vec<Key> = self.keys()?.into_iter().filter(|k| k.doors.contains(lock_id)).collect();
+        if keys.is_empty() {
+            return Ok(AccessState::NoAccess);
+        }
+        if let Some(c) = self.credential_for_door(lock_id, now)? {
+            return Ok(AccessState::Ready { until: c.not_after });
+        }
+        let live: Vec<&Key> = keys.iter().filter(|k| !k.revoked).collect();
+        if live.is_empty() {
+            return Ok(AccessState::Revoked);
+        }
+        if live.iter().any(|k| k.starts_at <= now && now <= k.expires_at) {
+            return Ok(AccessState::AwaitingCredential);
+        }
+        if let Some(start) = live.iter().filter(|k| k.starts_at > now).map(|k| k.starts_at).min() {
+            return Ok(AccessState::StartsAt { starts_at: start });
+        }
+        let ended = live.iter().map(|k| k.expires_at).max().unwrap_or(now);
+        Ok(AccessState::Expired { expired_at: ended })
+    }
+
+    /// Stores a bundle if it is newer than the one held.
+    pub fn store_bundle(&self, lock_id: &DoorId, version: u32, bytes: &[u8]) -> Result<(), CacheError> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO bundles(lock_id, version, bytes) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(lock_id) DO UPDATE SET version = excluded.version, bytes = excluded.bytes
+                 WHERE excluded.version > bundles.version",
+                params![lock_id.to_hex(), version, bytes],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// The bundle held for a door.
+    pub fn bundle(&self, lock_id: &DoorId) -> Result<Option<(u32, Vec<u8>)>, CacheError> {
+        self.read(|c| {
+            Ok(c.query_row("SELECT version, bytes FROM bundles WHERE lock_id = ?1", [lock_id.to_hex()], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?)
+        })
+    }
+
+    /// Records what a lock reported (after an unlock or sync).
+    pub fn note_lock_version(&self, lock_id: &DoorId, version: u32, at: UnixSeconds) -> Result<(), CacheError> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE doors SET synced_version = MAX(synced_version, ?2), synced_at = ?3 WHERE lock_id = ?1",
+                params![lock_id.to_hex(), version, at],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Queues a lock receipt for upload.
+    pub fn queue_receipt(&self, lock_id: &DoorId, receipt: &[u8], now: UnixSeconds) -> Result<i64, CacheError> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO receipt_outbox(lock_id, receipt, created_at) VALUES (?1, ?2, ?3)",
+                params![lock_id.to_hex(), receipt, now],
+            )?;
+            Ok(tx.last_insert_rowid())
+        })
+    }
+
+    /// Receipts waiting for upload, oldest first.
+    pub fn pending_receipts(&self) -> Result<Vec<PendingReceipt>, CacheError> {
+        self.read(|c| {
+            let mut stmt = c.prepare("SELECT id, lock_id, receipt FROM receipt_outbox ORDER BY id")?;
+            let rows = stmt
+                .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, Vec<u8>>(2)?)))?
+                .collect::<Result<Vec<_>, _>>()?;
+            rows.into_iter()
+                .map(|(id, hex, receipt)| Ok(PendingReceipt { id, lock_id: parse_door(&hex)?, receipt }))
+                .collect()
+        })
+    }
+
+    /// Removes a receipt the backend acknowledged.
+    pub fn receipt_delivered(&self, id: i64) -> Result<(), CacheError> {
+        self.write(|tx| {
+            tx.execute("DELETE FROM receipt_outbox WHERE id = ?1", [id])?;
+            Ok(())
+        })
+    }
+
+    /// Forgets everything (sign-out).
+    pub fn wipe(&self) -> Result<(), CacheError> {
+        self.write(|tx| {
+            tx.execute_batch(
+                "DELETE FROM credentials; DELETE FROM key_doors; DELETE FROM keys; DELETE FROM doors; DELETE FROM accounts;
+                 DELETE FROM bundles; DELETE FROM receipt_outbox; DELETE FROM meta;",
+            )?;
+            Ok(())
+        })?;
+        self.read(|c| {
+            // Keep deleted rows from lingering in free pages and the WAL.
+            c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); VACUUM;")?;
+            Ok(())
+        })
+    }
+}
+
+fn parse_door(hex: &str) -> Result<DoorId, CacheError> {
+    DoorId::from_hex(hex).ok_or(CacheError::Corrupt("lock id"))
+}
+
+struct DoorRow {
+    lock_id: String,
+    backend_id: i64,
+    name: String,
+    online: bool,
+    lock_public_key: Vec<u8>,
+    lock_signing_key: Vec<u8>,
+    bundle_version: u32,
+    synced_version: u32,
+    synced_at: Option<UnixSeconds>,
+}
+
+fn door_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DoorRow> {
+    Ok(DoorRow {
+        lock_id: r.get(0)?,
+        backend_id: r.get(1)?,
+        name: r.get(2)?,
+        online: r.get(3)?,
+        lock_public_key: r.get(4)?,
+        lock_signing_key: r.get(5)?,
+        bundle_version: r.get(6)?,
+        synced_version: r.get(7)?,
+        synced_at: r.get(8)?,
+    })
+}
+
+impl DoorRow {
+    fn into_door(self) -> Result<Door, CacheError> {
+        Ok(Door {
+            lock_id: parse_door(&self.lock_id)?,
+            backend_id: self.backend_id,
+            name: self.name,
+            online: self.online,
+            lock_public_key: self.lock_public_key.try_into().map_err(|_| CacheError::Corrupt("lock public key"))?,
+            lock_signing_key: self.lock_signing_key.try_into().map_err(|_| CacheError::Corrupt("lock signing key"))?,
+            bundle_version: self.bundle_version,
+            synced_version: self.synced_version,
+            synced_at: self.synced_at,
+        })
+    }
+}
+
+fn credential_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredCredential> {
+    Ok(StoredCredential {
+        grant_id: r.get(0)?,
+        credential_id: r.get(1)?,
+        bytes: r.get(2)?,
+        not_before: r.get(3)?,
+        not_after: r.get(4)?,
+    })
+}
+
+#[cfg(test)]
+mod tests;

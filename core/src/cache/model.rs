@@ -1,0 +1,115 @@
+//! What the cache holds, as the rest of the core and the app see it.
+
+use keyway_protocol::credential::UnixSeconds;
+use keyway_protocol::ids::DoorId;
+
+/// An account (organisation) the person belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    /// The backend's organisation id.
+    pub org_id: i64,
+    /// Its name.
+    pub organisation: String,
+    /// The person's role there.
+    pub role: String,
+}
+
+/// A door the person holds a key for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Door {
+    /// The lock's id (what the lock advertises).
+    pub lock_id: DoorId,
+    /// The backend's id for the door (used in door-sync calls).
+    pub backend_id: i64,
+    /// Display name.
+    pub name: String,
+    /// Online doors get changes through the cloud; offline ones through door sync.
+    pub online: bool,
+    /// The lock's HPKE public key (65 bytes, uncompressed).
+    pub lock_public_key: [u8; 65],
+    /// The lock's receipt-signing public key (65 bytes, uncompressed).
+    pub lock_signing_key: [u8; 65],
+    /// The newest bundle version at the backend, as last seen.
+    pub bundle_version: u32,
+    /// The version the lock last reported.
+    pub synced_version: u32,
+    /// When the lock last reported, if ever.
+    pub synced_at: Option<UnixSeconds>,
+}
+
+impl Door {
+    /// Whether an offline door is behind the backend.
+    pub fn sync_pending(&self) -> bool {
+        !self.online && self.synced_version < self.bundle_version
+    }
+}
+
+/// A key (a grant of access to some doors) as its holder sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Key {
+    /// The backend's grant id: the handle for credentials and shares.
+    pub grant_id: i64,
+    /// The key's id.
+    pub key_id: i64,
+    /// Display name.
+    pub name: String,
+    /// The organisation (account) it belongs to.
+    pub organisation: String,
+    /// The facility.
+    pub facility: String,
+    /// The doors it opens.
+    pub doors: Vec<DoorId>,
+    /// When access starts.
+    pub starts_at: UnixSeconds,
+    /// When access ends.
+    pub expires_at: UnixSeconds,
+    /// The holder may share it with a guest.
+    pub shareable: bool,
+    /// A guest key someone shared.
+    pub guest: bool,
+    /// Revoked by an administrator, the sharing member, or a cascade.
+    pub revoked: bool,
+    /// Why, if revoked.
+    pub revoke_reason: Option<String>,
+}
+
+/// A credential held for a key (public: useless without the device key).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCredential {
+    /// The grant it was issued under.
+    pub grant_id: i64,
+    /// Its id (hex).
+    pub credential_id: String,
+    /// Wire bytes.
+    pub bytes: Vec<u8>,
+    /// Window.
+    pub not_before: UnixSeconds,
+    /// Window.
+    pub not_after: UnixSeconds,
+}
+
+/// What a screen shows for one door.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccessState {
+    /// A credential is held and valid now: the door can be opened offline.
+    Ready {
+        /// When the credential lapses unless renewed.
+        until: UnixSeconds,
+    },
+    /// Access starts later.
+    StartsAt {
+        /// When.
+        starts_at: UnixSeconds,
+    },
+    /// Access has ended.
+    Expired {
+        /// When.
+        expired_at: UnixSeconds,
+    },
+    /// Every key for the door was revoked.
+    Revoked,
+    /// A key exists but no credential is held yet (sign in online once to fetch it).
+    AwaitingCredential,
+    /// No key for this door (an invitation alone grants none).
+    NoAccess,
+}

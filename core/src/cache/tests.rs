@@ -1,0 +1,173 @@
+//! The cache's behaviour as the app relies on it.
+#![allow(clippy::unwrap_used)]
+
+use super::*;
+
+const DOOR: DoorId = DoorId([1, 2, 3, 4, 5, 6, 7, 8]);
+const NOW: u32 = 1_800_000_000;
+
+fn door() -> Door {
+    Door {
+        lock_id: DOOR,
+        backend_id: 7,
+        name: "Front door".into(),
+        online: false,
+        lock_public_key: [4; 65],
+        lock_signing_key: [4; 65],
+        bundle_version: 3,
+        synced_version: 1,
+        synced_at: None,
+    }
+}
+
+fn key(grant_id: i64, starts_at: u32, expires_at: u32) -> Key {
+    Key {
+        grant_id,
+        key_id: 1,
+        name: "Member".into(),
+        organisation: "Harbour Gym".into(),
+        facility: "Main".into(),
+        doors: vec![DOOR],
+        starts_at,
+        expires_at,
+        shareable: true,
+        guest: false,
+        revoked: false,
+        revoke_reason: None,
+    }
+}
+
+fn credential(grant_id: i64, not_before: u32, not_after: u32) -> StoredCredential {
+    StoredCredential {
+        grant_id,
+        credential_id: format!("{grant_id:032x}"),
+        bytes: vec![1, 2, 3],
+        not_before,
+        not_after,
+    }
+}
+
+fn schema_of(cache: &Cache) -> Vec<(String, String)> {
+    cache
+        .read(|c| {
+            let mut stmt = c.prepare("SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name")?;
+            Ok(stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<Vec<_>, _>>()?)
+        })
+        .unwrap()
+}
+
+#[test]
+fn a_first_version_cache_file_upgrades_to_the_current_schema_and_keeps_its_rows() {
+    let dir = tempdir();
+    let path = dir.path().join("v1.sqlite");
+    {
+        // A file as the first release wrote it.
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(schema::MIGRATIONS[0]).unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        conn.execute("INSERT INTO meta(name, value) VALUES ('keys_cursor', '42')", []).unwrap();
+    }
+    let upgraded = Cache::open(&path).unwrap();
+    let fresh = Cache::in_memory().unwrap();
+    assert_eq!(schema_of(&upgraded), schema_of(&fresh));
+    assert_eq!(upgraded.meta("keys_cursor").unwrap().as_deref(), Some("42"));
+}
+
+#[test]
+fn a_cache_from_a_newer_app_is_refused_rather_than_guessed_at() {
+    let dir = tempdir();
+    let path = dir.path().join("future.sqlite");
+    {
+        let conn = Connection::open(&path).unwrap();
+        conn.pragma_update(None, "user_version", 99).unwrap();
+    }
+    assert!(Cache::open(&path).is_err());
+}
+
+#[test]
+fn keys_and_credentials_survive_reopening_the_file() {
+    let dir = tempdir();
+    let path = dir.path().join("cache.sqlite");
+    {
+        let cache = Cache::open(&path).unwrap();
+        cache.upsert_doors(&[door()]).unwrap();
+        cache.upsert_keys(&[key(1, NOW - 10, NOW + 1000)]).unwrap();
+        cache.store_credentials(&[credential(1, NOW - 10, NOW + 100)]).unwrap();
+    }
+    let cache = Cache::open(&path).unwrap();
+    assert_eq!(cache.keys().unwrap(), vec![key(1, NOW - 10, NOW + 1000)]);
+    assert_eq!(cache.door(&DOOR).unwrap(), Some(door()));
+    assert_eq!(cache.credential_for_door(&DOOR, NOW).unwrap().unwrap().grant_id, 1);
+}
+
+#[test]
+fn a_revoked_key_loses_its_credential_and_shows_revoked() {
+    let cache = Cache::in_memory().unwrap();
+    cache.upsert_doors(&[door()]).unwrap();
+    cache.upsert_keys(&[key(1, NOW - 10, NOW + 1000)]).unwrap();
+    cache.store_credentials(&[credential(1, NOW - 10, NOW + 100)]).unwrap();
+    let mut revoked = key(1, NOW - 10, NOW + 1000);
+    revoked.revoked = true;
+    cache.upsert_keys(&[revoked]).unwrap();
+    assert!(cache.credentials().unwrap().is_empty());
+    assert_eq!(cache.access_state(&DOOR, NOW).unwrap(), AccessState::Revoked);
+    // A late credential for a revoked grant is not stored.
+    assert_eq!(cache.store_credentials(&[credential(1, NOW - 10, NOW + 100)]).unwrap(), 0);
+}
+
+#[test]
+fn access_state_tells_ready_starts_at_expired_awaiting_and_no_access() {
+    let cache = Cache::in_memory().unwrap();
+    assert_eq!(cache.access_state(&DOOR, NOW).unwrap(), AccessState::NoAccess);
+    cache.upsert_doors(&[door()]).unwrap();
+    cache.upsert_keys(&[key(1, NOW + 3600, NOW + 7200)]).unwrap();
+    assert_eq!(cache.access_state(&DOOR, NOW).unwrap(), AccessState::StartsAt { starts_at: NOW + 3600 });
+    assert_eq!(cache.access_state(&DOOR, NOW + 4000).unwrap(), AccessState::AwaitingCredential);
+    cache.store_credentials(&[credential(1, NOW + 3600, NOW + 7200)]).unwrap();
+    assert_eq!(cache.access_state(&DOOR, NOW + 4000).unwrap(), AccessState::Ready { until: NOW + 7200 });
+    assert_eq!(cache.access_state(&DOOR, NOW + 8000).unwrap(), AccessState::Expired { expired_at: NOW + 7200 });
+}
+
+#[test]
+fn only_a_newer_bundle_replaces_the_one_held() {
+    let cache = Cache::in_memory().unwrap();
+    cache.store_bundle(&DOOR, 5, b"five").unwrap();
+    cache.store_bundle(&DOOR, 4, b"four").unwrap();
+    assert_eq!(cache.bundle(&DOOR).unwrap(), Some((5, b"five".to_vec())));
+    cache.store_bundle(&DOOR, 6, b"six").unwrap();
+    assert_eq!(cache.bundle(&DOOR).unwrap(), Some((6, b"six".to_vec())));
+}
+
+#[test]
+fn receipts_wait_in_the_outbox_until_delivered() {
+    let cache = Cache::in_memory().unwrap();
+    let a = cache.queue_receipt(&DOOR, b"first", NOW).unwrap();
+    cache.queue_receipt(&DOOR, b"second", NOW).unwrap();
+    let pending = cache.pending_receipts().unwrap();
+    assert_eq!(
+        pending.iter().map(|p| p.receipt.clone()).collect::<Vec<_>>(),
+        vec![b"first".to_vec(), b"second".to_vec()]
+    );
+    cache.receipt_delivered(a).unwrap();
+    assert_eq!(cache.pending_receipts().unwrap().len(), 1);
+}
+
+#[test]
+fn wipe_forgets_every_key_door_and_receipt() {
+    let cache = Cache::in_memory().unwrap();
+    cache.upsert_doors(&[door()]).unwrap();
+    cache.upsert_keys(&[key(1, NOW - 10, NOW + 1000)]).unwrap();
+    cache.store_credentials(&[credential(1, NOW - 10, NOW + 100)]).unwrap();
+    cache.queue_receipt(&DOOR, b"r", NOW).unwrap();
+    cache.set_meta("keys_cursor", "9").unwrap();
+    cache.wipe().unwrap();
+    assert!(cache.keys().unwrap().is_empty());
+    assert!(cache.doors().unwrap().is_empty());
+    assert!(cache.credentials().unwrap().is_empty());
+    assert!(cache.pending_receipts().unwrap().is_empty());
+    assert_eq!(cache.meta("keys_cursor").unwrap(), None);
+}
+
+fn tempdir() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
+}

@@ -1,0 +1,243 @@
+//! At the door: `unlock(door)` works offline from the cache, carries a newer door-sync
+//! bundle if the lock is behind, and keeps the lock's receipt in the outbox until the
+//! backend has it. `sync_door(door)` does a door sync on demand, with progress.
+
+use crate::api::b64;
+use crate::api::wire::ReceiptUpload;
+use crate::ble::{self, DoorKey, PendingBundle, UnlockError, UnlockOutcome};
+use crate::cache::{AccessState, Door, StoredCredential};
+use crate::error::{Error, Result};
+use crate::keyway::Keyway;
+use crate::listeners::{DoorSyncProgress, DoorSyncStage, TaskHandle};
+use keyway_protocol::Command;
+use keyway_protocol::ids::{DoorId, TicketId};
+use keyway_protocol::phone::FastTicket;
+use reqwest::Method;
+use zeroize::Zeroizing;
+
+/// The secure-store name of a door's fast-unlock ticket.
+pub fn ticket_secret_name(door: &DoorId) -> String {
+    format!("ticket/{door}")
+}
+
+/// A stored ticket: the credential it was earned with, its id and secret.
+const TICKET_LEN: usize = 16 + 16 + 32;
+
+/// The result of an on-demand door sync.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DoorSyncOutcome {
+    /// The door.
+    pub door: DoorId,
+    /// The bundle version the lock runs now.
+    pub lock_version: u32,
+    /// Whether the backend has the lock's receipt (false: it waits in the outbox).
+    pub receipt_delivered: bool,
+}
+
+impl Keyway {
+    /// Opens a door. Works offline: everything it needs is on the phone.
+    pub async fn unlock(&self, door: &DoorId) -> Result<UnlockOutcome> {
+        let (door_record, key) = self.door_key(door)?;
+        let _radio = self.inner.radio.lock().await;
+        let result = ble::unlock(
+            self.inner.platform.ble.as_ref(),
+            self.inner.platform.signer.as_ref(),
+            key,
+            Command::Unlock,
+            self.inner.platform.clock.now(),
+            &self.inner.config.unlock,
+        )
+        .await;
+        let outcome = result.map_err(Error::Unlock)?;
+        self.after_lock_contact(&door_record, &outcome)?;
+        Ok(outcome)
+    }
+
+    /// Runs a door sync now: fetches the newest bundle if online, delivers it over
+    /// Bluetooth, and uploads the lock's receipt. Progress goes to the door-sync listeners.
+    pub async fn sync_door(&self, door: &DoorId) -> Result<DoorSyncOutcome> {
+        let result = self.sync_door_inner(door).await;
+        if result.is_err() {
+            self.progress(*door, DoorSyncStage::Failed, None);
+        }
+        self.note_result(result)
+    }
+
+    async fn sync_door_inner(&self, door: &DoorId) -> Result<DoorSyncOutcome> {
+        let record = self.inner.cache.door(door)?.ok_or(Error::UnknownDoor)?;
+        if record.online {
+            return Err(Error::DoorOnline);
+        }
+        self.progress(*door, DoorSyncStage::FetchingBundle, None);
+        match self.fetch_bundle(&record).await {
+            // Offline: the bundle already held is still worth carrying.
+            Ok(()) | Err(Error::Offline | Error::ServiceUnavailable) => {}
+            Err(e) => return Err(e),
+        }
+        let (record, mut key) = self.door_key(door)?;
+        // Deliver whatever is held, even if the advertisement claimed the lock is current:
+        // the lock answers with a receipt either way.
+        let bundle = key.bundle.take();
+        let version = bundle.as_ref().map(|b| b.version);
+        key.bundle = bundle.map(|b| PendingBundle { version: b.version, bytes: b.bytes });
+        self.progress(*door, DoorSyncStage::Connecting, version);
+        let _radio = self.inner.radio.lock().await;
+        let outcome = ble::unlock(
+            self.inner.platform.ble.as_ref(),
+            self.inner.platform.signer.as_ref(),
+            key,
+            Command::SyncOnly,
+            self.inner.platform.clock.now(),
+            &self.inner.config.unlock,
+        )
+        .await
+        .map_err(Error::Unlock)?;
+        self.progress(*door, DoorSyncStage::Applied, Some(outcome.lock_bundle_version));
+        let lock_version = self.after_lock_contact(&record, &outcome)?;
+        self.progress(*door, DoorSyncStage::UploadingReceipt, Some(lock_version));
+        let receipt_delivered = match self.upload_receipts().await {
+            Ok(_) => self.inner.cache.pending_receipts()?.iter().all(|r| r.lock_id != *door),
+            Err(Error::Offline | Error::ServiceUnavailable) => false,
+            Err(e) => return Err(e),
+        };
+        self.progress(*door, DoorSyncStage::Done, Some(lock_version));
+        Ok(DoorSyncOutcome { door: *door, lock_version, receipt_delivered })
+    }
+
+    fn progress(&self, door: DoorId, stage: DoorSyncStage, version: Option<u32>) {
+        self.inner.door_sync.set(Some(DoorSyncProgress { door, stage, version }));
+    }
+
+    /// Subscribes to door-sync progress: the latest event first (if any), then each new one.
+    pub fn subscribe_door_sync(&self, on_progress: impl Fn(DoorSyncProgress) + Send + Sync + 'static) -> TaskHandle {
+        self.inner.door_sync.subscribe(move |p| {
+            if let Some(p) = p {
+                on_progress(p)
+            }
+        })
+    }
+
+    /// Subscribes to the session state: current first, then changes.
+    pub fn subscribe_session(
+        &self,
+        on_change: impl Fn(crate::listeners::SessionState) + Send + Sync + 'static,
+    ) -> TaskHandle {
+        self.inner.session.subscribe(on_change)
+    }
+
+    /// Subscribes to the keys: called with the current keys first, then after each change.
+    pub fn subscribe_keys(&self, on_change: impl Fn(Vec<crate::cache::Key>) + Send + Sync + 'static) -> TaskHandle {
+        let cache = self.inner.cache.clone();
+        self.inner.keys_changed.subscribe(move |_| match cache.keys() {
+            Ok(keys) => on_change(keys),
+            Err(e) => tracing::warn!(error = %e, "keys unavailable for a listener"),
+        })
+    }
+
+    /// What the unlock needs, from the cache and the secure store; or why there is nothing.
+    fn door_key(&self, door: &DoorId) -> Result<(Door, DoorKey)> {
+        let now = self.inner.platform.clock.now();
+        let record = self.inner.cache.door(door)?.ok_or(Error::NoKeyForDoor)?;
+        let Some(credential) = self.inner.cache.credential_for_door(door, now)? else {
+            return Err(match self.inner.cache.access_state(door, now)? {
+                AccessState::StartsAt { starts_at } => UnlockError::KeyNotYetValid { starts_at }.into(),
+                AccessState::Expired { expired_at } => UnlockError::KeyExpired { expired_at }.into(),
+                AccessState::Revoked => UnlockError::KeyRevoked.into(),
+                _ => Error::NoKeyForDoor,
+            });
+        };
+        let ticket = self.take_ticket(door, &credential)?;
+        let bundle = if record.online {
+            None
+        } else {
+            self.inner.cache.bundle(door)?.map(|(version, bytes)| PendingBundle { version, bytes })
+        };
+        let key = DoorKey {
+            door: *door,
+            lock_public_key: record.lock_public_key,
+            credential: credential.bytes,
+            not_before: credential.not_before,
+            not_after: credential.not_after,
+            ticket,
+            bundle,
+        };
+        Ok((record, key))
+    }
+
+    /// Takes the door's ticket out of the secure store (it is spent by any attempt), if
+    /// it was earned with the credential in use now.
+    fn take_ticket(&self, door: &DoorId, credential: &StoredCredential) -> Result<Option<FastTicket>> {
+        let store = &self.inner.platform.secure_store;
+        let name = ticket_secret_name(door);
+        let Some(bytes) = store.get(&name)? else { return Ok(None) };
+        store.delete(&name)?;
+        if bytes.len() != TICKET_LEN || bytes[..16] != credential_id_bytes(&credential.credential_id)[..] {
+            return Ok(None);
+        }
+        let mut id = [0u8; 16];
+        id.copy_from_slice(&bytes[16..32]);
+        let mut secret = Zeroizing::new([0u8; 32]);
+        secret.copy_from_slice(&bytes[32..]);
+        Ok(Some(FastTicket { door: *door, id: TicketId(id), secret }))
+    }
+
+    /// Keeps what the lock handed back: the next ticket, its bundle version, the receipt.
+    /// Returns the lock's bundle version now.
+    fn after_lock_contact(&self, door: &Door, outcome: &UnlockOutcome) -> Result<u32> {
+        let now = self.inner.platform.clock.now();
+        if let Some(ticket) = &outcome.ticket
+            && let Some(credential) = self.inner.cache.credential_for_door(&door.lock_id, now)?
+        {
+            let mut bytes = Zeroizing::new(Vec::with_capacity(TICKET_LEN));
+            bytes.extend_from_slice(&credential_id_bytes(&credential.credential_id));
+            bytes.extend_from_slice(&ticket.id.0);
+            bytes.extend_from_slice(ticket.secret.as_ref());
+            self.inner.platform.secure_store.set(&ticket_secret_name(&door.lock_id), &bytes)?;
+        }
+        let mut version = outcome.lock_bundle_version;
+        if let Some(sync) = &outcome.sync {
+            if sync.applied.is_ok() {
+                version = version.max(sync.version);
+            }
+            self.inner.cache.queue_receipt(&door.lock_id, &sync.receipt, now)?;
+            // Deliver in the background: the door is already open.
+            let me = self.clone();
+            tokio::spawn(async move {
+                if let Err(e) = me.upload_receipts().await {
+                    tracing::info!(error = %e, "receipt stays in the outbox");
+                }
+            });
+        }
+        self.inner.cache.note_lock_version(&door.lock_id, version, now)?;
+        Ok(version)
+    }
+
+    /// Uploads every waiting receipt, oldest first; each leaves the outbox only once the
+    /// backend has acknowledged it. Returns how many were delivered.
+    pub async fn upload_receipts(&self) -> Result<usize> {
+        let mut delivered = 0;
+        for pending in self.inner.cache.pending_receipts()? {
+            let Some(door) = self.inner.cache.door(&pending.lock_id)? else {
+                continue;
+            };
+            let path = format!("v1/doors/{}/receipts", door.backend_id);
+            let body = ReceiptUpload { receipt: b64(&pending.receipt) };
+            match self.inner.auth.call::<_, serde_json::Value>(Method::POST, &path, Some(&body)).await {
+                Ok(_) => {}
+                // The backend will never take this one (bad signature, door gone): drop it
+                // rather than retry forever; it is logged, not lost silently.
+                Err(Error::Unexpected { code }) if code == "receipt_invalid" || code == "not_found" => {
+                    tracing::warn!(door = %pending.lock_id, %code, "receipt refused by the backend; dropped");
+                }
+                Err(e) => return Err(e),
+            }
+            self.inner.cache.receipt_delivered(pending.id)?;
+            delivered += 1;
+        }
+        Ok(delivered)
+    }
+}
+
+fn credential_id_bytes(hex: &str) -> [u8; 16] {
+    keyway_protocol::ids::CredentialId::from_hex(hex).map(|c| c.0).unwrap_or([0; 16])
+}

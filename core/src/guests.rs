@@ -1,0 +1,82 @@
+//! Guests: a member shares a shareable key (some doors, a window, a guest's email or
+//! phone) and can revoke the share; a guest opens the share link, signs in with a code
+//! and redeems it.
+
+use crate::address::SignInAddress;
+use crate::api::wire::{CreateShareRequest, ShareCreated};
+use crate::error::{Error, Result};
+use crate::keyway::Keyway;
+use crate::links::{LinkError, LinkKind, ParsedLink};
+use crate::signin::clamp_time;
+use keyway_protocol::credential::UnixSeconds;
+use keyway_protocol::ids::DoorId;
+use reqwest::Method;
+
+/// A share as the member sees it after creating it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Share {
+    /// Its id (to revoke it).
+    pub share_id: i64,
+    /// The guest's window.
+    pub starts_at: UnixSeconds,
+    /// The guest's window.
+    pub ends_at: UnixSeconds,
+    /// Whether the link reached the guest's inbox or phone.
+    pub delivered: bool,
+}
+
+impl Keyway {
+    /// Shares a key: `doors` must be doors of that key; the window must sit within it.
+    pub async fn share_key(
+        &self,
+        grant_id: i64,
+        doors: &[DoorId],
+        starts_at: Option<UnixSeconds>,
+        ends_at: UnixSeconds,
+        guest: &str,
+    ) -> Result<Share> {
+        let guest = SignInAddress::parse(guest)?;
+        let key = self.inner.cache.keys()?.into_iter().find(|k| k.grant_id == grant_id).ok_or(Error::NoKeyForDoor)?;
+        if !key.shareable {
+            return Err(Error::KeyNotShareable);
+        }
+        let mut door_ids = Vec::with_capacity(doors.len());
+        for door in doors {
+            if !key.doors.contains(door) {
+                return Err(Error::NoKeyForDoor);
+            }
+            door_ids.push(self.inner.cache.door(door)?.ok_or(Error::UnknownDoor)?.backend_id);
+        }
+        let request = CreateShareRequest {
+            grant_id,
+            door_ids,
+            starts_at: starts_at.map(i64::from),
+            ends_at: i64::from(ends_at),
+            guest: guest.as_str(),
+        };
+        let created: ShareCreated = self.inner.auth.call(Method::POST, "v1/shares", Some(&request)).await?;
+        Ok(Share {
+            share_id: created.share_id,
+            starts_at: clamp_time(created.starts_at),
+            ends_at: clamp_time(created.ends_at),
+            delivered: created.delivered,
+        })
+    }
+
+    /// Revokes a share: the guest's key stops working online at once, and at offline
+    /// doors after their next door sync (or when its short credential lapses).
+    pub async fn revoke_share(&self, share_id: i64) -> Result<()> {
+        let path = format!("v1/shares/{share_id}/revoke");
+        self.inner.auth.call::<(), ()>(Method::POST, &path, None).await
+    }
+
+    /// As a signed-in guest: redeems a share link and fetches the new key.
+    pub async fn redeem_share(&self, link: &ParsedLink) -> Result<()> {
+        if link.kind != LinkKind::Share {
+            return Err(LinkError::UnknownPath.into());
+        }
+        let path = format!("v1/share-links/{}/redeem", link.token());
+        let _: serde_json::Value = self.inner.auth.call::<(), _>(Method::POST, &path, None).await?;
+        self.refresh().await.map(|_| ())
+    }
+}

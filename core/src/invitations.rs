@@ -1,0 +1,90 @@
+//! Invitations: parse the link from the email, preview it, and accept it with a code
+//! sent to the invited address. Each way an invitation can be dead is its own error.
+
+use crate::api::b64;
+use crate::api::wire::{AcceptRequest, CodeSent, InvitationPreview as WirePreview, SessionTokens};
+use crate::error::{Error, Result};
+use crate::keyway::Keyway;
+use crate::links::{LinkError, LinkKind, ParsedLink, parse_link};
+use crate::signin::{CodeSentInfo, clamp_time, normalise_code};
+use keyway_protocol::credential::UnixSeconds;
+use reqwest::Method;
+
+/// What the invitation screen shows before accepting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvitationPreview {
+    /// The organisation (account) inviting.
+    pub organisation: String,
+    /// The facility.
+    pub facility: String,
+    /// The role offered.
+    pub role: String,
+    /// The address to sign in with.
+    pub sign_in_address: String,
+    /// When access starts (an invitation alone grants none before a key).
+    pub access_start: UnixSeconds,
+    /// When the link stops working.
+    pub link_expires_at: UnixSeconds,
+}
+
+impl Keyway {
+    /// Parses a link from outside (invitation or guest share) against the trusted hosts.
+    pub fn parse_link(&self, link: &str) -> Result<ParsedLink> {
+        Ok(parse_link(link, &self.inner.config.link_hosts)?)
+    }
+
+    fn invitation_path(link: &ParsedLink, suffix: &str) -> Result<String> {
+        if link.kind != LinkKind::Invitation {
+            return Err(LinkError::UnknownPath.into());
+        }
+        Ok(format!("v1/invitations/{}{suffix}", link.token()))
+    }
+
+    /// Shows what the invitation offers.
+    pub async fn preview_invitation(&self, link: &ParsedLink) -> Result<InvitationPreview> {
+        let path = Self::invitation_path(link, "")?;
+        let p: WirePreview = self.inner.api.call::<(), _>(Method::GET, &path, None, None).await?;
+        Ok(InvitationPreview {
+            organisation: p.organisation,
+            facility: p.facility,
+            role: p.role,
+            sign_in_address: p.email,
+            access_start: clamp_time(p.access_start),
+            link_expires_at: clamp_time(p.expires_at),
+        })
+    }
+
+    /// Sends the one-time code that proves the invited address.
+    pub async fn send_invitation_code(&self, link: &ParsedLink) -> Result<CodeSentInfo> {
+        let path = Self::invitation_path(link, "/code")?;
+        let sent: CodeSent = self.inner.api.call::<(), _>(Method::POST, &path, None, None).await?;
+        Ok(sent.into())
+    }
+
+    /// Accepts the invitation: the person is signed in (or, if already signed in as the
+    /// same person, the new account is added) and keys are fetched.
+    pub async fn accept_invitation(&self, link: &ParsedLink, code: &str) -> Result<()> {
+        let path = Self::invitation_path(link, "/accept")?;
+        let code = normalise_code(code)?;
+        let device_public_key = b64(&self.inner.platform.signer.public_key().await?);
+        let tokens: SessionTokens = self
+            .inner
+            .api
+            .call(Method::POST, &path, None, Some(&AcceptRequest { code: &code, device_public_key }))
+            .await?;
+        self.signed_in(tokens).await
+    }
+}
+
+/// Whether an error means the invitation can never be accepted (so the screen should
+/// not offer "try again").
+pub fn invitation_is_dead(e: &Error) -> bool {
+    matches!(
+        e,
+        Error::InvitationNotFound
+            | Error::InvitationExpired
+            | Error::InvitationSuperseded
+            | Error::InvitationCancelled
+            | Error::InvitationAlreadyUsed
+    )
+}

@@ -1,0 +1,167 @@
+//! [`Keyway`]: the one object an app holds. It owns the key cache, the session, the
+//! platform's radio, secure store and device key, and exposes every journey as an async
+//! method. The bindings wrap it one-to-one.
+
+use crate::api::ApiClient;
+use crate::auth::Auth;
+use crate::ble::{BleTransport, UnlockSettings};
+use crate::cache::{AccessState, Account, Cache, Door, Key};
+use crate::clock::Clock;
+use crate::error::{Error, Result};
+use crate::listeners::{Broadcast, DoorSyncProgress, SessionState};
+use crate::secure_store::SecureStore;
+use crate::signer::DeviceSigner;
+use keyway_protocol::ids::DoorId;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How an app configures the core.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The backend's base URL (`https://…`; `http://127.0.0.1…` for local tests).
+    pub backend_url: String,
+    /// Hosts whose `https` invitation and share links are accepted.
+    pub link_hosts: Vec<String>,
+    /// The key cache file (`None`: in memory, nothing kept across restarts).
+    pub cache_path: Option<PathBuf>,
+    /// Renew a credential when less than this remains of it.
+    pub renew_before: Duration,
+    /// Bounds of each unlock phase.
+    pub unlock: UnlockSettings,
+    /// Bound of each HTTP call.
+    pub http_timeout: Duration,
+}
+
+impl Config {
+    /// A configuration with the usual bounds for `backend_url` and `link_hosts`.
+    pub fn new(backend_url: impl Into<String>, link_hosts: Vec<String>) -> Self {
+        Self {
+            backend_url: backend_url.into(),
+            link_hosts,
+            cache_path: None,
+            renew_before: Duration::from_secs(24 * 3600),
+            unlock: UnlockSettings::default(),
+            http_timeout: Duration::from_secs(15),
+        }
+    }
+}
+
+/// The platform's parts.
+#[derive(Clone)]
+pub struct Platform {
+    /// Where secrets live.
+    pub secure_store: Arc<dyn SecureStore>,
+    /// The device key.
+    pub signer: Arc<dyn DeviceSigner>,
+    /// The radio.
+    pub ble: Arc<dyn BleTransport>,
+    /// The wall clock.
+    pub clock: Arc<dyn Clock>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) config: Config,
+    pub(crate) api: ApiClient,
+    pub(crate) auth: Auth,
+    pub(crate) cache: Cache,
+    pub(crate) platform: Platform,
+    pub(crate) session: Broadcast<SessionState>,
+    pub(crate) keys_changed: Broadcast<u64>,
+    pub(crate) door_sync: Broadcast<Option<DoorSyncProgress>>,
+    /// One unlock or door sync at a time: the radio is one resource.
+    pub(crate) radio: tokio::sync::Mutex<()>,
+}
+
+/// The member's engine. Cheap to clone; clones share everything.
+#[derive(Clone)]
+pub struct Keyway {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl Keyway {
+    /// Opens the core: the key cache (created or upgraded) and the stored session.
+    pub fn open(config: Config, platform: Platform) -> Result<Self> {
+        let api = ApiClient::new(&config.backend_url, config.http_timeout)?;
+        let cache = match &config.cache_path {
+            Some(path) => Cache::open(path)?,
+            None => Cache::in_memory()?,
+        };
+        let auth = Auth::load(api.clone(), platform.secure_store.clone(), platform.clock.clone())?;
+        let signed_in = auth.has_session();
+        let session = Broadcast::new(if signed_in { SessionState::SignedIn } else { SessionState::SignedOut });
+        Ok(Self {
+            inner: Arc::new(Inner {
+                config,
+                api,
+                auth,
+                cache,
+                platform,
+                session,
+                keys_changed: Broadcast::new(0),
+                door_sync: Broadcast::new(None),
+                radio: tokio::sync::Mutex::new(()),
+            }),
+        })
+    }
+
+    /// Whether someone is signed in.
+    pub fn session_state(&self) -> SessionState {
+        self.inner.session.get()
+    }
+
+    /// The accounts (organisations) the person belongs to.
+    pub fn accounts(&self) -> Result<Vec<Account>> {
+        Ok(self.inner.cache.accounts()?)
+    }
+
+    /// Every key across every account, revoked ones included (they show as revoked).
+    pub fn keys(&self) -> Result<Vec<Key>> {
+        Ok(self.inner.cache.keys()?)
+    }
+
+    /// Every door the person holds or held a key for.
+    pub fn doors(&self) -> Result<Vec<Door>> {
+        Ok(self.inner.cache.doors()?)
+    }
+
+    /// What a screen shows for a door now.
+    pub fn access_state(&self, door: &DoorId) -> Result<AccessState> {
+        Ok(self.inner.cache.access_state(door, self.inner.platform.clock.now())?)
+    }
+
+    /// How many access-token refreshes this process has made (diagnostics).
+    pub fn refresh_count(&self) -> u64 {
+        self.inner.auth.refresh_count()
+    }
+
+    /// Signs out: tells the backend (best effort), then removes every secret and every
+    /// cached key from this device.
+    pub async fn sign_out(&self) -> Result<()> {
+        let refresh_token = self.inner.auth.forget().await?;
+        if let Some(token) = refresh_token {
+            let body = crate::api::wire::RefreshRequest { refresh_token: &token };
+            let result: std::result::Result<(), _> =
+                self.inner.api.call(reqwest::Method::POST, "v1/auth/logout", None, Some(&body)).await;
+            if let Err(e) = result {
+                tracing::info!(error = %e, "logout not confirmed by the backend; local sign-out done");
+            }
+        }
+        for door in self.inner.cache.doors()? {
+            self.inner.platform.secure_store.delete(&crate::doors::ticket_secret_name(&door.lock_id))?;
+        }
+        self.inner.platform.signer.delete_key().await?;
+        self.inner.cache.wipe()?;
+        self.inner.session.set(SessionState::SignedOut);
+        self.inner.keys_changed.update(|n| n + 1);
+        Ok(())
+    }
+
+    /// Marks the session ended after the backend refused it.
+    pub(crate) fn note_result<T>(&self, result: Result<T>) -> Result<T> {
+        if matches!(result, Err(Error::SessionEnded)) {
+            self.inner.session.set(SessionState::SessionEnded);
+        }
+        result
+    }
+}

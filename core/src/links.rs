@@ -1,0 +1,139 @@
+//! Links that arrive from outside (email, text, QR): invitation and guest-share links.
+//! Only `https` links on the configured hosts, with the expected path and a token of the
+//! expected form, are accepted; anything else is refused with the reason.
+
+use thiserror::Error;
+use url::Url;
+
+/// What kind of link it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkKind {
+    /// `https://<host>/invite/<token>`
+    Invitation,
+    /// `https://<host>/share/<token>`
+    Share,
+}
+
+/// A link that passed every check. The token is a bearer secret: it is never logged
+/// and its `Debug` form hides it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ParsedLink {
+    /// Invitation or share.
+    pub kind: LinkKind,
+    /// The host it came from.
+    pub host: String,
+    token: String,
+}
+
+impl std::fmt::Debug for ParsedLink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ParsedLink").field("kind", &self.kind).field("host", &self.host).finish_non_exhaustive()
+    }
+}
+
+impl ParsedLink {
+    /// The token, for the one API call that needs it.
+    pub(crate) fn token(&self) -> &str {
+        &self.token
+    }
+}
+
+/// Why a link was refused.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum LinkError {
+    /// Not a URL at all.
+    #[error("this is not a link")]
+    NotALink,
+    /// Not `https`.
+    #[error("the link is not secure (https)")]
+    NotHttps,
+    /// A host this app does not trust.
+    #[error("the link is not from a trusted address")]
+    UntrustedHost,
+    /// The right host, but not an invitation or share link.
+    #[error("this is not an invitation or shared-key link")]
+    UnknownPath,
+    /// The token is missing or malformed (e.g. cut off when copied).
+    #[error("the link is incomplete; open it from the original message")]
+    BadToken,
+}
+
+/// Tokens are ≥ 128 bits in base64url: at least 22 characters, at most a few hundred.
+const MIN_TOKEN: usize = 22;
+const MAX_TOKEN: usize = 256;
+
+/// Parses and checks a link against the trusted hosts.
+pub fn parse_link(input: &str, trusted_hosts: &[String]) -> Result<ParsedLink, LinkError> {
+    let url = Url::parse(input.trim()).map_err(|_| LinkError::NotALink)?;
+    if url.scheme() != "https" {
+        return Err(LinkError::NotHttps);
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(LinkError::UntrustedHost);
+    }
+    let host = url.host_str().ok_or(LinkError::UntrustedHost)?.to_ascii_lowercase();
+    let port_ok = url.port().is_none();
+    if !port_ok || !trusted_hosts.iter().any(|h| h.eq_ignore_ascii_case(&host)) {
+        return Err(LinkError::UntrustedHost);
+    }
+    let segments: Vec<&str> = url.path_segments().map(|s| s.filter(|p| !p.is_empty()).collect()).unwrap_or_default();
+    let (kind, token) = match segments.as_slice() {
+        ["invite", token] => (LinkKind::Invitation, *token),
+        ["share", token] => (LinkKind::Share, *token),
+        _ => return Err(LinkError::UnknownPath),
+    };
+    let well_formed = (MIN_TOKEN..=MAX_TOKEN).contains(&token.len())
+        && token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if !well_formed {
+        return Err(LinkError::BadToken);
+    }
+    Ok(ParsedLink { kind, host, token: token.to_owned() })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn hosts() -> Vec<String> {
+        vec!["keys.example.com".into()]
+    }
+    const TOKEN: &str = "AbCdEfGhIjKlMnOpQrStUvWxYz012345";
+
+    #[test]
+    fn invitation_and_share_links_on_a_trusted_host_are_accepted() {
+        let l = parse_link(&format!("https://keys.example.com/invite/{TOKEN}"), &hosts()).unwrap();
+        assert_eq!((l.kind, l.token()), (LinkKind::Invitation, TOKEN));
+        let l = parse_link(&format!("https://KEYS.example.com/share/{TOKEN}?utm=mail"), &hosts()).unwrap();
+        assert_eq!(l.kind, LinkKind::Share);
+    }
+
+    #[test]
+    fn every_other_link_is_refused_with_its_reason() {
+        let h = hosts();
+        assert_eq!(parse_link("not a link", &h), Err(LinkError::NotALink));
+        assert_eq!(parse_link(&format!("http://keys.example.com/invite/{TOKEN}"), &h), Err(LinkError::NotHttps));
+        assert_eq!(parse_link(&format!("https://evil.example/invite/{TOKEN}"), &h), Err(LinkError::UntrustedHost));
+        assert_eq!(
+            parse_link(&format!("https://keys.example.com.evil.example/invite/{TOKEN}"), &h),
+            Err(LinkError::UntrustedHost)
+        );
+        assert_eq!(
+            parse_link(&format!("https://user@keys.example.com/invite/{TOKEN}"), &h),
+            Err(LinkError::UntrustedHost)
+        );
+        assert_eq!(
+            parse_link(&format!("https://keys.example.com:8443/invite/{TOKEN}"), &h),
+            Err(LinkError::UntrustedHost)
+        );
+        assert_eq!(parse_link(&format!("https://keys.example.com/admin/{TOKEN}"), &h), Err(LinkError::UnknownPath));
+        assert_eq!(parse_link("https://keys.example.com/invite/short", &h), Err(LinkError::BadToken));
+        assert_eq!(parse_link(&format!("https://keys.example.com/invite/{TOKEN}%00"), &h), Err(LinkError::BadToken));
+    }
+
+    #[test]
+    fn the_token_never_shows_in_debug_output() {
+        let l = parse_link(&format!("https://keys.example.com/invite/{TOKEN}"), &hosts()).unwrap();
+        assert!(!format!("{l:?}").contains(TOKEN));
+    }
+}

@@ -1,0 +1,106 @@
+//! Listeners: the app subscribes to the session, the keys and door-sync progress. Each
+//! subscription gets the current state first, then every change, until its
+//! [`TaskHandle`] is cancelled or dropped.
+
+use keyway_protocol::ids::DoorId;
+use std::sync::Arc;
+use tokio::sync::watch;
+
+/// Whether someone is signed in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionState {
+    /// No session.
+    SignedOut,
+    /// A session is held (it may need a refresh, which happens by itself).
+    SignedIn,
+    /// The backend ended the session (refresh refused): the app should show sign-in.
+    SessionEnded,
+}
+
+/// Where a door sync is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DoorSyncStage {
+    /// Getting the newest bundle from the backend.
+    FetchingBundle,
+    /// Finding and connecting to the lock.
+    Connecting,
+    /// Sending the bundle to the lock.
+    Transferring,
+    /// The lock applied the bundle (or was already current) and signed a receipt.
+    Applied,
+    /// Sending the lock's receipt to the backend.
+    UploadingReceipt,
+    /// Finished; the door shows as synced.
+    Done,
+    /// Stopped with an error.
+    Failed,
+}
+
+/// One door-sync progress event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DoorSyncProgress {
+    /// The door.
+    pub door: DoorId,
+    /// Where it is.
+    pub stage: DoorSyncStage,
+    /// The bundle version involved, when known.
+    pub version: Option<u32>,
+}
+
+/// A value that changes, watched by any number of subscribers.
+pub(crate) struct Broadcast<T> {
+    tx: watch::Sender<T>,
+}
+
+impl<T: Clone + Send + Sync + 'static> Broadcast<T> {
+    pub(crate) fn new(value: T) -> Self {
+        Self { tx: watch::Sender::new(value) }
+    }
+
+    pub(crate) fn get(&self) -> T {
+        self.tx.borrow().clone()
+    }
+
+    pub(crate) fn set(&self, value: T) {
+        self.tx.send_replace(value);
+    }
+
+    pub(crate) fn update(&self, f: impl FnOnce(&T) -> T) {
+        self.tx.send_modify(|v| *v = f(v));
+    }
+
+    /// Calls `on_change` with the current value, then with each new one, on a task of the
+    /// current tokio runtime.
+    pub(crate) fn subscribe(&self, on_change: impl Fn(T) + Send + Sync + 'static) -> TaskHandle {
+        let mut rx = self.tx.subscribe();
+        let on_change = Arc::new(on_change);
+        let task = tokio::spawn(async move {
+            let first = rx.borrow_and_update().clone();
+            on_change(first);
+            while rx.changed().await.is_ok() {
+                let value = rx.borrow_and_update().clone();
+                on_change(value);
+            }
+        });
+        TaskHandle { abort: task.abort_handle() }
+    }
+}
+
+/// A subscription. Cancelling it, or dropping it, stops the calls.
+#[derive(Debug)]
+pub struct TaskHandle {
+    abort: tokio::task::AbortHandle,
+}
+
+impl TaskHandle {
+    /// Stops the subscription.
+    pub fn cancel(&self) {
+        self.abort.abort();
+    }
+}
+
+impl Drop for TaskHandle {
+    fn drop(&mut self) {
+        self.abort.abort();
+    }
+}

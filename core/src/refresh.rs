@@ -1,0 +1,204 @@
+//! Bringing the cache up to date while online: receipts out first (they are evidence),
+//! then changed keys (incremental, from the last cursor), credential renewal before
+//! lapse, and the newest door-sync bundles for offline doors that are behind.
+
+use crate::api::wire::{BundleView, CredentialsRequest, CredentialsResponse, DoorView, KeysResponse, Profile};
+use crate::api::{ApiError, unb64};
+use crate::cache::{Account, Door, Key, StoredCredential};
+use crate::error::{Error, Result};
+use crate::keyway::Keyway;
+use crate::signin::clamp_time;
+use keyway_protocol::bundle::Bundle;
+use keyway_protocol::ids::DoorId;
+use reqwest::Method;
+
+const KEYS_CURSOR: &str = "keys_cursor";
+
+/// What a refresh did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RefreshSummary {
+    /// Keys added or changed.
+    pub keys_changed: usize,
+    /// Keys found revoked (their credentials and tickets are gone from the device).
+    pub keys_revoked: usize,
+    /// Credentials issued or renewed.
+    pub credentials_renewed: usize,
+    /// Door-sync bundles fetched for offline doors.
+    pub bundles_fetched: usize,
+    /// Lock receipts delivered to the backend.
+    pub receipts_uploaded: usize,
+}
+
+impl Keyway {
+    /// Brings keys, credentials and bundles up to date and uploads waiting receipts.
+    pub async fn refresh(&self) -> Result<RefreshSummary> {
+        let result = self.refresh_inner().await;
+        self.note_result(result)
+    }
+
+    async fn refresh_inner(&self) -> Result<RefreshSummary> {
+        let mut summary = RefreshSummary { receipts_uploaded: self.upload_receipts().await?, ..Default::default() };
+        let cache = &self.inner.cache;
+        let profile: Profile = self.inner.auth.call::<(), _>(Method::GET, "v1/me", None).await?;
+        let accounts: Vec<Account> = profile
+            .memberships
+            .into_iter()
+            .map(|m| Account { org_id: m.org_id, organisation: m.organisation, role: m.role })
+            .collect();
+        cache.replace_accounts(&accounts)?;
+        let cursor = cache.meta(KEYS_CURSOR)?;
+        let path = match &cursor {
+            Some(c) => format!("v1/me/keys?since={c}"),
+            None => "v1/me/keys".to_owned(),
+        };
+        let response: KeysResponse = self.inner.auth.call::<(), _>(Method::GET, &path, None).await?;
+        let (keys, doors) = convert_keys(&response)?;
+        summary.keys_changed = keys.len();
+        summary.keys_revoked = keys.iter().filter(|k| k.revoked).count();
+        cache.upsert_doors(&doors)?;
+        cache.upsert_keys(&keys)?;
+        cache.mark_revoked(&response.revoked_grant_ids)?;
+        cache.set_meta(KEYS_CURSOR, &response.cursor.to_string())?;
+        self.forget_dead_tickets()?;
+
+        summary.credentials_renewed = self.renew_credentials().await?;
+        summary.bundles_fetched = self.fetch_bundles().await?;
+        self.inner.keys_changed.update(|n| n + 1);
+        Ok(summary)
+    }
+
+    /// Renews when any live key lacks a credential or holds one that lapses soon.
+    async fn renew_credentials(&self) -> Result<usize> {
+        let now = self.inner.platform.clock.now();
+        let horizon = now.saturating_add(u32::try_from(self.inner.config.renew_before.as_secs()).unwrap_or(u32::MAX));
+        let keys = self.inner.cache.keys()?;
+        let held = self.inner.cache.credentials()?;
+        let due = keys.iter().filter(|k| !k.revoked && k.expires_at > now).any(|k| {
+            match held.iter().find(|c| c.grant_id == k.grant_id) {
+                None => true,
+                // Already covers the rest of the grant: nothing to renew.
+                Some(c) if c.not_after >= k.expires_at => false,
+                Some(c) => c.not_after <= horizon,
+            }
+        });
+        if !due {
+            return Ok(0);
+        }
+        let response: CredentialsResponse =
+            self.inner.auth.call(Method::POST, "v1/credentials", Some(&CredentialsRequest { grant_id: None })).await?;
+        let credentials = response
+            .credentials
+            .into_iter()
+            .map(|c| {
+                Ok(StoredCredential {
+                    grant_id: c.grant_id,
+                    credential_id: c.credential_id,
+                    bytes: unb64(&c.credential)?,
+                    not_before: clamp_time(c.not_before),
+                    not_after: clamp_time(c.not_after),
+                })
+            })
+            .collect::<std::result::Result<Vec<_>, ApiError>>()?;
+        // A credential the lock would refuse to parse is not worth keeping.
+        let valid: Vec<_> = credentials
+            .into_iter()
+            .filter(|c| keyway_protocol::credential::Credential::from_bytes(&c.bytes).is_ok())
+            .collect();
+        Ok(self.inner.cache.store_credentials(&valid)?)
+    }
+
+    /// Fetches the newest bundle for each offline door whose lock is behind.
+    async fn fetch_bundles(&self) -> Result<usize> {
+        let mut fetched = 0;
+        for door in self.inner.cache.doors()? {
+            if !door.sync_pending() {
+                continue;
+            }
+            let held = self.inner.cache.bundle(&door.lock_id)?.map(|(v, _)| v).unwrap_or(0);
+            if held >= door.bundle_version {
+                continue;
+            }
+            match self.fetch_bundle(&door).await {
+                Ok(()) => fetched += 1,
+                // A door that became online, or that this person lost access to, is skipped.
+                Err(Error::DoorOnline | Error::Unexpected { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(fetched)
+    }
+
+    /// Fetches the bundle for one door (a delta from what the lock last reported).
+    pub(crate) async fn fetch_bundle(&self, door: &Door) -> Result<()> {
+        let path = format!("v1/doors/{}/bundle?since={}", door.backend_id, door.synced_version);
+        let view: BundleView = self.inner.auth.call::<(), _>(Method::GET, &path, None).await?;
+        let bytes = unb64(&view.bundle)?;
+        let bundle =
+            Bundle::from_bytes(&bytes).map_err(|_| Error::Unexpected { code: "bundle does not parse".into() })?;
+        if bundle.body.door != door.lock_id || i64::from(bundle.body.version) != view.version {
+            return Err(Error::Unexpected { code: "bundle for another door or version".into() });
+        }
+        self.inner.cache.store_bundle(&door.lock_id, bundle.body.version, &bytes)?;
+        Ok(())
+    }
+
+    /// Drops tickets for doors no live key opens any more.
+    fn forget_dead_tickets(&self) -> Result<()> {
+        let keys = self.inner.cache.keys()?;
+        for door in self.inner.cache.doors()? {
+            let live = keys.iter().any(|k| !k.revoked && k.doors.contains(&door.lock_id));
+            if !live {
+                self.inner.platform.secure_store.delete(&crate::doors::ticket_secret_name(&door.lock_id))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn parse_key65(s: &str) -> Result<[u8; 65]> {
+    unb64(s)?.try_into().map_err(|_| Error::Unexpected { code: "lock key length".into() })
+}
+
+fn convert_door(d: &DoorView) -> Result<Door> {
+    Ok(Door {
+        lock_id: DoorId::from_hex(&d.lock_id).ok_or(Error::Unexpected { code: "lock id".into() })?,
+        backend_id: d.id,
+        name: d.name.clone(),
+        online: d.online,
+        lock_public_key: parse_key65(&d.lock_public_key)?,
+        lock_signing_key: parse_key65(&d.lock_signing_public_key)?,
+        bundle_version: u32::try_from(d.bundle_version).unwrap_or(0),
+        synced_version: u32::try_from(d.synced_version).unwrap_or(0),
+        synced_at: d.synced_at.map(clamp_time),
+    })
+}
+
+fn convert_keys(response: &KeysResponse) -> Result<(Vec<Key>, Vec<Door>)> {
+    let mut doors: Vec<Door> = Vec::new();
+    let mut keys = Vec::with_capacity(response.keys.len());
+    for k in &response.keys {
+        let mut key_doors = Vec::with_capacity(k.doors.len());
+        for d in &k.doors {
+            let door = convert_door(d)?;
+            key_doors.push(door.lock_id);
+            if !doors.iter().any(|x| x.lock_id == door.lock_id) {
+                doors.push(door);
+            }
+        }
+        keys.push(Key {
+            grant_id: k.grant_id,
+            key_id: k.key_id,
+            name: k.name.clone(),
+            organisation: k.organisation.clone(),
+            facility: k.facility.clone(),
+            doors: key_doors,
+            starts_at: clamp_time(k.starts_at),
+            expires_at: clamp_time(k.expires_at),
+            shareable: k.shareable,
+            guest: k.guest,
+            revoked: k.access_state == crate::api::wire::AccessState::Revoked,
+            revoke_reason: k.revoke_reason.clone(),
+        });
+    }
+    Ok((keys, doors))
+}

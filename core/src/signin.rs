@@ -1,0 +1,139 @@
+//! Sign-in with a one-time code sent to an email or a phone, as a flow object:
+//! `start_sign_in(address)` → `resend()` → `verify(code)`.
+
+use crate::address::SignInAddress;
+use crate::api::b64;
+use crate::api::wire::{Channel, CodeRequest, CodeSent, SessionTokens, VerifyRequest};
+use crate::error::{Error, Result};
+use crate::keyway::Keyway;
+use crate::listeners::SessionState;
+use keyway_protocol::credential::UnixSeconds;
+use reqwest::Method;
+
+/// Where the code went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeChannel {
+    /// An email.
+    Email,
+    /// A text message.
+    Sms,
+}
+
+/// A code on its way, as a screen shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CodeSentInfo {
+    /// Email or text.
+    pub channel: CodeChannel,
+    /// When the code stops working.
+    pub expires_at: UnixSeconds,
+    /// When "send again" may be pressed.
+    pub resend_after: UnixSeconds,
+}
+
+impl From<CodeSent> for CodeSentInfo {
+    fn from(c: CodeSent) -> Self {
+        Self {
+            channel: match c.channel {
+                Channel::Email => CodeChannel::Email,
+                Channel::Sms => CodeChannel::Sms,
+            },
+            expires_at: clamp_time(c.expires_at),
+            resend_after: clamp_time(c.resend_after),
+        }
+    }
+}
+
+pub(crate) fn clamp_time(t: i64) -> UnixSeconds {
+    u32::try_from(t.max(0)).unwrap_or(u32::MAX)
+}
+
+/// A sign-in in progress.
+pub struct SignInFlow {
+    keyway: Keyway,
+    address: SignInAddress,
+    sent: CodeSentInfo,
+}
+
+impl SignInFlow {
+    /// The normalised address the code went to.
+    pub fn address(&self) -> &SignInAddress {
+        &self.address
+    }
+
+    /// Where the code went and its timings.
+    pub fn code_sent(&self) -> CodeSentInfo {
+        self.sent
+    }
+
+    /// Sends a new code (the failure count of the old one carries over, by design).
+    pub async fn resend(&mut self) -> Result<CodeSentInfo> {
+        self.sent = send_code(&self.keyway, &self.address).await?;
+        Ok(self.sent)
+    }
+
+    /// Checks the code; on success the person is signed in and their keys are fetched.
+    pub async fn verify(&self, code: &str) -> Result<()> {
+        let code = normalise_code(code)?;
+        let device_public_key = b64(&self.keyway.inner.platform.signer.public_key().await?);
+        let tokens: SessionTokens = self
+            .keyway
+            .inner
+            .api
+            .call(
+                Method::POST,
+                "v1/auth/verify",
+                None,
+                Some(&VerifyRequest { identifier: self.address.as_str(), code: &code, device_public_key }),
+            )
+            .await?;
+        self.keyway.signed_in(tokens).await
+    }
+}
+
+/// Strips spaces and dashes; a code is exactly six digits.
+pub(crate) fn normalise_code(code: &str) -> Result<String> {
+    let digits: String = code.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+    if digits.len() == 6 && digits.bytes().all(|b| b.is_ascii_digit()) { Ok(digits) } else { Err(Error::CodeMalformed) }
+}
+
+async fn send_code(keyway: &Keyway, address: &SignInAddress) -> Result<CodeSentInfo> {
+    let sent: CodeSent = keyway
+        .inner
+        .api
+        .call(Method::POST, "v1/auth/code", None, Some(&CodeRequest { identifier: address.as_str() }))
+        .await?;
+    Ok(sent.into())
+}
+
+impl Keyway {
+    /// Starts signing in: validates and normalises the address, and sends a code to it.
+    /// An address the service does not know gets the same answer (and no code).
+    pub async fn start_sign_in(&self, address: &str) -> Result<SignInFlow> {
+        let address = SignInAddress::parse(address)?;
+        let sent = send_code(self, &address).await?;
+        Ok(SignInFlow { keyway: self.clone(), address, sent })
+    }
+
+    /// Adopts a new session and fetches keys (offline is not an error here: the session stands).
+    pub(crate) async fn signed_in(&self, tokens: SessionTokens) -> Result<()> {
+        self.inner.auth.adopt(tokens).await?;
+        self.inner.session.set(SessionState::SignedIn);
+        match self.refresh().await {
+            Ok(_) | Err(Error::Offline) | Err(Error::ServiceUnavailable) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_six_digits_with_spaces_and_dashes_ignored() {
+        assert_eq!(normalise_code(" 123 456 ").ok().as_deref(), Some("123456"));
+        assert_eq!(normalise_code("123-456").ok().as_deref(), Some("123456"));
+        assert_eq!(normalise_code("12345"), Err(Error::CodeMalformed));
+        assert_eq!(normalise_code("12345a"), Err(Error::CodeMalformed));
+    }
+}
