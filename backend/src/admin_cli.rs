@@ -279,6 +279,8 @@ pub async fn run(base_url: &str, token: &str, cmd: AdminCommand) -> Result<Value
         ),
         C::DoorEvents { door_id } => ("GET", format!("/v1/admin/doors/{door_id}/events"), None),
     };
+    // rustls on ring, installed once per process (a no-op if already installed).
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let client = reqwest::Client::new();
     let url = format!("{}{}", base_url.trim_end_matches('/'), path);
     let req = match method {

@@ -70,8 +70,9 @@ impl Keyway {
         }
         self.progress(*door, DoorSyncStage::FetchingBundle, None);
         match self.fetch_bundle(&record).await {
-            // Offline: the bundle already held is still worth carrying.
-            Ok(()) | Err(Error::Offline | Error::ServiceUnavailable) => {}
+            // Offline: the bundle already held is still worth carrying. Up to date: the
+            // sync still collects the lock's receipt (its audit events, its version).
+            Ok(()) | Err(Error::Offline | Error::ServiceUnavailable | Error::DoorUpToDate) => {}
             Err(e) => return Err(e),
         }
         let (record, mut key) = self.door_key(door)?;

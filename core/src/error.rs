@@ -114,6 +114,9 @@ pub enum Error {
     /// The door is online and needs no door sync.
     #[error("this door is online and needs no door sync")]
     DoorOnline,
+    /// The door already runs the newest bundle (nothing to carry).
+    #[error("this door is already up to date")]
+    DoorUpToDate,
     /// Opening the door failed.
     #[error(transparent)]
     Unlock(#[from] UnlockError),
@@ -170,6 +173,7 @@ impl Error {
                 "share_already_redeemed" => Self::ShareAlreadyRedeemed,
                 "share_wrong_recipient" => Self::ShareWrongRecipient,
                 "door_online" => Self::DoorOnline,
+                "door_up_to_date" => Self::DoorUpToDate,
                 other => Self::Unexpected { code: other.to_owned() },
             },
         }

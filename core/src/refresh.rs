@@ -2,7 +2,9 @@
 //! then changed keys (incremental, from the last cursor), credential renewal before
 //! lapse, and the newest door-sync bundles for offline doors that are behind.
 
-use crate::api::wire::{BundleView, CredentialsRequest, CredentialsResponse, DoorView, KeysResponse, Profile};
+use crate::api::wire::{
+    BundleView, CredentialsRequest, CredentialsResponse, DoorView, KeysResponse, PendingDoors, Profile,
+};
 use crate::api::{ApiError, unb64};
 use crate::cache::{Account, Door, Key, StoredCredential};
 use crate::error::{Error, Result};
@@ -60,6 +62,12 @@ impl Keyway {
         cache.mark_revoked(&response.revoked_grant_ids)?;
         cache.set_meta(KEYS_CURSOR, &response.cursor.to_string())?;
         self.forget_dead_tickets()?;
+
+        // Door versions move without any key changing (someone else was revoked): ask
+        // which of this person's offline doors are behind.
+        let pending: PendingDoors = self.inner.auth.call::<(), _>(Method::GET, "v1/door-sync/pending", None).await?;
+        let behind = pending.doors.iter().map(convert_door).collect::<Result<Vec<_>>>()?;
+        cache.upsert_doors(&behind)?;
 
         summary.credentials_renewed = self.renew_credentials().await?;
         summary.bundles_fetched = self.fetch_bundles().await?;
@@ -121,7 +129,7 @@ impl Keyway {
             match self.fetch_bundle(&door).await {
                 Ok(()) => fetched += 1,
                 // A door that became online, or that this person lost access to, is skipped.
-                Err(Error::DoorOnline | Error::Unexpected { .. }) => {}
+                Err(Error::DoorOnline | Error::DoorUpToDate | Error::Unexpected { .. }) => {}
                 Err(e) => return Err(e),
             }
         }

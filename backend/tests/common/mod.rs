@@ -66,6 +66,7 @@ impl Server {
         };
         let state = AppState::new(db, clock.clone(), &config).unwrap();
         let running = keyway_backend::start(state, "127.0.0.1:0").await.unwrap();
+        let _ = rustls::crypto::ring::default_provider().install_default();
         Self { base: format!("http://{}", running.addr), clock, http: reqwest::Client::new(), running }
     }
 

@@ -105,6 +105,12 @@ pub struct DoorView {
     pub synced_at: Option<i64>,
 }
 
+/// `GET /v1/door-sync/pending`: this person's offline doors that are behind.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PendingDoors {
+    pub doors: Vec<DoorView>,
+}
+
 /// The state of a key, by the backend's clock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -115,7 +115,7 @@ pub struct PhaseTimings {
 /// The result of a door sync carried during an unlock.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CarriedSync {
-    /// The bundle version delivered.
+    /// The bundle version delivered (for a receipt-only sync: the lock's version).
     pub version: u32,
     /// Applied, or the lock's reason for refusing it.
     pub applied: Result<(), Refusal>,
@@ -345,7 +345,13 @@ impl Attempt<'_> {
         let door_open = Duration::from_millis(u64::from(reply.open_ms));
         let sync = match &self.key.bundle {
             Some(bundle) if bundle.version > reply.bundle_version => {
-                Some(deliver(&link, &mut channel, bundle, self.settings.door_sync).await?)
+                Some(deliver(&link, &mut channel, Some(bundle), self.settings.door_sync).await?)
+            }
+            // A door sync with nothing newer to carry still brings back the receipt.
+            _ if self.command == Command::SyncOnly => {
+                let mut sync = deliver(&link, &mut channel, None, self.settings.door_sync).await?;
+                sync.version = reply.bundle_version;
+                Some(sync)
             }
             _ => None,
         };
@@ -426,15 +432,21 @@ enum Retry {
     No(UnlockError),
 }
 
-/// Delivers a bundle in the secure channel and returns the lock's receipt.
+/// Delivers a bundle (or, with none, asks for a receipt) in the secure channel and
+/// returns the lock's receipt.
 pub(crate) async fn deliver(
     link: &Link<'_>,
     channel: &mut PhoneChannel,
-    bundle: &PendingBundle,
+    bundle: Option<&PendingBundle>,
     timeout: Duration,
 ) -> Result<CarriedSync, UnlockError> {
-    let message = channel.deliver_bundle(&bundle.bytes).map_err(|_| UnlockError::UntrustedLock)?;
+    let message = match bundle {
+        Some(bundle) => channel.deliver_bundle(&bundle.bytes),
+        None => channel.request_receipt(),
+    }
+    .map_err(|_| UnlockError::UntrustedLock)?;
     let reply = link.exchange(&message, timeout).await.map_err(|e| UnlockError::from_link(e, UnlockPhase::DoorSync))?;
     let sync = channel.on_sync_reply(&reply).map_err(|_| UnlockError::UntrustedLock)?;
-    Ok(CarriedSync { version: bundle.version, applied: sync.applied, receipt: sync.receipt_bytes })
+    let version = bundle.map_or(sync.receipt.body.bundle_version, |b| b.version);
+    Ok(CarriedSync { version, applied: sync.applied, receipt: sync.receipt_bytes })
 }

@@ -1,0 +1,6 @@
+//! keyway-e2e: journeys end to end. The library holds the world the journeys run in —
+//! the real backend on loopback, reference locks on the simulated radio, phones running
+//! the core — and the journeys live in `tests/`.
+
+pub mod sim_transport;
+pub mod world;

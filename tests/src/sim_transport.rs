@@ -1,0 +1,152 @@
+//! The core's [`BleTransport`] over the reference lock's simulated radio: what a phone's
+//! Bluetooth stack does, against locks "in range" on the same simulated air.
+//!
+//! This is the only mock in the journeys, and only because this machine has no radio:
+//! the locks behind it are the real reference lock, speaking the real protocol.
+
+use async_trait::async_trait;
+use keyway_core::ble::{AdapterState, BleTransport, HeardAdvertisement, PeripheralId, TransportError};
+use keyway_lock::sim::{PeripheralId as SimId, RadioError, SimConnection, SimRadio};
+use keyway_protocol::advert::ADVERT_COMPANY_ID;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// How often an idle scan or notification wait looks again.
+const POLL: Duration = Duration::from_millis(5);
+
+/// A phone's radio on the simulated air.
+pub struct SimTransport {
+    radio: Arc<SimRadio>,
+    requested_mtu: u16,
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    adapter: Option<AdapterState>,
+    scanning: bool,
+    heard: VecDeque<HeardAdvertisement>,
+    connections: HashMap<PeripheralId, SimConnection>,
+}
+
+impl SimTransport {
+    /// A phone that asks for `requested_mtu` when it connects (Android asks 517).
+    pub fn new(radio: Arc<SimRadio>, requested_mtu: u16) -> Self {
+        Self { radio, requested_mtu, state: Mutex::new(State::default()) }
+    }
+
+    /// Switches the phone's Bluetooth state (off, no permission…).
+    pub fn set_adapter_state(&self, state: AdapterState) {
+        self.lock().adapter = Some(state);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+fn sim_id(peripheral: &PeripheralId) -> Result<SimId, TransportError> {
+    peripheral
+        .strip_prefix("sim:")
+        .and_then(|n| n.parse().ok())
+        .map(SimId)
+        .ok_or_else(|| TransportError::ConnectFailed("unknown peripheral".into()))
+}
+
+fn transport_error(e: RadioError) -> TransportError {
+    match e {
+        RadioError::ConnectionLost | RadioError::Disconnected => TransportError::Disconnected,
+        RadioError::NotInRange | RadioError::UnknownPeripheral => TransportError::ConnectFailed(e.to_string()),
+        other => TransportError::Other(other.to_string()),
+    }
+}
+
+#[async_trait]
+impl BleTransport for SimTransport {
+    async fn adapter_state(&self) -> AdapterState {
+        self.lock().adapter.unwrap_or(AdapterState::PoweredOn)
+    }
+
+    async fn start_scan(&self, _service_uuid: &str) -> Result<(), TransportError> {
+        let mut state = self.lock();
+        state.scanning = true;
+        state.heard.clear();
+        Ok(())
+    }
+
+    async fn next_advertisement(&self, timeout: Duration) -> Result<HeardAdvertisement, TransportError> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            {
+                let mut state = self.lock();
+                if !state.scanning {
+                    return Err(TransportError::Other("not scanning".into()));
+                }
+                if state.heard.is_empty() {
+                    for result in self.radio.scan() {
+                        if result.company_id == ADVERT_COMPANY_ID {
+                            state.heard.push_back(HeardAdvertisement {
+                                peripheral: format!("sim:{}", result.peripheral.0),
+                                manufacturer_data: result.data,
+                                rssi: Some(result.rssi),
+                            });
+                        }
+                    }
+                }
+                if let Some(ad) = state.heard.pop_front() {
+                    return Ok(ad);
+                }
+            }
+            if Instant::now() >= deadline {
+                return Err(TransportError::Timeout);
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    async fn stop_scan(&self) {
+        let mut state = self.lock();
+        state.scanning = false;
+        state.heard.clear();
+    }
+
+    async fn connect(&self, peripheral: &PeripheralId, _timeout: Duration) -> Result<u16, TransportError> {
+        let id = sim_id(peripheral)?;
+        let connection = self.radio.connect(id, self.requested_mtu).map_err(transport_error)?;
+        let mtu = connection.mtu();
+        self.lock().connections.insert(peripheral.clone(), connection);
+        Ok(mtu)
+    }
+
+    async fn write(&self, peripheral: &PeripheralId, frame: &[u8], with_response: bool) -> Result<(), TransportError> {
+        let mut state = self.lock();
+        let connection = state.connections.get_mut(peripheral).ok_or(TransportError::Disconnected)?;
+        let result = if with_response { connection.write(frame) } else { connection.write_without_response(frame) };
+        result.map_err(transport_error)
+    }
+
+    async fn next_notification(&self, peripheral: &PeripheralId, timeout: Duration) -> Result<Vec<u8>, TransportError> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            {
+                let mut state = self.lock();
+                let connection = state.connections.get_mut(peripheral).ok_or(TransportError::Disconnected)?;
+                if let Some(frame) = connection.recv().map_err(transport_error)? {
+                    return Ok(frame);
+                }
+            }
+            if Instant::now() >= deadline {
+                return Err(TransportError::Timeout);
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    async fn disconnect(&self, peripheral: &PeripheralId) {
+        if let Some(connection) = self.lock().connections.remove(peripheral) {
+            connection.disconnect();
+        }
+    }
+}

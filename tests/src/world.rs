@@ -1,0 +1,339 @@
+//! A world for journeys: the real backend serving HTTP on loopback, an operator who
+//! drives it through its admin API, reference locks on a simulated radio, and phones
+//! running the core. One clock for all of them, moved by the test.
+
+use crate::sim_transport::SimTransport;
+use keyway_backend::clock::ManualClock as BackendClock;
+use keyway_core::ble::UnlockSettings;
+use keyway_core::clock::ManualClock;
+use keyway_core::secure_store::MemoryStore;
+use keyway_core::signer::SoftwareSigner;
+use keyway_core::{Config, Keyway, Platform};
+use keyway_lock::sim::{LinkParams, PeripheralId, SimRadio};
+use keyway_lock::{Lock, LockOptions, ManualRtc, MemoryStorage, Provisioning, Rtc, SeededRandom};
+use keyway_protocol::ids::DoorId;
+use serde_json::{Value, json};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// The journeys' epoch: 2027-01-15T08:00:00Z.
+pub const T0: u32 = 1_800_000_000;
+/// One hour and one day, in seconds.
+pub const HOUR: u32 = 3600;
+/// One day, in seconds.
+pub const DAY: u32 = 24 * HOUR;
+/// The host in invitation and share links.
+pub const LINK_HOST: &str = "keyway.test";
+const ADMIN_TOKEN: &str = "journeys-admin-token-0123456789abcdef";
+
+/// Everything on one machine.
+pub struct World {
+    server: Mutex<Option<keyway_backend::RunningServer>>,
+    backend_clock: Arc<BackendClock>,
+    /// The backend's base URL.
+    pub base_url: String,
+    http: reqwest::Client,
+    /// The air the locks and phones share.
+    pub radio: Arc<SimRadio>,
+    rtc: ManualRtc,
+    phone_clocks: Mutex<Vec<Arc<ManualClock>>>,
+    seeds: AtomicU64,
+}
+
+/// An organisation with one site and one facility.
+#[derive(Debug, Clone)]
+pub struct Org {
+    /// Organisation id.
+    pub id: i64,
+    /// Facility id.
+    pub facility: i64,
+    /// The site's issuer key (the locks' trust anchor).
+    pub issuer_public_key: Vec<u8>,
+}
+
+/// A door with a reference lock on the simulated radio.
+#[derive(Debug, Clone, Copy)]
+pub struct DoorHandle {
+    /// The backend's door id.
+    pub backend_id: i64,
+    /// The lock's id.
+    pub lock_id: DoorId,
+    /// Where it sits on the radio.
+    pub peripheral: PeripheralId,
+}
+
+/// An invitation as the operator sent it.
+#[derive(Debug, Clone, Copy)]
+pub struct Invitation {
+    /// Its id.
+    pub id: i64,
+    /// The invited person.
+    pub person_id: i64,
+}
+
+/// A phone running the core.
+pub struct Phone {
+    /// The core.
+    pub keyway: Keyway,
+    /// Its secure store (to look inside in tests).
+    pub store: Arc<MemoryStore>,
+    /// Its radio.
+    pub ble: Arc<SimTransport>,
+    /// Its clock.
+    pub clock: Arc<ManualClock>,
+    /// Its cache file, when it has one.
+    pub cache_path: Option<PathBuf>,
+}
+
+fn b64(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn unb64(s: &str) -> Vec<u8> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(s).unwrap_or_default()
+}
+
+impl World {
+    /// Starts the backend (in-memory SQLite) and an empty radio, at [`T0`].
+    pub async fn start() -> Self {
+        let backend_clock = BackendClock::new(i64::from(T0));
+        let db = keyway_backend::db::Db::open(":memory:").expect("in-memory database");
+        let config = keyway_backend::Config {
+            public_host: LINK_HOST.into(),
+            admin_token: ADMIN_TOKEN.into(),
+            server_secret: b"journeys server secret, 32 bytes!!".to_vec(),
+        };
+        let state = keyway_backend::AppState::new(db, backend_clock.clone(), &config).expect("backend state");
+        let server = keyway_backend::start(state, "127.0.0.1:0").await.expect("backend listens");
+        let base_url = format!("http://{}/", server.addr);
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        Self {
+            server: Mutex::new(Some(server)),
+            backend_clock,
+            base_url,
+            http: reqwest::Client::new(),
+            radio: Arc::new(SimRadio::new(1)),
+            rtc: ManualRtc::new(T0),
+            phone_clocks: Mutex::new(Vec::new()),
+            seeds: AtomicU64::new(100),
+        }
+    }
+
+    /// Stops the backend: phones are offline from now on.
+    pub fn stop_backend(&self) {
+        if let Some(server) = self.server.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take() {
+            server.task.abort();
+        }
+    }
+
+    /// Now, by the world's clock.
+    pub fn now(&self) -> u32 {
+        self.rtc.now()
+    }
+
+    /// Sets every clock: backend, locks, phones.
+    pub fn set_time(&self, t: u32) {
+        self.backend_clock.set(i64::from(t));
+        self.rtc.set(t);
+        for clock in self.phone_clocks.lock().unwrap_or_else(std::sync::PoisonError::into_inner).iter() {
+            clock.set(t);
+        }
+    }
+
+    /// Moves every clock forward.
+    pub fn advance(&self, seconds: u32) {
+        self.set_time(self.now() + seconds);
+    }
+
+    /// An admin API call; returns the status and the JSON body.
+    pub async fn admin_call(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        let url = format!("{}{}", self.base_url, path.trim_start_matches('/'));
+        let mut request = match method {
+            "GET" => self.http.get(&url),
+            "DELETE" => self.http.delete(&url),
+            _ => self.http.post(&url),
+        }
+        .bearer_auth(ADMIN_TOKEN);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("backend reachable");
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap_or_default();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    /// An admin API call that must succeed.
+    pub async fn admin(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        let (status, value) = self.admin_call(method, path, body).await;
+        assert!((200..300).contains(&status), "admin {method} {path}: {status} {value}");
+        value
+    }
+
+    /// An organisation with a site and a facility.
+    pub async fn org(&self, name: &str) -> Org {
+        let id = self.admin("POST", "v1/admin/orgs", Some(json!({ "name": name }))).await["id"].as_i64().unwrap_or(0);
+        let site = self.admin("POST", &format!("v1/admin/orgs/{id}/sites"), Some(json!({ "name": "Main site" }))).await;
+        let issuer_public_key = unb64(site["issuer_public_key"].as_str().unwrap_or(""));
+        let facility = self
+            .admin("POST", &format!("v1/admin/sites/{}/facilities", site["id"]), Some(json!({ "name": name })))
+            .await["id"]
+            .as_i64()
+            .unwrap_or(0);
+        Org { id, facility, issuer_public_key }
+    }
+
+    /// Fits a door with a fresh reference lock (trusting the org's issuer) and registers it.
+    pub async fn door(&self, org: &Org, name: &str, online: bool) -> DoorHandle {
+        let seed = self.seeds.fetch_add(1, Ordering::SeqCst);
+        let lock_id = DoorId(seed.to_be_bytes());
+        let options = LockOptions { rtc: Arc::new(self.rtc.clone()), random: Box::new(SeededRandom::new(seed)) };
+        let provisioning = Provisioning { door: lock_id, trust_anchors: vec![org.issuer_public_key.clone()] };
+        let lock = Lock::open_or_provision(Box::new(MemoryStorage::new()), &provisioning, options)
+            .expect("reference lock provisions");
+        let body = json!({
+            "name": name,
+            "lock_id": lock_id.to_hex(),
+            "lock_public_key": b64(&lock.public_key()),
+            "lock_signing_public_key": b64(&lock.signing_public_key()),
+            "online": online,
+        });
+        let backend_id =
+            self.admin("POST", &format!("v1/admin/facilities/{}/doors", org.facility), Some(body)).await["id"]
+                .as_i64()
+                .unwrap_or(0);
+        let peripheral = self.radio.add_lock(lock, LinkParams::default());
+        DoorHandle { backend_id, lock_id, peripheral }
+    }
+
+    /// A key opening `doors`.
+    pub async fn key(&self, org: &Org, name: &str, doors: &[DoorHandle]) -> i64 {
+        let ids: Vec<i64> = doors.iter().map(|d| d.backend_id).collect();
+        self.admin(
+            "POST",
+            &format!("v1/admin/facilities/{}/keys", org.facility),
+            Some(json!({ "name": name, "door_ids": ids })),
+        )
+        .await["id"]
+            .as_i64()
+            .unwrap_or(0)
+    }
+
+    /// Invites `email` with `key` from `starts_at` (default now) to `expires_at`.
+    pub async fn invite(
+        &self,
+        org: &Org,
+        email: &str,
+        key: i64,
+        starts_at: Option<u32>,
+        expires_at: u32,
+    ) -> Invitation {
+        let body = json!({
+            "facility_id": org.facility,
+            "email": email,
+            "role": "member",
+            "access_start": starts_at,
+            "keys": [{ "key_id": key, "starts_at": starts_at, "expires_at": expires_at, "shareable": true }],
+        });
+        let sent = self.admin("POST", "v1/admin/invitations", Some(body)).await;
+        Invitation {
+            id: sent["invitation_id"].as_i64().unwrap_or(0),
+            person_id: sent["person_id"].as_i64().unwrap_or(0),
+        }
+    }
+
+    /// Adds a person known only by phone and grants them `key`; returns the person id.
+    pub async fn phone_only_member(&self, org: &Org, phone: &str, key: i64, expires_at: u32) -> i64 {
+        let person = self
+            .admin(
+                "POST",
+                &format!("v1/admin/orgs/{}/people", org.id),
+                Some(json!({ "phone": phone, "role": "member" })),
+            )
+            .await["person_id"]
+            .as_i64()
+            .unwrap_or(0);
+        self.admin(
+            "POST",
+            &format!("v1/admin/people/{person}/grants"),
+            Some(json!({ "key_id": key, "expires_at": expires_at, "shareable": false })),
+        )
+        .await;
+        person
+    }
+
+    /// Revokes every key of a person (cascading to the guests they shared with).
+    pub async fn revoke_all(&self, org: &Org, person_id: i64) {
+        self.admin("POST", &format!("v1/admin/orgs/{}/people/{person_id}/revoke-all", org.id), None).await;
+    }
+
+    /// The newest outbox message of `kind` to `to`.
+    pub async fn outbox(&self, to: &str, kind: &str) -> Value {
+        let messages = self.admin("GET", &format!("v1/admin/outbox?to={}", to.replace('+', "%2B")), None).await;
+        messages
+            .as_array()
+            .and_then(|m| m.iter().rev().find(|m| m["kind"] == kind).cloned())
+            .unwrap_or_else(|| panic!("no {kind} message to {to}"))
+    }
+
+    /// The newest one-time code sent to `to`.
+    pub async fn code(&self, to: &str) -> String {
+        self.outbox(to, "sign_in_code").await["code"].as_str().unwrap_or_default().to_owned()
+    }
+
+    /// The newest link of `kind` ("invitation", "share") sent to `to`.
+    pub async fn link(&self, to: &str, kind: &str) -> String {
+        self.outbox(to, kind).await["link"].as_str().unwrap_or_default().to_owned()
+    }
+
+    /// Reads or changes a lock on the radio.
+    pub fn with_lock<R>(&self, door: &DoorHandle, f: impl FnOnce(&mut Lock) -> R) -> R {
+        self.radio.with_lock(door.peripheral, f).expect("the lock is on the radio")
+    }
+
+    /// A new phone whose cache lives in memory.
+    pub fn phone(&self) -> Phone {
+        self.phone_with(None, Arc::new(MemoryStore::new()))
+    }
+
+    /// A phone with a cache file and a given secure store (to reopen it later).
+    pub fn phone_with(&self, cache_path: Option<PathBuf>, store: Arc<MemoryStore>) -> Phone {
+        let clock = Arc::new(ManualClock::new(self.now()));
+        self.phone_clocks.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(clock.clone());
+        let ble = Arc::new(SimTransport::new(self.radio.clone(), 517));
+        let signer = Arc::new(SoftwareSigner::new(store.clone()));
+        let mut config = Config::new(self.base_url.clone(), vec![LINK_HOST.into()]);
+        config.cache_path = cache_path.clone();
+        config.http_timeout = Duration::from_secs(5);
+        config.unlock = UnlockSettings {
+            scan: Duration::from_millis(500),
+            connect: Duration::from_secs(2),
+            handshake: Duration::from_secs(2),
+            door_sync: Duration::from_secs(5),
+        };
+        let platform = Platform { secure_store: store.clone(), signer, ble: ble.clone(), clock: clock.clone() };
+        let keyway = Keyway::open(config, platform).expect("the core opens");
+        Phone { keyway, store, ble, clock, cache_path }
+    }
+}
+
+impl Phone {
+    /// Signs in with a one-time code read from the outbox.
+    pub async fn sign_in(&self, world: &World, address: &str) {
+        let flow = self.keyway.start_sign_in(address).await.expect("code sent");
+        let code = world.code(flow.address().as_str()).await;
+        flow.verify(&code).await.expect("signed in");
+    }
+
+    /// Accepts the newest invitation sent to `email`.
+    pub async fn accept_invitation(&self, world: &World, email: &str) {
+        let link = self.keyway.parse_link(&world.link(email, "invitation").await).expect("a valid link");
+        self.keyway.send_invitation_code(&link).await.expect("code sent");
+        let code = world.code(email).await;
+        self.keyway.accept_invitation(&link, &code).await.expect("accepted");
+    }
+}
