@@ -9,6 +9,7 @@ use crate::persist;
 use crate::random::{OsRandom, RandomSource};
 use crate::state::{LockState, TrustAnchor};
 use crate::store::Storage;
+use keyway_protocol::Refusal;
 use keyway_protocol::advert::Advertisement;
 use keyway_protocol::bundle::LockConfig;
 use keyway_protocol::credential::UnixSeconds;
@@ -21,6 +22,8 @@ use std::sync::Arc;
 
 /// How many recent [`LockEvent`]s the lock keeps for inspection.
 pub const RECENT_EVENTS: usize = 256;
+/// The most issuer keys a lock trusts (a site's current key and a few in rotation).
+pub const MAX_TRUST_ANCHORS: usize = 16;
 /// A connection must complete a handshake this many seconds after connecting.
 pub const HANDSHAKE_TIMEOUT_SECS: UnixSeconds = 5;
 /// A connection with an open channel is dropped after this many seconds without a frame.
@@ -95,6 +98,9 @@ pub struct Lock {
     connections: BTreeMap<ConnectionId, Connection>,
     next_connection: u64,
     events: VecDeque<LockEvent>,
+    /// Refusals by reason since start, including those in the clear that the audit log
+    /// leaves out (anyone in range can cause them): counters cannot be flooded.
+    refusals: BTreeMap<u8, u64>,
 }
 
 impl std::fmt::Debug for Lock {
@@ -126,6 +132,9 @@ impl Lock {
         if storage.load()?.is_some() {
             return Self::open(storage, options);
         }
+        if provisioning.trust_anchors.len() > MAX_TRUST_ANCHORS {
+            return Err(LockError::BadTrustAnchor);
+        }
         let anchors =
             provisioning.trust_anchors.iter().map(|key| TrustAnchor::new(key)).collect::<Result<Vec<_>, _>>()?;
         let identity = Identity::generate(provisioning.door, options.random.as_mut())?;
@@ -137,7 +146,13 @@ impl Lock {
 
     fn assemble(state: LockState, storage: Box<dyn Storage>, options: LockOptions) -> Result<Self, LockError> {
         let core = LockCore::new(state, LockClock::new(options.rtc), storage, options.random)?;
-        Ok(Self { core, connections: BTreeMap::new(), next_connection: 1, events: VecDeque::new() })
+        Ok(Self {
+            core,
+            connections: BTreeMap::new(),
+            next_connection: 1,
+            events: VecDeque::new(),
+            refusals: BTreeMap::new(),
+        })
     }
 
     /// A twin of this lock over `storage`: the same state (saved there first), the same
@@ -150,7 +165,13 @@ impl Lock {
         let mut core = LockCore::new(state, self.core.clock.fork(), storage, self.core.random.fork())?;
         core.nonces = self.core.nonces.clone();
         core.actuations = self.core.actuations;
-        Ok(Self { core, connections: BTreeMap::new(), next_connection: self.next_connection, events: VecDeque::new() })
+        Ok(Self {
+            core,
+            connections: BTreeMap::new(),
+            next_connection: self.next_connection,
+            events: VecDeque::new(),
+            refusals: BTreeMap::new(),
+        })
     }
 
     /// The door this lock guards.
@@ -270,6 +291,9 @@ impl Lock {
         if connection.session.is_closed() {
             self.connections.remove(&id);
         }
+        if let Some(LockEvent::Refused { reason, .. } | LockEvent::BundleRefused { reason }) = &output.event {
+            *self.refusals.entry(reason.code()).or_default() += 1;
+        }
         if let Some(event) = &output.event {
             if self.events.len() >= RECENT_EVENTS {
                 self.events.pop_front();
@@ -342,6 +366,11 @@ impl Lock {
     /// The most recent handshake events, oldest first.
     pub fn recent_events(&self) -> impl Iterator<Item = &LockEvent> {
         self.events.iter()
+    }
+
+    /// How many requests were refused for `reason` since the lock started.
+    pub fn refusal_count(&self, reason: Refusal) -> u64 {
+        self.refusals.get(&reason.code()).copied().unwrap_or(0)
     }
 
     /// The latest handshake event.

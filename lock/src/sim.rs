@@ -13,12 +13,17 @@
 //!
 //! Loss is drawn from a seeded generator, and time is virtual by default (modelled
 //! durations are added up, nothing sleeps), so a run is repeatable to the microsecond.
-//! [`SimRadio::real_time`] sleeps the modelled durations instead.
+//! [`SimRadio::real_time`] sleeps the modelled durations instead. A lock given
+//! [`SimRadio::rtc`] as its RTC lives on the radio's clock: its nonces age and its
+//! connections time out in modelled time.
 
+use crate::clock::Rtc;
 use crate::lock::{ConnectionId, Lock};
 use keyway_protocol::advert::ADVERT_COMPANY_ID;
+use keyway_protocol::credential::UnixSeconds;
 use keyway_protocol::framing::{self, FrameError, MAX_ATT_MTU, MIN_ATT_MTU, Reassembler};
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use thiserror::Error;
@@ -143,11 +148,51 @@ struct Peripheral {
     epoch: u64,
 }
 
+/// The radio's clock, shared with the RTCs of locks that run on it. Outside the air's
+/// mutex, so a lock can read it while the radio is talking to it.
+#[derive(Debug)]
+struct SimClock {
+    real_time: bool,
+    started: Instant,
+    virtual_micros: AtomicU64,
+}
+
+impl SimClock {
+    fn now(&self) -> Duration {
+        if self.real_time {
+            self.started.elapsed()
+        } else {
+            Duration::from_micros(self.virtual_micros.load(Ordering::SeqCst))
+        }
+    }
+
+    fn pass(&self, duration: Duration) {
+        if self.real_time {
+            std::thread::sleep(duration);
+        } else {
+            let micros = u64::try_from(duration.as_micros()).unwrap_or(u64::MAX);
+            self.virtual_micros.fetch_add(micros, Ordering::SeqCst);
+        }
+    }
+}
+
+/// An RTC that follows the radio's clock from `start`: a lock on it sees the modelled time
+/// pass (its nonces age, its connections time out), repeatably.
+#[derive(Debug, Clone)]
+pub struct SimRtc {
+    clock: Arc<SimClock>,
+    start: UnixSeconds,
+}
+
+impl Rtc for SimRtc {
+    fn now(&self) -> UnixSeconds {
+        let elapsed = UnixSeconds::try_from(self.clock.now().as_secs()).unwrap_or(UnixSeconds::MAX);
+        self.start.saturating_add(elapsed)
+    }
+}
+
 struct Air {
     rng: LossRng,
-    real_time: bool,
-    virtual_now: Duration,
-    started: Instant,
     advertising_interval: Duration,
     peripherals: BTreeMap<PeripheralId, Peripheral>,
     next_peripheral: u32,
@@ -193,6 +238,7 @@ impl Air {
 #[derive(Clone)]
 pub struct SimRadio {
     air: Arc<Mutex<Air>>,
+    clock: Arc<SimClock>,
 }
 
 impl std::fmt::Debug for SimRadio {
@@ -215,14 +261,12 @@ impl SimRadio {
     fn build(seed: u64, real_time: bool) -> Self {
         let air = Air {
             rng: LossRng(seed),
-            real_time,
-            virtual_now: Duration::ZERO,
-            started: Instant::now(),
             advertising_interval: Duration::from_millis(100),
             peripherals: BTreeMap::new(),
             next_peripheral: 1,
         };
-        Self { air: Arc::new(Mutex::new(air)) }
+        let clock = SimClock { real_time, started: Instant::now(), virtual_micros: AtomicU64::new(0) };
+        Self { air: Arc::new(Mutex::new(air)), clock: Arc::new(clock) }
     }
 
     fn air(&self) -> MutexGuard<'_, Air> {
@@ -232,20 +276,23 @@ impl SimRadio {
 
     /// Lets `duration` pass: adds it to the virtual clock, or sleeps it.
     fn pass(&self, duration: Duration) {
-        let real_time = {
-            let mut air = self.air();
-            air.virtual_now += duration;
-            air.real_time
-        };
-        if real_time {
-            std::thread::sleep(duration);
-        }
+        self.clock.pass(duration);
+    }
+
+    /// Lets `duration` pass with nothing on the air (a person walking to the door).
+    pub fn wait(&self, duration: Duration) {
+        self.pass(duration);
     }
 
     /// The radio's clock: modelled time since it was created (or real time, in real-time mode).
     pub fn now(&self) -> Duration {
-        let air = self.air();
-        if air.real_time { air.started.elapsed() } else { air.virtual_now }
+        self.clock.now()
+    }
+
+    /// An RTC for a lock on this radio, reading `start` now and following the radio's clock.
+    pub fn rtc(&self, start: UnixSeconds) -> SimRtc {
+        let elapsed = UnixSeconds::try_from(self.now().as_secs()).unwrap_or(UnixSeconds::MAX);
+        SimRtc { clock: Arc::clone(&self.clock), start: start.saturating_sub(elapsed) }
     }
 
     /// Sets how long a scan listens (one advertising interval; default 100 ms).

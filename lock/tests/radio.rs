@@ -220,3 +220,41 @@ fn the_radio_and_its_connections_can_move_between_threads() {
     assert_send::<SimConnection>();
     assert_send::<keyway_lock::Lock>();
 }
+
+#[test]
+fn lock_on_the_radios_clock_ages_in_modelled_time() {
+    use keyway_lock::{Lock, LockOptions, MemoryStorage, Provisioning, SeededRandom};
+    use std::sync::Arc;
+    let site = Site::new();
+    let phone = Phone::new();
+    let key = site.member_key(&phone, 1);
+    let radio = SimRadio::new(10);
+    let options = LockOptions { rtc: Arc::new(radio.rtc(T0)), random: Box::new(SeededRandom::new(1)) };
+    let provisioning = Provisioning { door: DOOR, trust_anchors: vec![site.anchor()] };
+    let lock = Lock::open_or_provision(Box::new(MemoryStorage::new()), &provisioning, options).unwrap();
+    let public_key = lock.public_key();
+    let peripheral = radio.add_lock(lock, LinkParams::default());
+    let heard = |radio: &SimRadio| Advertisement::from_bytes(&radio.scan()[0].data).unwrap();
+
+    let first = heard(&radio).nonce;
+    radio.wait(Duration::from_secs(31));
+    let advert = heard(&radio);
+    assert_ne!(advert.nonce, first, "the nonce aged out in modelled time");
+
+    // A connection that sends nothing for longer than the handshake timeout is dropped.
+    let target = LockTarget { door: DOOR, lock_public_key: public_key, nonce: advert.nonce };
+    let (_, request) = phone.standard_request(&target, &key, Command::Unlock);
+    let mut idle = radio.connect(peripheral, 185).unwrap();
+    radio.wait(Duration::from_secs(6));
+    assert_eq!(idle.send_message(&request), Err(RadioError::Disconnected));
+
+    // A phone that goes straight ahead gets in.
+    let advert = heard(&radio);
+    let target = LockTarget { door: DOOR, lock_public_key: public_key, nonce: advert.nonce };
+    let (awaiting, request) = phone.standard_request(&target, &key, Command::Unlock);
+    let mut connection = radio.connect(peripheral, 185).unwrap();
+    connection.send_message(&request).unwrap();
+    let reply = awaiting.on_response(&connection.receive_message().unwrap().unwrap()).unwrap().0;
+    assert_eq!(reply.outcome, Ok(()));
+    assert_eq!(reply.lock_clock, T0 + radio.now().as_secs() as u32);
+}

@@ -62,3 +62,19 @@ fn replayed_fast_unlock_frame_is_refused() {
     assert_eq!(door.lock.ticket_count(), 1, "only the replacement ticket remains");
     assert_eq!(door.lock.actuations(), 2);
 }
+
+#[test]
+fn refusals_in_the_clear_are_counted_not_audited() {
+    let site = Site::new();
+    let phone = Phone::new();
+    let mut door = TestLock::new(&site);
+    let key = site.member_key(&phone, 1);
+    let (_, request) = phone.standard_request(&door.target(), &key, Command::Unlock);
+    deliver(&mut door.lock, &request);
+    let audited = door.lock.audit_events().len();
+    for _ in 0..50 {
+        deliver(&mut door.lock, &request);
+    }
+    assert_eq!(door.lock.refusal_count(Refusal::StaleNonce), 50);
+    assert_eq!(door.lock.audit_events().len(), audited, "a replaying stranger cannot fill the audit log");
+}
