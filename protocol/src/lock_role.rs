@@ -385,8 +385,9 @@ fn decide(
                 payload.ticket = Some(TicketId(id));
             }
             if command == Command::Unlock {
-                payload.open_ms = env.actuate();
+                // Audit first: a door never opens without its record.
                 env.record(AuditKind::Granted { fast }, Some(checked.credential));
+                payload.open_ms = env.actuate();
             }
             (payload, LockEvent::Granted { credential: checked.credential, fast, command })
         }
