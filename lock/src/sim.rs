@@ -505,14 +505,22 @@ impl SimConnection {
         self.stats.writes += 1;
         self.packet()?;
         let connection = self.connection;
-        let reply = self.radio.with_lock(self.peripheral, |lock| lock.on_frame(connection, frame));
+        let reply = self.radio.with_lock(self.peripheral, |lock| {
+            let before = lock.actuations();
+            lock.on_frame(connection, frame).map(|reply| (reply, lock.actuations() > before))
+        });
         let reply = match reply {
             None => return Err(self.lose(RadioError::UnknownPeripheral)),
+            // The lock answers once its latch has moved: the actuation takes its time too.
+            Some(Ok((reply, true))) => {
+                self.radio.pass(Duration::from_millis(u64::from(crate::ACTUATION_MS)));
+                reply
+            }
+            Some(Ok((reply, false))) => reply,
             // The lock dropped the connection (a frame it could not reassemble).
             Some(Err(_)) => {
                 return Err(self.lose(RadioError::Disconnected));
             }
-            Some(Ok(reply)) => reply,
         };
         if with_response {
             self.packet()?;

@@ -100,8 +100,15 @@ fn unb64(s: &str) -> Vec<u8> {
 impl World {
     /// Starts the backend (in-memory SQLite) and an empty radio, at [`T0`].
     pub async fn start() -> Self {
+        Self::start_with_db(":memory:", false).await
+    }
+
+    /// Starts the backend on the SQLite file `db` (or `:memory:`) and an empty radio, at
+    /// [`T0`]. With `real_time`, the radio takes the modelled time of each packet
+    /// (connection interval 30 ms) instead of adding it up virtually.
+    pub async fn start_with_db(db: &str, real_time: bool) -> Self {
         let backend_clock = BackendClock::new(i64::from(T0));
-        let db = keyway_backend::db::Db::open(":memory:").expect("in-memory database");
+        let db = keyway_backend::db::Db::open(db).expect("the backend's database opens");
         let config = keyway_backend::Config {
             public_host: LINK_HOST.into(),
             admin_token: ADMIN_TOKEN.into(),
@@ -116,7 +123,7 @@ impl World {
             backend_clock,
             base_url,
             http: reqwest::Client::new(),
-            radio: Arc::new(SimRadio::new(1)),
+            radio: Arc::new(if real_time { SimRadio::real_time(1) } else { SimRadio::new(1) }),
             rtc: ManualRtc::new(T0),
             phone_clocks: Mutex::new(Vec::new()),
             seeds: AtomicU64::new(100),
