@@ -83,6 +83,8 @@ pub struct Keys {
     pub other_door: Credential,
     /// A credential for [`DOOR`] signed by the untrusted issuer.
     pub untrusted: Credential,
+    /// The issuer's public key as the lock holds it (its trust anchor).
+    pub anchor: VerifyingKey,
 }
 
 fn credential_body(id: u8, doors: &[DoorId], device: DeviceKey, guest_of: Option<CredentialId>) -> CredentialBody {
@@ -116,6 +118,7 @@ pub static KEYS: LazyLock<Keys> = LazyLock::new(|| {
     let guest = issuer.issue(credential_body(0x22, &[DOOR], device_key, Some(member.body.id))).unwrap();
     let other_door = issuer.issue(credential_body(0x33, &[OTHER_DOOR], device_key, None)).unwrap();
     let untrusted = untrusted_issuer.issue(credential_body(0x44, &[DOOR], device_key, None)).unwrap();
+    let anchor = VerifyingKey::from_sec1_bytes(issuer.public_key()).unwrap();
     Keys {
         issuer,
         untrusted_issuer,
@@ -128,6 +131,7 @@ pub static KEYS: LazyLock<Keys> = LazyLock::new(|| {
         guest,
         other_door,
         untrusted,
+        anchor,
     }
 });
 
@@ -236,7 +240,7 @@ impl LockEnvironment for FuzzLock {
         self.nonce
     }
     fn trust_anchor(&self, issuer: &KeyId) -> Option<VerifyingKey> {
-        (*issuer == KEYS.issuer.key_id()).then(|| VerifyingKey::from_sec1_bytes(KEYS.issuer.public_key()).unwrap())
+        (*issuer == KEYS.issuer.key_id()).then_some(KEYS.anchor)
     }
     fn is_revoked(&self, credential: &CredentialId) -> bool {
         self.revoked.contains(credential)
