@@ -15,6 +15,8 @@
 #   FUZZ_SANITIZER    none (default), address, leak… Anything but none needs rustc's unstable
 #                     -Zsanitizer, unlocked on the stable toolchain with RUSTC_BOOTSTRAP=1.
 #   FUZZ_JOBS         cargo build jobs (default: all cores)
+#   RUSTC_WRAPPER     when unset, scripts/lib/fuzz-rustc-wrapper.sh: only the project's own
+#                     crates get coverage instrumentation, not p256, ring…
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -29,6 +31,13 @@ BIN_DIR=$TARGET_DIR/$HOST/release
 LIBFUZZER_FLAGS=(-timeout=10 -rss_limit_mb=2048 -max_len=4096 -print_final_stats=1)
 
 export CARGO_TARGET_DIR=$TARGET_DIR
+# Coverage instrumentation for the project's own crates only (see the wrapper).
+if [ -z "${RUSTC_WRAPPER:-}" ]; then
+  export RUSTC_WRAPPER=$ROOT/scripts/lib/fuzz-rustc-wrapper.sh
+  export KEYWAY_FUZZ_INSTRUMENT_ROOT=$ROOT
+  # Cargo does not fingerprint the wrapper: a cfg in RUSTFLAGS makes it rebuild when it changes.
+  export RUSTFLAGS="${RUSTFLAGS:-} --cfg keyway_fuzz_wrapper=\"2\""
+fi
 if [ "$SANITIZER" != none ]; then
   # cargo-fuzz passes -Zsanitizer=…; the stable toolchain accepts it only in bootstrap mode.
   export RUSTC_BOOTSTRAP=1
@@ -179,6 +188,7 @@ regress() {
 }
 
 seeds() {
+  unset RUSTC_WRAPPER
   cargo run --locked --release --manifest-path fuzz/Cargo.toml --example gen_seeds
 }
 
