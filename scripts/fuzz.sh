@@ -92,6 +92,12 @@ executions() {
   echo "${n:-0}"
 }
 
+# What a crash log says: the panic message (not the backtrace) and libFuzzer's summary.
+crash_summary() {
+  grep -m1 -A3 'panicked at' "$1" || true
+  grep -E '^(==[0-9]+== ?ERROR|SUMMARY|artifact_prefix|Base64)' "$1" || grep -v '^#' "$1" | tail -20
+}
+
 # fuzz_one <target> <seconds> <corpus dir> <artifact dir> <log> [libFuzzer args…]
 fuzz_one() {
   local t=$1 secs=$2 corpus=$3 artifacts=$4 log=$5
@@ -126,8 +132,8 @@ smoke() {
       failed+=("$t")
       mkdir -p fuzz/artifacts/$t
       cp "$work/artifacts/$t"/* fuzz/artifacts/$t/ 2>/dev/null || true
-      echo "---- $t: libFuzzer output (tail) ----"
-      grep -v '^#' "$log" | tail -40
+      echo "---- $t crashed ----"
+      crash_summary "$log"
       echo "---- crashing inputs copied to fuzz/artifacts/$t/ ----"
     fi
     rows+=("$(printf '%-16s %8s %12s %10s %8s  %s' "$t" "$((ended - started))" "$execs" \
@@ -161,7 +167,7 @@ run() {
   printf '%-16s %8s %12s %10s  %s\n' "$t" "$secs" "$execs" "$((execs / secs))" \
     "$([ $rc -eq 0 ] && echo ok || echo "CRASH (exit $rc)")"
   if [ $rc -ne 0 ]; then
-    grep -v '^#' "$log" | tail -40
+    crash_summary "$log"
     return 1
   fi
 }
