@@ -47,9 +47,24 @@ fn receipt_bytes(events: &[AuditEvent], more_pending: bool) -> Vec<u8> {
 
 fn sample_events() -> Vec<AuditEvent> {
     vec![
-        AuditEvent { seq: 1, time: NOW - 50, kind: AuditKind::Granted { fast: false }, credential: Some(KEYS.member.body.id) },
-        AuditEvent { seq: 2, time: NOW - 40, kind: AuditKind::Granted { fast: true }, credential: Some(KEYS.member.body.id) },
-        AuditEvent { seq: 3, time: NOW - 30, kind: AuditKind::Refused(Refusal::Expired), credential: Some(KEYS.guest.body.id) },
+        AuditEvent {
+            seq: 1,
+            time: NOW - 50,
+            kind: AuditKind::Granted { fast: false },
+            credential: Some(KEYS.member.body.id),
+        },
+        AuditEvent {
+            seq: 2,
+            time: NOW - 40,
+            kind: AuditKind::Granted { fast: true },
+            credential: Some(KEYS.member.body.id),
+        },
+        AuditEvent {
+            seq: 3,
+            time: NOW - 30,
+            kind: AuditKind::Refused(Refusal::Expired),
+            credential: Some(KEYS.guest.body.id),
+        },
         AuditEvent { seq: 5, time: NOW - 20, kind: AuditKind::Refused(Refusal::StaleNonce), credential: None },
         AuditEvent { seq: 9, time: NOW - 10, kind: AuditKind::BundleApplied { version: 7 }, credential: None },
     ]
@@ -196,7 +211,14 @@ fn main() {
     s.u8(op::FORGED).u8(0x00).put(&[4; 16]).chunk(&[1, 2]);
     scripts.push(("forged_fast_bad_payload", s.into_bytes()));
     let mut s = Script::new();
-    s.u8(op::RAW).chunk(&[0x01, 0x01]).u8(op::RAW).chunk(&[0x03]).u8(op::RAW).chunk(&[]).u8(op::RAW).chunk(&[0x05, 1, 2]);
+    s.u8(op::RAW)
+        .chunk(&[0x01, 0x01])
+        .u8(op::RAW)
+        .chunk(&[0x03])
+        .u8(op::RAW)
+        .chunk(&[])
+        .u8(op::RAW)
+        .chunk(&[0x05, 1, 2]);
     scripts.push(("raw_garbage_until_closed", s.into_bytes()));
 
     // The first script's messages, replayed as raw messages: the lock is deterministic,

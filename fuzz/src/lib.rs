@@ -464,7 +464,13 @@ pub fn seal_fast_response(keys: &FastKeys, payload: &[u8]) -> Vec<u8> {
 }
 
 /// The encoding of the lock's answer inside a response (`docs/protocol.md` §5).
-pub fn response_payload(refusal: Option<Refusal>, clock: u32, version: u32, open_ms: u16, ticket: Option<[u8; 16]>) -> Vec<u8> {
+pub fn response_payload(
+    refusal: Option<Refusal>,
+    clock: u32,
+    version: u32,
+    open_ms: u16,
+    ticket: Option<[u8; 16]>,
+) -> Vec<u8> {
     let mut s = Script::new();
     match refusal {
         None => s.u8(0).u8(0),
@@ -594,7 +600,13 @@ impl Rig {
     }
 
     /// A standard unlock, start to finish.
-    pub fn standard(&mut self, presented: Presented<'_>, command: Command, want_ticket: bool, signature: Option<[u8; 64]>) {
+    pub fn standard(
+        &mut self,
+        presented: Presented<'_>,
+        command: Command,
+        want_ticket: bool,
+        signature: Option<[u8; 64]>,
+    ) {
         if let Some((awaiting, request)) = self.standard_request(presented, command, want_ticket, signature) {
             self.exchange(awaiting, &request);
         }
