@@ -1,0 +1,288 @@
+//! Writes the seed corpora under `fuzz/seeds/<target>/`: valid messages produced by the
+//! protocol crate itself (and scripts for the structured targets that drive it).
+//!
+//! `cargo run --release --manifest-path fuzz/Cargo.toml --example gen_seeds [out-dir]`
+//!
+//! Signatures are randomised (ECDSA), so a rerun changes signature bytes but not shapes.
+
+#![allow(clippy::unwrap_used)]
+
+use keyway_fuzz::*;
+use keyway_protocol::advert::Advertisement;
+use keyway_protocol::bundle::LockConfig;
+use keyway_protocol::credential::{CredentialBody, CredentialFlags, DeviceKey};
+use keyway_protocol::framing::fragment;
+use keyway_protocol::ids::{CredentialId, DoorId, KeyId, LockNonce};
+use keyway_protocol::lock_role::{LockEnvironment, sign_receipt};
+use keyway_protocol::receipt::{AuditEvent, AuditKind, ReceiptBody};
+use keyway_protocol::{Command, Refusal};
+use std::path::{Path, PathBuf};
+
+struct Out {
+    root: PathBuf,
+    written: usize,
+}
+
+impl Out {
+    fn target(&self, target: &str) -> PathBuf {
+        let dir = self.root.join(target);
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir).unwrap();
+        }
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    fn write(&mut self, dir: &Path, name: &str, bytes: &[u8]) {
+        assert!(bytes.len() <= 4096, "seed {name} is {} bytes", bytes.len());
+        std::fs::write(dir.join(name), bytes).unwrap();
+        self.written += 1;
+    }
+}
+
+fn receipt_bytes(events: &[AuditEvent], more_pending: bool) -> Vec<u8> {
+    let body = ReceiptBody { door: DOOR, bundle_version: 7, lock_clock: NOW, more_pending, events: events.to_vec() };
+    sign_receipt(body, &KEYS.lock_signing).to_bytes()
+}
+
+fn sample_events() -> Vec<AuditEvent> {
+    vec![
+        AuditEvent {
+            seq: 1,
+            time: NOW - 50,
+            kind: AuditKind::Granted { fast: false },
+            credential: Some(KEYS.member.body.id),
+        },
+        AuditEvent {
+            seq: 2,
+            time: NOW - 40,
+            kind: AuditKind::Granted { fast: true },
+            credential: Some(KEYS.member.body.id),
+        },
+        AuditEvent {
+            seq: 3,
+            time: NOW - 30,
+            kind: AuditKind::Refused(Refusal::Expired),
+            credential: Some(KEYS.guest.body.id),
+        },
+        AuditEvent { seq: 5, time: NOW - 20, kind: AuditKind::Refused(Refusal::StaleNonce), credential: None },
+        AuditEvent { seq: 9, time: NOW - 10, kind: AuditKind::BundleApplied { version: 7 }, credential: None },
+    ]
+}
+
+fn main() {
+    let root = std::env::args_os()
+        .nth(1)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds"));
+    let mut out = Out { root, written: 0 };
+    let keys = &*KEYS;
+
+    // --- credentials
+    let device_key = keys.member.body.device_key;
+    let wide = keys
+        .issuer
+        .issue(CredentialBody {
+            id: CredentialId([0x55; 16]),
+            issuer: KeyId::default(),
+            device_key: DeviceKey(device_key.0),
+            doors: (0..32u8).map(|i| DoorId([0xd0, 0x0f, 0, 0, 0, 0, 1, i])).collect(),
+            not_before: 0,
+            not_after: u32::MAX,
+            flags: CredentialFlags { shareable: false, guest: false },
+            parent: None,
+        })
+        .unwrap();
+    let credentials = [
+        ("member", keys.member.to_bytes()),
+        ("guest", keys.guest.to_bytes()),
+        ("other_door", keys.other_door.to_bytes()),
+        ("untrusted_issuer", keys.untrusted.to_bytes()),
+        ("thirty_two_doors", wide.to_bytes()),
+    ];
+    let dir = out.target("credential");
+    for (name, bytes) in &credentials {
+        out.write(&dir, name, bytes);
+    }
+
+    // --- bundles
+    let mut with_config = bundle_body(9, 4, &[keys.member.body.id, keys.guest.body.id, CredentialId([0xee; 16])]);
+    with_config.config = LockConfig { unlock_duration_ms: 1_500, fast_unlock: false };
+    with_config.audit_acknowledged = 3;
+    let bundles = [
+        ("first", keys.issuer.sign_bundle(bundle_body(1, 0, &[])).unwrap().to_bytes()),
+        ("delta_three_revocations", keys.issuer.sign_bundle(with_config).unwrap().to_bytes()),
+        ("untrusted_issuer", keys.untrusted_issuer.sign_bundle(bundle_body(2, 1, &[])).unwrap().to_bytes()),
+    ];
+    let dir = out.target("bundle");
+    for (name, bytes) in &bundles {
+        out.write(&dir, name, bytes);
+    }
+
+    // --- receipts
+    let receipts = [
+        ("empty", receipt_bytes(&[], false)),
+        ("every_event_kind", receipt_bytes(&sample_events(), false)),
+        ("more_pending", receipt_bytes(&sample_events()[..2], true)),
+    ];
+    let dir = out.target("receipt");
+    for (name, bytes) in &receipts {
+        out.write(&dir, name, bytes);
+    }
+
+    // --- advertisements
+    let adverts = [
+        ("fresh_lock", Advertisement { door: DOOR, nonce: LockNonce([1; 8]), bundle_version: 0 }.to_bytes()),
+        ("synced_lock", Advertisement { door: OTHER_DOOR, nonce: LockNonce([0xa5; 8]), bundle_version: 41 }.to_bytes()),
+    ];
+    let dir = out.target("advertisement");
+    for (name, bytes) in &adverts {
+        out.write(&dir, name, bytes);
+    }
+
+    // --- round trip: every valid wire message above
+    let dir = out.target("roundtrip");
+    for (kind, list) in [("credential", &credentials[..]), ("bundle", &bundles[..]), ("receipt", &receipts[..])] {
+        for (name, bytes) in list {
+            out.write(&dir, &format!("{kind}_{name}"), bytes);
+        }
+    }
+    for (name, bytes) in &adverts {
+        out.write(&dir, &format!("advertisement_{name}"), bytes);
+    }
+
+    // --- frames: real messages fragmented at several MTUs, plus broken sequences
+    let dir = out.target("frames");
+    let messages = [("credential", keys.member.to_bytes()), ("bundle", bundles[1].1.clone())];
+    for (name, message) in &messages {
+        for mtu in [23u16, 185, 517] {
+            let mut s = Script::new();
+            s.u16(mtu - 23);
+            for frame in fragment(message, mtu).unwrap() {
+                s.chunk(&frame);
+            }
+            out.write(&dir, &format!("{name}_mtu{mtu}"), &s.into_bytes());
+        }
+    }
+    let frames = fragment(&messages[1].1, 23).unwrap();
+    let mut s = Script::new();
+    s.u16(0).chunk(&frames[0]).chunk(&frames[2]).chunk(&frames[0]).chunk(&frames[1]);
+    out.write(&dir, "gap_then_restart", &s.into_bytes());
+    let mut s = Script::new();
+    s.u16(0).chunk(&frames[1]).chunk(&[0xc0, 0, 0, 1, 0x42]).chunk(&[]);
+    out.write(&dir, "continuation_first_and_empty", &s.into_bytes());
+
+    // --- lock_request: scripts of operations (see keyway_fuzz::op)
+    let dir = out.target("lock_request");
+    let first_bundle = &bundles[0].1;
+    let mut scripts: Vec<(&str, Vec<u8>)> = Vec::new();
+    let mut s = Script::new();
+    s.u8(op::STANDARD).u8(0x01).u8(op::BUNDLE_BYTES).chunk(first_bundle).u8(op::RECEIPT_REQUEST);
+    scripts.push(("standard_unlock_then_sync", s.into_bytes()));
+    let mut s = Script::new();
+    s.u8(op::STANDARD).u8(0x01 | 0x02 | (1 << 3)); // guest, sync only, wants a ticket
+    s.u8(op::SIGNED_BUNDLE).u8(0).u32(3).u32(0).u32(NOW + 100).u64(1).u16(2_000).u8(2).u8(0).u8(3).put(&[0xab; 16]);
+    s.u8(op::RECEIPT_REQUEST);
+    s.u8(op::SIGNED_BUNDLE).u8(0).u32(3).u32(2).u32(NOW).u64(0).u16(2_000).u8(0); // not newer
+    scripts.push(("guest_sync_only_signed_bundles", s.into_bytes()));
+    let mut s = Script::new();
+    s.u8(op::STANDARD).u8(0x01).u8(op::FAST).u8(0).u8(op::FAST).u8(0x01);
+    scripts.push(("standard_then_fast_twice", s.into_bytes()));
+    let mut s = Script::new();
+    s.u8(op::FAST).u8(0x02).put(&[0x99; 16]).u8(op::FAST).u8(0);
+    scripts.push(("unknown_ticket_then_preloaded", s.into_bytes()));
+    let mut s = Script::new();
+    s.u8(op::STANDARD).u8(2 << 3).u8(op::STANDARD).u8(3 << 3).u8(op::STANDARD).u8(0x20).put(&[0x17; 64]);
+    s.u8(op::STANDARD).u8(0x04).chunk(&keys.member.to_bytes()[..40]);
+    scripts.push(("refusals_wrong_door_issuer_signature_malformed", s.into_bytes()));
+    let mut s = Script::new();
+    s.u8(op::LOCK_STATE).u8(0).u32(NOW + 90 * 86_400).u8(op::STANDARD).u8(0);
+    s.u8(op::LOCK_STATE).u8(1).u32(NOW).u8(op::STANDARD).u8(0x02).u8(op::SIGNED_BUNDLE).u8(0).u32(1).u32(0);
+    s.u32(NOW).u64(0).u16(100).u8(0);
+    scripts.push(("expired_then_storage_failure", s.into_bytes()));
+    let mut inner = vec![0x01];
+    inner.extend_from_slice(first_bundle);
+    let mut s = Script::new();
+    s.u8(op::FORGED).u8(0x01).put(&[3; 16]).chunk(&[Command::Unlock as u8]);
+    s.u8(op::FORGED).u8(0x80).chunk(&inner).u8(op::FORGED).u8(0x80).chunk(&[0x03]);
+    s.u8(op::FORGED).u8(0x80).chunk(&[0x09, 0x00]);
+    scripts.push(("forged_fast_and_sealed_messages", s.into_bytes()));
+    let mut s = Script::new();
+    s.u8(op::FORGED).u8(0x00).put(&[4; 16]).chunk(&[1, 2]);
+    scripts.push(("forged_fast_bad_payload", s.into_bytes()));
+    let mut s = Script::new();
+    s.u8(op::RAW)
+        .chunk(&[0x01, 0x01])
+        .u8(op::RAW)
+        .chunk(&[0x03])
+        .u8(op::RAW)
+        .chunk(&[])
+        .u8(op::RAW)
+        .chunk(&[0x05, 1, 2]);
+    scripts.push(("raw_garbage_until_closed", s.into_bytes()));
+
+    // The first script's messages, replayed as raw messages: the lock is deterministic,
+    // so the recorded session (request, bundle, receipt request) replays exactly.
+    let rig = run_lock_script(&scripts[0].1);
+    assert_eq!((rig.lock.actuations, rig.lock.bundle_version()), (1, 1));
+    let mut s = Script::new();
+    for m in &rig.transcript {
+        s.u8(op::RAW).chunk(m);
+    }
+    let replay = s.into_bytes();
+    let again = run_lock_script(&replay);
+    assert_eq!((again.lock.actuations, again.lock.bundle_version()), (1, 1), "the transcript does not replay");
+    scripts.push(("raw_transcript_of_standard_unlock_and_sync", replay));
+    let rig = run_lock_script(&scripts[2].1);
+    let mut s = Script::new();
+    for m in &rig.transcript {
+        s.u8(op::RAW).chunk(m);
+    }
+    scripts.push(("raw_transcript_of_standard_then_fast", s.into_bytes()));
+    for (name, bytes) in &scripts {
+        out.write(&dir, name, bytes);
+    }
+
+    // --- phone_response: mode byte, answer chunk, sync reply chunks
+    let dir = out.target("phone_response");
+    let mut refusal = vec![0x7f, 0x01, Refusal::StaleNonce.code()];
+    refusal.extend_from_slice(&[0x42; 8]);
+    let mut s = Script::new();
+    s.u8(0).chunk(&refusal);
+    out.write(&dir, "standard_plain_refusal", &s.into_bytes());
+    let mut s = Script::new();
+    s.u8(1).chunk(&refusal);
+    out.write(&dir, "fast_plain_refusal", &s.into_bytes());
+
+    // A real lock's standard answer (it will not authenticate for a new request, but has the shape).
+    let mut rig = Rig::new();
+    let (_, request) = rig.standard_request(Presented::Fixed(0), Command::Unlock, true, None).unwrap();
+    let answer = rig.deliver(&request).reply.unwrap();
+    let mut s = Script::new();
+    s.u8(0).chunk(&answer);
+    out.write(&dir, "standard_response_shape", &s.into_bytes());
+
+    let mut receipt_reply = vec![0x02, 0x00];
+    receipt_reply.extend_from_slice(&receipts[1].1);
+    let mut refused_reply = vec![0x02, Refusal::BundleNotNewer.code()];
+    refused_reply.extend_from_slice(&receipts[0].1);
+    let mut s = Script::new();
+    s.u8(2 << 1).chunk(&[]).chunk(&receipt_reply);
+    out.write(&dir, "standard_real_answer_then_sync_reply", &s.into_bytes());
+    let mut s = Script::new();
+    s.u8(1 | (2 << 1)).chunk(&[]).chunk(&receipt_reply);
+    out.write(&dir, "fast_real_answer_then_sync_reply", &s.into_bytes());
+
+    let granted = response_payload(None, NOW, 3, 150, Some([0x61; 16]));
+    let mut s = Script::new();
+    s.u8(1 | (1 << 1) | 0x08).chunk(&granted).chunk(&receipt_reply).chunk(&refused_reply).chunk(&[0x02]);
+    out.write(&dir, "fast_sealed_granted_then_sealed_sync_replies", &s.into_bytes());
+    let mut s = Script::new();
+    s.u8(1 | (1 << 1)).chunk(&response_payload(Some(Refusal::Revoked), NOW, 0, 0, None));
+    out.write(&dir, "fast_sealed_refused", &s.into_bytes());
+    let mut s = Script::new();
+    s.u8(1 | (1 << 1)).chunk(&response_payload(None, 0, u32::MAX, u16::MAX, None));
+    out.write(&dir, "fast_sealed_granted_no_ticket", &s.into_bytes());
+
+    println!("wrote {} seed files under {}", out.written, out.root.display());
+}

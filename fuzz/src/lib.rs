@@ -1,0 +1,825 @@
+//! Shared pieces of the Keyway fuzz targets: fixed keys, an in-memory lock environment,
+//! a byte cursor that turns fuzz input into structured choices, a writer for the same
+//! format (used by the seed generator), and an independent implementation of the fast
+//! path's key schedule so targets can seal fuzz-chosen plaintexts where the protocol
+//! would otherwise reject them at the authentication tag.
+//!
+//! Nothing here is used by the protocol itself; it only drives its public API.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use keyway_protocol::bundle::{Bundle, BundleBody, LockConfig, Revocation};
+use keyway_protocol::credential::{Credential, CredentialBody, CredentialFlags, DeviceKey};
+use keyway_protocol::ids::{CredentialId, DoorId, KeyId, LockNonce, TicketId};
+use keyway_protocol::issuer::IssuerKey;
+use keyway_protocol::lock_role::{LockEnvironment, LockOutput, LockSession, TicketEntry};
+use keyway_protocol::phone::{
+    AwaitingResponse, FastTicket, LockTarget, PhoneChannel, PhoneError, StandardUnlock, fast_unlock,
+};
+use keyway_protocol::receipt::{AuditEvent, AuditKind, MAX_RECEIPT_EVENTS, ReceiptBody};
+use keyway_protocol::{Command, Refusal};
+use p256::ecdsa::{SigningKey, VerifyingKey};
+use p256::elliptic_curve::sec1::ToSec1Point;
+use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
+use std::collections::{HashSet, VecDeque};
+use std::sync::LazyLock;
+use zeroize::Zeroizing;
+
+/// The lock's clock at the start of every run.
+pub const NOW: u32 = 1_800_000_000;
+/// The door of the lock under test.
+pub const DOOR: DoorId = DoorId([0xd0, 0x0f, 0, 0, 0, 0, 0, 1]);
+/// Another door of the same site.
+pub const OTHER_DOOR: DoorId = DoorId([0xd0, 0x0f, 0, 0, 0, 0, 0, 2]);
+/// A ticket the lock holds at the start of every run (so fast requests work from the first byte).
+pub const PRELOADED_TICKET: TicketId = TicketId([0x7a; 16]);
+/// Its resumption secret.
+pub const PRELOADED_SECRET: [u8; 32] = [0x5e; 32];
+/// The credential id behind the preloaded ticket.
+pub const PRELOADED_CREDENTIAL: CredentialId = CredentialId([0x11; 16]);
+
+// Fixed P-256 keys (PKCS#8, generated once with openssl for this harness), so seeds that
+// carry signatures keep verifying from one run to the next.
+const ISSUER_PKCS8: &str = "308187020100301306072a8648ce3d020106082a8648ce3d030107046d306b0201010420da0d7583ec7de4c9b90658738e1e255c74b6d1044e537f08ed98c188df273511a14403420004478763d59a4f8b69ba28843ae1354a0b7e08e37ee64f491d613cbf38422baf761cf3640fe0a8e66d333743171e57b57c4f3cfddb94d891e53a0e05d131a20e51";
+const UNTRUSTED_ISSUER_PKCS8: &str = "308187020100301306072a8648ce3d020106082a8648ce3d030107046d306b020101042063337de8ba80374ca69bf04a761b24f28c5f3bc710dba5d3dfba7987c899035fa1440342000415f7eabeb7e2703d885f644039e04706f9b5e3066eac51a5ca9c291f172c60fe7f8dd6b1a8aa46841efa386177ce5909b309a71ac78d496b2cdb3392c85798f4";
+const DEVICE_PKCS8: &str = "308187020100301306072a8648ce3d020106082a8648ce3d030107046d306b02010104207af0df5a6ed74dd5035bf0acdb487e54f8e7ca70f73a9774dbf0970ddb27f962a1440342000402084b410a693731d3fc55a6ade7b4182628960246dbdbe38a9cee3985099cda4d9381e5659fdf272865ca62be6950b1b43870f589217ba965297e1f79f1928c";
+
+fn unhex(s: &str) -> Vec<u8> {
+    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+}
+
+/// Deterministic bytes: SHA-256 of a label and a counter, repeated to fill `out`.
+pub fn det_bytes(label: &str, n: u64, out: &mut [u8]) {
+    for (block, chunk) in out.chunks_mut(32).enumerate() {
+        let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+        ctx.update(label.as_bytes());
+        ctx.update(&n.to_be_bytes());
+        ctx.update(&(block as u64).to_be_bytes());
+        chunk.copy_from_slice(&ctx.finish().as_ref()[..chunk.len()]);
+    }
+}
+
+/// Every key and signed credential the targets use, built once per process.
+pub struct Keys {
+    /// The site's issuer: the lock's only trust anchor.
+    pub issuer: IssuerKey,
+    /// A well-formed issuer key the lock does not trust.
+    pub untrusted_issuer: IssuerKey,
+    /// The phone's device key (ring).
+    pub device: EcdsaKeyPair,
+    /// The lock's static HPKE key.
+    pub lock_kem: p256::SecretKey,
+    /// Its public half, as the door record carries it.
+    pub lock_public: [u8; 65],
+    /// The key the lock signs receipts with.
+    pub lock_signing: SigningKey,
+    /// Its public half (uncompressed SEC1), as the backend knows it.
+    pub lock_signing_public: Vec<u8>,
+    /// A member credential for [`DOOR`] (and [`OTHER_DOOR`]).
+    pub member: Credential,
+    /// A guest credential shared from `member`.
+    pub guest: Credential,
+    /// A credential for [`OTHER_DOOR`] only.
+    pub other_door: Credential,
+    /// A credential for [`DOOR`] signed by the untrusted issuer.
+    pub untrusted: Credential,
+    /// The issuer's public key as the lock holds it (its trust anchor).
+    pub anchor: VerifyingKey,
+}
+
+fn credential_body(id: u8, doors: &[DoorId], device: DeviceKey, guest_of: Option<CredentialId>) -> CredentialBody {
+    CredentialBody {
+        id: CredentialId([id; 16]),
+        issuer: KeyId::default(),
+        device_key: device,
+        doors: doors.to_vec(),
+        not_before: NOW - 3_600,
+        not_after: NOW + 30 * 86_400,
+        flags: CredentialFlags { shareable: guest_of.is_none(), guest: guest_of.is_some() },
+        parent: guest_of,
+    }
+}
+
+/// The process-wide keys.
+pub static KEYS: LazyLock<Keys> = LazyLock::new(|| {
+    let rng = ring::rand::SystemRandom::new();
+    let issuer = IssuerKey::from_pkcs8(&unhex(ISSUER_PKCS8)).unwrap();
+    let untrusted_issuer = IssuerKey::from_pkcs8(&unhex(UNTRUSTED_ISSUER_PKCS8)).unwrap();
+    let device = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &unhex(DEVICE_PKCS8), &rng).unwrap();
+    let mut seed = [0u8; 32];
+    det_bytes("fuzz lock kem", 1, &mut seed);
+    let lock_kem = p256::SecretKey::from_slice(&seed).unwrap();
+    let lock_public: [u8; 65] = lock_kem.public_key().to_sec1_point(false).as_bytes().try_into().unwrap();
+    det_bytes("fuzz lock signing", 1, &mut seed);
+    let lock_signing = SigningKey::from_slice(&seed).unwrap();
+    let lock_signing_public = lock_signing.verifying_key().to_sec1_point(false).as_bytes().to_vec();
+    let device_key = DeviceKey::from_uncompressed(device.public_key().as_ref()).unwrap();
+    let member = issuer.issue(credential_body(0x11, &[DOOR, OTHER_DOOR], device_key, None)).unwrap();
+    let guest = issuer.issue(credential_body(0x22, &[DOOR], device_key, Some(member.body.id))).unwrap();
+    let other_door = issuer.issue(credential_body(0x33, &[OTHER_DOOR], device_key, None)).unwrap();
+    let untrusted = untrusted_issuer.issue(credential_body(0x44, &[DOOR], device_key, None)).unwrap();
+    let anchor = VerifyingKey::from_sec1_bytes(issuer.public_key()).unwrap();
+    Keys {
+        issuer,
+        untrusted_issuer,
+        device,
+        lock_kem,
+        lock_public,
+        lock_signing,
+        lock_signing_public,
+        member,
+        guest,
+        other_door,
+        untrusted,
+        anchor,
+    }
+});
+
+/// Signs with the device key (ECDSA P-256 / SHA-256, `r ‖ s`).
+pub fn device_sign(message: &[u8]) -> [u8; 64] {
+    let sig = KEYS.device.sign(&ring::rand::SystemRandom::new(), message).unwrap();
+    sig.as_ref().try_into().unwrap()
+}
+
+// ---------------------------------------------------------------------------------------
+// The lock's environment.
+
+/// An in-memory lock: deterministic randomness and nonces, bounded tables.
+pub struct FuzzLock {
+    /// Its door.
+    pub door: DoorId,
+    /// Its clock.
+    pub now: u32,
+    nonce: LockNonce,
+    nonce_counter: u64,
+    rng_counter: u64,
+    revoked: HashSet<CredentialId>,
+    version: u32,
+    config: LockConfig,
+    tickets: VecDeque<(TicketId, TicketEntry)>,
+    events: VecDeque<AuditEvent>,
+    next_seq: u64,
+    /// How often the door opened.
+    pub actuations: u32,
+    /// When set, applying a bundle fails as if storage had failed.
+    pub fail_storage: bool,
+}
+
+const MAX_TICKETS: usize = 8;
+const MAX_EVENTS: usize = 1024;
+
+impl Default for FuzzLock {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl FuzzLock {
+    /// A lock for [`DOOR`] trusting [`Keys::issuer`], holding [`PRELOADED_TICKET`].
+    pub fn new() -> Self {
+        let mut lock = Self {
+            door: DOOR,
+            now: NOW,
+            nonce: LockNonce::default(),
+            nonce_counter: 0,
+            rng_counter: 0,
+            revoked: HashSet::new(),
+            version: 0,
+            config: LockConfig::default(),
+            tickets: VecDeque::new(),
+            events: VecDeque::new(),
+            next_seq: 1,
+            actuations: 0,
+            fail_storage: false,
+        };
+        lock.rotate_nonce();
+        lock.store_ticket(
+            PRELOADED_TICKET,
+            TicketEntry {
+                secret: Zeroizing::new(PRELOADED_SECRET),
+                credential: PRELOADED_CREDENTIAL,
+                parent: None,
+                not_before: NOW - 3_600,
+                not_after: NOW + 86_400,
+            },
+        );
+        lock
+    }
+
+    fn rotate_nonce(&mut self) {
+        self.nonce_counter += 1;
+        let mut n = [0u8; 8];
+        det_bytes("fuzz lock nonce", self.nonce_counter, &mut n);
+        self.nonce = LockNonce(n);
+    }
+}
+
+impl LockEnvironment for FuzzLock {
+    fn door(&self) -> DoorId {
+        self.door
+    }
+    fn kem_key(&self) -> &p256::SecretKey {
+        &KEYS.lock_kem
+    }
+    fn signing_key(&self) -> &SigningKey {
+        &KEYS.lock_signing
+    }
+    fn now(&self) -> u32 {
+        self.now
+    }
+    fn fill_random(&mut self, out: &mut [u8]) {
+        self.rng_counter += 1;
+        det_bytes("fuzz lock rng", self.rng_counter, out);
+    }
+    fn consume_nonce(&mut self, nonce: &LockNonce) -> bool {
+        let current = *nonce == self.nonce;
+        self.rotate_nonce();
+        current
+    }
+    fn current_nonce(&self) -> LockNonce {
+        self.nonce
+    }
+    fn trust_anchor(&self, issuer: &KeyId) -> Option<VerifyingKey> {
+        (*issuer == KEYS.issuer.key_id()).then_some(KEYS.anchor)
+    }
+    fn is_revoked(&self, credential: &CredentialId) -> bool {
+        self.revoked.contains(credential)
+    }
+    fn bundle_version(&self) -> u32 {
+        self.version
+    }
+    fn config(&self) -> LockConfig {
+        self.config
+    }
+    fn take_ticket(&mut self, id: &TicketId) -> Option<TicketEntry> {
+        let at = self.tickets.iter().position(|(t, _)| t == id)?;
+        self.tickets.remove(at).map(|(_, entry)| entry)
+    }
+    fn store_ticket(&mut self, id: TicketId, entry: TicketEntry) {
+        if self.tickets.len() >= MAX_TICKETS {
+            self.tickets.pop_front();
+        }
+        self.tickets.push_back((id, entry));
+    }
+    fn actuate(&mut self) -> u16 {
+        self.actuations += 1;
+        150
+    }
+    fn apply_bundle(&mut self, bundle: &Bundle) -> Result<(), Refusal> {
+        if self.fail_storage {
+            return Err(Refusal::StorageFailed);
+        }
+        let body = &bundle.body;
+        self.version = body.version;
+        self.config = body.config;
+        self.revoked.extend(body.revocations.iter().map(|r| r.credential));
+        self.now = self.now.max(body.signed_time);
+        self.events.retain(|e| e.seq > body.audit_acknowledged);
+        Ok(())
+    }
+    fn record(&mut self, kind: AuditKind, credential: Option<CredentialId>) {
+        if self.events.len() >= MAX_EVENTS {
+            self.events.pop_front();
+        }
+        self.events.push_back(AuditEvent { seq: self.next_seq, time: self.now, kind, credential });
+        self.next_seq += 1;
+    }
+    fn receipt_body(&mut self) -> ReceiptBody {
+        ReceiptBody {
+            door: self.door,
+            bundle_version: self.version,
+            lock_clock: self.now,
+            more_pending: self.events.len() > MAX_RECEIPT_EVENTS,
+            events: self.events.iter().take(MAX_RECEIPT_EVENTS).copied().collect(),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Reading structure out of fuzz bytes, and writing it (for seeds).
+
+/// A cursor over fuzz input. Never fails: past the end it yields zeros and empty slices.
+pub struct Input<'a> {
+    bytes: &'a [u8],
+}
+
+impl<'a> Input<'a> {
+    /// A cursor at the start of `bytes`.
+    pub fn new(bytes: &'a [u8]) -> Self {
+        Self { bytes }
+    }
+    /// Whether everything has been read.
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+    /// Up to `n` bytes.
+    pub fn take(&mut self, n: usize) -> &'a [u8] {
+        let (head, tail) = self.bytes.split_at(n.min(self.bytes.len()));
+        self.bytes = tail;
+        head
+    }
+    /// `N` bytes, zero-padded at the end of input.
+    pub fn array<const N: usize>(&mut self) -> [u8; N] {
+        let mut out = [0u8; N];
+        let head = self.take(N);
+        out[..head.len()].copy_from_slice(head);
+        out
+    }
+    /// One byte.
+    pub fn u8(&mut self) -> u8 {
+        self.array::<1>()[0]
+    }
+    /// A big-endian u16.
+    pub fn u16(&mut self) -> u16 {
+        u16::from_be_bytes(self.array())
+    }
+    /// A big-endian u32.
+    pub fn u32(&mut self) -> u32 {
+        u32::from_be_bytes(self.array())
+    }
+    /// A big-endian u64.
+    pub fn u64(&mut self) -> u64 {
+        u64::from_be_bytes(self.array())
+    }
+    /// A chunk: a big-endian u16 length, then that many bytes (fewer at the end of input).
+    pub fn chunk(&mut self) -> &'a [u8] {
+        let n = usize::from(self.u16());
+        self.take(n)
+    }
+    /// Everything left.
+    pub fn rest(&mut self) -> &'a [u8] {
+        std::mem::take(&mut self.bytes)
+    }
+}
+
+/// Writes the format [`Input`] reads.
+#[derive(Default, Debug, Clone)]
+pub struct Script(pub Vec<u8>);
+
+impl Script {
+    /// An empty script.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Appends raw bytes.
+    pub fn put(&mut self, b: &[u8]) -> &mut Self {
+        self.0.extend_from_slice(b);
+        self
+    }
+    /// Appends a byte.
+    pub fn u8(&mut self, v: u8) -> &mut Self {
+        self.put(&[v])
+    }
+    /// Appends a big-endian u16.
+    pub fn u16(&mut self, v: u16) -> &mut Self {
+        self.put(&v.to_be_bytes())
+    }
+    /// Appends a big-endian u32.
+    pub fn u32(&mut self, v: u32) -> &mut Self {
+        self.put(&v.to_be_bytes())
+    }
+    /// Appends a big-endian u64.
+    pub fn u64(&mut self, v: u64) -> &mut Self {
+        self.put(&v.to_be_bytes())
+    }
+    /// Appends a length-prefixed chunk.
+    pub fn chunk(&mut self, b: &[u8]) -> &mut Self {
+        let n = u16::try_from(b.len()).expect("chunk of at most 65535 bytes");
+        self.u16(n).put(b)
+    }
+    /// The bytes written.
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.0
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The fast path's key schedule, written from docs/protocol.md §5 with ring (independently
+// of the crate's own): lets targets seal any plaintext as the lock or as the phone would.
+
+/// Length of a fast request's clear header.
+pub const FAST_HEADER_LEN: usize = 3 + 8 + 8 + 16 + 16;
+const LABEL_PHONE_TO_LOCK: &[u8] = b"keyway/unlock/v1 phone to lock";
+const LABEL_LOCK_TO_PHONE: &[u8] = b"keyway/unlock/v1 lock to phone";
+
+/// The two directional keys of a fast-path session.
+#[derive(Clone)]
+pub struct FastKeys {
+    /// Phone → lock.
+    pub phone_to_lock: [u8; 32],
+    /// Lock → phone.
+    pub lock_to_phone: [u8; 32],
+}
+
+struct Len32;
+impl ring::hkdf::KeyType for Len32 {
+    fn len(&self) -> usize {
+        32
+    }
+}
+
+impl FastKeys {
+    /// The keys of the session a fast request (its clear header) opens with a ticket secret.
+    pub fn derive(header: &[u8], ticket_secret: &[u8; 32]) -> Self {
+        // HKDF-Extract with the header as salt and the ticket secret as input key material.
+        let salt = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, header);
+        let prk_bytes = ring::hmac::sign(&salt, ticket_secret);
+        let prk = ring::hkdf::Prk::new_less_safe(ring::hkdf::HKDF_SHA256, prk_bytes.as_ref());
+        let expand = |label: &[u8]| {
+            let mut out = [0u8; 32];
+            prk.expand(&[label], Len32).unwrap().fill(&mut out).unwrap();
+            out
+        };
+        Self { phone_to_lock: expand(LABEL_PHONE_TO_LOCK), lock_to_phone: expand(LABEL_LOCK_TO_PHONE) }
+    }
+}
+
+/// AES-256-GCM with the protocol's counter nonce (4 zero bytes ‖ counter u64).
+pub fn seal(key: &[u8; 32], counter: u64, aad: &[u8], plaintext: &[u8]) -> Vec<u8> {
+    use ring::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
+    let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, key).unwrap());
+    let mut nonce = [0u8; 12];
+    nonce[4..].copy_from_slice(&counter.to_be_bytes());
+    let mut buf = plaintext.to_vec();
+    key.seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::from(aad), &mut buf).unwrap();
+    buf
+}
+
+/// The clear header of a sealed channel message.
+pub const SEALED_AAD: [u8; 2] = [0x05, 0x01];
+
+/// A sealed channel message carrying `plaintext` (inner kind byte first).
+pub fn seal_channel(key: &[u8; 32], counter: u64, plaintext: &[u8]) -> Vec<u8> {
+    let mut out = SEALED_AAD.to_vec();
+    out.extend_from_slice(&seal(key, counter, &SEALED_AAD, plaintext));
+    out
+}
+
+/// A fast response as the lock would send it, carrying `payload` as its plaintext.
+pub fn seal_fast_response(keys: &FastKeys, payload: &[u8]) -> Vec<u8> {
+    let aad = [0x04, 0x01];
+    let mut out = aad.to_vec();
+    out.extend_from_slice(&seal(&keys.lock_to_phone, 0, &aad, payload));
+    out
+}
+
+/// The encoding of the lock's answer inside a response (`docs/protocol.md` §5).
+pub fn response_payload(
+    refusal: Option<Refusal>,
+    clock: u32,
+    version: u32,
+    open_ms: u16,
+    ticket: Option<[u8; 16]>,
+) -> Vec<u8> {
+    let mut s = Script::new();
+    match refusal {
+        None => s.u8(0).u8(0),
+        Some(r) => s.u8(1).u8(r.code()),
+    };
+    s.u32(clock).u32(version).u16(open_ms);
+    match ticket {
+        Some(t) => s.u8(1).put(&t),
+        None => s.u8(0),
+    };
+    s.into_bytes()
+}
+
+// ---------------------------------------------------------------------------------------
+// A phone talking to the in-memory lock over one connection.
+
+/// A bundle body for [`DOOR`] with the given versions and revocations.
+pub fn bundle_body(version: u32, base: u32, revoked: &[CredentialId]) -> BundleBody {
+    BundleBody {
+        door: DOOR,
+        issuer: KeyId::default(),
+        version,
+        base_version: base,
+        signed_time: NOW + 60,
+        audit_acknowledged: 0,
+        config: LockConfig::default(),
+        revocations: revoked.iter().map(|c| Revocation { credential: *c, expires: NOW + 86_400 }).collect(),
+    }
+}
+
+/// A connection between a phone (the crate's phone role) and the in-memory lock (its
+/// lock role), with every lock reply checked by the phone.
+pub struct Rig {
+    /// The lock's state.
+    pub lock: FuzzLock,
+    /// The lock's view of the connection.
+    pub session: LockSession,
+    /// The phone's secure channel, after a granted handshake.
+    pub channel: Option<PhoneChannel>,
+    /// The fast-unlock ticket the phone holds.
+    pub ticket: FastTicket,
+    /// Keys of a forged fast session the lock granted (sends start at `forged_counter`).
+    pub forged: Option<FastKeys>,
+    forged_counter: u64,
+    /// Every message delivered to the lock, in order (a replayable transcript).
+    pub transcript: Vec<Vec<u8>>,
+}
+
+impl Default for Rig {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Which credential a standard request presents.
+#[derive(Clone, Copy, Debug)]
+pub enum Presented<'a> {
+    /// One of the four fixed credentials (index mod 4: member, guest, other door, untrusted).
+    Fixed(u8),
+    /// Arbitrary bytes.
+    Bytes(&'a [u8]),
+}
+
+impl Rig {
+    /// A fresh lock and connection; the phone holds the preloaded ticket.
+    pub fn new() -> Self {
+        Self {
+            lock: FuzzLock::new(),
+            session: LockSession::new(),
+            channel: None,
+            ticket: FastTicket { door: DOOR, id: PRELOADED_TICKET, secret: Zeroizing::new(PRELOADED_SECRET) },
+            forged: None,
+            forged_counter: 0,
+            transcript: Vec::new(),
+        }
+    }
+
+    /// Delivers one message to the lock.
+    pub fn deliver(&mut self, message: &[u8]) -> LockOutput {
+        self.transcript.push(message.to_vec());
+        self.session.on_message(message, &mut self.lock)
+    }
+
+    /// The phone's standard request, built with the crate's phone role.
+    pub fn standard_request(
+        &self,
+        presented: Presented<'_>,
+        command: Command,
+        want_ticket: bool,
+        signature: Option<[u8; 64]>,
+    ) -> Option<(AwaitingResponse, Vec<u8>)> {
+        let keys = &*KEYS;
+        let credential = match presented {
+            Presented::Fixed(i) => match i % 4 {
+                0 => keys.member.to_bytes(),
+                1 => keys.guest.to_bytes(),
+                2 => keys.other_door.to_bytes(),
+                _ => keys.untrusted.to_bytes(),
+            },
+            Presented::Bytes(b) => b.to_vec(),
+        };
+        let target = LockTarget { door: DOOR, lock_public_key: keys.lock_public, nonce: self.lock.current_nonce() };
+        let unlock =
+            StandardUnlock::begin(&target, &credential, command, want_ticket, &ring::rand::SystemRandom::new()).ok()?;
+        let signature = signature.unwrap_or_else(|| device_sign(&unlock.signing_message()));
+        Some(unlock.finish(&signature))
+    }
+
+    /// Sends a request the phone built and hands the lock's answer back to the phone.
+    /// Panics if the phone cannot make sense of what the real lock said.
+    pub fn exchange(&mut self, awaiting: AwaitingResponse, request: &[u8]) {
+        let out = self.deliver(request);
+        let Some(reply) = out.reply else { return };
+        match awaiting.on_response(&reply) {
+            Ok((reply, channel)) => {
+                if let Some(ticket) = reply.ticket {
+                    self.ticket = ticket;
+                }
+                if reply.outcome.is_ok() {
+                    self.channel = Some(channel);
+                    self.forged = None;
+                }
+            }
+            Err(PhoneError::UnauthenticatedRefusal { .. }) => {}
+            Err(e) => panic!("the phone rejected the lock's own answer: {e:?}"),
+        }
+    }
+
+    /// A standard unlock, start to finish.
+    pub fn standard(
+        &mut self,
+        presented: Presented<'_>,
+        command: Command,
+        want_ticket: bool,
+        signature: Option<[u8; 64]>,
+    ) {
+        if let Some((awaiting, request)) = self.standard_request(presented, command, want_ticket, signature) {
+            self.exchange(awaiting, &request);
+        }
+    }
+
+    /// A fast unlock with the ticket the phone holds (or another id with its secret).
+    pub fn fast(&mut self, command: Command, ticket_id: Option<TicketId>) {
+        let mut ticket = self.ticket.clone();
+        if let Some(id) = ticket_id {
+            ticket.id = id;
+        }
+        let (awaiting, request) =
+            fast_unlock(DOOR, self.lock.current_nonce(), &ticket, command, &ring::rand::SystemRandom::new()).unwrap();
+        self.exchange(awaiting, &request);
+    }
+
+    /// A fast request sealed by hand: any flags, phone nonce and payload.
+    pub fn forged_fast(&mut self, flags: u8, phone_nonce: [u8; 16], payload: &[u8]) {
+        let mut s = Script::new();
+        s.u8(0x03).u8(0x01).u8(flags).put(&DOOR.0).put(&self.lock.current_nonce().0).put(&self.ticket.id.0);
+        s.put(&phone_nonce);
+        let header = s.into_bytes();
+        let keys = FastKeys::derive(&header, &self.ticket.secret);
+        let mut request = header.clone();
+        request.extend_from_slice(&seal(&keys.phone_to_lock, 0, &header, payload));
+        let out = self.deliver(&request);
+        // A granted fast handshake opens a channel whose first phone → lock message is number 1.
+        if out.reply.as_deref().is_some_and(|r| r.first() == Some(&0x04))
+            && matches!(out.event, Some(keyway_protocol::lock_role::LockEvent::Granted { .. }))
+        {
+            self.forged = Some(keys);
+            self.forged_counter = 1;
+            self.channel = None;
+        }
+    }
+
+    /// A channel message with any plaintext, through a forged fast session.
+    pub fn forged_sealed(&mut self, plaintext: &[u8]) {
+        let Some(keys) = &self.forged else { return };
+        let message = seal_channel(&keys.phone_to_lock, self.forged_counter, plaintext);
+        self.forged_counter += 1;
+        self.deliver(&message);
+    }
+
+    fn sync_exchange(&mut self, message: Vec<u8>) {
+        let out = self.deliver(&message);
+        let Some(channel) = &mut self.channel else { return };
+        match out.reply {
+            Some(reply) => {
+                if let Err(e) = channel.on_sync_reply(&reply) {
+                    panic!("the phone rejected the lock's own sync reply: {e:?}");
+                }
+            }
+            None => self.channel = None,
+        }
+    }
+
+    /// Delivers bundle bytes through the phone's channel.
+    pub fn bundle_bytes(&mut self, bundle: &[u8]) {
+        let Some(channel) = &mut self.channel else { return };
+        let Ok(message) = channel.deliver_bundle(bundle) else { return };
+        self.sync_exchange(message);
+    }
+
+    /// Asks for a receipt through the phone's channel.
+    pub fn receipt_request(&mut self) {
+        let Some(channel) = &mut self.channel else { return };
+        let Ok(message) = channel.request_receipt() else { return };
+        self.sync_exchange(message);
+    }
+}
+
+/// Opcodes of the `lock_request` script (op byte mod 8).
+pub mod op {
+    /// A raw message: chunk.
+    pub const RAW: u8 = 0;
+    /// A standard request built by the phone: flags byte, then a chunk if the credential
+    /// is from input (flag 0x04), then 64 signature bytes if the signature is (flag 0x20).
+    pub const STANDARD: u8 = 1;
+    /// A fast request built by the phone: flags byte, then 16 ticket id bytes with flag 0x02.
+    pub const FAST: u8 = 2;
+    /// Bundle bytes through the phone's channel: chunk.
+    pub const BUNDLE_BYTES: u8 = 3;
+    /// A bundle signed by an issuer: see `lock_request.rs` for the fields.
+    pub const SIGNED_BUNDLE: u8 = 4;
+    /// A receipt request through the phone's channel.
+    pub const RECEIPT_REQUEST: u8 = 5;
+    /// Lock state: flags byte (bit 0: storage fails), clock u32.
+    pub const LOCK_STATE: u8 = 6;
+    /// A hand-sealed fast request: flags byte, 16 phone-nonce bytes, payload chunk; or,
+    /// with flag 0x80 and a forged session open, a hand-sealed channel message (chunk).
+    pub const FORGED: u8 = 7;
+}
+
+/// Runs a `lock_request` script: a sequence of operations on one connection.
+pub fn run_lock_script(data: &[u8]) -> Rig {
+    let mut input = Input::new(data);
+    let mut rig = Rig::new();
+    let mut ops = 0;
+    while !input.is_empty() && ops < 24 {
+        ops += 1;
+        match input.u8() % 8 {
+            op::RAW => {
+                let m = input.chunk();
+                rig.deliver(m);
+            }
+            op::STANDARD => {
+                let flags = input.u8();
+                let want_ticket = flags & 0x01 != 0;
+                let command = if flags & 0x02 != 0 { Command::SyncOnly } else { Command::Unlock };
+                let presented =
+                    if flags & 0x04 != 0 { Presented::Bytes(input.chunk()) } else { Presented::Fixed(flags >> 3) };
+                let signature = (flags & 0x20 != 0).then(|| input.array::<64>());
+                rig.standard(presented, command, want_ticket, signature);
+            }
+            op::FAST => {
+                let flags = input.u8();
+                let command = if flags & 0x01 != 0 { Command::SyncOnly } else { Command::Unlock };
+                let id = (flags & 0x02 != 0).then(|| TicketId(input.array()));
+                rig.fast(command, id);
+            }
+            op::BUNDLE_BYTES => {
+                let b = input.chunk();
+                rig.bundle_bytes(b);
+            }
+            op::SIGNED_BUNDLE => {
+                let flags = input.u8();
+                let version = input.u32();
+                let base = input.u32();
+                let signed_time = input.u32();
+                let acknowledged = input.u64();
+                let duration = input.u16();
+                let count = usize::from(input.u8() % 8);
+                let revoked: Vec<CredentialId> = (0..count)
+                    .map(|_| match input.u8() % 4 {
+                        0 => KEYS.member.body.id,
+                        1 => KEYS.guest.body.id,
+                        2 => PRELOADED_CREDENTIAL,
+                        _ => CredentialId(input.array()),
+                    })
+                    .collect();
+                let mut body = bundle_body(version, base, &revoked);
+                body.signed_time = signed_time;
+                body.audit_acknowledged = acknowledged;
+                body.config = LockConfig { unlock_duration_ms: duration, fast_unlock: flags & 0x01 == 0 };
+                if flags & 0x02 != 0 {
+                    body.door = OTHER_DOOR;
+                }
+                let issuer = if flags & 0x04 != 0 { &KEYS.untrusted_issuer } else { &KEYS.issuer };
+                let mut bytes = issuer.sign_bundle(body).unwrap().to_bytes();
+                if flags & 0x08 != 0 {
+                    // A flipped bit somewhere in the signed part.
+                    let at = usize::from(input.u16()) % bytes.len();
+                    bytes[at] ^= 1 << (flags >> 5);
+                }
+                rig.bundle_bytes(&bytes);
+            }
+            op::RECEIPT_REQUEST => rig.receipt_request(),
+            op::LOCK_STATE => {
+                let flags = input.u8();
+                rig.lock.fail_storage = flags & 0x01 != 0;
+                rig.lock.now = input.u32();
+            }
+            _ => {
+                let flags = input.u8();
+                if flags & 0x80 != 0 {
+                    let m = input.chunk();
+                    rig.forged_sealed(m);
+                } else {
+                    let nonce = input.array::<16>();
+                    let payload = input.chunk();
+                    rig.forged_fast(flags & 0x7f, nonce, payload);
+                }
+            }
+        }
+    }
+    rig
+}
+
+/// Splits fuzz input into frames: a sequence of chunks.
+pub fn split_chunks(input: &mut Input<'_>) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    while !input.is_empty() {
+        out.push(input.chunk().to_vec());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_script_unlocks_syncs_and_fast_unlocks() {
+        let bundle = KEYS.issuer.sign_bundle(bundle_body(1, 0, &[])).unwrap().to_bytes();
+        let mut s = Script::new();
+        s.u8(op::STANDARD).u8(0x01);
+        s.u8(op::BUNDLE_BYTES).chunk(&bundle);
+        s.u8(op::RECEIPT_REQUEST);
+        let rig = run_lock_script(&s.clone().into_bytes());
+        assert_eq!(rig.lock.actuations, 1);
+        assert_eq!(rig.lock.bundle_version(), 1);
+        assert!(rig.channel.is_some());
+        assert_ne!(rig.ticket.id, PRELOADED_TICKET);
+    }
+
+    #[test]
+    fn forged_fast_requests_are_accepted_by_the_lock() {
+        let mut rig = Rig::new();
+        rig.forged_fast(0x01, [9; 16], &[1]);
+        assert_eq!(rig.lock.actuations, 1);
+        assert!(rig.forged.is_some());
+        rig.forged_sealed(&[0x03]);
+        assert!(!rig.session.is_closed());
+    }
+}
