@@ -7,5 +7,17 @@ cd "$(dirname "$0")/.."
 source scripts/lib/setup.sh
 keyway_setup
 
-echo "==> cargo test (workspace)"
-cargo test --workspace --locked
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+echo "==> cargo test (workspace: protocol, lock, backend, core, journeys, demo)"
+cargo test --workspace --locked 2>&1 | tee "$log"
+
+echo "==> fuzz targets: build, replay past crashes, a few seconds each on their seeds"
+scripts/fuzz.sh build
+scripts/fuzz.sh regress
+scripts/fuzz.sh smoke 3
+
+# One closing line for the whole run: every cargo test summary added up.
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+     END { printf "keyway: %d passed, %d failed\n", p, f }' "$log"

@@ -199,6 +199,7 @@ impl FuzzLock {
                 secret: Zeroizing::new(PRELOADED_SECRET),
                 credential: PRELOADED_CREDENTIAL,
                 parent: None,
+                issuer: KEYS.issuer.key_id(),
                 not_before: NOW - 3_600,
                 not_after: NOW + 86_400,
             },
