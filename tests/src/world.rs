@@ -64,6 +64,17 @@ pub struct DoorHandle {
     pub peripheral: PeripheralId,
 }
 
+/// The usual scene: Harbour Gym with one offline door and a key for it.
+#[derive(Debug, Clone)]
+pub struct Gym {
+    /// The organisation.
+    pub org: Org,
+    /// Its offline "Back gate".
+    pub gate: DoorHandle,
+    /// The "Members" key opening the gate.
+    pub key: i64,
+}
+
 /// An invitation as the operator sent it.
 #[derive(Debug, Clone, Copy)]
 pub struct Invitation {
@@ -215,6 +226,14 @@ impl World {
                 .unwrap_or(0);
         let peripheral = self.radio.add_lock(lock, LinkParams::default());
         DoorHandle { backend_id, lock_id, peripheral }
+    }
+
+    /// Harbour Gym: an organisation, an offline "Back gate" with its lock, a "Members" key.
+    pub async fn gym(&self) -> Gym {
+        let org = self.org("Harbour Gym").await;
+        let gate = self.door(&org, "Back gate", false).await;
+        let key = self.key(&org, "Members", &[gate]).await;
+        Gym { org, gate, key }
     }
 
     /// A key opening `doors`.

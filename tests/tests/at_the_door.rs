@@ -7,15 +7,13 @@ use keyway_core::Error;
 use keyway_core::ble::{AdapterState, UnlockError, UnlockPath};
 use keyway_core::cache::AccessState;
 use keyway_core::listeners::{DoorSyncStage, SessionState};
-use keyway_e2e::world::{DAY, DoorHandle, HOUR, Phone, T0, World};
+use keyway_e2e::world::{DAY, DoorHandle, Gym, HOUR, Phone, T0, World};
 use keyway_protocol::Refusal;
 use std::sync::{Arc, Mutex};
 
 async fn member_at_an_offline_door() -> (World, DoorHandle, Phone) {
     let world = World::start().await;
-    let org = world.org("Harbour Gym").await;
-    let door = world.door(&org, "Back gate", false).await;
-    let key = world.key(&org, "Members", &[door]).await;
+    let Gym { org, gate: door, key } = world.gym().await;
     world.invite(&org, "ana@example.com", key, None, T0 + 30 * DAY).await;
     let phone = world.phone();
     phone.accept_invitation(&world, "ana@example.com").await;

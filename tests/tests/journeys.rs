@@ -5,7 +5,7 @@
 use keyway_core::ble::{UnlockError, UnlockPath};
 use keyway_core::cache::AccessState;
 use keyway_core::{Error, Keyway};
-use keyway_e2e::world::{DAY, HOUR, T0, World};
+use keyway_e2e::world::{DAY, Gym, HOUR, T0, World};
 
 fn unlock_error(result: Result<keyway_core::ble::UnlockOutcome, Error>) -> UnlockError {
     match result {
@@ -17,9 +17,7 @@ fn unlock_error(result: Result<keyway_core::ble::UnlockOutcome, Error>) -> Unloc
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invited_member_with_a_key_starting_tomorrow_opens_the_door_offline_once_it_starts() {
     let world = World::start().await;
-    let org = world.org("Harbour Gym").await;
-    let door = world.door(&org, "Back gate", false).await;
-    let key = world.key(&org, "Members", &[door]).await;
+    let Gym { org, gate: door, key } = world.gym().await;
     world.invite(&org, "ana@example.com", key, Some(T0 + DAY), T0 + 30 * DAY).await;
 
     let phone = world.phone();
@@ -75,9 +73,7 @@ async fn phone_only_member_signs_in_with_an_sms_code_and_unlocks() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn guest_opens_inside_the_window_not_outside_and_not_after_the_member_is_revoked_and_the_door_synced() {
     let world = World::start().await;
-    let org = world.org("Harbour Gym").await;
-    let door = world.door(&org, "Back gate", false).await;
-    let key = world.key(&org, "Members", &[door]).await;
+    let Gym { org, gate: door, key } = world.gym().await;
     let ana_invite = world.invite(&org, "ana@example.com", key, None, T0 + 30 * DAY).await;
     world.invite(&org, "cy@example.com", key, None, T0 + 30 * DAY).await;
     let ana = world.phone();
@@ -147,9 +143,7 @@ async fn one_sign_in_brings_keys_from_two_accounts_and_opens_doors_of_both() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_courier_carries_a_revocation_to_an_offline_door_and_the_revoked_member_is_refused() {
     let world = World::start().await;
-    let org = world.org("Harbour Gym").await;
-    let door = world.door(&org, "Back gate", false).await;
-    let key = world.key(&org, "Members", &[door]).await;
+    let Gym { org, gate: door, key } = world.gym().await;
     world.invite(&org, "ana@example.com", key, None, T0 + 30 * DAY).await;
     let bob_invite = world.invite(&org, "bob@example.com", key, None, T0 + 30 * DAY).await;
     let ana = world.phone();
@@ -178,9 +172,7 @@ async fn a_courier_carries_a_revocation_to_an_offline_door_and_the_revoked_membe
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_dead_invitation_reaches_the_app_as_its_own_error() {
     let world = World::start().await;
-    let org = world.org("Harbour Gym").await;
-    let door = world.door(&org, "Back gate", false).await;
-    let key = world.key(&org, "Members", &[door]).await;
+    let Gym { org, key, .. } = world.gym().await;
     let phone = world.phone();
 
     // Superseded: the admin resent it; the first link is dead.
@@ -218,9 +210,7 @@ async fn every_dead_invitation_reaches_the_app_as_its_own_error() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fifty_concurrent_calls_with_an_expired_access_token_make_one_refresh() {
     let world = World::start().await;
-    let org = world.org("Harbour Gym").await;
-    let door = world.door(&org, "Back gate", false).await;
-    let key = world.key(&org, "Members", &[door]).await;
+    let Gym { org, key, .. } = world.gym().await;
     world.invite(&org, "ana@example.com", key, None, T0 + 30 * DAY).await;
     let phone = world.phone();
     phone.accept_invitation(&world, "ana@example.com").await;
@@ -240,9 +230,7 @@ async fn fifty_concurrent_calls_with_an_expired_access_token_make_one_refresh() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restarted_app_still_opens_the_door_offline() {
     let world = World::start().await;
-    let org = world.org("Harbour Gym").await;
-    let door = world.door(&org, "Back gate", false).await;
-    let key = world.key(&org, "Members", &[door]).await;
+    let Gym { org, gate: door, key } = world.gym().await;
     world.invite(&org, "ana@example.com", key, None, T0 + 30 * DAY).await;
     let dir = tempfile::tempdir().unwrap();
     let cache = dir.path().join("keyway.sqlite");
@@ -263,9 +251,7 @@ async fn a_restarted_app_still_opens_the_door_offline() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signing_out_removes_every_secret_and_every_cached_key() {
     let world = World::start().await;
-    let org = world.org("Harbour Gym").await;
-    let door = world.door(&org, "Back gate", false).await;
-    let key = world.key(&org, "Members", &[door]).await;
+    let Gym { org, gate: door, key } = world.gym().await;
     world.invite(&org, "ana@example.com", key, None, T0 + 30 * DAY).await;
     let phone = world.phone();
     phone.accept_invitation(&world, "ana@example.com").await;

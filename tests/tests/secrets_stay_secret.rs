@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, missing_docs)]
 
 use base64::Engine as _;
-use keyway_e2e::world::{DAY, T0, World};
+use keyway_e2e::world::{DAY, Gym, T0, World};
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
@@ -51,9 +51,7 @@ async fn no_secret_reaches_the_cache_files_the_wal_or_the_logs() {
         .init();
 
     let world = World::start().await;
-    let org = world.org("Harbour Gym").await;
-    let door = world.door(&org, "Back gate", false).await;
-    let key = world.key(&org, "Members", &[door]).await;
+    let Gym { org, gate: door, key } = world.gym().await;
     world.invite(&org, "ana@example.com", key, None, T0 + 30 * DAY).await;
     let dir = tempfile::tempdir().unwrap();
     let cache = dir.path().join("keyway.sqlite");
