@@ -139,7 +139,8 @@ impl ApiClient {
             bytes.extend_from_slice(&chunk);
         }
         if status.is_success() {
-            if status == StatusCode::NO_CONTENT || (bytes.is_empty() && std::any::type_name::<R>() == "()") {
+            if status == StatusCode::NO_CONTENT {
+                // No body: decodes as `()` (or `None`); anything else expected is an error.
                 return serde_json::from_slice(b"null").map_err(|e| ApiError::BadResponse(e.to_string()));
             }
             if !is_json {
