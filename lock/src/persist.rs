@@ -21,7 +21,6 @@ use crate::identity::Identity;
 use crate::revocations::RevocationSet;
 use crate::state::{LockState, TrustAnchor};
 use crate::tickets::TicketTable;
-use keyway_protocol::Refusal;
 use keyway_protocol::bundle::{LockConfig, Revocation};
 use keyway_protocol::ids::{CredentialId, DoorId, KeyId, TicketId};
 use keyway_protocol::lock_role::TicketEntry;
@@ -71,7 +70,7 @@ pub fn encode(state: &LockState) -> Zeroizing<Vec<u8>> {
     w.extend_from_slice(&state.audit.acknowledged().to_be_bytes());
     w.extend_from_slice(&(state.audit.len() as u32).to_be_bytes());
     for event in state.audit.events() {
-        let (kind, detail) = audit_kind_code(event.kind);
+        let (kind, detail) = event.kind.encode();
         w.extend_from_slice(&event.seq.to_be_bytes());
         w.extend_from_slice(&event.time.to_be_bytes());
         w.push(kind);
@@ -136,7 +135,7 @@ pub fn decode(bytes: &[u8]) -> Result<LockState, LockError> {
     for _ in 0..event_count {
         let seq = r.u64()?;
         let time = r.u32()?;
-        let kind = audit_kind_from_code(r.u8()?, r.u32()?)?;
+        let kind = AuditKind::decode(r.u8()?, r.u32()?).map_err(|_| LockError::Corrupt("audit event"))?;
         events.push(AuditEvent { seq, time, kind, credential: r.optional_id()? });
     }
     let audit = AuditLog::from_parts(events, next_seq, acknowledged).ok_or(LockError::Corrupt("audit log"))?;
@@ -153,25 +152,6 @@ fn put_optional_id(w: &mut Vec<u8>, id: Option<&CredentialId>) {
             w.extend_from_slice(&id.0);
         }
         None => w.push(0),
-    }
-}
-
-/// The same codes the receipt uses on the wire.
-fn audit_kind_code(kind: AuditKind) -> (u8, u32) {
-    match kind {
-        AuditKind::Granted { fast } => (1, u32::from(fast)),
-        AuditKind::Refused(reason) => (2, u32::from(reason.code())),
-        AuditKind::BundleApplied { version } => (3, version),
-    }
-}
-
-fn audit_kind_from_code(kind: u8, detail: u32) -> Result<AuditKind, LockError> {
-    let corrupt = LockError::Corrupt("audit event");
-    match kind {
-        1 if detail <= 1 => Ok(AuditKind::Granted { fast: detail == 1 }),
-        2 => u8::try_from(detail).ok().and_then(Refusal::from_code).map(AuditKind::Refused).ok_or(corrupt),
-        3 => Ok(AuditKind::BundleApplied { version: detail }),
-        _ => Err(corrupt),
     }
 }
 

@@ -39,7 +39,9 @@ pub enum AuditKind {
 }
 
 impl AuditKind {
-    fn encode(self) -> (u8, u32) {
+    /// The wire form: `(kind, detail)` — 1 granted (detail 1 = fast), 2 refused (detail =
+    /// refusal code), 3 bundle applied (detail = version).
+    pub fn encode(self) -> (u8, u32) {
         match self {
             Self::Granted { fast } => (1, u32::from(fast)),
             Self::Refused(reason) => (2, u32::from(reason.code())),
@@ -47,7 +49,8 @@ impl AuditKind {
         }
     }
 
-    fn decode(kind: u8, detail: u32) -> Result<Self, DecodeError> {
+    /// Reads the wire form back.
+    pub fn decode(kind: u8, detail: u32) -> Result<Self, DecodeError> {
         let invalid = DecodeError::Invalid { field: "audit event" };
         match kind {
             1 if detail <= 1 => Ok(Self::Granted { fast: detail == 1 }),
