@@ -22,6 +22,9 @@ pub enum AddressError {
     /// It looks like an email but is not one.
     #[error("this email address is not valid")]
     InvalidEmail,
+    /// The service did not accept the address.
+    #[error("this email address or phone number is not accepted")]
+    NotAccepted,
     /// It looks like a phone number but is not one in international form.
     #[error("enter the phone number with its country code, e.g. +44 7700 900123")]
     InvalidPhone,

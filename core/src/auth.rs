@@ -120,8 +120,13 @@ impl Auth {
             .await;
         match result {
             Ok(tokens) => {
-                // Durable first, then in memory.
-                self.persist(&tokens)?;
+                // Durable first, then in memory. The server has already rotated the token:
+                // if the store fails, the new token must still replace the old one in memory
+                // (the old one would be taken for reuse and end the session); the store is
+                // tried again at the next refresh.
+                if let Err(e) = self.persist(&tokens) {
+                    tracing::warn!(error = %e, "rotated session kept in memory only; the store will be retried");
+                }
                 let access = Zeroizing::new(tokens.access_token.clone());
                 *session = Some(tokens);
                 Ok(access)
@@ -138,7 +143,8 @@ impl Auth {
         }
     }
 
-    /// Calls an authenticated endpoint; on `access_token_expired` refreshes once and retries.
+    /// Calls an authenticated endpoint; on `access_token_expired` refreshes once and
+    /// retries. A session the backend no longer knows is forgotten here too.
     pub(crate) async fn call<B: Serialize + ?Sized, R: DeserializeOwned>(
         &self,
         method: Method,
@@ -146,12 +152,20 @@ impl Auth {
         body: Option<&B>,
     ) -> Result<R> {
         let token = self.bearer().await?;
-        match self.api.call(method.clone(), path, Some(&token), body).await {
+        let result = match self.api.call(method.clone(), path, Some(&token), body).await {
             Err(e) if e.code() == Some("access_token_expired") => {
                 let token = self.refresh_after_rejection(&token).await?;
-                Ok(self.api.call(method, path, Some(&token), body).await?)
+                self.api.call(method, path, Some(&token), body).await
             }
-            other => Ok(other?),
+            other => other,
+        };
+        match result.map_err(Error::from_api) {
+            Err(Error::SessionEnded) => {
+                tracing::info!("the backend no longer knows this session");
+                self.forget().await?;
+                Err(Error::SessionEnded)
+            }
+            other => other,
         }
     }
 }

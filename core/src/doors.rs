@@ -38,6 +38,7 @@ impl Keyway {
     /// Opens a door. Works offline: everything it needs is on the phone.
     pub async fn unlock(&self, door: &DoorId) -> Result<UnlockOutcome> {
         let (door_record, key) = self.door_key(door)?;
+        let unsent_ticket = key.ticket.clone();
         let _radio = self.inner.radio.lock().await;
         let result = ble::unlock(
             self.inner.platform.ble.as_ref(),
@@ -48,7 +49,18 @@ impl Keyway {
             &self.inner.config.unlock,
         )
         .await;
-        let outcome = result.map_err(Error::Unlock)?;
+        let outcome = match result {
+            Ok(outcome) => outcome,
+            Err(e) => {
+                if never_reached_the_lock(&e)
+                    && let Some(ticket) = unsent_ticket
+                {
+                    // The ticket never left the phone: it is still good for the next try.
+                    self.keep_ticket(&door_record, &ticket);
+                }
+                return Err(Error::Unlock(e));
+            }
+        };
         self.after_lock_contact(&door_record, &outcome)?;
         Ok(outcome)
     }
@@ -112,7 +124,7 @@ impl Keyway {
     /// Subscribes to door-sync progress: the latest event first (if any), then every new
     /// one, in order.
     pub fn subscribe_door_sync(&self, on_progress: impl Fn(DoorSyncProgress) + Send + Sync + 'static) -> TaskHandle {
-        self.inner.door_sync.subscribe(on_progress)
+        self.inner.door_sync.subscribe(&self.inner.runtime, on_progress)
     }
 
     /// Subscribes to the session state: current first, then changes.
@@ -120,13 +132,13 @@ impl Keyway {
         &self,
         on_change: impl Fn(crate::listeners::SessionState) + Send + Sync + 'static,
     ) -> TaskHandle {
-        self.inner.session.subscribe(on_change)
+        self.inner.session.subscribe(&self.inner.runtime, on_change)
     }
 
     /// Subscribes to the keys: called with the current keys first, then after each change.
     pub fn subscribe_keys(&self, on_change: impl Fn(Vec<crate::cache::Key>) + Send + Sync + 'static) -> TaskHandle {
         let cache = self.inner.cache.clone();
-        self.inner.keys_changed.subscribe(move |_| match cache.keys() {
+        self.inner.keys_changed.subscribe(&self.inner.runtime, move |_| match cache.keys() {
             Ok(keys) => on_change(keys),
             Err(e) => tracing::warn!(error = %e, "keys unavailable for a listener"),
         })
@@ -141,7 +153,8 @@ impl Keyway {
                 AccessState::StartsAt { starts_at } => UnlockError::KeyNotYetValid { starts_at }.into(),
                 AccessState::Expired { expired_at } => UnlockError::KeyExpired { expired_at }.into(),
                 AccessState::Revoked => UnlockError::KeyRevoked.into(),
-                _ => Error::NoKeyForDoor,
+                AccessState::AwaitingCredential => Error::CredentialMissing,
+                AccessState::Ready { .. } | AccessState::NoAccess => Error::NoKeyForDoor,
             });
         };
         let ticket = self.take_ticket(door, &credential)?;
@@ -183,15 +196,32 @@ impl Keyway {
     /// Returns the lock's bundle version now.
     fn after_lock_contact(&self, door: &Door, outcome: &UnlockOutcome) -> Result<u32> {
         let now = self.inner.platform.clock.now();
-        if let Some(ticket) = &outcome.ticket
-            && let Some(credential) = self.inner.cache.credential_for_door(&door.lock_id, now)?
-        {
-            let mut bytes = Zeroizing::new(Vec::with_capacity(TICKET_LEN));
-            bytes.extend_from_slice(&credential_id_bytes(&credential.credential_id));
-            bytes.extend_from_slice(&ticket.id.0);
-            bytes.extend_from_slice(ticket.secret.as_ref());
-            self.inner.platform.secure_store.set(&ticket_secret_name(&door.lock_id), &bytes)?;
+        let version = self.keep_receipt(door, outcome, now)?;
+        if let Some(ticket) = &outcome.ticket {
+            self.keep_ticket(door, ticket);
         }
+        Ok(version)
+    }
+
+    /// Stores a ticket for the credential in use now. A failure costs the next visit its
+    /// fast path: worth a log line, never an error for a door that opened.
+    fn keep_ticket(&self, door: &Door, ticket: &FastTicket) {
+        let now = self.inner.platform.clock.now();
+        let credential = match self.inner.cache.credential_for_door(&door.lock_id, now) {
+            Ok(Some(credential)) => credential,
+            _ => return,
+        };
+        let mut bytes = Zeroizing::new(Vec::with_capacity(TICKET_LEN));
+        bytes.extend_from_slice(&credential_id_bytes(&credential.credential_id));
+        bytes.extend_from_slice(&ticket.id.0);
+        bytes.extend_from_slice(ticket.secret.as_ref());
+        if let Err(e) = self.inner.platform.secure_store.set(&ticket_secret_name(&door.lock_id), &bytes) {
+            tracing::warn!(door = %door.lock_id, error = %e, "fast-unlock ticket not kept");
+        }
+    }
+
+    /// Queues the lock's receipt (if a sync was carried) and notes the lock's version.
+    fn keep_receipt(&self, door: &Door, outcome: &UnlockOutcome, now: u32) -> Result<u32> {
         let mut version = outcome.lock_bundle_version;
         if let Some(sync) = &outcome.sync {
             if sync.applied.is_ok() {
@@ -200,7 +230,7 @@ impl Keyway {
             self.inner.cache.queue_receipt(&door.lock_id, &sync.receipt, now)?;
             // Deliver in the background: the door is already open.
             let me = self.clone();
-            tokio::spawn(async move {
+            self.inner.runtime.spawn(async move {
                 if let Err(e) = me.upload_receipts().await {
                     tracing::info!(error = %e, "receipt stays in the outbox");
                 }
@@ -222,18 +252,37 @@ impl Keyway {
             let body = ReceiptUpload { receipt: b64(&pending.receipt) };
             match self.inner.auth.call::<_, serde_json::Value>(Method::POST, &path, Some(&body)).await {
                 Ok(_) => {}
-                // The backend will never take this one (bad signature, door gone): drop it
-                // rather than retry forever; it is logged, not lost silently.
-                Err(Error::Unexpected { code }) if code == "receipt_invalid" || code == "not_found" => {
-                    tracing::warn!(door = %pending.lock_id, %code, "receipt refused by the backend; dropped");
+                // Try again later: the network or the service, or the session.
+                Err(e @ (Error::Offline | Error::ServiceUnavailable | Error::SessionEnded | Error::NotSignedIn)) => {
+                    return Err(e);
                 }
-                Err(e) => return Err(e),
+                // Refused for good (bad signature, door gone, no longer this person's door):
+                // drop it rather than retry forever. Nothing is lost: the lock resends its
+                // events in every receipt until a bundle acknowledges them.
+                Err(e) => {
+                    tracing::warn!(door = %pending.lock_id, error = %e, "receipt refused by the backend; dropped");
+                }
             }
             self.inner.cache.receipt_delivered(pending.id)?;
             delivered += 1;
         }
         Ok(delivered)
     }
+}
+
+/// Errors that happen before any request reaches the lock.
+fn never_reached_the_lock(e: &UnlockError) -> bool {
+    matches!(
+        e,
+        UnlockError::BluetoothOff
+            | UnlockError::PermissionMissing
+            | UnlockError::BluetoothUnavailable
+            | UnlockError::DoorNotInRange
+            | UnlockError::KeyNotYetValid { .. }
+            | UnlockError::KeyExpired { .. }
+            | UnlockError::Timeout { phase: ble::UnlockPhase::Scan | ble::UnlockPhase::Connect }
+            | UnlockError::ConnectionLost { phase: ble::UnlockPhase::Connect }
+    )
 }
 
 fn credential_id_bytes(hex: &str) -> [u8; 16] {

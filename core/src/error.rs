@@ -105,6 +105,10 @@ pub enum Error {
     /// The shared key was sent to someone else.
     #[error("this shared key was sent to a different email or phone")]
     ShareWrongRecipient,
+    /// A key for the door is held but its credential lapsed while offline: the phone
+    /// must go online once to renew it.
+    #[error("your key needs a refresh; connect to the internet once")]
+    CredentialMissing,
     /// The person holds no key for that door.
     #[error("you have no key for this door")]
     NoKeyForDoor,
@@ -154,7 +158,7 @@ impl Error {
             ApiError::Rejected { code, .. } => match code.as_str() {
                 "unauthenticated" | "invalid_refresh_token" => Self::SessionEnded,
                 "refresh_token_reused" => Self::SessionEnded,
-                "invalid_identifier" => Self::InvalidAddress(AddressError::InvalidEmail),
+                "invalid_identifier" => Self::InvalidAddress(AddressError::NotAccepted),
                 "code_wrong" => Self::CodeWrong { attempts_left: at("attempts_left") },
                 "code_expired" => Self::CodeExpired,
                 "too_many_attempts" | "rate_limited" => Self::TooManyAttempts { retry_at: at("retry_at") },

@@ -71,6 +71,9 @@ pub(crate) struct Inner {
     pub(crate) door_sync: EventStream<DoorSyncProgress>,
     /// One unlock or door sync at a time: the radio is one resource.
     pub(crate) radio: tokio::sync::Mutex<()>,
+    /// The runtime listeners and background uploads run on (the one `open` was called in),
+    /// so subscribing works from any thread.
+    pub(crate) runtime: tokio::runtime::Handle,
 }
 
 /// The member's engine. Cheap to clone; clones share everything.
@@ -80,8 +83,11 @@ pub struct Keyway {
 }
 
 impl Keyway {
-    /// Opens the core: the key cache (created or upgraded) and the stored session.
+    /// Opens the core: the key cache (created or upgraded) and the stored session. Call it
+    /// inside the tokio runtime the app (or the bindings) runs the core on.
     pub fn open(config: Config, platform: Platform) -> Result<Self> {
+        let runtime = tokio::runtime::Handle::try_current()
+            .map_err(|_| Error::Unexpected { code: "Keyway::open needs a tokio runtime".into() })?;
         let api = ApiClient::new(&config.backend_url, config.http_timeout)?;
         let cache = match &config.cache_path {
             Some(path) => Cache::open(path)?,
@@ -101,6 +107,7 @@ impl Keyway {
                 keys_changed: Broadcast::new(0),
                 door_sync: EventStream::new(),
                 radio: tokio::sync::Mutex::new(()),
+                runtime,
             }),
         })
     }
@@ -135,25 +142,39 @@ impl Keyway {
         self.inner.auth.refresh_count()
     }
 
-    /// Signs out: tells the backend (best effort), then removes every secret and every
-    /// cached key from this device.
+    /// Signs out: ends the session at the backend (best effort), then removes every
+    /// secret and every cached key from this device, whatever fails along the way.
     pub async fn sign_out(&self) -> Result<()> {
-        let refresh_token = self.inner.auth.forget().await?;
-        if let Some(token) = refresh_token {
-            let body = crate::api::wire::RefreshRequest { refresh_token: &token };
-            let result: std::result::Result<(), _> =
-                self.inner.api.call(reqwest::Method::POST, "v1/auth/logout", None, Some(&body)).await;
-            if let Err(e) = result {
-                tracing::info!(error = %e, "logout not confirmed by the backend; local sign-out done");
-            }
+        // No unlock or door sync may write a ticket or a receipt after this.
+        let _radio = self.inner.radio.lock().await;
+        // Receipts are the lock's evidence: hand them in while the session still works.
+        // (Nothing is lost if this fails: a lock resends every event until a bundle acknowledges it.)
+        if let Err(e) = self.upload_receipts().await {
+            tracing::info!(error = %e, "receipts not delivered before sign-out");
         }
+        let logout: Result<()> = self.inner.auth.call::<(), ()>(reqwest::Method::POST, "v1/auth/logout", None).await;
+        if let Err(e) = logout {
+            tracing::info!(error = %e, "logout not confirmed by the backend; signing out locally");
+        }
+        let mut first_error = self.inner.auth.forget().await.err();
+        let mut keep = |result: Result<()>| {
+            if let Err(e) = result {
+                first_error.get_or_insert(e);
+            }
+        };
+        keep(self.forget_device_data());
+        keep(self.inner.platform.signer.delete_key().await.map_err(Error::from));
+        self.inner.session.set(SessionState::SignedOut);
+        self.inner.keys_changed.update(|n| n + 1);
+        first_error.map_or(Ok(()), Err)
+    }
+
+    /// Wipes the cache and every door's ticket (sign-out, or another person signing in).
+    pub(crate) fn forget_device_data(&self) -> Result<()> {
         for door in self.inner.cache.doors()? {
             self.inner.platform.secure_store.delete(&crate::doors::ticket_secret_name(&door.lock_id))?;
         }
-        self.inner.platform.signer.delete_key().await?;
         self.inner.cache.wipe()?;
-        self.inner.session.set(SessionState::SignedOut);
-        self.inner.keys_changed.update(|n| n + 1);
         Ok(())
     }
 

@@ -67,12 +67,15 @@ impl<T: Clone + Send + Sync + 'static> Broadcast<T> {
         self.tx.send_modify(|v| *v = f(v));
     }
 
-    /// Calls `on_change` with the current value, then with each new one, on a task of the
-    /// current tokio runtime.
-    pub(crate) fn subscribe(&self, on_change: impl Fn(T) + Send + Sync + 'static) -> TaskHandle {
+    /// Calls `on_change` with the current value, then with each new one, on a task of `runtime`.
+    pub(crate) fn subscribe(
+        &self,
+        runtime: &tokio::runtime::Handle,
+        on_change: impl Fn(T) + Send + Sync + 'static,
+    ) -> TaskHandle {
         let mut rx = self.tx.subscribe();
         let on_change = Arc::new(on_change);
-        let task = tokio::spawn(async move {
+        let task = runtime.spawn(async move {
             let first = rx.borrow_and_update().clone();
             on_change(first);
             while rx.changed().await.is_ok() {
@@ -104,11 +107,15 @@ impl<T: Clone + Send + Sync + 'static> EventStream<T> {
         let _ = self.tx.send(event);
     }
 
-    pub(crate) fn subscribe(&self, on_event: impl Fn(T) + Send + Sync + 'static) -> TaskHandle {
+    pub(crate) fn subscribe(
+        &self,
+        runtime: &tokio::runtime::Handle,
+        on_event: impl Fn(T) + Send + Sync + 'static,
+    ) -> TaskHandle {
         // Subscribe before reading the latest event, so nothing falls between the two.
         let mut rx = self.tx.subscribe();
         let latest = self.latest.lock().ok().and_then(|l| l.clone());
-        let task = tokio::spawn(async move {
+        let task = runtime.spawn(async move {
             if let Some(event) = latest {
                 on_event(event);
             }

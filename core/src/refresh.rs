@@ -39,7 +39,16 @@ impl Keyway {
     }
 
     async fn refresh_inner(&self) -> Result<RefreshSummary> {
-        let mut summary = RefreshSummary { receipts_uploaded: self.upload_receipts().await?, ..Default::default() };
+        let receipts_uploaded = match self.upload_receipts().await {
+            Ok(n) => n,
+            Err(e @ (Error::SessionEnded | Error::NotSignedIn)) => return Err(e),
+            // They wait in the outbox; keys and revocations matter more than waiting on them.
+            Err(e) => {
+                tracing::info!(error = %e, "receipts stay in the outbox");
+                0
+            }
+        };
+        let mut summary = RefreshSummary { receipts_uploaded, ..Default::default() };
         let cache = &self.inner.cache;
         let profile: Profile = self.inner.auth.call::<(), _>(Method::GET, "v1/me", None).await?;
         let accounts: Vec<Account> = profile
@@ -66,7 +75,7 @@ impl Keyway {
         // Door versions move without any key changing (someone else was revoked): ask
         // which of this person's offline doors are behind.
         let pending: PendingDoors = self.inner.auth.call::<(), _>(Method::GET, "v1/door-sync/pending", None).await?;
-        let behind = pending.doors.iter().map(convert_door).collect::<Result<Vec<_>>>()?;
+        let behind: Vec<Door> = pending.doors.iter().filter_map(|d| convert_door(d).ok()).collect();
         cache.upsert_doors(&behind)?;
 
         summary.credentials_renewed = self.renew_credentials().await?;
@@ -187,7 +196,14 @@ fn convert_keys(response: &KeysResponse) -> Result<(Vec<Key>, Vec<Door>)> {
     for k in &response.keys {
         let mut key_doors = Vec::with_capacity(k.doors.len());
         for d in &k.doors {
-            let door = convert_door(d)?;
+            // One malformed door record must not stop revocations and renewals for the rest.
+            let door = match convert_door(d) {
+                Ok(door) => door,
+                Err(e) => {
+                    tracing::warn!(door = d.id, error = %e, "door record skipped");
+                    continue;
+                }
+            };
             key_doors.push(door.lock_id);
             if !doors.iter().any(|x| x.lock_id == door.lock_id) {
                 doors.push(door);

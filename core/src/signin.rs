@@ -10,6 +10,9 @@ use crate::listeners::SessionState;
 use keyway_protocol::credential::UnixSeconds;
 use reqwest::Method;
 
+/// The cache's note of whose keys it holds.
+const PERSON: &str = "person_id";
+
 /// Where the code went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CodeChannel {
@@ -114,8 +117,18 @@ impl Keyway {
         Ok(SignInFlow { keyway: self.clone(), address, sent })
     }
 
-    /// Adopts a new session and fetches keys (offline is not an error here: the session stands).
+    /// Adopts a new session and fetches keys (offline is not an error here: the session
+    /// stands). If someone else's keys are on the phone, they go first.
     pub(crate) async fn signed_in(&self, tokens: SessionTokens) -> Result<()> {
+        let person = tokens.person_id.to_string();
+        let previous = self.inner.cache.meta(PERSON)?;
+        if previous.as_deref() != Some(person.as_str()) {
+            if previous.is_some() || !self.inner.cache.keys()?.is_empty() {
+                tracing::info!("another person signed in on this phone; forgetting the previous keys");
+            }
+            self.forget_device_data()?;
+            self.inner.cache.set_meta(PERSON, &person)?;
+        }
         self.inner.auth.adopt(tokens).await?;
         self.inner.session.set(SessionState::SignedIn);
         match self.refresh().await {

@@ -265,3 +265,44 @@ async fn signing_out_removes_every_secret_and_every_cached_key() {
     assert!(phone.keyway.doors().unwrap().is_empty());
     assert_eq!(phone.keyway.unlock(&door.lock_id).await.err(), Some(Error::NoKeyForDoor));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_person_signing_in_on_the_same_phone_gets_none_of_the_previous_keys() {
+    let world = World::start().await;
+    let Gym { org, gate: door, key } = world.gym().await;
+    world.invite(&org, "ana@example.com", key, None, T0 + 30 * DAY).await;
+    let office = world.org("Quay Offices").await;
+    let suite = world.door(&office, "Suite 4", true).await;
+    let office_key = world.key(&office, "Tenants", &[suite]).await;
+    world.invite(&office, "dee@example.com", office_key, None, T0 + 30 * DAY).await;
+    let phone = world.phone();
+    phone.accept_invitation(&world, "ana@example.com").await;
+    phone.keyway.unlock(&door.lock_id).await.unwrap();
+
+    // Ana's session ends without a sign-out (the admin could revoke it); Dee signs in.
+    phone.accept_invitation(&world, "dee@example.com").await;
+
+    let doors: Vec<_> = phone.keyway.doors().unwrap().into_iter().map(|d| d.lock_id).collect();
+    assert_eq!(doors, vec![suite.lock_id]);
+    assert_eq!(phone.keyway.unlock(&door.lock_id).await.err(), Some(Error::NoKeyForDoor));
+    assert!(!phone.store.names().iter().any(|n| n.starts_with("ticket/")), "Ana's ticket is gone");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signing_out_ends_the_session_at_the_backend_too() {
+    let world = World::start().await;
+    let Gym { org, key, .. } = world.gym().await;
+    world.invite(&org, "ana@example.com", key, None, T0 + 30 * DAY).await;
+    let phone = world.phone();
+    phone.accept_invitation(&world, "ana@example.com").await;
+    let session = keyway_core::secure_store::SecureStore::get(phone.store.as_ref(), keyway_core::SESSION_SECRET)
+        .unwrap()
+        .unwrap();
+    let refresh_token = serde_json::from_slice::<serde_json::Value>(&session).unwrap()["refresh_token"].clone();
+
+    phone.keyway.sign_out().await.unwrap();
+
+    let (status, body) =
+        world.admin_call("POST", "v1/auth/refresh", Some(serde_json::json!({ "refresh_token": refresh_token }))).await;
+    assert_eq!(status, 401, "{body}");
+}

@@ -231,8 +231,10 @@ impl UnlockError {
         }
     }
 
+    /// A link lost before the lock acted: safe to try again. (After the door opened, a
+    /// retry would open it twice.)
     fn is_link_loss(&self) -> bool {
-        matches!(self, Self::ConnectionLost { .. })
+        matches!(self, Self::ConnectionLost { phase: UnlockPhase::Connect | UnlockPhase::Handshake })
     }
 }
 
@@ -345,7 +347,16 @@ impl Attempt<'_> {
         let door_open = Duration::from_millis(u64::from(reply.open_ms));
         let sync = match &self.key.bundle {
             Some(bundle) if bundle.version > reply.bundle_version => {
-                Some(deliver(&link, &mut channel, Some(bundle), self.settings.door_sync).await?)
+                match deliver(&link, &mut channel, Some(bundle), self.settings.door_sync).await {
+                    Ok(sync) => Some(sync),
+                    // The door is open: that is the outcome. The bundle waits for the next
+                    // visit (a lock applies it whole or not at all).
+                    Err(e) if self.command == Command::Unlock => {
+                        tracing::info!(door = %self.key.door, error = %e, "bundle not delivered; door opened");
+                        None
+                    }
+                    Err(e) => return Err(e),
+                }
             }
             // A door sync with nothing newer to carry still brings back the receipt.
             _ if self.command == Command::SyncOnly => {

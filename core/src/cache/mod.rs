@@ -299,6 +299,7 @@ impl Cache {
                  FROM credentials c JOIN keys k ON k.grant_id = c.grant_id
                  JOIN key_doors kd ON kd.grant_id = c.grant_id
                  WHERE kd.lock_id = ?1 AND k.revoked = 0 AND c.not_before <= ?2 AND c.not_after >= ?2
+                   AND k.starts_at <= ?2 AND k.expires_at >= ?2
                  ORDER BY c.not_after DESC LIMIT 1",
                 params![lock_id.to_hex(), now],
                 credential_row,
