@@ -71,6 +71,9 @@ pub(crate) struct Inner {
     pub(crate) door_sync: EventStream<DoorSyncProgress>,
     /// One unlock or door sync at a time: the radio is one resource.
     pub(crate) radio: tokio::sync::Mutex<()>,
+    /// Refreshes hold it shared, sign-out exclusively: no refresh answer lands in the
+    /// cache after a sign-out wiped it.
+    pub(crate) signing_out: tokio::sync::RwLock<()>,
     /// The runtime listeners and background uploads run on (the one `open` was called in),
     /// so subscribing works from any thread.
     pub(crate) runtime: tokio::runtime::Handle,
@@ -107,6 +110,7 @@ impl Keyway {
                 keys_changed: Broadcast::new(0),
                 door_sync: EventStream::new(),
                 radio: tokio::sync::Mutex::new(()),
+                signing_out: tokio::sync::RwLock::new(()),
                 runtime,
             }),
         })
@@ -145,8 +149,10 @@ impl Keyway {
     /// Signs out: ends the session at the backend (best effort), then removes every
     /// secret and every cached key from this device, whatever fails along the way.
     pub async fn sign_out(&self) -> Result<()> {
-        // No unlock or door sync may write a ticket or a receipt after this.
+        // No unlock or door sync may write a ticket or a receipt after this, and no
+        // refresh may write keys.
         let _radio = self.inner.radio.lock().await;
+        let _no_refresh = self.inner.signing_out.write().await;
         // Receipts are the lock's evidence: hand them in while the session still works.
         // (Nothing is lost if this fails: a lock resends every event until a bundle acknowledges it.)
         if let Err(e) = self.upload_receipts().await {

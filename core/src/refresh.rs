@@ -39,6 +39,7 @@ impl Keyway {
     }
 
     async fn refresh_inner(&self) -> Result<RefreshSummary> {
+        let _not_signing_out = self.inner.signing_out.read().await;
         let receipts_uploaded = match self.upload_receipts().await {
             Ok(n) => n,
             Err(e @ (Error::SessionEnded | Error::NotSignedIn)) => return Err(e),
