@@ -27,6 +27,9 @@ pub struct SessionTokens {
     pub access_token: String,
     /// Unix seconds when the access token stops working.
     pub access_expires_at: i64,
+    /// Seconds the access token lives from now: lets a client with a wrong clock time its
+    /// refresh by its own clock.
+    pub access_expires_in: i64,
     /// Single-use token for `POST /v1/auth/refresh`; store it before forgetting the old one.
     pub refresh_token: String,
     /// The signed-in person.
@@ -94,7 +97,13 @@ pub fn create(
         "UPDATE people SET app_adoption = 'active', first_sign_in_at = COALESCE(first_sign_in_at, ?2) WHERE id = ?1",
         params![person_id, now],
     )?;
-    Ok(SessionTokens { access_token: access, access_expires_at: exp, refresh_token: refresh, person_id })
+    Ok(SessionTokens {
+        access_token: access,
+        access_expires_at: exp,
+        access_expires_in: exp - now,
+        refresh_token: refresh,
+        person_id,
+    })
 }
 
 /// Resolves an access token to its session.
@@ -196,7 +205,13 @@ pub fn refresh(tx: &Transaction<'_>, secrets: &Secrets, refresh_token: &str, now
         }
     }
     let (access, exp) = new_access(tx, secrets, session_id, now)?;
-    Ok(SessionTokens { access_token: access, access_expires_at: exp, refresh_token: successor, person_id })
+    Ok(SessionTokens {
+        access_token: access,
+        access_expires_at: exp,
+        access_expires_in: exp - now,
+        refresh_token: successor,
+        person_id,
+    })
 }
 
 /// base64url of a device key, for responses.

@@ -64,8 +64,18 @@ impl Auth {
         self.refreshes.load(Ordering::SeqCst)
     }
 
+    /// Notes when the token expires by this phone's clock, which may disagree with the
+    /// server's by minutes: refresh timing must not depend on the two agreeing.
+    fn stamp(&self, mut tokens: SessionTokens) -> SessionTokens {
+        if let Some(lifetime) = tokens.access_expires_in {
+            tokens.local_expires_at = Some(i64::from(self.clock.now()) + lifetime);
+        }
+        tokens
+    }
+
     /// Adopts tokens from a sign-in or an accepted invitation.
     pub(crate) async fn adopt(&self, tokens: SessionTokens) -> Result<()> {
+        let tokens = self.stamp(tokens);
         let mut session = self.session.lock().await;
         self.persist(&tokens)?;
         *session = Some(tokens);
@@ -92,7 +102,8 @@ impl Auth {
     async fn bearer(&self) -> Result<Zeroizing<String>> {
         let mut session = self.session.lock().await;
         let current = session.as_ref().ok_or(Error::NotSignedIn)?;
-        if i64::from(self.clock.now()) + i64::from(EXPIRY_MARGIN) < current.access_expires_at {
+        let expires_at = current.local_expires_at.unwrap_or(current.access_expires_at);
+        if i64::from(self.clock.now()) + i64::from(EXPIRY_MARGIN) < expires_at {
             return Ok(Zeroizing::new(current.access_token.clone()));
         }
         self.refresh_locked(&mut session).await
@@ -120,6 +131,7 @@ impl Auth {
             .await;
         match result {
             Ok(tokens) => {
+                let tokens = self.stamp(tokens);
                 // Durable first, then in memory. The server has already rotated the token:
                 // if the store fails, the new token must still replace the old one in memory
                 // (the old one would be taken for reuse and end the session); the store is

@@ -306,3 +306,25 @@ async fn signing_out_ends_the_session_at_the_backend_too() {
         world.admin_call("POST", "v1/auth/refresh", Some(serde_json::json!({ "refresh_token": refresh_token }))).await;
     assert_eq!(status, 401, "{body}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_phone_whose_clock_runs_an_hour_ahead_does_not_refresh_on_every_call() {
+    let world = World::start().await;
+    let Gym { org, key, .. } = world.gym().await;
+    world.invite(&org, "ana@example.com", key, None, T0 + 30 * DAY).await;
+    let phone = world.phone();
+    phone.clock.set(world.now() + HOUR);
+    phone.accept_invitation(&world, "ana@example.com").await;
+    let before = phone.keyway.refresh_count();
+    for _ in 0..3 {
+        phone.keyway.refresh().await.unwrap();
+    }
+    assert_eq!(phone.keyway.refresh_count(), before, "the access token is still fresh by the phone's own clock");
+    // Twenty minutes later by every clock, one refresh, then none.
+    phone.clock.advance(20 * 60);
+    world.advance(20 * 60);
+    phone.clock.set(world.now() + HOUR);
+    phone.keyway.refresh().await.unwrap();
+    phone.keyway.refresh().await.unwrap();
+    assert_eq!(phone.keyway.refresh_count(), before + 1);
+}

@@ -46,8 +46,15 @@ pub struct RefreshRequest<'a> {
 pub struct SessionTokens {
     pub access_token: String,
     pub access_expires_at: i64,
+    /// The access token's lifetime from when it was issued.
+    #[serde(default)]
+    pub access_expires_in: Option<i64>,
     pub refresh_token: String,
     pub person_id: i64,
+    /// Core-side: when the access token expires by this phone's clock (set on receipt,
+    /// kept with the session). Not sent by the backend.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local_expires_at: Option<i64>,
 }
 
 impl std::fmt::Debug for SessionTokens {
