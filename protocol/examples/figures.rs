@@ -15,7 +15,6 @@ use common::*;
 use keyway_protocol::Command;
 use keyway_protocol::framing::frame_count;
 use keyway_protocol::lock_role::{LockEvent, LockSession};
-use keyway_protocol::phone::fast_unlock;
 
 struct Exchange {
     lock: TestLock,
@@ -35,8 +34,7 @@ fn prepare(fast: bool, n: usize) -> Exchange {
     let mut shadow = lock.clone();
     for _ in 0..n {
         let request = if fast {
-            let (awaiting, request) =
-                fast_unlock(DOOR, shadow.nonce, &ticket, Command::Unlock, &ring::rand::SystemRandom::new()).unwrap();
+            let (awaiting, request) = phone.fast_request(&shadow, &ticket);
             let out = shadow.deliver(&mut LockSession::new(), &request);
             ticket = awaiting.on_response(&out.reply.unwrap()).unwrap().0.ticket.unwrap();
             request

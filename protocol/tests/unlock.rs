@@ -56,14 +56,7 @@ fn fast_unlock_request_fits_one_att_write_at_mtu_185() {
     let mut lock = TestLock::new(DOOR, &issuer);
     let credential = credential_for(&issuer, &phone, &[DOOR], 1);
     let ticket = phone.standard_unlock(&mut lock, &credential).ticket.unwrap();
-    let (_, request) = keyway_protocol::phone::fast_unlock(
-        DOOR,
-        lock.nonce,
-        &ticket,
-        Command::Unlock,
-        &ring::rand::SystemRandom::new(),
-    )
-    .unwrap();
+    let (_, request) = phone.fast_request(&lock, &ticket);
     let frames = framing::fragment(&request, 185).unwrap();
     assert_eq!(frames.len(), 1);
     assert!(frames[0].len() <= 182, "{} bytes", frames[0].len());
@@ -239,14 +232,7 @@ fn replayed_fast_request_is_refused() {
     let mut lock = TestLock::new(DOOR, &issuer);
     let credential = credential_for(&issuer, &phone, &[DOOR], 1);
     let ticket = phone.standard_unlock(&mut lock, &credential).ticket.unwrap();
-    let (_, request) = keyway_protocol::phone::fast_unlock(
-        DOOR,
-        lock.nonce,
-        &ticket,
-        Command::Unlock,
-        &ring::rand::SystemRandom::new(),
-    )
-    .unwrap();
+    let (_, request) = phone.fast_request(&lock, &ticket);
     let first = lock.deliver(&mut LockSession::new(), &request);
     assert!(matches!(first.event, Some(LockEvent::Granted { fast: true, .. })));
 

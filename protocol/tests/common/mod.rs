@@ -239,10 +239,18 @@ impl TestPhone {
         awaiting.on_response(&out.reply.unwrap()).unwrap().0
     }
 
+    /// Builds a fast unlock request for `lock`'s current nonce.
+    pub fn fast_request(
+        &self,
+        lock: &TestLock,
+        ticket: &FastTicket,
+    ) -> (keyway_protocol::phone::AwaitingResponse, Vec<u8>) {
+        fast_unlock(lock.door, lock.nonce, ticket, Command::Unlock, &ring::rand::SystemRandom::new()).unwrap()
+    }
+
     /// Runs a whole fast unlock against `lock` on a new connection.
     pub fn fast_unlock(&self, lock: &mut TestLock, ticket: &FastTicket) -> UnlockReply {
-        let (awaiting, request) =
-            fast_unlock(lock.door, lock.nonce, ticket, Command::Unlock, &ring::rand::SystemRandom::new()).unwrap();
+        let (awaiting, request) = self.fast_request(lock, ticket);
         let mut session = LockSession::new();
         let out = lock.deliver(&mut session, &request);
         awaiting.on_response(&out.reply.unwrap()).unwrap().0
