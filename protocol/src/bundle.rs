@@ -9,7 +9,7 @@
 //! | signature [64]
 //! ```
 
-use crate::codec::{DecodeError, Reader, Writer};
+use crate::codec::{DecodeError, Reader, Writer, read_signed, with_signature};
 use crate::credential::UnixSeconds;
 use crate::ids::{CredentialId, DoorId, KeyId};
 
@@ -133,17 +133,12 @@ impl BundleBody {
 impl Bundle {
     /// The wire form: body then signature.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = self.body.to_bytes();
-        out.extend_from_slice(&self.signature);
-        out
+        with_signature(self.body.to_bytes(), &self.signature)
     }
 
     /// Parses the wire form (the signature is checked by the lock against its trust anchors).
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, DecodeError> {
-        let mut r = Reader::new(bytes);
-        let body = BundleBody::read(&mut r)?;
-        let signature = r.array("bundle signature")?;
-        r.finish()?;
+        let (body, signature) = read_signed(bytes, BundleBody::read, "bundle signature")?;
         Ok(Self { body, signature })
     }
 }

@@ -110,6 +110,27 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// The wire form of a signed object (credential, bundle, receipt): its body's bytes
+/// followed by the 64-byte `r ‖ s` signature.
+pub(crate) fn with_signature(mut body: Vec<u8>, signature: &[u8; 64]) -> Vec<u8> {
+    body.extend_from_slice(signature);
+    body
+}
+
+/// Reads a signed object: the body with `read`, then the signature (named `field` in
+/// errors), then nothing else.
+pub(crate) fn read_signed<B>(
+    bytes: &[u8],
+    read: impl FnOnce(&mut Reader<'_>) -> Result<B, DecodeError>,
+    field: &'static str,
+) -> Result<(B, [u8; 64]), DecodeError> {
+    let mut r = Reader::new(bytes);
+    let body = read(&mut r)?;
+    let signature = r.array(field)?;
+    r.finish()?;
+    Ok((body, signature))
+}
+
 /// An append-only output buffer with big-endian helpers.
 #[derive(Debug, Default)]
 pub(crate) struct Writer {

@@ -9,7 +9,7 @@
 //! | parent id [16] (present iff the guest flag is set) | signature [64, r‖s]
 //! ```
 
-use crate::codec::{DecodeError, Reader, Writer};
+use crate::codec::{DecodeError, Reader, Writer, read_signed, with_signature};
 use crate::ids::{CredentialId, DoorId, KeyId};
 
 /// The credential format version this crate writes and accepts.
@@ -187,18 +187,13 @@ impl CredentialBody {
 impl Credential {
     /// The wire form: body then signature.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = self.body.to_bytes();
-        out.extend_from_slice(&self.signature);
-        out
+        with_signature(self.body.to_bytes(), &self.signature)
     }
 
     /// Parses the wire form. Checks the form only; the signature is checked by whoever
     /// trusts the issuer (the lock), with [`crate::issuer::verify_credential`] or the lock role.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, DecodeError> {
-        let mut r = Reader::new(bytes);
-        let body = CredentialBody::read(&mut r)?;
-        let signature = r.array("credential signature")?;
-        r.finish()?;
+        let (body, signature) = read_signed(bytes, CredentialBody::read, "credential signature")?;
         Ok(Self { body, signature })
     }
 }

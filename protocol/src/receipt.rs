@@ -10,7 +10,7 @@
 //! Events carry the lock's own increasing sequence number: the backend stores each
 //! (door, sequence) once, so a receipt delivered twice adds nothing.
 
-use crate::codec::{DecodeError, Reader, Writer};
+use crate::codec::{DecodeError, Reader, Writer, read_signed, with_signature};
 use crate::credential::UnixSeconds;
 use crate::ids::{CredentialId, DoorId};
 
@@ -165,17 +165,12 @@ impl ReceiptBody {
 impl Receipt {
     /// The wire form: body then signature.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = self.body.to_bytes();
-        out.extend_from_slice(&self.signature);
-        out
+        with_signature(self.body.to_bytes(), &self.signature)
     }
 
     /// Parses the wire form. Use [`crate::issuer::verify_receipt`] to check the signature.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, DecodeError> {
-        let mut r = Reader::new(bytes);
-        let body = ReceiptBody::read(&mut r)?;
-        let signature = r.array("receipt signature")?;
-        r.finish()?;
+        let (body, signature) = read_signed(bytes, ReceiptBody::read, "receipt signature")?;
         Ok(Self { body, signature })
     }
 }
