@@ -3,6 +3,7 @@
 //! (`login`, `accept`, `keys`, `unlock`, `sync`, `share`, `revoke-share`, `redeem`,
 //! `logout`) work against any backend over real Bluetooth; `keyway bench` measures.
 
+mod bench;
 mod client;
 mod demo;
 mod narrate;
@@ -36,6 +37,8 @@ struct Cli {
 enum Command {
     /// Run the backend, reference locks and the member journeys on this machine.
     Demo,
+    /// Measure every figure in BENCHMARKS.md in one run (build with --release).
+    Bench(bench::BenchArgs),
     #[command(flatten)]
     Client(ClientCommand),
 }
@@ -127,6 +130,13 @@ fn main() -> std::process::ExitCode {
             narrator.finish(&result);
             if result.is_ok() { Exit::Ok.into() } else { Exit::Failed.into() }
         }),
+        Command::Bench(args) => match runtime.block_on(bench::run(&args, cli.global.json)) {
+            Ok(()) => Exit::Ok.into(),
+            Err(e) => {
+                out.failure(&Failure::new("bench", Exit::Failed, e, None));
+                Exit::Failed.into()
+            }
+        },
         Command::Client(command) => match runtime.block_on(run_client(&cli.global, &command, out)) {
             Ok(()) => Exit::Ok.into(),
             Err(failure) => {
