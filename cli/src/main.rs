@@ -130,10 +130,11 @@ fn main() -> std::process::ExitCode {
             narrator.finish(&result);
             if result.is_ok() { Exit::Ok.into() } else { Exit::Failed.into() }
         }),
+        // The report (table or JSON) is already printed: a failure is one more line on stderr.
         Command::Bench(args) => match runtime.block_on(bench::run(&args, cli.global.json)) {
             Ok(()) => Exit::Ok.into(),
             Err(e) => {
-                out.failure(&Failure::new("bench", Exit::Failed, e, None));
+                eprintln!("keyway: {e}");
                 Exit::Failed.into()
             }
         },
