@@ -40,7 +40,7 @@ fn keyway_bench_reports_every_figure_as_json() {
         "link_standard_mtu185_p50",
         "link_standard_mtu185_p99",
         "link_fast_mtu23_p99",
-        "link_one_round_trip",
+        "link_floor",
         "cache_open_10k",
         "cache_lookup_10k",
         "refresh_10k",
