@@ -1,6 +1,7 @@
 //! Whole messages over the radio: fragments a message into ATT-sized frames and
 //! reassembles notifications into the lock's reply.
 
+use crate::crash::crash_point;
 use super::transport::{BleTransport, PeripheralId, TransportError};
 use keyway_protocol::framing::{FrameError, Reassembler, fragment};
 use std::time::Duration;
@@ -40,6 +41,7 @@ impl Link<'_> {
         let last = frames.len() - 1;
         for (i, frame) in frames.iter().enumerate() {
             self.transport.write(self.peripheral, frame, i == last).await?;
+            crash_point!("ble.after_frame_written");
         }
         Ok(())
     }
@@ -55,6 +57,7 @@ impl Link<'_> {
             }
             let frame = self.transport.next_notification(self.peripheral, left).await?;
             if let Some(message) = reassembler.push(&frame)? {
+                crash_point!("ble.after_message_received");
                 return Ok(message);
             }
         }
