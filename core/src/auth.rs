@@ -9,10 +9,10 @@
 //! - A reused or revoked refresh token ends the session (the backend revoked the
 //!   family); a network failure does not: offline is not signed out.
 
-use crate::crash::crash_point;
 use crate::api::wire::{RefreshRequest, SessionTokens};
 use crate::api::{ApiClient, ApiError};
 use crate::clock::Clock;
+use crate::crash::crash_point;
 use crate::error::{Error, Result};
 use crate::secure_store::SecureStore;
 use reqwest::Method;
@@ -131,7 +131,12 @@ impl Auth {
             .api
             // Safe to repeat: within its grace the backend answers a repeated refresh with
             // the same successor, so an answer lost on the way is not a lost session.
-            .call_retrying(Method::POST, "v1/auth/refresh", None, Some(&RefreshRequest { refresh_token: &refresh_token }))
+            .call_retrying(
+                Method::POST,
+                "v1/auth/refresh",
+                None,
+                Some(&RefreshRequest { refresh_token: &refresh_token }),
+            )
             .await;
         match result {
             Ok(tokens) => {

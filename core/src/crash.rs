@@ -22,10 +22,8 @@ mod active {
     fn plan() -> Option<&'static Plan> {
         static PLAN: OnceLock<Option<Plan>> = OnceLock::new();
         PLAN.get_or_init(|| {
-            std::env::var_os("KEYWAY_CRASH_POINTS").map(|_| Plan {
-                target: std::env::var("KEYWAY_CRASH_AT").ok(),
-                hits: Mutex::new(HashMap::new()),
-            })
+            std::env::var_os("KEYWAY_CRASH_POINTS")
+                .map(|_| Plan { target: std::env::var("KEYWAY_CRASH_AT").ok(), hits: Mutex::new(HashMap::new()) })
         })
         .as_ref()
     }

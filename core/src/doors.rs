@@ -2,11 +2,11 @@
 //! bundle if the lock is behind, and keeps the lock's receipt in the outbox until the
 //! backend has it. `sync_door(door)` does a door sync on demand, with progress.
 
-use crate::crash::crash_point;
-use crate::api::{ApiError, b64};
 use crate::api::wire::ReceiptUpload;
+use crate::api::{ApiError, b64};
 use crate::ble::{self, DoorKey, PendingBundle, UnlockError, UnlockOutcome};
 use crate::cache::{AccessState, Door, StoredCredential};
+use crate::crash::crash_point;
 use crate::error::{Error, Result};
 use crate::keyway::Keyway;
 use crate::listeners::{DoorSyncProgress, DoorSyncStage, TaskHandle};

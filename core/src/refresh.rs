@@ -2,12 +2,12 @@
 //! then changed keys (incremental, from the last cursor), credential renewal before
 //! lapse, and the newest door-sync bundles for offline doors that are behind.
 
-use crate::crash::crash_point;
 use crate::api::wire::{
     BundleView, CredentialsRequest, CredentialsResponse, DoorView, KeysResponse, PendingDoors, Profile,
 };
 use crate::api::{ApiError, unb64};
 use crate::cache::{Account, Door, Key, StoredCredential};
+use crate::crash::crash_point;
 use crate::error::{Error, Result};
 use crate::keyway::Keyway;
 use crate::signin::clamp_time;

@@ -266,7 +266,9 @@ async fn serve(mut client: TcpStream, backend: &str, shared: &Shared, slow_delay
             r#"{"error":{"code":"internal","message":"Something went wrong"}}"#,
         ),
         Some(FaultKind::MalformedJson) => canned("200 OK", "application/json", r#"{"memberships": [{"org_id": 1, "#),
-        Some(FaultKind::WrongContentType) => canned("200 OK", "text/html", "<html><body>Welcome to the hotel Wi-Fi</body></html>"),
+        Some(FaultKind::WrongContentType) => {
+            canned("200 OK", "text/html", "<html><body>Welcome to the hotel Wi-Fi</body></html>")
+        }
         Some(FaultKind::HugeBody) => {
             client
                 .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n[")

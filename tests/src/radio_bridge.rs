@@ -118,10 +118,13 @@ async fn serve_phone(stream: TcpStream, radio: Arc<SimRadio>) {
         let timeout = Duration::from_millis(request["ms"].as_u64().unwrap_or(0));
         let answer = match request["op"].as_str().unwrap_or_default() {
             "adapter" => json!({ "ok": format!("{:?}", transport.adapter_state().await) }),
-            "start_scan" => result(transport.start_scan(request["uuid"].as_str().unwrap_or_default()).await, |()| json!(null)),
-            "next_ad" => result(transport.next_advertisement(timeout).await, |ad| {
-                json!({ "p": ad.peripheral, "data": b64(&ad.manufacturer_data), "rssi": ad.rssi })
-            }),
+            "start_scan" => {
+                result(transport.start_scan(request["uuid"].as_str().unwrap_or_default()).await, |()| json!(null))
+            }
+            "next_ad" => result(
+                transport.next_advertisement(timeout).await,
+                |ad| json!({ "p": ad.peripheral, "data": b64(&ad.manufacturer_data), "rssi": ad.rssi }),
+            ),
             "stop_scan" => {
                 transport.stop_scan().await;
                 json!({ "ok": null })
@@ -132,7 +135,9 @@ async fn serve_phone(stream: TcpStream, radio: Arc<SimRadio>) {
                 answer
             }
             "write" => result(
-                transport.write(&peripheral, &unb64(&request["frame"]), request["resp"].as_bool().unwrap_or(true)).await,
+                transport
+                    .write(&peripheral, &unb64(&request["frame"]), request["resp"].as_bool().unwrap_or(true))
+                    .await,
                 |()| json!(null),
             ),
             "next_note" => result(transport.next_notification(&peripheral, timeout).await, |f| json!(b64(&f))),
@@ -180,8 +185,10 @@ impl BridgeTransport {
         bytes.push(b'\n');
         let lost = |_| TransportError::Other("radio bridge lost".into());
         link.1.write_all(&bytes).await.map_err(lost)?;
-        let line = link.0.next_line().await.map_err(lost)?.ok_or(TransportError::Other("radio bridge closed".into()))?;
-        let answer: Value = serde_json::from_str(&line).map_err(|_| TransportError::Other("radio bridge garbled".into()))?;
+        let line =
+            link.0.next_line().await.map_err(lost)?.ok_or(TransportError::Other("radio bridge closed".into()))?;
+        let answer: Value =
+            serde_json::from_str(&line).map_err(|_| TransportError::Other("radio bridge garbled".into()))?;
         if answer.get("err").is_some() { Err(error_from_json(&answer)) } else { Ok(answer["ok"].clone()) }
     }
 }
@@ -220,7 +227,9 @@ impl BleTransport for BridgeTransport {
     }
 
     async fn write(&self, peripheral: &PeripheralId, frame: &[u8], with_response: bool) -> Result<(), TransportError> {
-        self.call(json!({ "op": "write", "p": peripheral, "frame": b64(frame), "resp": with_response })).await.map(|_| ())
+        self.call(json!({ "op": "write", "p": peripheral, "frame": b64(frame), "resp": with_response }))
+            .await
+            .map(|_| ())
     }
 
     async fn next_notification(&self, peripheral: &PeripheralId, timeout: Duration) -> Result<Vec<u8>, TransportError> {

@@ -10,9 +10,9 @@
 //! - a link lost during connection or handshake is retried once, then reported;
 //! - every wait is bounded by [`UnlockSettings`].
 
-use crate::crash::crash_point;
 use super::link::{Link, LinkError};
 use super::transport::{AdapterState, BleTransport, PeripheralId, TransportError};
+use crate::crash::crash_point;
 use crate::signer::{DeviceSigner, SignerError};
 use keyway_protocol::advert::{ADVERT_COMPANY_ID, Advertisement, SERVICE_UUID};
 use keyway_protocol::credential::UnixSeconds;
