@@ -126,10 +126,11 @@ impl FaultProxy {
     /// Breaks the next `count` requests whose path starts with `path_prefix` (e.g.
     /// `/v1/doors/`; `/` for any) the way `kind` says. [`FaultKind::Refused`] closes the
     /// port for every request until [`FaultProxy::clear`].
-    pub fn arm(&self, kind: FaultKind, path_prefix: &str, count: u32) {
+    pub async fn arm(&self, kind: FaultKind, path_prefix: &str, count: u32) {
         if kind == FaultKind::Refused {
             lock(&self.shared.injected).push(kind);
             self.shared.refusing.send_replace(true);
+            self.wait_listening(false).await;
             return;
         }
         *lock(&self.shared.armed) = Some(Armed { kind, path_prefix: path_prefix.to_owned(), remaining: count });
@@ -139,7 +140,11 @@ impl FaultProxy {
     pub async fn clear(&self) {
         *lock(&self.shared.armed) = None;
         self.shared.refusing.send_replace(false);
-        while !self.shared.listening.load(Ordering::SeqCst) {
+        self.wait_listening(true).await;
+    }
+
+    async fn wait_listening(&self, listening: bool) {
+        while self.shared.listening.load(Ordering::SeqCst) != listening {
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
     }

@@ -72,11 +72,12 @@ async fn every_network_fault_is_a_typed_error_and_the_keys_keep_opening_the_door
     let s = scene().await;
     for kind in FaultKind::ALL {
         // Every attempt at the profile meets the fault (the first and both retries).
-        s.proxy.arm(kind, "/v1/me", 3);
+        s.proxy.arm(kind, "/v1/me", 3).await;
         let started = Instant::now();
         let error = s.phone.keyway.refresh().await.expect_err("a refresh through a fault fails");
         let took = started.elapsed();
         s.proxy.clear().await;
+        println!("network fault {kind:?}: {error:?} after {} ms", took.as_millis());
         assert!(expected_error(kind)(&error), "{kind:?} surfaced as {error:?}");
         // A hang is bounded: three attempts of one timeout each, plus the back-off.
         assert!(took < Duration::from_secs(20), "{kind:?} took {took:?}");
@@ -87,6 +88,7 @@ async fn every_network_fault_is_a_typed_error_and_the_keys_keep_opening_the_door
     }
     // The endless body was cut off near the cap, not read to the end of the world.
     let sent = s.proxy.huge_bytes_sent();
+    println!("network fault HugeBody: {sent} bytes of an endless answer sent before the phone hung up");
     assert!(sent < 16 * MAX_RESPONSE_BYTES as u64, "{sent} bytes of an endless answer went out");
     // A door sync hands the lock's whole log in.
     assert!(s.phone.keyway.sync_door(&s.gym.gate.lock_id).await.unwrap().receipt_delivered);
@@ -96,12 +98,12 @@ async fn every_network_fault_is_a_typed_error_and_the_keys_keep_opening_the_door
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_read_whose_answer_is_cut_off_is_retried_and_a_receipt_upload_is_left_to_the_outbox() {
     let s = scene().await;
-    s.proxy.arm(FaultKind::ResetMidAnswer, "/v1/me", 1);
+    s.proxy.arm(FaultKind::ResetMidAnswer, "/v1/me", 1).await;
     s.phone.keyway.refresh().await.expect("a read cut off once is retried");
     assert_eq!(s.proxy.injected(), vec![FaultKind::ResetMidAnswer]);
 
     // A 503 from a gateway is retried too.
-    s.proxy.arm(FaultKind::Unavailable, "/v1/me/keys", 2);
+    s.proxy.arm(FaultKind::Unavailable, "/v1/me/keys", 2).await;
     s.phone.keyway.refresh().await.expect("two 503s and then an answer");
 
     // A write is not repeated inside the call: the receipt stays in the outbox.
@@ -114,7 +116,7 @@ async fn a_read_whose_answer_is_cut_off_is_retried_and_a_receipt_upload_is_left_
     }
     let receipts = format!("/v1/doors/{}/receipts", s.gym.gate.backend_id);
     // Two uploads meet it: the door sync's own, and the one it starts in the background.
-    s.proxy.arm(FaultKind::ResetMidAnswer, &receipts, 2);
+    s.proxy.arm(FaultKind::ResetMidAnswer, &receipts, 2).await;
     let outcome = s.phone.keyway.sync_door(&s.gym.gate.lock_id).await.unwrap();
     assert!(!outcome.receipt_delivered);
     assert_eq!(receipts_waiting(&s.cache), 1);
@@ -131,14 +133,14 @@ async fn a_lost_refresh_answer_does_not_sign_the_person_out() {
     // lost on the way back. The core asks again; within its grace the backend answers
     // the same successor.
     s.world.advance(HOUR);
-    s.proxy.arm(FaultKind::ResetMidAnswer, "/v1/auth/refresh", 1);
+    s.proxy.arm(FaultKind::ResetMidAnswer, "/v1/auth/refresh", 1).await;
     s.phone.keyway.refresh().await.expect("the refresh is asked again");
     assert_eq!(s.phone.keyway.session_state(), SessionState::SignedIn);
 
     // Every attempt lost: offline, still signed in, and the next refresh (within the
     // grace) works.
     s.world.advance(HOUR);
-    s.proxy.arm(FaultKind::ResetMidAnswer, "/v1/auth/refresh", 3);
+    s.proxy.arm(FaultKind::ResetMidAnswer, "/v1/auth/refresh", 3).await;
     assert_eq!(s.phone.keyway.refresh().await.unwrap_err(), Error::Offline);
     s.world.advance(10);
     s.phone.keyway.refresh().await.expect("signed in still");
@@ -152,7 +154,7 @@ async fn receipts_reach_the_backend_exactly_once_through_every_kind_of_fault() {
     let rounds = 3;
     for _ in 0..rounds {
         for kind in FaultKind::ALL {
-            s.proxy.arm(kind, &receipts, u32::MAX);
+            s.proxy.arm(kind, &receipts, u32::MAX).await;
             // Each door sync leaves a receipt the lock signed; none can be handed in.
             let outcome = s.phone.keyway.sync_door(&s.gym.gate.lock_id).await.unwrap();
             assert!(!outcome.receipt_delivered, "{kind:?}: a receipt went through the fault");

@@ -228,12 +228,12 @@ fn decode<R: DeserializeOwned>(status: StatusCode, is_json: bool, bytes: &[u8]) 
     if status.is_success() {
         if status == StatusCode::NO_CONTENT {
             // No body: decodes as `()` (or `None`); anything else expected is an error.
-            return serde_json::from_slice(b"null").map_err(|e| ApiError::BadResponse(e.to_string()));
+            return serde_json::from_slice(b"null").map_err(|e| malformed(&e));
         }
         if !is_json {
             return Err(ApiError::BadResponse("the answer is not JSON".into()));
         }
-        return serde_json::from_slice(bytes).map_err(|e| ApiError::BadResponse(e.to_string()));
+        return serde_json::from_slice(bytes).map_err(|e| malformed(&e));
     }
     if is_json && let Ok(envelope) = serde_json::from_slice::<wire::ErrorEnvelope>(bytes) {
         if status.is_server_error() {
@@ -249,6 +249,18 @@ fn decode<R: DeserializeOwned>(status: StatusCode, is_json: bool, bytes: &[u8]) 
     }
 }
 
+/// Why an answer did not decode, without quoting it: serde's own message may repeat a
+/// value from the answer, and that value may be a token.
+fn malformed(e: &serde_json::Error) -> ApiError {
+    let what = match e.classify() {
+        serde_json::error::Category::Io => "unreadable",
+        serde_json::error::Category::Syntax => "not valid JSON",
+        serde_json::error::Category::Data => "not the promised shape",
+        serde_json::error::Category::Eof => "cut short",
+    };
+    ApiError::BadResponse(format!("the answer is {what} (line {}, column {})", e.line(), e.column()))
+}
+
 /// A reqwest error's description without its URL (which may hold a token in a path).
 fn redact(e: &reqwest::Error) -> String {
     let kind = if e.is_timeout() {
@@ -261,4 +273,33 @@ fn redact(e: &reqwest::Error) -> String {
         "other"
     };
     kind.to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    struct Tokens {
+        #[allow(dead_code)]
+        expires_in: i64,
+    }
+
+    #[test]
+    fn an_answer_of_the_wrong_shape_is_not_quoted_in_the_error() {
+        let answer = br#"{"expires_in": "rt_secret-refresh-token-value"}"#;
+        let error = decode::<Tokens>(StatusCode::OK, true, answer).expect_err("a string is not a number");
+        assert!(matches!(error, ApiError::BadResponse(_)));
+        assert!(!error.to_string().contains("secret"), "{error}");
+    }
+
+    #[test]
+    fn a_gateway_page_is_a_server_failure_and_a_captive_portal_is_a_bad_answer() {
+        let page = b"<html>Bad gateway</html>";
+        assert_eq!(
+            decode::<Tokens>(StatusCode::BAD_GATEWAY, false, page).unwrap_err(),
+            ApiError::ServerFailed { status: 502 }
+        );
+        assert!(matches!(decode::<Tokens>(StatusCode::OK, false, page), Err(ApiError::BadResponse(_))));
+    }
 }
