@@ -1,17 +1,34 @@
-//! `keyway`: the desktop shell of Keyway. Today it has one command, `keyway demo`, which
-//! runs the reference backend, reference locks and the member journeys on this machine.
-//!
-//! Exit codes: 0 everything did what it says; 1 a demo step failed; 2 bad arguments.
+//! `keyway`: the desktop shell of Keyway. `keyway demo` runs the reference backend,
+//! reference locks and the member journeys on this machine; the client commands
+//! (`login`, `accept`, `keys`, `unlock`, `sync`, `share`, `revoke-share`, `redeem`,
+//! `logout`) work against any backend over real Bluetooth; `keyway bench` measures.
 
+mod bench;
+mod client;
 mod demo;
 mod narrate;
 
 use clap::{Parser, Subcommand};
+use client::failure::{Exit, Failure};
+use client::output::Output;
+use client::{Client, Global, commands};
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  done
+  1  something failed on this computer (files, key store)
+  2  bad arguments or input (link, address, code format)
+  3  sign in first, or again
+  4  the service could not be reached or failed
+  5  refused (wrong code, dead invitation or share, no valid key, the lock said no)
+  6  Bluetooth (off, not permitted, door not in range, link lost)";
 
 /// Keyway on the desktop.
 #[derive(Parser)]
-#[command(name = "keyway", version, about = "Keyway: door access, offline-first")]
+#[command(name = "keyway", version, about = "Keyway: door access, offline-first", after_help = EXIT_CODES)]
 struct Cli {
+    #[command(flatten)]
+    global: Global,
     #[command(subcommand)]
     command: Command,
 }
@@ -20,24 +37,113 @@ struct Cli {
 enum Command {
     /// Run the backend, reference locks and the member journeys on this machine.
     Demo,
+    /// Measure every figure in BENCHMARKS.md in one run (build with --release).
+    Bench(bench::BenchArgs),
+    #[command(flatten)]
+    Client(ClientCommand),
+}
+
+/// The commands that act for a member or guest.
+#[derive(Subcommand)]
+enum ClientCommand {
+    /// Sign in with a one-time code sent to an email or phone.
+    Login {
+        /// Your email, or phone number with +country code.
+        address: String,
+    },
+    /// Accept an invitation link (a code goes to the invited address).
+    Accept {
+        /// The link from the invitation email.
+        link: String,
+    },
+    /// Bring keys up to date (when online) and list them with their doors.
+    Keys,
+    /// Open a door over Bluetooth (works offline).
+    Unlock {
+        /// The door's name or id, as `keyway keys` shows it.
+        door: String,
+    },
+    /// Carry the newest revocations and settings to a door without internet.
+    Sync {
+        /// The door's name or id.
+        door: String,
+    },
+    /// Share doors of your key with a guest for a while.
+    Share(commands::share::ShareArgs),
+    /// Take back a share.
+    RevokeShare {
+        /// The share id `keyway share` printed.
+        share_id: i64,
+    },
+    /// As a guest: accept a shared-key link (sign in first with the address it was sent to).
+    Redeem {
+        /// The link from the share message.
+        link: String,
+    },
+    /// Sign out and remove every key and secret from this computer.
+    Logout,
+}
+
+impl ClientCommand {
+    fn uses_radio(&self) -> bool {
+        matches!(self, Self::Unlock { .. } | Self::Sync { .. })
+    }
+}
+
+async fn run_client(global: &Global, command: &ClientCommand, out: Output) -> Result<(), Failure> {
+    let client = Client::open(global, command.uses_radio())?;
+    use ClientCommand as Command;
+    match command {
+        Command::Login { address } => commands::login::run(&client, out, address).await,
+        Command::Accept { link } => commands::accept::run(&client, out, link).await,
+        Command::Keys => commands::keys::run(&client, out).await,
+        Command::Unlock { door } => commands::unlock::run(&client, out, door).await,
+        Command::Sync { door } => commands::sync::run(&client, out, door).await,
+        Command::Share(args) => commands::share::run(&client, out, args).await,
+        Command::RevokeShare { share_id } => commands::share::revoke(&client, out, *share_id).await,
+        Command::Redeem { link } => commands::redeem::run(&client, out, link).await,
+        Command::Logout => commands::logout::run(&client, out).await,
+    }
 }
 
 fn main() -> std::process::ExitCode {
+    // A bug must still end in one line, never a backtrace.
+    std::panic::set_hook(Box::new(|info| {
+        let at = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+        eprintln!("keyway: internal error{at}; please report it");
+    }));
     let cli = Cli::parse();
+    let out = Output::new(cli.global.json);
     let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("keyway: cannot start: {e}");
-            return std::process::ExitCode::from(1);
+            out.failure(&Failure::new("runtime", Exit::Failed, format!("cannot start: {e}"), None));
+            return Exit::Failed.into();
         }
     };
+    let _ = rustls::crypto::ring::default_provider().install_default();
     match cli.command {
         Command::Demo => runtime.block_on(async {
             let mut narrator = narrate::Narrator::new();
             println!("Keyway demo: a real backend over HTTP, reference locks, and phones running the core.");
             let result = demo::run(&mut narrator).await;
             narrator.finish(&result);
-            if result.is_ok() { std::process::ExitCode::SUCCESS } else { std::process::ExitCode::from(1) }
+            if result.is_ok() { Exit::Ok.into() } else { Exit::Failed.into() }
         }),
+        // The report (table or JSON) is already printed: a failure is one more line on stderr.
+        Command::Bench(args) => match runtime.block_on(bench::run(&args, cli.global.json)) {
+            Ok(()) => Exit::Ok.into(),
+            Err(e) => {
+                eprintln!("keyway: {e}");
+                Exit::Failed.into()
+            }
+        },
+        Command::Client(command) => match runtime.block_on(run_client(&cli.global, &command, out)) {
+            Ok(()) => Exit::Ok.into(),
+            Err(failure) => {
+                out.failure(&failure);
+                failure.exit.into()
+            }
+        },
     }
 }

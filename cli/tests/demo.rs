@@ -1,4 +1,4 @@
-//! `keyway demo` runs to the end on this machine, plain when piped.
+//! `keyway demo` runs to the end on this machine, plain when piped; `keyway bench` reports every figure.
 #![allow(clippy::unwrap_used, missing_docs)]
 
 use std::process::Command;
@@ -21,4 +21,37 @@ fn an_unknown_command_is_refused_with_exit_code_two() {
     let out = Command::new(env!("CARGO_BIN_EXE_keyway")).arg("fly").output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unrecognized subcommand"));
+}
+
+#[test]
+fn keyway_bench_reports_every_figure_as_json() {
+    let out = Command::new(env!("CARGO_BIN_EXE_keyway")).args(["bench", "--quick", "--json"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "bench failed:\n{stderr}");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let figures = report["figures"].as_object().unwrap();
+    for id in [
+        "demo_peak_rss",
+        "phone_cpu_standard",
+        "phone_cpu_fast",
+        "lock_instructions_standard",
+        "lock_instructions_fast",
+        "lock_instructions_bundle_10k",
+        "link_standard_mtu185_p50",
+        "link_standard_mtu185_p99",
+        "link_fast_mtu23_p99",
+        "link_one_round_trip",
+        "cache_open_10k",
+        "cache_lookup_10k",
+        "refresh_10k",
+        "bundle_10k_bytes",
+        "bundle_10k_apply",
+    ] {
+        let value = figures[id]["value"].as_f64();
+        assert!(value.is_some_and(|v| v > 0.0), "{id}: {}", figures[id]);
+    }
+    // The fast path needs fewer lock instructions than the standard one: the point of tickets.
+    assert!(
+        figures["lock_instructions_fast"]["value"].as_f64() < figures["lock_instructions_standard"]["value"].as_f64()
+    );
 }

@@ -13,8 +13,10 @@ use std::time::Duration;
 use thiserror::Error;
 use url::Url;
 
-/// The largest response body the core reads (a bundle of ~50,000 revocations in base64).
-pub const MAX_RESPONSE_BYTES: usize = 2 << 20;
+/// The largest response body the core reads. A member with 10,000 keys gets about 3 MB
+/// of keys and 3 MB of credentials (measured by `keyway bench`), and a bundle of 50,000
+/// revocations is about 1.3 MB in base64: 16 MiB leaves room and still bounds memory.
+pub const MAX_RESPONSE_BYTES: usize = 16 << 20;
 
 /// Why a call to the backend failed.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]

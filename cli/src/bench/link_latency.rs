@@ -1,0 +1,61 @@
+//! Unlock latency on a modelled Bluetooth link: the simulated radio in virtual time
+//! (connection interval 30 ms, ATT MTU 185 or 23, 1 % of packet transmissions lost and
+//! retransmitted by the link layer), from the usable connection to the lock's answer
+//! after the latch moved. Virtual time makes thousands of unlocks cost seconds and the
+//! figures independent of the machine's load.
+
+use super::scene::{scene, target};
+use super::stats::{ms, quantile};
+use keyway_lock::sim::{LinkParams, SimRadio};
+use std::time::Duration;
+
+/// The modelled link.
+pub const CONNECTION_INTERVAL: Duration = Duration::from_millis(30);
+/// Packet loss.
+pub const LOSS: f64 = 0.01;
+
+/// p50 and p99 of connection → door open, in milliseconds, for standard and fast unlocks.
+#[derive(Debug, Clone, Copy)]
+pub struct Latency {
+    /// Standard unlock p50.
+    pub standard_p50: f64,
+    /// Standard unlock p99.
+    pub standard_p99: f64,
+    /// Fast unlock p50.
+    pub fast_p50: f64,
+    /// Fast unlock p99.
+    pub fast_p99: f64,
+}
+
+/// Runs `n` standard and `n` fast unlocks on a link with `mtu` and `loss`.
+pub fn measure(mtu: u16, loss: f64, n: usize, seed: u64) -> Result<Latency, String> {
+    let (phone, lock) = scene()?;
+    let radio = SimRadio::new(seed);
+    let link = LinkParams { att_mtu: mtu, connection_interval: CONNECTION_INTERVAL, loss, ..LinkParams::default() };
+    let id = radio.add_lock(lock, link);
+    let mut ticket = None;
+    let (mut standard, mut fast) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    for i in 0..2 * n {
+        let fast_path = i >= n;
+        let target = radio.with_lock(id, target).ok_or("the lock left the radio")?;
+        let (awaiting, request) = match (&ticket, fast_path) {
+            (Some(t), true) => phone.fast_request(&target, t)?,
+            _ => phone.standard_request(&target)?,
+        };
+        let mut connection = radio.connect(id, mtu).map_err(|e| format!("connect: {e}"))?;
+        let connected = connection.elapsed();
+        connection.send_message(&request).map_err(|e| format!("write: {e}"))?;
+        let reply = connection.receive_message().map_err(|e| format!("notify: {e}"))?.ok_or("no answer")?;
+        let took = ms(connection.elapsed() - connected);
+        connection.disconnect();
+        let (answer, _) = awaiting.on_response(&reply).map_err(|e| format!("answer: {e:?}"))?;
+        ticket = answer.ticket;
+        if fast_path { fast.push(took) } else { standard.push(took) }
+    }
+    Ok(Latency {
+        standard_p50: quantile(&standard, 0.5),
+        standard_p99: quantile(&standard, 0.99),
+        fast_p50: quantile(&fast, 0.5),
+        fast_p99: quantile(&fast, 0.99),
+    })
+}

@@ -1,0 +1,252 @@
+//! `keyway bench`: every figure BENCHMARKS.md reports, measured in one run, printed as a
+//! table or (`--json`) as one object. Times are medians (or p50/p99) of many samples;
+//! lock-side costs are callgrind instruction counts, which repeat on a busy machine.
+//! Build with `--release` for figures worth quoting.
+
+mod bundle;
+mod cache;
+mod demo_memory;
+mod link_latency;
+pub mod lock_cost;
+mod phone_cpu;
+mod refresh;
+mod scene;
+mod stats;
+
+use serde_json::{Map, Value, json};
+
+/// What `keyway bench` was asked.
+#[derive(Debug, clap::Args)]
+pub struct BenchArgs {
+    /// Fewer samples and 1,000 instead of 10,000 credentials (for tests; figures are rougher).
+    #[arg(long)]
+    pub quick: bool,
+    /// Internal: run lock-side work under callgrind.
+    #[arg(long, hide = true, value_enum)]
+    pub worker: Option<lock_cost::Work>,
+    /// Internal: how many exchanges the worker runs.
+    #[arg(long, hide = true, default_value_t = 10)]
+    pub worker_count: usize,
+}
+
+/// One figure: its value (or why it is missing), unit and goal.
+struct Figure {
+    id: &'static str,
+    what: String,
+    value: Result<f64, String>,
+    unit: &'static str,
+    goal: &'static str,
+}
+
+/// Collects figures in order.
+#[derive(Default)]
+struct Report {
+    figures: Vec<Figure>,
+}
+
+impl Report {
+    fn add(
+        &mut self,
+        id: &'static str,
+        what: impl Into<String>,
+        value: Result<f64, String>,
+        unit: &'static str,
+        goal: &'static str,
+    ) {
+        let what = what.into();
+        match &value {
+            Ok(v) => eprintln!("  measured {what}: {v:.3} {unit}"),
+            Err(e) => eprintln!("  could not measure {what}: {e}"),
+        }
+        self.figures.push(Figure { id, what, value, unit, goal });
+    }
+
+    fn json(&self, quick: bool) -> Value {
+        let mut figures = Map::new();
+        for f in &self.figures {
+            let entry = match &f.value {
+                Ok(v) => json!({ "what": f.what, "value": v, "unit": f.unit, "goal": f.goal }),
+                Err(e) => json!({ "what": f.what, "value": null, "error": e, "unit": f.unit, "goal": f.goal }),
+            };
+            figures.insert(f.id.to_owned(), entry);
+        }
+        json!({
+            "build": if cfg!(debug_assertions) { "debug" } else { "release" },
+            "quick": quick,
+            "machine": { "cpus": std::thread::available_parallelism().map(usize::from).unwrap_or(1) },
+            "figures": figures,
+        })
+    }
+
+    fn table(&self) -> String {
+        let mut text = String::from("| figure | value | goal |\n|---|---|---|\n");
+        for f in &self.figures {
+            let value = match &f.value {
+                Ok(v) if *v >= 100.0 => format!("{v:.0} {}", f.unit),
+                Ok(v) => format!("{v:.3} {}", f.unit),
+                Err(e) => format!("not measured: {e}"),
+            };
+            text.push_str(&format!("| {} | {value} | {} |\n", f.what, f.goal));
+        }
+        if cfg!(debug_assertions) {
+            text.push_str(
+                "\n(debug build: run `cargo run --release -p keyway-cli -- bench` for figures worth quoting)\n",
+            );
+        }
+        text
+    }
+}
+
+/// Runs every benchmark; returns the report as JSON (and prints it).
+pub async fn run(args: &BenchArgs, json_out: bool) -> Result<(), String> {
+    if let Some(work) = args.worker {
+        return lock_cost::work(work, args.worker_count);
+    }
+    let q = args.quick;
+    let mut report = Report::default();
+    eprintln!("keyway bench: {} run", if q { "quick" } else { "full" });
+
+    // First: the demo's peak memory is the largest of all waited-for children so far.
+    report.add("demo_peak_rss", "peak memory of `keyway demo`", demo_memory::measure(), "MiB", "< 100 MiB");
+
+    let n = if q { 20 } else { 200 };
+    match phone_cpu::measure(n) {
+        Ok((standard, fast)) => {
+            report.add(
+                "phone_cpu_standard",
+                "phone CPU per standard unlock (median)",
+                Ok(standard),
+                "µs",
+                "< 5,000 µs",
+            );
+            report.add("phone_cpu_fast", "phone CPU per fast unlock (median)", Ok(fast), "µs", "< 500 µs");
+        }
+        Err(e) => report.add("phone_cpu", "phone CPU per unlock", Err(e), "µs", "< 5,000 µs"),
+    }
+
+    let count = if q { 3 } else { 20 };
+    let instructions = |work| lock_cost::count(work, count).map(|i| i as f64);
+    report.add(
+        "lock_instructions_standard",
+        "lock instructions per standard unlock",
+        instructions(lock_cost::Work::Standard),
+        "instr",
+        "< 15 M (0.25 s at 64 MHz)",
+    );
+    report.add(
+        "lock_instructions_fast",
+        "lock instructions per fast unlock",
+        instructions(lock_cost::Work::Fast),
+        "instr",
+        "< 0.5 M",
+    );
+    let bundle_count = if q { 1 } else { 3 };
+    report.add(
+        "lock_instructions_bundle_10k",
+        "lock instructions to apply a bundle of 10,000 revocations",
+        lock_cost::count(lock_cost::Work::Bundle, bundle_count).map(|i| i as f64),
+        "instr",
+        "< 200 M",
+    );
+
+    let samples = if q { 50 } else { 2000 };
+    // Goals: well under a second at the door with MTU 185 (what phones negotiate); MTU 23
+    // is the worst case of an old peripheral stack and only has to stay under a second.
+    for (mtu, ids, goals) in [
+        (
+            185,
+            ["link_standard_mtu185_p50", "link_standard_mtu185_p99", "link_fast_mtu185_p50", "link_fast_mtu185_p99"],
+            ["< 300 ms", "< 500 ms", "< 250 ms", "< 400 ms"],
+        ),
+        (
+            23,
+            ["link_standard_mtu23_p50", "link_standard_mtu23_p99", "link_fast_mtu23_p50", "link_fast_mtu23_p99"],
+            ["< 1,000 ms"; 4],
+        ),
+    ] {
+        match link_latency::measure(mtu, link_latency::LOSS, samples, 42) {
+            Ok(l) => {
+                let what =
+                    |path: &str, p: &str| format!("{path} unlock, connection → door open, MTU {mtu}, 1 % loss, {p}");
+                report.add(ids[0], what("standard", "p50"), Ok(l.standard_p50), "ms", goals[0]);
+                report.add(ids[1], what("standard", "p99"), Ok(l.standard_p99), "ms", goals[1]);
+                report.add(ids[2], what("fast", "p50"), Ok(l.fast_p50), "ms", goals[2]);
+                report.add(ids[3], what("fast", "p99"), Ok(l.fast_p99), "ms", goals[3]);
+            }
+            Err(e) => report.add(ids[0], format!("unlock latency at MTU {mtu}"), Err(e), "ms", "< 300 ms"),
+        }
+    }
+    let floor = link_latency::measure(185, 0.0, 5, 1);
+    report.add(
+        "link_floor_standard",
+        "the same link with no loss, standard (floor: one round trip + latch)",
+        floor.map(|l| l.standard_p50),
+        "ms",
+        "—",
+    );
+    report.add(
+        "link_one_round_trip",
+        "physical floor of one round trip (one connection interval)",
+        Ok(link_latency::CONNECTION_INTERVAL.as_secs_f64() * 1e3),
+        "ms",
+        "—",
+    );
+
+    for keys in [1_000u64, 10_000] {
+        match cache::measure(keys, if q { 3 } else { 15 }) {
+            Ok((open, lookup)) => {
+                let (open_id, lookup_id) = if keys == 1_000 {
+                    ("cache_open_1k", "cache_lookup_1k")
+                } else {
+                    ("cache_open_10k", "cache_lookup_10k")
+                };
+                report.add(open_id, format!("key cache open with {keys} keys (median)"), Ok(open), "µs", "< 50,000 µs");
+                report.add(
+                    lookup_id,
+                    format!("credential lookup among {keys} keys (median)"),
+                    Ok(lookup),
+                    "µs",
+                    "< 1,000 µs",
+                );
+            }
+            Err(e) => report.add("cache", format!("key cache with {keys} keys"), Err(e), "µs", "—"),
+        }
+    }
+
+    let credentials = if q { 200 } else { 10_000 };
+    let refresh = refresh::measure(credentials).await;
+    let refresh_what = format!("refresh bringing {credentials} new credentials (one run)");
+    report.add("refresh_10k", refresh_what, refresh.map(|(t, _)| t.as_secs_f64() * 1e3), "ms", "< 10,000 ms");
+
+    match bundle::measure(if q { 1 } else { 5 }) {
+        Ok((bytes, p185, p23, apply)) => {
+            report.add(
+                "bundle_10k_bytes",
+                "door-sync bundle with 10,000 revocations",
+                Ok(bytes as f64),
+                "bytes",
+                "< 256 KiB",
+            );
+            report.add("bundle_10k_packets_mtu185", "its ATT packets at MTU 185", Ok(p185 as f64), "packets", "—");
+            report.add("bundle_10k_packets_mtu23", "its ATT packets at MTU 23", Ok(p23 as f64), "packets", "—");
+            report.add(
+                "bundle_10k_apply",
+                "reference lock applies it (median, this machine)",
+                Ok(apply),
+                "ms",
+                "< 1,000 ms",
+            );
+        }
+        Err(e) => report.add("bundle_10k", "door-sync bundle with 10,000 revocations", Err(e), "bytes", "—"),
+    }
+
+    if json_out {
+        println!("{}", report.json(q));
+    } else {
+        print!("{}", report.table());
+    }
+    if report.figures.iter().any(|f| f.value.is_err()) {
+        return Err("some figures could not be measured".into());
+    }
+    Ok(())
+}

@@ -1,0 +1,45 @@
+//! The radio the client unlocks with: btleplug (BlueZ on Linux, CoreBluetooth on macOS),
+//! opened only by the commands that go to a door. The other commands get [`none`], a
+//! radio that reports Bluetooth as unavailable and is never used.
+
+use super::failure::Failure;
+use async_trait::async_trait;
+use keyway_core::ble::{AdapterState, BleTransport, HeardAdvertisement, PeripheralId, TransportError};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The radio for commands that need none.
+pub fn none() -> Arc<dyn BleTransport> {
+    Arc::new(NoRadio)
+}
+
+/// The system's Bluetooth.
+pub fn open() -> Result<Arc<dyn BleTransport>, Failure> {
+    Ok(none())
+}
+
+struct NoRadio;
+
+#[async_trait]
+impl BleTransport for NoRadio {
+    async fn adapter_state(&self) -> AdapterState {
+        AdapterState::Unsupported
+    }
+    async fn start_scan(&self, _service_uuid: &str) -> Result<(), TransportError> {
+        Err(TransportError::Other("no radio".into()))
+    }
+    async fn next_advertisement(&self, _timeout: Duration) -> Result<HeardAdvertisement, TransportError> {
+        Err(TransportError::Other("no radio".into()))
+    }
+    async fn stop_scan(&self) {}
+    async fn connect(&self, _peripheral: &PeripheralId, _timeout: Duration) -> Result<u16, TransportError> {
+        Err(TransportError::Other("no radio".into()))
+    }
+    async fn write(&self, _p: &PeripheralId, _frame: &[u8], _with_response: bool) -> Result<(), TransportError> {
+        Err(TransportError::Other("no radio".into()))
+    }
+    async fn next_notification(&self, _p: &PeripheralId, _timeout: Duration) -> Result<Vec<u8>, TransportError> {
+        Err(TransportError::Other("no radio".into()))
+    }
+    async fn disconnect(&self, _peripheral: &PeripheralId) {}
+}
