@@ -12,6 +12,7 @@
 use crate::api::wire::{RefreshRequest, SessionTokens};
 use crate::api::{ApiClient, ApiError};
 use crate::clock::Clock;
+use crate::crash::crash_point;
 use crate::error::{Error, Result};
 use crate::secure_store::SecureStore;
 use reqwest::Method;
@@ -125,12 +126,21 @@ impl Auth {
             None => return Err(Error::NotSignedIn),
         };
         self.refreshes.fetch_add(1, Ordering::SeqCst);
+        crash_point!("auth.refresh.before_request");
         let result: std::result::Result<SessionTokens, ApiError> = self
             .api
-            .call(Method::POST, "v1/auth/refresh", None, Some(&RefreshRequest { refresh_token: &refresh_token }))
+            // Safe to repeat: within its grace the backend answers a repeated refresh with
+            // the same successor, so an answer lost on the way is not a lost session.
+            .call_retrying(
+                Method::POST,
+                "v1/auth/refresh",
+                None,
+                Some(&RefreshRequest { refresh_token: &refresh_token }),
+            )
             .await;
         match result {
             Ok(tokens) => {
+                crash_point!("auth.refresh.after_answer");
                 let tokens = self.stamp(tokens);
                 // Durable first, then in memory. The server has already rotated the token:
                 // if the store fails, the new token must still replace the old one in memory
@@ -139,6 +149,7 @@ impl Auth {
                 if let Err(e) = self.persist(&tokens) {
                     tracing::warn!(error = %e, "rotated session kept in memory only; the store will be retried");
                 }
+                crash_point!("auth.refresh.after_store");
                 let access = Zeroizing::new(tokens.access_token.clone());
                 *session = Some(tokens);
                 Ok(access)
@@ -163,6 +174,19 @@ impl Auth {
         path: &str,
         body: Option<&B>,
     ) -> Result<R> {
+        self.call_detailed(method, path, body).await?.map_err(Error::from_api)
+    }
+
+    /// Like [`Auth::call`], but the endpoint's own failure stays an [`ApiError`], so the
+    /// caller can tell the backend's typed refusal from an answer that never came or was
+    /// garbled on the way. The outer error is the session's (signed out, ended, offline
+    /// while refreshing).
+    pub(crate) async fn call_detailed<B: Serialize + ?Sized, R: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+    ) -> Result<std::result::Result<R, ApiError>> {
         let token = self.bearer().await?;
         let result = match self.api.call(method.clone(), path, Some(&token), body).await {
             Err(e) if e.code() == Some("access_token_expired") => {
@@ -171,13 +195,13 @@ impl Auth {
             }
             other => other,
         };
-        match result.map_err(Error::from_api) {
-            Err(Error::SessionEnded) => {
+        match result {
+            Err(e) if Error::from_api(e.clone()) == Error::SessionEnded => {
                 tracing::info!("the backend no longer knows this session");
                 self.forget().await?;
                 Err(Error::SessionEnded)
             }
-            other => other,
+            other => Ok(other),
         }
     }
 }

@@ -2,10 +2,11 @@
 //! bundle if the lock is behind, and keeps the lock's receipt in the outbox until the
 //! backend has it. `sync_door(door)` does a door sync on demand, with progress.
 
-use crate::api::b64;
 use crate::api::wire::ReceiptUpload;
+use crate::api::{ApiError, b64};
 use crate::ble::{self, DoorKey, PendingBundle, UnlockError, UnlockOutcome};
 use crate::cache::{AccessState, Door, StoredCredential};
+use crate::crash::crash_point;
 use crate::error::{Error, Result};
 use crate::keyway::Keyway;
 use crate::listeners::{DoorSyncProgress, DoorSyncStage, TaskHandle};
@@ -50,7 +51,10 @@ impl Keyway {
         )
         .await;
         let outcome = match result {
-            Ok(outcome) => outcome,
+            Ok(outcome) => {
+                crash_point!("unlock.after_lock_reply");
+                outcome
+            }
             Err(e) => {
                 if never_reached_the_lock(&e)
                     && let Some(ticket) = unsent_ticket
@@ -87,6 +91,7 @@ impl Keyway {
             Ok(()) | Err(Error::Offline | Error::ServiceUnavailable | Error::DoorUpToDate) => {}
             Err(e) => return Err(e),
         }
+        crash_point!("door_sync.after_bundle_fetch");
         let (record, mut key) = self.door_key(door)?;
         // Deliver whatever is held, even if the advertisement claimed the lock is current:
         // the lock answers with a receipt either way.
@@ -105,14 +110,21 @@ impl Keyway {
         )
         .await
         .map_err(Error::Unlock)?;
+        crash_point!("door_sync.after_lock_reply");
         self.progress(*door, DoorSyncStage::Applied, Some(outcome.lock_bundle_version));
         let lock_version = self.after_lock_contact(&record, &outcome)?;
+        crash_point!("door_sync.after_lock_contact_kept");
         self.progress(*door, DoorSyncStage::UploadingReceipt, Some(lock_version));
         let receipt_delivered = match self.upload_receipts().await {
             Ok(_) => self.inner.cache.pending_receipts()?.iter().all(|r| r.lock_id != *door),
-            Err(Error::Offline | Error::ServiceUnavailable) => false,
-            Err(e) => return Err(e),
+            Err(e @ (Error::SessionEnded | Error::NotSignedIn)) => return Err(e),
+            // The lock is synced; its receipt waits in the outbox for the next refresh.
+            Err(e) => {
+                tracing::info!(door = %door, error = %e, "receipt stays in the outbox");
+                false
+            }
         };
+        crash_point!("door_sync.after_receipt_upload");
         self.progress(*door, DoorSyncStage::Done, Some(lock_version));
         Ok(DoorSyncOutcome { door: *door, lock_version, receipt_delivered })
     }
@@ -182,6 +194,7 @@ impl Keyway {
         let name = ticket_secret_name(door);
         let Some(bytes) = store.get(&name)? else { return Ok(None) };
         store.delete(&name)?;
+        crash_point!("ticket.after_taken");
         if bytes.len() != TICKET_LEN || bytes[..16] != credential_id_bytes(&credential.credential_id)[..] {
             return Ok(None);
         }
@@ -218,6 +231,7 @@ impl Keyway {
         if let Err(e) = self.inner.platform.secure_store.set(&ticket_secret_name(&door.lock_id), &bytes) {
             tracing::warn!(door = %door.lock_id, error = %e, "fast-unlock ticket not kept");
         }
+        crash_point!("ticket.after_kept");
     }
 
     /// Queues the lock's receipt (if a sync was carried) and notes the lock's version.
@@ -228,6 +242,7 @@ impl Keyway {
                 version = version.max(sync.version);
             }
             self.inner.cache.queue_receipt(&door.lock_id, &sync.receipt, now)?;
+            crash_point!("receipt.after_queued");
             // Deliver in the background: the door is already open.
             let me = self.clone();
             self.inner.runtime.spawn(async move {
@@ -237,6 +252,7 @@ impl Keyway {
             });
         }
         self.inner.cache.note_lock_version(&door.lock_id, version, now)?;
+        crash_point!("door.after_version_noted");
         Ok(version)
     }
 
@@ -250,20 +266,22 @@ impl Keyway {
             };
             let path = format!("v1/doors/{}/receipts", door.backend_id);
             let body = ReceiptUpload { receipt: b64(&pending.receipt) };
-            match self.inner.auth.call::<_, serde_json::Value>(Method::POST, &path, Some(&body)).await {
+            crash_point!("receipt.before_upload");
+            match self.inner.auth.call_detailed::<_, serde_json::Value>(Method::POST, &path, Some(&body)).await? {
                 Ok(_) => {}
-                // Try again later: the network or the service, or the session.
-                Err(e @ (Error::Offline | Error::ServiceUnavailable | Error::SessionEnded | Error::NotSignedIn)) => {
-                    return Err(e);
+                // Refused for good by the backend itself (bad signature, door gone, no longer
+                // this person's door): drop it rather than retry forever. Nothing is lost: the
+                // lock resends its events in every receipt until a bundle acknowledges them.
+                Err(ApiError::Rejected { status, code, .. }) if !matches!(status, 408 | 429) => {
+                    tracing::warn!(door = %pending.lock_id, code, "receipt refused by the backend; dropped");
                 }
-                // Refused for good (bad signature, door gone, no longer this person's door):
-                // drop it rather than retry forever. Nothing is lost: the lock resends its
-                // events in every receipt until a bundle acknowledges them.
-                Err(e) => {
-                    tracing::warn!(door = %pending.lock_id, error = %e, "receipt refused by the backend; dropped");
-                }
+                // No answer, a failing or busy service, or an answer that is not the
+                // backend's (a captive portal, a broken proxy): it stays for the next try.
+                Err(e) => return Err(Error::from_api(e)),
             }
+            crash_point!("receipt.after_upload");
             self.inner.cache.receipt_delivered(pending.id)?;
+            crash_point!("receipt.after_delivered");
             delivered += 1;
         }
         Ok(delivered)

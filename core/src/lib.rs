@@ -21,6 +21,7 @@ mod auth;
 pub mod ble;
 pub mod cache;
 pub mod clock;
+mod crash;
 mod doors;
 pub mod error;
 mod guests;

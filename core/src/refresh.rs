@@ -7,6 +7,7 @@ use crate::api::wire::{
 };
 use crate::api::{ApiError, unb64};
 use crate::cache::{Account, Door, Key, StoredCredential};
+use crate::crash::crash_point;
 use crate::error::{Error, Result};
 use crate::keyway::Keyway;
 use crate::signin::clamp_time;
@@ -49,38 +50,49 @@ impl Keyway {
                 0
             }
         };
+        crash_point!("refresh.after_receipts");
         let mut summary = RefreshSummary { receipts_uploaded, ..Default::default() };
         let cache = &self.inner.cache;
         let profile: Profile = self.inner.auth.call::<(), _>(Method::GET, "v1/me", None).await?;
+        crash_point!("refresh.after_profile");
         let accounts: Vec<Account> = profile
             .memberships
             .into_iter()
             .map(|m| Account { org_id: m.org_id, organisation: m.organisation, role: m.role })
             .collect();
         cache.replace_accounts(&accounts)?;
+        crash_point!("refresh.after_accounts_stored");
         let cursor = cache.meta(KEYS_CURSOR)?;
         let path = match &cursor {
             Some(c) => format!("v1/me/keys?since={c}"),
             None => "v1/me/keys".to_owned(),
         };
         let response: KeysResponse = self.inner.auth.call::<(), _>(Method::GET, &path, None).await?;
+        crash_point!("refresh.after_keys_answer");
         let (keys, doors) = convert_keys(&response)?;
         summary.keys_changed = keys.len();
         summary.keys_revoked = keys.iter().filter(|k| k.revoked).count();
         cache.upsert_doors(&doors)?;
+        crash_point!("refresh.after_doors_stored");
         cache.upsert_keys(&keys)?;
+        crash_point!("refresh.after_keys_stored");
         cache.mark_revoked(&response.revoked_grant_ids)?;
+        crash_point!("refresh.after_revocations_stored");
         cache.set_meta(KEYS_CURSOR, &response.cursor.to_string())?;
+        crash_point!("refresh.after_cursor_stored");
         self.forget_dead_tickets()?;
 
         // Door versions move without any key changing (someone else was revoked): ask
         // which of this person's offline doors are behind.
         let pending: PendingDoors = self.inner.auth.call::<(), _>(Method::GET, "v1/door-sync/pending", None).await?;
+        crash_point!("refresh.after_pending_answer");
         let behind: Vec<Door> = pending.doors.iter().filter_map(|d| convert_door(d).ok()).collect();
         cache.upsert_doors(&behind)?;
+        crash_point!("refresh.after_pending_stored");
 
         summary.credentials_renewed = self.renew_credentials().await?;
         summary.bundles_fetched = self.fetch_bundles().await?;
+        crash_point!("refresh.done");
         self.inner.keys_changed.update(|n| n + 1);
         Ok(summary)
     }
@@ -102,8 +114,10 @@ impl Keyway {
         if !due {
             return Ok(0);
         }
+        crash_point!("credentials.before_request");
         let response: CredentialsResponse =
             self.inner.auth.call(Method::POST, "v1/credentials", Some(&CredentialsRequest { grant_id: None })).await?;
+        crash_point!("credentials.after_answer");
         let credentials = response
             .credentials
             .into_iter()
@@ -122,7 +136,9 @@ impl Keyway {
             .into_iter()
             .filter(|c| keyway_protocol::credential::Credential::from_bytes(&c.bytes).is_ok())
             .collect();
-        Ok(self.inner.cache.store_credentials(&valid)?)
+        let stored = self.inner.cache.store_credentials(&valid)?;
+        crash_point!("credentials.after_store");
+        Ok(stored)
     }
 
     /// Fetches the newest bundle for each offline door whose lock is behind.
@@ -150,6 +166,7 @@ impl Keyway {
     pub(crate) async fn fetch_bundle(&self, door: &Door) -> Result<()> {
         let path = format!("v1/doors/{}/bundle?since={}", door.backend_id, door.synced_version);
         let view: BundleView = self.inner.auth.call::<(), _>(Method::GET, &path, None).await?;
+        crash_point!("bundle.after_answer");
         let bytes = unb64(&view.bundle)?;
         let bundle =
             Bundle::from_bytes(&bytes).map_err(|_| Error::Unexpected { code: "bundle does not parse".into() })?;
@@ -157,6 +174,7 @@ impl Keyway {
             return Err(Error::Unexpected { code: "bundle for another door or version".into() });
         }
         self.inner.cache.store_bundle(&door.lock_id, bundle.body.version, &bytes)?;
+        crash_point!("bundle.after_store");
         Ok(())
     }
 

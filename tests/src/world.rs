@@ -84,6 +84,20 @@ pub struct Invitation {
     pub person_id: i64,
 }
 
+/// A lock's audit log against the backend's intake.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AuditCheck {
+    /// Events the lock no longer holds that the backend never stored (or stored
+    /// differently): gone for good. Must be 0.
+    pub lost: u64,
+    /// Grants the backend holds beyond the lock's actuations, or events under sequence
+    /// numbers the lock never used. Must be 0.
+    pub duplicated: u64,
+    /// Events the lock still holds that have not reached the backend yet: they travel
+    /// with the next receipt. 0 right after a door sync whose receipt was delivered.
+    pub awaiting: u64,
+}
+
 /// A phone running the core.
 pub struct Phone {
     /// The core.
@@ -316,6 +330,39 @@ impl World {
         self.outbox(to, kind).await["link"].as_str().unwrap_or_default().to_owned()
     }
 
+    /// Compares a lock's audit log with what the backend took in (see [`AuditCheck`]).
+    pub async fn audit_check(&self, door: &DoorHandle) -> AuditCheck {
+        let events = self.admin("GET", &format!("v1/admin/doors/{}/events?limit=1000", door.backend_id), None).await;
+        let events = events.as_array().cloned().unwrap_or_default();
+        let at_backend: std::collections::BTreeMap<u64, &Value> =
+            events.iter().filter_map(|e| Some((e["seq"].as_u64()?, e))).collect();
+        let (next_seq, actuations, held) =
+            self.with_lock(door, |l| (l.next_audit_seq(), l.actuations(), l.audit_events()));
+        let produced = 1..next_seq;
+        let mut check = AuditCheck::default();
+        for seq in produced.clone() {
+            match (at_backend.get(&seq), held.iter().find(|e| e.seq == seq)) {
+                (None, None) => check.lost += 1,
+                (None, Some(_)) => check.awaiting += 1,
+                // What the lock still holds must be what the backend stored, field for field.
+                (Some(stored), Some(event)) => {
+                    let same_time = stored["at"].as_u64() == Some(u64::from(event.time));
+                    let same_credential =
+                        stored["credential_id"].as_str().map(str::to_owned) == event.credential.map(|c| c.to_hex());
+                    if !(same_time && same_credential) {
+                        check.lost += 1;
+                    }
+                }
+                (Some(_), None) => {}
+            }
+        }
+        let grants =
+            events.iter().filter(|e| matches!(e["kind"].as_str(), Some("granted" | "granted_fast"))).count() as u64;
+        let unknown = at_backend.keys().filter(|seq| !produced.contains(seq)).count() as u64;
+        check.duplicated = grants.saturating_sub(actuations) + unknown;
+        check
+    }
+
     /// Reads or changes a lock on the radio.
     pub fn with_lock<R>(&self, door: &DoorHandle, f: impl FnOnce(&mut Lock) -> R) -> R {
         self.radio.with_lock(door.peripheral, f).expect("the lock is on the radio")
@@ -328,13 +375,25 @@ impl World {
 
     /// A phone with a cache file and a given secure store (to reopen it later).
     pub fn phone_with(&self, cache_path: Option<PathBuf>, store: Arc<MemoryStore>) -> Phone {
+        self.phone_at(&self.base_url.clone(), Duration::from_secs(5), cache_path, store)
+    }
+
+    /// A phone that reaches the backend at `backend_url` (a fault proxy in front of it)
+    /// and gives each HTTP call `http_timeout`.
+    pub fn phone_at(
+        &self,
+        backend_url: &str,
+        http_timeout: Duration,
+        cache_path: Option<PathBuf>,
+        store: Arc<MemoryStore>,
+    ) -> Phone {
         let clock = Arc::new(ManualClock::new(self.now()));
         self.phone_clocks.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(clock.clone());
         let ble = Arc::new(SimTransport::new(self.radio.clone(), 517));
         let signer = Arc::new(SoftwareSigner::new(store.clone()));
-        let mut config = Config::new(self.base_url.clone(), vec![LINK_HOST.into()]);
+        let mut config = Config::new(backend_url, vec![LINK_HOST.into()]);
         config.cache_path = cache_path.clone();
-        config.http_timeout = Duration::from_secs(5);
+        config.http_timeout = http_timeout;
         config.unlock = UnlockSettings {
             scan: Duration::from_millis(500),
             connect: Duration::from_secs(2),

@@ -107,7 +107,8 @@ impl ApiClient {
         Ok(Self { http, base })
     }
 
-    /// Sends a request and decodes a JSON answer (or `()` for 204).
+    /// Sends a request and decodes a JSON answer (or `()` for 204). A GET is retried
+    /// (see [`ApiClient::call_retrying`]); nothing else is.
     pub async fn call<B: Serialize + ?Sized, R: DeserializeOwned>(
         &self,
         method: Method,
@@ -115,7 +116,56 @@ impl ApiClient {
         bearer: Option<&str>,
         body: Option<&B>,
     ) -> Result<R, ApiError> {
-        let url = self.base.join(path).map_err(|_| ApiError::BadResponse("invalid path".into()))?;
+        let attempts = if method == Method::GET { ATTEMPTS } else { 1 };
+        self.call_with_attempts(method, path, bearer, body, attempts).await
+    }
+
+    /// Like [`ApiClient::call`], for a request the backend makes safe to repeat (a GET,
+    /// or a refresh within its grace): when the connection drops before the whole answer
+    /// arrives, or a gateway answers 502, 503 or 504, it is sent again after 100 ms, then
+    /// after 300 ms. Timeouts and refused connections are not retried: the phone is
+    /// offline, and the person should hear so without waiting three times as long.
+    pub async fn call_retrying<B: Serialize + ?Sized, R: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        bearer: Option<&str>,
+        body: Option<&B>,
+    ) -> Result<R, ApiError> {
+        self.call_with_attempts(method, path, bearer, body, ATTEMPTS).await
+    }
+
+    async fn call_with_attempts<B: Serialize + ?Sized, R: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        bearer: Option<&str>,
+        body: Option<&B>,
+        attempts: u32,
+    ) -> Result<R, ApiError> {
+        let mut backoff = FIRST_BACKOFF;
+        let mut attempt = 1;
+        loop {
+            match self.call_once(method.clone(), path, bearer, body).await {
+                Err(Failure { error, retry: true }) if attempt < attempts => {
+                    tracing::debug!(attempt, error = %error, "retrying after a transient failure");
+                    tokio::time::sleep(backoff).await;
+                    backoff *= 3;
+                    attempt += 1;
+                }
+                result => return result.map_err(|f| f.error),
+            }
+        }
+    }
+
+    async fn call_once<B: Serialize + ?Sized, R: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        bearer: Option<&str>,
+        body: Option<&B>,
+    ) -> Result<R, Failure> {
+        let url = self.base.join(path).map_err(|_| Failure::fatal(ApiError::BadResponse("invalid path".into())))?;
         let mut request = self.http.request(method, url).header("accept", "application/json");
         if let Some(token) = bearer {
             request = request.bearer_auth(token);
@@ -125,7 +175,7 @@ impl ApiClient {
         }
         let mut response = request.send().await.map_err(|e| {
             tracing::debug!(error = %redact(&e), "request failed");
-            ApiError::Offline
+            Failure::network(&e)
         })?;
         let status = response.status();
         let is_json = response
@@ -133,36 +183,84 @@ impl ApiClient {
             .get(reqwest::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("application/json"));
+        let too_large = || Failure::fatal(ApiError::BadResponse("the answer is too large".into()));
+        if response.content_length().is_some_and(|n| n > MAX_RESPONSE_BYTES as u64) {
+            return Err(too_large());
+        }
         let mut bytes = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(|_| ApiError::Offline)? {
+        while let Some(chunk) = response.chunk().await.map_err(|e| Failure::network(&e))? {
             if bytes.len() + chunk.len() > MAX_RESPONSE_BYTES {
-                return Err(ApiError::BadResponse("the answer is too large".into()));
+                return Err(too_large());
             }
             bytes.extend_from_slice(&chunk);
         }
-        if status.is_success() {
-            if status == StatusCode::NO_CONTENT {
-                // No body: decodes as `()` (or `None`); anything else expected is an error.
-                return serde_json::from_slice(b"null").map_err(|e| ApiError::BadResponse(e.to_string()));
-            }
-            if !is_json {
-                return Err(ApiError::BadResponse("the answer is not JSON".into()));
-            }
-            return serde_json::from_slice(&bytes).map_err(|e| ApiError::BadResponse(e.to_string()));
-        }
-        if is_json && let Ok(envelope) = serde_json::from_slice::<wire::ErrorEnvelope>(&bytes) {
-            if status.is_server_error() {
-                return Err(ApiError::ServerFailed { status: status.as_u16() });
-            }
-            let wire::ErrorBody { code, message, details } = envelope.error;
-            return Err(ApiError::Rejected { status: status.as_u16(), code, message, details });
-        }
-        if status.is_server_error() {
-            Err(ApiError::ServerFailed { status: status.as_u16() })
-        } else {
-            Err(ApiError::BadResponse(format!("HTTP {} without an error body", status.as_u16())))
-        }
+        decode(status, is_json, &bytes).map_err(|error| {
+            let retry = matches!(error, ApiError::ServerFailed { status: 502..=504 });
+            Failure { error, retry }
+        })
     }
+}
+
+/// Attempts for a call that may be repeated: the first and two retries.
+const ATTEMPTS: u32 = 3;
+/// The wait before the first retry; each next one waits three times as long.
+const FIRST_BACKOFF: Duration = Duration::from_millis(100);
+
+/// A failed attempt, and whether sending it again may help.
+struct Failure {
+    error: ApiError,
+    retry: bool,
+}
+
+impl Failure {
+    fn fatal(error: ApiError) -> Self {
+        Self { error, retry: false }
+    }
+
+    /// No answer, or not all of it: offline. Worth another try only when the connection
+    /// dropped mid-way; a timeout or a refused connection says the network is not there.
+    fn network(e: &reqwest::Error) -> Self {
+        Self { error: ApiError::Offline, retry: !(e.is_timeout() || e.is_connect()) }
+    }
+}
+
+/// Decodes a whole answer: JSON for a success (nothing for 204), the error envelope or
+/// the status for a failure.
+fn decode<R: DeserializeOwned>(status: StatusCode, is_json: bool, bytes: &[u8]) -> Result<R, ApiError> {
+    if status.is_success() {
+        if status == StatusCode::NO_CONTENT {
+            // No body: decodes as `()` (or `None`); anything else expected is an error.
+            return serde_json::from_slice(b"null").map_err(|e| malformed(&e));
+        }
+        if !is_json {
+            return Err(ApiError::BadResponse("the answer is not JSON".into()));
+        }
+        return serde_json::from_slice(bytes).map_err(|e| malformed(&e));
+    }
+    if is_json && let Ok(envelope) = serde_json::from_slice::<wire::ErrorEnvelope>(bytes) {
+        if status.is_server_error() {
+            return Err(ApiError::ServerFailed { status: status.as_u16() });
+        }
+        let wire::ErrorBody { code, message, details } = envelope.error;
+        return Err(ApiError::Rejected { status: status.as_u16(), code, message, details });
+    }
+    if status.is_server_error() {
+        Err(ApiError::ServerFailed { status: status.as_u16() })
+    } else {
+        Err(ApiError::BadResponse(format!("HTTP {} without an error body", status.as_u16())))
+    }
+}
+
+/// Why an answer did not decode, without quoting it: serde's own message may repeat a
+/// value from the answer, and that value may be a token.
+fn malformed(e: &serde_json::Error) -> ApiError {
+    let what = match e.classify() {
+        serde_json::error::Category::Io => "unreadable",
+        serde_json::error::Category::Syntax => "not valid JSON",
+        serde_json::error::Category::Data => "not the promised shape",
+        serde_json::error::Category::Eof => "cut short",
+    };
+    ApiError::BadResponse(format!("the answer is {what} (line {}, column {})", e.line(), e.column()))
 }
 
 /// A reqwest error's description without its URL (which may hold a token in a path).
@@ -177,4 +275,33 @@ fn redact(e: &reqwest::Error) -> String {
         "other"
     };
     kind.to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    struct Tokens {
+        #[allow(dead_code)]
+        expires_in: i64,
+    }
+
+    #[test]
+    fn an_answer_of_the_wrong_shape_is_not_quoted_in_the_error() {
+        let answer = br#"{"expires_in": "rt_secret-refresh-token-value"}"#;
+        let error = decode::<Tokens>(StatusCode::OK, true, answer).expect_err("a string is not a number");
+        assert!(matches!(error, ApiError::BadResponse(_)));
+        assert!(!error.to_string().contains("secret"), "{error}");
+    }
+
+    #[test]
+    fn a_gateway_page_is_a_server_failure_and_a_captive_portal_is_a_bad_answer() {
+        let page = b"<html>Bad gateway</html>";
+        assert_eq!(
+            decode::<Tokens>(StatusCode::BAD_GATEWAY, false, page).unwrap_err(),
+            ApiError::ServerFailed { status: 502 }
+        );
+        assert!(matches!(decode::<Tokens>(StatusCode::OK, false, page), Err(ApiError::BadResponse(_))));
+    }
 }

@@ -2,6 +2,7 @@
 //! reassembles notifications into the lock's reply.
 
 use super::transport::{BleTransport, PeripheralId, TransportError};
+use crate::crash::crash_point;
 use keyway_protocol::framing::{FrameError, Reassembler, fragment};
 use std::time::Duration;
 use tokio::time::Instant;
@@ -40,6 +41,7 @@ impl Link<'_> {
         let last = frames.len() - 1;
         for (i, frame) in frames.iter().enumerate() {
             self.transport.write(self.peripheral, frame, i == last).await?;
+            crash_point!("ble.after_frame_written");
         }
         Ok(())
     }
@@ -55,6 +57,7 @@ impl Link<'_> {
             }
             let frame = self.transport.next_notification(self.peripheral, left).await?;
             if let Some(message) = reassembler.push(&frame)? {
+                crash_point!("ble.after_message_received");
                 return Ok(message);
             }
         }

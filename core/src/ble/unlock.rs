@@ -12,6 +12,7 @@
 
 use super::link::{Link, LinkError};
 use super::transport::{AdapterState, BleTransport, PeripheralId, TransportError};
+use crate::crash::crash_point;
 use crate::signer::{DeviceSigner, SignerError};
 use keyway_protocol::advert::{ADVERT_COMPANY_ID, Advertisement, SERVICE_UUID};
 use keyway_protocol::credential::UnixSeconds;
@@ -335,12 +336,14 @@ impl Attempt<'_> {
             .await
             .map_err(|e| UnlockError::from_transport(e, UnlockPhase::Connect))?;
         let connect = started.elapsed();
+        crash_point!("ble.after_connect");
         let peripheral = self.peripheral.clone();
         let link = Link { transport: self.transport, peripheral: &peripheral, mtu };
 
         let started = Instant::now();
         let (path, reply, mut channel) = self.handshake(&link).await?;
         let handshake_elapsed = started.elapsed();
+        crash_point!("ble.after_handshake");
         if let Err(reason) = reply.outcome {
             return Err(UnlockError::from_refusal(reason, &self.key));
         }
@@ -458,6 +461,7 @@ pub(crate) async fn deliver(
     .map_err(|_| UnlockError::UntrustedLock)?;
     let reply = link.exchange(&message, timeout).await.map_err(|e| UnlockError::from_link(e, UnlockPhase::DoorSync))?;
     let sync = channel.on_sync_reply(&reply).map_err(|_| UnlockError::UntrustedLock)?;
+    crash_point!("ble.after_sync_reply");
     let version = bundle.map_or(sync.receipt.body.bundle_version, |b| b.version);
     Ok(CarriedSync { version, applied: sync.applied, receipt: sync.receipt_bytes })
 }

@@ -7,6 +7,7 @@ mod schema;
 
 pub use model::{AccessState, Account, Door, Key, StoredCredential};
 
+use crate::crash::crash_point;
 use keyway_protocol::credential::UnixSeconds;
 use keyway_protocol::ids::DoorId;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
@@ -70,7 +71,9 @@ impl Cache {
         let mut conn = self.conn.lock().map_err(|_| CacheError::Poisoned)?;
         let tx = conn.transaction()?;
         let r = f(&tx)?;
+        crash_point!("cache.before_commit");
         tx.commit()?;
+        crash_point!("cache.after_commit");
         Ok(r)
     }
 
