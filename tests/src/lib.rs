@@ -2,5 +2,6 @@
 //! the real backend on loopback, reference locks on the simulated radio, phones running
 //! the core — and the journeys live in `tests/`.
 
+pub mod bluez;
 pub mod sim_transport;
 pub mod world;
