@@ -83,9 +83,10 @@ impl PrivateBus {
         std::fs::write(&config_path, config(dir.path(), policy)).map_err(|e| format!("bus config: {e}"))?;
         let mut minder = Command::new("sh")
             .arg("-c")
-            .arg(r#"dbus-daemon --config-file="$1" --nofork --nopidfile --print-address & d=$!; read _; kill $d"#)
+            .arg(r#"dbus-daemon --config-file="$1" --nofork --nopidfile --print-address 2>"$2" & d=$!; read _; kill $d"#)
             .arg("sh")
             .arg(&config_path)
+            .arg(dir.path().join("daemon.log"))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
@@ -97,7 +98,8 @@ impl PrivateBus {
         let address = line.trim().to_owned();
         if address.is_empty() {
             let _ = minder.kill();
-            return Err("dbus-daemon did not start (is the Debian package dbus-daemon installed?)".into());
+            let log = std::fs::read_to_string(dir.path().join("daemon.log")).unwrap_or_default();
+            return Err(format!("dbus-daemon did not start (is the Debian package dbus-daemon installed?) {log}"));
         }
         Ok(Self { address, minder, stdin, _dir: dir })
     }
@@ -118,13 +120,25 @@ pub fn on_private_bus() -> bool {
 }
 
 /// Runs this executable again with `args` on a fresh private bus and waits (bounded).
+/// The child's output goes where this process's goes.
 pub fn run_self_on_private_bus(args: &[String], policy: BusPolicy) -> Result<ExitStatus, String> {
+    run_child(args, policy, Stdio::inherit, Stdio::inherit)
+}
+
+fn run_child(
+    args: &[String],
+    policy: BusPolicy,
+    stdout: impl FnOnce() -> Stdio,
+    stderr: impl FnOnce() -> Stdio,
+) -> Result<ExitStatus, String> {
     let bus = PrivateBus::start(policy)?;
     let exe = std::env::current_exe().map_err(|e| format!("current executable: {e}"))?;
     let mut child = Command::new(exe)
         .args(args)
         .env(SYSTEM_BUS_VARIABLE, &bus.address)
         .env(CHILD_MARKER, "1")
+        .stdout(stdout())
+        .stderr(stderr())
         .spawn()
         .map_err(|e| format!("re-running self: {e}"))?;
     let started = Instant::now();
@@ -160,8 +174,13 @@ where
     }
     let args: Vec<String> =
         [name, "--exact", "--nocapture", "--test-threads=1"].iter().map(|s| (*s).to_owned()).collect();
-    match run_self_on_private_bus(&args, policy) {
-        Ok(status) => assert!(status.success(), "{name} failed on the private bus ({status})"),
-        Err(e) => panic!("{name}: the private bus could not be set up: {e}"),
+    // The child's report stays out of the test command's summary; it is shown on failure.
+    let log = tempfile::NamedTempFile::new().expect("a temporary file for the child's output");
+    let (out, err) = (log.reopen().expect("the log reopens"), log.reopen().expect("the log reopens"));
+    let result = run_child(&args, policy, || Stdio::from(out), || Stdio::from(err));
+    let output = std::fs::read_to_string(log.path()).unwrap_or_default();
+    match result {
+        Ok(status) => assert!(status.success(), "{name} failed on the private bus ({status}):\n{output}"),
+        Err(e) => panic!("{name}: the private bus could not be set up: {e}\n{output}"),
     }
 }
