@@ -397,9 +397,10 @@ impl BleTransport for BtleplugTransport {
             return Err(TransportError::Disconnected);
         }
         let kind = if with_response { WriteType::WithResponse } else { WriteType::WithoutResponse };
-        device.write(&request, frame, kind).await.map_err(|e| {
-            if down.load(Ordering::SeqCst) { TransportError::Disconnected } else { transport_error(e) }
-        })
+        device
+            .write(&request, frame, kind)
+            .await
+            .map_err(|e| if down.load(Ordering::SeqCst) { TransportError::Disconnected } else { transport_error(e) })
     }
 
     async fn next_notification(&self, peripheral: &PeripheralId, timeout: Duration) -> Result<Vec<u8>, TransportError> {

@@ -143,8 +143,8 @@ pub(crate) async fn on_write(
         link.writes += 1;
         p.writes_total += 1;
         let (link, misbehaviour) = (*link, &mut p.misbehaviour);
-        let drop_now = misbehaviour.drops_left > 0
-            && misbehaviour.drop_after_writes.is_some_and(|after| link.writes > after);
+        let drop_now =
+            misbehaviour.drops_left > 0 && misbehaviour.drop_after_writes.is_some_and(|after| link.writes > after);
         if drop_now {
             misbehaviour.drops_left -= 1;
             Next::Drop

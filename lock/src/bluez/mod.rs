@@ -177,12 +177,8 @@ impl VirtualBluez {
         let service_path = format!("{device_path}/service0010");
         let request_path = format!("{service_path}/char0011");
         let response_path = format!("{service_path}/char0013");
-        let peer = Arc::new(Mutex::new(Peer::new(
-            lock,
-            address,
-            object_path(&device_path)?,
-            object_path(&response_path)?,
-        )));
+        let peer =
+            Arc::new(Mutex::new(Peer::new(lock, address, object_path(&device_path)?, object_path(&response_path)?)));
         self.shared.peers.lock().unwrap_or_else(PoisonError::into_inner).push(peer.clone());
         let server = self.connection.object_server();
         server.at(device_path.as_str(), Device { shared: self.shared.clone(), peer: peer.clone() }).await?;

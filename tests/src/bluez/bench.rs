@@ -57,7 +57,11 @@ impl Samples {
     }
 }
 
-async fn timed_unlock(keyway: &Keyway, door: &DoorId, expected: UnlockPath) -> Result<(PhaseTimings, Duration), String> {
+async fn timed_unlock(
+    keyway: &Keyway,
+    door: &DoorId,
+    expected: UnlockPath,
+) -> Result<(PhaseTimings, Duration), String> {
     let started = Instant::now();
     let outcome = keyway.unlock(door).await.map_err(|e| format!("unlock failed: {e}"))?;
     let total = started.elapsed();

@@ -83,7 +83,9 @@ impl PrivateBus {
         std::fs::write(&config_path, config(dir.path(), policy)).map_err(|e| format!("bus config: {e}"))?;
         let mut minder = Command::new("sh")
             .arg("-c")
-            .arg(r#"dbus-daemon --config-file="$1" --nofork --nopidfile --print-address 2>"$2" & d=$!; read _; kill $d"#)
+            .arg(
+                r#"dbus-daemon --config-file="$1" --nofork --nopidfile --print-address 2>"$2" & d=$!; read _; kill $d"#,
+            )
             .arg("sh")
             .arg(&config_path)
             .arg(dir.path().join("daemon.log"))
