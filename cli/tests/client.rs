@@ -3,103 +3,11 @@
 //! line and a documented exit code.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+mod common;
+
+use common::*;
 use keyway_e2e::world::{DAY, HOUR, World};
-use serde_json::Value;
-use std::io::Write as _;
-use std::process::{Command, Output, Stdio};
-use std::time::Duration;
-
-fn now() -> u32 {
-    u32::try_from(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()).unwrap()
-}
-
-/// A computer with the client installed, pointed at the world's backend.
-struct Desk {
-    home: tempfile::TempDir,
-    backend: String,
-}
-
-impl Desk {
-    fn new(world: &World) -> Self {
-        Self { home: tempfile::tempdir().unwrap(), backend: world.base_url.clone() }
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_keyway"));
-        cmd.arg("--home")
-            .arg(self.home.path())
-            .args(["--backend", &self.backend, "--link-host", "keyway.test"])
-            .args(args)
-            .env_remove("RUST_BACKTRACE")
-            .env("NO_COLOR", "1");
-        cmd
-    }
-
-    /// Runs a command with nothing to type.
-    async fn run(&self, args: &[&str]) -> Output {
-        let mut cmd = self.command(args);
-        cmd.stdin(Stdio::null());
-        tokio::task::spawn_blocking(move || cmd.output().unwrap()).await.unwrap()
-    }
-
-    /// Runs a command that asks for the one-time code sent to `to`, and types it (or `typed`).
-    async fn run_with_code(&self, world: &World, to: &str, args: &[&str], typed: Option<&str>) -> Output {
-        let before = codes_sent(world, to).await;
-        let mut child =
-            self.command(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-        let mut code = None;
-        for _ in 0..200 {
-            if child.try_wait().unwrap().is_some() {
-                // It ended before a code was sent: show why.
-                return child.wait_with_output().unwrap();
-            }
-            let sent = codes_sent(world, to).await;
-            if sent.len() > before.len() {
-                code = sent.last().cloned();
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        let code = code.expect("a code was sent while the command waited");
-        let mut stdin = child.stdin.take().unwrap();
-        writeln!(stdin, "{}", typed.unwrap_or(&code)).unwrap();
-        drop(stdin);
-        tokio::task::spawn_blocking(move || child.wait_with_output().unwrap()).await.unwrap()
-    }
-}
-
-async fn codes_sent(world: &World, to: &str) -> Vec<String> {
-    let (_, messages) = world.admin_call("GET", &format!("v1/admin/outbox?to={}", to.replace('+', "%2B")), None).await;
-    messages
-        .as_array()
-        .map(|m| {
-            m.iter()
-                .filter(|m| m["kind"] == "sign_in_code")
-                .filter_map(|m| m["code"].as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn json(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", stdout(out)))
-}
-
-fn assert_one_line_error(out: &Output, code: i32) {
-    let err = stderr(out);
-    assert_eq!(out.status.code(), Some(code), "stdout: {}\nstderr: {err}", stdout(out));
-    assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
-    assert!(err.starts_with("keyway: "), "{err}");
-    assert!(!err.contains("panicked") && !err.contains("backtrace") && !err.contains("internal error"), "{err}");
-}
+use std::process::Command;
 
 /// A world at today's date (the client uses this computer's clock) with Harbour Gym.
 async fn gym_today() -> (World, keyway_e2e::world::Gym) {
@@ -268,7 +176,7 @@ async fn logout_leaves_no_key_or_secret_on_the_computer() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unreachable_backend_is_one_line_and_exit_code_four() {
-    let desk = Desk { home: tempfile::tempdir().unwrap(), backend: "http://127.0.0.1:9/".into() };
+    let desk = Desk { home: tempfile::tempdir().unwrap(), backend: "http://127.0.0.1:9/".into(), env: Vec::new() };
     let out = desk.run(&["login", "ana@example.com"]).await;
     assert_one_line_error(&out, 4);
     assert!(stderr(&out).contains("offline"), "{}", stderr(&out));

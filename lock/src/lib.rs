@@ -10,10 +10,13 @@
 //! - [`state`], [`persist`], [`store`]: what is kept, in which bytes, and where;
 //! - [`clock`], [`nonce`], [`random`]: time, freshness and randomness;
 //! - [`revocations`], [`tickets`], [`audit`], [`identity`]: the parts of the state;
-//! - [`sim`]: the simulated radio.
+//! - [`sim`]: the simulated radio;
+//! - [`bluez`] (feature `bluez`): the same locks as devices of a virtual BlueZ on a D-Bus.
 #![forbid(unsafe_code)]
 
 pub mod audit;
+#[cfg(feature = "bluez")]
+pub mod bluez;
 pub mod clock;
 mod environment;
 pub mod error;

@@ -2,7 +2,7 @@
 # Shared set-up for scripts/test.sh and scripts/demo.sh: installs the Debian
 # packages Keyway's build and tests need, once, on a fresh machine.
 
-KEYWAY_APT_PACKAGES=(pkg-config valgrind)
+KEYWAY_APT_PACKAGES=(pkg-config valgrind dbus-daemon libdbus-1-dev)
 
 keyway_setup() {
   local missing=()

@@ -2,6 +2,7 @@
 //! the real backend on loopback, reference locks on the simulated radio, phones running
 //! the core — and the journeys live in `tests/`.
 
+pub mod bluez;
 pub mod fault_proxy;
 pub mod file_store;
 pub mod radio_bridge;

@@ -4,7 +4,7 @@
 
 use crate::sim_transport::SimTransport;
 use keyway_backend::clock::ManualClock as BackendClock;
-use keyway_core::ble::UnlockSettings;
+use keyway_core::ble::{BleTransport, UnlockSettings};
 use keyway_core::clock::ManualClock;
 use keyway_core::secure_store::MemoryStore;
 use keyway_core::signer::SoftwareSigner;
@@ -26,6 +26,13 @@ pub const HOUR: u32 = 3600;
 pub const DAY: u32 = 24 * HOUR;
 /// The host in invitation and share links.
 pub const LINK_HOST: &str = "keyway.test";
+/// The journeys' bounds on each phase of an unlock (the simulated radio is fast).
+pub const JOURNEY_UNLOCK: UnlockSettings = UnlockSettings {
+    scan: Duration::from_millis(500),
+    connect: Duration::from_secs(2),
+    handshake: Duration::from_secs(2),
+    door_sync: Duration::from_secs(5),
+};
 const ADMIN_TOKEN: &str = "journeys-admin-token-0123456789abcdef";
 
 /// Everything on one machine.
@@ -221,6 +228,16 @@ impl World {
 
     /// Fits a door with a fresh reference lock (trusting the org's issuer) and registers it.
     pub async fn door(&self, org: &Org, name: &str, online: bool) -> DoorHandle {
+        let (backend_id, lock) = self.fit_lock(org, name, online).await;
+        let lock_id = lock.door();
+        let peripheral = self.radio.add_lock(lock, LinkParams::default());
+        DoorHandle { backend_id, lock_id, peripheral }
+    }
+
+    /// A fresh reference lock (trusting the org's issuer, on the world's clock), registered
+    /// with the backend as door `name`; returns the backend's door id and the lock, to put
+    /// on whichever radio the test uses.
+    pub async fn fit_lock(&self, org: &Org, name: &str, online: bool) -> (i64, Lock) {
         let seed = self.seeds.fetch_add(1, Ordering::SeqCst);
         let lock_id = DoorId(seed.to_be_bytes());
         let options = LockOptions { rtc: Arc::new(self.rtc.clone()), random: Box::new(SeededRandom::new(seed)) };
@@ -238,8 +255,7 @@ impl World {
             self.admin("POST", &format!("v1/admin/facilities/{}/doors", org.facility), Some(body)).await["id"]
                 .as_i64()
                 .unwrap_or(0);
-        let peripheral = self.radio.add_lock(lock, LinkParams::default());
-        DoorHandle { backend_id, lock_id, peripheral }
+        (backend_id, lock)
     }
 
     /// Harbour Gym: an organisation, an offline "Back gate" with its lock, a "Members" key.
@@ -253,6 +269,11 @@ impl World {
     /// A key opening `doors`.
     pub async fn key(&self, org: &Org, name: &str, doors: &[DoorHandle]) -> i64 {
         let ids: Vec<i64> = doors.iter().map(|d| d.backend_id).collect();
+        self.key_for(org, name, &ids).await
+    }
+
+    /// A key opening the doors with these backend ids.
+    pub async fn key_for(&self, org: &Org, name: &str, ids: &[i64]) -> i64 {
         self.admin(
             "POST",
             &format!("v1/admin/facilities/{}/keys", org.facility),
@@ -387,22 +408,41 @@ impl World {
         cache_path: Option<PathBuf>,
         store: Arc<MemoryStore>,
     ) -> Phone {
+        let ble = Arc::new(SimTransport::new(self.radio.clone(), 517));
+        let (keyway, clock) =
+            self.core_at(backend_url, http_timeout, cache_path.clone(), store.clone(), ble.clone(), JOURNEY_UNLOCK);
+        Phone { keyway, store, ble, clock, cache_path }
+    }
+
+    /// The core of a phone with this radio, on a clock the world moves.
+    pub fn core_with(
+        &self,
+        cache_path: Option<PathBuf>,
+        store: Arc<MemoryStore>,
+        ble: Arc<dyn BleTransport>,
+        unlock: UnlockSettings,
+    ) -> (Keyway, Arc<ManualClock>) {
+        self.core_at(&self.base_url.clone(), Duration::from_secs(5), cache_path, store, ble, unlock)
+    }
+
+    fn core_at(
+        &self,
+        backend_url: &str,
+        http_timeout: Duration,
+        cache_path: Option<PathBuf>,
+        store: Arc<MemoryStore>,
+        ble: Arc<dyn BleTransport>,
+        unlock: UnlockSettings,
+    ) -> (Keyway, Arc<ManualClock>) {
         let clock = Arc::new(ManualClock::new(self.now()));
         self.phone_clocks.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(clock.clone());
-        let ble = Arc::new(SimTransport::new(self.radio.clone(), 517));
         let signer = Arc::new(SoftwareSigner::new(store.clone()));
         let mut config = Config::new(backend_url, vec![LINK_HOST.into()]);
-        config.cache_path = cache_path.clone();
+        config.cache_path = cache_path;
         config.http_timeout = http_timeout;
-        config.unlock = UnlockSettings {
-            scan: Duration::from_millis(500),
-            connect: Duration::from_secs(2),
-            handshake: Duration::from_secs(2),
-            door_sync: Duration::from_secs(5),
-        };
-        let platform = Platform { secure_store: store.clone(), signer, ble: ble.clone(), clock: clock.clone() };
-        let keyway = Keyway::open(config, platform).expect("the core opens");
-        Phone { keyway, store, ble, clock, cache_path }
+        config.unlock = unlock;
+        let platform = Platform { secure_store: store, signer, ble, clock: clock.clone() };
+        (Keyway::open(config, platform).expect("the core opens"), clock)
     }
 }
 

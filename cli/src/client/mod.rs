@@ -86,7 +86,7 @@ impl Client {
         let home = Home::open(&dir)?;
         let settings = settings(global, home.settings()?)?;
         let store = Arc::new(FileStore::new(home.secrets_path()));
-        let ble = if radio { radio::open()? } else { radio::none() };
+        let ble = if radio { radio::open() } else { radio::none() };
         let platform = Platform {
             secure_store: store.clone(),
             signer: Arc::new(SoftwareSigner::new(store)),

@@ -2,9 +2,10 @@
 //! opened only by the commands that go to a door. The other commands get [`none`], a
 //! radio that reports Bluetooth as unavailable and is never used.
 
-use super::failure::Failure;
 use async_trait::async_trait;
-use keyway_core::ble::{AdapterState, BleTransport, HeardAdvertisement, PeripheralId, TransportError};
+use keyway_core::ble::{
+    AdapterState, BleTransport, BtleplugTransport, HeardAdvertisement, PeripheralId, TransportError,
+};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,9 +14,12 @@ pub fn none() -> Arc<dyn BleTransport> {
     Arc::new(NoRadio)
 }
 
-/// The system's Bluetooth.
-pub fn open() -> Result<Arc<dyn BleTransport>, Failure> {
-    Ok(none())
+/// The system's Bluetooth: the adapter named by `KEYWAY_BT_ADAPTER` (e.g. `hci1`), or the
+/// first one. Opened lazily: a machine without Bluetooth fails at the door with its own
+/// error, not here.
+pub fn open() -> Arc<dyn BleTransport> {
+    let adapter = std::env::var("KEYWAY_BT_ADAPTER").ok().filter(|a| !a.is_empty());
+    Arc::new(BtleplugTransport::new(adapter))
 }
 
 struct NoRadio;

@@ -1,9 +1,13 @@
 //! Bluetooth: the radio trait the platforms implement, and the unlock built on it.
 
+#[cfg(feature = "btleplug")]
+pub mod btleplug;
 mod link;
 pub mod transport;
 pub mod unlock;
 
+#[cfg(feature = "btleplug")]
+pub use self::btleplug::BtleplugTransport;
 pub use transport::{AdapterState, BleTransport, HeardAdvertisement, PeripheralId, TransportError};
 pub use unlock::{
     CarriedSync, DoorKey, PendingBundle, PhaseTimings, UnlockError, UnlockOutcome, UnlockPath, UnlockPhase,
