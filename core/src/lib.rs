@@ -23,6 +23,8 @@ pub mod cache;
 pub mod clock;
 mod doors;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod guests;
 mod invitations;
 mod keyway;

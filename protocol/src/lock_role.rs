@@ -16,10 +16,9 @@ use crate::messages::{
     StandardHeader, kind, sealed_kind,
 };
 use crate::phone::device_signing_message;
-use crate::primitives::{Primitives, RustCrypto};
+use crate::primitives::{Primitives, RustCrypto, p256_ecdsa_verify, p256_verifying_key};
 use crate::receipt::{AuditKind, MAX_RECEIPT_EVENTS, Receipt, ReceiptBody};
 use crate::refusal::Refusal;
-use p256::ecdsa::signature::Verifier;
 use p256::ecdsa::{Signature, SigningKey, VerifyingKey};
 use zeroize::Zeroizing;
 
@@ -416,9 +415,9 @@ fn verify_credential(
     let body = &credential.body;
     // Until both signatures verify, the id is the sender's claim: audit without it.
     let anchor = env.trust_anchor(&body.issuer).ok_or((Refusal::UnknownIssuer, None))?;
-    let signature =
-        Signature::from_slice(&credential.signature).map_err(|_| (Refusal::BadCredentialSignature, None))?;
-    anchor.verify(&body.signed_message(), &signature).map_err(|_| (Refusal::BadCredentialSignature, None))?;
+    if !p256_ecdsa_verify(&anchor, &body.signed_message(), &credential.signature) {
+        return Err((Refusal::BadCredentialSignature, None));
+    }
     verify_device(credential, signed, device_signature)?;
     if !body.opens(&env.door()) {
         return Err((Refusal::WrongDoor, Some(body.id)));
@@ -465,9 +464,8 @@ fn verify_device(
     signature: &[u8; 64],
 ) -> Result<(), (Refusal, Option<CredentialId>)> {
     let refusal = (Refusal::BadDeviceSignature, None);
-    let key = VerifyingKey::from_sec1_bytes(&credential.body.device_key.0).map_err(|_| refusal)?;
-    let signature = Signature::from_slice(signature).map_err(|_| refusal)?;
-    key.verify(signed, &signature).map_err(|_| refusal)
+    let key = p256_verifying_key(&credential.body.device_key.0).ok_or(refusal)?;
+    if p256_ecdsa_verify(&key, signed, signature) { Ok(()) } else { Err(refusal) }
 }
 
 /// Checks a bundle against the lock's state; applies it; answers with a signed receipt.
@@ -510,8 +508,9 @@ fn check_bundle(bytes: &[u8], env: &impl LockEnvironment) -> Result<Bundle, Refu
         return Err(Refusal::BundleWrongDoor);
     }
     let anchor = env.trust_anchor(&body.issuer).ok_or(Refusal::BundleBadSignature)?;
-    let signature = Signature::from_slice(&bundle.signature).map_err(|_| Refusal::BundleBadSignature)?;
-    anchor.verify(&body.signed_message(), &signature).map_err(|_| Refusal::BundleBadSignature)?;
+    if !p256_ecdsa_verify(&anchor, &body.signed_message(), &bundle.signature) {
+        return Err(Refusal::BundleBadSignature);
+    }
     let current = env.bundle_version();
     if body.version <= current {
         return Err(Refusal::BundleNotNewer);

@@ -138,28 +138,38 @@ impl ApiClient {
             }
             bytes.extend_from_slice(&chunk);
         }
-        if status.is_success() {
-            if status == StatusCode::NO_CONTENT {
-                // No body: decodes as `()` (or `None`); anything else expected is an error.
-                return serde_json::from_slice(b"null").map_err(|e| ApiError::BadResponse(e.to_string()));
-            }
-            if !is_json {
-                return Err(ApiError::BadResponse("the answer is not JSON".into()));
-            }
-            return serde_json::from_slice(&bytes).map_err(|e| ApiError::BadResponse(e.to_string()));
+        decode_answer(status, is_json, &bytes)
+    }
+}
+
+/// Turns a whole HTTP answer (status, whether it said it is JSON, body) into the typed
+/// value or the typed error: everything the core reads from the backend passes here.
+pub(crate) fn decode_answer<R: DeserializeOwned>(
+    status: StatusCode,
+    is_json: bool,
+    bytes: &[u8],
+) -> Result<R, ApiError> {
+    if status.is_success() {
+        if status == StatusCode::NO_CONTENT {
+            // No body: decodes as `()` (or `None`); anything else expected is an error.
+            return serde_json::from_slice(b"null").map_err(|e| ApiError::BadResponse(e.to_string()));
         }
-        if is_json && let Ok(envelope) = serde_json::from_slice::<wire::ErrorEnvelope>(&bytes) {
-            if status.is_server_error() {
-                return Err(ApiError::ServerFailed { status: status.as_u16() });
-            }
-            let wire::ErrorBody { code, message, details } = envelope.error;
-            return Err(ApiError::Rejected { status: status.as_u16(), code, message, details });
+        if !is_json {
+            return Err(ApiError::BadResponse("the answer is not JSON".into()));
         }
+        return serde_json::from_slice(bytes).map_err(|e| ApiError::BadResponse(e.to_string()));
+    }
+    if is_json && let Ok(envelope) = serde_json::from_slice::<wire::ErrorEnvelope>(bytes) {
         if status.is_server_error() {
-            Err(ApiError::ServerFailed { status: status.as_u16() })
-        } else {
-            Err(ApiError::BadResponse(format!("HTTP {} without an error body", status.as_u16())))
+            return Err(ApiError::ServerFailed { status: status.as_u16() });
         }
+        let wire::ErrorBody { code, message, details } = envelope.error;
+        return Err(ApiError::Rejected { status: status.as_u16(), code, message, details });
+    }
+    if status.is_server_error() {
+        Err(ApiError::ServerFailed { status: status.as_u16() })
+    } else {
+        Err(ApiError::BadResponse(format!("HTTP {} without an error body", status.as_u16())))
     }
 }
 
