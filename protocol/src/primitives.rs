@@ -163,13 +163,10 @@ pub(crate) fn p256_ecdsa_verify(key: &p256::ecdsa::VerifyingKey, message: &[u8],
     p256::ecdsa::Signature::from_slice(signature).is_ok_and(|signature| key.verify(message, &signature).is_ok())
 }
 
-/// An uncompressed SEC1 public key as RustCrypto's p256 verifier; `None` if it is not a
-/// point on the curve.
+/// A SEC1 public key (the device key travels compressed, issuer keys uncompressed) as
+/// RustCrypto's p256 verifier; `None` if it is not a point on the curve.
 #[cfg(feature = "lock")]
 pub(crate) fn p256_verifying_key(public_key: &[u8]) -> Option<p256::ecdsa::VerifyingKey> {
-    if !is_uncompressed_point(public_key) {
-        return None;
-    }
     p256::ecdsa::VerifyingKey::from_sec1_bytes(public_key).ok()
 }
 
