@@ -90,6 +90,12 @@ impl Context {
         P::open(&self.key, &self.base_nonce, aad, ciphertext)
     }
 
+    /// The AEAD key and base nonce (for the key-uniqueness test).
+    #[cfg(test)]
+    pub(crate) fn key_and_base_nonce(&self) -> (&[u8; 32], &[u8; 12]) {
+        (&self.key, &self.base_nonce)
+    }
+
     /// The secret export interface (RFC 9180 §5.3), 32 bytes.
     pub(crate) fn export<P: Primitives>(&self, exporter_context: &[u8]) -> Secret32 {
         export::<P>(HPKE_SUITE, &self.exporter_secret, exporter_context)

@@ -270,8 +270,7 @@ fn standard(message: &[u8], env: &mut impl LockEnvironment) -> Handshake {
     let session = context.export::<RustCrypto>(labels::SESSION_EXPORT);
     let mut response_nonce = [0u8; 16];
     env.fill_random(&mut response_nonce);
-    let prk = RustCrypto::extract(&[&header.enc[..], &response_nonce].concat(), &[session.as_ref()]);
-    let secrets = SessionSecrets::expand::<RustCrypto>(&prk);
+    let secrets = SessionSecrets::standard::<RustCrypto>(&header.enc, &response_nonce, &session);
 
     let lock_public = {
         use p256::elliptic_curve::sec1::ToSec1Point;
@@ -300,8 +299,7 @@ fn fast(message: &[u8], env: &mut impl LockEnvironment) -> Handshake {
         return Err(plain(Refusal::UnknownTicket, None, env));
     };
     let header_bytes = &message[..message.len() - ciphertext.len()];
-    let prk = RustCrypto::extract(header_bytes, &[ticket.secret.as_ref()]);
-    let secrets = SessionSecrets::expand::<RustCrypto>(&prk);
+    let secrets = SessionSecrets::fast::<RustCrypto>(header_bytes, &ticket.secret);
     let Some(payload) = RustCrypto::open(&secrets.phone_to_lock, &counter_nonce(0), header_bytes, ciphertext) else {
         // The ticket was taken: a forged request costs the holder their ticket (they fall
         // back to a standard unlock), never grants anything.
