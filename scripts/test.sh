@@ -13,6 +13,9 @@ trap 'rm -f "$log"' EXIT
 echo "==> cargo test (workspace: protocol, lock, backend, core, journeys, demo)"
 cargo test --workspace --locked 2>&1 | tee "$log"
 
+echo "==> cargo deny: licences, bans, sources (advisories when a database is present)"
+scripts/lib/deny.sh
+
 echo "==> fuzz targets: build, replay past crashes, a few seconds each on their seeds"
 scripts/fuzz.sh build
 scripts/fuzz.sh regress

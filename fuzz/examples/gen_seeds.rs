@@ -5,6 +5,7 @@
 //!
 //! Signatures are randomised (ECDSA), so a rerun changes signature bytes but not shapes.
 
+#![forbid(unsafe_code)]
 #![allow(clippy::unwrap_used)]
 
 use keyway_fuzz::*;
