@@ -61,7 +61,7 @@ impl Round {
         let mut door = TestLock::new(site);
         let key = site.member_key(&phone, 1);
         let reply = phone.unlock(&mut door.lock, &key);
-        let ticket = reply.ticket.expect(&format!("{:?}", reply.outcome));
+        let ticket = reply.ticket.unwrap_or_else(|| panic!("the first unlock is refused: {:?}", reply.outcome));
         let target = door.target();
         let (_, unlock) = phone.standard_request(&target, &key, Command::Unlock);
         let (awaiting_sync, sync) = phone.standard_request(&target, &key, Command::SyncOnly);
