@@ -12,7 +12,7 @@
 //! session uses first, and checks that none was seen before.
 //!
 //! Size: `KEYWAY_SESSIONS` (default 20,000). The full run:
-//! `KEYWAY_SESSIONS=1000000 cargo test -p keyway-protocol --release --lib session_key -- --nocapture`.
+//! `KEYWAY_SESSIONS=1000000 cargo test -p keyway-protocol --lib session_key -- --nocapture`.
 #![allow(clippy::unwrap_used)]
 
 use super::*;
