@@ -24,5 +24,5 @@ fi
 
 for manifest in Cargo.toml fuzz/Cargo.toml; do
   echo "==> cargo deny check ${checks[*]} ($manifest)"
-  cargo deny --manifest-path "$manifest" check --disable-fetch --config deny.toml "${checks[@]}"
+  cargo deny --offline --manifest-path "$manifest" --config deny.toml check "${checks[@]}"
 done
