@@ -21,7 +21,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
-TARGETS=(credential bundle receipt advertisement frames phone_response lock_request roundtrip lock_frames state_file)
+TARGETS=(credential bundle receipt advertisement frames phone_response lock_request roundtrip lock_frames state_file
+  links api_answer cached_rows stored_session)
 CARGO_FUZZ_VERSION=0.13.2
 SANITIZER=${FUZZ_SANITIZER:-none}
 TARGET_DIR=${FUZZ_TARGET_DIR:-${CARGO_TARGET_DIR:-$ROOT/fuzz/target}}
@@ -67,16 +68,16 @@ build() {
   ensure_cargo_fuzz
   # Fails if fuzz/Cargo.lock would have to change: the committed lock is what gets built.
   cargo fetch --locked --manifest-path fuzz/Cargo.toml -q
-  local jobs=()
-  [ -n "${FUZZ_JOBS:-}" ] && jobs=(--jobs "$FUZZ_JOBS")
+
+  [ -n "${FUZZ_JOBS:-}" ] && export CARGO_BUILD_JOBS=$FUZZ_JOBS
   if [ $# -eq 0 ]; then
     echo "==> cargo fuzz build (all targets, sanitizer: $SANITIZER, target dir: $TARGET_DIR)"
-    cargo fuzz build --release --debug-assertions --sanitizer "$SANITIZER" "${jobs[@]}"
+    cargo fuzz build --release --debug-assertions --sanitizer "$SANITIZER"
   else
     local t
     for t in "$@"; do
       echo "==> cargo fuzz build $t (sanitizer: $SANITIZER)"
-      cargo fuzz build --release --debug-assertions --sanitizer "$SANITIZER" "${jobs[@]}" "$t"
+      cargo fuzz build --release --debug-assertions --sanitizer "$SANITIZER" "$t"
     done
   fi
   for t in "${@:-${TARGETS[@]}}"; do

@@ -16,6 +16,9 @@ cargo test --workspace --locked 2>&1 | tee "$log"
 echo "==> crash safety: the app killed with SIGKILL at every kill point, restarted, nothing lost"
 cargo test -p keyway-e2e --features crash-points --test crash_safety --locked -- --nocapture 2>&1 | tee -a "$log"
 
+echo "==> cargo deny: licences, bans, sources (advisories when a database is present)"
+scripts/lib/deny.sh
+
 echo "==> fuzz targets: build, replay past crashes, a few seconds each on their seeds"
 scripts/fuzz.sh build
 scripts/fuzz.sh regress

@@ -24,6 +24,8 @@ pub mod clock;
 mod crash;
 mod doors;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod guests;
 mod invitations;
 mod keyway;

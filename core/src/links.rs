@@ -132,6 +132,12 @@ mod tests {
     }
 
     #[test]
+    fn a_link_pasted_with_unicode_white_space_around_it_is_accepted() {
+        let pasted = format!("\u{85}\u{a0} https://keys.example.com/share/{TOKEN}\u{2003}\n");
+        assert_eq!(parse_link(&pasted, &hosts()).unwrap().kind, LinkKind::Share);
+    }
+
+    #[test]
     fn the_token_never_shows_in_debug_output() {
         let l = parse_link(&format!("https://keys.example.com/invite/{TOKEN}"), &hosts()).unwrap();
         assert!(!format!("{l:?}").contains(TOKEN));

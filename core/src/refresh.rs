@@ -118,24 +118,7 @@ impl Keyway {
         let response: CredentialsResponse =
             self.inner.auth.call(Method::POST, "v1/credentials", Some(&CredentialsRequest { grant_id: None })).await?;
         crash_point!("credentials.after_answer");
-        let credentials = response
-            .credentials
-            .into_iter()
-            .map(|c| {
-                Ok(StoredCredential {
-                    grant_id: c.grant_id,
-                    credential_id: c.credential_id,
-                    bytes: unb64(&c.credential)?,
-                    not_before: clamp_time(c.not_before),
-                    not_after: clamp_time(c.not_after),
-                })
-            })
-            .collect::<std::result::Result<Vec<_>, ApiError>>()?;
-        // A credential the lock would refuse to parse is not worth keeping.
-        let valid: Vec<_> = credentials
-            .into_iter()
-            .filter(|c| keyway_protocol::credential::Credential::from_bytes(&c.bytes).is_ok())
-            .collect();
+        let valid = convert_credentials(response)?;
         let stored = self.inner.cache.store_credentials(&valid)?;
         crash_point!("credentials.after_store");
         Ok(stored)
@@ -167,13 +150,8 @@ impl Keyway {
         let path = format!("v1/doors/{}/bundle?since={}", door.backend_id, door.synced_version);
         let view: BundleView = self.inner.auth.call::<(), _>(Method::GET, &path, None).await?;
         crash_point!("bundle.after_answer");
-        let bytes = unb64(&view.bundle)?;
-        let bundle =
-            Bundle::from_bytes(&bytes).map_err(|_| Error::Unexpected { code: "bundle does not parse".into() })?;
-        if bundle.body.door != door.lock_id || i64::from(bundle.body.version) != view.version {
-            return Err(Error::Unexpected { code: "bundle for another door or version".into() });
-        }
-        self.inner.cache.store_bundle(&door.lock_id, bundle.body.version, &bytes)?;
+        let (version, bytes) = check_bundle(&view, door)?;
+        self.inner.cache.store_bundle(&door.lock_id, version, &bytes)?;
         crash_point!("bundle.after_store");
         Ok(())
     }
@@ -195,7 +173,7 @@ fn parse_key65(s: &str) -> Result<[u8; 65]> {
     unb64(s)?.try_into().map_err(|_| Error::Unexpected { code: "lock key length".into() })
 }
 
-fn convert_door(d: &DoorView) -> Result<Door> {
+pub(crate) fn convert_door(d: &DoorView) -> Result<Door> {
     Ok(Door {
         lock_id: DoorId::from_hex(&d.lock_id).ok_or(Error::Unexpected { code: "lock id".into() })?,
         backend_id: d.id,
@@ -209,7 +187,7 @@ fn convert_door(d: &DoorView) -> Result<Door> {
     })
 }
 
-fn convert_keys(response: &KeysResponse) -> Result<(Vec<Key>, Vec<Door>)> {
+pub(crate) fn convert_keys(response: &KeysResponse) -> Result<(Vec<Key>, Vec<Door>)> {
     let mut doors: Vec<Door> = Vec::new();
     let mut keys = Vec::with_capacity(response.keys.len());
     for k in &response.keys {
@@ -244,4 +222,36 @@ fn convert_keys(response: &KeysResponse) -> Result<(Vec<Key>, Vec<Door>)> {
         });
     }
     Ok((keys, doors))
+}
+
+/// The credentials of an answer, decoded; those the lock would refuse to parse are dropped.
+pub(crate) fn convert_credentials(response: CredentialsResponse) -> Result<Vec<StoredCredential>> {
+    let credentials = response
+        .credentials
+        .into_iter()
+        .map(|c| {
+            Ok(StoredCredential {
+                grant_id: c.grant_id,
+                credential_id: c.credential_id,
+                bytes: unb64(&c.credential)?,
+                not_before: clamp_time(c.not_before),
+                not_after: clamp_time(c.not_after),
+            })
+        })
+        .collect::<std::result::Result<Vec<_>, ApiError>>()?;
+    // A credential the lock would refuse to parse is not worth keeping.
+    Ok(credentials
+        .into_iter()
+        .filter(|c| keyway_protocol::credential::Credential::from_bytes(&c.bytes).is_ok())
+        .collect())
+}
+
+/// A fetched bundle's version and bytes, if it parses and is the one asked for `door`.
+pub(crate) fn check_bundle(view: &BundleView, door: &Door) -> Result<(u32, Vec<u8>)> {
+    let bytes = unb64(&view.bundle)?;
+    let bundle = Bundle::from_bytes(&bytes).map_err(|_| Error::Unexpected { code: "bundle does not parse".into() })?;
+    if bundle.body.door != door.lock_id || i64::from(bundle.body.version) != view.version {
+        return Err(Error::Unexpected { code: "bundle for another door or version".into() });
+    }
+    Ok((bundle.body.version, bytes))
 }

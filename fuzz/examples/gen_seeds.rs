@@ -5,6 +5,7 @@
 //!
 //! Signatures are randomised (ECDSA), so a rerun changes signature bytes but not shapes.
 
+#![forbid(unsafe_code)]
 #![allow(clippy::unwrap_used)]
 
 use keyway_fuzz::*;
@@ -284,5 +285,183 @@ fn main() {
     s.u8(1 | (1 << 1)).chunk(&response_payload(None, 0, u32::MAX, u16::MAX, None));
     out.write(&dir, "fast_sealed_granted_no_ticket", &s.into_bytes());
 
+    core_seeds(&mut out, keys);
     println!("wrote {} seed files under {}", out.written, out.root.display());
+}
+
+/// Seeds for the core's targets: links, backend answers, cached rows, the stored session.
+fn core_seeds(out: &mut Out, keys: &Keys) {
+    use keyway_core::api::b64;
+    use keyway_core::fuzzing::TABLES;
+
+    let dir = out.target("links");
+    let token = "AbCdEfGhIjKlMnOpQrStUvWxYz012345";
+    let links = [
+        ("invitation", format!("https://keys.example.com/invite/{token}")),
+        ("share_with_query", format!("https://KEYS.example.com/share/{token}?utm=mail#top")),
+        ("plain_http", format!("http://keys.example.com/invite/{token}")),
+        ("other_host", format!("https://keys.example.com.evil.example/invite/{token}")),
+        ("user_and_port", format!("https://a:b@keys.example.com:8443/invite/{token}")),
+        ("short_token", "https://keys.example.com/invite/short".to_owned()),
+        ("encoded_token", format!("https://keys.example.com/invite/{token}%2F..")),
+        ("email_address", " Ana@Example.com ".to_owned()),
+        ("phone_number", "+44 7700 900123".to_owned()),
+    ];
+    for (name, text) in &links {
+        out.write(&dir, name, text.as_bytes());
+    }
+
+    // endpoint byte, status, JSON flag, body (endpoints as in keyway_core::fuzzing::api_answer)
+    let dir = out.target("api_answer");
+    let answer = |endpoint: u8, status: u16, json: bool, body: &str| {
+        let mut s = Script::new();
+        s.u8(endpoint).u16(status).u8(u8::from(json)).put(body.as_bytes());
+        s.into_bytes()
+    };
+    let key65 = b64(&[4u8; 65]);
+    let door = format!(
+        r#"{{"id":7,"name":"Front","lock_id":"{}","lock_public_key":"{key65}","lock_signing_public_key":"{key65}","online":false,"bundle_version":3,"synced_version":1,"synced_at":null}}"#,
+        DOOR.to_hex()
+    );
+    let bundle = keys.issuer.sign_bundle(bundle_body(2, 0, &[keys.guest.body.id])).unwrap().to_bytes();
+    let answers = [
+        ("code_sent", answer(0, 200, true, r#"{"channel":"email","expires_at":1800000600,"resend_after":1800000030}"#)),
+        (
+            "session_tokens",
+            answer(
+                1,
+                200,
+                true,
+                r#"{"access_token":"a","access_expires_at":1800000900,"access_expires_in":900,"refresh_token":"r","person_id":4}"#,
+            ),
+        ),
+        (
+            "invitation_preview",
+            answer(
+                2,
+                200,
+                true,
+                r#"{"organisation":"Gym","facility":"Main","role":"member","email":"a@b.c","access_start":0,"expires_at":1}"#,
+            ),
+        ),
+        ("profile", answer(3, 200, true, r#"{"memberships":[{"org_id":1,"organisation":"Gym","role":"member"}]}"#)),
+        (
+            "keys",
+            answer(
+                4,
+                200,
+                true,
+                &format!(
+                    r#"{{"cursor":9,"keys":[{{"grant_id":1,"key_id":2,"name":"K","organisation":"Gym","facility":"Main","doors":[{door}],"starts_at":0,"expires_at":1900000000,"shareable":true,"guest":false,"access_state":"active","revoke_reason":null}}],"revoked_grant_ids":[5]}}"#
+                ),
+            ),
+        ),
+        ("pending_doors", answer(5, 200, true, &format!(r#"{{"doors":[{door}]}}"#))),
+        (
+            "credentials",
+            answer(
+                6,
+                200,
+                true,
+                &format!(
+                    r#"{{"credentials":[{{"grant_id":1,"credential_id":"00","credential":"{}","not_before":0,"not_after":1900000000}}]}}"#,
+                    b64(&keys.member.to_bytes())
+                ),
+            ),
+        ),
+        ("share_created", answer(7, 201, true, r#"{"share_id":3,"starts_at":1,"ends_at":2,"delivered":true}"#)),
+        ("bundle", answer(8, 200, true, &format!(r#"{{"version":2,"bundle":"{}"}}"#, b64(&bundle)))),
+        ("any_json", answer(9, 200, true, r#"{"redeemed":true}"#)),
+        ("no_content", answer(10, 204, false, "")),
+        (
+            "code_wrong",
+            answer(1, 400, true, r#"{"error":{"code":"code_wrong","message":"Wrong code","attempts_left":2}}"#),
+        ),
+        ("server_error", answer(4, 503, true, r#"{"error":{"code":"unavailable"}}"#)),
+        ("html_error_page", answer(3, 502, false, "<html>Bad gateway</html>")),
+        ("not_json", answer(0, 200, false, "ok")),
+    ];
+    for (name, bytes) in &answers {
+        out.write(&dir, name, bytes);
+    }
+
+    let dir = out.target("stored_session");
+    out.write(
+        &dir,
+        "session",
+        br#"{"access_token":"a","access_expires_at":1,"refresh_token":"r","person_id":4,"local_expires_at":5}"#,
+    );
+
+    // rows: table index, then per column a type byte and a value (see the target)
+    let dir = out.target("cached_rows");
+    let table = |name: &str| TABLES.iter().position(|(t, _)| *t == name).unwrap() as u8;
+    let int = |s: &mut Script, v: i64| {
+        s.u8(1).u64(v as u64);
+    };
+    let text = |s: &mut Script, v: &str| {
+        s.u8(2).chunk(v.as_bytes());
+    };
+    let blob = |s: &mut Script, v: &[u8]| {
+        s.u8(3).chunk(v);
+    };
+    let door_row = |s: &mut Script, lock_id: &str, key: &[u8]| {
+        s.u8(table("doors"));
+        text(s, lock_id);
+        int(s, 7);
+        text(s, "Front");
+        int(s, 0);
+        blob(s, key);
+        blob(s, key);
+        int(s, 3);
+        int(s, 1);
+        s.u8(0);
+    };
+    let key_rows = |s: &mut Script, lock_id: &str| {
+        s.u8(table("keys"));
+        for v in [1, 2] {
+            int(s, v);
+        }
+        for v in ["K", "Gym", "Main"] {
+            text(s, v);
+        }
+        for v in [0, 1_900_000_000, 1, 0, 0] {
+            int(s, v);
+        }
+        s.u8(0);
+        s.u8(table("key_doors"));
+        int(s, 1);
+        text(s, lock_id);
+        s.u8(table("credentials"));
+        int(s, 1);
+        text(s, "00");
+        blob(s, &keys.member.to_bytes());
+        int(s, 0);
+        int(s, 1_900_000_000);
+    };
+    let hex = DOOR.to_hex();
+    let mut s = Script::new();
+    door_row(&mut s, &hex, &[4; 65]);
+    key_rows(&mut s, &hex);
+    s.u8(table("bundles"));
+    text(&mut s, &hex);
+    int(&mut s, 2);
+    blob(&mut s, &bundle);
+    s.u8(table("receipt_outbox"));
+    text(&mut s, &hex);
+    blob(&mut s, &[1, 2, 3]);
+    int(&mut s, 5);
+    out.write(&dir, "whole_cache", &s.into_bytes());
+    let mut s = Script::new();
+    door_row(&mut s, "not hex", &[4; 3]);
+    key_rows(&mut s, "zz");
+    out.write(&dir, "corrupt_door_and_key", &s.into_bytes());
+    let mut s = Script::new();
+    s.u8(table("keys"));
+    for _ in 0..11 {
+        text(&mut s, "x");
+    }
+    s.u8(table("meta"));
+    text(&mut s, "keys_cursor");
+    blob(&mut s, &[0xff]);
+    out.write(&dir, "text_in_integer_columns", &s.into_bytes());
 }

@@ -6,6 +6,7 @@
 //!
 //! Nothing here is used by the protocol itself; it only drives its public API.
 
+#![forbid(unsafe_code)]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use keyway_protocol::bundle::{Bundle, BundleBody, LockConfig, Revocation};

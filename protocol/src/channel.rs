@@ -91,8 +91,20 @@ pub(crate) struct SessionSecrets {
 }
 
 impl SessionSecrets {
+    /// The standard path's secrets: from the HPKE exported `session` secret, the phone's
+    /// ephemeral key `enc` and the lock's fresh response nonce.
+    pub(crate) fn standard<P: Primitives>(enc: &[u8], response_nonce: &[u8], session: &[u8; 32]) -> Self {
+        Self::expand::<P>(&P::extract(&[enc, response_nonce].concat(), &[session]))
+    }
+
+    /// The fast path's secrets: from the request's clear header (both nonces, the ticket id)
+    /// and the ticket's secret.
+    pub(crate) fn fast<P: Primitives>(header: &[u8], ticket_secret: &[u8; 32]) -> Self {
+        Self::expand::<P>(&P::extract(header, &[ticket_secret]))
+    }
+
     /// Expands the three secrets from a pseudorandom key.
-    pub(crate) fn expand<P: Primitives>(prk: &[u8; 32]) -> Self {
+    fn expand<P: Primitives>(prk: &[u8; 32]) -> Self {
         Self {
             phone_to_lock: P::expand32(prk, &[labels::PHONE_TO_LOCK]),
             lock_to_phone: P::expand32(prk, &[labels::LOCK_TO_PHONE]),

@@ -90,6 +90,12 @@ impl Context {
         P::open(&self.key, &self.base_nonce, aad, ciphertext)
     }
 
+    /// The AEAD key and base nonce (for the key-uniqueness test).
+    #[cfg(test)]
+    pub(crate) fn key_and_base_nonce(&self) -> (&[u8; 32], &[u8; 12]) {
+        (&self.key, &self.base_nonce)
+    }
+
     /// The secret export interface (RFC 9180 §5.3), 32 bytes.
     pub(crate) fn export<P: Primitives>(&self, exporter_context: &[u8]) -> Secret32 {
         export::<P>(HPKE_SUITE, &self.exporter_secret, exporter_context)
@@ -102,12 +108,8 @@ pub(crate) fn setup_sender(
     info: &[u8],
     rng: &dyn ring::rand::SecureRandom,
 ) -> Result<([u8; PUBLIC_KEY_LEN], Context), ring::error::Unspecified> {
-    use ring::agreement::{ECDH_P256, EphemeralPrivateKey, UnparsedPublicKey, agree_ephemeral};
-    let ephemeral = EphemeralPrivateKey::generate(&ECDH_P256, rng)?;
-    let mut enc = [0u8; PUBLIC_KEY_LEN];
-    enc.copy_from_slice(ephemeral.compute_public_key()?.as_ref());
-    let shared = agree_ephemeral(ephemeral, &UnparsedPublicKey::new(&ECDH_P256, recipient_public), |dh| {
-        kem_shared_secret::<crate::primitives::Ring>(dh, &enc, recipient_public)
+    let (enc, shared) = crate::primitives::ring_ecdh(recipient_public, rng, |enc, dh| {
+        kem_shared_secret::<crate::primitives::Ring>(dh, enc, recipient_public)
     })?;
     Ok((enc, Context::new::<crate::primitives::Ring>(&shared, info)))
 }
@@ -117,10 +119,9 @@ pub(crate) fn setup_sender(
 pub(crate) fn setup_recipient(secret: &p256::SecretKey, enc: &[u8], info: &[u8]) -> Option<Context> {
     use crate::primitives::RustCrypto;
     use p256::elliptic_curve::sec1::ToSec1Point;
-    let ephemeral = p256::PublicKey::from_sec1_bytes(enc).ok()?;
-    let dh = p256::ecdh::diffie_hellman(secret.to_nonzero_scalar(), ephemeral.as_affine());
+    let dh = crate::primitives::p256_ecdh(secret, enc)?;
     let recipient_public = secret.public_key().to_sec1_point(false);
-    let shared = kem_shared_secret::<RustCrypto>(dh.raw_secret_bytes(), enc, recipient_public.as_bytes());
+    let shared = kem_shared_secret::<RustCrypto>(dh.as_ref(), enc, recipient_public.as_bytes());
     Some(Context::new::<RustCrypto>(&shared, info))
 }
 

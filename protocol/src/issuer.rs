@@ -8,9 +8,7 @@ use crate::credential::{Credential, CredentialBody};
 use crate::ids::KeyId;
 use crate::receipt::Receipt;
 use ring::rand::SecureRandom;
-use ring::signature::{
-    ECDSA_P256_SHA256_FIXED, ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair, UnparsedPublicKey,
-};
+use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
 use thiserror::Error;
 use zeroize::Zeroizing;
 
@@ -100,9 +98,11 @@ impl IssuerKey {
 }
 
 fn verify(public_key: &[u8], message: &[u8], signature: &[u8; 64]) -> Result<(), SignatureError> {
-    UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, public_key)
-        .verify(message, signature)
-        .map_err(|_| SignatureError::BadSignature)
+    if crate::primitives::ring_ecdsa_verify(public_key, message, signature) {
+        Ok(())
+    } else {
+        Err(SignatureError::BadSignature)
+    }
 }
 
 /// Checks a credential's issuer signature with the issuer's uncompressed public key.

@@ -30,6 +30,8 @@ pub mod phone;
 mod primitives;
 pub mod receipt;
 pub mod refusal;
+#[cfg(test)]
+mod wycheproof_tests;
 
 pub use channel::ChannelError;
 pub use codec::DecodeError;

@@ -16,10 +16,9 @@ use crate::messages::{
     StandardHeader, kind, sealed_kind,
 };
 use crate::phone::device_signing_message;
-use crate::primitives::{Primitives, RustCrypto};
+use crate::primitives::{Primitives, RustCrypto, p256_ecdsa_verify, p256_verifying_key};
 use crate::receipt::{AuditKind, MAX_RECEIPT_EVENTS, Receipt, ReceiptBody};
 use crate::refusal::Refusal;
-use p256::ecdsa::signature::Verifier;
 use p256::ecdsa::{Signature, SigningKey, VerifyingKey};
 use zeroize::Zeroizing;
 
@@ -271,8 +270,7 @@ fn standard(message: &[u8], env: &mut impl LockEnvironment) -> Handshake {
     let session = context.export::<RustCrypto>(labels::SESSION_EXPORT);
     let mut response_nonce = [0u8; 16];
     env.fill_random(&mut response_nonce);
-    let prk = RustCrypto::extract(&[&header.enc[..], &response_nonce].concat(), &[session.as_ref()]);
-    let secrets = SessionSecrets::expand::<RustCrypto>(&prk);
+    let secrets = SessionSecrets::standard::<RustCrypto>(&header.enc, &response_nonce, &session);
 
     let lock_public = {
         use p256::elliptic_curve::sec1::ToSec1Point;
@@ -301,8 +299,7 @@ fn fast(message: &[u8], env: &mut impl LockEnvironment) -> Handshake {
         return Err(plain(Refusal::UnknownTicket, None, env));
     };
     let header_bytes = &message[..message.len() - ciphertext.len()];
-    let prk = RustCrypto::extract(header_bytes, &[ticket.secret.as_ref()]);
-    let secrets = SessionSecrets::expand::<RustCrypto>(&prk);
+    let secrets = SessionSecrets::fast::<RustCrypto>(header_bytes, &ticket.secret);
     let Some(payload) = RustCrypto::open(&secrets.phone_to_lock, &counter_nonce(0), header_bytes, ciphertext) else {
         // The ticket was taken: a forged request costs the holder their ticket (they fall
         // back to a standard unlock), never grants anything.
@@ -416,9 +413,9 @@ fn verify_credential(
     let body = &credential.body;
     // Until both signatures verify, the id is the sender's claim: audit without it.
     let anchor = env.trust_anchor(&body.issuer).ok_or((Refusal::UnknownIssuer, None))?;
-    let signature =
-        Signature::from_slice(&credential.signature).map_err(|_| (Refusal::BadCredentialSignature, None))?;
-    anchor.verify(&body.signed_message(), &signature).map_err(|_| (Refusal::BadCredentialSignature, None))?;
+    if !p256_ecdsa_verify(&anchor, &body.signed_message(), &credential.signature) {
+        return Err((Refusal::BadCredentialSignature, None));
+    }
     verify_device(credential, signed, device_signature)?;
     if !body.opens(&env.door()) {
         return Err((Refusal::WrongDoor, Some(body.id)));
@@ -465,9 +462,8 @@ fn verify_device(
     signature: &[u8; 64],
 ) -> Result<(), (Refusal, Option<CredentialId>)> {
     let refusal = (Refusal::BadDeviceSignature, None);
-    let key = VerifyingKey::from_sec1_bytes(&credential.body.device_key.0).map_err(|_| refusal)?;
-    let signature = Signature::from_slice(signature).map_err(|_| refusal)?;
-    key.verify(signed, &signature).map_err(|_| refusal)
+    let key = p256_verifying_key(&credential.body.device_key.0).ok_or(refusal)?;
+    if p256_ecdsa_verify(&key, signed, signature) { Ok(()) } else { Err(refusal) }
 }
 
 /// Checks a bundle against the lock's state; applies it; answers with a signed receipt.
@@ -510,8 +506,9 @@ fn check_bundle(bytes: &[u8], env: &impl LockEnvironment) -> Result<Bundle, Refu
         return Err(Refusal::BundleWrongDoor);
     }
     let anchor = env.trust_anchor(&body.issuer).ok_or(Refusal::BundleBadSignature)?;
-    let signature = Signature::from_slice(&bundle.signature).map_err(|_| Refusal::BundleBadSignature)?;
-    anchor.verify(&body.signed_message(), &signature).map_err(|_| Refusal::BundleBadSignature)?;
+    if !p256_ecdsa_verify(&anchor, &body.signed_message(), &bundle.signature) {
+        return Err(Refusal::BundleBadSignature);
+    }
     let current = env.bundle_version();
     if body.version <= current {
         return Err(Refusal::BundleNotNewer);

@@ -196,8 +196,7 @@ pub fn fast_unlock(
     let header =
         FastHeader { version: PROTOCOL_VERSION, flags: FLAG_WANT_TICKET, door, nonce, ticket: ticket.id, phone_nonce }
             .to_bytes();
-    let prk = Ring::extract(&header, &[ticket.secret.as_ref()]);
-    let secrets = SessionSecrets::expand::<Ring>(&prk);
+    let secrets = SessionSecrets::fast::<Ring>(&header, &ticket.secret);
     let mut request = header.clone();
     request.extend_from_slice(&Ring::seal(&secrets.phone_to_lock, &counter_nonce(0), &header, &[command as u8]));
     Ok((AwaitingResponse { door, pending: Pending::Fast { secrets } }, request))
@@ -234,8 +233,7 @@ impl AwaitingResponse {
                     return Err(DecodeError::UnexpectedType { found: first }.into());
                 }
                 let response_nonce = message.get(2..18).ok_or(DecodeError::Truncated { field: "response nonce" })?;
-                let prk = Ring::extract(&[&enc[..], response_nonce].concat(), &[session.as_ref()]);
-                (SessionSecrets::expand::<Ring>(&prk), 18, 0)
+                (SessionSecrets::standard::<Ring>(&enc, response_nonce, &session), 18, 0)
             }
             Pending::Fast { secrets } => {
                 if first != kind::FAST_RESPONSE {
@@ -311,3 +309,6 @@ impl PhoneChannel {
         Ok(SyncReply { applied, receipt, receipt_bytes: receipt_bytes.to_vec() })
     }
 }
+
+#[cfg(test)]
+mod session_key_uniqueness;

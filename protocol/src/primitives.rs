@@ -1,6 +1,9 @@
-//! The symmetric primitives the protocol is built from — HKDF-SHA256 and AES-256-GCM —
-//! behind one small trait, so the key schedule is written once and run on two
-//! independent implementations: ring on the phone, RustCrypto on the lock.
+//! The primitives the protocol is built from. The symmetric ones — HKDF-SHA256 and
+//! AES-256-GCM — sit behind one small trait, so the key schedule is written once and run
+//! on two independent implementations: ring on the phone, RustCrypto on the lock. The
+//! public-key ones — ECDSA P-256/SHA-256 verification and ECDH P-256 — are one function
+//! per side. Every use in the crate goes through these, and the Wycheproof vectors are
+//! run against exactly these (`wycheproof_tests.rs`).
 
 use zeroize::Zeroizing;
 
@@ -116,4 +119,67 @@ impl Primitives for RustCrypto {
         let cipher = aes_gcm::Aes256Gcm::new(&(*key).into());
         cipher.decrypt(&(*nonce).into(), Payload { msg: ciphertext, aad }).ok()
     }
+}
+
+/// The length of an uncompressed SEC1 P-256 point, the only encoding Keyway uses.
+pub(crate) const POINT_LEN: usize = 65;
+
+fn is_uncompressed_point(bytes: &[u8]) -> bool {
+    bytes.len() == POINT_LEN && bytes[0] == 0x04
+}
+
+/// ECDSA P-256/SHA-256 verification with ring: `public_key` uncompressed SEC1, the
+/// signature as fixed-size `r ‖ s`.
+pub(crate) fn ring_ecdsa_verify(public_key: &[u8], message: &[u8], signature: &[u8; 64]) -> bool {
+    use ring::signature::{ECDSA_P256_SHA256_FIXED, UnparsedPublicKey};
+    is_uncompressed_point(public_key)
+        && UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, public_key).verify(message, signature).is_ok()
+}
+
+/// ECDH P-256 with ring: a fresh ephemeral key drawn from `rng` meets `peer_public`
+/// (uncompressed SEC1); `derive` gets the ephemeral public key and the raw shared secret
+/// (the x-coordinate) and its result is returned with the ephemeral public key.
+pub(crate) fn ring_ecdh<R>(
+    peer_public: &[u8],
+    rng: &dyn ring::rand::SecureRandom,
+    derive: impl FnOnce(&[u8; POINT_LEN], &[u8]) -> R,
+) -> Result<([u8; POINT_LEN], R), ring::error::Unspecified> {
+    use ring::agreement::{ECDH_P256, EphemeralPrivateKey, UnparsedPublicKey, agree_ephemeral};
+    if !is_uncompressed_point(peer_public) {
+        return Err(ring::error::Unspecified);
+    }
+    let ephemeral = EphemeralPrivateKey::generate(&ECDH_P256, rng)?;
+    let mut public = [0u8; POINT_LEN];
+    public.copy_from_slice(ephemeral.compute_public_key()?.as_ref());
+    let derived =
+        agree_ephemeral(ephemeral, &UnparsedPublicKey::new(&ECDH_P256, peer_public), |dh| derive(&public, dh))?;
+    Ok((public, derived))
+}
+
+/// ECDSA P-256/SHA-256 verification with RustCrypto's p256, the signature as `r ‖ s`.
+#[cfg(feature = "lock")]
+pub(crate) fn p256_ecdsa_verify(key: &p256::ecdsa::VerifyingKey, message: &[u8], signature: &[u8; 64]) -> bool {
+    use p256::ecdsa::signature::Verifier;
+    p256::ecdsa::Signature::from_slice(signature).is_ok_and(|signature| key.verify(message, &signature).is_ok())
+}
+
+/// A SEC1 public key (the device key travels compressed, issuer keys uncompressed) as
+/// RustCrypto's p256 verifier; `None` if it is not a point on the curve.
+#[cfg(feature = "lock")]
+pub(crate) fn p256_verifying_key(public_key: &[u8]) -> Option<p256::ecdsa::VerifyingKey> {
+    p256::ecdsa::VerifyingKey::from_sec1_bytes(public_key).ok()
+}
+
+/// ECDH P-256 with RustCrypto's p256: the raw shared secret (x-coordinate) of `secret` and
+/// `peer_public` (uncompressed SEC1); `None` when the peer's key is not a point on the curve.
+#[cfg(feature = "lock")]
+pub(crate) fn p256_ecdh(secret: &p256::SecretKey, peer_public: &[u8]) -> Option<Secret32> {
+    if !is_uncompressed_point(peer_public) {
+        return None;
+    }
+    let peer = p256::PublicKey::from_sec1_bytes(peer_public).ok()?;
+    let dh = p256::ecdh::diffie_hellman(secret.to_nonzero_scalar(), peer.as_affine());
+    let mut out = Zeroizing::new([0u8; 32]);
+    out.copy_from_slice(dh.raw_secret_bytes());
+    Some(out)
 }

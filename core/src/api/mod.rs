@@ -194,7 +194,7 @@ impl ApiClient {
             }
             bytes.extend_from_slice(&chunk);
         }
-        decode(status, is_json, &bytes).map_err(|error| {
+        decode_answer(status, is_json, &bytes).map_err(|error| {
             let retry = matches!(error, ApiError::ServerFailed { status: 502..=504 });
             Failure { error, retry }
         })
@@ -226,7 +226,11 @@ impl Failure {
 
 /// Decodes a whole answer: JSON for a success (nothing for 204), the error envelope or
 /// the status for a failure.
-fn decode<R: DeserializeOwned>(status: StatusCode, is_json: bool, bytes: &[u8]) -> Result<R, ApiError> {
+pub(crate) fn decode_answer<R: DeserializeOwned>(
+    status: StatusCode,
+    is_json: bool,
+    bytes: &[u8],
+) -> Result<R, ApiError> {
     if status.is_success() {
         if status == StatusCode::NO_CONTENT {
             // No body: decodes as `()` (or `None`); anything else expected is an error.
@@ -290,7 +294,7 @@ mod tests {
     #[test]
     fn an_answer_of_the_wrong_shape_is_not_quoted_in_the_error() {
         let answer = br#"{"expires_in": "rt_secret-refresh-token-value"}"#;
-        let error = decode::<Tokens>(StatusCode::OK, true, answer).expect_err("a string is not a number");
+        let error = decode_answer::<Tokens>(StatusCode::OK, true, answer).expect_err("a string is not a number");
         assert!(matches!(error, ApiError::BadResponse(_)));
         assert!(!error.to_string().contains("secret"), "{error}");
     }
@@ -299,9 +303,9 @@ mod tests {
     fn a_gateway_page_is_a_server_failure_and_a_captive_portal_is_a_bad_answer() {
         let page = b"<html>Bad gateway</html>";
         assert!(matches!(
-            decode::<Tokens>(StatusCode::BAD_GATEWAY, false, page),
+            decode_answer::<Tokens>(StatusCode::BAD_GATEWAY, false, page),
             Err(ApiError::ServerFailed { status: 502 })
         ));
-        assert!(matches!(decode::<Tokens>(StatusCode::OK, false, page), Err(ApiError::BadResponse(_))));
+        assert!(matches!(decode_answer::<Tokens>(StatusCode::OK, false, page), Err(ApiError::BadResponse(_))));
     }
 }
