@@ -10,8 +10,11 @@ keyway_setup
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
-echo "==> cargo test (workspace: protocol, lock, backend, core, journeys, demo)"
+echo "==> cargo test (workspace: protocol, lock, backend, core, journeys, demo, bindings)"
 cargo test --workspace --locked 2>&1 | tee "$log"
+
+echo "==> Kotlin on the JVM: generated bindings, journeys against the backend and served locks"
+bash bindings/kotlin/run-tests.sh 2>&1 | tee -a "$log"
 
 echo "==> fuzz targets: build, replay past crashes, a few seconds each on their seeds"
 scripts/fuzz.sh build

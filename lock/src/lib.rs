@@ -10,7 +10,7 @@
 //! - [`state`], [`persist`], [`store`]: what is kept, in which bytes, and where;
 //! - [`clock`], [`nonce`], [`random`]: time, freshness and randomness;
 //! - [`revocations`], [`tickets`], [`audit`], [`identity`]: the parts of the state;
-//! - [`sim`]: the simulated radio.
+//! - [`sim`]: the simulated radio; [`serve`]: locks on it, served over TCP (`keyway-lock serve`).
 #![forbid(unsafe_code)]
 
 pub mod audit;
@@ -23,6 +23,7 @@ pub mod nonce;
 pub mod persist;
 pub mod random;
 pub mod revocations;
+pub mod serve;
 pub mod sim;
 pub mod state;
 pub mod store;

@@ -2,7 +2,9 @@
 # Shared set-up for scripts/test.sh and scripts/demo.sh: installs the Debian
 # packages Keyway's build and tests need, once, on a fresh machine.
 
-KEYWAY_APT_PACKAGES=(pkg-config valgrind)
+# libjna-java, junit4: the generated Kotlin runs on the JVM (bindings/kotlin/run-tests.sh);
+# npm (for kotlinc, see there) comes with the machine.
+KEYWAY_APT_PACKAGES=(pkg-config valgrind openjdk-17-jre-headless libjna-java junit4)
 
 keyway_setup() {
   local missing=()
