@@ -264,7 +264,6 @@ impl Client {
             self.send(&radio_error(&e));
             return;
         }
-        self.send("ok");
         let address = peripheral_address(peripheral);
         let mut events = Vec::new();
         let closed = loop {
@@ -278,6 +277,7 @@ impl Client {
             events.push(format!("disconnected {address}"));
             self.connections.remove(&peripheral);
         }
+        self.send("ok");
         for event in events {
             self.send(&event);
         }
