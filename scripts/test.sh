@@ -16,6 +16,12 @@ cargo test --workspace --locked 2>&1 | tee "$log"
 echo "==> Kotlin on the JVM: generated bindings, journeys against the backend and served locks"
 bash bindings/kotlin/run-tests.sh 2>&1 | tee -a "$log"
 
+echo "==> Android shell: its pure Kotlin compiled against the generated bindings, JUnit on the JVM"
+bash android/check-shared.sh 2>&1 | tee -a "$log"
+
+echo "==> Swift: the generated bindings and ios/ parsed with tree-sitter-swift"
+bash scripts/check-swift.sh 2>&1 | tee -a "$log"
+
 echo "==> fuzz targets: build, replay past crashes, a few seconds each on their seeds"
 scripts/fuzz.sh build
 scripts/fuzz.sh regress

@@ -4,7 +4,8 @@
 
 # libjna-java, junit4: the generated Kotlin runs on the JVM (bindings/kotlin/run-tests.sh);
 # npm (for kotlinc, see there) comes with the machine.
-KEYWAY_APT_PACKAGES=(pkg-config valgrind openjdk-17-jre-headless libjna-java junit4)
+# python3-venv: scripts/check-swift.sh installs tree-sitter-swift from PyPI into a venv.
+KEYWAY_APT_PACKAGES=(pkg-config valgrind openjdk-17-jre-headless libjna-java junit4 python3-venv)
 
 keyway_setup() {
   local missing=()
