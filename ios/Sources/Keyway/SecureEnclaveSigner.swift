@@ -90,8 +90,8 @@ public final class SecureEnclaveSigner: DeviceSigner, @unchecked Sendable {
         var error: Unmanaged<CFError>?
         guard let der = SecKeyCreateSignature(key, .ecdsaSignatureMessageX962SHA256, message as CFData, &error) as Data?
         else {
-            let code = error.map { CFErrorGetCode($0.takeUnretainedValue()) }
-            switch code.map(OSStatus.init) {
+            let status = error.map { OSStatus(truncatingIfNeeded: CFErrorGetCode($0.takeUnretainedValue())) }
+            switch status {
             case errSecUserCanceled?: throw SignerError.Cancelled
             case errSecItemNotFound?, errSecAuthFailed?: throw SignerError.Unavailable
             default: throw SignerError.Other(detail: "signing: \(describe(error))")
