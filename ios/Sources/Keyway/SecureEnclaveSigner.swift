@@ -42,7 +42,8 @@ public final class SecureEnclaveSigner: DeviceSigner, @unchecked Sendable {
         case errSecItemNotFound:
             return nil
         case errSecInteractionNotAllowed:
-            throw SignerError.Unavailable
+            // Locked since boot: not `Unavailable`, which would send the person to sign in again.
+            throw SignerError.Other(detail: "the device is locked (OSStatus \(status))")
         default:
             throw SignerError.Other(detail: "key lookup failed: OSStatus \(status)")
         }

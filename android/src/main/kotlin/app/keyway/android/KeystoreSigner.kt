@@ -8,7 +8,6 @@ import android.security.keystore.KeyGenParameterSpec
 import android.security.keystore.KeyPermanentlyInvalidatedException
 import android.security.keystore.KeyProperties
 import android.security.keystore.StrongBoxUnavailableException
-import android.security.keystore.UserNotAuthenticatedException
 import app.keyway.DeviceSigner
 import app.keyway.SignerException
 import java.security.KeyPairGenerator
@@ -69,8 +68,6 @@ class KeystoreSigner(private val context: Context, private val alias: String = "
             throw e
         } catch (e: KeyPermanentlyInvalidatedException) {
             throw SignerException.Unavailable()
-        } catch (e: UserNotAuthenticatedException) {
-            throw SignerException.Cancelled()
         } catch (e: MalformedSignatureException) {
             throw SignerException.Other("$what: ${e.message}")
         } catch (e: Exception) {
