@@ -43,13 +43,4 @@ java -Djna.library.path="$target/debug" -cp "$out/classes:$classpath:$kotlin_hom
   org.junit.runner.JUnitCore "${tests[@]}" | tee "$out/junit.txt"
 status=${PIPESTATUS[0]}
 set -e
-if grep -q '^OK (' "$out/junit.txt"; then
-  run=$(sed -n 's/^OK (\([0-9]*\) tests\{0,1\})$/\1/p' "$out/junit.txt"); failed=0
-else
-  run=$(sed -n 's/^Tests run: \([0-9]*\), *Failures: \([0-9]*\).*/\1/p' "$out/junit.txt")
-  failed=$(sed -n 's/^Tests run: \([0-9]*\), *Failures: \([0-9]*\).*/\2/p' "$out/junit.txt")
-fi
-run=${run:-0}; failed=${failed:-1}
-if [ "$status" -eq 0 ] && [ "$failed" -eq 0 ]; then verdict=ok; else verdict=FAILED; fi
-echo "test result: $verdict. $((run - failed)) passed; $failed failed (Android shell's pure Kotlin on the JVM)"
-[ "$verdict" = ok ]
+keyway_junit_verdict "$out/junit.txt" "$status" "Android shell's pure Kotlin on the JVM"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# kotlinc for the test command's JVM steps, from npm's `kotlin-compiler` into a cache folder
+# kotlinc and the JUnit summary for the test command's JVM steps, from npm's `kotlin-compiler` into a cache folder
 # ($KEYWAY_CACHE, default ~/.cache/keyway), never into the repo. Same version and folder as
 # bindings/kotlin/run-tests.sh, so the two share one install.
 #   source scripts/lib/kotlin.sh; keyway_kotlin_home   # prints the kotlin-compiler folder
@@ -17,4 +17,21 @@ keyway_kotlin_home() {
     chmod +x "$home"/bin/* 2>/dev/null || true
   fi
   echo "$home"
+}
+
+# Prints the test command's summary line for a JUnit 4 run and fails if it failed:
+#   keyway_junit_verdict REPORT EXIT_STATUS LABEL
+# (JUnit 4 ends its report with `OK (N tests)` or `Tests run: N,  Failures: M`.)
+keyway_junit_verdict() {
+  local report="$1" status="$2" label="$3" run failed verdict
+  if grep -q '^OK (' "$report"; then
+    run=$(sed -n 's/^OK (\([0-9]*\) tests\{0,1\})$/\1/p' "$report"); failed=0
+  else
+    run=$(sed -n 's/^Tests run: \([0-9]*\), *Failures: \([0-9]*\).*/\1/p' "$report")
+    failed=$(sed -n 's/^Tests run: \([0-9]*\), *Failures: \([0-9]*\).*/\2/p' "$report")
+  fi
+  run=${run:-0}; failed=${failed:-1}
+  if [ "$status" -eq 0 ] && [ "$failed" -eq 0 ]; then verdict=ok; else verdict=FAILED; fi
+  echo "test result: $verdict. $((run - failed)) passed; $failed failed ($label)"
+  [ "$verdict" = ok ]
 }
