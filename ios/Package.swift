@@ -22,5 +22,7 @@ let package = Package(
                 .linkedFramework("SystemConfiguration"),
             ]
         ),
+        // `swift test` on a Mac, after build-xcframework.sh.
+        .testTarget(name: "KeywayTests", dependencies: ["Keyway"], path: "Tests/KeywayTests"),
     ]
 )
