@@ -65,7 +65,7 @@ else
   failed=$(sed -n 's/^Tests run: \([0-9]*\), *Failures: \([0-9]*\).*/\2/p' "$report")
 fi
 run=${run:-0}; failed=${failed:-1}
-passed=$((run - failed))
+passed=$((run > failed ? run - failed : 0))
 if [ "$status" -eq 0 ] && [ "$failed" -eq 0 ]; then verdict=ok; else verdict=FAILED; fi
 echo "test result: $verdict. $passed passed; $failed failed (Kotlin on the JVM)"
 [ "$verdict" = ok ]

@@ -37,7 +37,12 @@ impl Keyway {
         let core = self.core.clone();
         let (starts_at, ends_at) = (starts_at.map(unix_seconds), unix_seconds(ends_at));
         let s = run(async move { core.share_key(grant_id, &doors, starts_at, ends_at, &guest).await }).await?;
-        Ok(Share { share_id: s.share_id, starts_at: time(s.starts_at), ends_at: time(s.ends_at), delivered: s.delivered })
+        Ok(Share {
+            share_id: s.share_id,
+            starts_at: time(s.starts_at),
+            ends_at: time(s.ends_at),
+            delivered: s.delivered,
+        })
     }
 
     /// Revokes a share: the guest's key stops working online at once, and at offline

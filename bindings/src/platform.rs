@@ -6,8 +6,7 @@
 
 use async_trait::async_trait;
 use keyway_core::ble::{
-    AdapterState as CoreAdapterState, BleTransport as CoreTransport, HeardAdvertisement, PeripheralId,
-    TransportError,
+    AdapterState as CoreAdapterState, BleTransport as CoreTransport, HeardAdvertisement, PeripheralId, TransportError,
 };
 use keyway_core::secure_store::{SecureStore as CoreStore, SecureStoreError as CoreStoreError};
 use keyway_core::signer::{DeviceSigner as CoreSigner, SignerError as CoreSignerError};

@@ -257,8 +257,7 @@ impl Client {
             self.send("err not_connected connect first");
             return;
         };
-        let written =
-            if with_response { connection.write(frame) } else { connection.write_without_response(frame) };
+        let written = if with_response { connection.write(frame) } else { connection.write_without_response(frame) };
         if let Err(e) = written {
             self.connections.remove(&peripheral);
             self.send(&radio_error(&e));

@@ -108,7 +108,9 @@ pub fn parse_request(line: &[u8]) -> Result<Request, WireError> {
             with_response: *verb == "write",
         }),
         ["disconnect", peripheral] => Ok(Request::Disconnect(parse_peripheral(peripheral)?)),
-        ["range", peripheral, state @ ("in" | "out")] => Ok(Request::Range(parse_peripheral(peripheral)?, *state == "in")),
+        ["range", peripheral, state @ ("in" | "out")] => {
+            Ok(Request::Range(parse_peripheral(peripheral)?, *state == "in"))
+        }
         [] => Err(WireError::BadRequest("empty line")),
         _ => Err(WireError::BadRequest("unknown request; see docs/lock-serve.md")),
     }
@@ -138,7 +140,10 @@ mod tests {
 
     #[test]
     fn malformed_requests_get_their_own_error() {
-        assert_eq!(parse_request(b"connect 02:4b:57:00:00:01 many"), Err(WireError::BadRequest("the MTU is a number from 23 to 517")));
+        assert_eq!(
+            parse_request(b"connect 02:4b:57:00:00:01 many"),
+            Err(WireError::BadRequest("the MTU is a number from 23 to 517"))
+        );
         assert_eq!(parse_request(b"write aa:bb 00"), Err(WireError::BadPeripheral));
         assert_eq!(parse_request(b"write 02:4b:57:00:00:01 abc"), Err(WireError::BadHex));
         assert_eq!(parse_request(b"write 02:4b:57:00:00:01 zz"), Err(WireError::BadHex));

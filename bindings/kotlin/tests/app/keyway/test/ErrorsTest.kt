@@ -55,12 +55,11 @@ class ErrorsTest {
 
     @Test
     fun wrong_code_says_how_many_attempts_are_left() = runBlocking {
-        val email = scene.email("gil")
-        scene.invite(email)
-        scene.phone().acceptInvitation(email)
+        val number = scene.phoneNumber()
+        scene.phoneOnlyMember(number)
         val phone = scene.phone()
-        val flow = phone.keyway.startSignIn(email)
-        val right = scene.backend.code(email)
+        val flow = phone.keyway.startSignIn(number)
+        val right = scene.backend.code(number)
         val wrong = ((right.toInt() + 1) % 1_000_000).toString().padStart(6, '0')
         val e = expect<KeywayException.CodeWrong> { runBlocking { flow.verify(wrong) } }
         assertEquals(4u, e.attemptsLeft)
@@ -85,10 +84,10 @@ class ErrorsTest {
         val (invitation, _) = scene.invite(email)
         val phone = scene.phone()
         val first = phone.keyway.parseLink(scene.backend.link(email, "invitation"))
-        scene.backend.admin("POST", "v1/admin/invitations/$invitation/resend")
+        val resent = scene.backend.admin("POST", "v1/admin/invitations/$invitation/resend")["invitation_id"]
         expect<KeywayException.InvitationSuperseded> { runBlocking { phone.keyway.previewInvitation(first) } }
         val second = phone.keyway.parseLink(scene.backend.link(email, "invitation"))
-        scene.backend.admin("POST", "v1/admin/invitations/$invitation/cancel")
+        scene.backend.admin("POST", "v1/admin/invitations/$resent/cancel")
         expect<KeywayException.InvitationCancelled> { runBlocking { phone.keyway.previewInvitation(second) } }
         Unit
     }

@@ -3,6 +3,7 @@
 package app.keyway.test
 
 import app.keyway.AccessState
+import app.keyway.CodeChannel
 import app.keyway.DoorSyncListener
 import app.keyway.DoorSyncProgress
 import app.keyway.DoorSyncStage
@@ -77,24 +78,24 @@ class JourneysTest {
     }
 
     @Test
-    fun member_signs_in_again_with_a_code_on_a_new_phone() = runBlocking {
-        val email = scene.email("ben")
-        scene.invite(email)
-        scene.phone().acceptInvitation(email)
+    fun phone_only_member_signs_in_with_a_texted_code_and_signs_out() = runBlocking {
+        val number = scene.phoneNumber()
+        scene.phoneOnlyMember(number)
 
-        val newPhone = scene.phone()
-        val flow = newPhone.keyway.startSignIn("  ${email.uppercase()} ")
-        assertEquals(email, flow.address())
+        val phone = scene.phone()
+        val flow = phone.keyway.startSignIn(number.substring(0, 6) + " " + number.substring(6))
+        assertEquals(number, flow.address())
+        assertEquals(CodeChannel.SMS, flow.codeSent().channel)
         assertTrue(flow.codeSent().expiresAt.isAfter(Instant.now()))
-        flow.verify(scene.backend.code(email))
-        assertEquals(SessionState.SIGNED_IN, newPhone.keyway.sessionState())
-        assertEquals(listOf("Members"), newPhone.keyway.keys().map { it.name })
+        flow.verify(scene.backend.code(number))
+        assertEquals(SessionState.SIGNED_IN, phone.keyway.sessionState())
+        assertEquals(listOf("Members"), phone.keyway.keys().map { it.name })
         // The Kotlin secure store holds the session; sign-out empties it.
-        assertTrue(newPhone.store.names.isNotEmpty())
-        newPhone.keyway.signOut()
-        assertEquals(SessionState.SIGNED_OUT, newPhone.keyway.sessionState())
-        assertEquals(emptySet<String>(), newPhone.store.names)
-        assertTrue(newPhone.keyway.keys().isEmpty())
+        assertTrue(phone.store.names.isNotEmpty())
+        phone.keyway.signOut()
+        assertEquals(SessionState.SIGNED_OUT, phone.keyway.sessionState())
+        assertEquals(emptySet<String>(), phone.store.names)
+        assertTrue(phone.keyway.keys().isEmpty())
     }
 
     @Test

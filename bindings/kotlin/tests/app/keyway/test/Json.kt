@@ -114,7 +114,8 @@ object Json {
 }
 
 /** `obj["a"]` for a parsed object. */
-operator fun Any?.get(name: String): Any? = (this as? Map<*, *>)?.get(name)
+@Suppress("UNCHECKED_CAST")
+operator fun Any?.get(name: String): Any? = (this as? Map<String, Any?>)?.get(name)
 
 /** A JSON string literal. */
 fun quote(s: String): String =

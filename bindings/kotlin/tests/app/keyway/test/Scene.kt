@@ -55,6 +55,20 @@ class Scene : AutoCloseable {
         return (sent["invitation_id"] as Long) to (sent["person_id"] as Long)
     }
 
+    /** A fresh phone number in E.164 form. */
+    fun phoneNumber(): String = "+4477009%05d".format(people.incrementAndGet())
+
+    /** Adds a person known only by `phone` (no invitation) with the Members key; returns the person id. */
+    fun phoneOnlyMember(phone: String): Long {
+        val person = backend.admin("POST", "v1/admin/orgs/$orgId/people", """{"phone":${quote(phone)},"role":"member"}""")
+        val id = person["person_id"] as Long
+        backend.admin(
+            "POST", "v1/admin/people/$id/grants",
+            """{"key_id":$membersKey,"expires_at":${now() + 30 * DAY},"shareable":false}""",
+        )
+        return id
+    }
+
     /** Revokes every key of a person. */
     fun revokeAll(person: Long) {
         backend.admin("POST", "v1/admin/orgs/$orgId/people/$person/revoke-all")
