@@ -10,7 +10,7 @@ keyway_setup
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
-echo "==> cargo test (workspace: protocol, lock, backend, core, journeys, demo)"
+echo "==> cargo test (workspace: protocol, lock, backend, core, journeys, demo, bindings)"
 cargo test --workspace --locked 2>&1 | tee "$log"
 
 echo "==> crash safety: the app killed with SIGKILL at every kill point, restarted, nothing lost"
@@ -18,6 +18,15 @@ cargo test -p keyway-e2e --features crash-points --test crash_safety --locked --
 
 echo "==> cargo deny: licences, bans, sources (advisories when a database is present)"
 scripts/lib/deny.sh
+
+echo "==> Kotlin on the JVM: generated bindings, journeys against the backend and served locks"
+bash bindings/kotlin/run-tests.sh 2>&1 | tee -a "$log"
+
+echo "==> Android shell: its pure Kotlin compiled against the generated bindings, JUnit on the JVM"
+bash android/check-shared.sh 2>&1 | tee -a "$log"
+
+echo "==> Swift: the generated bindings and ios/ parsed with tree-sitter-swift"
+bash scripts/check-swift.sh 2>&1 | tee -a "$log"
 
 echo "==> fuzz targets: build, replay past crashes, a few seconds each on their seeds"
 scripts/fuzz.sh build

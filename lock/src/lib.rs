@@ -10,7 +10,7 @@
 //! - [`state`], [`persist`], [`store`]: what is kept, in which bytes, and where;
 //! - [`clock`], [`nonce`], [`random`]: time, freshness and randomness;
 //! - [`revocations`], [`tickets`], [`audit`], [`identity`]: the parts of the state;
-//! - [`sim`]: the simulated radio;
+//! - [`sim`]: the simulated radio; [`serve`]: locks on it, served over TCP (`keyway-lock serve`);
 //! - [`bluez`] (feature `bluez`): the same locks as devices of a virtual BlueZ on a D-Bus.
 #![forbid(unsafe_code)]
 
@@ -26,6 +26,7 @@ pub mod nonce;
 pub mod persist;
 pub mod random;
 pub mod revocations;
+pub mod serve;
 pub mod sim;
 pub mod state;
 pub mod store;

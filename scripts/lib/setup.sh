@@ -2,7 +2,11 @@
 # Shared set-up for scripts/test.sh and scripts/demo.sh: installs the Debian
 # packages Keyway's build and tests need, once, on a fresh machine.
 
-KEYWAY_APT_PACKAGES=(pkg-config valgrind dbus-daemon libdbus-1-dev)
+# libjna-java, junit4: the generated Kotlin runs on the JVM (bindings/kotlin/run-tests.sh);
+# npm (for kotlinc, see there) comes with the machine.
+# python3-venv: scripts/check-swift.sh installs tree-sitter-swift from PyPI into a venv.
+# dbus-daemon, libdbus-1-dev: btleplug (libdbus) and the virtual BlueZ on a private bus.
+KEYWAY_APT_PACKAGES=(pkg-config valgrind dbus-daemon libdbus-1-dev openjdk-17-jre-headless libjna-java junit4 python3-venv)
 
 keyway_setup() {
   local missing=()

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The Android shell's pure-Kotlin parts (android/src/shared: DER → raw signatures, the
+# GATT 133 retry, per-peripheral queues, the Flow adapters), compiled with kotlinc against
+# the generated Kotlin and tested with JUnit on the JVM. The rest of android/ needs the
+# Android SDK and is built with Gradle (android/README.md).
+#
+# Uses the generated Kotlin classes bindings/kotlin/run-tests.sh compiled (the test command
+# runs it first); without them, generates and compiles the bindings itself.
+# Prints `test result: ok. N passed; M failed` (the test command counts it).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib/kotlin.sh
+kotlin_home=$(keyway_kotlin_home)
+
+target="${CARGO_TARGET_DIR:-$PWD/target}"
+out="$target/android-shared"
+bindings="$target/kotlin-tests/classes"
+rm -rf "$out"
+mkdir -p "$out/classes"
+if [ ! -f "$bindings/app/keyway/Keyway.class" ]; then
+  echo "==> generating and compiling the Kotlin bindings"
+  cargo build --locked -p keyway-ffi -p uniffi-bindgen
+  "$target/debug/uniffi-bindgen" generate --library "$target/debug/libkeyway_ffi.so" --config uniffi.toml \
+    --language kotlin --out-dir "$out/generated" --no-format
+  bindings="$out/bindings"
+  mkdir -p "$bindings"
+  mapfile -t generated < <(find "$out/generated" -name '*.kt')
+  "$kotlin_home/bin/kotlinc" -nowarn -jvm-target 17 \
+    -cp "$kotlin_home/lib/kotlinx-coroutines-core-jvm.jar:/usr/share/java/jna.jar" -d "$bindings" "${generated[@]}"
+fi
+
+classpath="$bindings:/usr/share/java/jna.jar:/usr/share/java/junit4.jar:/usr/share/java/hamcrest-core.jar"
+classpath="$classpath:$kotlin_home/lib/kotlinx-coroutines-core-jvm.jar"
+
+echo "==> compiling android/src/shared with its tests"
+mapfile -t sources < <(find android/src/shared android/src/test -name '*.kt' | sort)
+"$kotlin_home/bin/kotlinc" -Werror -jvm-target 17 -cp "$classpath" -d "$out/classes" "${sources[@]}"
+
+echo "==> running the Android shell's JVM tests"
+mapfile -t tests < <(cd android/src/test/kotlin && find . -name '*Test.kt' | sed 's|^\./||; s|\.kt$||; s|/|.|g' | sort)
+set +e
+java -Djna.library.path="$target/debug" -cp "$out/classes:$classpath:$kotlin_home/lib/kotlin-stdlib.jar" \
+  org.junit.runner.JUnitCore "${tests[@]}" | tee "$out/junit.txt"
+status=${PIPESTATUS[0]}
+set -e
+keyway_junit_verdict "$out/junit.txt" "$status" "Android shell's pure Kotlin on the JVM"

@@ -1,0 +1,122 @@
+//! [`Keyway`]: the one object an app holds, built from a [`KeywayConfig`] and the
+//! platform's parts. Its journeys live in the other files (one per concept); this file
+//! opens it, reports the session and signs out.
+
+use crate::errors::Result;
+use crate::platform::{BleTransport, DeviceSigner, ForeignSigner, ForeignStore, ForeignTransport, SecureStore};
+use crate::runtime::{run, runtime};
+use keyway_core::ble::UnlockSettings;
+use keyway_core::clock::SystemClock;
+use keyway_core::signer::SoftwareSigner;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How the app configures Keyway.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct KeywayConfig {
+    /// The service's base URL (`https://…`).
+    pub backend_url: String,
+    /// Hosts whose `https` invitation and shared-key links the app accepts.
+    pub link_hosts: Vec<String>,
+    /// Where the offline key cache lives (a file in the app's private storage); `null`/`nil`
+    /// keeps it in memory only.
+    #[uniffi(default = None)]
+    pub cache_path: Option<String>,
+    /// Bounds of each unlock phase; `null`/`nil` for the usual ones.
+    #[uniffi(default = None)]
+    pub unlock_timeouts: Option<UnlockTimeouts>,
+    /// Bound of each call to the service; `null`/`nil` for 15 seconds.
+    #[uniffi(default = None)]
+    pub http_timeout: Option<Duration>,
+}
+
+/// How long each phase of an unlock may take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
+pub struct UnlockTimeouts {
+    /// Finding the door's advertisement (usual: 8 s).
+    pub scan: Duration,
+    /// Connecting and discovering the service (usual: 5 s).
+    pub connect: Duration,
+    /// One request and its reply (usual: 3 s).
+    pub handshake: Duration,
+    /// Handing over a door-sync update and receiving the receipt (usual: 30 s).
+    pub door_sync: Duration,
+}
+
+/// Whether someone is signed in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum SessionState {
+    /// No one: show sign-in.
+    SignedOut,
+    /// Someone is (token refreshes happen by themselves).
+    SignedIn,
+    /// The service ended the session: show sign-in, saying why.
+    SessionEnded,
+}
+
+impl From<keyway_core::listeners::SessionState> for SessionState {
+    fn from(s: keyway_core::listeners::SessionState) -> Self {
+        use keyway_core::listeners::SessionState as Core;
+        match s {
+            Core::SignedOut => Self::SignedOut,
+            Core::SignedIn => Self::SignedIn,
+            Core::SessionEnded => Self::SessionEnded,
+        }
+    }
+}
+
+/// The member's engine: sign-in, invitations, keys, doors, guests. Create one per app
+/// and keep it; every method may be called from any thread.
+#[derive(uniffi::Object)]
+pub struct Keyway {
+    pub(crate) core: keyway_core::Keyway,
+}
+
+#[uniffi::export]
+impl Keyway {
+    /// Opens Keyway: the key cache (created or upgraded) and the stored session. `signer`
+    /// is the platform's device key (Secure Enclave, StrongBox); without one, a software
+    /// key is kept in `secure_store`.
+    #[uniffi::constructor(default(signer = None))]
+    pub fn new(
+        config: KeywayConfig,
+        radio: Arc<dyn BleTransport>,
+        secure_store: Arc<dyn SecureStore>,
+        signer: Option<Arc<dyn DeviceSigner>>,
+    ) -> Result<Arc<Self>> {
+        let _inside = runtime()?.enter();
+        let store: Arc<dyn keyway_core::secure_store::SecureStore> = Arc::new(ForeignStore(secure_store));
+        let signer: Arc<dyn keyway_core::signer::DeviceSigner> = match signer {
+            Some(signer) => Arc::new(ForeignSigner(signer)),
+            None => Arc::new(SoftwareSigner::new(store.clone())),
+        };
+        let mut core_config = keyway_core::Config::new(config.backend_url, config.link_hosts);
+        core_config.cache_path = config.cache_path.map(Into::into);
+        if let Some(t) = config.unlock_timeouts {
+            core_config.unlock =
+                UnlockSettings { scan: t.scan, connect: t.connect, handshake: t.handshake, door_sync: t.door_sync };
+        }
+        if let Some(timeout) = config.http_timeout {
+            core_config.http_timeout = timeout;
+        }
+        let platform = keyway_core::Platform {
+            secure_store: store,
+            signer,
+            ble: Arc::new(ForeignTransport(radio)),
+            clock: Arc::new(SystemClock),
+        };
+        Ok(Arc::new(Self { core: keyway_core::Keyway::open(core_config, platform)? }))
+    }
+
+    /// Whether someone is signed in.
+    pub fn session_state(&self) -> SessionState {
+        self.core.session_state().into()
+    }
+
+    /// Signs out: ends the session at the service (best effort) and removes every secret
+    /// and cached key from this device, whatever fails along the way.
+    pub async fn sign_out(&self) -> Result<()> {
+        let core = self.core.clone();
+        run(async move { core.sign_out().await }).await
+    }
+}

@@ -1,0 +1,28 @@
+// swift-tools-version:5.9
+// Keyway for iOS and macOS: the Rust core as an XCFramework (`KeywayFFI`, built by
+// build-xcframework.sh) and the Swift module `Keyway`: the generated bindings
+// (Sources/Keyway/Generated, also written by the script) plus the platform shell.
+import PackageDescription
+
+let package = Package(
+    name: "Keyway",
+    platforms: [.iOS(.v15), .macOS(.v12)],
+    products: [
+        .library(name: "Keyway", targets: ["Keyway"]),
+    ],
+    targets: [
+        .binaryTarget(name: "KeywayFFI", path: "KeywayFFI.xcframework"),
+        .target(
+            name: "Keyway",
+            dependencies: ["KeywayFFI"],
+            path: "Sources/Keyway",
+            linkerSettings: [
+                .linkedFramework("CoreBluetooth"),
+                .linkedFramework("Security"),
+                .linkedFramework("SystemConfiguration"),
+            ]
+        ),
+        // `swift test` on a Mac, after build-xcframework.sh.
+        .testTarget(name: "KeywayTests", dependencies: ["Keyway"], path: "Tests/KeywayTests"),
+    ]
+)

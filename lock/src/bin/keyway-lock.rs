@@ -1,0 +1,96 @@
+//! `keyway-lock`: the reference lock as a program. `keyway-lock serve` runs locks on a
+//! simulated radio that other processes reach over TCP (see `docs/lock-serve.md`).
+
+use keyway_lock::serve::wire::{decode_hex, encode_hex};
+use keyway_lock::serve::{LockServer, ServeOptions};
+use keyway_protocol::ids::DoorId;
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: keyway-lock serve --state-dir DIR --trust-anchor HEX --door HEX [--door HEX …] \
+[--listen 127.0.0.1:0] [--real-time]
+
+Runs one reference lock per --door (provisioned on first run, trusting each --trust-anchor,
+an issuer's uncompressed P-256 public key in hex), and serves their radio on --listen.
+Prints `listening on ADDR`, then one `lock DOOR PERIPHERAL PUBLIC_KEY SIGNING_KEY` line per
+lock (keys in hex), then `ready`.";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let options = match parse(&args) {
+        Ok(options) => options,
+        Err(message) => {
+            eprintln!("keyway-lock: {message}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let server = match LockServer::start(&options) {
+        Ok(server) => server,
+        Err(e) => {
+            eprintln!("keyway-lock: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let Ok(addr) = server.local_addr() else {
+        eprintln!("keyway-lock: the socket has no address");
+        return ExitCode::FAILURE;
+    };
+    let mut out = std::io::stdout().lock();
+    let mut banner = format!("listening on {addr}\n");
+    for lock in server.locks() {
+        banner.push_str(&format!(
+            "lock {} {} {} {}\n",
+            lock.door,
+            lock.peripheral,
+            encode_hex(&lock.public_key),
+            encode_hex(&lock.signing_public_key)
+        ));
+    }
+    banner.push_str("ready\n");
+    if out.write_all(banner.as_bytes()).and_then(|()| out.flush()).is_err() {
+        return ExitCode::FAILURE;
+    }
+    drop(out);
+    server.run();
+    ExitCode::SUCCESS
+}
+
+fn parse(args: &[String]) -> Result<ServeOptions, String> {
+    let (command, rest) = args.split_first().ok_or("a command is needed")?;
+    if command != "serve" {
+        return Err(format!("unknown command {command:?}"));
+    }
+    let mut options = ServeOptions {
+        listen: "127.0.0.1:0".into(),
+        state_dir: PathBuf::new(),
+        doors: Vec::new(),
+        trust_anchors: Vec::new(),
+        real_time: false,
+    };
+    let mut rest = rest.iter();
+    while let Some(flag) = rest.next() {
+        let mut value = || rest.next().ok_or(format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--listen" => options.listen = value()?.clone(),
+            "--state-dir" => options.state_dir = PathBuf::from(value()?),
+            "--door" => {
+                let hex = value()?;
+                options.doors.push(DoorId::from_hex(hex).ok_or(format!("--door {hex:?} is not 16 hex digits"))?);
+            }
+            "--trust-anchor" => {
+                let hex = value()?;
+                options.trust_anchors.push(decode_hex(hex).map_err(|_| format!("--trust-anchor {hex:?} is not hex"))?);
+            }
+            "--real-time" => options.real_time = true,
+            other => return Err(format!("unknown flag {other:?}")),
+        }
+    }
+    if options.state_dir.as_os_str().is_empty() {
+        return Err("--state-dir is needed".into());
+    }
+    if options.doors.is_empty() || options.trust_anchors.is_empty() {
+        return Err("at least one --door and one --trust-anchor are needed".into());
+    }
+    Ok(options)
+}

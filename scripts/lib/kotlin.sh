@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# For the test command's JVM steps: kotlinc, from npm's `kotlin-compiler` into a cache folder
+# ($KEYWAY_CACHE, default ~/.cache/keyway), never into the repo, and the JUnit summary line.
+# Same kotlinc version and folder as bindings/kotlin/run-tests.sh, so the two share one install.
+#   source scripts/lib/kotlin.sh; keyway_kotlin_home   # prints the kotlin-compiler folder
+
+KEYWAY_KOTLIN_VERSION=2.4.20
+
+keyway_kotlin_home() {
+  local cache="${KEYWAY_CACHE:-$HOME/.cache/keyway}"
+  local home="$cache/kotlin-$KEYWAY_KOTLIN_VERSION/node_modules/kotlin-compiler"
+  if [ ! -x "$home/bin/kotlinc" ]; then
+    echo "==> installing kotlinc $KEYWAY_KOTLIN_VERSION (npm: kotlin-compiler) into $cache" >&2
+    mkdir -p "$cache/kotlin-$KEYWAY_KOTLIN_VERSION"
+    npm install --silent --no-save --no-audit --no-fund --prefix "$cache/kotlin-$KEYWAY_KOTLIN_VERSION" \
+      "kotlin-compiler@$KEYWAY_KOTLIN_VERSION" >/dev/null
+    chmod +x "$home"/bin/* 2>/dev/null || true
+  fi
+  echo "$home"
+}
+
+# Prints the test command's summary line for a JUnit 4 run and fails if it failed:
+#   keyway_junit_verdict REPORT EXIT_STATUS LABEL
+# (JUnit 4 ends its report with `OK (N tests)` or `Tests run: N,  Failures: M`.)
+keyway_junit_verdict() {
+  local report="$1" status="$2" label="$3" run failed verdict
+  if grep -q '^OK (' "$report"; then
+    run=$(sed -n 's/^OK (\([0-9]*\) tests\{0,1\})$/\1/p' "$report"); failed=0
+  else
+    run=$(sed -n 's/^Tests run: \([0-9]*\), *Failures: \([0-9]*\).*/\1/p' "$report")
+    failed=$(sed -n 's/^Tests run: \([0-9]*\), *Failures: \([0-9]*\).*/\2/p' "$report")
+  fi
+  run=${run:-0}; failed=${failed:-1}
+  if [ "$status" -eq 0 ] && [ "$failed" -eq 0 ]; then verdict=ok; else verdict=FAILED; fi
+  echo "test result: $verdict. $((run - failed)) passed; $failed failed ($label)"
+  [ "$verdict" = ok ]
+}
