@@ -12,19 +12,18 @@ cd "$(dirname "$0")/.."
 source scripts/lib/kotlin.sh
 kotlin_home=$(keyway_kotlin_home)
 
-target="${CARGO_TARGET_DIR:-$PWD/target}"
+source scripts/lib/bindings.sh
+keyway_bindings
+target="$KEYWAY_TARGET"
 out="$target/android-shared"
 bindings="$target/kotlin-tests/classes"
 rm -rf "$out"
 mkdir -p "$out/classes"
 if [ ! -f "$bindings/app/keyway/Keyway.class" ]; then
-  echo "==> generating and compiling the Kotlin bindings"
-  cargo build --locked -p keyway-ffi -p uniffi-bindgen
-  "$target/debug/uniffi-bindgen" generate --library "$target/debug/libkeyway_ffi.so" --config uniffi.toml \
-    --language kotlin --out-dir "$out/generated" --no-format
+  echo "==> compiling the generated Kotlin bindings"
   bindings="$out/bindings"
   mkdir -p "$bindings"
-  mapfile -t generated < <(find "$out/generated" -name '*.kt')
+  mapfile -t generated < <(find "$KEYWAY_BINDINGS/kotlin" -name '*.kt')
   "$kotlin_home/bin/kotlinc" -nowarn -jvm-target 17 \
     -cp "$kotlin_home/lib/kotlinx-coroutines-core-jvm.jar:/usr/share/java/jna.jar" -d "$bindings" "${generated[@]}"
 fi

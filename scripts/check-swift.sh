@@ -11,8 +11,6 @@ TREE_SITTER_VERSION=0.26.1
 TREE_SITTER_SWIFT_VERSION=0.7.4
 cache="${KEYWAY_CACHE:-$HOME/.cache/keyway}"
 venv="$cache/tree-sitter-$TREE_SITTER_VERSION-swift-$TREE_SITTER_SWIFT_VERSION"
-target="${CARGO_TARGET_DIR:-$PWD/target}"
-out="$target/swift-check"
 
 if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import tree_sitter, tree_sitter_swift' 2>/dev/null; then
   echo "==> installing tree-sitter $TREE_SITTER_VERSION and tree-sitter-swift $TREE_SITTER_SWIFT_VERSION into $venv"
@@ -23,11 +21,10 @@ if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import tree_sitter, t
 fi
 python="$venv/bin/python"
 
-echo "==> generating the Swift bindings from libkeyway_ffi"
-cargo build --locked -p keyway-ffi -p uniffi-bindgen
-rm -rf "$out" && mkdir -p "$out/generated"
-"$target/debug/uniffi-bindgen" generate --library "$target/debug/libkeyway_ffi.so" --config uniffi.toml \
-  --language swift --out-dir "$out/generated" --no-format
+source scripts/lib/bindings.sh
+keyway_bindings
+out="$KEYWAY_TARGET/swift-check"
+rm -rf "$out" && mkdir -p "$out"
 
 # The checker must be able to fail: a broken file has to be reported with its line.
 printf 'import Foundation\n\nfunc broken( {\n' > "$out/broken.swift"
@@ -38,7 +35,7 @@ fi
 grep -q "broken.swift:3:" "$out/broken.txt" || { echo "the Swift parse check did not name the broken line" >&2; cat "$out/broken.txt" >&2; exit 1; }
 
 echo "==> parsing the generated Swift and ios/"
-mapfile -t files < <({ find "$out/generated" -name '*.swift'; find ios -name '*.swift' -not -path '*/.build/*' -not -path '*/Generated/*'; } | sort)
+mapfile -t files < <({ find "$KEYWAY_BINDINGS/swift" -name '*.swift'; find ios -name '*.swift' -not -path '*/.build/*' -not -path '*/Generated/*'; } | sort)
 set +e
 "$python" scripts/lib/parse_swift.py "${files[@]}" | tee "$out/report.txt"
 status=${PIPESTATUS[0]}

@@ -144,6 +144,7 @@ smoke() {
   printf '%-16s %8s %12s %10s %8s  %s\n' target seconds executions exec/s crashes result
   printf '%s\n' "${rows[@]}"
   rm -rf "$work"
+  echo "test result: $([ ${#failed[@]} -eq 0 ] && echo ok || echo FAILED). $((${#TARGETS[@]} - ${#failed[@]})) passed; ${#failed[@]} failed (fuzz targets, ${secs}s each)"
   if [ ${#failed[@]} -gt 0 ]; then
     echo "fuzz.sh smoke: crashes in: ${failed[*]}" >&2
     return 1
@@ -191,6 +192,7 @@ regress() {
     done
   done
   echo "$count regression inputs, $failed crash"
+  echo "test result: $([ $failed -eq 0 ] && echo ok || echo FAILED). $((count - failed)) passed; $failed failed (fuzz regressions replayed)"
   [ $failed -eq 0 ]
 }
 

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # The whole Keyway test suite, from a fresh machine of the `rust` kind.
-# Installs what it needs (as root, with apt-get), then runs every test.
+# Installs what it needs (as root, with apt-get), fetches every crate both lock files
+# name, then runs every step. A failing step does not hide the others: each prints its
+# own result, the run goes on, and the script exits non-zero at the end if any failed.
+# Closing lines: the minutes each step took, then `keyway: N passed, M failed`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,30 +12,59 @@ keyway_setup
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
+timings=()
+failed_steps=()
 
-echo "==> cargo test (workspace: protocol, lock, backend, core, journeys, demo, bindings)"
-cargo test --workspace --locked 2>&1 | tee "$log"
+# step LABEL COMMAND…: runs one step, its output kept for the closing count.
+step() {
+  local label=$1 started=$SECONDS status=0
+  shift
+  echo "==> $label"
+  set +e
+  "$@" 2>&1 | tee -a "$log"
+  status=${PIPESTATUS[0]}
+  set -e
+  local took=$((SECONDS - started))
+  if [ "$status" -eq 0 ]; then
+    timings+=("$(printf '%-10s %6ss  ok' "$label" "$took")")
+  else
+    timings+=("$(printf '%-10s %6ss  FAILED (exit %s)' "$label" "$took" "$status")")
+    failed_steps+=("$label")
+    # The closing count must show a failed step even when it failed before any test ran.
+    echo "test result: FAILED. 0 passed; 1 failed ($label step)" >>"$log"
+  fi
+}
 
-echo "==> crash safety: the app killed with SIGKILL at every kill point, restarted, nothing lost"
-cargo test -p keyway-e2e --features crash-points --test crash_safety --locked -- --nocapture 2>&1 | tee -a "$log"
+# The protocol, lock, backend, core, journeys, demo and bindings crates.
+step workspace cargo test --workspace --locked
 
-echo "==> cargo deny: licences, bans, sources (advisories when a database is present)"
-scripts/lib/deny.sh
+# The app killed with SIGKILL at every kill point, restarted, nothing lost.
+step crash cargo test --workspace --features keyway-e2e/crash-points --test crash_safety --locked -- --nocapture
 
-echo "==> Kotlin on the JVM: generated bindings, journeys against the backend and served locks"
-bash bindings/kotlin/run-tests.sh 2>&1 | tee -a "$log"
+# Licences, bans, sources (advisories when a database is present).
+step deny scripts/lib/deny.sh
 
-echo "==> Android shell: its pure Kotlin compiled against the generated bindings, JUnit on the JVM"
-bash android/check-shared.sh 2>&1 | tee -a "$log"
+# The generated Kotlin on the JVM: journeys against the backend and served locks.
+step kotlin bash bindings/kotlin/run-tests.sh
 
-echo "==> Swift: the generated bindings and ios/ parsed with tree-sitter-swift"
-bash scripts/check-swift.sh 2>&1 | tee -a "$log"
+# The Android shell's Kotlin compiled against the generated bindings, JUnit on the JVM.
+step android bash android/check-shared.sh
 
-echo "==> fuzz targets: build, replay past crashes, a few seconds each on their seeds"
-scripts/fuzz.sh build
-scripts/fuzz.sh regress
-scripts/fuzz.sh smoke 3
+# The generated Swift and ios/ parsed with tree-sitter-swift.
+step swift bash scripts/check-swift.sh
 
-# One closing line for the whole run: every cargo test summary added up.
+# The fuzz targets: built, past crashes replayed, a few seconds each on their seeds.
+step fuzz bash -c 'scripts/fuzz.sh build && scripts/fuzz.sh regress && scripts/fuzz.sh smoke 3'
+
+echo
+echo "where the minutes went:"
+printf '  %s\n' "${timings[@]}"
+printf '  %-10s %6ss\n' total "$SECONDS"
+
+# One closing line for the whole run: every step's summary added up.
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
      END { printf "keyway: %d passed, %d failed\n", p, f }' "$log"
+if [ ${#failed_steps[@]} -gt 0 ]; then
+  echo "failed steps: ${failed_steps[*]}" >&2
+  exit 1
+fi

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # For the test command's JVM steps: kotlinc, from npm's `kotlin-compiler` into a cache folder
 # ($KEYWAY_CACHE, default ~/.cache/keyway), never into the repo, and the JUnit summary line.
-# Same kotlinc version and folder as bindings/kotlin/run-tests.sh, so the two share one install.
+# Every JVM step (bindings/kotlin/run-tests.sh, android/) uses this one install.
 #   source scripts/lib/kotlin.sh; keyway_kotlin_home   # prints the kotlin-compiler folder
 
 KEYWAY_KOTLIN_VERSION=2.4.20
