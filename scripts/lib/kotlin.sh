@@ -35,3 +35,26 @@ keyway_junit_verdict() {
   echo "test result: $verdict. $((run - failed)) passed; $failed failed ($label)"
   [ "$verdict" = ok ]
 }
+
+# Prints a folder of the generated Kotlin bindings compiled to classes: the one
+# bindings/kotlin/run-tests.sh compiled (the test command runs it first), else generates
+# and compiles them into OUT/bindings (needs cargo):
+#   bindings=$(keyway_kotlin_bindings OUT)
+keyway_kotlin_bindings() {
+  local out="$1" target="${CARGO_TARGET_DIR:-$PWD/target}" kotlin_home generated
+  if [ -f "$target/kotlin-tests/classes/app/keyway/Keyway.class" ]; then
+    echo "$target/kotlin-tests/classes"
+    return
+  fi
+  kotlin_home=$(keyway_kotlin_home)
+  echo "==> generating and compiling the Kotlin bindings" >&2
+  cargo build --locked -p keyway-ffi -p uniffi-bindgen >&2
+  rm -rf "$out/generated" "$out/bindings"
+  "$target/debug/uniffi-bindgen" generate --library "$target/debug/libkeyway_ffi.so" --config uniffi.toml \
+    --language kotlin --out-dir "$out/generated" --no-format >&2
+  mkdir -p "$out/bindings"
+  mapfile -t generated < <(find "$out/generated" -name '*.kt')
+  "$kotlin_home/bin/kotlinc" -nowarn -jvm-target 17 \
+    -cp "$kotlin_home/lib/kotlinx-coroutines-core-jvm.jar:/usr/share/java/jna.jar" -d "$out/bindings" "${generated[@]}" >&2
+  echo "$out/bindings"
+}
