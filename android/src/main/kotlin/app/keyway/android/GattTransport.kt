@@ -144,11 +144,11 @@ class GattTransport internal constructor(
 
         /** The link is over: waiting and later calls fail with [error]; the gatt is closed. */
         fun lost(error: BleException) {
+            release() // closed before anyone waiting hears of it
+            links.remove(address, this)
             requests.fail(error)
             if (!connected.isCompleted) connected.completeExceptionally(error)
-            links.remove(address, this)
             notifications.close(address, error)
-            release()
         }
 
         private fun current(g: BluetoothGatt): Boolean {
