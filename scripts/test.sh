@@ -25,6 +25,9 @@ bash bindings/kotlin/run-tests.sh 2>&1 | tee -a "$log"
 echo "==> Android shell: its pure Kotlin compiled against the generated bindings, JUnit on the JVM"
 bash android/check-shared.sh 2>&1 | tee -a "$log"
 
+echo "==> Android shell: src/main compiled against the API 35 stubs, GattTransport on a fake GATT stack, packaging checks"
+bash android/check-main.sh 2>&1 | tee -a "$log"
+
 echo "==> Swift: the generated bindings and ios/ parsed with tree-sitter-swift"
 bash scripts/check-swift.sh 2>&1 | tee -a "$log"
 
