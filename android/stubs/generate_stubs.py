@@ -206,6 +206,12 @@ def member_java(cls, what, rest, where, open_flavour, simple_name):
     return [f"  {' '.join(mods)} {ftype} {m.group('name')};"]
 
 
+def kept_supertype(classes, name):
+    """Whether a supertype can be named: the JDK's, or one declared in the trimmed file."""
+    base = name.split("<", 1)[0]
+    return not base.startswith("android.") or base in classes
+
+
 def class_java(classes, full, open_flavour, indent=""):
     cls = classes[full]
     simple = cls["name"].split(".")[-1]
@@ -216,9 +222,14 @@ def class_java(classes, full, open_flavour, indent=""):
         mods = [x for x in mods if x != "final"]
     head = f"{' '.join(mods)} {cls['kind']} {simple}"
     if cls["extends"]:
+        if not kept_supertype(classes, cls["extends"]):
+            raise StubError(f"{cls['where']}: superclass {cls['extends']} is not in the trimmed file")
         head += f" extends {cls['extends']}"
-    if cls["implements"]:
-        head += (" extends " if cls["kind"] == "interface" else " implements ") + ", ".join(cls["implements"])
+    # Interfaces the trimmed file leaves out (android.os.Parcelable...) are dropped: nothing
+    # the shell calls goes through them.
+    interfaces = [t for t in cls["implements"] if kept_supertype(classes, t)]
+    if interfaces:
+        head += (" extends " if cls["kind"] == "interface" else " implements ") + ", ".join(interfaces)
     lines = [head + " {"]
     if cls["kind"] in ("class", "enum") and not any(what == "ctor" for what, _, _ in cls["members"]):
         # The platform's constructor is hidden: apps cannot call it, the fakes can.
