@@ -59,11 +59,11 @@ class GattTransportTest {
     @Test
     fun a_write_answer_arriving_after_its_timeout_never_completes_the_next_write() = runBlocking<Unit> {
         val fake = FakeBluetooth()
-        // The first write's success arrives 1.5 s late, after its 1 s timeout and while the
+        // The first write's success arrives 2 s late, after its 1.5 s timeout and while the
         // next write waits; that next write's own answer (a refusal) comes later still.
-        fake.writeAnswers.add(WriteAnswer.Status(0, afterMillis = 1_500))
+        fake.writeAnswers.add(WriteAnswer.Status(0, afterMillis = 2_000))
         fake.writeAnswers.add(WriteAnswer.Status(3, afterMillis = 700))
-        val gatt = transport(fake, operationTimeout = Duration.ofMillis(1_000))
+        val gatt = transport(fake, operationTimeout = Duration.ofMillis(1_500))
         gatt.connect(DOOR, Duration.ofSeconds(5))
         assertFails<BleException.Timeout>("the first write") { gatt.write(DOOR, byteArrayOf(1), true) }
         // The same link is not reused: its next write-answer could be the late one.
