@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # The Android shell's pure-Kotlin parts (android/src/shared: DER → raw signatures, the
-# GATT 133 retry, per-peripheral queues, the Flow adapters), compiled with kotlinc against
-# the generated Kotlin and tested with JUnit on the JVM. The rest of android/ needs the
-# Android SDK and is built with Gradle (android/README.md).
+# GATT 133 retry, per-peripheral queues, the Flow adapters, the scan budget, GATT request
+# matching), compiled with kotlinc against the generated Kotlin and tested with JUnit on the
+# JVM. android/check-main.sh compiles the android.* half against the API stubs.
 #
 # Uses the generated Kotlin classes bindings/kotlin/run-tests.sh compiled (the test command
-# runs it first); without them, generates and compiles the bindings itself.
+# runs it first); without them, generates and compiles the bindings itself (kotlin.sh).
 # Prints `test result: ok. N passed; M failed` (the test command counts it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,17 +16,9 @@ source scripts/lib/bindings.sh
 keyway_bindings
 target="$KEYWAY_TARGET"
 out="$target/android-shared"
-bindings="$target/kotlin-tests/classes"
 rm -rf "$out"
 mkdir -p "$out/classes"
-if [ ! -f "$bindings/app/keyway/Keyway.class" ]; then
-  echo "==> compiling the generated Kotlin bindings"
-  bindings="$out/bindings"
-  mkdir -p "$bindings"
-  mapfile -t generated < <(find "$KEYWAY_BINDINGS/kotlin" -name '*.kt')
-  "$kotlin_home/bin/kotlinc" -nowarn -jvm-target 17 \
-    -cp "$kotlin_home/lib/kotlinx-coroutines-core-jvm.jar:/usr/share/java/jna.jar" -d "$bindings" "${generated[@]}"
-fi
+bindings=$(keyway_kotlin_bindings "$out")
 
 classpath="$bindings:/usr/share/java/jna.jar:/usr/share/java/junit4.jar:/usr/share/java/hamcrest-core.jar"
 classpath="$classpath:$kotlin_home/lib/kotlinx-coroutines-core-jvm.jar"

@@ -50,6 +50,10 @@ step kotlin bash bindings/kotlin/run-tests.sh
 # The Android shell's Kotlin compiled against the generated bindings, JUnit on the JVM.
 step android bash android/check-shared.sh
 
+# android/src/main compiled against the Android API stubs, the fake-GATT tests, the ELF
+# alignment, POM and gradlew checks.
+step android-main bash android/check-main.sh
+
 # The generated Swift and ios/ parsed with tree-sitter-swift.
 step swift bash scripts/check-swift.sh
 

@@ -35,3 +35,25 @@ keyway_junit_verdict() {
   echo "test result: $verdict. $((run - failed)) passed; $failed failed ($label)"
   [ "$verdict" = ok ]
 }
+
+# Prints a folder of the generated Kotlin bindings compiled to classes: the one
+# bindings/kotlin/run-tests.sh compiled (the test command runs it first), else generates
+# and compiles them into OUT/bindings (needs cargo):
+#   bindings=$(keyway_kotlin_bindings OUT)
+keyway_kotlin_bindings() {
+  local out="$1" kotlin_home generated
+  [ -n "${KEYWAY_BINDINGS:-}" ] || { echo "keyway_kotlin_bindings: call keyway_bindings (scripts/lib/bindings.sh) first" >&2; return 1; }
+  if [ -f "$KEYWAY_TARGET/kotlin-tests/classes/app/keyway/Keyway.class" ] &&
+    [ "$KEYWAY_TARGET/kotlin-tests/classes/app/keyway/Keyway.class" -nt "$KEYWAY_BINDINGS/.stamp" ]; then
+    echo "$KEYWAY_TARGET/kotlin-tests/classes"
+    return
+  fi
+  kotlin_home=$(keyway_kotlin_home)
+  echo "==> compiling the generated Kotlin bindings" >&2
+  rm -rf "$out/bindings"
+  mkdir -p "$out/bindings"
+  mapfile -t generated < <(find "$KEYWAY_BINDINGS/kotlin" -name '*.kt')
+  "$kotlin_home/bin/kotlinc" -nowarn -jvm-target 17 \
+    -cp "$kotlin_home/lib/kotlinx-coroutines-core-jvm.jar:/usr/share/java/jna.jar" -d "$out/bindings" "${generated[@]}" >&2
+  echo "$out/bindings"
+}

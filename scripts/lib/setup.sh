@@ -6,7 +6,10 @@
 # npm (for kotlinc, see there) comes with the machine.
 # python3-venv: scripts/check-swift.sh installs tree-sitter-swift from PyPI into a venv.
 # dbus-daemon, libdbus-1-dev: btleplug (libdbus) and the virtual BlueZ on a private bus.
-KEYWAY_APT_PACKAGES=(pkg-config valgrind dbus-daemon libdbus-1-dev openjdk-17-jre-headless libjna-java junit4 python3-venv)
+# openjdk-17-jdk-headless (javac), unzip: android/check-main.sh compiles the Android API
+# stubs and tries android/gradlew's bootstrap.
+KEYWAY_APT_PACKAGES=(pkg-config valgrind dbus-daemon libdbus-1-dev openjdk-17-jre-headless openjdk-17-jdk-headless
+  libjna-java junit4 python3-venv unzip)
 
 keyway_setup() {
   local missing=()

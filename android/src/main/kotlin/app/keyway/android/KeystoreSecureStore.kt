@@ -3,31 +3,39 @@ package app.keyway.android
 
 import android.content.Context
 import android.security.keystore.KeyGenParameterSpec
+import android.security.keystore.KeyPermanentlyInvalidatedException
 import android.security.keystore.KeyProperties
 import android.security.keystore.UserNotAuthenticatedException
 import app.keyway.SecureStore
 import app.keyway.SecureStoreException
 import java.io.File
 import java.security.KeyStore
+import java.security.UnrecoverableKeyException
+import javax.crypto.AEADBadTagException
 import javax.crypto.Cipher
 import javax.crypto.KeyGenerator
 import javax.crypto.SecretKey
 import javax.crypto.spec.GCMParameterSpec
 
-/**
- * [SecureStore] over the Android Keystore: a 256-bit AES-GCM key generated inside the
- * Keystore (TEE or StrongBox; not exportable) seals each value, and the sealed bytes
- * (12-byte IV ‖ ciphertext ‖ tag) live in the app's private files, one per name. The name
- * is bound to its value as associated data, so swapping two files is detected.
- * Errors name the operation, never the secret.
- */
-class KeystoreSecureStore(context: Context, private val alias: String = "app.keyway.store") : SecureStore {
-    private val folder = File(context.noBackupFilesDir, "keyway-secrets").apply { mkdirs() }
-    private val lock = Any()
+/** Where [KeystoreSecureStore]'s sealing key lives: the Android Keystore on a phone. */
+interface SealingKeys {
+    /** The key, or null if there is none; throws if it exists but can no longer be used. */
+    fun existing(): SecretKey?
 
-    private fun key(): SecretKey {
-        val keystore = KeyStore.getInstance(ANDROID_KEYSTORE).apply { load(null) }
-        (keystore.getKey(alias, null) as? SecretKey)?.let { return it }
+    /** Creates a new key, replacing any other. */
+    fun create(): SecretKey
+
+    /** Forgets the key. */
+    fun delete()
+}
+
+/** A 256-bit AES-GCM key generated inside the Android Keystore (TEE or StrongBox), never exportable. */
+class AndroidKeystoreKeys(private val alias: String) : SealingKeys {
+    private fun keystore() = KeyStore.getInstance(ANDROID_KEYSTORE).apply { load(null) }
+
+    override fun existing(): SecretKey? = keystore().getKey(alias, null) as? SecretKey
+
+    override fun create(): SecretKey {
         val spec = KeyGenParameterSpec.Builder(alias, KeyProperties.PURPOSE_ENCRYPT or KeyProperties.PURPOSE_DECRYPT)
             .setBlockModes(KeyProperties.BLOCK_MODE_GCM)
             .setEncryptionPaddings(KeyProperties.ENCRYPTION_PADDING_NONE)
@@ -39,11 +47,67 @@ class KeystoreSecureStore(context: Context, private val alias: String = "app.key
         }
     }
 
+    override fun delete() = keystore().deleteEntry(alias)
+
+    private companion object {
+        const val ANDROID_KEYSTORE = "AndroidKeyStore"
+    }
+}
+
+/**
+ * [SecureStore] over the Android Keystore: a key that never leaves the Keystore seals
+ * each value, and the sealed bytes (12-byte IV ‖ ciphertext ‖ tag) live in the app's
+ * private no-backup files, one per name. The name is bound to its value as associated
+ * data, so swapping two files is detected. Errors name the operation, never the secret.
+ *
+ * When the Keystore key is lost or invalidated (a Keystore reset, an OEM upgrade, data
+ * partly cleared), the values it sealed can never be opened again: they are deleted and
+ * read as absent, and a new key is made. The core then sees a missing session and the
+ * person signs in again, instead of every call failing with `Internal` for good. A value
+ * that does not open under the current key (damaged or swapped) is deleted and read as
+ * absent the same way; nothing from it is used.
+ */
+class KeystoreSecureStore internal constructor(
+    private val folder: File,
+    private val keys: SealingKeys,
+) : SecureStore {
+    /** The store for an app: values in `noBackupFilesDir/keyway-secrets`, key [alias] in the Keystore. */
+    constructor(context: Context, alias: String = "app.keyway.store") :
+        this(File(context.noBackupFilesDir, "keyway-secrets"), AndroidKeystoreKeys(alias))
+
+    private val lock = Any()
+
+    /** The key, made anew (and the values sealed by a lost one dropped) when it is gone. */
+    private fun key(): SecretKey {
+        val existing = try {
+            keys.existing()
+        } catch (e: UnrecoverableKeyException) {
+            null
+        } catch (e: KeyPermanentlyInvalidatedException) {
+            null
+        }
+        existing?.let { return it }
+        startOver()
+        return keys.create()
+    }
+
+    /** The key is gone: what it sealed is unreadable for good. */
+    private fun startOver() {
+        try {
+            keys.delete()
+        } catch (_: Exception) { // nothing to delete
+        }
+        folder.listFiles()?.forEach { it.delete() }
+    }
+
     /** The file for [name]: hex of the name, so any name is a safe file name. */
     private fun file(name: String) = File(folder, name.toByteArray().joinToString("") { "%02x".format(it) })
 
     private inline fun <T> guarded(what: String, body: () -> T): T = try {
-        synchronized(lock) { body() }
+        synchronized(lock) {
+            folder.mkdirs()
+            body()
+        }
     } catch (e: SecureStoreException) {
         throw e
     } catch (e: UserNotAuthenticatedException) {
@@ -56,16 +120,34 @@ class KeystoreSecureStore(context: Context, private val alias: String = "app.key
         val file = file(name)
         if (!file.exists()) return@guarded null
         val sealed = file.readBytes()
-        if (sealed.size < IV_LEN + TAG_BITS / 8) throw SecureStoreException.Failed("get failed: truncated value")
+        if (sealed.size < IV_LEN + TAG_BITS / 8) {
+            file.delete()
+            return@guarded null
+        }
         val cipher = Cipher.getInstance(TRANSFORMATION)
-        cipher.init(Cipher.DECRYPT_MODE, key(), GCMParameterSpec(TAG_BITS, sealed, 0, IV_LEN))
+        try {
+            cipher.init(Cipher.DECRYPT_MODE, key(), GCMParameterSpec(TAG_BITS, sealed, 0, IV_LEN))
+        } catch (e: KeyPermanentlyInvalidatedException) {
+            startOver()
+            return@guarded null
+        }
         cipher.updateAAD(name.toByteArray())
-        cipher.doFinal(sealed, IV_LEN, sealed.size - IV_LEN)
+        try {
+            cipher.doFinal(sealed, IV_LEN, sealed.size - IV_LEN)
+        } catch (e: AEADBadTagException) {
+            file.delete() // sealed by a lost key, damaged, or another name's value
+            null
+        }
     }
 
     override fun set(name: String, secret: ByteArray) = guarded("set") {
         val cipher = Cipher.getInstance(TRANSFORMATION)
-        cipher.init(Cipher.ENCRYPT_MODE, key()) // the Keystore picks a fresh IV
+        try {
+            cipher.init(Cipher.ENCRYPT_MODE, key()) // the Keystore picks a fresh IV
+        } catch (e: KeyPermanentlyInvalidatedException) {
+            startOver()
+            cipher.init(Cipher.ENCRYPT_MODE, key())
+        }
         cipher.updateAAD(name.toByteArray())
         val sealed = cipher.iv + cipher.doFinal(secret)
         // Durable when it returns: write beside, flush to disk, then rename over.
@@ -84,7 +166,6 @@ class KeystoreSecureStore(context: Context, private val alias: String = "app.key
     }
 
     private companion object {
-        const val ANDROID_KEYSTORE = "AndroidKeyStore"
         const val TRANSFORMATION = "AES/GCM/NoPadding"
         const val IV_LEN = 12
         const val TAG_BITS = 128

@@ -8,6 +8,7 @@ import android.security.keystore.KeyGenParameterSpec
 import android.security.keystore.KeyPermanentlyInvalidatedException
 import android.security.keystore.KeyProperties
 import android.security.keystore.StrongBoxUnavailableException
+import android.security.keystore.UserNotAuthenticatedException
 import app.keyway.DeviceSigner
 import app.keyway.SignerException
 import java.security.KeyPairGenerator
@@ -68,6 +69,8 @@ class KeystoreSigner(private val context: Context, private val alias: String = "
             throw e
         } catch (e: KeyPermanentlyInvalidatedException) {
             throw SignerException.Unavailable()
+        } catch (e: UserNotAuthenticatedException) {
+            throw signerLocked()
         } catch (e: MalformedSignatureException) {
             throw SignerException.Other("$what: ${e.message}")
         } catch (e: Exception) {
