@@ -3,7 +3,8 @@
 # every .swift file under ios/, with tree-sitter-swift (PyPI) in a cached venv. Fails on
 # any ERROR or MISSING node, naming file:line. There is no Swift compiler here, so this
 # catches syntax, not types (see docs/bindings.md). It also runs ios/release.sh on a throw-away
-# zip and checks the release Package.swift (url, checksum, sources) before parsing it too.
+# zip and checks the release Package.swift (url, checksum, sources) before parsing it too, and
+# parses each ```swift sample of docs/bindings.md (lines reported as the document's).
 # Prints `test result: ok. N passed; M failed` (one per file; the test command counts it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -75,8 +76,9 @@ check "without a zip, building one off a Mac is refused with the reason" bash -c
 if [ "$release_failed" -eq 0 ]; then verdict=ok; else verdict=FAILED; fi
 echo "test result: $verdict. $release_passed passed; $release_failed failed (release package checks)"
 
-echo "==> parsing the generated Swift, ios/ and the release package"
-mapfile -t files < <({ find "$out/generated" "$release" -name '*.swift'; find ios -name '*.swift' -not -path '*/.build/*' -not -path '*/Generated/*'; } | sort)
+echo "==> parsing the generated Swift, ios/, the release package and docs/bindings.md's Swift samples"
+"$python" scripts/lib/swift_blocks.py docs/bindings.md "$out/docs" > /dev/null
+mapfile -t files < <({ find "$out/generated" "$release" "$out/docs" -name '*.swift'; find ios -name '*.swift' -not -path '*/.build/*' -not -path '*/Generated/*'; } | sort)
 set +e
 "$python" scripts/lib/parse_swift.py "${files[@]}" | tee "$out/report.txt"
 status=${PIPESTATUS[0]}

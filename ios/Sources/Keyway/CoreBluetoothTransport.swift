@@ -74,9 +74,9 @@ public final class CoreBluetoothTransport: NSObject, BleTransport, @unchecked Se
         requestUuid = CBUUID(string: profile.requestCharacteristicUuid)
         responseUuid = CBUUID(string: profile.responseCharacteristicUuid)
         #if os(iOS)
-        let setup = BluetoothSetup.current
-        self.restoreIdentifier = setup.restoreIdentifier(requested: restoreIdentifier)
-        let dropped = restoreIdentifier != nil && self.restoreIdentifier == nil
+        let granted = BluetoothSetup.current.restoreIdentifier(requested: restoreIdentifier)
+        self.restoreIdentifier = granted
+        let dropped = restoreIdentifier != nil && granted == nil
         #else
         self.restoreIdentifier = nil
         let dropped = false
@@ -88,7 +88,7 @@ public final class CoreBluetoothTransport: NSObject, BleTransport, @unchecked Se
         // iOS restores a manager only if it is created during launch. Creating it shows the
         // permission prompt when Bluetooth is not yet allowed; then restoration has nothing to
         // restore anyway, so the manager waits for the first Bluetooth use.
-        if self.restoreIdentifier != nil, CBCentralManager.authorization == .allowedAlways {
+        if !dropped, restoreIdentifier != nil, CBCentralManager.authorization == .allowedAlways {
             queue.async { _ = self.manager() }
         }
     }
