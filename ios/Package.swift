@@ -18,6 +18,8 @@ let package = Package(
             path: "Sources/Keyway",
             linkerSettings: [
                 .linkedFramework("CoreBluetooth"),
+                .linkedFramework("CryptoTokenKit"),
+                .linkedFramework("LocalAuthentication"),
                 .linkedFramework("Security"),
                 .linkedFramework("SystemConfiguration"),
             ]

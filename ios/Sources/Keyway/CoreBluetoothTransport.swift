@@ -1,27 +1,46 @@
 // Keyway's radio on Apple platforms: CoreBluetooth behind the core's BleTransport.
 import CoreBluetooth
 import Foundation
+import os
 
 /// `BleTransport` over CoreBluetooth. Peripherals are named by their CoreBluetooth
-/// identifier (a UUID string). The central manager is created with a state-restoration
-/// identifier, so iOS can relaunch the app for a connection in progress (the app declares
-/// the `bluetooth-central` background mode). Scans filter on the Keyway service UUID;
-/// `connect` discovers the service and characteristics, subscribes to the response
-/// characteristic and returns the ATT MTU (`maximumWriteValueLength` + 3). A dropped link
-/// fails the waiting read with `BleError.Disconnected`; manager state and authorization
-/// map to `PoweredOff` / `Unauthorized`.
+/// identifier (a UUID string). Scans filter on the Keyway service UUID; `connect` discovers
+/// the service and characteristics, subscribes to the response characteristic and returns
+/// the ATT MTU (`maximumWriteValueLength` + 3). A dropped link fails the waiting read with
+/// `BleError.Disconnected`; manager state and authorization map to `PoweredOff` /
+/// `Unauthorized`.
+///
+/// The central manager is created on first Bluetooth use (the first unlock asks for the
+/// adapter state), so the Bluetooth permission prompt appears then, not at app launch.
+///
+/// State restoration is off unless the app passes a `restoreIdentifier` and declares the
+/// `bluetooth-central` background mode (without it CoreBluetooth throws at launch, so the
+/// identifier is then dropped and the reason logged). With it on, and Bluetooth already
+/// allowed, the manager is created at once, so iOS can hand back the connections of a
+/// process it ended: restored peripherals get this transport as delegate again and stay in
+/// its link table, their services and characteristics are reused or rediscovered, and the
+/// next `connect` to one of them reuses the link. A restored link that no unlock claims
+/// within `restoredLinkGrace` is disconnected, so the lock is free for the next person.
 public final class CoreBluetoothTransport: NSObject, BleTransport, @unchecked Sendable {
+    /// How long a link restored by iOS is kept for an unlock to claim it.
+    public static let restoredLinkGrace: TimeInterval = 15
+
     private let queue = DispatchQueue(label: "app.keyway.ble")
+    private let log = Logger(subsystem: "app.keyway", category: "ble")
     private let profile = bleProfile()
     private let serviceUuid: CBUUID
     private let requestUuid: CBUUID
     private let responseUuid: CBUUID
-    private var central: CBCentralManager!
+    private let restoreIdentifier: String?
     private let states = Mailbox<CBManagerState>()
-    private var advertisements = Mailbox<Advertisement>()
     // Touched only on `queue`.
+    private var central: CBCentralManager?
+    private var advertisements = Mailbox<Advertisement>()
+    private var scanRequested = false
     private var peripherals: [String: CBPeripheral] = [:]
     private var links: [String: Link] = [:]
+    private var restoredScan = false
+    private var awaitingPowerOn: [CBPeripheral] = []
 
     /// What a connection's delegate callbacks report, in order.
     private enum LinkEvent: Sendable {
@@ -34,23 +53,68 @@ public final class CoreBluetoothTransport: NSObject, BleTransport, @unchecked Se
     }
 
     /// One connection's queues: its events and the response characteristic's notifications.
+    /// Its fields are touched only on the transport's queue.
     private final class Link: @unchecked Sendable {
         let events = Mailbox<LinkEvent>()
         let notifications = Mailbox<Data>()
         var request: CBCharacteristic?
+        /// Set once the link is subscribed and ready for the handshake.
+        var mtu: UInt16?
+        /// A restored link being re-attached (the only reader of `events` meanwhile).
+        var reattaching: Task<UInt16, Error>?
+        /// Whether an unlock has taken over this link (restored links only).
+        var claimed = true
     }
 
-    /// `restoreIdentifier` must stay the same across launches for iOS to restore the manager.
-    public init(restoreIdentifier: String = "app.keyway.central") {
+    /// `restoreIdentifier` turns CoreBluetooth state restoration on (iOS only; it must stay
+    /// the same across launches, and the app must declare the `bluetooth-central` background
+    /// mode). Nil, the default, leaves it off.
+    public init(restoreIdentifier: String? = nil) {
         serviceUuid = CBUUID(string: profile.serviceUuid)
         requestUuid = CBUUID(string: profile.requestCharacteristicUuid)
         responseUuid = CBUUID(string: profile.responseCharacteristicUuid)
+        #if os(iOS)
+        let granted = BluetoothSetup.current.restoreIdentifier(requested: restoreIdentifier)
+        self.restoreIdentifier = granted
+        let dropped = restoreIdentifier != nil && granted == nil
+        #else
+        self.restoreIdentifier = nil
+        let dropped = false
+        #endif
         super.init()
+        if dropped {
+            log.fault("Bluetooth state restoration is off: add bluetooth-central to UIBackgroundModes in Info.plist")
+        }
+        // iOS restores a manager only if it is created during launch. Creating it shows the
+        // permission prompt when Bluetooth is not yet allowed; then restoration has nothing to
+        // restore anyway, so the manager waits for the first Bluetooth use.
+        if !dropped, restoreIdentifier != nil, CBCentralManager.authorization == .allowedAlways {
+            queue.async { _ = self.manager() }
+        }
+    }
+
+    /// The central manager, created on first call. Call only on `queue`.
+    private func manager() -> CBCentralManager {
+        if let central { return central }
         var options: [String: Any] = [CBCentralManagerOptionShowPowerAlertKey: false]
         #if os(iOS)
-        options[CBCentralManagerOptionRestoreIdentifierKey] = restoreIdentifier
+        if let restoreIdentifier { options[CBCentralManagerOptionRestoreIdentifierKey] = restoreIdentifier }
         #endif
-        central = CBCentralManager(delegate: self, queue: queue, options: options)
+        let created = CBCentralManager(delegate: self, queue: queue, options: options)
+        central = created
+        return created
+    }
+
+    /// Whether the app may create a central manager at all (iOS kills an app that does so
+    /// without a usage description). Call only on `queue`.
+    private var usageDeclared: Bool {
+        #if os(iOS)
+        if !BluetoothSetup.current.hasUsageDescription {
+            log.fault("Bluetooth is off limits: add NSBluetoothAlwaysUsageDescription to Info.plist")
+            return false
+        }
+        #endif
+        return true
     }
 
     private func onQueue<T>(_ body: () throws -> T) rethrows -> T {
@@ -62,11 +126,18 @@ public final class CoreBluetoothTransport: NSObject, BleTransport, @unchecked Se
         case .denied, .restricted: return .unauthorized
         default: break
         }
-        var state = onQueue { central.state }
-        // Right after creation the state is `.unknown` until the first delegate callback.
+        // The first call creates the manager, which asks for permission if it was never asked.
+        let asking = CBCentralManager.authorization == .notDetermined
+        let initial = onQueue { () -> CBManagerState? in usageDeclared ? manager().state : nil }
+        guard let initial else { return .unauthorized }
+        var state = initial
+        // Right after creation the state is `.unknown` until the first delegate callback; while
+        // the permission prompt is up, it stays so until the person answers.
         if state == .unknown || state == .resetting {
-            state = (try? await states.next(timeout: 2)) ?? state
+            _ = try? await states.next(timeout: asking ? 60 : 2)
+            state = onQueue { manager().state }
         }
+        if CBCentralManager.authorization == .denied { return .unauthorized }
         switch state {
         case .poweredOn: return .poweredOn
         case .unauthorized: return .unauthorized
@@ -75,9 +146,10 @@ public final class CoreBluetoothTransport: NSObject, BleTransport, @unchecked Se
         }
     }
 
-    /// The trait's error when the radio cannot be used now, or nil.
+    /// The trait's error when the radio cannot be used now, or nil. Call only on `queue`.
     private func unusable() -> BleError? {
-        switch central.state {
+        guard usageDeclared else { return .Unauthorized }
+        switch manager().state {
         case .poweredOn: return nil
         case .unauthorized: return .Unauthorized
         case .unsupported: return .Other(detail: "Bluetooth LE is not supported")
@@ -90,7 +162,8 @@ public final class CoreBluetoothTransport: NSObject, BleTransport, @unchecked Se
         try onQueue {
             if let error = unusable() { throw error }
             advertisements = fresh
-            central.scanForPeripherals(withServices: [CBUUID(string: serviceUuid)], options: nil)
+            scanRequested = true
+            manager().scanForPeripherals(withServices: [CBUUID(string: serviceUuid)], options: nil)
         }
     }
 
@@ -100,15 +173,18 @@ public final class CoreBluetoothTransport: NSObject, BleTransport, @unchecked Se
 
     public func stopScan() async {
         onQueue {
-            if central.isScanning { central.stopScan() }
+            scanRequested = false
+            if let central, central.isScanning { central.stopScan() }
             advertisements.close(with: .Other(detail: "scan stopped"))
         }
     }
 
     public func connect(peripheral: String, timeout: TimeInterval) async throws -> UInt16 {
+        if let reused = try await reuseRestored(peripheral) { return reused }
         let deadline = Date().addingTimeInterval(timeout)
         let (target, link) = try onQueue { () throws -> (CBPeripheral, Link) in
             if let error = unusable() { throw error }
+            let central = manager()
             guard let target = peripherals[peripheral] ?? UUID(uuidString: peripheral).flatMap({
                 central.retrievePeripherals(withIdentifiers: [$0]).first
             }) else { throw BleError.ConnectFailed(detail: "unknown peripheral") }
@@ -124,39 +200,85 @@ public final class CoreBluetoothTransport: NSObject, BleTransport, @unchecked Se
                 if case .connected = event { return true }
                 return nil
             }
+            return try await attach(target, link, by: deadline)
+        } catch {
+            await disconnect(peripheral: peripheral)
+            throw error
+        }
+    }
+
+    /// The MTU of a link iOS restored to `peripheral`, claimed for this unlock; nil when there
+    /// is none (or its re-attachment failed), so `connect` makes a fresh connection.
+    private func reuseRestored(_ peripheral: String) async throws -> UInt16? {
+        let found = onQueue { () -> (mtu: UInt16?, reattaching: Task<UInt16, Error>?)? in
+            guard let link = links[peripheral], !link.claimed,
+                  peripherals[peripheral]?.state == .connected else { return nil }
+            link.claimed = true
+            return (link.mtu, link.reattaching)
+        }
+        guard let found else { return nil }
+        if let mtu = found.mtu { return mtu }
+        guard let reattaching = found.reattaching else { return nil }
+        do {
+            return try await reattaching.value
+        } catch {
+            // Already torn down by the re-attachment; start afresh.
+            return nil
+        }
+    }
+
+    /// Makes a connected link ready: finds the Keyway service and its two characteristics
+    /// (reusing what CoreBluetooth already knows, e.g. after restoration, and discovering
+    /// the rest), subscribes to responses, and returns the ATT MTU.
+    private func attach(_ target: CBPeripheral, _ link: Link, by deadline: Date) async throws -> UInt16 {
+        let knownService = onQueue { target.services?.first(where: { $0.uuid == serviceUuid }) }
+        let service: CBService
+        if let knownService {
+            service = knownService
+        } else {
             onQueue { target.discoverServices([serviceUuid]) }
             try await expectSuccess(link, by: deadline) { (event: LinkEvent) -> String?? in
                 if case .servicesDiscovered(let failure) = event { return .some(failure) }
                 return nil
             }
-            let service = try onQueue { () throws -> CBService in
-                guard let service = target.services?.first(where: { $0.uuid == serviceUuid }) else {
-                    throw BleError.ServiceMissing
-                }
-                target.discoverCharacteristics([requestUuid, responseUuid], for: service)
-                return service
+            guard let discovered = onQueue({ target.services?.first(where: { $0.uuid == serviceUuid }) }) else {
+                throw BleError.ServiceMissing
             }
+            service = discovered
+        }
+        func characteristics() -> (request: CBCharacteristic, response: CBCharacteristic)? {
+            let all = service.characteristics ?? []
+            guard let request = all.first(where: { $0.uuid == requestUuid }),
+                  let response = all.first(where: { $0.uuid == responseUuid }) else { return nil }
+            return (request, response)
+        }
+        var pair = onQueue { characteristics() }
+        if pair == nil {
+            onQueue { target.discoverCharacteristics([requestUuid, responseUuid], for: service) }
             try await expectSuccess(link, by: deadline) { (event: LinkEvent) -> String?? in
                 if case .characteristicsDiscovered(let failure) = event { return .some(failure) }
                 return nil
             }
-            try onQueue {
-                let characteristics = service.characteristics ?? []
-                guard let request = characteristics.first(where: { $0.uuid == requestUuid }),
-                      let response = characteristics.first(where: { $0.uuid == responseUuid })
-                else { throw BleError.ServiceMissing }
-                link.request = request
-                target.setNotifyValue(true, for: response) // writes the CCC descriptor
-            }
+            pair = onQueue { characteristics() }
+        }
+        guard let found = pair else { throw BleError.ServiceMissing }
+        let subscribed = onQueue { () -> Bool in
+            link.request = found.request
+            if found.response.isNotifying { return true }
+            target.setNotifyValue(true, for: found.response) // writes the CCC descriptor
+            return false
+        }
+        if !subscribed {
             try await expectSuccess(link, by: deadline) { (event: LinkEvent) -> String?? in
                 if case .notifying(let failure) = event { return .some(failure) }
                 return nil
             }
-            let longest = onQueue { target.maximumWriteValueLength(for: .withoutResponse) }
-            return UInt16(clamping: min(longest + 3, 517)) // + the ATT header
-        } catch {
-            await disconnect(peripheral: peripheral)
-            throw error
+        }
+        return onQueue { () -> UInt16 in
+            let longest = target.maximumWriteValueLength(for: .withoutResponse)
+            let mtu = UInt16(clamping: min(longest + 3, 517)) // + the ATT header
+            link.mtu = mtu
+            return mtu
         }
     }
 
@@ -206,13 +328,49 @@ public final class CoreBluetoothTransport: NSObject, BleTransport, @unchecked Se
     }
 
     public func disconnect(peripheral: String) async {
-        onQueue {
-            if let link = links.removeValue(forKey: peripheral) {
-                link.notifications.close(with: .Disconnected)
-                link.events.close(with: .Disconnected)
+        onQueue { release(peripheral) }
+    }
+
+    /// Ends `peripheral`'s link and cancels its connection. Call only on `queue`.
+    private func release(_ peripheral: String) {
+        if let link = links.removeValue(forKey: peripheral) {
+            link.notifications.close(with: .Disconnected)
+            link.events.close(with: .Disconnected)
+        }
+        if let central, let target = peripherals[peripheral], target.state != .disconnected {
+            central.cancelPeripheralConnection(target)
+        }
+    }
+
+    /// Takes back, once the radio is on, what iOS restored: connected peripherals are
+    /// re-attached and kept for `restoredLinkGrace`; pending connections (their unlock died
+    /// with the old process) are cancelled; a scan nobody asked for is stopped. Call only on
+    /// `queue`, with the manager powered on.
+    private func resumeRestored(_ central: CBCentralManager) {
+        if restoredScan && !scanRequested { central.stopScan() }
+        restoredScan = false
+        let restored = awaitingPowerOn
+        awaitingPowerOn = []
+        for target in restored {
+            let id = target.identifier.uuidString
+            guard target.state == .connected, let link = links[id] else {
+                release(id)
+                continue
             }
-            if let target = peripherals[peripheral], target.state != .disconnected {
-                central.cancelPeripheralConnection(target)
+            let deadline = Date().addingTimeInterval(Self.restoredLinkGrace)
+            link.reattaching = Task { [weak self] () async throws -> UInt16 in
+                guard let self else { throw BleError.Disconnected }
+                do {
+                    return try await self.attach(target, link, by: deadline)
+                } catch {
+                    self.log.info("a restored link could not be re-attached: \(String(describing: error), privacy: .public)")
+                    self.queue.async { if self.links[id] === link { self.release(id) } }
+                    throw error
+                }
+            }
+            queue.asyncAfter(deadline: .now() + Self.restoredLinkGrace) { [weak self] in
+                guard let self, self.links[id] === link, !link.claimed else { return }
+                self.release(id)
             }
         }
     }
@@ -221,21 +379,37 @@ public final class CoreBluetoothTransport: NSObject, BleTransport, @unchecked Se
 extension CoreBluetoothTransport: CBCentralManagerDelegate {
     public func centralManagerDidUpdateState(_ central: CBCentralManager) {
         states.offer(central.state)
-        if central.state != .poweredOn {
+        switch central.state {
+        case .poweredOn:
+            resumeRestored(central)
+        case .unknown:
+            break
+        default:
+            // Off, resetting, unauthorized, unsupported: every connection is gone.
             for link in links.values {
                 link.events.close(with: .PoweredOff)
                 link.notifications.close(with: .PoweredOff)
             }
             links.removeAll()
+            awaitingPowerOn.removeAll()
         }
     }
 
     public func centralManager(_ central: CBCentralManager, willRestoreState dict: [String: Any]) {
-        // Relaunched by iOS: take back the peripherals the previous process knew.
+        // Relaunched by iOS: take back what the previous process had. No command may be sent
+        // before the manager is powered on, so the work waits for `centralManagerDidUpdateState`.
+        self.central = central
         for peripheral in dict[CBCentralManagerRestoredStatePeripheralsKey] as? [CBPeripheral] ?? [] {
+            let id = peripheral.identifier.uuidString
             peripheral.delegate = self
-            peripherals[peripheral.identifier.uuidString] = peripheral
+            peripherals[id] = peripheral
+            let link = Link()
+            link.claimed = false
+            links[id] = link
+            awaitingPowerOn.append(peripheral)
         }
+        restoredScan = dict[CBCentralManagerRestoredStateScanServicesKey] != nil
+        if central.state == .poweredOn { resumeRestored(central) }
     }
 
     public func centralManager(

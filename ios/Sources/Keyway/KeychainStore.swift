@@ -28,9 +28,8 @@ public final class KeychainStore: SecureStore, @unchecked Sendable {
     }
 
     private func failure(_ operation: String, _ status: OSStatus) -> SecureStoreError {
-        // errSecInteractionNotAllowed: the device has not been unlocked since boot.
-        if status == errSecInteractionNotAllowed { return .Locked }
-        return .Failed(detail: "\(operation) failed: OSStatus \(status)")
+        // errSecInteractionNotAllowed (not unlocked since boot) is `.Locked` (SecurityErrors.swift).
+        secureStoreError(status: status, operation: operation)
     }
 
     public func get(name: String) throws -> Data? {

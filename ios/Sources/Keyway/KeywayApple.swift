@@ -4,10 +4,23 @@ import os
 
 /// Builds `Keyway` for an app: CoreBluetooth radio, Keychain store, Secure Enclave signer, os_log.
 public enum KeywayApple {
-    /// Creates the app's single `Keyway`. `config.cachePath` defaults to a file in Application
-    /// Support. Pass `logLevel: nil` to leave the log sink alone.
+    /// Creates the app's single `Keyway`; call it once, at launch (e.g. in the `App`'s
+    /// initialiser), and keep the result. Nothing here touches Bluetooth: the permission
+    /// prompt appears at the first unlock. `config.cachePath` defaults to a file in
+    /// Application Support.
+    ///
+    /// - `bluetoothRestoreIdentifier`: turns CoreBluetooth state restoration on (iOS), so iOS
+    ///   can relaunch the app for a connection in progress. It needs the `bluetooth-central`
+    ///   background mode in Info.plist (without it restoration stays off and the reason is
+    ///   logged), and must be the same string at every launch. Nil (the default) leaves it off.
+    /// - `signerPresence`: whether each signature asks for Face ID / Touch ID / passcode
+    ///   (`NSFaceIDUsageDescription` then goes in Info.plist).
+    /// - `logLevel`: the core's log level into os_log; nil leaves the log sink alone.
     public static func make(
-        config: KeywayConfig, restoreIdentifier: String = "app.keyway.central", logLevel: LogLevel? = .info
+        config: KeywayConfig,
+        bluetoothRestoreIdentifier: String? = nil,
+        signerPresence: SecureEnclaveSigner.Presence = .notRequired,
+        logLevel: LogLevel? = .info
     ) throws -> Keyway {
         if let logLevel { setLogSink(sink: OSLogSink(), level: logLevel) }
         var config = config
@@ -19,9 +32,9 @@ public enum KeywayApple {
         }
         return try Keyway(
             config: config,
-            radio: CoreBluetoothTransport(restoreIdentifier: restoreIdentifier),
+            radio: CoreBluetoothTransport(restoreIdentifier: bluetoothRestoreIdentifier),
             secureStore: KeychainStore(),
-            signer: SecureEnclaveSigner.isAvailable ? SecureEnclaveSigner() : nil
+            signer: SecureEnclaveSigner.isAvailable ? SecureEnclaveSigner(presence: signerPresence) : nil
         )
     }
 }

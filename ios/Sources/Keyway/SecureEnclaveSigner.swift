@@ -8,12 +8,31 @@ import Security
 /// Returns the public key as the 65-byte uncompressed point and signatures as raw `r ‖ s`,
 /// converted from the enclave's DER. `KeywayApple.make` passes it only where the device has
 /// a Secure Enclave (`SecureEnclave.isAvailable`); elsewhere the core keeps a software key.
+///
+/// Failures map to the core's `SignerError` in `SecurityErrors.swift`: a phone not unlocked
+/// since boot is `.Locked`, a failed Face ID / Touch ID / passcode is `.AuthenticationFailed`,
+/// a closed prompt `.Cancelled`, a lost or invalidated key `.Unavailable`.
 public final class SecureEnclaveSigner: DeviceSigner, @unchecked Sendable {
-    private let tag: Data
+    /// Whether each signature (each unlock) needs the person: never, or Face ID / Touch ID
+    /// with the passcode as fallback. Set when the key is created; changing it later needs a
+    /// new key (sign out and in).
+    public enum Presence: Sendable {
+        /// The key signs whenever the phone has been unlocked once since boot (the default:
+        /// the phone's own lock is the person's proof, and unlocks work from the background).
+        case notRequired
+        /// Each signature shows the system's Face ID / Touch ID prompt (passcode fallback).
+        /// The app's Info.plist needs `NSFaceIDUsageDescription`; an unlock from the
+        /// background fails with `.Locked` because the prompt cannot be shown there.
+        case biometryOrPasscode
+    }
 
-    /// `tag` names the key in the Keychain.
-    public init(tag: String = "app.keyway.device") {
+    private let tag: Data
+    private let presence: Presence
+
+    /// `tag` names the key in the Keychain; `presence` says whether signing prompts.
+    public init(tag: String = "app.keyway.device", presence: Presence = .notRequired) {
         self.tag = Data(tag.utf8)
+        self.presence = presence
     }
 
     /// Whether this device can hold the key (false in the simulator and on older Macs).
@@ -41,21 +60,22 @@ public final class SecureEnclaveSigner: DeviceSigner, @unchecked Sendable {
             return (found as! SecKey) // swiftlint:disable:this force_cast (type checked above)
         case errSecItemNotFound:
             return nil
-        case errSecInteractionNotAllowed:
-            // Locked since boot: not `Unavailable`, which would send the person to sign in again.
-            throw SignerError.Other(detail: "the device is locked (OSStatus \(status))")
         default:
-            throw SignerError.Other(detail: "key lookup failed: OSStatus \(status)")
+            // errSecInteractionNotAllowed (locked since boot) becomes `.Locked`, not
+            // `.Unavailable`, which would send the person to sign in again.
+            throw signerError(status: status, operation: "key lookup")
         }
     }
 
     private func key() throws -> SecKey {
         if let key = try existingKey() { return key }
+        var flags: SecAccessControlCreateFlags = .privateKeyUsage
+        if presence == .biometryOrPasscode { flags.insert(.userPresence) }
         var accessError: Unmanaged<CFError>?
         guard let access = SecAccessControlCreateWithFlags(
-            nil, kSecAttrAccessibleAfterFirstUnlockThisDeviceOnly, .privateKeyUsage, &accessError
+            nil, kSecAttrAccessibleAfterFirstUnlockThisDeviceOnly, flags, &accessError
         ) else {
-            throw SignerError.Other(detail: "access control: \(describe(accessError))")
+            throw signerError(accessError, operation: "access control")
         }
         let attributes: [String: Any] = [
             kSecAttrKeyType as String: kSecAttrKeyTypeECSECPrimeRandom,
@@ -69,7 +89,7 @@ public final class SecureEnclaveSigner: DeviceSigner, @unchecked Sendable {
         ]
         var createError: Unmanaged<CFError>?
         guard let key = SecKeyCreateRandomKey(attributes as CFDictionary, &createError) else {
-            throw SignerError.Other(detail: "key creation: \(describe(createError))")
+            throw signerError(createError, operation: "key creation")
         }
         return key
     }
@@ -81,7 +101,7 @@ public final class SecureEnclaveSigner: DeviceSigner, @unchecked Sendable {
         var error: Unmanaged<CFError>?
         // For EC keys this is the X9.63 uncompressed point: 04 ‖ x ‖ y.
         guard let point = SecKeyCopyExternalRepresentation(publicKey, &error) as Data? else {
-            throw SignerError.Other(detail: "public key export: \(describe(error))")
+            throw signerError(error, operation: "public key export")
         }
         return point
     }
@@ -91,12 +111,7 @@ public final class SecureEnclaveSigner: DeviceSigner, @unchecked Sendable {
         var error: Unmanaged<CFError>?
         guard let der = SecKeyCreateSignature(key, .ecdsaSignatureMessageX962SHA256, message as CFData, &error) as Data?
         else {
-            let status = error.map { OSStatus(truncatingIfNeeded: CFErrorGetCode($0.takeUnretainedValue())) }
-            switch status {
-            case errSecUserCanceled?: throw SignerError.Cancelled
-            case errSecItemNotFound?, errSecAuthFailed?: throw SignerError.Unavailable
-            default: throw SignerError.Other(detail: "signing: \(describe(error))")
-            }
+            throw signerError(error, operation: "signing")
         }
         do {
             return try rawSignature(fromDER: der)
@@ -108,13 +123,7 @@ public final class SecureEnclaveSigner: DeviceSigner, @unchecked Sendable {
     public func deleteKey() async throws {
         let status = SecItemDelete(lookup as CFDictionary)
         guard status == errSecSuccess || status == errSecItemNotFound else {
-            throw SignerError.Other(detail: "key deletion failed: OSStatus \(status)")
+            throw signerError(status: status, operation: "key deletion")
         }
     }
-}
-
-/// A CFError's domain and code, for logs (its description may name the key's label, never key material).
-private func describe(_ error: Unmanaged<CFError>?) -> String {
-    guard let error = error?.takeRetainedValue() else { return "unknown error" }
-    return "\(CFErrorGetDomain(error) as String) \(CFErrorGetCode(error))"
 }
