@@ -122,7 +122,7 @@ async fn door_sync_on_demand_reports_its_progress_and_the_door_shows_synced() {
     assert_eq!(
         *seen.lock().unwrap(),
         vec![
-            DoorSyncStage::FetchingBundle,
+            DoorSyncStage::FetchingUpdate,
             DoorSyncStage::Connecting,
             DoorSyncStage::Applied,
             DoorSyncStage::UploadingReceipt,

@@ -3,7 +3,7 @@
 //! lookup every unlock starts with.
 
 use super::stats::{median, us};
-use keyway_core::cache::{Cache, Door, Key, StoredCredential};
+use keyway_core::cache::{Cache, DoorRecord as Door, Key, StoredCredential};
 use keyway_protocol::ids::DoorId;
 use std::time::Instant;
 

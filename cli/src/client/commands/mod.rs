@@ -57,7 +57,7 @@ where
 }
 
 /// Where the code went, in a sentence.
-pub fn code_sent_line(info: &keyway_core::CodeSentInfo, to: &str) -> String {
+pub fn code_sent_line(info: &keyway_core::CodeSent, to: &str) -> String {
     let by = match info.channel {
         keyway_core::CodeChannel::Email => "by email",
         keyway_core::CodeChannel::Sms => "by text message",

@@ -18,7 +18,7 @@ const BAR: usize = 20;
 
 fn stage_name(stage: DoorSyncStage) -> &'static str {
     match stage {
-        DoorSyncStage::FetchingBundle => "fetching_bundle",
+        DoorSyncStage::FetchingUpdate => "fetching_bundle",
         DoorSyncStage::Connecting => "connecting",
         DoorSyncStage::Applied => "applied",
         DoorSyncStage::UploadingReceipt => "uploading_receipt",
@@ -30,7 +30,7 @@ fn stage_name(stage: DoorSyncStage) -> &'static str {
 fn stage_words(p: &DoorSyncProgress) -> String {
     let version = p.version.map(|v| format!(" (version {v})")).unwrap_or_default();
     match p.stage {
-        DoorSyncStage::FetchingBundle => "fetching the newest door bundle".into(),
+        DoorSyncStage::FetchingUpdate => "fetching the newest door bundle".into(),
         DoorSyncStage::Connecting => format!("carrying the bundle to the lock{version}"),
         DoorSyncStage::Applied => format!("the lock runs the bundle{version}"),
         DoorSyncStage::UploadingReceipt => "handing in the lock's receipt".into(),
@@ -41,7 +41,7 @@ fn stage_words(p: &DoorSyncProgress) -> String {
 
 fn step(stage: DoorSyncStage) -> usize {
     match stage {
-        DoorSyncStage::FetchingBundle => 1,
+        DoorSyncStage::FetchingUpdate => 1,
         DoorSyncStage::Connecting => 2,
         DoorSyncStage::Applied => 3,
         DoorSyncStage::UploadingReceipt => 4,
