@@ -13,8 +13,8 @@ use crate::operation::Running;
 use keyway_protocol::ids::DoorId;
 use std::sync::Arc;
 
-pub use keyway_core::ble::{UnlockPath, UnlockPhase, UnlockTimings};
 pub use keyway_core::UnlockOutcome;
+pub use keyway_core::ble::{UnlockPath, UnlockPhase, UnlockTimings};
 
 /// Told how an unlock is going, on Keyway's callbacks thread.
 #[uniffi::export(foreign)]

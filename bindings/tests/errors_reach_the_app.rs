@@ -83,7 +83,10 @@ fn unlock_failures_say_what_to_do_at_the_door() {
         unlock(UnlockError::Timeout { phase: UnlockPhase::Handshake }),
         KeywayError::LockTimedOut { phase: UnlockPhase::Handshake }
     );
-    assert_eq!(KeywayError::from(LinkProblem::Incomplete), KeywayError::InvalidLink { problem: LinkProblem::Incomplete });
+    assert_eq!(
+        KeywayError::from(LinkProblem::Incomplete),
+        KeywayError::InvalidLink { problem: LinkProblem::Incomplete }
+    );
 }
 
 #[test]

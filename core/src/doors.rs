@@ -94,12 +94,8 @@ impl Keyway {
     /// running is cancelled, and this one waits only for it to stop scanning and drop its
     /// link. Returns `Cancelled` if `token` is cancelled first.
     async fn radio_turn(&self, token: &CancelToken) -> Result<RadioTurn<'_>> {
-        let earlier = self
-            .inner
-            .running
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .replace(token.clone());
+        let earlier =
+            self.inner.running.lock().unwrap_or_else(std::sync::PoisonError::into_inner).replace(token.clone());
         if let Some(earlier) = earlier {
             tracing::info!("a newer unlock or door sync cancels the one running");
             earlier.cancel();

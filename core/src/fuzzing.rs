@@ -4,8 +4,8 @@
 
 use crate::api::decode_answer;
 use crate::api::wire::{
-    BundleView, CodeSentBody, CredentialsResponse, InvitationPreview, KeysResponse, PendingDoors, Profile, SessionTokens,
-    ShareCreated,
+    BundleView, CodeSentBody, CredentialsResponse, InvitationPreview, KeysResponse, PendingDoors, Profile,
+    SessionTokens, ShareCreated,
 };
 use crate::cache::{Cache, CacheError};
 use crate::error::Error;

@@ -6,7 +6,7 @@ use crate::address::SignInAddress;
 use crate::api::wire::{CreateShareRequest, ShareCreated};
 use crate::error::{Error, Result};
 use crate::keyway::Keyway;
-use crate::links::{LinkProblem, LinkKind, ParsedLink};
+use crate::links::{LinkKind, LinkProblem, ParsedLink};
 use crate::signin::clamp_time;
 use crate::timestamp::Timestamp;
 use keyway_protocol::credential::UnixSeconds;

@@ -5,7 +5,7 @@ use crate::api::b64;
 use crate::api::wire::{AcceptRequest, CodeSentBody, InvitationPreview as WirePreview, SessionTokens};
 use crate::error::{Error, Result};
 use crate::keyway::Keyway;
-use crate::links::{LinkProblem, LinkKind, ParsedLink, parse_link};
+use crate::links::{LinkKind, LinkProblem, ParsedLink, parse_link};
 use crate::signin::{CodeSent, clamp_time, normalise_code};
 use crate::timestamp::Timestamp;
 use reqwest::Method;

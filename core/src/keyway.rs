@@ -94,8 +94,8 @@ impl Keyway {
     /// Opens the core: the key cache (created or upgraded) and the stored session. Call it
     /// inside the tokio runtime the app (or the bindings) runs the core on.
     pub fn open(config: Config, platform: Platform) -> Result<Self> {
-        let runtime = tokio::runtime::Handle::try_current()
-            .map_err(|_| Error::internal("Keyway::open needs a tokio runtime"))?;
+        let runtime =
+            tokio::runtime::Handle::try_current().map_err(|_| Error::internal("Keyway::open needs a tokio runtime"))?;
         let api = ApiClient::new(&config.backend_url, config.http_timeout)?;
         let cache = match &config.cache_path {
             Some(path) => Cache::open(path)?,

@@ -130,7 +130,10 @@ mod tests {
         );
         assert_eq!(parse_link(&format!("https://keys.example.com/admin/{TOKEN}"), &h), Err(LinkProblem::WrongKind));
         assert_eq!(parse_link("https://keys.example.com/invite/short", &h), Err(LinkProblem::Incomplete));
-        assert_eq!(parse_link(&format!("https://keys.example.com/invite/{TOKEN}%00"), &h), Err(LinkProblem::Incomplete));
+        assert_eq!(
+            parse_link(&format!("https://keys.example.com/invite/{TOKEN}%00"), &h),
+            Err(LinkProblem::Incomplete)
+        );
     }
 
     #[test]

@@ -33,7 +33,9 @@ impl FileStore {
         let text = match std::fs::read(&self.path) {
             Ok(bytes) => Zeroizing::new(bytes),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Secrets::new()),
-            Err(e) => return Err(SecureStoreError::Failed(format!("reading the secrets file: {}", e.kind()))),
+            Err(e) => {
+                return Err(SecureStoreError::Failed { detail: format!("reading the secrets file: {}", e.kind()) });
+            }
         };
         let map: BTreeMap<String, String> = serde_json::from_slice(&text)
             .map_err(|_| SecureStoreError::Failed { detail: "the secrets file is damaged".into() })?;
@@ -42,8 +44,11 @@ impl FileStore {
 
     fn write_all(&self, map: &Secrets) -> Result<(), SecureStoreError> {
         let plain: BTreeMap<&str, &str> = map.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        let text = Zeroizing::new(serde_json::to_vec(&plain).map_err(|_| SecureStoreError::Failed { detail: "encoding".into() })?);
-        write_private(&self.path, &text).map_err(|_| SecureStoreError::Failed { detail: "writing the secrets file".into() })
+        let text = Zeroizing::new(
+            serde_json::to_vec(&plain).map_err(|_| SecureStoreError::Failed { detail: "encoding".into() })?,
+        );
+        write_private(&self.path, &text)
+            .map_err(|_| SecureStoreError::Failed { detail: "writing the secrets file".into() })
     }
 
     fn update(&self, change: impl FnOnce(&mut Secrets)) -> Result<(), SecureStoreError> {

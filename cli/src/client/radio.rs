@@ -3,9 +3,7 @@
 //! radio that reports Bluetooth as unavailable and is never used.
 
 use async_trait::async_trait;
-use keyway_core::ble::{
-    AdapterState, BleTransport, BtleplugTransport, Advertisement, PeripheralId, BleError,
-};
+use keyway_core::ble::{AdapterState, Advertisement, BleError, BleTransport, BtleplugTransport, PeripheralId};
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -1,7 +1,7 @@
 //! Whole messages over the radio: fragments a message into ATT-sized frames and
 //! reassembles notifications into the lock's reply.
 
-use super::transport::{BleTransport, PeripheralId, BleError};
+use super::transport::{BleError, BleTransport, PeripheralId};
 use crate::crash::crash_point;
 use keyway_protocol::framing::{FrameError, Reassembler, fragment};
 use std::time::Duration;

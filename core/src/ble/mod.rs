@@ -10,6 +10,6 @@ pub mod unlock;
 pub use self::btleplug::BtleplugTransport;
 pub use transport::{AdapterState, Advertisement, BleError, BleTransport, PeripheralId};
 pub use unlock::{
-    CarriedSync, DoorKey, PendingBundle, LockVisit, UnlockError, UnlockPath, UnlockPhase, UnlockTimings,
-    UnlockTimeouts, unlock,
+    CarriedSync, DoorKey, LockVisit, PendingBundle, UnlockError, UnlockPath, UnlockPhase, UnlockTimeouts,
+    UnlockTimings, unlock,
 };

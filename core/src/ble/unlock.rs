@@ -11,10 +11,10 @@
 //! - every wait is bounded by [`UnlockTimeouts`].
 
 use super::link::{Link, LinkError};
-use super::transport::{AdapterState, BleTransport, PeripheralId, BleError};
+use super::transport::{AdapterState, BleError, BleTransport, PeripheralId};
 use crate::crash::crash_point;
-use crate::signer::{DeviceSigner, SignerError};
 use crate::operation::CancelToken;
+use crate::signer::{DeviceSigner, SignerError};
 use keyway_protocol::advert::{ADVERT_COMPANY_ID, Advertisement as LockAdvert, SERVICE_UUID};
 use keyway_protocol::credential::UnixSeconds;
 use keyway_protocol::ids::{DoorId, LockNonce};
@@ -454,7 +454,9 @@ impl Attempt<'_> {
             let unlock = StandardUnlock::begin(&target, &self.key.credential, self.command, true, &rng)
                 .map_err(|_| UnlockError::UntrustedLock)?;
             let signature = self.signer.sign(&unlock.signing_message()).await?;
-            let signature: [u8; 64] = signature.try_into().map_err(|_| SignerError::Other { detail: "the device signer returned invalid output".into() })?;
+            let signature: [u8; 64] = signature
+                .try_into()
+                .map_err(|_| SignerError::Other { detail: "the device signer returned invalid output".into() })?;
             let (awaiting, request) = unlock.finish(&signature);
             match self.exchange(link, awaiting, &request).await {
                 Ok((reply, channel)) => return Ok((UnlockPath::Standard, reply, channel)),

@@ -1,8 +1,8 @@
 //! The cache's behaviour as the app relies on it.
 #![allow(clippy::unwrap_used)]
 
-use crate::timestamp::Timestamp;
 use super::*;
+use crate::timestamp::Timestamp;
 
 const DOOR: DoorId = DoorId([1, 2, 3, 4, 5, 6, 7, 8]);
 const NOW: u32 = 1_800_000_000;
@@ -126,7 +126,10 @@ fn access_state_tells_ready_starts_at_expired_awaiting_and_no_access() {
     assert_eq!(cache.access_state(&DOOR, NOW + 4000).unwrap(), AccessState::AwaitingCredential);
     cache.store_credentials(&[credential(1, NOW + 3600, NOW + 7200)]).unwrap();
     assert_eq!(cache.access_state(&DOOR, NOW + 4000).unwrap(), AccessState::Ready { until: Timestamp(NOW + 7200) });
-    assert_eq!(cache.access_state(&DOOR, NOW + 8000).unwrap(), AccessState::Expired { expired_at: Timestamp(NOW + 7200) });
+    assert_eq!(
+        cache.access_state(&DOOR, NOW + 8000).unwrap(),
+        AccessState::Expired { expired_at: Timestamp(NOW + 7200) }
+    );
 }
 
 #[test]

@@ -5,7 +5,7 @@
 use super::scene::BluezWorld;
 use crate::world::{DAY, T0, World};
 use keyway_core::Keyway;
-use keyway_core::ble::{UnlockTimings, UnlockPath};
+use keyway_core::ble::{UnlockPath, UnlockTimings};
 use keyway_lock::bluez::AdapterSetup;
 use keyway_protocol::ids::DoorId;
 use std::time::{Duration, Instant};
