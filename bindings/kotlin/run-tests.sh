@@ -38,7 +38,8 @@ set +e
 java -Djna.library.path="$target/debug" \
   -Dkeyway.backend="$target/debug/keyway-backend" -Dkeyway.lock="$target/debug/keyway-lock" \
   -cp "$out/classes:$classpath:$kotlin_home/lib/kotlin-stdlib.jar" \
-  org.junit.runner.JUnitCore app.keyway.test.JourneysTest app.keyway.test.ErrorsTest | tee "$report"
+  org.junit.runner.JUnitCore app.keyway.test.JourneysTest app.keyway.test.ErrorsTest \
+  app.keyway.test.ErrorMessagesTest app.keyway.test.OperationsTest | tee "$report"
 status=${PIPESTATUS[0]}
 set -e
 

@@ -1,84 +1,73 @@
-//! Door sync for doors without internet: `keyway.syncDoor(door)` fetches the newest
-//! update, hands it to the lock over Bluetooth and returns the lock's receipt to the
-//! service; progress reaches the door-sync listeners (see `listeners`).
+//! Door sync for doors without internet: `keyway.startDoorSync(door, listener)` returns
+//! at once with a [`DoorSyncOperation`] that fetches the newest update, hands it to the
+//! lock over Bluetooth and returns the lock's receipt to the service. Its progress goes
+//! to its own listener, each event carrying the operation's sync id (and to the global
+//! door-sync listeners, see `listeners`). `keyway.syncDoor(door)` is the same, awaited.
 
-use crate::errors::Result;
+use crate::Result;
+use crate::callbacks::deliver;
 use crate::keyway::Keyway;
+use crate::listeners::DoorSyncListener;
+use crate::operation::Running;
 use crate::runtime::run;
 use keyway_protocol::ids::DoorId;
+use std::sync::Arc;
 
-/// The result of a door sync.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
-pub struct DoorSyncOutcome {
-    /// The door.
-    pub door: DoorId,
-    /// The update version the lock runs now.
-    pub lock_version: u32,
-    /// The service has the lock's receipt (false: it waits on the phone and goes with
-    /// the next refresh).
-    pub receipt_delivered: bool,
+pub use keyway_core::DoorSyncOutcome;
+pub use keyway_core::listeners::{DoorSyncProgress, DoorSyncStage};
+
+/// A door sync on its way.
+#[derive(uniffi::Object)]
+pub struct DoorSyncOperation {
+    door: DoorId,
+    running: Running<DoorSyncOutcome>,
 }
 
-/// Where a door sync is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
-pub enum DoorSyncStage {
-    /// Getting the newest update from the service.
-    FetchingUpdate,
-    /// Finding the lock, connecting, handing it the update.
-    Connecting,
-    /// The lock applied the update (or was already current) and signed a receipt.
-    Applied,
-    /// Handing the lock's receipt to the service.
-    UploadingReceipt,
-    /// Finished: the door shows as synced.
-    Done,
-    /// Stopped with an error (the call itself says which).
-    Failed,
-}
+#[uniffi::export]
+impl DoorSyncOperation {
+    /// The door being synced.
+    pub fn door(&self) -> DoorId {
+        self.door
+    }
 
-/// One door-sync progress event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
-pub struct DoorSyncProgress {
-    /// The door.
-    pub door: DoorId,
-    /// Where it is.
-    pub stage: DoorSyncStage,
-    /// The update version involved, when known.
-    pub version: Option<u32>,
-}
+    /// Stops the door sync at once (the lock applies an update whole or not at all).
+    pub fn cancel(&self) {
+        self.running.cancel();
+    }
 
-impl From<keyway_core::listeners::DoorSyncProgress> for DoorSyncProgress {
-    fn from(p: keyway_core::listeners::DoorSyncProgress) -> Self {
-        use keyway_core::listeners::DoorSyncStage as Core;
-        Self {
-            door: p.door,
-            stage: match p.stage {
-                Core::FetchingBundle => DoorSyncStage::FetchingUpdate,
-                Core::Connecting => DoorSyncStage::Connecting,
-                Core::Applied => DoorSyncStage::Applied,
-                Core::UploadingReceipt => DoorSyncStage::UploadingReceipt,
-                Core::Done => DoorSyncStage::Done,
-                Core::Failed => DoorSyncStage::Failed,
-            },
-            version: p.version,
-        }
+    /// Waits for the lock's answer.
+    pub async fn result(&self) -> Result<DoorSyncOutcome> {
+        self.running.result().await
     }
 }
 
 #[uniffi::export]
 impl Keyway {
-    /// Runs a door sync now (the person is at the door). Progress goes to the door-sync
-    /// listeners.
-    pub async fn sync_door(&self, door: DoorId) -> Result<DoorSyncOutcome> {
+    /// Starts a door sync now (the person is at the door) and returns at once; `listener`
+    /// hears this sync's progress and nothing else. A newer unlock or door sync cancels it.
+    #[uniffi::method(default(listener = None))]
+    pub fn start_door_sync(&self, door: DoorId, listener: Option<Arc<dyn DoorSyncListener>>) -> Arc<DoorSyncOperation> {
         let core = self.core.clone();
-        let o = run(async move { core.sync_door(&door).await }).await?;
-        Ok(DoorSyncOutcome { door: o.door, lock_version: o.lock_version, receipt_delivered: o.receipt_delivered })
+        let running = Running::start(move |cancel| async move {
+            let on_progress = move |progress: DoorSyncProgress| {
+                if let Some(listener) = listener.clone() {
+                    deliver(move || listener.on_door_sync_progress(progress));
+                }
+            };
+            core.sync_door_with(&door, &cancel, &on_progress).await
+        });
+        Arc::new(DoorSyncOperation { door, running })
+    }
+
+    /// Runs a door sync and waits for it: `startDoorSync(door).result()`.
+    pub async fn sync_door(&self, door: DoorId) -> Result<DoorSyncOutcome> {
+        self.start_door_sync(door, None).result().await
     }
 
     /// Hands every lock receipt waiting on the phone to the service; returns how many went.
-    pub async fn upload_receipts(&self) -> Result<u32> {
+    pub async fn upload_receipts(&self) -> Result<i32> {
         let core = self.core.clone();
         let n = run(async move { core.upload_receipts().await }).await?;
-        Ok(u32::try_from(n).unwrap_or(u32::MAX))
+        Ok(i32::try_from(n).unwrap_or(i32::MAX))
     }
 }

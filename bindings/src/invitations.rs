@@ -1,21 +1,14 @@
 //! Links from outside (an invitation email, a shared-key message) and invitations:
 //! parse the link, preview what it offers, send the code, accept.
 
-use crate::errors::{Result, time};
+use crate::Result;
 use crate::keyway::Keyway;
 use crate::runtime::run;
-use crate::sign_in::CodeSent;
+use keyway_core::CodeSent;
 use std::sync::Arc;
-use std::time::SystemTime;
 
-/// What kind of link it is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
-pub enum LinkKind {
-    /// An invitation to join an organisation: preview it, then accept it.
-    Invitation,
-    /// A key shared by a member: sign in, then redeem it.
-    SharedKey,
-}
+pub use keyway_core::InvitationPreview;
+pub use keyway_core::links::LinkKind;
 
 /// A link that passed every check (https, a trusted host, a well-formed token). Its
 /// token is a secret: it never leaves this object except in the one call that needs it.
@@ -28,33 +21,13 @@ pub struct IncomingLink {
 impl IncomingLink {
     /// Invitation or shared key.
     pub fn kind(&self) -> LinkKind {
-        match self.link.kind {
-            keyway_core::links::LinkKind::Invitation => LinkKind::Invitation,
-            keyway_core::links::LinkKind::Share => LinkKind::SharedKey,
-        }
+        self.link.kind
     }
 
     /// The host it came from.
     pub fn host(&self) -> String {
         self.link.host.clone()
     }
-}
-
-/// What the invitation screen shows before accepting.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct InvitationPreview {
-    /// The organisation inviting.
-    pub organisation: String,
-    /// The facility.
-    pub facility: String,
-    /// The role offered.
-    pub role: String,
-    /// The email address the code will go to.
-    pub sign_in_address: String,
-    /// When access starts.
-    pub access_start: SystemTime,
-    /// When the link stops working.
-    pub link_expires_at: SystemTime,
 }
 
 #[uniffi::export]
@@ -67,21 +40,13 @@ impl Keyway {
     /// What the invitation offers; fails with the reason if it can no longer be accepted.
     pub async fn preview_invitation(&self, link: Arc<IncomingLink>) -> Result<InvitationPreview> {
         let core = self.core.clone();
-        let p = run(async move { core.preview_invitation(&link.link).await }).await?;
-        Ok(InvitationPreview {
-            organisation: p.organisation,
-            facility: p.facility,
-            role: p.role,
-            sign_in_address: p.sign_in_address,
-            access_start: time(p.access_start),
-            link_expires_at: time(p.link_expires_at),
-        })
+        run(async move { core.preview_invitation(&link.link).await }).await
     }
 
     /// Sends the one-time code that proves the invited address.
     pub async fn send_invitation_code(&self, link: Arc<IncomingLink>) -> Result<CodeSent> {
         let core = self.core.clone();
-        Ok(run(async move { core.send_invitation_code(&link.link).await }).await?.into())
+        run(async move { core.send_invitation_code(&link.link).await }).await
     }
 
     /// Accepts the invitation with the code: the person is signed in (or the new account

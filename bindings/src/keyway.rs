@@ -2,10 +2,9 @@
 //! platform's parts. Its journeys live in the other files (one per concept); this file
 //! opens it, reports the session and signs out.
 
-use crate::errors::Result;
+use crate::Result;
 use crate::platform::{BleTransport, DeviceSigner, ForeignSigner, ForeignStore, ForeignTransport, SecureStore};
 use crate::runtime::{run, runtime};
-use keyway_core::ble::UnlockSettings;
 use keyway_core::clock::SystemClock;
 use keyway_core::signer::SoftwareSigner;
 use std::sync::Arc;
@@ -30,40 +29,8 @@ pub struct KeywayConfig {
     pub http_timeout: Option<Duration>,
 }
 
-/// How long each phase of an unlock may take.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
-pub struct UnlockTimeouts {
-    /// Finding the door's advertisement (usual: 8 s).
-    pub scan: Duration,
-    /// Connecting and discovering the service (usual: 5 s).
-    pub connect: Duration,
-    /// One request and its reply (usual: 3 s).
-    pub handshake: Duration,
-    /// Handing over a door-sync update and receiving the receipt (usual: 30 s).
-    pub door_sync: Duration,
-}
-
-/// Whether someone is signed in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
-pub enum SessionState {
-    /// No one: show sign-in.
-    SignedOut,
-    /// Someone is (token refreshes happen by themselves).
-    SignedIn,
-    /// The service ended the session: show sign-in, saying why.
-    SessionEnded,
-}
-
-impl From<keyway_core::listeners::SessionState> for SessionState {
-    fn from(s: keyway_core::listeners::SessionState) -> Self {
-        use keyway_core::listeners::SessionState as Core;
-        match s {
-            Core::SignedOut => Self::SignedOut,
-            Core::SignedIn => Self::SignedIn,
-            Core::SessionEnded => Self::SessionEnded,
-        }
-    }
-}
+pub use keyway_core::ble::UnlockTimeouts;
+pub use keyway_core::listeners::SessionState;
 
 /// The member's engine: sign-in, invitations, keys, doors, guests. Create one per app
 /// and keep it; every method may be called from any thread.
@@ -92,9 +59,8 @@ impl Keyway {
         };
         let mut core_config = keyway_core::Config::new(config.backend_url, config.link_hosts);
         core_config.cache_path = config.cache_path.map(Into::into);
-        if let Some(t) = config.unlock_timeouts {
-            core_config.unlock =
-                UnlockSettings { scan: t.scan, connect: t.connect, handshake: t.handshake, door_sync: t.door_sync };
+        if let Some(timeouts) = config.unlock_timeouts {
+            core_config.unlock = timeouts;
         }
         if let Some(timeout) = config.http_timeout {
             core_config.http_timeout = timeout;
@@ -110,7 +76,7 @@ impl Keyway {
 
     /// Whether someone is signed in.
     pub fn session_state(&self) -> SessionState {
-        self.core.session_state().into()
+        self.core.session_state()
     }
 
     /// Signs out: ends the session at the service (best effort) and removes every secret

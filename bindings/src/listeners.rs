@@ -1,7 +1,9 @@
 //! Listeners: the app subscribes to the session, the keys and door-sync progress. Each
-//! listener is called with the current state first (if any), then with every change,
-//! on a Keyway thread, until the returned [`Subscription`] is cancelled or dropped.
+//! listener is called with the current state first (if any), then with every change, on
+//! Keyway's callbacks thread (never a runtime worker, never under a lock), until the
+//! returned [`Subscription`] is cancelled or dropped.
 
+use crate::callbacks::deliver;
 use crate::door_sync::DoorSyncProgress;
 use crate::keys::Key;
 use crate::keyway::{Keyway, SessionState};
@@ -50,19 +52,27 @@ fn subscription(handle: keyway_core::listeners::TaskHandle) -> Arc<Subscription>
 impl Keyway {
     /// Subscribes to the session: the current state first, then changes.
     pub fn subscribe_session(&self, listener: Arc<dyn SessionListener>) -> Arc<Subscription> {
-        subscription(self.core.subscribe_session(move |state| listener.on_session_changed(state.into())))
+        subscription(self.core.subscribe_session(move |state| {
+            let listener = listener.clone();
+            deliver(move || listener.on_session_changed(state));
+        }))
     }
 
     /// Subscribes to the keys: the current keys first, then after each change.
     pub fn subscribe_keys(&self, listener: Arc<dyn KeysListener>) -> Arc<Subscription> {
-        subscription(
-            self.core.subscribe_keys(move |keys| listener.on_keys_changed(keys.into_iter().map(Key::from).collect())),
-        )
+        subscription(self.core.subscribe_keys(move |keys: Vec<Key>| {
+            let listener = listener.clone();
+            deliver(move || listener.on_keys_changed(keys));
+        }))
     }
 
-    /// Subscribes to door-sync progress: the latest event first (if any), then every new
-    /// one, in order.
+    /// Subscribes to the progress of every door sync from now on (nothing is replayed);
+    /// each event carries its sync's id. To follow one sync, pass a listener to
+    /// `startDoorSync` instead.
     pub fn subscribe_door_sync(&self, listener: Arc<dyn DoorSyncListener>) -> Arc<Subscription> {
-        subscription(self.core.subscribe_door_sync(move |progress| listener.on_door_sync_progress(progress.into())))
+        subscription(self.core.subscribe_door_sync(move |progress| {
+            let listener = listener.clone();
+            deliver(move || listener.on_door_sync_progress(progress));
+        }))
     }
 }

@@ -1,7 +1,8 @@
 //! The core's log, handed to the app: `setLogSink(sink, level)` routes every `tracing`
 //! event of the core and the facade to the shell (which passes it to os_log or Logcat).
 //! The core never logs a secret (tokens, codes, keys, ticket secrets), so neither does
-//! this; events of other crates (HTTP internals) are left out.
+//! this; events of other crates (HTTP internals) are left out. The sink is called on
+//! Keyway's callbacks thread, with no lock held.
 
 use std::fmt::Write as _;
 use std::sync::{Arc, OnceLock, RwLock};
@@ -37,7 +38,7 @@ pub struct LogEntry {
 /// Where the log goes: implemented by the shell.
 #[uniffi::export(foreign)]
 pub trait LogSink: Send + Sync {
-    /// One line. Called from Keyway's threads; keep it quick.
+    /// One line, in order, on Keyway's callbacks thread (keep it quick: listeners wait behind it).
     fn log(&self, entry: LogEntry);
 }
 
@@ -91,11 +92,17 @@ impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for ForwardToSink {
             return;
         }
         let level = level_of(meta.level());
-        let guard = SINK.read().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let Some(sink) = guard.as_ref().filter(|s| level <= s.level) else { return };
+        let sink = {
+            let guard = SINK.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+            match guard.as_ref().filter(|s| level <= s.level) {
+                Some(s) => s.sink.clone(),
+                None => return,
+            }
+        };
         let mut line = Line::default();
         event.record(&mut line);
-        sink.sink.log(LogEntry { level, target: meta.target().to_owned(), message: line.0 });
+        let entry = LogEntry { level, target: meta.target().to_owned(), message: line.0 };
+        crate::callbacks::deliver(move || sink.log(entry));
     }
 }
 
@@ -145,6 +152,10 @@ mod tests {
         tracing::warn!(target: "hyper::client", "not ours");
         clear_log_sink();
         tracing::warn!(target: "keyway_core::refresh", "after clearing");
+        // Delivered in order on the callbacks thread: a marker queued last arrives last.
+        let (tx, rx) = std::sync::mpsc::channel();
+        crate::callbacks::deliver(move || tx.send(()).unwrap());
+        rx.recv_timeout(std::time::Duration::from_secs(5)).unwrap();
         let entries = sink.0.lock().unwrap();
         assert_eq!(entries.len(), 1, "{entries:?}");
         assert_eq!(entries[0].level, LogLevel::Info);

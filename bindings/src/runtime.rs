@@ -2,9 +2,11 @@
 //! here and the foreign side awaits the task's handle, so the core's timers, HTTP
 //! client and listeners always find the same runtime, whichever thread (or Kotlin
 //! dispatcher, or Swift executor) made the call. A task keeps running if the caller
-//! stops waiting (a cancelled coroutine): an unlock half-way through is better finished.
+//! stops waiting (a cancelled coroutine); unlocks and door syncs stop through their
+//! operation's `cancel()`.
 
-use crate::errors::{KeywayError, Result};
+use crate::Result;
+use keyway_core::KeywayError;
 use std::future::Future;
 use std::sync::OnceLock;
 use tokio::runtime::Runtime;
@@ -23,19 +25,18 @@ pub(crate) fn runtime() -> Result<&'static Runtime> {
                 .map_err(|e| e.to_string())
         })
         .as_ref()
-        .map_err(|e| KeywayError::Internal { detail: format!("runtime failed to start: {e}") })
+        .map_err(|e| KeywayError::internal(format!("runtime failed to start: {e}")))
 }
 
-/// Runs one call of the core on the runtime and maps its error.
+/// Runs one call of the core on the runtime.
 pub(crate) async fn run<T, F>(work: F) -> Result<T>
 where
     T: Send + 'static,
-    F: Future<Output = keyway_core::Result<T>> + Send + 'static,
+    F: Future<Output = Result<T>> + Send + 'static,
 {
     match runtime()?.spawn(work).await {
-        Ok(result) => result.map_err(KeywayError::from),
-        Err(e) => Err(KeywayError::Internal {
-            detail: if e.is_panic() { "the core panicked".into() } else { "the call was cancelled".into() },
-        }),
+        Ok(result) => result,
+        Err(e) if e.is_panic() => Err(KeywayError::internal("the core panicked")),
+        Err(_) => Err(KeywayError::Cancelled),
     }
 }

@@ -1,44 +1,12 @@
 //! Sign-in with a one-time code, as a flow object: `keyway.startSignIn(address)` sends
 //! the code, then `flow.verify(code)` (or `flow.resend()`).
 
-use crate::errors::{Result, time};
+use crate::Result;
 use crate::keyway::Keyway;
 use crate::runtime::run;
 use std::sync::{Arc, Mutex};
-use std::time::SystemTime;
 
-/// Where a code went.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
-pub enum CodeChannel {
-    /// An email.
-    Email,
-    /// A text message.
-    Sms,
-}
-
-/// A code on its way, as the code screen shows it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
-pub struct CodeSent {
-    /// Email or text message.
-    pub channel: CodeChannel,
-    /// When the code stops working.
-    pub expires_at: SystemTime,
-    /// When "send again" may be pressed.
-    pub resend_after: SystemTime,
-}
-
-impl From<keyway_core::CodeSentInfo> for CodeSent {
-    fn from(c: keyway_core::CodeSentInfo) -> Self {
-        Self {
-            channel: match c.channel {
-                keyway_core::CodeChannel::Email => CodeChannel::Email,
-                keyway_core::CodeChannel::Sms => CodeChannel::Sms,
-            },
-            expires_at: time(c.expires_at),
-            resend_after: time(c.resend_after),
-        }
-    }
-}
+pub use keyway_core::{CodeChannel, CodeSent};
 
 /// A sign-in in progress: a code was sent to [`SignInFlow::address`].
 #[derive(uniffi::Object)]
@@ -58,7 +26,7 @@ impl Keyway {
         let flow = run(async move { core.start_sign_in(&address).await }).await?;
         Ok(Arc::new(SignInFlow {
             address: flow.address().as_str().to_owned(),
-            sent: Mutex::new(flow.code_sent().into()),
+            sent: Mutex::new(flow.code_sent()),
             flow: Arc::new(tokio::sync::Mutex::new(flow)),
         }))
     }
@@ -79,7 +47,7 @@ impl SignInFlow {
     /// Sends a new code. Wrong guesses of the old code still count.
     pub async fn resend(&self) -> Result<CodeSent> {
         let flow = self.flow.clone();
-        let sent: CodeSent = run(async move { flow.lock().await.resend().await }).await?.into();
+        let sent = run(async move { flow.lock().await.resend().await }).await?;
         *self.sent.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = sent;
         Ok(sent)
     }

@@ -1,48 +1,52 @@
-//! Opening a door over Bluetooth, offline: `keyway.unlock(door)`. The first visit uses
-//! the standard handshake, later visits the fast one; a newer door-sync update rides
-//! along when the lock is behind.
+//! Opening a door over Bluetooth, offline. `keyway.startUnlock(door, listener)` returns
+//! at once with an [`UnlockOperation`]: its phases reach the listener, `result()` waits
+//! for the door, `cancel()` stops it. `keyway.unlock(door)` is the same, awaited.
+//!
+//! One unlock or door sync holds the radio at a time, and the newest call wins: starting
+//! one cancels the one running (it ends with `Cancelled`) and waits only for it to stop
+//! scanning and drop its link. So an abandoned unlock never delays the next door.
 
-use crate::errors::{Result, time};
+use crate::Result;
+use crate::callbacks::deliver;
 use crate::keyway::Keyway;
-use crate::runtime::run;
+use crate::operation::Running;
 use keyway_protocol::ids::DoorId;
-use std::time::{Duration, SystemTime};
+use std::sync::Arc;
 
-/// Which handshake opened the door.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
-pub enum UnlockPath {
-    /// First visit (or the lock forgot the phone): the public-key handshake.
-    Standard,
-    /// Repeat visit: one write and one notification, symmetric crypto only.
-    Fast,
+pub use keyway_core::UnlockOutcome;
+pub use keyway_core::ble::{UnlockPath, UnlockPhase, UnlockTimings};
+
+/// Told how an unlock is going, on Keyway's callbacks thread.
+#[uniffi::export(foreign)]
+pub trait UnlockListener: Send + Sync {
+    /// The unlock entered `phase` (scan, connect, handshake, door sync).
+    fn on_unlock_phase(&self, phase: UnlockPhase);
 }
 
-/// How long each phase took.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
-pub struct UnlockTimings {
-    /// From the call to hearing the door.
-    pub scan: Duration,
-    /// Connecting and discovering the service.
-    pub connect: Duration,
-    /// The handshake, less the lock's actuation.
-    pub handshake: Duration,
-    /// The lock's actuation, as it reports it.
-    pub door_open: Duration,
+/// An unlock on its way.
+#[derive(uniffi::Object)]
+pub struct UnlockOperation {
+    door: DoorId,
+    running: Running<UnlockOutcome>,
 }
 
-/// A door that opened.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
-pub struct UnlockOutcome {
-    /// The door.
-    pub door: DoorId,
-    /// Standard or fast.
-    pub path: UnlockPath,
-    /// Per-phase timings.
-    pub timings: UnlockTimings,
-    /// The lock's clock when it answered.
-    pub lock_time: SystemTime,
-    /// This phone carried a newer door-sync update to the lock on the way.
-    pub carried_door_sync: bool,
+#[uniffi::export]
+impl UnlockOperation {
+    /// The door being opened.
+    pub fn door(&self) -> DoorId {
+        self.door
+    }
+
+    /// Stops the unlock at once: the scan stops, the link drops, `result()` throws
+    /// `Cancelled`, and the radio is free for the next unlock. Harmless once finished.
+    pub fn cancel(&self) {
+        self.running.cancel();
+    }
+
+    /// Waits for the door to open (or the reason it did not).
+    pub async fn result(&self) -> Result<UnlockOutcome> {
+        self.running.result().await
+    }
 }
 
 /// The Bluetooth profile of a Keyway lock, for shells that set up scan filters and GATT.
@@ -72,22 +76,28 @@ pub fn ble_profile() -> BleProfile {
 
 #[uniffi::export]
 impl Keyway {
-    /// Opens a door. Works offline: everything it needs is on the phone. One unlock or
-    /// door sync runs at a time; a second call waits for the first.
-    pub async fn unlock(&self, door: DoorId) -> Result<UnlockOutcome> {
+    /// Starts opening a door and returns at once. Works offline: everything it needs is
+    /// on the phone. A newer unlock or door sync cancels this one.
+    #[uniffi::method(default(listener = None))]
+    pub fn start_unlock(&self, door: DoorId, listener: Option<Arc<dyn UnlockListener>>) -> Arc<UnlockOperation> {
         let core = self.core.clone();
-        let outcome = run(async move { core.unlock(&door).await }).await?;
-        let t = outcome.timings;
-        tracing::info!(%door, path = ?outcome.path, total_ms = (t.scan + t.connect + t.handshake + t.door_open).as_millis(), "door opened");
-        Ok(UnlockOutcome {
-            door,
-            path: match outcome.path {
-                keyway_core::ble::UnlockPath::Standard => UnlockPath::Standard,
-                keyway_core::ble::UnlockPath::Fast => UnlockPath::Fast,
-            },
-            timings: UnlockTimings { scan: t.scan, connect: t.connect, handshake: t.handshake, door_open: t.door_open },
-            lock_time: time(outcome.lock_clock),
-            carried_door_sync: outcome.sync.as_ref().is_some_and(|s| s.applied.is_ok()),
-        })
+        let running = Running::start(move |cancel| async move {
+            let on_phase = move |phase: UnlockPhase| {
+                if let Some(listener) = listener.clone() {
+                    deliver(move || listener.on_unlock_phase(phase));
+                }
+            };
+            let visit = core.unlock_with(&door, &cancel, &on_phase).await?;
+            let outcome = visit.outcome(door);
+            let t = outcome.timings;
+            tracing::info!(%door, path = ?outcome.path, total_ms = (t.scan + t.connect + t.handshake + t.door_open).as_millis(), "door opened");
+            Ok(outcome)
+        });
+        Arc::new(UnlockOperation { door, running })
+    }
+
+    /// Opens a door and waits for it: `startUnlock(door).result()`.
+    pub async fn unlock(&self, door: DoorId) -> Result<UnlockOutcome> {
+        self.start_unlock(door, None).result().await
     }
 }

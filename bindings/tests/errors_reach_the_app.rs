@@ -4,20 +4,22 @@
 #![allow(clippy::unwrap_used)]
 
 use keyway_core::api::ApiError;
-use keyway_core::ble::{UnlockError, UnlockPhase as CorePhase};
-use keyway_core::links::LinkError;
-use keyway_ffi::errors::{LinkProblem, LockRefusal, UnlockPhase};
+use keyway_core::ble::UnlockError;
+use keyway_core::links::LinkProblem;
+use keyway_core::{LockRefusal, Timestamp};
 use keyway_ffi::keyway::KeywayConfig;
-use keyway_ffi::platform::{AdapterState, Advertisement, BleError, BleTransport, SecureStore, SecureStoreError};
+use keyway_ffi::platform::{
+    AdapterState, Advertisement, BleError, BleTransport, SecureStore, SecureStoreError, SignerError,
+};
+use keyway_ffi::unlock::UnlockPhase;
 use keyway_ffi::{Keyway, KeywayError};
 use keyway_protocol::Refusal;
 use std::sync::Arc;
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::Duration;
 
 fn backend(code: &str, details: serde_json::Value) -> KeywayError {
     let details = details.as_object().cloned().unwrap_or_default();
-    let e = ApiError::Rejected { status: 400, code: code.into(), message: "words".into(), details };
-    KeywayError::from_core(keyway_core::Error::from_api(e))
+    KeywayError::from_api(ApiError::Rejected { status: 400, code: code.into(), message: "words".into(), details })
 }
 
 #[test]
@@ -28,11 +30,11 @@ fn each_backend_refusal_is_its_own_error_with_its_facts() {
     );
     assert_eq!(
         backend("too_many_attempts", serde_json::json!({ "retry_at": 1_800_000_900 })),
-        KeywayError::TooManyAttempts { retry_at: UNIX_EPOCH + Duration::from_secs(1_800_000_900) }
+        KeywayError::TooManyAttempts { retry_at: Timestamp(1_800_000_900) }
     );
     assert_eq!(
         backend("key_not_yet_valid", serde_json::json!({ "starts_at": 1_800_086_400 })),
-        KeywayError::KeyNotYetValid { starts_at: UNIX_EPOCH + Duration::from_secs(1_800_086_400) }
+        KeywayError::KeyNotYetValid { starts_at: Timestamp(1_800_086_400) }
     );
     let dead = [
         ("invitation_not_found", KeywayError::InvitationNotFound),
@@ -49,7 +51,7 @@ fn each_backend_refusal_is_its_own_error_with_its_facts() {
     for (code, expected) in dead {
         assert_eq!(backend(code, serde_json::json!({})), expected, "{code}");
     }
-    assert_eq!(KeywayError::from_core(keyway_core::Error::from_api(ApiError::Offline)), KeywayError::Offline);
+    assert_eq!(KeywayError::from_api(ApiError::Offline), KeywayError::Offline);
 }
 
 #[test]
@@ -60,14 +62,14 @@ fn an_unknown_backend_code_is_internal_and_names_only_the_code() {
 
 #[test]
 fn unlock_failures_say_what_to_do_at_the_door() {
-    let unlock = |e: UnlockError| KeywayError::from_core(keyway_core::Error::Unlock(e));
+    let unlock = KeywayError::from;
     assert_eq!(unlock(UnlockError::BluetoothOff), KeywayError::BluetoothOff);
     assert_eq!(unlock(UnlockError::PermissionMissing), KeywayError::BluetoothPermissionMissing);
     assert_eq!(unlock(UnlockError::DoorNotInRange), KeywayError::DoorNotInRange);
     assert_eq!(unlock(UnlockError::KeyRevoked), KeywayError::KeyRevoked);
     assert_eq!(
         unlock(UnlockError::KeyExpired { expired_at: 1_800_000_000 }),
-        KeywayError::KeyExpired { expired_at: Some(UNIX_EPOCH + Duration::from_secs(1_800_000_000)) }
+        KeywayError::KeyExpired { expired_at: Some(Timestamp(1_800_000_000)) }
     );
     assert_eq!(
         unlock(UnlockError::LockRefused { reason: Refusal::UnknownIssuer }),
@@ -78,12 +80,25 @@ fn unlock_failures_say_what_to_do_at_the_door() {
         KeywayError::LockRefused { reason: LockRefusal::InvalidKey }
     );
     assert_eq!(
-        unlock(UnlockError::Timeout { phase: CorePhase::Handshake }),
+        unlock(UnlockError::Timeout { phase: UnlockPhase::Handshake }),
         KeywayError::LockTimedOut { phase: UnlockPhase::Handshake }
     );
     assert_eq!(
-        KeywayError::from_core(keyway_core::Error::InvalidLink(LinkError::BadToken)),
+        KeywayError::from(LinkProblem::Incomplete),
         KeywayError::InvalidLink { problem: LinkProblem::Incomplete }
+    );
+}
+
+#[test]
+fn each_signer_failure_is_its_own_app_error() {
+    assert_eq!(KeywayError::from(SignerError::Cancelled), KeywayError::AuthenticationCancelled);
+    assert_eq!(KeywayError::from(SignerError::Locked), KeywayError::DeviceLocked);
+    assert_eq!(KeywayError::from(SignerError::AuthenticationFailed), KeywayError::AuthenticationFailed);
+    assert_eq!(KeywayError::from(SignerError::Unavailable), KeywayError::DeviceKeyUnavailable);
+    assert_eq!(
+        KeywayError::from(UnlockError::Signer(SignerError::Locked)),
+        KeywayError::DeviceLocked,
+        "a locked phone met during the handshake says so too"
     );
 }
 

@@ -5,7 +5,7 @@
 
 use crate::narrate::Narrator;
 use keyway_core::Error;
-use keyway_core::ble::{UnlockError, UnlockPath};
+use keyway_core::ble::UnlockPath;
 use keyway_e2e::world::{DAY, HOUR, T0, World};
 
 /// What went wrong, in one line.
@@ -177,7 +177,7 @@ pub async fn run(n: &mut Narrator) -> StepResult<()> {
     .await?;
     n.step("Ana's phone has not heard of it, but the Back gate refuses her", async {
         match ana.keyway.unlock(&gate.lock_id).await {
-            Err(Error::Unlock(UnlockError::KeyRevoked)) => Ok(()),
+            Err(Error::KeyRevoked) => Ok(()),
             other => Err(fail("expected the key to be refused as revoked", other.map(|_| ()))),
         }
     })
@@ -185,7 +185,7 @@ pub async fn run(n: &mut Narrator) -> StepResult<()> {
     n.step("Ben's guest key is refused at the Pool too, once the Pool is synced", async {
         carl.keyway.sync_door(&pool.lock_id).await.map_err(|e| fail("sync", e))?;
         match ben.keyway.unlock(&pool.lock_id).await {
-            Err(Error::Unlock(UnlockError::KeyRevoked)) => Ok(()),
+            Err(Error::KeyRevoked) => Ok(()),
             other => Err(fail("expected the guest key to be refused as revoked", other.map(|_| ()))),
         }
     })

@@ -1,7 +1,7 @@
 //! Narration for the terminal: each step with a tick or a cross and its duration, in
 //! colour on a terminal and plain when piped.
 
-use keyway_core::ble::PhaseTimings;
+use keyway_core::ble::UnlockTimings;
 use std::future::Future;
 use std::io::IsTerminal;
 use std::time::Instant;
@@ -52,7 +52,7 @@ impl Narrator {
     }
 
     /// An unlock's phases.
-    pub fn timings(&self, t: &PhaseTimings) {
+    pub fn timings(&self, t: &UnlockTimings) {
         let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
         self.detail(&format!(
             "scan {:.1} ms · connect {:.1} ms · handshake {:.1} ms · door open {:.0} ms (lock's actuator)",

@@ -14,8 +14,9 @@ pub enum SignInAddress {
 }
 
 /// Why an address was refused, in words for the sign-in screen.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-pub enum AddressError {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+pub enum AddressProblem {
     /// Nothing was entered.
     #[error("enter an email address or a phone number")]
     Empty,
@@ -32,10 +33,10 @@ pub enum AddressError {
 
 impl SignInAddress {
     /// Parses what a person typed.
-    pub fn parse(input: &str) -> Result<Self, AddressError> {
+    pub fn parse(input: &str) -> Result<Self, AddressProblem> {
         let trimmed = input.trim();
         if trimmed.is_empty() {
-            return Err(AddressError::Empty);
+            return Err(AddressProblem::Empty);
         }
         if trimmed.contains('@') {
             return parse_email(trimmed);
@@ -62,9 +63,9 @@ impl fmt::Display for SignInAddress {
     }
 }
 
-fn parse_email(s: &str) -> Result<SignInAddress, AddressError> {
+fn parse_email(s: &str) -> Result<SignInAddress, AddressProblem> {
     let lower = s.to_lowercase();
-    let (local, domain) = lower.rsplit_once('@').ok_or(AddressError::InvalidEmail)?;
+    let (local, domain) = lower.rsplit_once('@').ok_or(AddressProblem::InvalidEmail)?;
     let valid_local =
         !local.is_empty() && local.len() <= 64 && !local.contains(char::is_whitespace) && !local.contains('@');
     let valid_domain = domain.len() <= 253
@@ -72,27 +73,27 @@ fn parse_email(s: &str) -> Result<SignInAddress, AddressError> {
         && domain.split('.').all(|label| {
             !label.is_empty() && label.len() <= 63 && label.chars().all(|c| c.is_alphanumeric() || c == '-')
         });
-    if valid_local && valid_domain { Ok(SignInAddress::Email(lower)) } else { Err(AddressError::InvalidEmail) }
+    if valid_local && valid_domain { Ok(SignInAddress::Email(lower)) } else { Err(AddressProblem::InvalidEmail) }
 }
 
-fn parse_phone(s: &str) -> Result<SignInAddress, AddressError> {
+fn parse_phone(s: &str) -> Result<SignInAddress, AddressProblem> {
     let rest = if let Some(r) = s.strip_prefix('+') {
         r
     } else if let Some(r) = s.strip_prefix("00") {
         r
     } else {
-        return Err(AddressError::InvalidPhone);
+        return Err(AddressProblem::InvalidPhone);
     };
     let mut digits = String::with_capacity(16);
     for c in rest.chars() {
         match c {
             '0'..='9' => digits.push(c),
             ' ' | '-' | '.' | '(' | ')' => {}
-            _ => return Err(AddressError::InvalidPhone),
+            _ => return Err(AddressProblem::InvalidPhone),
         }
     }
     if !(8..=15).contains(&digits.len()) || digits.starts_with('0') {
-        return Err(AddressError::InvalidPhone);
+        return Err(AddressProblem::InvalidPhone);
     }
     Ok(SignInAddress::Phone(format!("+{digits}")))
 }
@@ -115,11 +116,11 @@ mod tests {
 
     #[test]
     fn bad_addresses_say_what_is_wrong() {
-        assert_eq!(SignInAddress::parse(" "), Err(AddressError::Empty));
-        assert_eq!(SignInAddress::parse("ana@"), Err(AddressError::InvalidEmail));
-        assert_eq!(SignInAddress::parse("ana@localhost"), Err(AddressError::InvalidEmail));
-        assert_eq!(SignInAddress::parse("07700 900123"), Err(AddressError::InvalidPhone));
-        assert_eq!(SignInAddress::parse("+44 12"), Err(AddressError::InvalidPhone));
-        assert_eq!(SignInAddress::parse("+44 7700 9001x3"), Err(AddressError::InvalidPhone));
+        assert_eq!(SignInAddress::parse(" "), Err(AddressProblem::Empty));
+        assert_eq!(SignInAddress::parse("ana@"), Err(AddressProblem::InvalidEmail));
+        assert_eq!(SignInAddress::parse("ana@localhost"), Err(AddressProblem::InvalidEmail));
+        assert_eq!(SignInAddress::parse("07700 900123"), Err(AddressProblem::InvalidPhone));
+        assert_eq!(SignInAddress::parse("+44 12"), Err(AddressProblem::InvalidPhone));
+        assert_eq!(SignInAddress::parse("+44 7700 9001x3"), Err(AddressProblem::InvalidPhone));
     }
 }

@@ -84,9 +84,7 @@ impl Auth {
     }
 
     fn persist(&self, tokens: &SessionTokens) -> Result<()> {
-        let json = Zeroizing::new(
-            serde_json::to_vec(tokens).map_err(|_| Error::Unexpected { code: "session encoding".into() })?,
-        );
+        let json = Zeroizing::new(serde_json::to_vec(tokens).map_err(|_| Error::internal("session encoding"))?);
         self.store.set(SESSION_SECRET, &json)?;
         Ok(())
     }

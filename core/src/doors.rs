@@ -4,12 +4,14 @@
 
 use crate::api::wire::ReceiptUpload;
 use crate::api::{ApiError, b64};
-use crate::ble::{self, DoorKey, PendingBundle, UnlockError, UnlockOutcome};
-use crate::cache::{AccessState, Door, StoredCredential};
+use crate::ble::{self, DoorKey, LockVisit, PendingBundle, UnlockError, UnlockPath, UnlockPhase, UnlockTimings};
+use crate::cache::{AccessState, DoorRecord as Door, StoredCredential};
 use crate::crash::crash_point;
 use crate::error::{Error, Result};
 use crate::keyway::Keyway;
 use crate::listeners::{DoorSyncProgress, DoorSyncStage, TaskHandle};
+use crate::operation::CancelToken;
+use crate::timestamp::Timestamp;
 use keyway_protocol::Command;
 use keyway_protocol::ids::{DoorId, TicketId};
 use keyway_protocol::phone::FastTicket;
@@ -26,21 +28,99 @@ const TICKET_LEN: usize = 16 + 16 + 32;
 
 /// The result of an on-demand door sync.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct DoorSyncOutcome {
     /// The door.
     pub door: DoorId,
-    /// The bundle version the lock runs now.
-    pub lock_version: u32,
-    /// Whether the backend has the lock's receipt (false: it waits in the outbox).
+    /// The update version the lock runs now.
+    pub lock_version: i64,
+    /// The service has the lock's receipt (false: it waits on the phone and goes with
+    /// the next refresh).
     pub receipt_delivered: bool,
+}
+
+/// A door that opened, as the app sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct UnlockOutcome {
+    /// The door.
+    pub door: DoorId,
+    /// Standard or fast.
+    pub path: UnlockPath,
+    /// Per-phase timings.
+    pub timings: UnlockTimings,
+    /// The lock's clock when it answered.
+    pub lock_time: Timestamp,
+    /// This phone carried a newer door-sync update to the lock on the way.
+    pub carried_door_sync: bool,
+}
+
+impl LockVisit {
+    /// What the app is told about the visit to `door`.
+    pub fn outcome(&self, door: DoorId) -> UnlockOutcome {
+        UnlockOutcome {
+            door,
+            path: self.path,
+            timings: self.timings,
+            lock_time: Timestamp(self.lock_clock),
+            carried_door_sync: self.sync.as_ref().is_some_and(|s| s.applied.is_ok()),
+        }
+    }
+}
+
+/// Holds the radio for one unlock or door sync; lets the next one in when dropped.
+struct RadioTurn<'a> {
+    keyway: &'a Keyway,
+    token: CancelToken,
+    _radio: tokio::sync::MutexGuard<'a, ()>,
+}
+
+impl Drop for RadioTurn<'_> {
+    fn drop(&mut self) {
+        let mut running = self.keyway.inner.running.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if running.as_ref().is_some_and(|t| t.same_as(&self.token)) {
+            *running = None;
+        }
+    }
 }
 
 impl Keyway {
     /// Opens a door. Works offline: everything it needs is on the phone.
-    pub async fn unlock(&self, door: &DoorId) -> Result<UnlockOutcome> {
+    pub async fn unlock(&self, door: &DoorId) -> Result<LockVisit> {
+        self.unlock_with(door, &CancelToken::new(), &|_| {}).await
+    }
+
+    /// Takes the radio for a new unlock or door sync. The newest call wins: one already
+    /// running is cancelled, and this one waits only for it to stop scanning and drop its
+    /// link. Returns `Cancelled` if `token` is cancelled first.
+    async fn radio_turn(&self, token: &CancelToken) -> Result<RadioTurn<'_>> {
+        let earlier =
+            self.inner.running.lock().unwrap_or_else(std::sync::PoisonError::into_inner).replace(token.clone());
+        if let Some(earlier) = earlier {
+            tracing::info!("a newer unlock or door sync cancels the one running");
+            earlier.cancel();
+        }
+        let radio = tokio::select! {
+            radio = self.inner.radio.lock() => radio,
+            () = token.cancelled() => return Err(Error::Cancelled),
+        };
+        if token.is_cancelled() {
+            return Err(Error::Cancelled);
+        }
+        Ok(RadioTurn { keyway: self, token: token.clone(), _radio: radio })
+    }
+
+    /// Opens a door, stopping at once if `cancel` is cancelled; `on_phase` hears each
+    /// phase (scan, connect, handshake, door sync) as it starts.
+    pub async fn unlock_with(
+        &self,
+        door: &DoorId,
+        cancel: &CancelToken,
+        on_phase: &(dyn Fn(UnlockPhase) + Send + Sync),
+    ) -> Result<LockVisit> {
+        let turn = self.radio_turn(cancel).await?;
         let (door_record, key) = self.door_key(door)?;
         let unsent_ticket = key.ticket.clone();
-        let _radio = self.inner.radio.lock().await;
         let result = ble::unlock(
             self.inner.platform.ble.as_ref(),
             self.inner.platform.signer.as_ref(),
@@ -48,6 +128,8 @@ impl Keyway {
             Command::Unlock,
             self.inner.platform.clock.now(),
             &self.inner.config.unlock,
+            &turn.token,
+            on_phase,
         )
         .await;
         let outcome = match result {
@@ -62,7 +144,7 @@ impl Keyway {
                     // The ticket never left the phone: it is still good for the next try.
                     self.keep_ticket(&door_record, &ticket);
                 }
-                return Err(Error::Unlock(e));
+                return Err(e.into());
             }
         };
         self.after_lock_contact(&door_record, &outcome)?;
@@ -72,19 +154,41 @@ impl Keyway {
     /// Runs a door sync now: fetches the newest bundle if online, delivers it over
     /// Bluetooth, and uploads the lock's receipt. Progress goes to the door-sync listeners.
     pub async fn sync_door(&self, door: &DoorId) -> Result<DoorSyncOutcome> {
-        let result = self.sync_door_inner(door).await;
+        self.sync_door_with(door, &CancelToken::new(), &|_| {}).await
+    }
+
+    /// A door sync that stops at once if `cancel` is cancelled. Its progress events carry
+    /// their own sync id; they go to `on_progress` and to the door-sync listeners.
+    pub async fn sync_door_with(
+        &self,
+        door: &DoorId,
+        cancel: &CancelToken,
+        on_progress: &(dyn Fn(DoorSyncProgress) + Send + Sync),
+    ) -> Result<DoorSyncOutcome> {
+        let sync_id = self.inner.next_sync_id.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let report = |stage: DoorSyncStage, version: Option<u32>| {
+            let event = DoorSyncProgress { sync_id, door: *door, stage, version: version.map(i64::from) };
+            on_progress(event);
+            self.inner.door_sync.emit(event);
+        };
+        let result = self.sync_door_inner(door, cancel, &report).await;
         if result.is_err() {
-            self.progress(*door, DoorSyncStage::Failed, None);
+            report(DoorSyncStage::Failed, None);
         }
         self.note_result(result)
     }
 
-    async fn sync_door_inner(&self, door: &DoorId) -> Result<DoorSyncOutcome> {
+    async fn sync_door_inner(
+        &self,
+        door: &DoorId,
+        cancel: &CancelToken,
+        report: &(dyn Fn(DoorSyncStage, Option<u32>) + Send + Sync),
+    ) -> Result<DoorSyncOutcome> {
         let record = self.inner.cache.door(door)?.ok_or(Error::UnknownDoor)?;
         if record.online {
             return Err(Error::DoorOnline);
         }
-        self.progress(*door, DoorSyncStage::FetchingBundle, None);
+        report(DoorSyncStage::FetchingUpdate, None);
         match self.fetch_bundle(&record).await {
             // Offline: the bundle already held is still worth carrying. Up to date: the
             // sync still collects the lock's receipt (its audit events, its version).
@@ -98,8 +202,8 @@ impl Keyway {
         let bundle = key.bundle.take();
         let version = bundle.as_ref().map(|b| b.version);
         key.bundle = bundle.map(|b| PendingBundle { version: b.version, bytes: b.bytes });
-        self.progress(*door, DoorSyncStage::Connecting, version);
-        let _radio = self.inner.radio.lock().await;
+        report(DoorSyncStage::Connecting, version);
+        let turn = self.radio_turn(cancel).await?;
         let outcome = ble::unlock(
             self.inner.platform.ble.as_ref(),
             self.inner.platform.signer.as_ref(),
@@ -107,14 +211,16 @@ impl Keyway {
             Command::SyncOnly,
             self.inner.platform.clock.now(),
             &self.inner.config.unlock,
+            &turn.token,
+            &|_| {},
         )
-        .await
-        .map_err(Error::Unlock)?;
+        .await?;
+        drop(turn);
         crash_point!("door_sync.after_lock_reply");
-        self.progress(*door, DoorSyncStage::Applied, Some(outcome.lock_bundle_version));
+        report(DoorSyncStage::Applied, Some(outcome.lock_bundle_version));
         let lock_version = self.after_lock_contact(&record, &outcome)?;
         crash_point!("door_sync.after_lock_contact_kept");
-        self.progress(*door, DoorSyncStage::UploadingReceipt, Some(lock_version));
+        report(DoorSyncStage::UploadingReceipt, Some(lock_version));
         let receipt_delivered = match self.upload_receipts().await {
             Ok(_) => self.inner.cache.pending_receipts()?.iter().all(|r| r.lock_id != *door),
             Err(e @ (Error::SessionEnded | Error::NotSignedIn)) => return Err(e),
@@ -125,16 +231,12 @@ impl Keyway {
             }
         };
         crash_point!("door_sync.after_receipt_upload");
-        self.progress(*door, DoorSyncStage::Done, Some(lock_version));
-        Ok(DoorSyncOutcome { door: *door, lock_version, receipt_delivered })
+        report(DoorSyncStage::Done, Some(lock_version));
+        Ok(DoorSyncOutcome { door: *door, lock_version: i64::from(lock_version), receipt_delivered })
     }
 
-    fn progress(&self, door: DoorId, stage: DoorSyncStage, version: Option<u32>) {
-        self.inner.door_sync.emit(DoorSyncProgress { door, stage, version });
-    }
-
-    /// Subscribes to door-sync progress: the latest event first (if any), then every new
-    /// one, in order.
+    /// Subscribes to the progress of every door sync from now on, in order; each event
+    /// carries its sync's id. Nothing is replayed from an earlier sync.
     pub fn subscribe_door_sync(&self, on_progress: impl Fn(DoorSyncProgress) + Send + Sync + 'static) -> TaskHandle {
         self.inner.door_sync.subscribe(&self.inner.runtime, on_progress)
     }
@@ -162,8 +264,8 @@ impl Keyway {
         let record = self.inner.cache.door(door)?.ok_or(Error::NoKeyForDoor)?;
         let Some(credential) = self.inner.cache.credential_for_door(door, now)? else {
             return Err(match self.inner.cache.access_state(door, now)? {
-                AccessState::StartsAt { starts_at } => UnlockError::KeyNotYetValid { starts_at }.into(),
-                AccessState::Expired { expired_at } => UnlockError::KeyExpired { expired_at }.into(),
+                AccessState::StartsAt { starts_at } => UnlockError::KeyNotYetValid { starts_at: starts_at.0 }.into(),
+                AccessState::Expired { expired_at } => UnlockError::KeyExpired { expired_at: expired_at.0 }.into(),
                 AccessState::Revoked => UnlockError::KeyRevoked.into(),
                 AccessState::AwaitingCredential => Error::CredentialMissing,
                 AccessState::Ready { .. } | AccessState::NoAccess => Error::NoKeyForDoor,
@@ -207,7 +309,7 @@ impl Keyway {
 
     /// Keeps what the lock handed back: the next ticket, its bundle version, the receipt.
     /// Returns the lock's bundle version now.
-    fn after_lock_contact(&self, door: &Door, outcome: &UnlockOutcome) -> Result<u32> {
+    fn after_lock_contact(&self, door: &Door, outcome: &LockVisit) -> Result<u32> {
         let now = self.inner.platform.clock.now();
         let version = self.keep_receipt(door, outcome, now)?;
         if let Some(ticket) = &outcome.ticket {
@@ -235,7 +337,7 @@ impl Keyway {
     }
 
     /// Queues the lock's receipt (if a sync was carried) and notes the lock's version.
-    fn keep_receipt(&self, door: &Door, outcome: &UnlockOutcome, now: u32) -> Result<u32> {
+    fn keep_receipt(&self, door: &Door, outcome: &LockVisit, now: u32) -> Result<u32> {
         let mut version = outcome.lock_bundle_version;
         if let Some(sync) = &outcome.sync {
             if sync.applied.is_ok() {

@@ -4,8 +4,8 @@
 
 use crate::api::decode_answer;
 use crate::api::wire::{
-    BundleView, CodeSent, CredentialsResponse, InvitationPreview, KeysResponse, PendingDoors, Profile, SessionTokens,
-    ShareCreated,
+    BundleView, CodeSentBody, CredentialsResponse, InvitationPreview, KeysResponse, PendingDoors, Profile,
+    SessionTokens, ShareCreated,
 };
 use crate::cache::{Cache, CacheError};
 use crate::error::Error;
@@ -25,7 +25,7 @@ pub fn api_answer(endpoint: u8, status: u16, is_json: bool, body: &[u8], door: D
         return false;
     };
     let accepted = match endpoint % API_ENDPOINTS {
-        0 => decode_answer::<CodeSent>(status, is_json, body).map(drop),
+        0 => decode_answer::<CodeSentBody>(status, is_json, body).map(drop),
         1 => decode_answer::<SessionTokens>(status, is_json, body).map(drop),
         2 => decode_answer::<InvitationPreview>(status, is_json, body).map(drop),
         3 => decode_answer::<Profile>(status, is_json, body).map(drop),
@@ -67,7 +67,7 @@ fn keys_into_cache(response: &KeysResponse) {
 }
 
 fn bundle_for(view: &BundleView, door: DoorId) {
-    let door = crate::cache::Door {
+    let door = crate::cache::DoorRecord {
         lock_id: door,
         backend_id: 1,
         name: String::new(),

@@ -6,21 +6,23 @@ use crate::address::SignInAddress;
 use crate::api::wire::{CreateShareRequest, ShareCreated};
 use crate::error::{Error, Result};
 use crate::keyway::Keyway;
-use crate::links::{LinkError, LinkKind, ParsedLink};
+use crate::links::{LinkKind, LinkProblem, ParsedLink};
 use crate::signin::clamp_time;
+use crate::timestamp::Timestamp;
 use keyway_protocol::credential::UnixSeconds;
 use keyway_protocol::ids::DoorId;
 use reqwest::Method;
 
 /// A share as the member sees it after creating it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Share {
     /// Its id (to revoke it).
     pub share_id: i64,
-    /// The guest's window.
-    pub starts_at: UnixSeconds,
-    /// The guest's window.
-    pub ends_at: UnixSeconds,
+    /// When the guest's access starts.
+    pub starts_at: Timestamp,
+    /// When it ends.
+    pub ends_at: Timestamp,
     /// Whether the link reached the guest's inbox or phone.
     pub delivered: bool,
 }
@@ -57,8 +59,8 @@ impl Keyway {
         let created: ShareCreated = self.inner.auth.call(Method::POST, "v1/shares", Some(&request)).await?;
         Ok(Share {
             share_id: created.share_id,
-            starts_at: clamp_time(created.starts_at),
-            ends_at: clamp_time(created.ends_at),
+            starts_at: Timestamp(clamp_time(created.starts_at)),
+            ends_at: Timestamp(clamp_time(created.ends_at)),
             delivered: created.delivered,
         })
     }
@@ -72,8 +74,8 @@ impl Keyway {
 
     /// As a signed-in guest: redeems a share link and fetches the new key.
     pub async fn redeem_share(&self, link: &ParsedLink) -> Result<()> {
-        if link.kind != LinkKind::Share {
-            return Err(LinkError::UnknownPath.into());
+        if link.kind != LinkKind::SharedKey {
+            return Err(LinkProblem::WrongKind.into());
         }
         let path = format!("v1/share-links/{}/redeem", link.token());
         let _: serde_json::Value = self.inner.auth.call::<(), _>(Method::POST, &path, None).await?;

@@ -2,16 +2,17 @@
 //! sent to the invited address. Each way an invitation can be dead is its own error.
 
 use crate::api::b64;
-use crate::api::wire::{AcceptRequest, CodeSent, InvitationPreview as WirePreview, SessionTokens};
+use crate::api::wire::{AcceptRequest, CodeSentBody, InvitationPreview as WirePreview, SessionTokens};
 use crate::error::{Error, Result};
 use crate::keyway::Keyway;
-use crate::links::{LinkError, LinkKind, ParsedLink, parse_link};
-use crate::signin::{CodeSentInfo, clamp_time, normalise_code};
-use keyway_protocol::credential::UnixSeconds;
+use crate::links::{LinkKind, LinkProblem, ParsedLink, parse_link};
+use crate::signin::{CodeSent, clamp_time, normalise_code};
+use crate::timestamp::Timestamp;
 use reqwest::Method;
 
 /// What the invitation screen shows before accepting.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct InvitationPreview {
     /// The organisation (account) inviting.
     pub organisation: String,
@@ -22,9 +23,9 @@ pub struct InvitationPreview {
     /// The address to sign in with.
     pub sign_in_address: String,
     /// When access starts (an invitation alone grants none before a key).
-    pub access_start: UnixSeconds,
+    pub access_start: Timestamp,
     /// When the link stops working.
-    pub link_expires_at: UnixSeconds,
+    pub link_expires_at: Timestamp,
 }
 
 impl Keyway {
@@ -35,7 +36,7 @@ impl Keyway {
 
     fn invitation_path(link: &ParsedLink, suffix: &str) -> Result<String> {
         if link.kind != LinkKind::Invitation {
-            return Err(LinkError::UnknownPath.into());
+            return Err(LinkProblem::WrongKind.into());
         }
         Ok(format!("v1/invitations/{}{suffix}", link.token()))
     }
@@ -49,15 +50,15 @@ impl Keyway {
             facility: p.facility,
             role: p.role,
             sign_in_address: p.email,
-            access_start: clamp_time(p.access_start),
-            link_expires_at: clamp_time(p.expires_at),
+            access_start: Timestamp(clamp_time(p.access_start)),
+            link_expires_at: Timestamp(clamp_time(p.expires_at)),
         })
     }
 
     /// Sends the one-time code that proves the invited address.
-    pub async fn send_invitation_code(&self, link: &ParsedLink) -> Result<CodeSentInfo> {
+    pub async fn send_invitation_code(&self, link: &ParsedLink) -> Result<CodeSent> {
         let path = Self::invitation_path(link, "/code")?;
-        let sent: CodeSent = self.inner.api.call::<(), _>(Method::POST, &path, None, None).await?;
+        let sent: CodeSentBody = self.inner.api.call::<(), _>(Method::POST, &path, None, None).await?;
         Ok(sent.into())
     }
 

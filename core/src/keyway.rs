@@ -4,7 +4,7 @@
 
 use crate::api::ApiClient;
 use crate::auth::Auth;
-use crate::ble::{BleTransport, UnlockSettings};
+use crate::ble::{BleTransport, UnlockTimeouts};
 use crate::cache::{AccessState, Account, Cache, Door, Key};
 use crate::clock::Clock;
 use crate::error::{Error, Result};
@@ -28,7 +28,7 @@ pub struct Config {
     /// Renew a credential when less than this remains of it.
     pub renew_before: Duration,
     /// Bounds of each unlock phase.
-    pub unlock: UnlockSettings,
+    pub unlock: UnlockTimeouts,
     /// Bound of each HTTP call.
     pub http_timeout: Duration,
 }
@@ -41,7 +41,7 @@ impl Config {
             link_hosts,
             cache_path: None,
             renew_before: Duration::from_secs(24 * 3600),
-            unlock: UnlockSettings::default(),
+            unlock: UnlockTimeouts::default(),
             http_timeout: Duration::from_secs(15),
         }
     }
@@ -71,6 +71,11 @@ pub(crate) struct Inner {
     pub(crate) door_sync: EventStream<DoorSyncProgress>,
     /// One unlock or door sync at a time: the radio is one resource.
     pub(crate) radio: tokio::sync::Mutex<()>,
+    /// The unlock or door sync that holds (or waits for) the radio, to cancel when a
+    /// newer one starts.
+    pub(crate) running: std::sync::Mutex<Option<crate::operation::CancelToken>>,
+    /// The id of the next door sync (progress events carry it).
+    pub(crate) next_sync_id: std::sync::atomic::AtomicU64,
     /// Refreshes hold it shared, sign-out exclusively: no refresh answer lands in the
     /// cache after a sign-out wiped it.
     pub(crate) signing_out: tokio::sync::RwLock<()>,
@@ -89,8 +94,8 @@ impl Keyway {
     /// Opens the core: the key cache (created or upgraded) and the stored session. Call it
     /// inside the tokio runtime the app (or the bindings) runs the core on.
     pub fn open(config: Config, platform: Platform) -> Result<Self> {
-        let runtime = tokio::runtime::Handle::try_current()
-            .map_err(|_| Error::Unexpected { code: "Keyway::open needs a tokio runtime".into() })?;
+        let runtime =
+            tokio::runtime::Handle::try_current().map_err(|_| Error::internal("Keyway::open needs a tokio runtime"))?;
         let api = ApiClient::new(&config.backend_url, config.http_timeout)?;
         let cache = match &config.cache_path {
             Some(path) => Cache::open(path)?,
@@ -110,6 +115,8 @@ impl Keyway {
                 keys_changed: Broadcast::new(0),
                 door_sync: EventStream::new(),
                 radio: tokio::sync::Mutex::new(()),
+                running: std::sync::Mutex::new(None),
+                next_sync_id: std::sync::atomic::AtomicU64::new(1),
                 signing_out: tokio::sync::RwLock::new(()),
                 runtime,
             }),
@@ -133,7 +140,7 @@ impl Keyway {
 
     /// Every door the person holds or held a key for.
     pub fn doors(&self) -> Result<Vec<Door>> {
-        Ok(self.inner.cache.doors()?)
+        Ok(self.inner.cache.doors()?.iter().map(Door::from).collect())
     }
 
     /// What a screen shows for a door now.

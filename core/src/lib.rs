@@ -13,7 +13,7 @@
 //! The platform plugs in through traits: [`ble::BleTransport`] (the radio),
 //! [`secure_store::SecureStore`] (where every secret lives), [`signer::DeviceSigner`]
 //! (the device key, possibly in the Secure Enclave or StrongBox) and [`clock::Clock`].
-#![forbid(unsafe_code)]
+#![cfg_attr(not(feature = "uniffi"), forbid(unsafe_code))]
 
 pub mod address;
 pub mod api;
@@ -24,6 +24,8 @@ pub mod clock;
 mod crash;
 mod doors;
 pub mod error;
+#[cfg(feature = "uniffi")]
+mod ffi;
 #[doc(hidden)]
 pub mod fuzzing;
 mod guests;
@@ -31,16 +33,23 @@ mod invitations;
 mod keyway;
 pub mod links;
 pub mod listeners;
+pub mod operation;
 mod refresh;
 pub mod secure_store;
 pub mod signer;
 mod signin;
+pub mod timestamp;
 
 pub use auth::SESSION_SECRET;
-pub use doors::{DoorSyncOutcome, ticket_secret_name};
-pub use error::{Error, Result};
+pub use doors::{DoorSyncOutcome, UnlockOutcome, ticket_secret_name};
+pub use error::{Error, KeywayError, LockRefusal, Result};
 pub use guests::Share;
 pub use invitations::{InvitationPreview, invitation_is_dead};
 pub use keyway::{Config, Keyway, Platform};
 pub use refresh::RefreshSummary;
-pub use signin::{CodeChannel, CodeSentInfo, SignInFlow};
+pub use signin::{CodeChannel, CodeSent, SignInFlow};
+pub use timestamp::Timestamp;
+
+// The uniffi component of the core's public types (its tag, its metadata); see `ffi`.
+#[cfg(feature = "uniffi")]
+uniffi::setup_scaffolding!("keyway_core");

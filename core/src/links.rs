@@ -7,11 +7,12 @@ use url::Url;
 
 /// What kind of link it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum LinkKind {
     /// `https://<host>/invite/<token>`
     Invitation,
-    /// `https://<host>/share/<token>`
-    Share,
+    /// `https://<host>/share/<token>`: a key shared by a member.
+    SharedKey,
 }
 
 /// A link that passed every check. The token is a bearer secret: it is never logged
@@ -39,8 +40,9 @@ impl ParsedLink {
 }
 
 /// Why a link was refused.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-pub enum LinkError {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+pub enum LinkProblem {
     /// Not a URL at all.
     #[error("this is not a link")]
     NotALink,
@@ -52,10 +54,10 @@ pub enum LinkError {
     UntrustedHost,
     /// The right host, but not an invitation or share link.
     #[error("this is not an invitation or shared-key link")]
-    UnknownPath,
+    WrongKind,
     /// The token is missing or malformed (e.g. cut off when copied).
     #[error("the link is incomplete; open it from the original message")]
-    BadToken,
+    Incomplete,
 }
 
 /// Tokens are ≥ 128 bits in base64url: at least 22 characters, at most a few hundred.
@@ -63,29 +65,29 @@ const MIN_TOKEN: usize = 22;
 const MAX_TOKEN: usize = 256;
 
 /// Parses and checks a link against the trusted hosts.
-pub fn parse_link(input: &str, trusted_hosts: &[String]) -> Result<ParsedLink, LinkError> {
-    let url = Url::parse(input.trim()).map_err(|_| LinkError::NotALink)?;
+pub fn parse_link(input: &str, trusted_hosts: &[String]) -> Result<ParsedLink, LinkProblem> {
+    let url = Url::parse(input.trim()).map_err(|_| LinkProblem::NotALink)?;
     if url.scheme() != "https" {
-        return Err(LinkError::NotHttps);
+        return Err(LinkProblem::NotHttps);
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(LinkError::UntrustedHost);
+        return Err(LinkProblem::UntrustedHost);
     }
-    let host = url.host_str().ok_or(LinkError::UntrustedHost)?.to_ascii_lowercase();
+    let host = url.host_str().ok_or(LinkProblem::UntrustedHost)?.to_ascii_lowercase();
     let port_ok = url.port().is_none();
     if !port_ok || !trusted_hosts.iter().any(|h| h.eq_ignore_ascii_case(&host)) {
-        return Err(LinkError::UntrustedHost);
+        return Err(LinkProblem::UntrustedHost);
     }
     let segments: Vec<&str> = url.path_segments().map(|s| s.filter(|p| !p.is_empty()).collect()).unwrap_or_default();
     let (kind, token) = match segments.as_slice() {
         ["invite", token] => (LinkKind::Invitation, *token),
-        ["share", token] => (LinkKind::Share, *token),
-        _ => return Err(LinkError::UnknownPath),
+        ["share", token] => (LinkKind::SharedKey, *token),
+        _ => return Err(LinkProblem::WrongKind),
     };
     let well_formed = (MIN_TOKEN..=MAX_TOKEN).contains(&token.len())
         && token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
     if !well_formed {
-        return Err(LinkError::BadToken);
+        return Err(LinkProblem::Incomplete);
     }
     Ok(ParsedLink { kind, host, token: token.to_owned() })
 }
@@ -105,36 +107,39 @@ mod tests {
         let l = parse_link(&format!("https://keys.example.com/invite/{TOKEN}"), &hosts()).unwrap();
         assert_eq!((l.kind, l.token()), (LinkKind::Invitation, TOKEN));
         let l = parse_link(&format!("https://KEYS.example.com/share/{TOKEN}?utm=mail"), &hosts()).unwrap();
-        assert_eq!(l.kind, LinkKind::Share);
+        assert_eq!(l.kind, LinkKind::SharedKey);
     }
 
     #[test]
     fn every_other_link_is_refused_with_its_reason() {
         let h = hosts();
-        assert_eq!(parse_link("not a link", &h), Err(LinkError::NotALink));
-        assert_eq!(parse_link(&format!("http://keys.example.com/invite/{TOKEN}"), &h), Err(LinkError::NotHttps));
-        assert_eq!(parse_link(&format!("https://evil.example/invite/{TOKEN}"), &h), Err(LinkError::UntrustedHost));
+        assert_eq!(parse_link("not a link", &h), Err(LinkProblem::NotALink));
+        assert_eq!(parse_link(&format!("http://keys.example.com/invite/{TOKEN}"), &h), Err(LinkProblem::NotHttps));
+        assert_eq!(parse_link(&format!("https://evil.example/invite/{TOKEN}"), &h), Err(LinkProblem::UntrustedHost));
         assert_eq!(
             parse_link(&format!("https://keys.example.com.evil.example/invite/{TOKEN}"), &h),
-            Err(LinkError::UntrustedHost)
+            Err(LinkProblem::UntrustedHost)
         );
         assert_eq!(
             parse_link(&format!("https://user@keys.example.com/invite/{TOKEN}"), &h),
-            Err(LinkError::UntrustedHost)
+            Err(LinkProblem::UntrustedHost)
         );
         assert_eq!(
             parse_link(&format!("https://keys.example.com:8443/invite/{TOKEN}"), &h),
-            Err(LinkError::UntrustedHost)
+            Err(LinkProblem::UntrustedHost)
         );
-        assert_eq!(parse_link(&format!("https://keys.example.com/admin/{TOKEN}"), &h), Err(LinkError::UnknownPath));
-        assert_eq!(parse_link("https://keys.example.com/invite/short", &h), Err(LinkError::BadToken));
-        assert_eq!(parse_link(&format!("https://keys.example.com/invite/{TOKEN}%00"), &h), Err(LinkError::BadToken));
+        assert_eq!(parse_link(&format!("https://keys.example.com/admin/{TOKEN}"), &h), Err(LinkProblem::WrongKind));
+        assert_eq!(parse_link("https://keys.example.com/invite/short", &h), Err(LinkProblem::Incomplete));
+        assert_eq!(
+            parse_link(&format!("https://keys.example.com/invite/{TOKEN}%00"), &h),
+            Err(LinkProblem::Incomplete)
+        );
     }
 
     #[test]
     fn a_link_pasted_with_unicode_white_space_around_it_is_accepted() {
         let pasted = format!("\u{85}\u{a0} https://keys.example.com/share/{TOKEN}\u{2003}\n");
-        assert_eq!(parse_link(&pasted, &hosts()).unwrap().kind, LinkKind::Share);
+        assert_eq!(parse_link(&pasted, &hosts()).unwrap().kind, LinkKind::SharedKey);
     }
 
     #[test]

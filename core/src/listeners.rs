@@ -8,6 +8,7 @@ use tokio::sync::watch;
 
 /// Whether someone is signed in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum SessionState {
     /// No session.
     SignedOut,
@@ -19,9 +20,10 @@ pub enum SessionState {
 
 /// Where a door sync is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum DoorSyncStage {
     /// Getting the newest bundle from the backend.
-    FetchingBundle,
+    FetchingUpdate,
     /// Finding the lock, connecting, and handing it the bundle.
     Connecting,
     /// The lock applied the bundle (or was already current) and signed a receipt.
@@ -36,13 +38,16 @@ pub enum DoorSyncStage {
 
 /// One door-sync progress event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct DoorSyncProgress {
+    /// Which door sync it belongs to (one id per call; events of two syncs never mix).
+    pub sync_id: u64,
     /// The door.
     pub door: DoorId,
     /// Where it is.
     pub stage: DoorSyncStage,
-    /// The bundle version involved, when known.
-    pub version: Option<u32>,
+    /// The update version involved, when known.
+    pub version: Option<i64>,
 }
 
 /// A value that changes, watched by any number of subscribers.
@@ -87,22 +92,18 @@ impl<T: Clone + Send + Sync + 'static> Broadcast<T> {
     }
 }
 
-/// Events where every one matters (door-sync progress): subscribers get the latest
-/// event first, then each new one in order, none coalesced.
+/// Events where every one matters (door-sync progress): subscribers get each new one in
+/// order, none coalesced, and nothing from before they subscribed.
 pub(crate) struct EventStream<T> {
     tx: tokio::sync::broadcast::Sender<T>,
-    latest: std::sync::Mutex<Option<T>>,
 }
 
 impl<T: Clone + Send + Sync + 'static> EventStream<T> {
     pub(crate) fn new() -> Self {
-        Self { tx: tokio::sync::broadcast::Sender::new(64), latest: std::sync::Mutex::new(None) }
+        Self { tx: tokio::sync::broadcast::Sender::new(64) }
     }
 
     pub(crate) fn emit(&self, event: T) {
-        if let Ok(mut latest) = self.latest.lock() {
-            *latest = Some(event.clone());
-        }
         // No subscriber is not an error.
         let _ = self.tx.send(event);
     }
@@ -112,13 +113,9 @@ impl<T: Clone + Send + Sync + 'static> EventStream<T> {
         runtime: &tokio::runtime::Handle,
         on_event: impl Fn(T) + Send + Sync + 'static,
     ) -> TaskHandle {
-        // Subscribe before reading the latest event, so nothing falls between the two.
+        // Subscribed here, before the task starts: no event emitted after this call is missed.
         let mut rx = self.tx.subscribe();
-        let latest = self.latest.lock().ok().and_then(|l| l.clone());
         let task = runtime.spawn(async move {
-            if let Some(event) = latest {
-                on_event(event);
-            }
             loop {
                 match rx.recv().await {
                     Ok(event) => on_event(event),

@@ -6,11 +6,17 @@ use crate::api::wire::{
     BundleView, CredentialsRequest, CredentialsResponse, DoorView, KeysResponse, PendingDoors, Profile,
 };
 use crate::api::{ApiError, unb64};
-use crate::cache::{Account, Door, Key, StoredCredential};
+use crate::cache::{Account, DoorRecord as Door, Key, StoredCredential};
 use crate::crash::crash_point;
 use crate::error::{Error, Result};
 use crate::keyway::Keyway;
 use crate::signin::clamp_time;
+use crate::timestamp::Timestamp;
+
+/// A count for the app (Kotlin `Int`, Swift `Int32`).
+fn count(n: usize) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
 use keyway_protocol::bundle::Bundle;
 use keyway_protocol::ids::DoorId;
 use reqwest::Method;
@@ -19,17 +25,18 @@ const KEYS_CURSOR: &str = "keys_cursor";
 
 /// What a refresh did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct RefreshSummary {
     /// Keys added or changed.
-    pub keys_changed: usize,
+    pub keys_changed: i32,
     /// Keys found revoked (their credentials and tickets are gone from the device).
-    pub keys_revoked: usize,
+    pub keys_revoked: i32,
     /// Credentials issued or renewed.
-    pub credentials_renewed: usize,
-    /// Door-sync bundles fetched for offline doors.
-    pub bundles_fetched: usize,
-    /// Lock receipts delivered to the backend.
-    pub receipts_uploaded: usize,
+    pub credentials_renewed: i32,
+    /// Door-sync updates fetched for offline doors.
+    pub updates_fetched: i32,
+    /// Lock receipts handed to the service.
+    pub receipts_uploaded: i32,
 }
 
 impl Keyway {
@@ -51,7 +58,7 @@ impl Keyway {
             }
         };
         crash_point!("refresh.after_receipts");
-        let mut summary = RefreshSummary { receipts_uploaded, ..Default::default() };
+        let mut summary = RefreshSummary { receipts_uploaded: count(receipts_uploaded), ..Default::default() };
         let cache = &self.inner.cache;
         let profile: Profile = self.inner.auth.call::<(), _>(Method::GET, "v1/me", None).await?;
         crash_point!("refresh.after_profile");
@@ -70,8 +77,8 @@ impl Keyway {
         let response: KeysResponse = self.inner.auth.call::<(), _>(Method::GET, &path, None).await?;
         crash_point!("refresh.after_keys_answer");
         let (keys, doors) = convert_keys(&response)?;
-        summary.keys_changed = keys.len();
-        summary.keys_revoked = keys.iter().filter(|k| k.revoked).count();
+        summary.keys_changed = count(keys.len());
+        summary.keys_revoked = count(keys.iter().filter(|k| k.revoked).count());
         cache.upsert_doors(&doors)?;
         crash_point!("refresh.after_doors_stored");
         cache.upsert_keys(&keys)?;
@@ -90,8 +97,8 @@ impl Keyway {
         cache.upsert_doors(&behind)?;
         crash_point!("refresh.after_pending_stored");
 
-        summary.credentials_renewed = self.renew_credentials().await?;
-        summary.bundles_fetched = self.fetch_bundles().await?;
+        summary.credentials_renewed = count(self.renew_credentials().await?);
+        summary.updates_fetched = count(self.fetch_bundles().await?);
         crash_point!("refresh.done");
         self.inner.keys_changed.update(|n| n + 1);
         Ok(summary)
@@ -103,11 +110,11 @@ impl Keyway {
         let horizon = now.saturating_add(u32::try_from(self.inner.config.renew_before.as_secs()).unwrap_or(u32::MAX));
         let keys = self.inner.cache.keys()?;
         let held = self.inner.cache.credentials()?;
-        let due = keys.iter().filter(|k| !k.revoked && k.expires_at > now).any(|k| {
+        let due = keys.iter().filter(|k| !k.revoked && k.expires_at > Timestamp(now)).any(|k| {
             match held.iter().find(|c| c.grant_id == k.grant_id) {
                 None => true,
                 // Already covers the rest of the grant: nothing to renew.
-                Some(c) if c.not_after >= k.expires_at => false,
+                Some(c) if c.not_after >= k.expires_at.0 => false,
                 Some(c) => c.not_after <= horizon,
             }
         });
@@ -138,7 +145,7 @@ impl Keyway {
             match self.fetch_bundle(&door).await {
                 Ok(()) => fetched += 1,
                 // A door that became online, or that this person lost access to, is skipped.
-                Err(Error::DoorOnline | Error::DoorUpToDate | Error::Unexpected { .. }) => {}
+                Err(Error::DoorOnline | Error::DoorUpToDate | Error::Internal { .. }) => {}
                 Err(e) => return Err(e),
             }
         }
@@ -170,12 +177,12 @@ impl Keyway {
 }
 
 fn parse_key65(s: &str) -> Result<[u8; 65]> {
-    unb64(s)?.try_into().map_err(|_| Error::Unexpected { code: "lock key length".into() })
+    unb64(s)?.try_into().map_err(|_| Error::internal("lock key length"))
 }
 
 pub(crate) fn convert_door(d: &DoorView) -> Result<Door> {
     Ok(Door {
-        lock_id: DoorId::from_hex(&d.lock_id).ok_or(Error::Unexpected { code: "lock id".into() })?,
+        lock_id: DoorId::from_hex(&d.lock_id).ok_or_else(|| Error::internal("lock id"))?,
         backend_id: d.id,
         name: d.name.clone(),
         online: d.online,
@@ -213,8 +220,8 @@ pub(crate) fn convert_keys(response: &KeysResponse) -> Result<(Vec<Key>, Vec<Doo
             organisation: k.organisation.clone(),
             facility: k.facility.clone(),
             doors: key_doors,
-            starts_at: clamp_time(k.starts_at),
-            expires_at: clamp_time(k.expires_at),
+            starts_at: Timestamp(clamp_time(k.starts_at)),
+            expires_at: Timestamp(clamp_time(k.expires_at)),
             shareable: k.shareable,
             guest: k.guest,
             revoked: k.access_state == crate::api::wire::AccessState::Revoked,
@@ -249,9 +256,9 @@ pub(crate) fn convert_credentials(response: CredentialsResponse) -> Result<Vec<S
 /// A fetched bundle's version and bytes, if it parses and is the one asked for `door`.
 pub(crate) fn check_bundle(view: &BundleView, door: &Door) -> Result<(u32, Vec<u8>)> {
     let bytes = unb64(&view.bundle)?;
-    let bundle = Bundle::from_bytes(&bytes).map_err(|_| Error::Unexpected { code: "bundle does not parse".into() })?;
+    let bundle = Bundle::from_bytes(&bytes).map_err(|_| Error::internal("bundle does not parse"))?;
     if bundle.body.door != door.lock_id || i64::from(bundle.body.version) != view.version {
-        return Err(Error::Unexpected { code: "bundle for another door or version".into() });
+        return Err(Error::internal("bundle for another door or version"));
     }
     Ok((bundle.body.version, bytes))
 }

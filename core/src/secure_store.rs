@@ -11,14 +11,19 @@ use thiserror::Error;
 use zeroize::Zeroizing;
 
 /// Why the secure store failed. Never carries the secret or its value.
+/// (Kotlin: `SecureStoreException.*`; Swift: `SecureStoreError.*`.)
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Error), uniffi::export(Display))]
 pub enum SecureStoreError {
     /// The store is locked (e.g. the device has not been unlocked since boot).
     #[error("the secure store is locked")]
     Locked,
     /// The store refused or failed; the text names the operation, never the secret.
-    #[error("secure store failure: {0}")]
-    Failed(String),
+    #[error("secure store failure: {detail}")]
+    Failed {
+        /// For logs: names the operation, never the secret.
+        detail: String,
+    },
 }
 
 /// A small key–value store for secrets, provided by the platform.
@@ -51,18 +56,18 @@ impl MemoryStore {
 
 impl SecureStore for MemoryStore {
     fn get(&self, name: &str) -> Result<Option<Zeroizing<Vec<u8>>>, SecureStoreError> {
-        let secrets = self.secrets.lock().map_err(|_| SecureStoreError::Failed("poisoned".into()))?;
+        let secrets = self.secrets.lock().map_err(|_| SecureStoreError::Failed { detail: "poisoned".into() })?;
         Ok(secrets.get(name).cloned())
     }
 
     fn set(&self, name: &str, secret: &[u8]) -> Result<(), SecureStoreError> {
-        let mut secrets = self.secrets.lock().map_err(|_| SecureStoreError::Failed("poisoned".into()))?;
+        let mut secrets = self.secrets.lock().map_err(|_| SecureStoreError::Failed { detail: "poisoned".into() })?;
         secrets.insert(name.to_owned(), Zeroizing::new(secret.to_vec()));
         Ok(())
     }
 
     fn delete(&self, name: &str) -> Result<(), SecureStoreError> {
-        let mut secrets = self.secrets.lock().map_err(|_| SecureStoreError::Failed("poisoned".into()))?;
+        let mut secrets = self.secrets.lock().map_err(|_| SecureStoreError::Failed { detail: "poisoned".into() })?;
         secrets.remove(name);
         Ok(())
     }
@@ -95,7 +100,7 @@ fn failed(op: &str, e: &keyring_core::Error) -> SecureStoreError {
         keyring_core::Error::NoDefaultStore => "no default store registered",
         _ => "refused",
     };
-    SecureStoreError::Failed(format!("{op}: {kind}"))
+    SecureStoreError::Failed { detail: format!("{op}: {kind}") }
 }
 
 impl SecureStore for KeyringStore {

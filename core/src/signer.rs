@@ -5,8 +5,9 @@
 use async_trait::async_trait;
 use thiserror::Error;
 
-/// Why the device key could not be used.
+/// Why the device key could not be used (Kotlin: `SignerException.*`; Swift: `SignerError.*`).
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Error), uniffi::export(Display))]
 pub enum SignerError {
     /// The key does not exist or was invalidated (e.g. biometrics changed).
     #[error("the device key is unavailable")]
@@ -14,12 +15,20 @@ pub enum SignerError {
     /// The person cancelled an authentication prompt.
     #[error("signing was cancelled")]
     Cancelled,
-    /// The signer returned something that is not a P-256 key or signature.
-    #[error("the device signer returned invalid output")]
-    InvalidOutput,
-    /// Anything else the platform reports; the text is for logs and holds no secret.
-    #[error("device signer failed: {0}")]
-    Other(String),
+    /// The phone is locked and the key may only be used unlocked: the app asks the
+    /// person to unlock it.
+    #[error("the phone is locked")]
+    Locked,
+    /// Biometry or the passcode did not match (or failed too often).
+    #[error("authentication failed")]
+    AuthenticationFailed,
+    /// Anything else the platform reports (or output that is not a P-256 key or
+    /// signature); the text is for logs and holds no secret.
+    #[error("device signer failed: {detail}")]
+    Other {
+        /// For logs.
+        detail: String,
+    },
 }
 
 /// Signs with the device's P-256 key (ECDSA with SHA-256).
@@ -57,13 +66,13 @@ impl SoftwareSigner {
             return Ok(pair.clone());
         }
         let rng = ring::rand::SystemRandom::new();
-        let pkcs8 = match self.store.get(DEVICE_KEY_SECRET).map_err(|e| SignerError::Other(e.to_string()))? {
+        let pkcs8 = match self.store.get(DEVICE_KEY_SECRET).map_err(|e| SignerError::Other { detail: e.to_string() })? {
             Some(pkcs8) => pkcs8,
             None => {
                 let fresh = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
-                    .map_err(|_| SignerError::Other("random source failed".into()))?;
+                    .map_err(|_| SignerError::Other { detail: "random source failed".into() })?;
                 let fresh = zeroize::Zeroizing::new(fresh.as_ref().to_vec());
-                self.store.set(DEVICE_KEY_SECRET, &fresh).map_err(|e| SignerError::Other(e.to_string()))?;
+                self.store.set(DEVICE_KEY_SECRET, &fresh).map_err(|e| SignerError::Other { detail: e.to_string() })?;
                 fresh
             }
         };
@@ -87,13 +96,13 @@ impl DeviceSigner for SoftwareSigner {
         let sig = self
             .pair()?
             .sign(&ring::rand::SystemRandom::new(), message)
-            .map_err(|_| SignerError::Other("signing failed".into()))?;
+            .map_err(|_| SignerError::Other { detail: "signing failed".into() })?;
         Ok(sig.as_ref().to_vec())
     }
 
     async fn delete_key(&self) -> Result<(), SignerError> {
         let mut cached = self.pair.lock().map_err(|_| SignerError::Unavailable)?;
-        self.store.delete(DEVICE_KEY_SECRET).map_err(|e| SignerError::Other(e.to_string()))?;
+        self.store.delete(DEVICE_KEY_SECRET).map_err(|e| SignerError::Other { detail: e.to_string() })?;
         *cached = None;
         Ok(())
     }

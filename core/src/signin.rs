@@ -3,10 +3,11 @@
 
 use crate::address::SignInAddress;
 use crate::api::b64;
-use crate::api::wire::{Channel, CodeRequest, CodeSent, SessionTokens, VerifyRequest};
+use crate::api::wire::{Channel, CodeRequest, CodeSentBody, SessionTokens, VerifyRequest};
 use crate::error::{Error, Result};
 use crate::keyway::Keyway;
 use crate::listeners::SessionState;
+use crate::timestamp::Timestamp;
 use keyway_protocol::credential::UnixSeconds;
 use reqwest::Method;
 
@@ -15,6 +16,7 @@ const PERSON: &str = "person_id";
 
 /// Where the code went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum CodeChannel {
     /// An email.
     Email,
@@ -24,24 +26,25 @@ pub enum CodeChannel {
 
 /// A code on its way, as a screen shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CodeSentInfo {
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct CodeSent {
     /// Email or text.
     pub channel: CodeChannel,
     /// When the code stops working.
-    pub expires_at: UnixSeconds,
+    pub expires_at: Timestamp,
     /// When "send again" may be pressed.
-    pub resend_after: UnixSeconds,
+    pub resend_after: Timestamp,
 }
 
-impl From<CodeSent> for CodeSentInfo {
-    fn from(c: CodeSent) -> Self {
+impl From<CodeSentBody> for CodeSent {
+    fn from(c: CodeSentBody) -> Self {
         Self {
             channel: match c.channel {
                 Channel::Email => CodeChannel::Email,
                 Channel::Sms => CodeChannel::Sms,
             },
-            expires_at: clamp_time(c.expires_at),
-            resend_after: clamp_time(c.resend_after),
+            expires_at: Timestamp(clamp_time(c.expires_at)),
+            resend_after: Timestamp(clamp_time(c.resend_after)),
         }
     }
 }
@@ -54,7 +57,7 @@ pub(crate) fn clamp_time(t: i64) -> UnixSeconds {
 pub struct SignInFlow {
     keyway: Keyway,
     address: SignInAddress,
-    sent: CodeSentInfo,
+    sent: CodeSent,
 }
 
 impl SignInFlow {
@@ -64,12 +67,12 @@ impl SignInFlow {
     }
 
     /// Where the code went and its timings.
-    pub fn code_sent(&self) -> CodeSentInfo {
+    pub fn code_sent(&self) -> CodeSent {
         self.sent
     }
 
     /// Sends a new code (the failure count of the old one carries over, by design).
-    pub async fn resend(&mut self) -> Result<CodeSentInfo> {
+    pub async fn resend(&mut self) -> Result<CodeSent> {
         self.sent = send_code(&self.keyway, &self.address).await?;
         Ok(self.sent)
     }
@@ -99,8 +102,8 @@ pub(crate) fn normalise_code(code: &str) -> Result<String> {
     if digits.len() == 6 && digits.bytes().all(|b| b.is_ascii_digit()) { Ok(digits) } else { Err(Error::CodeMalformed) }
 }
 
-async fn send_code(keyway: &Keyway, address: &SignInAddress) -> Result<CodeSentInfo> {
-    let sent: CodeSent = keyway
+async fn send_code(keyway: &Keyway, address: &SignInAddress) -> Result<CodeSent> {
+    let sent: CodeSentBody = keyway
         .inner
         .api
         .call(Method::POST, "v1/auth/code", None, Some(&CodeRequest { identifier: address.as_str() }))

@@ -37,7 +37,7 @@ impl FileStore {
 }
 
 fn failed(op: &str) -> SecureStoreError {
-    SecureStoreError::Failed(format!("file store: {op}"))
+    SecureStoreError::Failed { detail: format!("file store: {op}") }
 }
 
 fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {

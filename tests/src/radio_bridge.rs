@@ -9,7 +9,7 @@
 use crate::sim_transport::SimTransport;
 use async_trait::async_trait;
 use base64::Engine as _;
-use keyway_core::ble::{AdapterState, BleTransport, HeardAdvertisement, PeripheralId, TransportError};
+use keyway_core::ble::{AdapterState, Advertisement, BleError, BleTransport, PeripheralId};
 use keyway_lock::sim::SimRadio;
 use serde_json::{Value, json};
 use std::collections::HashSet;
@@ -32,29 +32,29 @@ fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
-fn error_to_json(e: &TransportError) -> Value {
+fn error_to_json(e: &BleError) -> Value {
     let (kind, text) = match e {
-        TransportError::PoweredOff => ("powered_off", String::new()),
-        TransportError::Unauthorized => ("unauthorized", String::new()),
-        TransportError::Timeout => ("timeout", String::new()),
-        TransportError::Disconnected => ("disconnected", String::new()),
-        TransportError::ConnectFailed(t) => ("connect_failed", t.clone()),
-        TransportError::ServiceMissing => ("service_missing", String::new()),
-        TransportError::Other(t) => ("other", t.clone()),
+        BleError::PoweredOff => ("powered_off", String::new()),
+        BleError::Unauthorized => ("unauthorized", String::new()),
+        BleError::Timeout => ("timeout", String::new()),
+        BleError::Disconnected => ("disconnected", String::new()),
+        BleError::ConnectFailed { detail: t } => ("connect_failed", t.clone()),
+        BleError::ServiceMissing => ("service_missing", String::new()),
+        BleError::Other { detail: t } => ("other", t.clone()),
     };
     json!({ "err": kind, "text": text })
 }
 
-fn error_from_json(value: &Value) -> TransportError {
+fn error_from_json(value: &Value) -> BleError {
     let text = value["text"].as_str().unwrap_or_default().to_owned();
     match value["err"].as_str().unwrap_or_default() {
-        "powered_off" => TransportError::PoweredOff,
-        "unauthorized" => TransportError::Unauthorized,
-        "timeout" => TransportError::Timeout,
-        "disconnected" => TransportError::Disconnected,
-        "connect_failed" => TransportError::ConnectFailed(text),
-        "service_missing" => TransportError::ServiceMissing,
-        _ => TransportError::Other(text),
+        "powered_off" => BleError::PoweredOff,
+        "unauthorized" => BleError::Unauthorized,
+        "timeout" => BleError::Timeout,
+        "disconnected" => BleError::Disconnected,
+        "connect_failed" => BleError::ConnectFailed { detail: text },
+        "service_missing" => BleError::ServiceMissing,
+        _ => BleError::Other { detail: text },
     }
 }
 
@@ -146,7 +146,7 @@ async fn serve_phone(stream: TcpStream, radio: Arc<SimRadio>) {
                 connected.remove(&peripheral);
                 json!({ "ok": null })
             }
-            _ => error_to_json(&TransportError::Other("unknown bridge call".into())),
+            _ => error_to_json(&BleError::Other { detail: "unknown bridge call".into() }),
         };
         let mut bytes = answer.to_string().into_bytes();
         bytes.push(b'\n');
@@ -160,7 +160,7 @@ async fn serve_phone(stream: TcpStream, radio: Arc<SimRadio>) {
     }
 }
 
-fn result<T>(r: Result<T, TransportError>, ok: impl FnOnce(T) -> Value) -> Value {
+fn result<T>(r: Result<T, BleError>, ok: impl FnOnce(T) -> Value) -> Value {
     match r {
         Ok(v) => json!({ "ok": ok(v) }),
         Err(e) => error_to_json(&e),
@@ -179,16 +179,16 @@ impl BridgeTransport {
         Ok(Self { link: tokio::sync::Mutex::new((BufReader::new(read).lines(), write)) })
     }
 
-    async fn call(&self, request: Value) -> Result<Value, TransportError> {
+    async fn call(&self, request: Value) -> Result<Value, BleError> {
         let mut link = self.link.lock().await;
         let mut bytes = request.to_string().into_bytes();
         bytes.push(b'\n');
-        let lost = |_| TransportError::Other("radio bridge lost".into());
+        let lost = |_| BleError::Other { detail: "radio bridge lost".into() };
         link.1.write_all(&bytes).await.map_err(lost)?;
         let line =
-            link.0.next_line().await.map_err(lost)?.ok_or(TransportError::Other("radio bridge closed".into()))?;
+            link.0.next_line().await.map_err(lost)?.ok_or(BleError::Other { detail: "radio bridge closed".into() })?;
         let answer: Value =
-            serde_json::from_str(&line).map_err(|_| TransportError::Other("radio bridge garbled".into()))?;
+            serde_json::from_str(&line).map_err(|_| BleError::Other { detail: "radio bridge garbled".into() })?;
         if answer.get("err").is_some() { Err(error_from_json(&answer)) } else { Ok(answer["ok"].clone()) }
     }
 }
@@ -204,13 +204,13 @@ impl BleTransport for BridgeTransport {
         }
     }
 
-    async fn start_scan(&self, service_uuid: &str) -> Result<(), TransportError> {
+    async fn start_scan(&self, service_uuid: &str) -> Result<(), BleError> {
         self.call(json!({ "op": "start_scan", "uuid": service_uuid })).await.map(|_| ())
     }
 
-    async fn next_advertisement(&self, timeout: Duration) -> Result<HeardAdvertisement, TransportError> {
+    async fn next_advertisement(&self, timeout: Duration) -> Result<Advertisement, BleError> {
         let ad = self.call(json!({ "op": "next_ad", "ms": millis(timeout) })).await?;
-        Ok(HeardAdvertisement {
+        Ok(Advertisement {
             peripheral: ad["p"].as_str().unwrap_or_default().to_owned(),
             manufacturer_data: unb64(&ad["data"]),
             rssi: ad["rssi"].as_i64().and_then(|r| i16::try_from(r).ok()),
@@ -221,18 +221,18 @@ impl BleTransport for BridgeTransport {
         let _ = self.call(json!({ "op": "stop_scan" })).await;
     }
 
-    async fn connect(&self, peripheral: &PeripheralId, timeout: Duration) -> Result<u16, TransportError> {
+    async fn connect(&self, peripheral: &PeripheralId, timeout: Duration) -> Result<u16, BleError> {
         let mtu = self.call(json!({ "op": "connect", "p": peripheral, "ms": millis(timeout) })).await?;
-        mtu.as_u64().and_then(|m| u16::try_from(m).ok()).ok_or(TransportError::Other("radio bridge: MTU".into()))
+        mtu.as_u64().and_then(|m| u16::try_from(m).ok()).ok_or(BleError::Other { detail: "radio bridge: MTU".into() })
     }
 
-    async fn write(&self, peripheral: &PeripheralId, frame: &[u8], with_response: bool) -> Result<(), TransportError> {
+    async fn write(&self, peripheral: &PeripheralId, frame: &[u8], with_response: bool) -> Result<(), BleError> {
         self.call(json!({ "op": "write", "p": peripheral, "frame": b64(frame), "resp": with_response }))
             .await
             .map(|_| ())
     }
 
-    async fn next_notification(&self, peripheral: &PeripheralId, timeout: Duration) -> Result<Vec<u8>, TransportError> {
+    async fn next_notification(&self, peripheral: &PeripheralId, timeout: Duration) -> Result<Vec<u8>, BleError> {
         let frame = self.call(json!({ "op": "next_note", "p": peripheral, "ms": millis(timeout) })).await?;
         Ok(unb64(&frame))
     }

@@ -5,7 +5,7 @@
 //! the locks behind it are the real reference lock, speaking the real protocol.
 
 use async_trait::async_trait;
-use keyway_core::ble::{AdapterState, BleTransport, HeardAdvertisement, PeripheralId, TransportError};
+use keyway_core::ble::{AdapterState, Advertisement, BleError, BleTransport, PeripheralId};
 use keyway_lock::sim::{PeripheralId as SimId, RadioError, SimConnection, SimRadio};
 use keyway_protocol::advert::ADVERT_COMPANY_ID;
 use std::collections::{HashMap, VecDeque};
@@ -28,7 +28,7 @@ pub struct SimTransport {
 struct State {
     adapter: Option<AdapterState>,
     scanning: bool,
-    heard: VecDeque<HeardAdvertisement>,
+    heard: VecDeque<Advertisement>,
     connections: HashMap<PeripheralId, SimConnection>,
 }
 
@@ -54,19 +54,19 @@ impl SimTransport {
     }
 }
 
-fn sim_id(peripheral: &PeripheralId) -> Result<SimId, TransportError> {
+fn sim_id(peripheral: &PeripheralId) -> Result<SimId, BleError> {
     peripheral
         .strip_prefix("sim:")
         .and_then(|n| n.parse().ok())
         .map(SimId)
-        .ok_or_else(|| TransportError::ConnectFailed("unknown peripheral".into()))
+        .ok_or_else(|| BleError::ConnectFailed { detail: "unknown peripheral".into() })
 }
 
-fn transport_error(e: RadioError) -> TransportError {
+fn transport_error(e: RadioError) -> BleError {
     match e {
-        RadioError::ConnectionLost | RadioError::Disconnected => TransportError::Disconnected,
-        RadioError::NotInRange | RadioError::UnknownPeripheral => TransportError::ConnectFailed(e.to_string()),
-        other => TransportError::Other(other.to_string()),
+        RadioError::ConnectionLost | RadioError::Disconnected => BleError::Disconnected,
+        RadioError::NotInRange | RadioError::UnknownPeripheral => BleError::ConnectFailed { detail: e.to_string() },
+        other => BleError::Other { detail: other.to_string() },
     }
 }
 
@@ -76,25 +76,25 @@ impl BleTransport for SimTransport {
         self.lock().adapter.unwrap_or(AdapterState::PoweredOn)
     }
 
-    async fn start_scan(&self, _service_uuid: &str) -> Result<(), TransportError> {
+    async fn start_scan(&self, _service_uuid: &str) -> Result<(), BleError> {
         let mut state = self.lock();
         state.scanning = true;
         state.heard.clear();
         Ok(())
     }
 
-    async fn next_advertisement(&self, timeout: Duration) -> Result<HeardAdvertisement, TransportError> {
+    async fn next_advertisement(&self, timeout: Duration) -> Result<Advertisement, BleError> {
         let deadline = Instant::now() + timeout;
         loop {
             {
                 let mut state = self.lock();
                 if !state.scanning {
-                    return Err(TransportError::Other("not scanning".into()));
+                    return Err(BleError::Other { detail: "not scanning".into() });
                 }
                 if state.heard.is_empty() {
                     for result in self.radio.scan() {
                         if result.company_id == ADVERT_COMPANY_ID {
-                            state.heard.push_back(HeardAdvertisement {
+                            state.heard.push_back(Advertisement {
                                 peripheral: format!("sim:{}", result.peripheral.0),
                                 manufacturer_data: result.data,
                                 rssi: Some(result.rssi),
@@ -107,7 +107,7 @@ impl BleTransport for SimTransport {
                 }
             }
             if Instant::now() >= deadline {
-                return Err(TransportError::Timeout);
+                return Err(BleError::Timeout);
             }
             tokio::time::sleep(POLL).await;
         }
@@ -119,7 +119,7 @@ impl BleTransport for SimTransport {
         state.heard.clear();
     }
 
-    async fn connect(&self, peripheral: &PeripheralId, _timeout: Duration) -> Result<u16, TransportError> {
+    async fn connect(&self, peripheral: &PeripheralId, _timeout: Duration) -> Result<u16, BleError> {
         let id = sim_id(peripheral)?;
         let hook = self.before_connect.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
         if let Some(hook) = hook {
@@ -131,25 +131,25 @@ impl BleTransport for SimTransport {
         Ok(mtu)
     }
 
-    async fn write(&self, peripheral: &PeripheralId, frame: &[u8], with_response: bool) -> Result<(), TransportError> {
+    async fn write(&self, peripheral: &PeripheralId, frame: &[u8], with_response: bool) -> Result<(), BleError> {
         let mut state = self.lock();
-        let connection = state.connections.get_mut(peripheral).ok_or(TransportError::Disconnected)?;
+        let connection = state.connections.get_mut(peripheral).ok_or(BleError::Disconnected)?;
         let result = if with_response { connection.write(frame) } else { connection.write_without_response(frame) };
         result.map_err(transport_error)
     }
 
-    async fn next_notification(&self, peripheral: &PeripheralId, timeout: Duration) -> Result<Vec<u8>, TransportError> {
+    async fn next_notification(&self, peripheral: &PeripheralId, timeout: Duration) -> Result<Vec<u8>, BleError> {
         let deadline = Instant::now() + timeout;
         loop {
             {
                 let mut state = self.lock();
-                let connection = state.connections.get_mut(peripheral).ok_or(TransportError::Disconnected)?;
+                let connection = state.connections.get_mut(peripheral).ok_or(BleError::Disconnected)?;
                 if let Some(frame) = connection.recv().map_err(transport_error)? {
                     return Ok(frame);
                 }
             }
             if Instant::now() >= deadline {
-                return Err(TransportError::Timeout);
+                return Err(BleError::Timeout);
             }
             tokio::time::sleep(POLL).await;
         }

@@ -4,7 +4,7 @@
 
 use crate::sim_transport::SimTransport;
 use keyway_backend::clock::ManualClock as BackendClock;
-use keyway_core::ble::{BleTransport, UnlockSettings};
+use keyway_core::ble::{BleTransport, UnlockTimeouts};
 use keyway_core::clock::ManualClock;
 use keyway_core::secure_store::MemoryStore;
 use keyway_core::signer::SoftwareSigner;
@@ -27,7 +27,7 @@ pub const DAY: u32 = 24 * HOUR;
 /// The host in invitation and share links.
 pub const LINK_HOST: &str = "keyway.test";
 /// The journeys' bounds on each phase of an unlock (the simulated radio is fast).
-pub const JOURNEY_UNLOCK: UnlockSettings = UnlockSettings {
+pub const JOURNEY_UNLOCK: UnlockTimeouts = UnlockTimeouts {
     scan: Duration::from_millis(500),
     connect: Duration::from_secs(2),
     handshake: Duration::from_secs(2),
@@ -420,7 +420,7 @@ impl World {
         cache_path: Option<PathBuf>,
         store: Arc<MemoryStore>,
         ble: Arc<dyn BleTransport>,
-        unlock: UnlockSettings,
+        unlock: UnlockTimeouts,
     ) -> (Keyway, Arc<ManualClock>) {
         self.core_at(&self.base_url.clone(), Duration::from_secs(5), cache_path, store, ble, unlock)
     }
@@ -432,7 +432,7 @@ impl World {
         cache_path: Option<PathBuf>,
         store: Arc<MemoryStore>,
         ble: Arc<dyn BleTransport>,
-        unlock: UnlockSettings,
+        unlock: UnlockTimeouts,
     ) -> (Keyway, Arc<ManualClock>) {
         let clock = Arc::new(ManualClock::new(self.now()));
         self.phone_clocks.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(clock.clone());

@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, missing_docs)]
 
 use keyway_core::Error;
-use keyway_core::ble::{UnlockError, UnlockPath, UnlockPhase};
+use keyway_core::ble::{UnlockPath, UnlockPhase};
 use keyway_e2e::bluez::{BluezDoor, BluezWorld, BusPolicy, run_test_on_private_bus};
 use keyway_lock::bluez::{AdapterSetup, Misbehaviour};
 use keyway_protocol::Refusal;
@@ -29,10 +29,10 @@ async fn member_at_a_door() -> (BluezWorld, BluezDoor, keyway_e2e::bluez::BluezP
     (scene, door, phone)
 }
 
-fn unlock_error<T: std::fmt::Debug>(result: Result<T, Error>) -> UnlockError {
+fn unlock_error<T: std::fmt::Debug>(result: Result<T, Error>) -> Error {
     match result {
-        Err(Error::Unlock(e)) => e,
-        other => panic!("expected an unlock error, got {other:?}"),
+        Err(e) => e,
+        Ok(other) => panic!("expected an unlock error, got {other:?}"),
     }
 }
 
@@ -57,7 +57,7 @@ on_private_bus! {
         let outcome = phone.keyway.sync_door(&door.lock_id).await.unwrap();
         assert!(outcome.receipt_delivered);
         assert!(outcome.lock_version >= 1);
-        assert_eq!(scene.with_lock(&door, |lock| lock.bundle_version()), outcome.lock_version);
+        assert_eq!(scene.with_lock(&door, |lock| lock.bundle_version()), u32::try_from(outcome.lock_version).unwrap());
         assert_eq!(actuations(&scene, &door), 0, "a door sync does not open the door");
     }
 
@@ -66,7 +66,7 @@ on_private_bus! {
         scene.misbehave(&door, Misbehaviour { hang_on_connect: true, ..Misbehaviour::default() });
         let started = Instant::now();
         let error = unlock_error(phone.keyway.unlock(&door.lock_id).await);
-        assert_eq!(error, UnlockError::Timeout { phase: UnlockPhase::Connect });
+        assert_eq!(error, Error::LockTimedOut { phase: UnlockPhase::Connect });
         assert!(started.elapsed() < Duration::from_secs(20), "gave up after {:?}", started.elapsed());
         assert_eq!(actuations(&scene, &door), 0);
         scene.misbehave(&door, Misbehaviour::default());
@@ -78,7 +78,7 @@ on_private_bus! {
         let (scene, door, phone) = member_at_a_door().await;
         scene.misbehave(&door, Misbehaviour { refuse_connect: true, ..Misbehaviour::default() });
         let error = unlock_error(phone.keyway.unlock(&door.lock_id).await);
-        assert!(matches!(error, UnlockError::Radio(_)), "{error:?}");
+        assert!(matches!(error, Error::BluetoothFailed { .. }), "{error:?}");
         assert_eq!(actuations(&scene, &door), 0);
     }
 
@@ -97,7 +97,7 @@ on_private_bus! {
         let drop_twice = Misbehaviour { drop_after_writes: Some(1), drops_left: 2, ..Misbehaviour::default() };
         scene.misbehave(&door, drop_twice);
         let error = unlock_error(phone.keyway.unlock(&door.lock_id).await);
-        assert_eq!(error, UnlockError::ConnectionLost { phase: UnlockPhase::Handshake });
+        assert_eq!(error, Error::ConnectionLost { phase: UnlockPhase::Handshake });
         assert_eq!(actuations(&scene, &door), 0);
     }
 
@@ -113,13 +113,13 @@ on_private_bus! {
         };
         scene.misbehave(&door, mtu_23_dropping);
         let error = unlock_error(phone.keyway.sync_door(&door.lock_id).await);
-        assert_eq!(error, UnlockError::ConnectionLost { phase: UnlockPhase::DoorSync });
+        assert_eq!(error, Error::ConnectionLost { phase: UnlockPhase::DoorSync });
         assert_eq!(scene.with_lock(&door, |lock| lock.bundle_version()), 0, "nothing half-applied");
         assert_eq!(actuations(&scene, &door), 0);
         // The next sync carries the whole bundle.
         let outcome = phone.keyway.sync_door(&door.lock_id).await.unwrap();
         assert!(outcome.lock_version >= 1);
-        assert_eq!(scene.with_lock(&door, |lock| lock.bundle_version()), outcome.lock_version);
+        assert_eq!(scene.with_lock(&door, |lock| lock.bundle_version()), u32::try_from(outcome.lock_version).unwrap());
     }
 
     Open fn a_stale_advertisement_costs_one_more_exchange_not_a_failure() {
@@ -177,7 +177,7 @@ on_private_bus! {
     Open fn bluetooth_switched_off_is_reported_as_such_until_it_is_switched_on() {
         let off = AdapterSetup { present: true, powered: false };
         let (scene, _org, door, phone) = BluezWorld::member_at_a_door(off, ANA).await;
-        assert_eq!(unlock_error(phone.keyway.unlock(&door.lock_id).await), UnlockError::BluetoothOff);
+        assert_eq!(unlock_error(phone.keyway.unlock(&door.lock_id).await), Error::BluetoothOff);
         scene.bluez.set_powered(true).await.unwrap();
         phone.keyway.unlock(&door.lock_id).await.unwrap();
         assert_eq!(actuations(&scene, &door), 1);
@@ -186,13 +186,13 @@ on_private_bus! {
     Open fn a_machine_without_a_bluetooth_adapter_reports_bluetooth_unavailable() {
         let none = AdapterSetup { present: false, powered: false };
         let (scene, _org, door, phone) = BluezWorld::member_at_a_door(none, ANA).await;
-        assert_eq!(unlock_error(phone.keyway.unlock(&door.lock_id).await), UnlockError::BluetoothUnavailable);
+        assert_eq!(unlock_error(phone.keyway.unlock(&door.lock_id).await), Error::BluetoothUnavailable);
         assert_eq!(actuations(&scene, &door), 0);
     }
 
     DenyBluez fn a_user_bluez_refuses_to_serve_gets_permission_missing() {
         let (scene, _org, door, phone) = BluezWorld::member_at_a_door(AdapterSetup::default(), ANA).await;
-        assert_eq!(unlock_error(phone.keyway.unlock(&door.lock_id).await), UnlockError::PermissionMissing);
+        assert_eq!(unlock_error(phone.keyway.unlock(&door.lock_id).await), Error::BluetoothPermissionMissing);
         assert_eq!(actuations(&scene, &door), 0);
     }
 }

@@ -62,7 +62,7 @@ fn expected_error(kind: FaultKind) -> fn(&Error) -> bool {
         FaultKind::Refused | FaultKind::ResetMidAnswer | FaultKind::Slow => |e| *e == Error::Offline,
         FaultKind::Unavailable | FaultKind::ServerError => |e| *e == Error::ServiceUnavailable,
         FaultKind::MalformedJson | FaultKind::WrongContentType | FaultKind::HugeBody => {
-            |e| matches!(e, Error::Unexpected { .. })
+            |e| matches!(e, Error::Internal { .. })
         }
     }
 }

@@ -3,7 +3,7 @@
 //! lookup every unlock starts with.
 
 use super::stats::{median, us};
-use keyway_core::cache::{Cache, Door, Key, StoredCredential};
+use keyway_core::cache::{Cache, DoorRecord as Door, Key, StoredCredential};
 use keyway_protocol::ids::DoorId;
 use std::time::Instant;
 
@@ -36,8 +36,8 @@ fn fill(path: &std::path::Path, n: u64) -> Result<(), String> {
             organisation: "Harbour Gym".into(),
             facility: "Harbour Gym".into(),
             doors: vec![d.lock_id],
-            starts_at: NOW - 86_400,
-            expires_at: NOW + 30 * 86_400,
+            starts_at: keyway_core::Timestamp(NOW - 86_400),
+            expires_at: keyway_core::Timestamp(NOW + 30 * 86_400),
             shareable: false,
             guest: false,
             revoked: false,

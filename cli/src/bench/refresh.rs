@@ -35,5 +35,5 @@ pub async fn measure(n: usize) -> Result<(Duration, usize), String> {
     let started = Instant::now();
     let summary = phone.keyway.refresh().await.map_err(|e| format!("refresh: {e}"))?;
     let took = started.elapsed();
-    Ok((took, summary.credentials_renewed + 1))
+    Ok((took, usize::try_from(summary.credentials_renewed).unwrap_or(0) + 1))
 }

@@ -2,9 +2,7 @@
 //! a stable `kind` for `--json`, and a documented exit code.
 
 use super::home::HomeError;
-use keyway_core::Error;
-use keyway_core::ble::UnlockError;
-use keyway_protocol::credential::UnixSeconds;
+use keyway_core::{Error, Timestamp};
 use serde_json::{Value, json};
 
 /// The client's exit codes (also in `keyway --help` and docs/cli.md).
@@ -57,12 +55,9 @@ impl Failure {
     }
 }
 
-/// A Unix time as a person reads it (UTC).
-pub fn when(t: UnixSeconds) -> String {
-    humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + std::time::Duration::from_secs(u64::from(t)))
-        .to_string()
-        .replace('T', " ")
-        .replace('Z', " UTC")
+/// A moment as a person reads it (UTC, to the second).
+pub fn when(t: impl Into<Timestamp>) -> String {
+    humantime::format_rfc3339_seconds(t.into().to_system_time()).to_string().replace('T', " ").replace('Z', " UTC")
 }
 
 impl From<HomeError> for Failure {
@@ -71,6 +66,8 @@ impl From<HomeError> for Failure {
     }
 }
 
+/// The core's error as the client prints it: the core's own sentence (the same one the
+/// apps show), and for the terminal a stable kind, an exit code and what to type next.
 impl From<Error> for Failure {
     fn from(e: Error) -> Self {
         use Exit::*;
@@ -86,10 +83,7 @@ impl From<Error> for Failure {
                 Some("check the backend address (--backend) and your connection; doors still open offline".into()),
             ),
             Error::ServiceUnavailable => ("service_unavailable", Service, Some("try again in a few minutes".into())),
-            Error::Unexpected { .. } => {
-                ("unexpected_answer", Service, Some("update keyway, or check --backend".into()))
-            }
-            Error::InvalidAddress(_) => {
+            Error::InvalidAddress { .. } => {
                 ("invalid_address", Usage, Some("give an email, or a phone number with +country code".into()))
             }
             Error::CodeMalformed => ("code_malformed", Usage, Some("type the 6 digits from the message".into())),
@@ -103,7 +97,7 @@ impl From<Error> for Failure {
             Error::ResendTooSoon { retry_at } => {
                 ("resend_too_soon", Refused, Some(format!("wait until {}", when(*retry_at))))
             }
-            Error::InvalidLink(_) => {
+            Error::InvalidLink { .. } => {
                 ("invalid_link", Usage, Some("copy the whole link from the email or message".into()))
             }
             Error::InvitationNotFound => ("invitation_not_found", Refused, None),
@@ -113,7 +107,7 @@ impl From<Error> for Failure {
             Error::InvitationAlreadyUsed => ("invitation_already_used", Refused, Some("run `keyway login`".into())),
             Error::KeyNotShareable => ("key_not_shareable", Refused, None),
             Error::KeyRevoked => ("key_revoked", Refused, None),
-            Error::KeyExpired => ("key_expired", Refused, None),
+            Error::KeyExpired { .. } => ("key_expired", Refused, None),
             Error::KeyNotYetValid { starts_at } => {
                 ("key_not_yet_valid", Refused, Some(format!("it starts {}", when(*starts_at))))
             }
@@ -132,45 +126,40 @@ impl From<Error> for Failure {
             Error::UnknownDoor => ("unknown_door", Usage, Some("`keyway keys` lists your doors".into())),
             Error::DoorOnline => ("door_online", Refused, None),
             Error::DoorUpToDate => ("door_up_to_date", Refused, None),
-            Error::Unlock(u) => return unlock_failure(u, message),
-            Error::DeviceKey(_) => {
+            Error::BluetoothOff => ("bluetooth_off", Bluetooth, Some("switch Bluetooth on".into())),
+            Error::BluetoothPermissionMissing => (
+                "bluetooth_permission",
+                Bluetooth,
+                Some("allow this user to use Bluetooth (BlueZ D-Bus policy)".into()),
+            ),
+            Error::BluetoothUnavailable => {
+                ("bluetooth_unavailable", Bluetooth, Some("this computer needs a Bluetooth LE adapter".into()))
+            }
+            Error::DoorNotInRange => {
+                ("door_not_in_range", Bluetooth, Some("move closer to the door and try again".into()))
+            }
+            Error::LockRefused { .. } => ("lock_refused", Refused, None),
+            Error::LockTimedOut { .. } => ("timeout", Bluetooth, Some("move closer to the door and try again".into())),
+            Error::ConnectionLost { .. } => ("connection_lost", Bluetooth, Some("try again".into())),
+            Error::UntrustedLock => {
+                ("untrusted_lock", Refused, Some("this lock is not the door on record; tell your administrator".into()))
+            }
+            Error::BluetoothFailed { .. } => ("bluetooth_error", Bluetooth, Some("try again".into())),
+            Error::Cancelled => ("cancelled", Failed, None),
+            Error::DeviceKeyUnavailable
+            | Error::AuthenticationCancelled
+            | Error::AuthenticationFailed
+            | Error::DeviceLocked => {
                 ("device_key", Failed, Some("sign out and in again to make a new device key".into()))
             }
-            Error::SecureStore(_) => ("secure_store", Failed, Some("check secrets.json in the --home folder".into())),
-            Error::Storage(_) => {
-                ("key_cache", Failed, Some("remove cache.sqlite in the --home folder and run `keyway keys`".into()))
+            Error::SecureStoreLocked => {
+                ("secure_store", Failed, Some("check secrets.json in the --home folder".into()))
+            }
+            // The sentence stays general; the detail is what support needs, so the terminal shows it.
+            Error::Internal { detail } => {
+                ("internal", Failed, Some(format!("{detail}; check --home and --backend, or update keyway")))
             }
         };
         Self { kind, message, hint, exit }
     }
-}
-
-fn unlock_failure(e: &UnlockError, message: String) -> Failure {
-    use Exit::*;
-    let (kind, exit, hint): (&'static str, Exit, Option<String>) = match e {
-        UnlockError::BluetoothOff => ("bluetooth_off", Bluetooth, Some("switch Bluetooth on".into())),
-        UnlockError::PermissionMissing => {
-            ("bluetooth_permission", Bluetooth, Some("allow this user to use Bluetooth (BlueZ D-Bus policy)".into()))
-        }
-        UnlockError::BluetoothUnavailable => {
-            ("bluetooth_unavailable", Bluetooth, Some("this computer needs a Bluetooth LE adapter".into()))
-        }
-        UnlockError::DoorNotInRange => {
-            ("door_not_in_range", Bluetooth, Some("move closer to the door and try again".into()))
-        }
-        UnlockError::KeyNotYetValid { starts_at } => {
-            ("key_not_yet_valid", Refused, Some(format!("it starts {}", when(*starts_at))))
-        }
-        UnlockError::KeyExpired { .. } => ("key_expired", Refused, None),
-        UnlockError::KeyRevoked => ("key_revoked", Refused, None),
-        UnlockError::LockRefused { .. } => ("lock_refused", Refused, None),
-        UnlockError::Timeout { .. } => ("timeout", Bluetooth, Some("move closer to the door and try again".into())),
-        UnlockError::ConnectionLost { .. } => ("connection_lost", Bluetooth, Some("try again".into())),
-        UnlockError::UntrustedLock => {
-            ("untrusted_lock", Refused, Some("this lock is not the door on record; tell your administrator".into()))
-        }
-        UnlockError::Signer(_) => ("device_key", Failed, None),
-        UnlockError::Radio(_) => ("bluetooth_error", Bluetooth, Some("try again".into())),
-    };
-    Failure { kind, message, hint, exit }
 }

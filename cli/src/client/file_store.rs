@@ -33,21 +33,26 @@ impl FileStore {
         let text = match std::fs::read(&self.path) {
             Ok(bytes) => Zeroizing::new(bytes),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Secrets::new()),
-            Err(e) => return Err(SecureStoreError::Failed(format!("reading the secrets file: {}", e.kind()))),
+            Err(e) => {
+                return Err(SecureStoreError::Failed { detail: format!("reading the secrets file: {}", e.kind()) });
+            }
         };
         let map: BTreeMap<String, String> = serde_json::from_slice(&text)
-            .map_err(|_| SecureStoreError::Failed("the secrets file is damaged".into()))?;
+            .map_err(|_| SecureStoreError::Failed { detail: "the secrets file is damaged".into() })?;
         Ok(map.into_iter().map(|(name, value)| (name, Zeroizing::new(value))).collect())
     }
 
     fn write_all(&self, map: &Secrets) -> Result<(), SecureStoreError> {
         let plain: BTreeMap<&str, &str> = map.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        let text = Zeroizing::new(serde_json::to_vec(&plain).map_err(|_| SecureStoreError::Failed("encoding".into()))?);
-        write_private(&self.path, &text).map_err(|_| SecureStoreError::Failed("writing the secrets file".into()))
+        let text = Zeroizing::new(
+            serde_json::to_vec(&plain).map_err(|_| SecureStoreError::Failed { detail: "encoding".into() })?,
+        );
+        write_private(&self.path, &text)
+            .map_err(|_| SecureStoreError::Failed { detail: "writing the secrets file".into() })
     }
 
     fn update(&self, change: impl FnOnce(&mut Secrets)) -> Result<(), SecureStoreError> {
-        let _one_writer = self.write.lock().map_err(|_| SecureStoreError::Failed("poisoned".into()))?;
+        let _one_writer = self.write.lock().map_err(|_| SecureStoreError::Failed { detail: "poisoned".into() })?;
         let mut map = self.read_all()?;
         change(&mut map);
         self.write_all(&map)
@@ -60,7 +65,7 @@ impl SecureStore for FileStore {
         let Some(encoded) = map.get(name) else { return Ok(None) };
         B64.decode(encoded.as_bytes())
             .map(|bytes| Some(Zeroizing::new(bytes)))
-            .map_err(|_| SecureStoreError::Failed("a secret in the secrets file is damaged".into()))
+            .map_err(|_| SecureStoreError::Failed { detail: "a secret in the secrets file is damaged".into() })
     }
 
     fn set(&self, name: &str, secret: &[u8]) -> Result<(), SecureStoreError> {

@@ -3,9 +3,7 @@
 //! radio that reports Bluetooth as unavailable and is never used.
 
 use async_trait::async_trait;
-use keyway_core::ble::{
-    AdapterState, BleTransport, BtleplugTransport, HeardAdvertisement, PeripheralId, TransportError,
-};
+use keyway_core::ble::{AdapterState, Advertisement, BleError, BleTransport, BtleplugTransport, PeripheralId};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -29,21 +27,21 @@ impl BleTransport for NoRadio {
     async fn adapter_state(&self) -> AdapterState {
         AdapterState::Unsupported
     }
-    async fn start_scan(&self, _service_uuid: &str) -> Result<(), TransportError> {
-        Err(TransportError::Other("no radio".into()))
+    async fn start_scan(&self, _service_uuid: &str) -> Result<(), BleError> {
+        Err(BleError::Other { detail: "no radio".into() })
     }
-    async fn next_advertisement(&self, _timeout: Duration) -> Result<HeardAdvertisement, TransportError> {
-        Err(TransportError::Other("no radio".into()))
+    async fn next_advertisement(&self, _timeout: Duration) -> Result<Advertisement, BleError> {
+        Err(BleError::Other { detail: "no radio".into() })
     }
     async fn stop_scan(&self) {}
-    async fn connect(&self, _peripheral: &PeripheralId, _timeout: Duration) -> Result<u16, TransportError> {
-        Err(TransportError::Other("no radio".into()))
+    async fn connect(&self, _peripheral: &PeripheralId, _timeout: Duration) -> Result<u16, BleError> {
+        Err(BleError::Other { detail: "no radio".into() })
     }
-    async fn write(&self, _p: &PeripheralId, _frame: &[u8], _with_response: bool) -> Result<(), TransportError> {
-        Err(TransportError::Other("no radio".into()))
+    async fn write(&self, _p: &PeripheralId, _frame: &[u8], _with_response: bool) -> Result<(), BleError> {
+        Err(BleError::Other { detail: "no radio".into() })
     }
-    async fn next_notification(&self, _p: &PeripheralId, _timeout: Duration) -> Result<Vec<u8>, TransportError> {
-        Err(TransportError::Other("no radio".into()))
+    async fn next_notification(&self, _p: &PeripheralId, _timeout: Duration) -> Result<Vec<u8>, BleError> {
+        Err(BleError::Other { detail: "no radio".into() })
     }
     async fn disconnect(&self, _peripheral: &PeripheralId) {}
 }

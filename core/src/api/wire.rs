@@ -21,7 +21,7 @@ pub enum Channel {
 
 /// A code was sent (or, for an unknown address, the same answer anyway).
 #[derive(Debug, Clone, Deserialize)]
-pub struct CodeSent {
+pub struct CodeSentBody {
     pub channel: Channel,
     pub expires_at: i64,
     pub resend_after: i64,

@@ -10,7 +10,7 @@
 //! [`BleTransport::next_notification`] ends at once. Every failed step of a connection
 //! tears down what was set up before it.
 
-use super::transport::{AdapterState, BleTransport, HeardAdvertisement, PeripheralId, TransportError};
+use super::transport::{AdapterState, Advertisement, BleError, BleTransport, PeripheralId};
 use async_trait::async_trait;
 use btleplug::api::{Central, CentralEvent, CentralState, Characteristic, Manager as _, Peripheral as _};
 use btleplug::api::{ScanFilter, WriteType};
@@ -33,8 +33,8 @@ pub struct BtleplugTransport {
     adapter_name: Option<String>,
     radio: tokio::sync::Mutex<Option<Radio>>,
     shared: Arc<Mutex<Shared>>,
-    adverts: tokio::sync::Mutex<UnboundedReceiver<HeardAdvertisement>>,
-    advert_sender: UnboundedSender<HeardAdvertisement>,
+    adverts: tokio::sync::Mutex<UnboundedReceiver<Advertisement>>,
+    advert_sender: UnboundedSender<Advertisement>,
 }
 
 impl std::fmt::Debug for BtleplugTransport {
@@ -116,18 +116,18 @@ impl Problem {
         }
     }
 
-    fn into_transport(self) -> TransportError {
+    fn into_transport(self) -> BleError {
         match self {
-            Self::Denied => TransportError::Unauthorized,
-            Self::Off => TransportError::PoweredOff,
-            Self::NotConnected => TransportError::Disconnected,
-            Self::NoAdapter => TransportError::Other("no Bluetooth adapter".into()),
-            Self::Other(detail) => TransportError::Other(detail),
+            Self::Denied => BleError::Unauthorized,
+            Self::Off => BleError::PoweredOff,
+            Self::NotConnected => BleError::Disconnected,
+            Self::NoAdapter => BleError::Other { detail: "no Bluetooth adapter".into() },
+            Self::Other(detail) => BleError::Other { detail },
         }
     }
 }
 
-fn transport_error(error: btleplug::Error) -> TransportError {
+fn transport_error(error: btleplug::Error) -> BleError {
     Problem::of(&error).into_transport()
 }
 
@@ -199,7 +199,7 @@ impl BtleplugTransport {
 
     /// Connects, discovers and subscribes; returns the MTU. The link entry exists from the
     /// start so that a disconnect during set-up is seen.
-    async fn open(&self, peripheral: &PeripheralId, id: &PlatformId) -> Result<u16, TransportError> {
+    async fn open(&self, peripheral: &PeripheralId, id: &PlatformId) -> Result<u16, BleError> {
         let adapter = self.adapter().await.map_err(Problem::into_transport)?;
         let device = adapter.peripheral(id).await.map_err(transport_error)?;
         let (events, inbox) = unbounded_channel();
@@ -221,7 +221,7 @@ impl BtleplugTransport {
         let (Some(request), Some(response)) =
             (find(uuid(REQUEST_CHARACTERISTIC_UUID)), find(uuid(RESPONSE_CHARACTERISTIC_UUID)))
         else {
-            return Err(TransportError::ServiceMissing);
+            return Err(BleError::ServiceMissing);
         };
         // Listen before subscribing: nothing the lock sends is missed.
         let notifications = device.notifications().await.map_err(transport_error)?;
@@ -233,12 +233,12 @@ impl BtleplugTransport {
             }
             None => {
                 forwarder.abort();
-                return Err(TransportError::Disconnected);
+                return Err(BleError::Disconnected);
             }
         }
         device.subscribe(&response).await.map_err(transport_error)?;
         if down.load(Ordering::SeqCst) {
-            return Err(TransportError::Disconnected);
+            return Err(BleError::Disconnected);
         }
         Ok(device.mtu())
     }
@@ -261,7 +261,7 @@ impl Drop for BtleplugTransport {
 async fn read_events(
     mut events: std::pin::Pin<Box<dyn futures::Stream<Item = CentralEvent> + Send>>,
     shared: Arc<Mutex<Shared>>,
-    adverts: UnboundedSender<HeardAdvertisement>,
+    adverts: UnboundedSender<Advertisement>,
 ) {
     while let Some(event) = events.next().await {
         let mut shared = shared.lock().unwrap_or_else(PoisonError::into_inner);
@@ -278,7 +278,7 @@ async fn read_events(
                 let rssi = shared.rssi.get(&peripheral).copied();
                 shared.known.insert(peripheral.clone(), id);
                 // The receiver lives as long as the transport, which owns this task.
-                let _ = adverts.send(HeardAdvertisement { peripheral, manufacturer_data: data.clone(), rssi });
+                let _ = adverts.send(Advertisement { peripheral, manufacturer_data: data.clone(), rssi });
             }
             CentralEvent::DeviceDisconnected(id) => {
                 if let Some(link) = shared.links.get(&id.to_string()) {
@@ -330,7 +330,7 @@ impl BleTransport for BtleplugTransport {
         }
     }
 
-    async fn start_scan(&self, service_uuid: &str) -> Result<(), TransportError> {
+    async fn start_scan(&self, service_uuid: &str) -> Result<(), BleError> {
         let adapter = self.adapter().await.map_err(Problem::into_transport)?;
         {
             let mut adverts = self.adverts.lock().await;
@@ -345,15 +345,15 @@ impl BleTransport for BtleplugTransport {
         Ok(())
     }
 
-    async fn next_advertisement(&self, timeout: Duration) -> Result<HeardAdvertisement, TransportError> {
+    async fn next_advertisement(&self, timeout: Duration) -> Result<Advertisement, BleError> {
         if !self.shared().scanning {
-            return Err(TransportError::Other("not scanning".into()));
+            return Err(BleError::Other { detail: "not scanning".into() });
         }
         let mut adverts = self.adverts.lock().await;
         match tokio::time::timeout(timeout, adverts.recv()).await {
             Ok(Some(heard)) => Ok(heard),
-            Ok(None) => Err(TransportError::Other("the adapter's event stream ended".into())),
-            Err(_) => Err(TransportError::Timeout),
+            Ok(None) => Err(BleError::Other { detail: "the adapter's event stream ended".into() }),
+            Err(_) => Err(BleError::Timeout),
         }
     }
 
@@ -365,52 +365,52 @@ impl BleTransport for BtleplugTransport {
         }
     }
 
-    async fn connect(&self, peripheral: &PeripheralId, timeout: Duration) -> Result<u16, TransportError> {
+    async fn connect(&self, peripheral: &PeripheralId, timeout: Duration) -> Result<u16, BleError> {
         let id = self
             .shared()
             .known
             .get(peripheral)
             .cloned()
-            .ok_or_else(|| TransportError::ConnectFailed("unknown peripheral".into()))?;
+            .ok_or_else(|| BleError::ConnectFailed { detail: "unknown peripheral".into() })?;
         self.tear_down(peripheral).await;
         let result = match tokio::time::timeout(timeout, self.open(peripheral, &id)).await {
             Ok(result) => result,
-            Err(_) => Err(TransportError::Timeout),
+            Err(_) => Err(BleError::Timeout),
         };
         if result.is_err() {
             self.tear_down(peripheral).await;
         }
         result.map_err(|e| match e {
-            TransportError::Other(detail) => TransportError::ConnectFailed(detail),
+            BleError::Other { detail } => BleError::ConnectFailed { detail },
             other => other,
         })
     }
 
-    async fn write(&self, peripheral: &PeripheralId, frame: &[u8], with_response: bool) -> Result<(), TransportError> {
+    async fn write(&self, peripheral: &PeripheralId, frame: &[u8], with_response: bool) -> Result<(), BleError> {
         let (device, request, down) = {
             let shared = self.shared();
-            let link = shared.links.get(peripheral).ok_or(TransportError::Disconnected)?;
-            let request = link.request.clone().ok_or(TransportError::Disconnected)?;
+            let link = shared.links.get(peripheral).ok_or(BleError::Disconnected)?;
+            let request = link.request.clone().ok_or(BleError::Disconnected)?;
             (link.peripheral.clone(), request, link.down.clone())
         };
         if down.load(Ordering::SeqCst) {
-            return Err(TransportError::Disconnected);
+            return Err(BleError::Disconnected);
         }
         let kind = if with_response { WriteType::WithResponse } else { WriteType::WithoutResponse };
         device
             .write(&request, frame, kind)
             .await
-            .map_err(|e| if down.load(Ordering::SeqCst) { TransportError::Disconnected } else { transport_error(e) })
+            .map_err(|e| if down.load(Ordering::SeqCst) { BleError::Disconnected } else { transport_error(e) })
     }
 
-    async fn next_notification(&self, peripheral: &PeripheralId, timeout: Duration) -> Result<Vec<u8>, TransportError> {
+    async fn next_notification(&self, peripheral: &PeripheralId, timeout: Duration) -> Result<Vec<u8>, BleError> {
         let inbox = self.shared().links.get(peripheral).map(|link| link.inbox.clone());
-        let inbox = inbox.ok_or(TransportError::Disconnected)?;
+        let inbox = inbox.ok_or(BleError::Disconnected)?;
         let mut inbox = inbox.lock().await;
         match tokio::time::timeout(timeout, inbox.recv()).await {
             Ok(Some(LinkEvent::Notification(frame))) => Ok(frame),
-            Ok(Some(LinkEvent::Down) | None) => Err(TransportError::Disconnected),
-            Err(_) => Err(TransportError::Timeout),
+            Ok(Some(LinkEvent::Down) | None) => Err(BleError::Disconnected),
+            Err(_) => Err(BleError::Timeout),
         }
     }
 

@@ -1,7 +1,7 @@
 //! Whole messages over the radio: fragments a message into ATT-sized frames and
 //! reassembles notifications into the lock's reply.
 
-use super::transport::{BleTransport, PeripheralId, TransportError};
+use super::transport::{BleError, BleTransport, PeripheralId};
 use crate::crash::crash_point;
 use keyway_protocol::framing::{FrameError, Reassembler, fragment};
 use std::time::Duration;
@@ -17,12 +17,12 @@ pub(crate) struct Link<'a> {
 /// Why a message could not be exchanged.
 #[derive(Debug)]
 pub(crate) enum LinkError {
-    Transport(TransportError),
+    Transport(BleError),
     Frame(FrameError),
 }
 
-impl From<TransportError> for LinkError {
-    fn from(e: TransportError) -> Self {
+impl From<BleError> for LinkError {
+    fn from(e: BleError) -> Self {
         Self::Transport(e)
     }
 }
@@ -53,7 +53,7 @@ impl Link<'_> {
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
-                return Err(TransportError::Timeout.into());
+                return Err(BleError::Timeout.into());
             }
             let frame = self.transport.next_notification(self.peripheral, left).await?;
             if let Some(message) = reassembler.push(&frame)? {
@@ -68,7 +68,7 @@ impl Link<'_> {
         let deadline = Instant::now() + timeout;
         tokio::time::timeout_at(deadline, self.send(message))
             .await
-            .map_err(|_| LinkError::Transport(TransportError::Timeout))??;
+            .map_err(|_| LinkError::Transport(BleError::Timeout))??;
         self.receive(deadline.saturating_duration_since(Instant::now())).await
     }
 }

@@ -8,8 +8,8 @@ pub mod unlock;
 
 #[cfg(feature = "btleplug")]
 pub use self::btleplug::BtleplugTransport;
-pub use transport::{AdapterState, BleTransport, HeardAdvertisement, PeripheralId, TransportError};
+pub use transport::{AdapterState, Advertisement, BleError, BleTransport, PeripheralId};
 pub use unlock::{
-    CarriedSync, DoorKey, PendingBundle, PhaseTimings, UnlockError, UnlockOutcome, UnlockPath, UnlockPhase,
-    UnlockSettings, unlock,
+    CarriedSync, DoorKey, LockVisit, PendingBundle, UnlockError, UnlockPath, UnlockPhase, UnlockTimeouts,
+    UnlockTimings, unlock,
 };

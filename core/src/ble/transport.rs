@@ -12,6 +12,7 @@ pub type PeripheralId = String;
 
 /// The state of the phone's Bluetooth.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum AdapterState {
     /// On and usable.
     PoweredOn,
@@ -25,8 +26,9 @@ pub enum AdapterState {
 
 /// One advertisement heard during a scan.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HeardAdvertisement {
-    /// Whom it came from.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct Advertisement {
+    /// The platform's name for the peripheral (a MAC address on Android, a UUID on iOS).
     pub peripheral: PeripheralId,
     /// The manufacturer-specific data value for Keyway's company id (without the id).
     pub manufacturer_data: Vec<u8>,
@@ -34,9 +36,11 @@ pub struct HeardAdvertisement {
     pub rssi: Option<i16>,
 }
 
-/// What went wrong in the radio. Platform shells map their own errors to these.
+/// What went wrong in the radio. Platform shells map their own errors to these
+/// (Kotlin: `BleException.*`; Swift: `BleError.*`).
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
-pub enum TransportError {
+#[cfg_attr(feature = "uniffi", derive(uniffi::Error), uniffi::export(Display))]
+pub enum BleError {
     /// Bluetooth is off.
     #[error("Bluetooth is off")]
     PoweredOff,
@@ -50,14 +54,20 @@ pub enum TransportError {
     #[error("disconnected")]
     Disconnected,
     /// The peripheral refused or failed the connection.
-    #[error("connection failed: {0}")]
-    ConnectFailed(String),
+    #[error("connection failed: {detail}")]
+    ConnectFailed {
+        /// For logs: the platform's status (e.g. GATT status 133 after retries).
+        detail: String,
+    },
     /// The peripheral lacks the Keyway service or characteristics.
     #[error("the peripheral does not offer the Keyway service")]
     ServiceMissing,
     /// Anything else the platform reports; the text is for logs.
-    #[error("Bluetooth error: {0}")]
-    Other(String),
+    #[error("Bluetooth error: {detail}")]
+    Other {
+        /// For logs: the platform's words.
+        detail: String,
+    },
 }
 
 /// The radio. Every method is bounded by the timeout it is given or by the platform.
@@ -66,18 +76,18 @@ pub trait BleTransport: Send + Sync {
     /// Whether Bluetooth is usable.
     async fn adapter_state(&self) -> AdapterState;
     /// Starts scanning for peripherals advertising `service_uuid`.
-    async fn start_scan(&self, service_uuid: &str) -> Result<(), TransportError>;
+    async fn start_scan(&self, service_uuid: &str) -> Result<(), BleError>;
     /// The next advertisement heard since the scan started, or `Timeout`.
-    async fn next_advertisement(&self, timeout: Duration) -> Result<HeardAdvertisement, TransportError>;
+    async fn next_advertisement(&self, timeout: Duration) -> Result<Advertisement, BleError>;
     /// Stops scanning. Never fails.
     async fn stop_scan(&self);
     /// Connects, discovers the Keyway service, subscribes to the response
     /// characteristic, and returns the negotiated ATT MTU.
-    async fn connect(&self, peripheral: &PeripheralId, timeout: Duration) -> Result<u16, TransportError>;
+    async fn connect(&self, peripheral: &PeripheralId, timeout: Duration) -> Result<u16, BleError>;
     /// Writes one frame to the request characteristic.
-    async fn write(&self, peripheral: &PeripheralId, frame: &[u8], with_response: bool) -> Result<(), TransportError>;
+    async fn write(&self, peripheral: &PeripheralId, frame: &[u8], with_response: bool) -> Result<(), BleError>;
     /// The next notification from the response characteristic, or `Timeout`.
-    async fn next_notification(&self, peripheral: &PeripheralId, timeout: Duration) -> Result<Vec<u8>, TransportError>;
+    async fn next_notification(&self, peripheral: &PeripheralId, timeout: Duration) -> Result<Vec<u8>, BleError>;
     /// Disconnects. Never fails.
     async fn disconnect(&self, peripheral: &PeripheralId);
 }

@@ -8,13 +8,14 @@
 //! - a fast ticket the lock no longer knows falls back to a standard unlock on the same
 //!   connection;
 //! - a link lost during connection or handshake is retried once, then reported;
-//! - every wait is bounded by [`UnlockSettings`].
+//! - every wait is bounded by [`UnlockTimeouts`].
 
 use super::link::{Link, LinkError};
-use super::transport::{AdapterState, BleTransport, PeripheralId, TransportError};
+use super::transport::{AdapterState, BleError, BleTransport, PeripheralId};
 use crate::crash::crash_point;
+use crate::operation::CancelToken;
 use crate::signer::{DeviceSigner, SignerError};
-use keyway_protocol::advert::{ADVERT_COMPANY_ID, Advertisement, SERVICE_UUID};
+use keyway_protocol::advert::{ADVERT_COMPANY_ID, Advertisement as LockAdvert, SERVICE_UUID};
 use keyway_protocol::credential::UnixSeconds;
 use keyway_protocol::ids::{DoorId, LockNonce};
 use keyway_protocol::phone::{
@@ -25,20 +26,21 @@ use std::time::Duration;
 use thiserror::Error;
 use tokio::time::Instant;
 
-/// How long each phase may take.
+/// How long each phase of an unlock may take.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct UnlockSettings {
-    /// Finding the door's advertisement.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct UnlockTimeouts {
+    /// Finding the door's advertisement (usual: 8 s).
     pub scan: Duration,
-    /// Connecting and discovering the service.
+    /// Connecting and discovering the service (usual: 5 s).
     pub connect: Duration,
-    /// One request and its reply.
+    /// One request and its reply (usual: 3 s).
     pub handshake: Duration,
-    /// Delivering a bundle and receiving the receipt.
+    /// Handing over a door-sync update and receiving the receipt (usual: 30 s).
     pub door_sync: Duration,
 }
 
-impl Default for UnlockSettings {
+impl Default for UnlockTimeouts {
     fn default() -> Self {
         Self {
             scan: Duration::from_secs(8),
@@ -49,8 +51,9 @@ impl Default for UnlockSettings {
     }
 }
 
-/// The phases of an unlock, for timings and timeouts.
+/// The phases of an unlock or door sync, for progress, timings and timeouts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum UnlockPhase {
     /// Looking for the lock's advertisement.
     Scan,
@@ -60,6 +63,18 @@ pub enum UnlockPhase {
     Handshake,
     /// Delivering a door-sync bundle.
     DoorSync,
+}
+
+/// As a screen says it: "the lock stopped answering while {phase}".
+impl std::fmt::Display for UnlockPhase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Scan => "looking for it",
+            Self::Connect => "connecting",
+            Self::Handshake => "opening",
+            Self::DoorSync => "syncing",
+        })
+    }
 }
 
 /// What the unlock needs to know about one door and the key for it.
@@ -93,6 +108,7 @@ pub struct PendingBundle {
 
 /// Which handshake opened the door.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum UnlockPath {
     /// First visit (or fallback): public-key handshake.
     Standard,
@@ -102,7 +118,8 @@ pub enum UnlockPath {
 
 /// How long each phase took.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct PhaseTimings {
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct UnlockTimings {
     /// From the call to hearing the door's advertisement.
     pub scan: Duration,
     /// Connecting and discovering the service.
@@ -124,13 +141,13 @@ pub struct CarriedSync {
     pub receipt: Vec<u8>,
 }
 
-/// A door opened.
+/// What happened at the lock: the door opened (or the sync ran), with what to keep.
 #[derive(Debug)]
-pub struct UnlockOutcome {
+pub struct LockVisit {
     /// Fast or standard.
     pub path: UnlockPath,
     /// Per-phase timings.
-    pub timings: PhaseTimings,
+    pub timings: UnlockTimings,
     /// The lock's clock.
     pub lock_clock: UnixSeconds,
     /// The bundle version the lock ran when it answered.
@@ -157,13 +174,13 @@ pub enum UnlockError {
     #[error("the door is not in range")]
     DoorNotInRange,
     /// The key's window has not started.
-    #[error("the key is not valid until {starts_at}")]
+    #[error("the key is not valid until {}", crate::Timestamp(*starts_at))]
     KeyNotYetValid {
         /// When it starts (Unix seconds).
         starts_at: UnixSeconds,
     },
     /// The key's window has ended.
-    #[error("the key expired at {expired_at}")]
+    #[error("the key expired at {}", crate::Timestamp(*expired_at))]
     KeyExpired {
         /// When it ended (Unix seconds).
         expired_at: UnixSeconds,
@@ -178,13 +195,13 @@ pub enum UnlockError {
         reason: Refusal,
     },
     /// A phase did not finish in time.
-    #[error("timed out while {phase:?}")]
+    #[error("timed out while {phase}")]
     Timeout {
         /// The phase.
         phase: UnlockPhase,
     },
     /// The link dropped, and the retry failed too.
-    #[error("the connection to the lock was lost during {phase:?}")]
+    #[error("the connection to the lock was lost while {phase}")]
     ConnectionLost {
         /// The phase.
         phase: UnlockPhase,
@@ -192,6 +209,9 @@ pub enum UnlockError {
     /// Something answered that is not the lock in the door record, or spoke nonsense.
     #[error("the lock's answer could not be trusted")]
     UntrustedLock,
+    /// The caller cancelled (or a newer unlock took the radio).
+    #[error("cancelled")]
+    Cancelled,
     /// The device key could not sign.
     #[error(transparent)]
     Signer(#[from] SignerError),
@@ -201,14 +221,14 @@ pub enum UnlockError {
 }
 
 impl UnlockError {
-    fn from_transport(e: TransportError, phase: UnlockPhase) -> Self {
+    fn from_transport(e: BleError, phase: UnlockPhase) -> Self {
         match e {
-            TransportError::PoweredOff => Self::BluetoothOff,
-            TransportError::Unauthorized => Self::PermissionMissing,
-            TransportError::Timeout => Self::Timeout { phase },
-            TransportError::Disconnected => Self::ConnectionLost { phase },
-            TransportError::ServiceMissing => Self::UntrustedLock,
-            TransportError::ConnectFailed(m) | TransportError::Other(m) => Self::Radio(m),
+            BleError::PoweredOff => Self::BluetoothOff,
+            BleError::Unauthorized => Self::PermissionMissing,
+            BleError::Timeout => Self::Timeout { phase },
+            BleError::Disconnected => Self::ConnectionLost { phase },
+            BleError::ServiceMissing => Self::UntrustedLock,
+            BleError::ConnectFailed { detail: m } | BleError::Other { detail: m } => Self::Radio(m),
         }
     }
 
@@ -240,14 +260,18 @@ impl UnlockError {
 }
 
 /// Opens `key.door`. `now` is the phone's clock, used only for the early window check.
+/// `cancel` stops it at once: the scan is stopped and the link dropped before it returns
+/// `Cancelled`; `phase` hears each phase as it starts.
 pub async fn unlock(
     transport: &dyn BleTransport,
     signer: &dyn DeviceSigner,
     key: DoorKey,
     command: Command,
     now: UnixSeconds,
-    settings: &UnlockSettings,
-) -> Result<UnlockOutcome, UnlockError> {
+    settings: &UnlockTimeouts,
+    cancel: &CancelToken,
+    phase: &(dyn Fn(UnlockPhase) + Send + Sync),
+) -> Result<LockVisit, UnlockError> {
     if now < key.not_before {
         return Err(UnlockError::KeyNotYetValid { starts_at: key.not_before });
     }
@@ -261,21 +285,39 @@ pub async fn unlock(
         AdapterState::Unsupported => return Err(UnlockError::BluetoothUnavailable),
     }
     let started = Instant::now();
-    let (peripheral, advert) = scan_for(transport, key.door, settings.scan).await?;
+    phase(UnlockPhase::Scan);
+    let scanned = tokio::select! {
+        found = scan_for(transport, key.door, settings.scan) => found,
+        () = cancel.cancelled() => {
+            transport.stop_scan().await;
+            Err(UnlockError::Cancelled)
+        }
+    };
+    let (peripheral, advert) = scanned?;
     let scan = started.elapsed();
 
-    let mut attempt = Attempt { transport, signer, key, command, settings, peripheral, nonce: advert.nonce };
-    let first = attempt.connect_and_open().await;
-    let result = match first {
-        Err(e) if e.is_link_loss() => {
-            tracing::info!(door = %attempt.key.door, "link lost; retrying once");
-            attempt.connect_and_open().await
+    let mut attempt = Attempt { transport, signer, key, command, settings, peripheral, nonce: advert.nonce, phase };
+    let door = attempt.key.door;
+    let peripheral = attempt.peripheral.clone();
+    let opened = async {
+        let first = attempt.connect_and_open().await;
+        match first {
+            Err(e) if e.is_link_loss() => {
+                tracing::info!(%door, "link lost; retrying once");
+                attempt.connect_and_open().await
+            }
+            other => other,
         }
-        other => other,
     };
-    transport.disconnect(&attempt.peripheral).await;
+    // Cancelled mid-way: the link is dropped below, and the lock, which applies a request
+    // whole or not at all, is left as it was or with the door opened once.
+    let result = tokio::select! {
+        result = opened => result,
+        () = cancel.cancelled() => Err(UnlockError::Cancelled),
+    };
+    transport.disconnect(&peripheral).await;
     let (mut outcome, timings) = result?;
-    outcome.timings = PhaseTimings { scan, ..timings };
+    outcome.timings = UnlockTimings { scan, ..timings };
     Ok(outcome)
 }
 
@@ -284,7 +326,7 @@ async fn scan_for(
     transport: &dyn BleTransport,
     door: DoorId,
     timeout: Duration,
-) -> Result<(PeripheralId, Advertisement), UnlockError> {
+) -> Result<(PeripheralId, LockAdvert), UnlockError> {
     transport.start_scan(SERVICE_UUID).await.map_err(|e| UnlockError::from_transport(e, UnlockPhase::Scan))?;
     let deadline = Instant::now() + timeout;
     let found = loop {
@@ -296,13 +338,13 @@ async fn scan_for(
             Ok(heard) => {
                 // Other Keyway locks, and junk, are skipped: BlueZ merges scan filters
                 // across clients, so the platform's filter alone is not enough.
-                if let Ok(ad) = Advertisement::from_bytes(&heard.manufacturer_data)
+                if let Ok(ad) = LockAdvert::from_bytes(&heard.manufacturer_data)
                     && ad.door == door
                 {
                     break Ok((heard.peripheral, ad));
                 }
             }
-            Err(TransportError::Timeout) => break Err(UnlockError::DoorNotInRange),
+            Err(BleError::Timeout) => break Err(UnlockError::DoorNotInRange),
             Err(e) => break Err(UnlockError::from_transport(e, UnlockPhase::Scan)),
         }
     };
@@ -319,17 +361,19 @@ struct Attempt<'a> {
     signer: &'a dyn DeviceSigner,
     key: DoorKey,
     command: Command,
-    settings: &'a UnlockSettings,
+    settings: &'a UnlockTimeouts,
     peripheral: PeripheralId,
     nonce: LockNonce,
+    phase: &'a (dyn Fn(UnlockPhase) + Send + Sync),
 }
 
 /// Stale-nonce retries allowed on one connection.
 const NONCE_RETRIES: usize = 2;
 
 impl Attempt<'_> {
-    async fn connect_and_open(&mut self) -> Result<(UnlockOutcome, PhaseTimings), UnlockError> {
+    async fn connect_and_open(&mut self) -> Result<(LockVisit, UnlockTimings), UnlockError> {
         let started = Instant::now();
+        (self.phase)(UnlockPhase::Connect);
         let mtu = self
             .transport
             .connect(&self.peripheral, self.settings.connect)
@@ -341,6 +385,7 @@ impl Attempt<'_> {
         let link = Link { transport: self.transport, peripheral: &peripheral, mtu };
 
         let started = Instant::now();
+        (self.phase)(UnlockPhase::Handshake);
         let (path, reply, mut channel) = self.handshake(&link).await?;
         let handshake_elapsed = started.elapsed();
         crash_point!("ble.after_handshake");
@@ -350,6 +395,7 @@ impl Attempt<'_> {
         let door_open = Duration::from_millis(u64::from(reply.open_ms));
         let sync = match &self.key.bundle {
             Some(bundle) if bundle.version > reply.bundle_version => {
+                (self.phase)(UnlockPhase::DoorSync);
                 match deliver(&link, &mut channel, Some(bundle), self.settings.door_sync).await {
                     Ok(sync) => Some(sync),
                     // The door is open: that is the outcome. The bundle waits for the next
@@ -363,19 +409,20 @@ impl Attempt<'_> {
             }
             // A door sync with nothing newer to carry still brings back the receipt.
             _ if self.command == Command::SyncOnly => {
+                (self.phase)(UnlockPhase::DoorSync);
                 let mut sync = deliver(&link, &mut channel, None, self.settings.door_sync).await?;
                 sync.version = reply.bundle_version;
                 Some(sync)
             }
             _ => None,
         };
-        let timings = PhaseTimings {
+        let timings = UnlockTimings {
             scan: Duration::ZERO,
             connect,
             handshake: handshake_elapsed.saturating_sub(door_open),
             door_open,
         };
-        let outcome = UnlockOutcome {
+        let outcome = LockVisit {
             path,
             timings,
             lock_clock: reply.lock_clock,
@@ -407,7 +454,9 @@ impl Attempt<'_> {
             let unlock = StandardUnlock::begin(&target, &self.key.credential, self.command, true, &rng)
                 .map_err(|_| UnlockError::UntrustedLock)?;
             let signature = self.signer.sign(&unlock.signing_message()).await?;
-            let signature: [u8; 64] = signature.try_into().map_err(|_| SignerError::InvalidOutput)?;
+            let signature: [u8; 64] = signature
+                .try_into()
+                .map_err(|_| SignerError::Other { detail: "the device signer returned invalid output".into() })?;
             let (awaiting, request) = unlock.finish(&signature);
             match self.exchange(link, awaiting, &request).await {
                 Ok((reply, channel)) => return Ok((UnlockPath::Standard, reply, channel)),

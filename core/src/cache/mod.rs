@@ -5,9 +5,10 @@
 mod model;
 mod schema;
 
-pub use model::{AccessState, Account, Door, Key, StoredCredential};
+pub use model::{AccessState, Account, Door, DoorRecord, Key, StoredCredential};
 
 use crate::crash::crash_point;
+use crate::timestamp::Timestamp;
 use keyway_protocol::credential::UnixSeconds;
 use keyway_protocol::ids::DoorId;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
@@ -136,7 +137,7 @@ impl Cache {
     }
 
     /// Inserts or updates doors.
-    pub fn upsert_doors(&self, doors: &[Door]) -> Result<(), CacheError> {
+    pub fn upsert_doors(&self, doors: &[DoorRecord]) -> Result<(), CacheError> {
         self.write(|tx| {
             for d in doors {
                 tx.execute(
@@ -264,7 +265,7 @@ impl Cache {
     }
 
     /// Every door, by name.
-    pub fn doors(&self) -> Result<Vec<Door>, CacheError> {
+    pub fn doors(&self) -> Result<Vec<DoorRecord>, CacheError> {
         self.read(|c| {
             let mut stmt = c.prepare(
                 "SELECT lock_id, backend_id, name, online, lock_public_key, lock_signing_key, bundle_version,
@@ -276,7 +277,7 @@ impl Cache {
     }
 
     /// One door.
-    pub fn door(&self, lock_id: &DoorId) -> Result<Option<Door>, CacheError> {
+    pub fn door(&self, lock_id: &DoorId) -> Result<Option<DoorRecord>, CacheError> {
         self.read(|c| {
             c.query_row(
                 "SELECT lock_id, backend_id, name, online, lock_public_key, lock_signing_key, bundle_version,
@@ -323,24 +324,25 @@ impl Cache {
 
     /// What a screen shows for `lock_id` at `now`.
     pub fn access_state(&self, lock_id: &DoorId, now: UnixSeconds) -> Result<AccessState, CacheError> {
+        let now_t = Timestamp(now);
         let keys: Vec<Key> = self.keys()?.into_iter().filter(|k| k.doors.contains(lock_id)).collect();
         if keys.is_empty() {
             return Ok(AccessState::NoAccess);
         }
         if let Some(c) = self.credential_for_door(lock_id, now)? {
-            return Ok(AccessState::Ready { until: c.not_after });
+            return Ok(AccessState::Ready { until: Timestamp(c.not_after) });
         }
         let live: Vec<&Key> = keys.iter().filter(|k| !k.revoked).collect();
         if live.is_empty() {
             return Ok(AccessState::Revoked);
         }
-        if live.iter().any(|k| k.starts_at <= now && now <= k.expires_at) {
+        if live.iter().any(|k| k.starts_at <= now_t && now_t <= k.expires_at) {
             return Ok(AccessState::AwaitingCredential);
         }
-        if let Some(start) = live.iter().filter(|k| k.starts_at > now).map(|k| k.starts_at).min() {
+        if let Some(start) = live.iter().filter(|k| k.starts_at > now_t).map(|k| k.starts_at).min() {
             return Ok(AccessState::StartsAt { starts_at: start });
         }
-        let ended = live.iter().map(|k| k.expires_at).max().unwrap_or(now);
+        let ended = live.iter().map(|k| k.expires_at).max().unwrap_or(now_t);
         Ok(AccessState::Expired { expired_at: ended })
     }
 
@@ -458,8 +460,8 @@ fn door_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DoorRow> {
 }
 
 impl DoorRow {
-    fn into_door(self) -> Result<Door, CacheError> {
-        Ok(Door {
+    fn into_door(self) -> Result<DoorRecord, CacheError> {
+        Ok(DoorRecord {
             lock_id: parse_door(&self.lock_id)?,
             backend_id: self.backend_id,
             name: self.name,

@@ -1,10 +1,12 @@
 //! What the cache holds, as the rest of the core and the app see it.
 
+use crate::timestamp::Timestamp;
 use keyway_protocol::credential::UnixSeconds;
 use keyway_protocol::ids::DoorId;
 
 /// An account (organisation) the person belongs to.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Account {
     /// The backend's organisation id.
     pub org_id: i64,
@@ -14,9 +16,9 @@ pub struct Account {
     pub role: String,
 }
 
-/// A door the person holds a key for.
+/// A door as the cache keeps it (keys and versions the app never needs).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Door {
+pub struct DoorRecord {
     /// The lock's id (what the lock advertises).
     pub lock_id: DoorId,
     /// The backend's id for the door (used in door-sync calls).
@@ -37,15 +39,44 @@ pub struct Door {
     pub synced_at: Option<UnixSeconds>,
 }
 
-impl Door {
+impl DoorRecord {
     /// Whether an offline door is behind the backend.
     pub fn sync_pending(&self) -> bool {
         !self.online && self.synced_version < self.bundle_version
     }
 }
 
+/// A door the person holds (or held) a key for, as its screen shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct Door {
+    /// Its id (what the lock advertises); pass it to `unlock` and `syncDoor`.
+    pub id: DoorId,
+    /// Display name.
+    pub name: String,
+    /// Online doors get changes through the cloud; offline doors through door sync.
+    pub online: bool,
+    /// An offline door is behind the service: a door sync would bring it up to date.
+    pub sync_pending: bool,
+    /// When the lock last reported to this phone, if ever.
+    pub synced_at: Option<Timestamp>,
+}
+
+impl From<&DoorRecord> for Door {
+    fn from(d: &DoorRecord) -> Self {
+        Self {
+            id: d.lock_id,
+            name: d.name.clone(),
+            online: d.online,
+            sync_pending: d.sync_pending(),
+            synced_at: d.synced_at.map(Timestamp),
+        }
+    }
+}
+
 /// A key (a grant of access to some doors) as its holder sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Key {
     /// The backend's grant id: the handle for credentials and shares.
     pub grant_id: i64,
@@ -60,16 +91,16 @@ pub struct Key {
     /// The doors it opens.
     pub doors: Vec<DoorId>,
     /// When access starts.
-    pub starts_at: UnixSeconds,
+    pub starts_at: Timestamp,
     /// When access ends.
-    pub expires_at: UnixSeconds,
+    pub expires_at: Timestamp,
     /// The holder may share it with a guest.
     pub shareable: bool,
     /// A guest key someone shared.
     pub guest: bool,
     /// Revoked by an administrator, the sharing member, or a cascade.
     pub revoked: bool,
-    /// Why, if revoked.
+    /// Why, if revoked (the service's words, e.g. "revoked by the member who shared it").
     pub revoke_reason: Option<String>,
 }
 
@@ -90,21 +121,22 @@ pub struct StoredCredential {
 
 /// What a screen shows for one door.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum AccessState {
     /// A credential is held and valid now: the door can be opened offline.
     Ready {
         /// When the credential lapses unless renewed.
-        until: UnixSeconds,
+        until: Timestamp,
     },
     /// Access starts later.
     StartsAt {
         /// When.
-        starts_at: UnixSeconds,
+        starts_at: Timestamp,
     },
     /// Access has ended.
     Expired {
         /// When.
-        expired_at: UnixSeconds,
+        expired_at: Timestamp,
     },
     /// Every key for the door was revoked.
     Revoked,

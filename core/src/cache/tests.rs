@@ -2,12 +2,13 @@
 #![allow(clippy::unwrap_used)]
 
 use super::*;
+use crate::timestamp::Timestamp;
 
 const DOOR: DoorId = DoorId([1, 2, 3, 4, 5, 6, 7, 8]);
 const NOW: u32 = 1_800_000_000;
 
-fn door() -> Door {
-    Door {
+fn door() -> DoorRecord {
+    DoorRecord {
         lock_id: DOOR,
         backend_id: 7,
         name: "Front door".into(),
@@ -28,8 +29,8 @@ fn key(grant_id: i64, starts_at: u32, expires_at: u32) -> Key {
         organisation: "Harbour Gym".into(),
         facility: "Main".into(),
         doors: vec![DOOR],
-        starts_at,
-        expires_at,
+        starts_at: Timestamp(starts_at),
+        expires_at: Timestamp(expires_at),
         shareable: true,
         guest: false,
         revoked: false,
@@ -121,11 +122,14 @@ fn access_state_tells_ready_starts_at_expired_awaiting_and_no_access() {
     assert_eq!(cache.access_state(&DOOR, NOW).unwrap(), AccessState::NoAccess);
     cache.upsert_doors(&[door()]).unwrap();
     cache.upsert_keys(&[key(1, NOW + 3600, NOW + 7200)]).unwrap();
-    assert_eq!(cache.access_state(&DOOR, NOW).unwrap(), AccessState::StartsAt { starts_at: NOW + 3600 });
+    assert_eq!(cache.access_state(&DOOR, NOW).unwrap(), AccessState::StartsAt { starts_at: Timestamp(NOW + 3600) });
     assert_eq!(cache.access_state(&DOOR, NOW + 4000).unwrap(), AccessState::AwaitingCredential);
     cache.store_credentials(&[credential(1, NOW + 3600, NOW + 7200)]).unwrap();
-    assert_eq!(cache.access_state(&DOOR, NOW + 4000).unwrap(), AccessState::Ready { until: NOW + 7200 });
-    assert_eq!(cache.access_state(&DOOR, NOW + 8000).unwrap(), AccessState::Expired { expired_at: NOW + 7200 });
+    assert_eq!(cache.access_state(&DOOR, NOW + 4000).unwrap(), AccessState::Ready { until: Timestamp(NOW + 7200) });
+    assert_eq!(
+        cache.access_state(&DOOR, NOW + 8000).unwrap(),
+        AccessState::Expired { expired_at: Timestamp(NOW + 7200) }
+    );
 }
 
 #[test]

@@ -54,7 +54,7 @@ async fn run(args: &[String]) -> Result<(), String> {
     let mut config = Config::new(env("KEYWAY_BACKEND_URL")?, vec![keyway_e2e::world::LINK_HOST.into()]);
     config.cache_path = Some(dir.join("keys.sqlite"));
     config.http_timeout = Duration::from_secs(5);
-    config.unlock = keyway_core::ble::UnlockSettings {
+    config.unlock = keyway_core::ble::UnlockTimeouts {
         scan: Duration::from_millis(500),
         connect: Duration::from_secs(2),
         handshake: Duration::from_secs(2),

@@ -5,7 +5,7 @@
 use super::scene::BluezWorld;
 use crate::world::{DAY, T0, World};
 use keyway_core::Keyway;
-use keyway_core::ble::{PhaseTimings, UnlockPath};
+use keyway_core::ble::{UnlockPath, UnlockTimings};
 use keyway_lock::bluez::AdapterSetup;
 use keyway_protocol::ids::DoorId;
 use std::time::{Duration, Instant};
@@ -42,11 +42,11 @@ fn median(mut values: Vec<Duration>) -> Duration {
 }
 
 #[derive(Default)]
-struct Samples(Vec<(PhaseTimings, Duration)>);
+struct Samples(Vec<(UnlockTimings, Duration)>);
 
 impl Samples {
     fn medians(&self) -> PhaseMedians {
-        let of = |f: fn(&(PhaseTimings, Duration)) -> Duration| median(self.0.iter().map(f).collect());
+        let of = |f: fn(&(UnlockTimings, Duration)) -> Duration| median(self.0.iter().map(f).collect());
         PhaseMedians {
             scan: of(|s| s.0.scan),
             connect: of(|s| s.0.connect),
@@ -61,7 +61,7 @@ async fn timed_unlock(
     keyway: &Keyway,
     door: &DoorId,
     expected: UnlockPath,
-) -> Result<(PhaseTimings, Duration), String> {
+) -> Result<(UnlockTimings, Duration), String> {
     let started = Instant::now();
     let outcome = keyway.unlock(door).await.map_err(|e| format!("unlock failed: {e}"))?;
     let total = started.elapsed();

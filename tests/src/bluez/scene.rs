@@ -5,7 +5,7 @@
 use super::bus::SYSTEM_BUS_VARIABLE;
 use crate::world::{DAY, Org, T0, World};
 use keyway_core::Keyway;
-use keyway_core::ble::{BtleplugTransport, UnlockSettings};
+use keyway_core::ble::{BtleplugTransport, UnlockTimeouts};
 use keyway_core::clock::ManualClock;
 use keyway_core::secure_store::MemoryStore;
 use keyway_lock::Lock;
@@ -16,7 +16,7 @@ use std::time::Duration;
 
 /// Bounds on each phase of an unlock through btleplug: D-Bus round trips on a loaded
 /// 2-core machine are slower than the simulated radio, and the bounds are about hangs.
-pub const BLUEZ_UNLOCK: UnlockSettings = UnlockSettings {
+pub const BLUEZ_UNLOCK: UnlockTimeouts = UnlockTimeouts {
     scan: Duration::from_secs(3),
     connect: Duration::from_secs(3),
     handshake: Duration::from_secs(3),

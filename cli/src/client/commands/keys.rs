@@ -23,7 +23,7 @@ pub async fn run(client: &Client, out: Output) -> Result<(), Failure> {
     for key in &keys {
         let mut key_doors = Vec::with_capacity(key.doors.len());
         for id in &key.doors {
-            if let Some(door) = doors.iter().find(|d| d.lock_id == *id) {
+            if let Some(door) = doors.iter().find(|d| d.id == *id) {
                 key_doors.push((door, client.keyway.access_state(id)?));
             }
         }
@@ -73,10 +73,10 @@ fn key_json(key: &Key, doors: &[(&Door, AccessState)]) -> Value {
         "guest": key.guest,
         "revoked": key.revoked,
         "doors": doors.iter().map(|(door, state)| json!({
-            "id": door.lock_id.to_string(),
+            "id": door.id.to_string(),
             "name": door.name,
             "online": door.online,
-            "sync_pending": door.sync_pending(),
+            "sync_pending": door.sync_pending,
             "access": access_json(state),
         })).collect::<Vec<_>>(),
     })
@@ -111,7 +111,7 @@ fn human(out: Output, offline: bool, listed: &[(&Key, Vec<(&Door, AccessState)>)
         ));
         text.push_str(&out.dim(&format!("  {} → {}\n", when(key.starts_at), when(key.expires_at))));
         for (door, state) in doors {
-            let sync = if door.sync_pending() { " · door sync pending" } else { "" };
+            let sync = if door.sync_pending { " · door sync pending" } else { "" };
             text.push_str(&format!("  {:<24} {}{sync}\n", door.name, access_words(state)));
         }
     }

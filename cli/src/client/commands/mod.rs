@@ -23,14 +23,14 @@ pub fn find_door(doors: Vec<Door>, wanted: &str) -> Result<Door, Failure> {
     let wanted = wanted.trim();
     let mut matches: Vec<Door> = doors
         .into_iter()
-        .filter(|d| d.name.eq_ignore_ascii_case(wanted) || d.lock_id.to_string().eq_ignore_ascii_case(wanted))
+        .filter(|d| d.name.eq_ignore_ascii_case(wanted) || d.id.to_string().eq_ignore_ascii_case(wanted))
         .collect();
     match matches.len() {
         1 => Ok(matches.remove(0)),
         0 => Err(Failure::from(Error::UnknownDoor)),
         _ => Err(Failure::usage(
             format!("{} doors are called \"{wanted}\"", matches.len()),
-            &format!("name it by id: {}", matches.iter().map(|d| d.lock_id.to_string()).collect::<Vec<_>>().join(", ")),
+            &format!("name it by id: {}", matches.iter().map(|d| d.id.to_string()).collect::<Vec<_>>().join(", ")),
         )),
     }
 }
@@ -57,7 +57,7 @@ where
 }
 
 /// Where the code went, in a sentence.
-pub fn code_sent_line(info: &keyway_core::CodeSentInfo, to: &str) -> String {
+pub fn code_sent_line(info: &keyway_core::CodeSent, to: &str) -> String {
     let by = match info.channel {
         keyway_core::CodeChannel::Email => "by email",
         keyway_core::CodeChannel::Sms => "by text message",

@@ -18,7 +18,7 @@ const BAR: usize = 20;
 
 fn stage_name(stage: DoorSyncStage) -> &'static str {
     match stage {
-        DoorSyncStage::FetchingBundle => "fetching_bundle",
+        DoorSyncStage::FetchingUpdate => "fetching_bundle",
         DoorSyncStage::Connecting => "connecting",
         DoorSyncStage::Applied => "applied",
         DoorSyncStage::UploadingReceipt => "uploading_receipt",
@@ -30,7 +30,7 @@ fn stage_name(stage: DoorSyncStage) -> &'static str {
 fn stage_words(p: &DoorSyncProgress) -> String {
     let version = p.version.map(|v| format!(" (version {v})")).unwrap_or_default();
     match p.stage {
-        DoorSyncStage::FetchingBundle => "fetching the newest door bundle".into(),
+        DoorSyncStage::FetchingUpdate => "fetching the newest door bundle".into(),
         DoorSyncStage::Connecting => format!("carrying the bundle to the lock{version}"),
         DoorSyncStage::Applied => format!("the lock runs the bundle{version}"),
         DoorSyncStage::UploadingReceipt => "handing in the lock's receipt".into(),
@@ -41,7 +41,7 @@ fn stage_words(p: &DoorSyncProgress) -> String {
 
 fn step(stage: DoorSyncStage) -> usize {
     match stage {
-        DoorSyncStage::FetchingBundle => 1,
+        DoorSyncStage::FetchingUpdate => 1,
         DoorSyncStage::Connecting => 2,
         DoorSyncStage::Applied => 3,
         DoorSyncStage::UploadingReceipt => 4,
@@ -75,7 +75,7 @@ pub async fn run(client: &Client, out: Output, door: &str) -> Result<(), Failure
     let (finished_tx, mut finished_rx) = tokio::sync::watch::channel(false);
     let listener = {
         let seen = seen.clone();
-        let wanted = door.lock_id;
+        let wanted = door.id;
         client.keyway.subscribe_door_sync(move |p| {
             if p.door != wanted {
                 return;
@@ -89,7 +89,7 @@ pub async fn run(client: &Client, out: Output, door: &str) -> Result<(), Failure
             }
         })
     };
-    let result = client.keyway.sync_door(&door.lock_id).await;
+    let result = client.keyway.sync_door(&door.id).await;
     // The listener runs on the core's runtime: let it draw the last stage before printing.
     let _ = tokio::time::timeout(Duration::from_secs(1), finished_rx.wait_for(|done| *done)).await;
     listener.cancel();
@@ -100,7 +100,7 @@ pub async fn run(client: &Client, out: Output, door: &str) -> Result<(), Failure
         .unwrap_or_default();
     out.result(
         json!({
-            "door": door.lock_id.to_string(),
+            "door": door.id.to_string(),
             "name": door.name,
             "lock_version": outcome.lock_version,
             "receipt_delivered": outcome.receipt_delivered,

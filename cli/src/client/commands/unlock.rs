@@ -15,7 +15,7 @@ fn ms(d: std::time::Duration) -> f64 {
 /// Opens a door.
 pub async fn run(client: &Client, out: Output, door: &str) -> Result<(), Failure> {
     let door = find_door(client.keyway.doors()?, door)?;
-    let outcome = client.keyway.unlock(&door.lock_id).await?;
+    let outcome = client.keyway.unlock(&door.id).await?;
     let t = outcome.timings;
     let total = t.scan + t.connect + t.handshake + t.door_open;
     let path = match outcome.path {
@@ -25,7 +25,7 @@ pub async fn run(client: &Client, out: Output, door: &str) -> Result<(), Failure
     let sync = outcome.sync.as_ref().map(|s| json!({ "version": s.version, "applied": s.applied.is_ok() }));
     out.result(
         json!({
-            "door": door.lock_id.to_string(),
+            "door": door.id.to_string(),
             "name": door.name,
             "opened": true,
             "path": path,

@@ -2,11 +2,13 @@
 // facts its screen needs: attempts left, the key's start time, the link's problem.
 package app.keyway.test
 
-import app.keyway.AccessState
-import app.keyway.KeywayException
-import app.keyway.LinkProblem
-import app.keyway.AddressProblem
-import app.keyway.AdapterState
+import app.keyway.core.AccessState
+import app.keyway.core.KeywayException
+import app.keyway.core.LinkProblem
+import app.keyway.core.AddressProblem
+import app.keyway.core.AdapterState
+import app.keyway.core.LockRefusal
+import app.keyway.core.UnlockPhase
 import kotlinx.coroutines.runBlocking
 import org.junit.AfterClass
 import org.junit.Assert.assertEquals
@@ -62,7 +64,8 @@ class ErrorsTest {
         val right = scene.backend.code(number)
         val wrong = ((right.toInt() + 1) % 1_000_000).toString().padStart(6, '0')
         val e = expect<KeywayException.CodeWrong> { runBlocking { flow.verify(wrong) } }
-        assertEquals(4u, e.attemptsLeft)
+        assertEquals(4, e.attemptsLeft)
+        assertEquals("the code is not right; 4 attempts left", e.message)
         expect<KeywayException.CodeMalformed> { runBlocking { flow.verify("12ab") } }
         flow.verify(right)
     }
@@ -170,5 +173,68 @@ class ErrorsTest {
             phone.store.locked = false
         }
         Unit
+    }
+}
+
+/** Every error variant, as a screen would receive it, reads as a sentence. */
+class ErrorMessagesTest {
+    @Test
+    fun every_error_carries_a_sentence_a_person_can_read() {
+        val at = Instant.ofEpochSecond(1_796_479_380)
+        val all: List<KeywayException> = listOf(
+            KeywayException.NotSignedIn(), KeywayException.SessionEnded(), KeywayException.Offline(),
+            KeywayException.ServiceUnavailable(), KeywayException.InvalidAddress(AddressProblem.INVALID_PHONE),
+            KeywayException.CodeMalformed(), KeywayException.CodeWrong(4), KeywayException.CodeExpired(),
+            KeywayException.TooManyAttempts(at), KeywayException.ResendTooSoon(at),
+            KeywayException.InvalidLink(LinkProblem.NOT_HTTPS), KeywayException.InvitationNotFound(),
+            KeywayException.InvitationExpired(), KeywayException.InvitationSuperseded(),
+            KeywayException.InvitationCancelled(), KeywayException.InvitationAlreadyUsed(),
+            KeywayException.KeyNotShareable(), KeywayException.KeyRevoked(), KeywayException.KeyExpired(at),
+            KeywayException.KeyExpired(null), KeywayException.KeyNotYetValid(at), KeywayException.ShareRevoked(),
+            KeywayException.ShareExpired(), KeywayException.ShareAlreadyRedeemed(),
+            KeywayException.ShareWrongRecipient(), KeywayException.CredentialMissing(),
+            KeywayException.NoKeyForDoor(), KeywayException.UnknownDoor(), KeywayException.DoorOnline(),
+            KeywayException.DoorUpToDate(), KeywayException.BluetoothOff(),
+            KeywayException.BluetoothPermissionMissing(), KeywayException.BluetoothUnavailable(),
+            KeywayException.DoorNotInRange(), KeywayException.LockRefused(LockRefusal.UNKNOWN_ISSUER),
+            KeywayException.LockTimedOut(UnlockPhase.HANDSHAKE), KeywayException.ConnectionLost(UnlockPhase.CONNECT),
+            KeywayException.UntrustedLock(), KeywayException.Cancelled(), KeywayException.DeviceKeyUnavailable(),
+            KeywayException.AuthenticationCancelled(), KeywayException.AuthenticationFailed(),
+            KeywayException.DeviceLocked(), KeywayException.SecureStoreLocked(),
+            KeywayException.BluetoothFailed("GATT status 133"), KeywayException.Internal("sqlite: disk I/O error"),
+        )
+        // One of each variant (the Kotlin `when` below fails to compile if one is added).
+        for (e in all) {
+            when (e) {
+                is KeywayException.NotSignedIn, is KeywayException.SessionEnded, is KeywayException.Offline,
+                is KeywayException.ServiceUnavailable, is KeywayException.InvalidAddress, is KeywayException.CodeMalformed,
+                is KeywayException.CodeWrong, is KeywayException.CodeExpired, is KeywayException.TooManyAttempts,
+                is KeywayException.ResendTooSoon, is KeywayException.InvalidLink, is KeywayException.InvitationNotFound,
+                is KeywayException.InvitationExpired, is KeywayException.InvitationSuperseded,
+                is KeywayException.InvitationCancelled, is KeywayException.InvitationAlreadyUsed,
+                is KeywayException.KeyNotShareable, is KeywayException.KeyRevoked, is KeywayException.KeyExpired,
+                is KeywayException.KeyNotYetValid, is KeywayException.ShareRevoked, is KeywayException.ShareExpired,
+                is KeywayException.ShareAlreadyRedeemed, is KeywayException.ShareWrongRecipient,
+                is KeywayException.CredentialMissing, is KeywayException.NoKeyForDoor, is KeywayException.UnknownDoor,
+                is KeywayException.DoorOnline, is KeywayException.DoorUpToDate, is KeywayException.BluetoothOff,
+                is KeywayException.BluetoothPermissionMissing, is KeywayException.BluetoothUnavailable,
+                is KeywayException.DoorNotInRange, is KeywayException.LockRefused, is KeywayException.LockTimedOut,
+                is KeywayException.ConnectionLost, is KeywayException.UntrustedLock, is KeywayException.Cancelled,
+                is KeywayException.DeviceKeyUnavailable, is KeywayException.AuthenticationCancelled,
+                is KeywayException.AuthenticationFailed, is KeywayException.DeviceLocked,
+                is KeywayException.SecureStoreLocked, is KeywayException.BluetoothFailed, is KeywayException.Internal -> Unit
+            }
+        }
+        for (e in all) {
+            val message = e.message
+            assertTrue("${e::class.simpleName} has no message", !message.isNullOrBlank())
+            assertFalse("${e::class.simpleName} reads as a field dump: $message", message!!.contains("="))
+            assertFalse("${e::class.simpleName} shows support details: $message", message.contains("sqlite") || message.contains("133"))
+        }
+        assertEquals("this key is not valid until 2026-12-05 14:03 UTC", KeywayException.KeyNotYetValid(at).message)
+        assertEquals(
+            "the lock stopped answering while opening; try again closer to the door",
+            KeywayException.LockTimedOut(UnlockPhase.HANDSHAKE).message,
+        )
     }
 }

@@ -2,20 +2,20 @@
 // backend and a served reference lock in their own processes.
 package app.keyway.test
 
-import app.keyway.AccessState
-import app.keyway.CodeChannel
+import app.keyway.core.AccessState
+import app.keyway.core.CodeChannel
 import app.keyway.DoorSyncListener
-import app.keyway.DoorSyncProgress
-import app.keyway.DoorSyncStage
+import app.keyway.core.DoorSyncProgress
+import app.keyway.core.DoorSyncStage
 import app.keyway.KeysListener
-import app.keyway.Key
-import app.keyway.LinkKind
+import app.keyway.core.Key
+import app.keyway.core.LinkKind
 import app.keyway.LogEntry
 import app.keyway.LogLevel
 import app.keyway.LogSink
 import app.keyway.SessionListener
-import app.keyway.SessionState
-import app.keyway.UnlockPath
+import app.keyway.core.SessionState
+import app.keyway.core.UnlockPath
 import app.keyway.bleProfile
 import app.keyway.clearLogSink
 import app.keyway.setLogSink
@@ -70,11 +70,11 @@ class JourneysTest {
         subscription.cancel()
         val key = phone.keyway.keys().single()
         assertEquals("Members", key.name)
-        assertEquals(listOf(scene.gate), key.doors)
+        assertEquals(setOf(scene.gate, scene.pool), key.doors.toSet())
         assertTrue(key.shareable && !key.guest && !key.revoked)
         assertEquals("Harbour Gym", phone.keyway.accounts().single().organisation)
         assertTrue(phone.keyway.accessState(scene.gate) is AccessState.Ready)
-        assertEquals(scene.gate, phone.keyway.doors().single().id)
+        assertEquals(setOf(scene.gate, scene.pool), phone.keyway.doors().map { it.id }.toSet())
     }
 
     @Test
@@ -142,7 +142,7 @@ class JourneysTest {
             ),
             stages,
         )
-        assertFalse(phone.keyway.doors().single().syncPending)
+        assertFalse(phone.keyway.doors().single { it.id == scene.gate }.syncPending)
     }
 
     @Test
@@ -153,7 +153,7 @@ class JourneysTest {
         memberPhone.acceptInvitation(member)
         val grant = memberPhone.keyway.keys().single().grantId
         val guest = scene.email("guest")
-        val share = memberPhone.keyway.shareKey(grant, listOf(scene.gate), null, Instant.now().plusSeconds(3600), guest)
+        val share = memberPhone.keyway.shareKey(grant, listOf(scene.gate), Instant.now().plusSeconds(3600), guest)
         assertTrue(share.delivered)
 
         val guestPhone = scene.phone()

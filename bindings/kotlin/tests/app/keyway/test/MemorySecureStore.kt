@@ -3,7 +3,7 @@
 package app.keyway.test
 
 import app.keyway.SecureStore
-import app.keyway.SecureStoreException
+import app.keyway.core.SecureStoreException
 import java.util.concurrent.ConcurrentHashMap
 
 class MemorySecureStore : SecureStore {

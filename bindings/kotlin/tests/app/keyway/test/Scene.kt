@@ -5,7 +5,7 @@ package app.keyway.test
 
 import app.keyway.Keyway
 import app.keyway.KeywayConfig
-import app.keyway.UnlockTimeouts
+import app.keyway.core.UnlockTimeouts
 import java.security.SecureRandom
 import java.time.Duration
 import java.util.concurrent.atomic.AtomicInteger
@@ -16,6 +16,8 @@ class Scene : AutoCloseable {
     private val facility: Long
     /** The offline back gate's door id (what the lock advertises). */
     val gate: String = randomDoor()
+    /** The offline pool door, on the same "Members" key. */
+    val pool: String = randomDoor()
     /** A door fitted with a lock but out of everyone's keys until a test adds it. */
     val gateBackendId: Long
     /** The "Members" key opening the gate. */
@@ -29,15 +31,20 @@ class Scene : AutoCloseable {
         val site = backend.admin("POST", "v1/admin/orgs/$orgId/sites", """{"name":"Main site"}""")
         val issuer = unb64(site["issuer_public_key"] as String)
         facility = backend.admin("POST", "v1/admin/sites/${site["id"]}/facilities", """{"name":"Harbour Gym"}""")["id"] as Long
-        locks = LockServer(listOf(gate), issuer)
-        val lock = locks.lock(gate)
-        gateBackendId = backend.admin(
-            "POST", "v1/admin/facilities/$facility/doors",
-            """{"name":"Back gate","lock_id":"$gate","lock_public_key":"${b64(lock.publicKey)}",""" +
-                """"lock_signing_public_key":"${b64(lock.signingKey)}","online":false}""",
-        )["id"] as Long
+        locks = LockServer(listOf(gate, pool), issuer)
+        fun fit(name: String, door: String): Long {
+            val lock = locks.lock(door)
+            return backend.admin(
+                "POST", "v1/admin/facilities/$facility/doors",
+                """{"name":"$name","lock_id":"$door","lock_public_key":"${b64(lock.publicKey)}",""" +
+                    """"lock_signing_public_key":"${b64(lock.signingKey)}","online":false}""",
+            )["id"] as Long
+        }
+        gateBackendId = fit("Back gate", gate)
+        val poolBackendId = fit("Pool", pool)
         membersKey = backend.admin(
-            "POST", "v1/admin/facilities/$facility/keys", """{"name":"Members","door_ids":[$gateBackendId]}""",
+            "POST", "v1/admin/facilities/$facility/keys",
+            """{"name":"Members","door_ids":[$gateBackendId,$poolBackendId]}""",
         )["id"] as Long
     }
 

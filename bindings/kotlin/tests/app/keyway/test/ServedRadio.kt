@@ -4,9 +4,9 @@
 // each (like onCharacteristicWrite). The protocol is in docs/lock-serve.md.
 package app.keyway.test
 
-import app.keyway.AdapterState
-import app.keyway.Advertisement
-import app.keyway.BleException
+import app.keyway.core.AdapterState
+import app.keyway.core.Advertisement
+import app.keyway.core.BleException
 import app.keyway.BleTransport
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.channels.Channel
@@ -33,6 +33,9 @@ class ServedRadio(port: Int) : BleTransport, AutoCloseable {
 
     /** What `adapterState()` reports: the tests switch Bluetooth off with it. */
     @Volatile var adapter: AdapterState = AdapterState.POWERED_ON
+
+    /** While true, the lock's answers are held back (a lock that stalls mid-handshake). */
+    @Volatile var stallAnswers: Boolean = false
 
     /** Every call the core made, by name (to check that Bluetooth off never reached the radio). */
     val calls: MutableList<String> = java.util.Collections.synchronizedList(mutableListOf())
@@ -108,6 +111,11 @@ class ServedRadio(port: Int) : BleTransport, AutoCloseable {
 
     override suspend fun nextNotification(peripheral: String, timeout: Duration): ByteArray {
         val channel = notifications[peripheral] ?: throw BleException.Disconnected()
+        if (stallAnswers) {
+            calls += "stalled"
+            kotlinx.coroutines.delay(timeout.toMillis())
+            throw BleException.Timeout()
+        }
         return try {
             withTimeoutOrNull(timeout.toMillis()) { channel.receive() } ?: throw BleException.Timeout()
         } catch (e: ClosedReceiveChannelException) {

@@ -2,12 +2,12 @@
 package app.keyway.android
 
 import app.keyway.DoorSyncListener
-import app.keyway.DoorSyncProgress
-import app.keyway.Key
+import app.keyway.core.DoorSyncProgress
+import app.keyway.core.Key
 import app.keyway.KeysListener
 import app.keyway.Keyway
 import app.keyway.SessionListener
-import app.keyway.SessionState
+import app.keyway.core.SessionState
 import app.keyway.Subscription
 import kotlinx.coroutines.channels.awaitClose
 import kotlinx.coroutines.channels.ProducerScope

@@ -1,7 +1,7 @@
 // When a BluetoothGatt connection is tried again. Pure Kotlin, tested on the JVM.
 package app.keyway.android
 
-import app.keyway.BleException
+import app.keyway.core.BleException
 
 /** GATT status codes the shell reacts to (android.bluetooth.BluetoothGatt and the stack's own). */
 object GattStatus {

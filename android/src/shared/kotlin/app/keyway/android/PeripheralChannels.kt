@@ -2,7 +2,7 @@
 // Pure Kotlin (coroutines only), tested on the JVM.
 package app.keyway.android
 
-import app.keyway.BleException
+import app.keyway.core.BleException
 import java.time.Duration
 import java.util.concurrent.ConcurrentHashMap
 import kotlinx.coroutines.channels.Channel

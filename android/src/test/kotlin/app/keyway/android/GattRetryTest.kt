@@ -1,7 +1,7 @@
 // The GATT 133 retry: once, only for 133, and each failure reaches the core as its own BleException.
 package app.keyway.android
 
-import app.keyway.BleException
+import app.keyway.core.BleException
 import kotlinx.coroutines.runBlocking
 import org.junit.Assert.assertEquals
 import org.junit.Assert.assertFalse

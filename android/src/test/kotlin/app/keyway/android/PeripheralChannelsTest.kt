@@ -1,7 +1,7 @@
 // Notifications reach the right peripheral's reader, time out, and a dropped link ends the wait.
 package app.keyway.android
 
-import app.keyway.BleException
+import app.keyway.core.BleException
 import java.time.Duration
 import kotlinx.coroutines.async
 import kotlinx.coroutines.delay
