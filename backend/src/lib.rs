@@ -10,6 +10,7 @@ pub mod admin_cli;
 pub mod clock;
 pub mod credentials;
 pub mod db;
+pub mod dev_certs;
 pub mod door_sync;
 pub mod doors;
 pub mod error;
@@ -27,6 +28,7 @@ pub mod secrets;
 pub mod sessions;
 pub mod shares;
 pub mod signing;
+pub mod tls;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -168,15 +170,34 @@ pub struct RunningServer {
     pub task: tokio::task::JoinHandle<()>,
 }
 
-/// Binds `listen` and serves the API until the task is dropped or aborted.
+/// Binds `listen` and serves the API over plain HTTP until the task is dropped or aborted.
+///
+/// For development only, or behind a proxy that terminates TLS on the same machine: a
+/// member's phone refuses `http://` (see docs/backend.md). Use [`start_tls`] otherwise.
 pub async fn start(state: AppState, listen: &str) -> std::io::Result<RunningServer> {
     let listener = tokio::net::TcpListener::bind(listen).await?;
     let addr = listener.local_addr()?;
+    Ok(serve_on(listener, addr, state))
+}
+
+/// Binds `listen` and serves the API over HTTPS with `tls` until the task is dropped or
+/// aborted.
+pub async fn start_tls(state: AppState, listen: &str, tls: &tls::TlsIdentity) -> std::io::Result<RunningServer> {
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    let addr = listener.local_addr()?;
+    Ok(serve_on(tls::TlsListener::new(listener, tls)?, addr, state))
+}
+
+fn serve_on<L>(listener: L, addr: SocketAddr, state: AppState) -> RunningServer
+where
+    L: axum::serve::Listener,
+    L::Addr: std::fmt::Debug,
+{
     let app = routes::router(state.clone());
     let task = tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, app).await {
             tracing::error!(error = %e, "server stopped");
         }
     });
-    Ok(RunningServer { addr, state, task })
+    RunningServer { addr, state, task }
 }
