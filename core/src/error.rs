@@ -3,7 +3,7 @@
 //! [`Error::from_api`]; nothing here carries a token, code or key.
 
 use crate::address::AddressError;
-use crate::api::ApiError;
+use crate::api::{ApiError, ConfigError};
 use crate::ble::UnlockError;
 use crate::cache::CacheError;
 use crate::links::LinkError;
@@ -24,6 +24,16 @@ pub enum Error {
     /// The service could not be reached; offline features keep working.
     #[error("you are offline")]
     Offline,
+    /// The service's identity could not be verified (its certificate is from an unknown
+    /// authority, expired, or for another host; or something on the network intercepts
+    /// the connection). Nothing was sent. Not the same as offline: retrying on this
+    /// network will not help.
+    #[error("cannot reach Keyway securely")]
+    InsecureConnection,
+    /// The app configured the core wrongly (an `http://` backend, a bad trusted root): a
+    /// mistake for its developers, not something a person can fix.
+    #[error("Keyway is misconfigured: {0}")]
+    Configuration(#[from] ConfigError),
     /// The service failed; try again later.
     #[error("the service is not available right now")]
     ServiceUnavailable,
@@ -153,6 +163,8 @@ impl Error {
         let at = |name: &str| e.detail_i64(name).and_then(|v| u32::try_from(v).ok()).unwrap_or(0);
         match &e {
             ApiError::Offline => Self::Offline,
+            ApiError::Insecure => Self::InsecureConnection,
+            ApiError::Config(c) => Self::Configuration(c.clone()),
             ApiError::ServerFailed { .. } => Self::ServiceUnavailable,
             ApiError::BadResponse(what) => Self::Unexpected { code: what.clone() },
             ApiError::Rejected { code, .. } => match code.as_str() {
