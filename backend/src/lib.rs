@@ -82,6 +82,7 @@ struct Inner {
     outbox: Outbox,
     public_host: String,
     admin_token_hash: Vec<u8>,
+    requests: std::sync::atomic::AtomicU64,
 }
 
 impl AppState {
@@ -97,6 +98,7 @@ impl AppState {
                 outbox: Outbox::default(),
                 public_host: config.public_host.clone(),
                 admin_token_hash,
+                requests: std::sync::atomic::AtomicU64::new(0),
             }),
         })
     }
@@ -124,6 +126,17 @@ impl AppState {
     /// The development outbox.
     pub fn outbox(&self) -> &Outbox {
         &self.inner.outbox
+    }
+
+    /// How many HTTP requests reached the router since start (whatever their answer). A
+    /// connection whose TLS handshake failed never gets here: tests use it to prove that
+    /// nothing was sent over a refused connection.
+    pub fn requests_served(&self) -> u64 {
+        self.inner.requests.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    pub(crate) fn count_request(&self) {
+        self.inner.requests.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// Host used in links.

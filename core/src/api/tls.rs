@@ -211,13 +211,11 @@ pub(crate) fn is_tls_failure(e: &reqwest::Error) -> bool {
         if error.is::<rustls::Error>() {
             return true;
         }
-        // An io::Error hides the error it wraps from `source()`: look inside it too.
-        if let Some(io) = error.downcast_ref::<std::io::Error>()
-            && io.get_ref().is_some_and(|inner| inner.is::<rustls::Error>())
-        {
-            return true;
-        }
-        next = error.source();
+        // An io::Error's `source()` skips the error it wraps: step into that one instead.
+        next = match error.downcast_ref::<std::io::Error>().and_then(std::io::Error::get_ref) {
+            Some(inner) => Some(inner),
+            None => error.source(),
+        };
     }
     false
 }
