@@ -86,6 +86,14 @@ impl From<Error> for Failure {
                 Some("check the backend address (--backend) and your connection; doors still open offline".into()),
             ),
             Error::ServiceUnavailable => ("service_unavailable", Service, Some("try again in a few minutes".into())),
+            Error::InsecureConnection => (
+                "insecure_connection",
+                Service,
+                Some("the backend's certificate was refused; for a private CA pass --ca-file ca.pem".into()),
+            ),
+            Error::Configuration(_) => {
+                ("invalid_backend", Usage, Some("use https://host[:port]/ and a PEM file for --ca-file".into()))
+            }
             Error::Unexpected { .. } => {
                 ("unexpected_answer", Service, Some("update keyway, or check --backend".into()))
             }
