@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The generated Kotlin, run for real on the JVM: builds the keyway-ffi cdylib (debug),
 # generates the Kotlin (and Swift) bindings with the in-repo uniffi-bindgen, compiles
-# them with the Kotlin tests, and runs the journeys against the reference backend and
-# `keyway-lock serve`, each in its own process.
+# them with the Kotlin tests, and runs the journeys against the reference backend (over
+# HTTPS, with a CA made for the run by `keyway-backend dev-certs`) and `keyway-lock serve`,
+# each in its own process.
 #
 # Needs: Java 17 and npm (on the machine), Debian's libjna-java and junit4 (installed by
 # scripts/lib/setup.sh). kotlinc comes from npm's `kotlin-compiler` into a cache folder
@@ -52,8 +53,9 @@ report="$out/junit.txt"
 set +e
 java -Djna.library.path="$target/debug" \
   -Dkeyway.backend="$target/debug/keyway-backend" -Dkeyway.lock="$target/debug/keyway-lock" \
+  -Dkeyway.ffi="$library" \
   -cp "$out/classes:$classpath:$kotlin_home/lib/kotlin-stdlib.jar" \
-  org.junit.runner.JUnitCore app.keyway.test.JourneysTest app.keyway.test.ErrorsTest | tee "$report"
+  org.junit.runner.JUnitCore app.keyway.test.JourneysTest app.keyway.test.ErrorsTest app.keyway.test.TlsTest | tee "$report"
 status=${PIPESTATUS[0]}
 set -e
 

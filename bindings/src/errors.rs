@@ -28,6 +28,19 @@ pub enum KeywayError {
     /// The service failed: ask the person to try again later.
     #[error("the service is not available right now")]
     ServiceUnavailable,
+    /// The service's identity could not be verified (unknown authority, expired or
+    /// wrong-host certificate, or a network that intercepts the connection); nothing was
+    /// sent. Say "cannot reach Keyway securely" (suggest another network); unlike
+    /// `Offline`, retrying on this network will not help. Keys keep working offline.
+    #[error("cannot reach Keyway securely")]
+    InsecureConnection,
+    /// The app's configuration is wrong (an `http://` service URL, a trusted root that is
+    /// not a certificate, the Android verifier not initialised): a developer's mistake.
+    #[error("Keyway is misconfigured: {detail}")]
+    InvalidConfiguration {
+        /// What is wrong, for the developer.
+        detail: String,
+    },
     /// The email or phone number was refused: show `problem` under the field.
     #[error("this email address or phone number is not valid")]
     InvalidAddress {
@@ -273,6 +286,8 @@ impl KeywayError {
             CoreError::SessionEnded => Self::SessionEnded,
             CoreError::Offline => Self::Offline,
             CoreError::ServiceUnavailable => Self::ServiceUnavailable,
+            CoreError::InsecureConnection => Self::InsecureConnection,
+            CoreError::Configuration(c) => Self::InvalidConfiguration { detail: c.to_string() },
             CoreError::Unexpected { code } => internal(format!("unexpected answer: {code}")),
             CoreError::InvalidAddress(a) => Self::InvalidAddress {
                 problem: match a {

@@ -10,13 +10,15 @@
 //! - [`listeners`]: subscriptions to the session, keys and door-sync progress;
 //! - [`platform`]: the traits the shell implements (radio, secure store, device key);
 //! - [`logging`]: the core's log, routed to the shell;
-//! - [`errors`]: the public error set, mapped from the core's errors in one place.
+//! - [`errors`]: the public error set, mapped from the core's errors in one place;
+//! - [`android_tls`]: the JNI call that initialises the Android certificate verifier.
 //!
 //! Async exports run on one tokio runtime owned by this crate ([`runtime`]).
 //!
 //! uniffi's generated scaffolding is `extern "C"` code, so this crate alone does not
-//! forbid `unsafe`; it writes none of its own.
+//! forbid `unsafe`; its own is one `#[unsafe(no_mangle)]` JNI symbol ([`android_tls`]).
 
+pub mod android_tls;
 pub mod door_sync;
 pub mod errors;
 pub mod guests;
