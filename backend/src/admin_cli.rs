@@ -197,8 +197,15 @@ pub enum AdminCommand {
     },
 }
 
-/// Runs one command against `base_url` with `token`; returns the JSON answer (or the error body).
-pub async fn run(base_url: &str, token: &str, cmd: AdminCommand) -> Result<Value, String> {
+/// Runs one command against `base_url` with `token`; returns the JSON answer (or the error
+/// body). `ca_file` adds extra trusted CA certificates (PEM) to the system's, e.g. a
+/// development CA from `keyway-backend dev-certs`.
+pub async fn run(
+    base_url: &str,
+    ca_file: Option<&std::path::Path>,
+    token: &str,
+    cmd: AdminCommand,
+) -> Result<Value, String> {
     use AdminCommand as C;
     let (method, path, body): (&str, String, Option<Value>) = match cmd {
         C::CreateOrg { name } => ("POST", "/v1/admin/orgs".into(), Some(json!({ "name": name }))),
@@ -281,7 +288,14 @@ pub async fn run(base_url: &str, token: &str, cmd: AdminCommand) -> Result<Value
     };
     // rustls on ring, installed once per process (a no-op if already installed).
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let client = reqwest::Client::new();
+    let mut builder = reqwest::Client::builder();
+    if let Some(path) = ca_file {
+        let pem = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let roots = reqwest::Certificate::from_pem_bundle(&pem)
+            .map_err(|_| format!("{} holds no PEM certificate", path.display()))?;
+        builder = builder.tls_certs_merge(roots);
+    }
+    let client = builder.build().map_err(|e| format!("cannot start the HTTPS client: {e}"))?;
     let url = format!("{}{}", base_url.trim_end_matches('/'), path);
     let req = match method {
         "GET" => client.get(&url),

@@ -10,6 +10,7 @@ pub mod admin_cli;
 pub mod clock;
 pub mod credentials;
 pub mod db;
+pub mod dev_certs;
 pub mod door_sync;
 pub mod doors;
 pub mod error;
@@ -27,6 +28,7 @@ pub mod secrets;
 pub mod sessions;
 pub mod shares;
 pub mod signing;
+pub mod tls;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -80,6 +82,7 @@ struct Inner {
     outbox: Outbox,
     public_host: String,
     admin_token_hash: Vec<u8>,
+    requests: std::sync::atomic::AtomicU64,
 }
 
 impl AppState {
@@ -95,6 +98,7 @@ impl AppState {
                 outbox: Outbox::default(),
                 public_host: config.public_host.clone(),
                 admin_token_hash,
+                requests: std::sync::atomic::AtomicU64::new(0),
             }),
         })
     }
@@ -122,6 +126,17 @@ impl AppState {
     /// The development outbox.
     pub fn outbox(&self) -> &Outbox {
         &self.inner.outbox
+    }
+
+    /// How many HTTP requests reached the router since start (whatever their answer). A
+    /// connection whose TLS handshake failed never gets here: tests use it to prove that
+    /// nothing was sent over a refused connection.
+    pub fn requests_served(&self) -> u64 {
+        self.inner.requests.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    pub(crate) fn count_request(&self) {
+        self.inner.requests.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// Host used in links.
@@ -168,15 +183,34 @@ pub struct RunningServer {
     pub task: tokio::task::JoinHandle<()>,
 }
 
-/// Binds `listen` and serves the API until the task is dropped or aborted.
+/// Binds `listen` and serves the API over plain HTTP until the task is dropped or aborted.
+///
+/// For development only, or behind a proxy that terminates TLS on the same machine: a
+/// member's phone refuses `http://` (see docs/backend.md). Use [`start_tls`] otherwise.
 pub async fn start(state: AppState, listen: &str) -> std::io::Result<RunningServer> {
     let listener = tokio::net::TcpListener::bind(listen).await?;
     let addr = listener.local_addr()?;
+    Ok(serve_on(listener, addr, state))
+}
+
+/// Binds `listen` and serves the API over HTTPS with `tls` until the task is dropped or
+/// aborted.
+pub async fn start_tls(state: AppState, listen: &str, tls: &tls::TlsIdentity) -> std::io::Result<RunningServer> {
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    let addr = listener.local_addr()?;
+    Ok(serve_on(tls::TlsListener::new(listener, tls)?, addr, state))
+}
+
+fn serve_on<L>(listener: L, addr: SocketAddr, state: AppState) -> RunningServer
+where
+    L: axum::serve::Listener,
+    L::Addr: std::fmt::Debug,
+{
     let app = routes::router(state.clone());
     let task = tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, app).await {
             tracing::error!(error = %e, "server stopped");
         }
     });
-    Ok(RunningServer { addr, state, task })
+    RunningServer { addr, state, task }
 }

@@ -1,5 +1,6 @@
-//! `keyway-backend`: `serve` runs the service; `admin …` drives its admin API;
-//! `openapi` prints the OpenAPI document.
+//! `keyway-backend`: `serve` runs the service (HTTPS); `admin …` drives its admin API;
+//! `dev-certs` makes a throw-away CA and loopback certificate; `openapi` prints the
+//! OpenAPI document.
 #![forbid(unsafe_code)]
 
 use std::io::Write as _;
@@ -19,9 +20,24 @@ struct Cli {
     command: Command,
 }
 
+/// How `serve` talks: HTTPS with a certificate, or (development only) plain HTTP.
+#[derive(Debug, clap::Args)]
+struct Transport {
+    /// The server's certificate chain, PEM (server certificate first).
+    #[arg(long, env = "KEYWAY_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The server's private key, PEM.
+    #[arg(long, env = "KEYWAY_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Development only: serve plain HTTP, no TLS. Phones refuse it; use it only on loopback
+    /// or behind a TLS-terminating proxy on the same host.
+    #[arg(long, conflicts_with_all = ["tls_cert", "tls_key"])]
+    insecure_plain_http: bool,
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run the HTTP service.
+    /// Run the service over HTTPS (`--tls-cert`, `--tls-key`).
     Serve {
         /// SQLite file, or `:memory:`.
         #[arg(long, default_value = "keyway.sqlite")]
@@ -40,12 +56,24 @@ enum Command {
         /// a random in-memory secret for `:memory:`.
         #[arg(long)]
         secret_file: Option<PathBuf>,
+        #[command(flatten)]
+        transport: Transport,
+    },
+    /// Write a throw-away CA (`ca.pem`) and a loopback server certificate (`server.pem`,
+    /// `server.key`) for development and tests. The CA's key is not kept.
+    DevCerts {
+        /// Folder for the three files (created if missing).
+        #[arg(long)]
+        out: PathBuf,
     },
     /// Operator commands against a running service's admin API.
     Admin {
         /// Base URL of the service.
-        #[arg(long, env = "KEYWAY_URL", default_value = "http://127.0.0.1:8080")]
+        #[arg(long, env = "KEYWAY_URL", default_value = "https://localhost:8080")]
         url: String,
+        /// A PEM file of extra CA certificates to trust (e.g. `dev-certs`' `ca.pem`).
+        #[arg(long, env = "KEYWAY_CA_FILE")]
+        ca_file: Option<PathBuf>,
         /// File holding the admin token.
         #[arg(long, env = "KEYWAY_ADMIN_TOKEN_FILE")]
         token_file: PathBuf,
@@ -90,7 +118,20 @@ async fn serve(
     public_host: String,
     admin_token_file: Option<PathBuf>,
     secret_file: Option<PathBuf>,
+    transport: Transport,
 ) -> Result<(), String> {
+    // Read the certificate before anything else: a bad file fails before a port is taken.
+    let tls = match (&transport.tls_cert, &transport.tls_key) {
+        (Some(cert), Some(key)) => {
+            Some(keyway_backend::tls::TlsIdentity::from_files(cert, key).map_err(|e| e.to_string())?)
+        }
+        _ if transport.insecure_plain_http => None,
+        _ => {
+            return Err("serve needs --tls-cert and --tls-key (HTTPS; `keyway-backend dev-certs` makes a pair \
+                        for trying it out), or --insecure-plain-http for development"
+                .into());
+        }
+    };
     let in_memory = db_path == ":memory:";
     let secret = match (secret_file, in_memory) {
         (Some(p), _) => read_or_create(&p)?,
@@ -106,9 +147,18 @@ async fn serve(
     let db = Db::open(&db_path).map_err(|e| format!("cannot open the database: {e}"))?;
     let config = Config { public_host, admin_token, server_secret: secret.into_bytes() };
     let state = AppState::new(db, Arc::new(SystemClock), &config).map_err(|e| e.to_string())?;
-    let server = keyway_backend::start(state, &listen).await.map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+    let started = match &tls {
+        Some(tls) => keyway_backend::start_tls(state, &listen, tls).await,
+        None => keyway_backend::start(state, &listen).await,
+    };
+    let server = started.map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    if tls.is_none() {
+        eprintln!("WARNING: --insecure-plain-http: serving PLAIN HTTP with no TLS. Development only;");
+        eprintln!("WARNING: phones refuse http:// backends. Never expose this port to a network.");
+    }
     // The first line is for scripts and tests: the bound address.
-    println!("listening on http://{}", server.addr);
+    println!("listening on {scheme}://{}", server.addr);
     println!("admin token file: {}", token_path.display());
     let _ = std::io::stdout().flush();
     tokio::select! {
@@ -129,11 +179,18 @@ async fn main() -> std::process::ExitCode {
         .init();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Serve { db, listen, public_host, admin_token_file, secret_file } => {
-            serve(db, listen, public_host, admin_token_file, secret_file).await
+        Command::Serve { db, listen, public_host, admin_token_file, secret_file, transport } => {
+            serve(db, listen, public_host, admin_token_file, secret_file, transport).await
         }
-        Command::Admin { url, token_file, command } => match std::fs::read_to_string(&token_file) {
-            Ok(token) => admin_cli::run(&url, token.trim(), command).await.map(|v| {
+        Command::DevCerts { out } => keyway_backend::dev_certs::write_dev_certs(&out)
+            .map(|files| {
+                println!("CA certificate (trust it in clients): {}", files.ca.display());
+                println!("server certificate (--tls-cert): {}", files.cert.display());
+                println!("server key (--tls-key): {}", files.key.display());
+            })
+            .map_err(|e| e.to_string()),
+        Command::Admin { url, ca_file, token_file, command } => match std::fs::read_to_string(&token_file) {
+            Ok(token) => admin_cli::run(&url, ca_file.as_deref(), token.trim(), command).await.map(|v| {
                 println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
             }),
             Err(e) => Err(format!("cannot read {}: {e}", token_file.display())),

@@ -1,4 +1,5 @@
-//! The binary starts with one command on an empty machine and an operator can drive it.
+//! The binary starts with one command on an empty machine (HTTPS with certificates from
+//! `dev-certs`) and an operator can drive it; plain HTTP needs a flag that says so.
 #![allow(clippy::unwrap_used, missing_docs)]
 
 use std::io::{BufRead, BufReader};
@@ -19,10 +20,17 @@ fn serve_prints_its_address_and_the_admin_command_drives_it() {
     std::fs::create_dir_all(&dir).unwrap();
     let token_file = dir.join("admin-token");
     let bin = env!("CARGO_BIN_EXE_keyway-backend");
+    let certs = dir.join("certs");
+    let made = Command::new(bin).args(["dev-certs", "--out"]).arg(&certs).output().unwrap();
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
     let mut child = Running(
         Command::new(bin)
             .args(["serve", "--db", ":memory:", "--listen", "127.0.0.1:0", "--admin-token-file"])
             .arg(&token_file)
+            .arg("--tls-cert")
+            .arg(certs.join("server.pem"))
+            .arg("--tls-key")
+            .arg(certs.join("server.key"))
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -31,10 +39,12 @@ fn serve_prints_its_address_and_the_admin_command_drives_it() {
     let mut lines = BufReader::new(child.0.stdout.take().unwrap()).lines();
     let first = lines.next().unwrap().unwrap();
     let url = first.strip_prefix("listening on ").unwrap().to_owned();
-    assert!(url.starts_with("http://127.0.0.1:"), "{first}");
+    assert!(url.starts_with("https://127.0.0.1:"), "{first}");
     let admin = |args: &[&str]| {
         let out = Command::new(bin)
-            .args(["admin", "--url", &url, "--token-file"])
+            .args(["admin", "--url", &url, "--ca-file"])
+            .arg(certs.join("ca.pem"))
+            .arg("--token-file")
             .arg(&token_file)
             .args(args)
             .output()
@@ -56,7 +66,9 @@ fn serve_prints_its_address_and_the_admin_command_drives_it() {
     // A wrong token is refused with a typed error.
     std::fs::write(dir.join("wrong"), "nope").unwrap();
     let out = Command::new(bin)
-        .args(["admin", "--url", &url, "--token-file"])
+        .args(["admin", "--url", &url, "--ca-file"])
+        .arg(certs.join("ca.pem"))
+        .arg("--token-file")
         .arg(dir.join("wrong"))
         .args(["create-org", "X"])
         .output()
@@ -65,4 +77,78 @@ fn serve_prints_its_address_and_the_admin_command_drives_it() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("admin_unauthorized"));
     drop(child);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_admin_console_refuses_a_certificate_it_does_not_trust() {
+    let dir = tempfile_dir("untrusted");
+    let bin = env!("CARGO_BIN_EXE_keyway-backend");
+    let certs = dir.join("certs");
+    assert!(Command::new(bin).args(["dev-certs", "--out"]).arg(&certs).status().unwrap().success());
+    let token_file = dir.join("admin-token");
+    let mut child = Running(
+        Command::new(bin)
+            .args(["serve", "--db", ":memory:", "--listen", "127.0.0.1:0", "--admin-token-file"])
+            .arg(&token_file)
+            .arg("--tls-cert")
+            .arg(certs.join("server.pem"))
+            .arg("--tls-key")
+            .arg(certs.join("server.key"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let first = BufReader::new(child.0.stdout.take().unwrap()).lines().next().unwrap().unwrap();
+    let url = first.strip_prefix("listening on ").unwrap().to_owned();
+    // Without --ca-file, only the system's CAs are trusted: the request never leaves.
+    let out = Command::new(bin)
+        .args(["admin", "--url", &url, "--token-file"])
+        .arg(&token_file)
+        .args(["create-org", "Acme"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("request failed"), "{err}");
+    drop(child);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn serve_without_a_certificate_or_the_plain_http_flag_refuses_to_start() {
+    let bin = env!("CARGO_BIN_EXE_keyway-backend");
+    let out = Command::new(bin).args(["serve", "--db", ":memory:", "--listen", "127.0.0.1:0"]).output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--tls-cert") && err.contains("--insecure-plain-http"), "{err}");
+}
+
+#[test]
+fn plain_http_is_served_only_with_the_flag_and_a_loud_warning() {
+    let dir = tempfile_dir("plain");
+    let bin = env!("CARGO_BIN_EXE_keyway-backend");
+    let mut child = Running(
+        Command::new(bin)
+            .args(["serve", "--db", ":memory:", "--listen", "127.0.0.1:0", "--insecure-plain-http"])
+            .arg("--admin-token-file")
+            .arg(dir.join("admin-token"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let first = BufReader::new(child.0.stdout.take().unwrap()).lines().next().unwrap().unwrap();
+    assert!(first.starts_with("listening on http://127.0.0.1:"), "{first}");
+    let mut warning = String::new();
+    BufReader::new(child.0.stderr.take().unwrap()).read_line(&mut warning).unwrap();
+    assert!(warning.contains("WARNING") && warning.contains("PLAIN HTTP"), "{warning}");
+    drop(child);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn tempfile_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("keyway-backend-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
 }

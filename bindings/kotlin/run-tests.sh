@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The generated Kotlin, run for real on the JVM: builds the workspace once and generates
 # the bindings from the debug keyway-ffi cdylib (scripts/lib/bindings.sh), compiles
-# them with the Kotlin tests, and runs the journeys against the reference backend and
-# `keyway-lock serve`, each in its own process.
+# them with the Kotlin tests, and runs the journeys against the reference backend (over
+# HTTPS, with a CA made for the run by `keyway-backend dev-certs`) and `keyway-lock serve`,
+# each in its own process.
 #
 # Needs: Java 17 and npm (on the machine), Debian's libjna-java and junit4 (installed by
 # scripts/lib/setup.sh). kotlinc comes from npm's `kotlin-compiler` into a cache folder
@@ -21,6 +22,7 @@ done
 
 keyway_bindings
 target="$KEYWAY_TARGET"
+library="$target/debug/libkeyway_ffi.so"
 out="$target/kotlin-tests"
 rm -rf "$out"
 mkdir -p "$out/classes"
@@ -37,9 +39,10 @@ report="$out/junit.txt"
 set +e
 java -Djna.library.path="$target/debug" \
   -Dkeyway.backend="$target/debug/keyway-backend" -Dkeyway.lock="$target/debug/keyway-lock" \
+  -Dkeyway.ffi="$library" \
   -cp "$out/classes:$classpath:$kotlin_home/lib/kotlin-stdlib.jar" \
   org.junit.runner.JUnitCore app.keyway.test.JourneysTest app.keyway.test.ErrorsTest \
-  app.keyway.test.ErrorMessagesTest app.keyway.test.OperationsTest | tee "$report"
+  app.keyway.test.ErrorMessagesTest app.keyway.test.OperationsTest app.keyway.test.TlsTest | tee "$report"
 status=${PIPESTATUS[0]}
 set -e
 

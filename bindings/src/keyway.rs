@@ -13,7 +13,8 @@ use std::time::Duration;
 /// How the app configures Keyway.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct KeywayConfig {
-    /// The service's base URL (`https://…`).
+    /// The service's base URL (`https://…`; `http://` is refused with
+    /// `InvalidConfiguration`, except to loopback with `allow_plain_http_to_loopback`).
     pub backend_url: String,
     /// Hosts whose `https` invitation and shared-key links the app accepts.
     pub link_hosts: Vec<String>,
@@ -27,6 +28,14 @@ pub struct KeywayConfig {
     /// Bound of each call to the service; `null`/`nil` for 15 seconds.
     #[uniffi(default = None)]
     pub http_timeout: Option<Duration>,
+    /// Root certificates to trust in addition to the platform's (each PEM or DER), e.g. a
+    /// company CA. The platform's verifier still checks everything else.
+    #[uniffi(default = [])]
+    pub extra_trusted_roots: Vec<Vec<u8>>,
+    /// Development only: accept an `http://` service URL on a loopback address. Never set
+    /// it in a released app.
+    #[uniffi(default = false)]
+    pub allow_plain_http_to_loopback: bool,
 }
 
 pub use keyway_core::ble::UnlockTimeouts;
@@ -59,6 +68,10 @@ impl Keyway {
         };
         let mut core_config = keyway_core::Config::new(config.backend_url, config.link_hosts);
         core_config.cache_path = config.cache_path.map(Into::into);
+        core_config.trust = keyway_core::api::TrustSettings {
+            extra_roots: config.extra_trusted_roots,
+            allow_plain_http_to_loopback: config.allow_plain_http_to_loopback,
+        };
         if let Some(timeouts) = config.unlock_timeouts {
             core_config.unlock = timeouts;
         }

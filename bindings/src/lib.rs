@@ -14,11 +14,13 @@
 //! - [`platform`]: the traits the shell implements (radio, secure store, device key);
 //! - [`logging`]: the core's log, routed to the shell;
 //! - `callbacks`: the one thread that calls the app's listeners and log sink;
+//! - [`android_tls`]: the JNI call that initialises the Android certificate verifier;
 //! - `runtime`: the tokio runtime every async export runs on.
 //!
 //! uniffi's generated scaffolding is `extern "C"` code, so this crate alone does not
-//! forbid `unsafe`; it writes none of its own.
+//! forbid `unsafe`; its own is one `#[unsafe(no_mangle)]` JNI symbol ([`android_tls`]).
 
+pub mod android_tls;
 mod callbacks;
 pub mod door_sync;
 pub mod guests;

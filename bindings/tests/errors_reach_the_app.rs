@@ -3,7 +3,7 @@
 //! code (a locked keychain) arrive typed too.
 #![allow(clippy::unwrap_used)]
 
-use keyway_core::api::ApiError;
+use keyway_core::api::{ApiError, ConfigError};
 use keyway_core::ble::UnlockError;
 use keyway_core::links::LinkProblem;
 use keyway_core::{LockRefusal, Timestamp};
@@ -144,12 +144,31 @@ impl BleTransport for RadioOff {
 
 fn config() -> KeywayConfig {
     KeywayConfig {
-        backend_url: "http://127.0.0.1:9/".into(),
+        backend_url: "https://127.0.0.1:9/".into(),
         link_hosts: vec!["keyway.test".into()],
         cache_path: None,
         unlock_timeouts: None,
         http_timeout: Some(Duration::from_secs(1)),
+        extra_trusted_roots: Vec::new(),
+        allow_plain_http_to_loopback: false,
     }
+}
+
+#[test]
+fn an_http_service_url_is_refused_as_a_configuration_error() {
+    let plain_http = KeywayConfig { backend_url: "http://127.0.0.1:9/".into(), ..config() };
+    let refused = Keyway::new(plain_http, Arc::new(RadioOff), Arc::new(LockedKeychain), None).err();
+    assert!(
+        matches!(&refused, Some(KeywayError::InvalidConfiguration { problem: ConfigError::BackendNotHttps })),
+        "{refused:?}"
+    );
+}
+
+#[test]
+fn a_refused_certificate_reaches_the_app_as_insecure_not_offline() {
+    let refused = KeywayError::from_api(ApiError::Insecure);
+    assert_eq!(refused, KeywayError::InsecureConnection);
+    assert_ne!(refused, KeywayError::from_api(ApiError::Offline));
 }
 
 #[test]

@@ -1,5 +1,5 @@
 //! `keyway demo`: the whole product on one machine. It starts the reference backend
-//! (SQLite in a temporary folder) and reference locks on the simulated radio, then plays
+//! (HTTPS with a throw-away CA, SQLite in a temporary folder) and reference locks on the simulated radio, then plays
 //! the stories an operator and members live, narrating each step with its timing.
 //! Any step that does not do what it says stops the demo with a non-zero exit.
 
@@ -30,6 +30,7 @@ pub async fn run(n: &mut Narrator) -> StepResult<()> {
             Ok(World::start_with_db(&db.display().to_string(), true).await)
         })
         .await?;
+    n.detail(&format!("backend at {} (certificate from a CA made for this run)", world.base_url));
     let org = n
         .step("organisation, site and facility created; site issuer key generated", async {
             Ok(world.org("Harbour Gym").await)

@@ -125,7 +125,7 @@ fn main() -> std::process::ExitCode {
     match cli.command {
         Command::Demo => runtime.block_on(async {
             let mut narrator = narrate::Narrator::new();
-            println!("Keyway demo: a real backend over HTTP, reference locks, and phones running the core.");
+            println!("Keyway demo: a real backend over HTTPS, reference locks, and phones running the core.");
             let result = demo::run(&mut narrator).await;
             narrator.finish(&result);
             if result.is_ok() { Exit::Ok.into() } else { Exit::Failed.into() }

@@ -175,8 +175,42 @@ async fn logout_leaves_no_key_or_secret_on_the_computer() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ca_file_given_at_sign_in_is_remembered_for_later_commands() {
+    let (world, gym) = gym_today().await;
+    let desk = signed_in_member(&world, &gym).await;
+    let later = Desk { ca_file: None, ..desk };
+    let out = later.run(&["keys", "--json"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(json(&out)["offline"], false, "the keys came from the backend over HTTPS");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backend_certificate_the_computer_does_not_trust_is_refused_before_anything_is_sent() {
+    let (world, gym) = gym_today().await;
+    world.phone_only_member(&gym.org, PHONE, gym.key, now() + 30 * DAY).await;
+    let desk = Desk::at(&world.base_url);
+    let served_before = world.requests_served();
+    let out = desk.run(&["login", PHONE]).await;
+    assert_one_line_error(&out, 4);
+    assert!(stderr(&out).contains("securely") && stderr(&out).contains("--ca-file"), "{}", stderr(&out));
+    let out = desk.run(&["--json", "login", PHONE]).await;
+    assert_eq!(json(&out)["error"]["kind"], "insecure_connection");
+    assert_eq!(world.requests_served(), served_before, "no request reached the backend");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plain_http_backend_is_refused_with_exit_code_two() {
+    let plain_http = Desk::at("http://127.0.0.1:9/");
+    let out = plain_http.run(&["login", "ana@example.com"]).await;
+    assert_one_line_error(&out, 2);
+    assert!(stderr(&out).contains("https://"), "{}", stderr(&out));
+    let out = plain_http.run(&["--json", "login", "ana@example.com"]).await;
+    assert_eq!(json(&out)["error"]["kind"], "invalid_backend");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unreachable_backend_is_one_line_and_exit_code_four() {
-    let desk = Desk { home: tempfile::tempdir().unwrap(), backend: "http://127.0.0.1:9/".into(), env: Vec::new() };
+    let desk = Desk::at("https://127.0.0.1:9/");
     let out = desk.run(&["login", "ana@example.com"]).await;
     assert_one_line_error(&out, 4);
     assert!(stderr(&out).contains("offline"), "{}", stderr(&out));

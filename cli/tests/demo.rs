@@ -11,6 +11,8 @@ fn keyway_demo_runs_every_step_and_exits_zero() {
     assert!(stdout.contains("steps did what they say"), "{stdout}");
     assert!(!stdout.contains('✗'), "{stdout}");
     assert!(!stdout.contains("\x1b["), "piped output has no colour codes");
+    assert!(stdout.contains("over HTTPS") && stdout.contains("backend at https://127.0.0.1:"), "{stdout}");
+    assert!(!stdout.contains("http://"), "no plain-HTTP backend in the demo:\n{stdout}");
     for story in ["standard unlock", "fast unlock", "text message", "redeems the key", "refuses her"] {
         assert!(stdout.contains(story), "the demo tells of {story}:\n{stdout}");
     }

@@ -8,7 +8,7 @@
 //! `BluetoothFailed`. Nothing here carries a token, a code or a key.
 
 use crate::address::AddressProblem;
-use crate::api::ApiError;
+use crate::api::{ApiError, ConfigError};
 use crate::ble::{UnlockError, UnlockPhase};
 use crate::cache::CacheError;
 use crate::links::LinkProblem;
@@ -31,6 +31,20 @@ pub enum KeywayError {
     /// The service could not be reached: say so; keys and doors keep working offline.
     #[error("you are offline")]
     Offline,
+    /// The service's identity could not be verified (its certificate is from an unknown
+    /// authority, expired, or for another host; or something on the network intercepts the
+    /// connection). Nothing was sent. Say "cannot reach Keyway securely" and suggest another
+    /// network: unlike `Offline`, retrying on this network will not help. Keys keep working.
+    #[error("cannot reach Keyway securely")]
+    InsecureConnection,
+    /// The app configured the core wrongly (an `http://` backend, a trusted root that is not
+    /// a certificate, the Android verifier not initialised): a mistake for its developers,
+    /// not something a person can fix.
+    #[error("Keyway is misconfigured: {problem}")]
+    InvalidConfiguration {
+        /// What is wrong.
+        problem: ConfigError,
+    },
     /// The service failed: ask the person to try again later.
     #[error("the service is not available right now")]
     ServiceUnavailable,
@@ -257,6 +271,8 @@ impl KeywayError {
         let at = |name: &str| Timestamp(e.detail_i64(name).and_then(|v| u32::try_from(v).ok()).unwrap_or(0));
         match &e {
             ApiError::Offline => Self::Offline,
+            ApiError::Insecure => Self::InsecureConnection,
+            ApiError::Config(problem) => Self::InvalidConfiguration { problem: problem.clone() },
             ApiError::ServerFailed { .. } => Self::ServiceUnavailable,
             ApiError::BadResponse(what) => Self::internal(format!("unexpected answer: {what}")),
             ApiError::Rejected { code, .. } => match code.as_str() {
@@ -293,6 +309,12 @@ impl KeywayError {
 impl From<ApiError> for KeywayError {
     fn from(e: ApiError) -> Self {
         Self::from_api(e)
+    }
+}
+
+impl From<ConfigError> for KeywayError {
+    fn from(problem: ConfigError) -> Self {
+        Self::InvalidConfiguration { problem }
     }
 }
 

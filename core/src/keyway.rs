@@ -2,7 +2,7 @@
 //! platform's radio, secure store and device key, and exposes every journey as an async
 //! method. The bindings wrap it one-to-one.
 
-use crate::api::ApiClient;
+use crate::api::{ApiClient, TrustSettings};
 use crate::auth::Auth;
 use crate::ble::{BleTransport, UnlockTimeouts};
 use crate::cache::{AccessState, Account, Cache, Door, Key};
@@ -19,8 +19,11 @@ use std::time::Duration;
 /// How an app configures the core.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// The backend's base URL (`https://…`; `http://127.0.0.1…` for local tests).
+    /// The backend's base URL, `https://…` (`http://` is refused, except to a loopback
+    /// address with [`TrustSettings::allow_plain_http_to_loopback`]).
     pub backend_url: String,
+    /// Extra trusted roots and the development option for plain HTTP on loopback.
+    pub trust: TrustSettings,
     /// Hosts whose `https` invitation and share links are accepted.
     pub link_hosts: Vec<String>,
     /// The key cache file (`None`: in memory, nothing kept across restarts).
@@ -38,6 +41,7 @@ impl Config {
     pub fn new(backend_url: impl Into<String>, link_hosts: Vec<String>) -> Self {
         Self {
             backend_url: backend_url.into(),
+            trust: TrustSettings::default(),
             link_hosts,
             cache_path: None,
             renew_before: Duration::from_secs(24 * 3600),
@@ -96,7 +100,7 @@ impl Keyway {
     pub fn open(config: Config, platform: Platform) -> Result<Self> {
         let runtime =
             tokio::runtime::Handle::try_current().map_err(|_| Error::internal("Keyway::open needs a tokio runtime"))?;
-        let api = ApiClient::new(&config.backend_url, config.http_timeout)?;
+        let api = ApiClient::new(&config.backend_url, config.http_timeout, &config.trust)?;
         let cache = match &config.cache_path {
             Some(path) => Cache::open(path)?,
             None => Cache::in_memory()?,

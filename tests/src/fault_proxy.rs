@@ -1,16 +1,34 @@
-//! A faulty network between a phone and the real backend, on loopback: a small HTTP/1.1
-//! proxy that passes requests through, or breaks chosen ones the ways networks and
-//! servers break — refusing connections, cutting an answer off, answering too slowly,
+//! A faulty network between a phone and the real backend, on loopback: a small HTTPS
+//! (HTTP/1.1) proxy that passes requests through, or breaks chosen ones the ways networks
+//! and servers break — refusing connections, cutting an answer off, answering too slowly,
 //! failing with 5xx, sending malformed JSON, the wrong content type or an endless body.
+//!
+//! It plays the part of a load balancer that terminates TLS: it presents the world's
+//! loopback certificate (so phones verify it as they would the backend), and forwards to
+//! the backend over TLS, trusting the world's CA.
 //!
 //! Every request is forwarded on its own connection with `connection: close`, so a fault
 //! can be aimed at one request (by path) even though the phone pools its connections.
 
+use crate::world::World;
+use rustls::pki_types::ServerName;
+use rustls::pki_types::pem::PemObject as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+use tokio_rustls::{TlsAcceptor, TlsConnector};
+
+/// The phone's side of the proxy: TLS over loopback TCP.
+type ClientStream = tokio_rustls::server::TlsStream<TcpStream>;
+
+/// How the proxy reaches the backend: its address and a TLS client trusting the world's CA.
+#[derive(Clone)]
+struct Upstream {
+    addr: String,
+    connector: TlsConnector,
+}
 
 /// A way the network or the server fails.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -79,9 +97,26 @@ pub struct FaultProxy {
 }
 
 impl FaultProxy {
-    /// A proxy in front of the backend at `backend_url` (`http://127.0.0.1:port/`).
-    pub async fn start(backend_url: &str, slow_delay: Duration) -> std::io::Result<Self> {
-        let backend = backend_url.trim_start_matches("http://").trim_end_matches('/').to_owned();
+    /// A proxy in front of the world's backend (`https://127.0.0.1:port/`).
+    pub async fn start(world: &World, slow_delay: Duration) -> std::io::Result<Self> {
+        let invalid = |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidInput, what.to_owned());
+        let addr = world.base_url.trim_start_matches("https://").trim_end_matches('/').to_owned();
+        let identity = world.loopback_identity();
+        let acceptor = TlsAcceptor::from(
+            keyway_backend::tls::TlsIdentity::from_pem(identity.chain_pem.as_bytes(), identity.key_pem.as_bytes())
+                .map_err(|_| invalid("the loopback certificate"))?
+                .server_config(),
+        );
+        let mut roots = rustls::RootCertStore::empty();
+        for ca in rustls::pki_types::CertificateDer::pem_slice_iter(world.ca_pem().as_bytes()) {
+            roots.add(ca.map_err(|_| invalid("the CA"))?).map_err(|_| invalid("the CA"))?;
+        }
+        let client = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .map_err(|_| invalid("TLS versions"))?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let backend = Upstream { addr, connector: TlsConnector::from(Arc::new(client)) };
         let listener = listen(None)?;
         let addr = listener.local_addr()?;
         let (refusing, mut refusing_changes) = tokio::sync::watch::channel(false);
@@ -97,9 +132,11 @@ impl FaultProxy {
                             if *state.refusing.borrow() {
                                 continue;
                             }
-                            let (state, backend) = (state.clone(), backend.clone());
+                            let (state, backend, acceptor) = (state.clone(), backend.clone(), acceptor.clone());
                             tokio::spawn(async move {
-                                let _ = serve(client, &backend, &state, slow_delay).await;
+                                if let Ok(client) = acceptor.accept(client).await {
+                                    let _ = serve(client, &backend, &state, slow_delay).await;
+                                }
                             });
                         },
                         changed = refusing_changes.changed() => if changed.is_err() { return },
@@ -120,7 +157,7 @@ impl FaultProxy {
                 state.listening.store(listener.is_some(), Ordering::SeqCst);
             }
         });
-        Ok(Self { base_url: format!("http://{addr}/"), shared, task, slow_delay })
+        Ok(Self { base_url: format!("https://{addr}/"), shared, task, slow_delay })
     }
 
     /// Breaks the next `count` requests whose path starts with `path_prefix` (e.g.
@@ -187,7 +224,7 @@ struct Request {
     path: String,
 }
 
-async fn read_request(client: &mut TcpStream) -> std::io::Result<Option<Request>> {
+async fn read_request(client: &mut ClientStream) -> std::io::Result<Option<Request>> {
     let mut buffer = Vec::new();
     let mut chunk = [0u8; 4096];
     let head_end = loop {
@@ -230,12 +267,19 @@ async fn read_request(client: &mut TcpStream) -> std::io::Result<Option<Request>
     Ok(Some(Request { bytes, path }))
 }
 
-async fn forward(request: &Request, backend: &str) -> std::io::Result<Vec<u8>> {
-    let mut upstream = TcpStream::connect(backend).await?;
+async fn forward(request: &Request, backend: &Upstream) -> std::io::Result<Vec<u8>> {
+    let tcp = TcpStream::connect(&backend.addr).await?;
+    let ip = tcp.peer_addr()?.ip();
+    let mut upstream = backend.connector.connect(ServerName::IpAddress(ip.into()), tcp).await?;
     upstream.write_all(&request.bytes).await?;
     let mut answer = Vec::new();
-    upstream.read_to_end(&mut answer).await?;
-    Ok(answer)
+    match upstream.read_to_end(&mut answer).await {
+        Ok(_) => Ok(answer),
+        // The backend closed after its answer (`connection: close`) without a TLS
+        // close_notify: the answer is whole all the same.
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof && !answer.is_empty() => Ok(answer),
+        Err(e) => Err(e),
+    }
 }
 
 fn canned(status: &str, content_type: &str, body: &str) -> Vec<u8> {
@@ -246,7 +290,12 @@ fn canned(status: &str, content_type: &str, body: &str) -> Vec<u8> {
     .into_bytes()
 }
 
-async fn serve(mut client: TcpStream, backend: &str, shared: &Shared, slow_delay: Duration) -> std::io::Result<()> {
+async fn serve(
+    mut client: ClientStream,
+    backend: &Upstream,
+    shared: &Shared,
+    slow_delay: Duration,
+) -> std::io::Result<()> {
     let Some(request) = read_request(&mut client).await? else { return Ok(()) };
     let fault = take_fault(shared, &request.path);
     let answer = match fault {
@@ -255,7 +304,8 @@ async fn serve(mut client: TcpStream, backend: &str, shared: &Shared, slow_delay
         Some(FaultKind::ResetMidAnswer) => {
             let answer = forward(&request, backend).await?;
             client.write_all(&answer[..answer.len() / 2]).await?;
-            client.set_zero_linger()?;
+            client.flush().await?;
+            client.get_ref().0.set_zero_linger()?;
             return Ok(());
         }
         Some(FaultKind::Slow) => {

@@ -1,19 +1,22 @@
-//! A world for journeys: the real backend serving HTTP on loopback, an operator who
-//! drives it through its admin API, reference locks on a simulated radio, and phones
+//! A world for journeys: the real backend serving HTTPS on loopback (with a certificate
+//! from a CA made for this run, which the phones trust as an extra root), an operator
+//! who drives it through its admin API, reference locks on a simulated radio, and phones
 //! running the core. One clock for all of them, moved by the test.
 
 use crate::sim_transport::SimTransport;
 use keyway_backend::clock::ManualClock as BackendClock;
+use keyway_backend::dev_certs::{DevCa, LOOPBACK_NAMES, ServerIdentity, Validity};
+use keyway_core::api::TrustSettings;
 use keyway_core::ble::{BleTransport, UnlockTimeouts};
 use keyway_core::clock::ManualClock;
 use keyway_core::secure_store::MemoryStore;
 use keyway_core::signer::SoftwareSigner;
-use keyway_core::{Config, Keyway, Platform};
+use keyway_core::{Config, Error, Keyway, Platform};
 use keyway_lock::sim::{LinkParams, PeripheralId, SimRadio};
 use keyway_lock::{Lock, LockOptions, ManualRtc, MemoryStorage, Provisioning, Rtc, SeededRandom};
 use keyway_protocol::ids::DoorId;
 use serde_json::{Value, json};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -35,12 +38,57 @@ pub const JOURNEY_UNLOCK: UnlockTimeouts = UnlockTimeouts {
 };
 const ADMIN_TOKEN: &str = "journeys-admin-token-0123456789abcdef";
 
+/// How the world's backend serves: HTTPS with a good certificate, with one a phone must
+/// refuse, or (for the tests of the development option) plain HTTP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Served {
+    /// HTTPS with a current certificate for the loopback names from the run's CA.
+    Https,
+    /// HTTPS with a certificate from another CA, which no phone trusts.
+    HttpsFromAnotherCa,
+    /// HTTPS with a certificate from the run's CA that expired in 2021.
+    HttpsExpired,
+    /// HTTPS with a certificate from the run's CA for another host name.
+    HttpsForAnotherHost,
+    /// Plain HTTP (`--insecure-plain-http`).
+    PlainHttp,
+}
+
+/// The run's certificate authority and what the backend serves with.
+struct Certificates {
+    ca_pem: String,
+    /// `ca.pem`, for processes that read it (`keyway --ca-file`, the crash child).
+    ca_file: tempfile::TempPath,
+    /// The good loopback certificate (what a fault proxy presents).
+    loopback: ServerIdentity,
+    /// What the backend presents.
+    served: ServerIdentity,
+}
+
+impl Certificates {
+    fn new(served: Served) -> Self {
+        let made = "a test certificate is made";
+        let ca = DevCa::new("Keyway journeys CA").expect(made);
+        let loopback = ca.issue_loopback().expect(made);
+        let served = match served {
+            Served::Https | Served::PlainHttp => loopback.clone(),
+            Served::HttpsFromAnotherCa => DevCa::new("Someone else's CA").and_then(|c| c.issue_loopback()).expect(made),
+            Served::HttpsExpired => ca.issue(&LOOPBACK_NAMES, Validity::Expired).expect(made),
+            Served::HttpsForAnotherHost => ca.issue(&["keyway.invalid"], Validity::Current).expect(made),
+        };
+        let mut file = tempfile::NamedTempFile::new().expect("a temp file");
+        std::io::Write::write_all(&mut file, ca.cert_pem().as_bytes()).expect("ca.pem is written");
+        Self { ca_pem: ca.cert_pem().to_owned(), ca_file: file.into_temp_path(), loopback, served }
+    }
+}
+
 /// Everything on one machine.
 pub struct World {
     server: Mutex<Option<keyway_backend::RunningServer>>,
     backend_clock: Arc<BackendClock>,
     /// The backend's base URL.
     pub base_url: String,
+    certificates: Certificates,
     http: reqwest::Client,
     /// The air the locks and phones share.
     pub radio: Arc<SimRadio>,
@@ -130,15 +178,22 @@ fn unb64(s: &str) -> Vec<u8> {
 }
 
 impl World {
-    /// Starts the backend (in-memory SQLite) and an empty radio, at [`T0`].
+    /// Starts the backend (in-memory SQLite, HTTPS) and an empty radio, at [`T0`].
     pub async fn start() -> Self {
-        Self::start_with_db(":memory:", false).await
+        Self::start_served(":memory:", false, Served::Https).await
     }
 
     /// Starts the backend on the SQLite file `db` (or `:memory:`) and an empty radio, at
     /// [`T0`]. With `real_time`, the radio takes the modelled time of each packet
     /// (connection interval 30 ms) instead of adding it up virtually.
     pub async fn start_with_db(db: &str, real_time: bool) -> Self {
+        Self::start_served(db, real_time, Served::Https).await
+    }
+
+    /// Starts the backend serving as `served` (a certificate a phone must refuse, or plain
+    /// HTTP). Phones made by this world trust the run's CA, whatever the backend serves.
+    pub async fn start_served(db: &str, real_time: bool, served: Served) -> Self {
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let backend_clock = BackendClock::new(i64::from(T0));
         let db = keyway_backend::db::Db::open(db).expect("the backend's database opens");
         let config = keyway_backend::Config {
@@ -147,19 +202,59 @@ impl World {
             server_secret: b"journeys server secret, 32 bytes!!".to_vec(),
         };
         let state = keyway_backend::AppState::new(db, backend_clock.clone(), &config).expect("backend state");
-        let server = keyway_backend::start(state, "127.0.0.1:0").await.expect("backend listens");
-        let base_url = format!("http://{}/", server.addr);
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        let certificates = Certificates::new(served);
+        let (server, scheme) = if served == Served::PlainHttp {
+            (keyway_backend::start(state, "127.0.0.1:0").await.expect("backend listens"), "http")
+        } else {
+            let tls = keyway_backend::tls::TlsIdentity::from_pem(
+                certificates.served.chain_pem.as_bytes(),
+                certificates.served.key_pem.as_bytes(),
+            )
+            .expect("the test certificate loads");
+            (keyway_backend::start_tls(state, "127.0.0.1:0", &tls).await.expect("backend listens"), "https")
+        };
+        let base_url = format!("{scheme}://{}/", server.addr);
+        // The operator's console trusts the run's CA only.
+        let ca = reqwest::Certificate::from_pem(certificates.ca_pem.as_bytes()).expect("the CA parses");
+        let http = reqwest::Client::builder().tls_certs_only([ca]).build().expect("the admin client starts");
         Self {
             server: Mutex::new(Some(server)),
             backend_clock,
             base_url,
-            http: reqwest::Client::new(),
+            certificates,
+            http,
             radio: Arc::new(if real_time { SimRadio::real_time(1) } else { SimRadio::new(1) }),
             rtc: ManualRtc::new(T0),
             phone_clocks: Mutex::new(Vec::new()),
             seeds: AtomicU64::new(100),
         }
+    }
+
+    /// The run's CA certificate (PEM): the extra root every phone of this world trusts.
+    pub fn ca_pem(&self) -> &str {
+        &self.certificates.ca_pem
+    }
+
+    /// The run's CA certificate as a file (for `keyway --ca-file` and child processes).
+    pub fn ca_file(&self) -> &Path {
+        &self.certificates.ca_file
+    }
+
+    /// The good loopback certificate and key (what a fault proxy in front presents).
+    pub fn loopback_identity(&self) -> &ServerIdentity {
+        &self.certificates.loopback
+    }
+
+    /// What a phone of this world trusts: the platform's roots and the run's CA.
+    pub fn trust(&self) -> TrustSettings {
+        TrustSettings { extra_roots: vec![self.ca_pem().as_bytes().to_vec()], allow_plain_http_to_loopback: false }
+    }
+
+    /// HTTP requests that reached the backend's router, counted in-process at the server:
+    /// what proves that nothing was sent over a connection a phone refused.
+    pub fn requests_served(&self) -> u64 {
+        let server = self.server.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        server.as_ref().map_or(0, |s| s.state.requests_served())
     }
 
     /// Stops the backend: phones are offline from now on.
@@ -434,15 +529,33 @@ impl World {
         ble: Arc<dyn BleTransport>,
         unlock: UnlockTimeouts,
     ) -> (Keyway, Arc<ManualClock>) {
-        let clock = Arc::new(ManualClock::new(self.now()));
-        self.phone_clocks.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(clock.clone());
-        let signer = Arc::new(SoftwareSigner::new(store.clone()));
         let mut config = Config::new(backend_url, vec![LINK_HOST.into()]);
         config.cache_path = cache_path;
         config.http_timeout = http_timeout;
         config.unlock = unlock;
+        config.trust = self.trust();
+        self.open_core(config, store, ble).expect("the core opens")
+    }
+
+    /// Opens a core with `config` (e.g. other trust settings) on this world's radio and
+    /// clock, with a fresh memory store: for tests of what the core refuses at start.
+    pub fn try_core(&self, config: Config) -> Result<Keyway, Error> {
+        let ble = Arc::new(SimTransport::new(self.radio.clone(), 517));
+        self.open_core(config, Arc::new(MemoryStore::new()), ble).map(|(keyway, _)| keyway)
+    }
+
+    fn open_core(
+        &self,
+        config: Config,
+        store: Arc<MemoryStore>,
+        ble: Arc<dyn BleTransport>,
+    ) -> Result<(Keyway, Arc<ManualClock>), Error> {
+        let clock = Arc::new(ManualClock::new(self.now()));
+        let signer = Arc::new(SoftwareSigner::new(store.clone()));
         let platform = Platform { secure_store: store, signer, ble, clock: clock.clone() };
-        (Keyway::open(config, platform).expect("the core opens"), clock)
+        let keyway = Keyway::open(config, platform)?;
+        self.phone_clocks.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(clock.clone());
+        Ok((keyway, clock))
     }
 }
 

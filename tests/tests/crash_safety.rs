@@ -97,6 +97,7 @@ impl Scenario {
             .args(args)
             .env("KEYWAY_CHILD_DIR", self.dir.path())
             .env("KEYWAY_BACKEND_URL", &self.world.base_url)
+            .env("KEYWAY_CA_FILE", self.world.ca_file())
             .env("KEYWAY_RADIO", &self.bridge.addr)
             .env("KEYWAY_NOW", self.world.now().to_string())
             .env("KEYWAY_DOOR", self.gym.gate.lock_id.to_hex())

@@ -41,7 +41,7 @@ async fn scene() -> Scene {
     bob_phone.accept_invitation(&world, "bob@example.com").await;
     bob_phone.keyway.unlock(&gym.gate.lock_id).await.unwrap();
     world.invite(&gym.org, "ana@example.com", gym.key, None, T0 + 30 * DAY).await;
-    let proxy = FaultProxy::start(&world.base_url, SLOW).await.unwrap();
+    let proxy = FaultProxy::start(&world, SLOW).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let cache = dir.path().join("keys.sqlite");
     let phone = world.phone_at(&proxy.base_url, TIMEOUT, Some(cache.clone()), Arc::new(MemoryStore::new()));

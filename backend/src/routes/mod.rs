@@ -74,7 +74,18 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(catch_panics))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), count_request))
         .with_state(state)
+}
+
+/// Counts every request that reached the router (see [`AppState::requests_served`]).
+async fn count_request(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: Request,
+    next: axum::middleware::Next,
+) -> Response {
+    state.count_request();
+    next.run(req).await
 }
 
 /// Runs each request on its own task so that a bug that panics becomes a typed 500 for that

@@ -1,5 +1,6 @@
-//! Test harness: a real server on loopback with a manual clock, a real HTTP client, an
-//! operator (admin API) and phones (device keys), plus a simulated lock that signs receipts.
+//! Test harness: a real server on loopback (HTTPS, certificate from a CA made for the run)
+//! with a manual clock, a real HTTPS client trusting that CA, an operator (admin API) and
+//! phones (device keys), plus a simulated lock that signs receipts.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use std::sync::Arc;
@@ -65,9 +66,16 @@ impl Server {
             server_secret: b"test server secret, 32 bytes long!".to_vec(),
         };
         let state = AppState::new(db, clock.clone(), &config).unwrap();
-        let running = keyway_backend::start(state, "127.0.0.1:0").await.unwrap();
         let _ = rustls::crypto::ring::default_provider().install_default();
-        Self { base: format!("http://{}", running.addr), clock, http: reqwest::Client::new(), running }
+        let ca = keyway_backend::dev_certs::DevCa::new("backend tests CA").unwrap();
+        let identity = ca.issue_loopback().unwrap();
+        let tls =
+            keyway_backend::tls::TlsIdentity::from_pem(identity.chain_pem.as_bytes(), identity.key_pem.as_bytes())
+                .unwrap();
+        let running = keyway_backend::start_tls(state, "127.0.0.1:0", &tls).await.unwrap();
+        let root = reqwest::Certificate::from_pem(ca.cert_pem().as_bytes()).unwrap();
+        let http = reqwest::Client::builder().tls_certs_only([root]).build().unwrap();
+        Self { base: format!("https://{}", running.addr), clock, http, running }
     }
 
     pub fn now(&self) -> i64 {

@@ -83,6 +83,14 @@ impl From<Error> for Failure {
                 Some("check the backend address (--backend) and your connection; doors still open offline".into()),
             ),
             Error::ServiceUnavailable => ("service_unavailable", Service, Some("try again in a few minutes".into())),
+            Error::InsecureConnection => (
+                "insecure_connection",
+                Service,
+                Some("the backend's certificate was refused; for a private CA pass --ca-file ca.pem".into()),
+            ),
+            Error::InvalidConfiguration { .. } => {
+                ("invalid_backend", Usage, Some("use https://host[:port]/ and a PEM file for --ca-file".into()))
+            }
             Error::InvalidAddress { .. } => {
                 ("invalid_address", Usage, Some("give an email, or a phone number with +country code".into()))
             }

@@ -21,6 +21,8 @@ pub struct Settings {
     pub backend_url: String,
     /// Hosts of accepted invitation and share links.
     pub link_hosts: Vec<String>,
+    /// A PEM file of extra CA certificates to trust for the backend (`--ca-file`).
+    pub ca_file: Option<PathBuf>,
 }
 
 /// Why the folder cannot be used.
@@ -103,12 +105,21 @@ impl Home {
             .iter()
             .map(|h| h.as_str().map(str::to_owned).ok_or_else(corrupt))
             .collect::<Result<_, _>>()?;
-        Ok(Some(Settings { backend_url, link_hosts }))
+        let ca_file = match &value["ca_file"] {
+            Value::Null => None,
+            v => Some(PathBuf::from(v.as_str().ok_or_else(corrupt)?)),
+        };
+        Ok(Some(Settings { backend_url, link_hosts, ca_file }))
     }
 
     /// Saves the settings (atomically: a half-written file is never read).
     pub fn save_settings(&self, settings: &Settings) -> Result<(), HomeError> {
-        let text = json!({ "backend_url": settings.backend_url, "link_hosts": settings.link_hosts }).to_string();
+        let text = json!({
+            "backend_url": settings.backend_url,
+            "link_hosts": settings.link_hosts,
+            "ca_file": settings.ca_file.as_ref().map(|p| p.display().to_string()),
+        })
+        .to_string();
         write_private(&self.settings_path(), text.as_bytes())
     }
 }

@@ -28,9 +28,13 @@ pub struct Global {
     /// The client's folder (session, device key, key cache).
     #[arg(long, global = true, env = "KEYWAY_HOME", value_name = "DIR")]
     pub home: Option<PathBuf>,
-    /// The backend's base URL; remembered after a sign-in.
+    /// The backend's base URL (`https://…`); remembered after a sign-in.
     #[arg(long, global = true, env = "KEYWAY_BACKEND", value_name = "URL")]
     pub backend: Option<String>,
+    /// A PEM file of CA certificates to trust for the backend, besides the system's (e.g. a
+    /// company or development CA); remembered after a sign-in.
+    #[arg(long, global = true, env = "KEYWAY_CA_FILE", value_name = "PEM")]
+    pub ca_file: Option<PathBuf>,
     /// A host whose invitation and share links are trusted (repeatable); default: the backend's host.
     #[arg(long = "link-host", global = true, env = "KEYWAY_LINK_HOST", value_name = "HOST", value_delimiter = ',')]
     pub link_hosts: Vec<String>,
@@ -65,18 +69,22 @@ fn settings(global: &Global, saved: Option<Settings>) -> Result<Settings, Failur
         .ok()
         .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
         .ok_or_else(|| Failure::usage(format!("{backend_url} is not a web address"), "use https://host[:port]/"))?;
+    let same_backend = saved.filter(|s| s.backend_url == backend_url);
     let link_hosts = if !global.link_hosts.is_empty() {
         global.link_hosts.clone()
-    } else if let Some(saved) = saved.filter(|s| s.backend_url == backend_url) {
-        saved.link_hosts
+    } else if let Some(saved) = &same_backend {
+        saved.link_hosts.clone()
     } else {
         vec![parsed.host_str().unwrap_or_default().to_owned()]
     };
+    // Kept as an absolute path: later commands may run from another folder.
+    let given = global.ca_file.as_ref().map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()));
+    let ca_file = given.or_else(|| same_backend.and_then(|s| s.ca_file));
     let mut backend_url = backend_url;
     if !backend_url.ends_with('/') {
         backend_url.push('/');
     }
-    Ok(Settings { backend_url, link_hosts })
+    Ok(Settings { backend_url, link_hosts, ca_file })
 }
 
 impl Client {
@@ -95,6 +103,12 @@ impl Client {
         };
         let mut config = Config::new(settings.backend_url.clone(), settings.link_hosts.clone());
         config.cache_path = Some(home.cache_path());
+        if let Some(path) = &settings.ca_file {
+            let pem = std::fs::read(path).map_err(|e| {
+                Failure::usage(format!("cannot read {}: {e}", path.display()), "give a PEM file of CA certificates")
+            })?;
+            config.trust.extra_roots = vec![pem];
+        }
         let keyway = Keyway::open(config, platform)?;
         Ok(Self { keyway, home, settings })
     }

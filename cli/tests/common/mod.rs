@@ -5,6 +5,7 @@
 use keyway_e2e::world::World;
 use serde_json::Value;
 use std::io::Write as _;
+use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
@@ -12,16 +13,28 @@ pub fn now() -> u32 {
     u32::try_from(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()).unwrap()
 }
 
-/// A computer with the client installed, pointed at the world's backend.
+/// A computer with the client installed, pointed at the world's backend (HTTPS, trusting
+/// the run's CA with `--ca-file`).
 pub struct Desk {
     pub home: tempfile::TempDir,
     pub backend: String,
+    pub ca_file: Option<PathBuf>,
     pub env: Vec<(String, String)>,
 }
 
 impl Desk {
     pub fn new(world: &World) -> Self {
-        Self { home: tempfile::tempdir().unwrap(), backend: world.base_url.clone(), env: Vec::new() }
+        Self {
+            home: tempfile::tempdir().unwrap(),
+            backend: world.base_url.clone(),
+            ca_file: Some(world.ca_file().to_owned()),
+            env: Vec::new(),
+        }
+    }
+
+    /// A desk pointed at `backend`, trusting only the system's CAs.
+    pub fn at(backend: &str) -> Self {
+        Self { home: tempfile::tempdir().unwrap(), backend: backend.to_owned(), ca_file: None, env: Vec::new() }
     }
 
     pub fn command(&self, args: &[&str]) -> Command {
@@ -29,6 +42,7 @@ impl Desk {
         cmd.arg("--home")
             .arg(self.home.path())
             .args(["--backend", &self.backend, "--link-host", "keyway.test"])
+            .args(self.ca_file.iter().flat_map(|f| [std::ffi::OsStr::new("--ca-file"), f.as_os_str()]))
             .args(args)
             .env_remove("RUST_BACKTRACE")
             .env("NO_COLOR", "1")

@@ -3,6 +3,7 @@
 //! Whatever the server sends — wrong content type, malformed JSON, a huge body, a 5xx —
 //! becomes an [`ApiError`]; nothing from the network is unwrapped.
 
+pub mod tls;
 pub(crate) mod wire;
 
 use base64::Engine as _;
@@ -12,6 +13,8 @@ use serde::de::DeserializeOwned;
 use std::time::Duration;
 use thiserror::Error;
 use url::Url;
+
+pub use tls::{ConfigError, TrustSettings};
 
 /// The largest response body the core reads. A member with 10,000 keys gets about 3 MB
 /// of keys and 3 MB of credentials (measured by `keyway bench`), and a bundle of 50,000
@@ -24,6 +27,13 @@ pub enum ApiError {
     /// The backend could not be reached (no network, DNS, refused, timed out).
     #[error("the service could not be reached")]
     Offline,
+    /// The TLS handshake failed: the certificate was refused (unknown authority, expired,
+    /// another host's) or the server does not speak TLS. Nothing of the request was sent.
+    #[error("the service could not be reached securely")]
+    Insecure,
+    /// The client cannot run with this configuration (see [`ConfigError`]).
+    #[error(transparent)]
+    Config(#[from] ConfigError),
     /// The backend refused the request with a typed error.
     #[error("{message} ({code})")]
     Rejected {
@@ -64,7 +74,8 @@ impl ApiError {
         }
     }
 
-    /// Whether retrying later may help (offline or a server failure).
+    /// Whether retrying later may help (offline or a server failure; never a refused
+    /// certificate).
     pub fn is_transient(&self) -> bool {
         matches!(self, Self::Offline | Self::ServerFailed { .. })
     }
@@ -90,15 +101,18 @@ pub struct ApiClient {
 }
 
 impl ApiClient {
-    /// A client for the backend at `base` (e.g. `https://api.example.com/`).
-    pub fn new(base: &str, timeout: Duration) -> Result<Self, ApiError> {
+    /// A client for the backend at `base` (`https://api.example.com/`; `http://` only to
+    /// loopback with the development option in `trust`), verifying its certificate with
+    /// the platform's verifier and `trust`'s extra roots.
+    pub fn new(base: &str, timeout: Duration, trust: &TrustSettings) -> Result<Self, ApiError> {
         // rustls with ring: install it as the process's provider once (a no-op after).
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let mut base = Url::parse(base).map_err(|_| ApiError::BadResponse("invalid backend URL".into()))?;
+        let mut base = tls::checked_backend_url(base, trust)?;
         if !base.path().ends_with('/') {
             base.set_path(&format!("{}/", base.path()));
         }
         let http = reqwest::Client::builder()
+            .tls_backend_preconfigured(tls::client_config(trust)?)
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(10)))
             .user_agent(concat!("keyway-core/", env!("CARGO_PKG_VERSION")))
@@ -219,7 +233,11 @@ impl Failure {
 
     /// No answer, or not all of it: offline. Worth another try only when the connection
     /// dropped mid-way; a timeout or a refused connection says the network is not there.
+    /// A failed TLS handshake is not offline, and another try would fail the same way.
     fn network(e: &reqwest::Error) -> Self {
+        if tls::is_tls_failure(e) {
+            return Self::fatal(ApiError::Insecure);
+        }
         Self { error: ApiError::Offline, retry: !(e.is_timeout() || e.is_connect()) }
     }
 }

@@ -4,7 +4,7 @@
 //! The test kills it with SIGKILL at a kill point, then starts it again.
 //!
 //! `keyway-crash-child <step>` with the environment `KEYWAY_CHILD_DIR` (its disk),
-//! `KEYWAY_BACKEND_URL`, `KEYWAY_RADIO` (the bridge), `KEYWAY_NOW` (the phone's clock) and
+//! `KEYWAY_BACKEND_URL` with `KEYWAY_CA_FILE` (the CA its certificate is from), `KEYWAY_RADIO` (the bridge), `KEYWAY_NOW` (the phone's clock) and
 //! `KEYWAY_DOOR` (the lock id, hex). Steps:
 //! - `accept <link>`: accepts an invitation; prints `code-sent` and reads the code on stdin.
 //! - `unlock`: opens the door once.
@@ -53,6 +53,9 @@ async fn run(args: &[String]) -> Result<(), String> {
     let ble = Arc::new(BridgeTransport::connect(&env("KEYWAY_RADIO")?).await.map_err(|e| e.to_string())?);
     let mut config = Config::new(env("KEYWAY_BACKEND_URL")?, vec![keyway_e2e::world::LINK_HOST.into()]);
     config.cache_path = Some(dir.join("keys.sqlite"));
+    // The backend's certificate comes from the test run's CA: trust it as an extra root.
+    let ca = std::fs::read(env("KEYWAY_CA_FILE")?).map_err(|e| format!("KEYWAY_CA_FILE: {e}"))?;
+    config.trust.extra_roots = vec![ca];
     config.http_timeout = Duration::from_secs(5);
     config.unlock = keyway_core::ble::UnlockTimeouts {
         scan: Duration::from_millis(500),

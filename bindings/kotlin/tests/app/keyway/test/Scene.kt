@@ -95,6 +95,7 @@ class Scene : AutoCloseable {
                 doorSync = Duration.ofSeconds(10),
             ),
             httpTimeout = Duration.ofSeconds(10),
+            extraTrustedRoots = listOf(backend.caPem),
         )
         val phone = Phone(Keyway(config, radio, store), radio, store, this)
         synchronized(phones) { phones += phone }

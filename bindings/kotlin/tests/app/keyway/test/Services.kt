@@ -1,16 +1,21 @@
 // The reference backend and the served reference locks, each in its own process, as
-// the journeys meet them: the backend over HTTP (the app's API and the operator's admin
-// API), the locks over the `keyway-lock serve` socket (docs/lock-serve.md).
+// the journeys meet them: the backend over HTTPS with a certificate from a CA made for
+// this run by `keyway-backend dev-certs` (the app's API and the operator's admin API),
+// the locks over the `keyway-lock serve` socket (docs/lock-serve.md).
 package app.keyway.test
 
 import java.io.BufferedReader
 import java.io.File
 import java.io.InputStreamReader
-import java.net.HttpURLConnection
 import java.net.URI
 import java.nio.file.Files
+import java.security.KeyStore
+import java.security.cert.CertificateFactory
 import java.util.Base64
 import java.util.concurrent.TimeUnit
+import javax.net.ssl.HttpsURLConnection
+import javax.net.ssl.SSLContext
+import javax.net.ssl.TrustManagerFactory
 
 /** The host in invitation and share links. */
 const val LINK_HOST = "keyway.test"
@@ -29,31 +34,53 @@ fun unb64(s: String): ByteArray = Base64.getUrlDecoder().decode(s)
 fun hex(bytes: ByteArray): String = bytes.joinToString("") { "%02x".format(it) }
 fun unhex(s: String): ByteArray = ByteArray(s.length / 2) { s.substring(2 * it, 2 * it + 2).toInt(16).toByte() }
 
-/** `keyway-backend serve` on a free port, with an in-memory database. */
+/** An SSL context that trusts only the CA certificates in `pem` (the operator's console). */
+private fun trusting(pem: ByteArray): SSLContext {
+    val store = KeyStore.getInstance(KeyStore.getDefaultType()).apply { load(null, null) }
+    CertificateFactory.getInstance("X.509").generateCertificates(pem.inputStream())
+        .forEachIndexed { i, cert -> store.setCertificateEntry("ca$i", cert) }
+    val trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm()).apply { init(store) }
+    return SSLContext.getInstance("TLS").apply { init(null, trust.trustManagers, null) }
+}
+
+/** `keyway-backend serve` over HTTPS on a free port, with an in-memory database. */
 class Backend : AutoCloseable {
     private val dir: File = Files.createTempDirectory("keyway-backend").toFile()
     private val process: Process
     val url: String
+    /** The run's CA certificate (PEM): phones trust it as an extra root. */
+    val caPem: ByteArray
+    private val ssl: SSLContext
     private val adminToken: String
 
     init {
+        val certs = File(dir, "certs")
+        val made = ProcessBuilder(binary("keyway.backend"), "dev-certs", "--out", certs.path)
+            .redirectErrorStream(true).start()
+        val said = made.inputStream.readBytes().decodeToString()
+        check(made.waitFor() == 0) { "keyway-backend dev-certs failed: $said" }
+        caPem = File(certs, "ca.pem").readBytes()
+        ssl = trusting(caPem)
         val tokenFile = File(dir, "admin-token")
         val (p, out) = start(
             listOf(
                 binary("keyway.backend"), "serve", "--db", ":memory:", "--listen", "127.0.0.1:0",
                 "--public-host", LINK_HOST, "--admin-token-file", tokenFile.path,
+                "--tls-cert", File(certs, "server.pem").path, "--tls-key", File(certs, "server.key").path,
             ),
             File(dir, "backend.log"),
         )
         process = p
         val first = out.readLine() ?: error("the backend exited: ${File(dir, "backend.log").readText()}")
         url = first.removePrefix("listening on ").trimEnd('/') + "/"
+        check(url.startsWith("https://")) { "the backend does not serve HTTPS: $first" }
         adminToken = tokenFile.readText().trim()
     }
 
     /** An admin call; returns the status and the parsed body. */
     fun adminCall(method: String, path: String, body: String? = null): Pair<Int, Any?> {
-        val connection = URI(url + path).toURL().openConnection() as HttpURLConnection
+        val connection = URI(url + path).toURL().openConnection() as HttpsURLConnection
+        connection.sslSocketFactory = ssl.socketFactory
         connection.requestMethod = method
         connection.setRequestProperty("Authorization", "Bearer $adminToken")
         if (body != null) {
