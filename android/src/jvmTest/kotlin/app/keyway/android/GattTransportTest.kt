@@ -1,8 +1,8 @@
 // GattTransport driven on the JVM through the fake Android Bluetooth stack (FakeBluetooth).
 package app.keyway.android
 
-import app.keyway.AdapterState
-import app.keyway.BleException
+import app.keyway.core.AdapterState
+import app.keyway.core.BleException
 import java.time.Duration
 import java.util.concurrent.CopyOnWriteArrayList
 import java.util.concurrent.atomic.AtomicLong

@@ -20,9 +20,9 @@ import android.content.Intent
 import android.content.IntentFilter
 import android.os.Build
 import android.os.ParcelUuid
-import app.keyway.AdapterState
-import app.keyway.Advertisement
-import app.keyway.BleException
+import app.keyway.core.AdapterState
+import app.keyway.core.Advertisement
+import app.keyway.core.BleException
 import app.keyway.BleTransport
 import app.keyway.bleProfile
 import java.time.Duration

@@ -7,7 +7,7 @@ import android.security.keystore.KeyPermanentlyInvalidatedException
 import android.security.keystore.KeyProperties
 import android.security.keystore.UserNotAuthenticatedException
 import app.keyway.SecureStore
-import app.keyway.SecureStoreException
+import app.keyway.core.SecureStoreException
 import java.io.File
 import java.security.KeyStore
 import java.security.UnrecoverableKeyException

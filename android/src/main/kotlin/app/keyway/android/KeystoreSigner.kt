@@ -10,7 +10,7 @@ import android.security.keystore.KeyProperties
 import android.security.keystore.StrongBoxUnavailableException
 import android.security.keystore.UserNotAuthenticatedException
 import app.keyway.DeviceSigner
-import app.keyway.SignerException
+import app.keyway.core.SignerException
 import java.security.KeyPairGenerator
 import java.security.KeyStore
 import java.security.PrivateKey

@@ -1,7 +1,7 @@
 // Which GATT callback answers which request. Pure Kotlin, tested on the JVM.
 package app.keyway.android
 
-import app.keyway.BleException
+import app.keyway.core.BleException
 import kotlinx.coroutines.CompletableDeferred
 
 /** The kinds of GATT request the transport makes, each answered by its own callback. */

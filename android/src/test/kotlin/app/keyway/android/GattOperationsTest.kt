@@ -1,6 +1,6 @@
 package app.keyway.android
 
-import app.keyway.BleException
+import app.keyway.core.BleException
 import kotlinx.coroutines.runBlocking
 import kotlinx.coroutines.withTimeoutOrNull
 import org.junit.Assert.assertEquals
