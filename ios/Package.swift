@@ -1,6 +1,6 @@
 // swift-tools-version:5.9
 // Keyway for iOS and macOS: the Rust core as an XCFramework (`KeywayFFI`, built by
-// build-xcframework.sh) and the Swift module `Keyway`: the generated bindings
+// build-xcframework.sh) and the Swift module `KeywayCore`: the generated bindings
 // (Sources/Keyway/Generated, also written by the script) plus the platform shell.
 import PackageDescription
 
@@ -8,12 +8,12 @@ let package = Package(
     name: "Keyway",
     platforms: [.iOS(.v15), .macOS(.v12)],
     products: [
-        .library(name: "Keyway", targets: ["Keyway"]),
+        .library(name: "KeywayCore", targets: ["KeywayCore"]),
     ],
     targets: [
         .binaryTarget(name: "KeywayFFI", path: "KeywayFFI.xcframework"),
         .target(
-            name: "Keyway",
+            name: "KeywayCore",
             dependencies: ["KeywayFFI"],
             path: "Sources/Keyway",
             linkerSettings: [
@@ -25,6 +25,6 @@ let package = Package(
             ]
         ),
         // `swift test` on a Mac, after build-xcframework.sh.
-        .testTarget(name: "KeywayTests", dependencies: ["Keyway"], path: "Tests/KeywayTests"),
+        .testTarget(name: "KeywayTests", dependencies: ["KeywayCore"], path: "Tests/KeywayTests"),
     ]
 )

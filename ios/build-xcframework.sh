@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds ios/KeywayFFI.xcframework and ios/Sources/Keyway/Generated/Keyway.swift, what
+# Builds ios/KeywayFFI.xcframework and ios/Sources/Keyway/Generated/*.swift, what
 # Package.swift needs. Runs on a Mac with Xcode 15+ and rustup:
 #   rustup target add aarch64-apple-ios aarch64-apple-ios-sim x86_64-apple-ios aarch64-apple-darwin
 #   bash ios/build-xcframework.sh            # release; PROFILE=debug for a debug build
@@ -31,11 +31,13 @@ rm -rf "$work" && mkdir -p "$work/generated" "$work/headers" "$work/simulator"
 cargo build --locked -p uniffi-bindgen
 "$target_dir/debug/uniffi-bindgen" generate --library "$(lib "$device")" --config uniffi.toml \
   --language swift --out-dir "$work/generated"
-cp "$work/generated/KeywayFFI.h" "$work/headers/"
+# Two uniffi components, one C module: KeywayFFI.h and KeywayCoreFFI.h, one modulemap.
+cp "$work/generated/"*.h "$work/headers/"
 # Inside an XCFramework's Headers the modulemap must be named module.modulemap.
 cp "$work/generated/KeywayFFI.modulemap" "$work/headers/module.modulemap"
 mkdir -p "$here/Sources/Keyway/Generated"
-cp "$work/generated/Keyway.swift" "$here/Sources/Keyway/Generated/Keyway.swift"
+rm -f "$here/Sources/Keyway/Generated/"*.swift
+cp "$work/generated/"*.swift "$here/Sources/Keyway/Generated/"
 
 echo "==> one simulator library for arm64 and x86_64 (lipo)"
 lipo -create "$(lib "${simulators[0]}")" "$(lib "${simulators[1]}")" -output "$work/simulator/libkeyway_ffi.a"

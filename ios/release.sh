@@ -5,14 +5,14 @@
 # `Keyway` module's Swift (the generated bindings and the shell), and the zip to upload at
 # that URL.
 #
-#   bash ios/release.sh --url https://example.com/keyway/1.4.0/KeywayFFI.xcframework.zip [--out DIR] [--zip ZIP] [--generated FILE]
+#   bash ios/release.sh --url https://example.com/keyway/1.4.0/KeywayFFI.xcframework.zip [--out DIR] [--zip ZIP] [--generated DIR]
 #
 # Steps, and where each runs:
 #   1. the XCFramework zip (macOS with Xcode only): ios/build-xcframework.sh, then
 #      `ditto -c -k --sequesterRsrc --keepParent`. Skipped when --zip names a built zip.
 #   2. the generated Swift (anywhere): the bindings are the same for every platform, so when
 #      step 1 did not run they are generated from the host-built libkeyway_ffi with the
-#      in-repo uniffi-bindgen; --generated names an already generated Keyway.swift instead.
+#      in-repo uniffi-bindgen; --generated names a folder of already generated .swift files instead.
 #   3. the checksum (anywhere): `swift package compute-checksum` where Swift exists; it is
 #      the SHA-256 of the zip, so sha256sum (or shasum -a 256) gives the same hex elsewhere.
 #   4. the release folder (anywhere): Package.swift, Sources/Keyway/*.swift, Tests/.
@@ -48,7 +48,7 @@ if [ -z "$zip" ]; then
   zip="$target_dir/KeywayFFI.xcframework.zip"
   rm -f "$zip"
   (cd "$here" && ditto -c -k --sequesterRsrc --keepParent KeywayFFI.xcframework "$zip")
-  [ -n "$generated" ] || generated="$here/Sources/Keyway/Generated/Keyway.swift"
+  [ -n "$generated" ] || generated="$here/Sources/Keyway/Generated"
 fi
 [ -f "$zip" ] || fail "no zip at $zip"
 # A zip starts with a local file header, PK\3\4; anything else is not what SwiftPM unpacks.
@@ -62,9 +62,9 @@ if [ -z "$generated" ]; then
   rm -rf "$gen_dir" && mkdir -p "$gen_dir"
   (cd "$root" && "$target_dir/debug/uniffi-bindgen" generate --library "$target_dir/debug/$lib" \
     --config uniffi.toml --language swift --out-dir "$gen_dir")
-  generated="$gen_dir/Keyway.swift"
+  generated="$gen_dir"
 fi
-[ -f "$generated" ] || fail "no generated Swift at $generated"
+compgen -G "$generated/*.swift" > /dev/null || fail "no generated Swift in $generated"
 
 echo "==> 3. the SwiftPM checksum of $(basename "$zip")"
 if command -v swift > /dev/null; then
@@ -79,14 +79,14 @@ fi
 echo "==> 4. the release package in $out"
 rm -rf "$out"
 mkdir -p "$out/Sources/Keyway" "$out/Tests/KeywayTests"
-cp "$generated" "$out/Sources/Keyway/Keyway.swift"
+cp "$generated"/*.swift "$out/Sources/Keyway/"
 find "$here/Sources/Keyway" -maxdepth 1 -name '*.swift' -exec cp {} "$out/Sources/Keyway/" \;
 cp "$here"/Tests/KeywayTests/*.swift "$out/Tests/KeywayTests/"
 cp "$here/README.md" "$out/README.md"
 cat > "$out/Package.swift" <<EOF
 // swift-tools-version:5.9
 // Keyway for iOS and macOS, written by ios/release.sh: the Rust core as a downloaded
-// XCFramework (KeywayFFI, checked against its SHA-256) and the Swift module Keyway (the
+// XCFramework (KeywayFFI, checked against its SHA-256) and the Swift module KeywayCore (the
 // generated bindings and the CoreBluetooth / Keychain / Secure Enclave shell).
 import PackageDescription
 
@@ -94,7 +94,7 @@ let package = Package(
     name: "Keyway",
     platforms: [.iOS(.v15), .macOS(.v12)],
     products: [
-        .library(name: "Keyway", targets: ["Keyway"]),
+        .library(name: "KeywayCore", targets: ["KeywayCore"]),
     ],
     targets: [
         .binaryTarget(
@@ -103,7 +103,7 @@ let package = Package(
             checksum: "$checksum"
         ),
         .target(
-            name: "Keyway",
+            name: "KeywayCore",
             dependencies: ["KeywayFFI"],
             path: "Sources/Keyway",
             linkerSettings: [
@@ -114,7 +114,7 @@ let package = Package(
                 .linkedFramework("SystemConfiguration"),
             ]
         ),
-        .testTarget(name: "KeywayTests", dependencies: ["Keyway"], path: "Tests/KeywayTests"),
+        .testTarget(name: "KeywayTests", dependencies: ["KeywayCore"], path: "Tests/KeywayTests"),
     ]
 )
 EOF

@@ -53,20 +53,21 @@ check() { # check NAME COMMAND...: one release test, counted
 }
 expected_checksum=$("$python" -c 'import hashlib, sys; print(hashlib.sha256(open(sys.argv[1], "rb").read()).hexdigest())' "$zip")
 check "the writer runs from a zip built elsewhere" \
-  bash ios/release.sh --url "$url" --zip "$zip" --generated "$KEYWAY_BINDINGS/swift/Keyway.swift" --out "$release"
+  bash ios/release.sh --url "$url" --zip "$zip" --generated "$KEYWAY_BINDINGS/swift" --out "$release"
 check "Package.swift names the zip's URL" grep -qF "url: \"$url\"," "$release/Package.swift"
 check "Package.swift carries the zip's SHA-256 as its checksum" \
   grep -qF "checksum: \"$expected_checksum\"" "$release/Package.swift"
 check "the binary target is the downloaded KeywayFFI, not a local path" \
   bash -c "grep -q 'binaryTarget(' '$release/Package.swift' && ! grep -q 'path: \"KeywayFFI' '$release/Package.swift'"
-check "the generated bindings are in the package" cmp "$KEYWAY_BINDINGS/swift/Keyway.swift" "$release/Sources/Keyway/Keyway.swift"
+check "the generated bindings are in the package" bash -c '
+  for f in "$0"/*.swift; do cmp "$f" "$1/Sources/Keyway/$(basename "$f")" || exit 1; done' "$KEYWAY_BINDINGS/swift" "$release"
 check "every shell source and test is in the package" bash -c '
   for f in ios/Sources/Keyway/*.swift; do cmp "$f" "$0/Sources/Keyway/$(basename "$f")" || exit 1; done
   for f in ios/Tests/KeywayTests/*.swift; do cmp "$f" "$0/Tests/KeywayTests/$(basename "$f")" || exit 1; done' "$release"
 check "a plain-http URL is refused" bash -c '! bash ios/release.sh --url http://example.com/K.zip --zip "$0" --generated "$1" --out "$2"' \
-  "$zip" "$KEYWAY_BINDINGS/swift/Keyway.swift" "$out/refused"
-check "a file that is not a zip is refused" bash -c '! bash ios/release.sh --url "$0" --zip "$1" --generated "$1" --out "$2"' \
-  "$url" "$KEYWAY_BINDINGS/swift/Keyway.swift" "$out/refused"
+  "$zip" "$KEYWAY_BINDINGS/swift" "$out/refused"
+check "a file that is not a zip is refused" bash -c '! bash ios/release.sh --url "$0" --zip "$1/KeywayCore.swift" --generated "$1" --out "$2"' \
+  "$url" "$KEYWAY_BINDINGS/swift" "$out/refused"
 check "without a zip, building one off a Mac is refused with the reason" bash -c '
   [ "$(uname -s)" = Darwin ] && exit 0
   ! bash ios/release.sh --url "$0" --out "$1" 2> "$1.err" && grep -q "needs macOS" "$1.err"' "$url" "$out/refused"

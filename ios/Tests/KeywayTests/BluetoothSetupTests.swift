@@ -1,6 +1,6 @@
 // An app that forgot an Info.plist key gets restoration off or a clear log, never a crash at
 // launch (run with `swift test` on a Mac).
-@testable import Keyway
+@testable import KeywayCore
 import XCTest
 
 final class BluetoothSetupTests: XCTestCase {

@@ -1,6 +1,6 @@
 // What a person meets when the Keychain or the Secure Enclave says no: each platform status
 // becomes the core error whose screen fits (run with `swift test` on a Mac; no enclave needed).
-@testable import Keyway
+@testable import KeywayCore
 import CryptoTokenKit
 import Foundation
 import LocalAuthentication

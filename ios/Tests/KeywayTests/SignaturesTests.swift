@@ -1,5 +1,5 @@
 // DER → raw r‖s on Apple platforms, with the vector the Android shell's test uses (OpenSSL-made).
-@testable import Keyway
+@testable import KeywayCore
 import CryptoKit
 import XCTest
 
