@@ -57,6 +57,7 @@ pub fn generate(args: &[String]) -> Result<(), String> {
     for header in &headers {
         modulemap.push_str(&format!("    header \"{header}\"\n"));
     }
-    modulemap.push_str("    export *\n    use \"Darwin\"\n    use \"_Builtin_stdbool\"\n    use \"_Builtin_stdint\"\n}\n");
+    modulemap
+        .push_str("    export *\n    use \"Darwin\"\n    use \"_Builtin_stdbool\"\n    use \"_Builtin_stdint\"\n}\n");
     fs::write(out.join("KeywayFFI.modulemap"), modulemap).map_err(|e| e.to_string())
 }
