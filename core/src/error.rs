@@ -136,7 +136,7 @@ pub enum KeywayError {
     #[error("you have no key for this door")]
     NoKeyForDoor,
     /// The door id is not a door this person knows (or is not a door id at all).
-    #[error("this door is unknown")]
+    #[error("unknown door: it is not one of your doors")]
     UnknownDoor,
     /// The door is online and needs no door sync: hide "sync" for it.
     #[error("this door is online and needs no door sync")]

@@ -10,7 +10,7 @@ use std::fs;
 use std::io;
 use std::path::Path;
 
-/// Rewrites every `.kt` file under `dir`.
+/// Rewrites every `.kt` file under `dir` (this fix and [`crate::kotlin_external`]'s).
 pub fn rewrite_dir(dir: &Path) -> io::Result<()> {
     for entry in fs::read_dir(dir)? {
         let path = entry?.path();
@@ -18,7 +18,7 @@ pub fn rewrite_dir(dir: &Path) -> io::Result<()> {
             rewrite_dir(&path)?;
         } else if path.extension().is_some_and(|e| e == "kt") {
             let text = fs::read_to_string(&path)?;
-            let rewritten = rewrite(&text);
+            let rewritten = crate::kotlin_external::rewrite(&rewrite(&text));
             if rewritten != text {
                 fs::write(&path, rewritten)?;
             }

@@ -2,11 +2,13 @@
 //! library (library mode), e.g.
 //! `cargo run -p uniffi-bindgen -- generate --library target/debug/libkeyway_ffi.so --language kotlin --out-dir out`.
 //!
-//! Two changes to what uniffi writes: a Kotlin exception's `message` is the Rust error's
-//! `Display` sentence, as Swift's `description` already is ([`kotlin_messages`]); and the
+//! Three changes to what uniffi writes: a Kotlin exception's `message` is the Rust error's
+//! `Display` sentence, as Swift's `description` already is ([`kotlin_messages`]); a foreign
+//! trait's callback that lowers a core type compiles ([`kotlin_external`]); and the
 //! two components (`keyway`, `keyway_core`) share one Swift module, so their Swift files
 //! and headers are written one crate at a time, side by side ([`swift_module`]).
 
+mod kotlin_external;
 mod kotlin_messages;
 mod swift_module;
 
