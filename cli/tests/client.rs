@@ -153,7 +153,7 @@ async fn sharing_needs_an_end_and_a_door_of_your_own() {
     assert_one_line_error(&out, 2);
     let out = desk.run(&["share", "--to", "guest@example.com", "--door", "Front door", "--for", "2h"]).await;
     assert_one_line_error(&out, 2);
-    assert!(stderr(&out).contains("this door is unknown"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("unknown door"), "{}", stderr(&out));
     // The phone-only member's key is not shareable.
     let out = desk.run(&["share", "--to", "guest@example.com", "--door", "Back gate", "--for", "2h"]).await;
     assert_one_line_error(&out, 5);

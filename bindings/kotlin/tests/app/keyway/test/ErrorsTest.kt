@@ -7,6 +7,7 @@ import app.keyway.core.KeywayException
 import app.keyway.core.LinkProblem
 import app.keyway.core.AddressProblem
 import app.keyway.core.AdapterState
+import app.keyway.core.ConfigError
 import app.keyway.core.LockRefusal
 import app.keyway.core.UnlockPhase
 import kotlinx.coroutines.runBlocking
@@ -202,6 +203,7 @@ class ErrorMessagesTest {
             KeywayException.AuthenticationCancelled(), KeywayException.AuthenticationFailed(),
             KeywayException.DeviceLocked(), KeywayException.SecureStoreLocked(),
             KeywayException.BluetoothFailed("GATT status 133"), KeywayException.Internal("sqlite: disk I/O error"),
+            KeywayException.InsecureConnection(), KeywayException.InvalidConfiguration(ConfigError.BackendNotHttps),
         )
         // One of each variant (the Kotlin `when` below fails to compile if one is added).
         for (e in all) {
@@ -222,7 +224,8 @@ class ErrorMessagesTest {
                 is KeywayException.ConnectionLost, is KeywayException.UntrustedLock, is KeywayException.Cancelled,
                 is KeywayException.DeviceKeyUnavailable, is KeywayException.AuthenticationCancelled,
                 is KeywayException.AuthenticationFailed, is KeywayException.DeviceLocked,
-                is KeywayException.SecureStoreLocked, is KeywayException.BluetoothFailed, is KeywayException.Internal -> Unit
+                is KeywayException.SecureStoreLocked, is KeywayException.BluetoothFailed, is KeywayException.Internal,
+                is KeywayException.InsecureConnection, is KeywayException.InvalidConfiguration -> Unit
             }
         }
         for (e in all) {

@@ -6,7 +6,8 @@ package app.keyway.test
 
 import app.keyway.Keyway
 import app.keyway.KeywayConfig
-import app.keyway.KeywayException
+import app.keyway.core.ConfigError
+import app.keyway.core.KeywayException
 import app.keyway.android.KeywayTls
 import kotlinx.coroutines.runBlocking
 import org.junit.AfterClass
@@ -53,7 +54,8 @@ class TlsTest {
         val plain = scene.backend.url.replace("https://", "http://")
         val config = KeywayConfig(backendUrl = plain, linkHosts = listOf(LINK_HOST))
         val refused = expect<KeywayException.InvalidConfiguration> { keyway(config).close() }
-        assertTrue(refused.detail, refused.detail.contains("https://"))
+        assertEquals(ConfigError.BackendNotHttps, refused.problem)
+        assertTrue(refused.message ?: "", (refused.message ?: "").contains("https://"))
     }
 
     @Test
