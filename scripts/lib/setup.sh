@@ -8,8 +8,10 @@
 # dbus-daemon, libdbus-1-dev: btleplug (libdbus) and the virtual BlueZ on a private bus.
 # openjdk-17-jdk-headless (javac), unzip: android/check-main.sh compiles the Android API
 # stubs and tries android/gradlew's bootstrap.
+# ca-certificates: the system roots the platform verifier starts from on Linux (tests prove
+# a certificate from the run's own CA is refused without the extra root, not by an empty store).
 KEYWAY_APT_PACKAGES=(pkg-config valgrind dbus-daemon libdbus-1-dev openjdk-17-jre-headless openjdk-17-jdk-headless
-  libjna-java junit4 python3-venv unzip)
+  libjna-java junit4 python3-venv unzip ca-certificates)
 
 keyway_setup() {
   local missing=()
