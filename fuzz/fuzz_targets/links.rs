@@ -23,7 +23,7 @@ fuzz_target!(|data: &[u8]| {
         );
         let path = match link.kind {
             LinkKind::Invitation => "invite",
-            LinkKind::Share => "share",
+            LinkKind::SharedKey => "share",
         };
         assert!(lower.contains(path), "accepted a {:?} link without its path", link.kind);
     }
