@@ -32,17 +32,26 @@ git clone --quiet --branch "$branch" "$repo" "$work/clone"
 [ -d "$repo/../shared" ] && ln -s "$(cd "$repo/../shared" && pwd)" "$work/shared"
 mkdir -p "$work/home"
 
+# The toolchain stays (rustup's, called directly from its sysroot); everything cargo
+# installed before (cargo-deny, cargo-fuzz in ~/.cargo/bin) is out of reach, as on a new machine.
+toolchain_bin="$(rustc --print sysroot)/bin"
+old_cargo_bin="${CARGO_HOME:-$HOME/.cargo}/bin"
+fresh_env() {
+  export RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}"
+  export HOME="$work/home"
+  export CARGO_HOME="$HOME/.cargo"
+  PATH="$CARGO_HOME/bin:$toolchain_bin:$(printf '%s' "$PATH" | tr ':' '\n' | grep -vxF "$old_cargo_bin" | paste -sd:)"
+  export PATH
+  unset CARGO_TARGET_DIR KEYWAY_CACHE XDG_CACHE_HOME RUSTUP_TOOLCHAIN
+}
+
 echo "==> fresh clone of $branch at $(git -C "$work/clone" rev-parse --short HEAD) in $work/clone"
 echo "==> CARGO_HOME=$work/home/.cargo, HOME=$work/home (empty); log: $log"
 started=$(date +%s)
 set +e
 (
   cd "$work/clone"
-  export RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}"
-  export HOME="$work/home"
-  export CARGO_HOME="$HOME/.cargo"
-  export PATH="$CARGO_HOME/bin:$PATH"
-  unset CARGO_TARGET_DIR KEYWAY_CACHE XDG_CACHE_HOME
+  fresh_env
   bash .ci/run
 ) >"$log" 2>&1
 status=$?
@@ -51,11 +60,7 @@ took=$(($(date +%s) - started))
 demo_started=$(date +%s)
 (
   cd "$work/clone"
-  export RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}"
-  export HOME="$work/home"
-  export CARGO_HOME="$HOME/.cargo"
-  export PATH="$CARGO_HOME/bin:$PATH"
-  unset CARGO_TARGET_DIR KEYWAY_CACHE XDG_CACHE_HOME
+  fresh_env
   bash scripts/demo.sh
 ) >"$work/demo.log" 2>&1
 demo_status=$?
