@@ -14,17 +14,17 @@ impl Drop for Running {
     }
 }
 
-#[test]
-fn serve_prints_its_address_and_the_admin_command_drives_it() {
-    let dir = std::env::temp_dir().join(format!("keyway-backend-serve-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let token_file = dir.join("admin-token");
-    let bin = env!("CARGO_BIN_EXE_keyway-backend");
+const BIN: &str = env!("CARGO_BIN_EXE_keyway-backend");
+
+/// A backend serving HTTPS in `dir` with certificates from `dev-certs`: the process, its
+/// URL (from the first line it prints), the certificates folder and the admin token file.
+fn serve_over_tls(dir: &std::path::Path) -> (Running, String, std::path::PathBuf, std::path::PathBuf) {
     let certs = dir.join("certs");
-    let made = Command::new(bin).args(["dev-certs", "--out"]).arg(&certs).output().unwrap();
+    let made = Command::new(BIN).args(["dev-certs", "--out"]).arg(&certs).output().unwrap();
     assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let token_file = dir.join("admin-token");
     let mut child = Running(
-        Command::new(bin)
+        Command::new(BIN)
             .args(["serve", "--db", ":memory:", "--listen", "127.0.0.1:0", "--admin-token-file"])
             .arg(&token_file)
             .arg("--tls-cert")
@@ -36,10 +36,18 @@ fn serve_prints_its_address_and_the_admin_command_drives_it() {
             .spawn()
             .unwrap(),
     );
-    let mut lines = BufReader::new(child.0.stdout.take().unwrap()).lines();
-    let first = lines.next().unwrap().unwrap();
+    let first = BufReader::new(child.0.stdout.take().unwrap()).lines().next().unwrap().unwrap();
     let url = first.strip_prefix("listening on ").unwrap().to_owned();
     assert!(url.starts_with("https://127.0.0.1:"), "{first}");
+    (child, url, certs, token_file)
+}
+
+#[test]
+fn serve_prints_its_address_and_the_admin_command_drives_it() {
+    let dir = std::env::temp_dir().join(format!("keyway-backend-serve-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (child, url, certs, token_file) = serve_over_tls(&dir);
+    let bin = BIN;
     let admin = |args: &[&str]| {
         let out = Command::new(bin)
             .args(["admin", "--url", &url, "--ca-file"])
@@ -82,25 +90,8 @@ fn serve_prints_its_address_and_the_admin_command_drives_it() {
 #[test]
 fn the_admin_console_refuses_a_certificate_it_does_not_trust() {
     let dir = tempfile_dir("untrusted");
-    let bin = env!("CARGO_BIN_EXE_keyway-backend");
-    let certs = dir.join("certs");
-    assert!(Command::new(bin).args(["dev-certs", "--out"]).arg(&certs).status().unwrap().success());
-    let token_file = dir.join("admin-token");
-    let mut child = Running(
-        Command::new(bin)
-            .args(["serve", "--db", ":memory:", "--listen", "127.0.0.1:0", "--admin-token-file"])
-            .arg(&token_file)
-            .arg("--tls-cert")
-            .arg(certs.join("server.pem"))
-            .arg("--tls-key")
-            .arg(certs.join("server.key"))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let first = BufReader::new(child.0.stdout.take().unwrap()).lines().next().unwrap().unwrap();
-    let url = first.strip_prefix("listening on ").unwrap().to_owned();
+    let (child, url, _certs, token_file) = serve_over_tls(&dir);
+    let bin = BIN;
     // Without --ca-file, only the system's CAs are trusted: the request never leaves.
     let out = Command::new(bin)
         .args(["admin", "--url", &url, "--token-file"])
