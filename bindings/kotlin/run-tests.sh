@@ -42,7 +42,7 @@ java -Djna.library.path="$target/debug" \
   -Dkeyway.ffi="$library" \
   -cp "$out/classes:$classpath:$kotlin_home/lib/kotlin-stdlib.jar" \
   org.junit.runner.JUnitCore app.keyway.test.JourneysTest app.keyway.test.ErrorsTest \
-  app.keyway.test.ErrorMessagesTest app.keyway.test.OperationsTest app.keyway.test.TlsTest | tee "$report"
+  app.keyway.test.ErrorMessagesTest app.keyway.test.OperationsTest app.keyway.test.ReadinessTest app.keyway.test.TlsTest | tee "$report"
 status=${PIPESTATUS[0]}
 set -e
 

@@ -50,9 +50,10 @@ pub struct Keyway {
 
 #[uniffi::export]
 impl Keyway {
-    /// Opens Keyway: the key cache (created or upgraded) and the stored session. `signer`
-    /// is the platform's device key (Secure Enclave, StrongBox); without one, a software
-    /// key is kept in `secure_store`.
+    /// Opens Keyway on the calling thread: the key cache (created or upgraded, a few
+    /// milliseconds of disk) and the stored session (one secure-store read). Call it off
+    /// the main thread, or use the async `open`. `signer` is the platform's device key
+    /// (Secure Enclave, StrongBox); without one, a software key is kept in `secure_store`.
     #[uniffi::constructor(default(signer = None))]
     pub fn new(
         config: KeywayConfig,
@@ -61,30 +62,27 @@ impl Keyway {
         signer: Option<Arc<dyn DeviceSigner>>,
     ) -> Result<Arc<Self>> {
         let _inside = runtime()?.enter();
-        let store: Arc<dyn keyway_core::secure_store::SecureStore> = Arc::new(ForeignStore(secure_store));
-        let signer: Arc<dyn keyway_core::signer::DeviceSigner> = match signer {
-            Some(signer) => Arc::new(ForeignSigner(signer)),
-            None => Arc::new(SoftwareSigner::new(store.clone())),
-        };
-        let mut core_config = keyway_core::Config::new(config.backend_url, config.link_hosts);
-        core_config.cache_path = config.cache_path.map(Into::into);
-        core_config.trust = keyway_core::api::TrustSettings {
-            extra_roots: config.extra_trusted_roots,
-            allow_plain_http_to_loopback: config.allow_plain_http_to_loopback,
-        };
-        if let Some(timeouts) = config.unlock_timeouts {
-            core_config.unlock = timeouts;
-        }
-        if let Some(timeout) = config.http_timeout {
-            core_config.http_timeout = timeout;
-        }
-        let platform = keyway_core::Platform {
-            secure_store: store,
-            signer,
-            ble: Arc::new(ForeignTransport(radio)),
-            clock: Arc::new(SystemClock),
-        };
-        Ok(Arc::new(Self { core: keyway_core::Keyway::open(core_config, platform)? }))
+        let (config, platform) = core_parts(config, radio, secure_store, signer);
+        Ok(Arc::new(Self { core: keyway_core::Keyway::open(config, platform)? }))
+    }
+
+    /// As the constructor, but the disk and secure-store work runs on Keyway's own threads:
+    /// safe to await from the main thread (`Keyway.open(…)` in a coroutine or a `Task`).
+    #[uniffi::constructor(default(signer = None))]
+    pub async fn open(
+        config: KeywayConfig,
+        radio: Arc<dyn BleTransport>,
+        secure_store: Arc<dyn SecureStore>,
+        signer: Option<Arc<dyn DeviceSigner>>,
+    ) -> Result<Arc<Self>> {
+        let (config, platform) = core_parts(config, radio, secure_store, signer);
+        let core = run(async move {
+            tokio::task::spawn_blocking(move || keyway_core::Keyway::open(config, platform))
+                .await
+                .map_err(|_| keyway_core::KeywayError::internal("opening Keyway stopped"))?
+        })
+        .await?;
+        Ok(Arc::new(Self { core }))
     }
 
     /// Whether someone is signed in.
@@ -98,4 +96,37 @@ impl Keyway {
         let core = self.core.clone();
         run(async move { core.sign_out().await }).await
     }
+}
+
+/// The core's configuration and platform from what the app passed.
+fn core_parts(
+    config: KeywayConfig,
+    radio: Arc<dyn BleTransport>,
+    secure_store: Arc<dyn SecureStore>,
+    signer: Option<Arc<dyn DeviceSigner>>,
+) -> (keyway_core::Config, keyway_core::Platform) {
+    let store: Arc<dyn keyway_core::secure_store::SecureStore> = Arc::new(ForeignStore(secure_store));
+    let signer: Arc<dyn keyway_core::signer::DeviceSigner> = match signer {
+        Some(signer) => Arc::new(ForeignSigner(signer)),
+        None => Arc::new(SoftwareSigner::new(store.clone())),
+    };
+    let mut core_config = keyway_core::Config::new(config.backend_url, config.link_hosts);
+    core_config.cache_path = config.cache_path.map(Into::into);
+    core_config.trust = keyway_core::api::TrustSettings {
+        extra_roots: config.extra_trusted_roots,
+        allow_plain_http_to_loopback: config.allow_plain_http_to_loopback,
+    };
+    if let Some(timeouts) = config.unlock_timeouts {
+        core_config.unlock = timeouts;
+    }
+    if let Some(timeout) = config.http_timeout {
+        core_config.http_timeout = timeout;
+    }
+    let platform = keyway_core::Platform {
+        secure_store: store,
+        signer,
+        ble: Arc::new(ForeignTransport(radio)),
+        clock: Arc::new(SystemClock),
+    };
+    (core_config, platform)
 }

@@ -11,6 +11,7 @@
 //! - [`door_sync`]: door sync on demand, as an operation;
 //! - [`guests`]: sharing a key and redeeming a share;
 //! - [`listeners`]: subscriptions to the session, keys and door-sync progress;
+//! - [`readiness`]: whether this phone can open a door now, asked or followed;
 //! - [`platform`]: the traits the shell implements (radio, secure store, device key);
 //! - [`logging`]: the core's log, routed to the shell;
 //! - `callbacks`: the one thread that calls the app's listeners and log sink;
@@ -31,6 +32,7 @@ pub mod listeners;
 pub mod logging;
 mod operation;
 pub mod platform;
+pub mod readiness;
 mod runtime;
 pub mod sign_in;
 pub mod unlock;

@@ -44,7 +44,8 @@ impl Subscription {
     }
 }
 
-fn subscription(handle: keyway_core::listeners::TaskHandle) -> Arc<Subscription> {
+/// Wraps a core subscription for the app.
+pub(crate) fn subscription(handle: keyway_core::listeners::TaskHandle) -> Arc<Subscription> {
     Arc::new(Subscription { handle })
 }
 

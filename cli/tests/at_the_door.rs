@@ -66,9 +66,10 @@ async fn keyway_sync_carries_a_revocation_to_the_offline_door_with_progress() {
     let out = gate.ana.run(&["sync", "Back gate"]).await;
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let text = stdout(&out);
-    assert!(text.contains("[1/5] fetching the newest door bundle"), "{text}");
-    assert!(text.contains("[5/5] door synced"), "{text}");
+    assert!(text.contains("[1/6] fetching the newest door bundle"), "{text}");
+    assert!(text.contains("[6/6] door synced"), "{text}");
     assert!(text.contains("receipt handed in"), "{text}");
+    assert!(text.contains("[3/6] carrying the bundle to the lock: "), "{text}");
     let after = gate.bluez.with_lock(gate.device, |l| l.bundle_version()).unwrap();
     assert!(after > before, "the lock runs a newer bundle: {before} → {after}");
 

@@ -129,7 +129,11 @@ impl Keyway {
             self.inner.platform.clock.now(),
             &self.inner.config.unlock,
             &turn.token,
-            on_phase,
+            &|progress| {
+                if let ble::Progress::Phase(phase) = progress {
+                    on_phase(phase);
+                }
+            },
         )
         .await;
         let outcome = match result {
@@ -166,12 +170,36 @@ impl Keyway {
         on_progress: &(dyn Fn(DoorSyncProgress) + Send + Sync),
     ) -> Result<DoorSyncOutcome> {
         let sync_id = self.inner.next_sync_id.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let report = |stage: DoorSyncStage, version: Option<u32>| {
-            let event = DoorSyncProgress { sync_id, door: *door, stage, version: version.map(i64::from) };
+        let emit = |event: DoorSyncProgress| {
             on_progress(event);
             self.inner.door_sync.emit(event);
         };
-        let result = self.sync_door_inner(door, cancel, &report).await;
+        let report = |stage: DoorSyncStage, version: Option<u32>| {
+            emit(DoorSyncProgress {
+                sync_id,
+                door: *door,
+                stage,
+                version: version.map(i64::from),
+                bytes_sent: None,
+                bytes_total: None,
+            });
+        };
+        // Bundle bytes in steps of 5 %: a large bundle is a thousand frames.
+        let last_step = std::sync::atomic::AtomicUsize::new(usize::MAX);
+        let bytes = |version: Option<u32>, sent: usize, total: usize| {
+            let step = sent.saturating_mul(20) / total.max(1);
+            if last_step.swap(step, std::sync::atomic::Ordering::Relaxed) != step {
+                emit(DoorSyncProgress {
+                    sync_id,
+                    door: *door,
+                    stage: DoorSyncStage::SendingBundle,
+                    version: version.map(i64::from),
+                    bytes_sent: i64::try_from(sent).ok(),
+                    bytes_total: i64::try_from(total).ok(),
+                });
+            }
+        };
+        let result = self.sync_door_inner(door, cancel, &report, &bytes).await;
         if result.is_err() {
             report(DoorSyncStage::Failed, None);
         }
@@ -183,6 +211,7 @@ impl Keyway {
         door: &DoorId,
         cancel: &CancelToken,
         report: &(dyn Fn(DoorSyncStage, Option<u32>) + Send + Sync),
+        bytes: &(dyn Fn(Option<u32>, usize, usize) + Send + Sync),
     ) -> Result<DoorSyncOutcome> {
         let record = self.inner.cache.door(door)?.ok_or(Error::UnknownDoor)?;
         if record.online {
@@ -212,7 +241,11 @@ impl Keyway {
             self.inner.platform.clock.now(),
             &self.inner.config.unlock,
             &turn.token,
-            &|_| {},
+            &|progress| {
+                if let ble::Progress::BundleBytes { sent, total } = progress {
+                    bytes(version, sent, total);
+                }
+            },
         )
         .await?;
         drop(turn);
@@ -396,6 +429,7 @@ fn never_reached_the_lock(e: &UnlockError) -> bool {
         e,
         UnlockError::BluetoothOff
             | UnlockError::PermissionMissing
+            | UnlockError::LocationServicesOff
             | UnlockError::BluetoothUnavailable
             | UnlockError::DoorNotInRange
             | UnlockError::KeyNotYetValid { .. }

@@ -150,6 +150,10 @@ pub enum KeywayError {
     /// The app may not use Bluetooth: send the person to the permission settings.
     #[error("this app may not use Bluetooth; allow it in the settings")]
     BluetoothPermissionMissing,
+    /// Android 11 and older: location services are off, so no door can be found; send the
+    /// person to the location settings.
+    #[error("location services are off; switch them on to find doors")]
+    LocationServicesOff,
     /// This device has no usable Bluetooth LE: the door cannot be opened from it.
     #[error("Bluetooth LE is not available on this device")]
     BluetoothUnavailable,
@@ -362,6 +366,7 @@ impl From<UnlockError> for KeywayError {
         match e {
             UnlockError::BluetoothOff => Self::BluetoothOff,
             UnlockError::PermissionMissing => Self::BluetoothPermissionMissing,
+            UnlockError::LocationServicesOff => Self::LocationServicesOff,
             UnlockError::BluetoothUnavailable => Self::BluetoothUnavailable,
             UnlockError::DoorNotInRange => Self::DoorNotInRange,
             UnlockError::KeyNotYetValid { starts_at } => Self::KeyNotYetValid { starts_at: Timestamp(starts_at) },

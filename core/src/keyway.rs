@@ -72,6 +72,8 @@ pub(crate) struct Inner {
     pub(crate) platform: Platform,
     pub(crate) session: Broadcast<SessionState>,
     pub(crate) keys_changed: Broadcast<u64>,
+    /// Bumped by `platform_changed`: readiness subscriptions look at the radio again.
+    pub(crate) platform_changes: Broadcast<u64>,
     pub(crate) door_sync: EventStream<DoorSyncProgress>,
     /// One unlock or door sync at a time: the radio is one resource.
     pub(crate) radio: tokio::sync::Mutex<()>,
@@ -117,6 +119,7 @@ impl Keyway {
                 platform,
                 session,
                 keys_changed: Broadcast::new(0),
+                platform_changes: Broadcast::new(0),
                 door_sync: EventStream::new(),
                 radio: tokio::sync::Mutex::new(()),
                 running: std::sync::Mutex::new(None),

@@ -8,7 +8,9 @@
 //! - doors ([`Keyway::unlock`], [`Keyway::sync_door`]);
 //! - guests ([`Keyway::share_key`], [`Keyway::redeem_share`]);
 //! - listeners ([`Keyway::subscribe_session`], [`Keyway::subscribe_keys`],
-//!   [`Keyway::subscribe_door_sync`]).
+//!   [`Keyway::subscribe_door_sync`]);
+//! - readiness: can this phone open a door now ([`Keyway::readiness`],
+//!   [`Keyway::subscribe_readiness`], [`Keyway::platform_changed`]).
 //!
 //! The platform plugs in through traits: [`ble::BleTransport`] (the radio),
 //! [`secure_store::SecureStore`] (where every secret lives), [`signer::DeviceSigner`]
@@ -34,6 +36,7 @@ mod keyway;
 pub mod links;
 pub mod listeners;
 pub mod operation;
+mod readiness;
 mod refresh;
 pub mod secure_store;
 pub mod signer;
@@ -46,6 +49,7 @@ pub use error::{Error, KeywayError, LockRefusal, Result};
 pub use guests::Share;
 pub use invitations::{InvitationPreview, invitation_is_dead};
 pub use keyway::{Config, Keyway, Platform};
+pub use readiness::{DoorReadiness, Readiness};
 pub use refresh::RefreshSummary;
 pub use signin::{CodeChannel, CodeSent, SignInFlow};
 pub use timestamp::Timestamp;

@@ -24,8 +24,11 @@ pub enum SessionState {
 pub enum DoorSyncStage {
     /// Getting the newest bundle from the backend.
     FetchingUpdate,
-    /// Finding the lock, connecting, and handing it the bundle.
+    /// Finding the lock and connecting.
     Connecting,
+    /// Handing the lock the bundle: `bytes_sent` of `bytes_total` (reported in steps of
+    /// about 5 %; a sync with nothing new to carry skips this stage).
+    SendingBundle,
     /// The lock applied the bundle (or was already current) and signed a receipt.
     Applied,
     /// Sending the lock's receipt to the backend.
@@ -48,6 +51,10 @@ pub struct DoorSyncProgress {
     pub stage: DoorSyncStage,
     /// The update version involved, when known.
     pub version: Option<i64>,
+    /// While sending the bundle: bytes handed to the radio so far.
+    pub bytes_sent: Option<i64>,
+    /// While sending the bundle: its size over the air.
+    pub bytes_total: Option<i64>,
 }
 
 /// A value that changes, watched by any number of subscribers.
@@ -72,6 +79,11 @@ impl<T: Clone + Send + Sync + 'static> Broadcast<T> {
         self.tx.send_modify(|v| *v = f(v));
     }
 
+    /// A receiver that wakes at the next change after this call.
+    pub(crate) fn watch(&self) -> watch::Receiver<T> {
+        self.tx.subscribe()
+    }
+
     /// Calls `on_change` with the current value, then with each new one, on a task of `runtime`.
     pub(crate) fn subscribe(
         &self,
@@ -88,7 +100,7 @@ impl<T: Clone + Send + Sync + 'static> Broadcast<T> {
                 on_change(value);
             }
         });
-        TaskHandle { abort: task.abort_handle() }
+        TaskHandle::new(task.abort_handle())
     }
 }
 
@@ -126,7 +138,7 @@ impl<T: Clone + Send + Sync + 'static> EventStream<T> {
                 }
             }
         });
-        TaskHandle { abort: task.abort_handle() }
+        TaskHandle::new(task.abort_handle())
     }
 }
 
@@ -137,6 +149,10 @@ pub struct TaskHandle {
 }
 
 impl TaskHandle {
+    pub(crate) fn new(abort: tokio::task::AbortHandle) -> Self {
+        Self { abort }
+    }
+
     /// Stops the subscription.
     pub fn cancel(&self) {
         self.abort.abort();

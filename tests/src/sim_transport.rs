@@ -30,6 +30,8 @@ struct State {
     scanning: bool,
     heard: VecDeque<Advertisement>,
     connections: HashMap<PeripheralId, SimConnection>,
+    /// Whole messages written to each peripheral (a message's last frame is written with response).
+    messages: HashMap<PeripheralId, usize>,
 }
 
 impl SimTransport {
@@ -47,6 +49,11 @@ impl SimTransport {
     /// Switches the phone's Bluetooth state (off, no permission…).
     pub fn set_adapter_state(&self, state: AdapterState) {
         self.lock().adapter = Some(state);
+    }
+
+    /// How many whole messages (requests) this phone has written to `peripheral`.
+    pub fn messages_sent(&self, peripheral: &PeripheralId) -> usize {
+        self.lock().messages.get(peripheral).copied().unwrap_or(0)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -135,6 +142,9 @@ impl BleTransport for SimTransport {
         let mut state = self.lock();
         let connection = state.connections.get_mut(peripheral).ok_or(BleError::Disconnected)?;
         let result = if with_response { connection.write(frame) } else { connection.write_without_response(frame) };
+        if with_response {
+            *state.messages.entry(peripheral.clone()).or_default() += 1;
+        }
         result.map_err(transport_error)
     }
 

@@ -353,6 +353,16 @@ impl World {
         (backend_id, lock)
     }
 
+    /// A device pretending to be `door`: a reference lock of its own (own keys, trusting
+    /// the org's issuer) that advertises the door's id. Put it on the air to test that
+    /// phones pass it over.
+    pub fn impostor(&self, org: &Org, door: DoorId) -> Lock {
+        let seed = self.seeds.fetch_add(1, Ordering::SeqCst);
+        let options = LockOptions { rtc: Arc::new(self.rtc.clone()), random: Box::new(SeededRandom::new(seed)) };
+        let provisioning = Provisioning { door, trust_anchors: vec![org.issuer_public_key.clone()] };
+        Lock::open_or_provision(Box::new(MemoryStorage::new()), &provisioning, options).expect("impostor provisions")
+    }
+
     /// Harbour Gym: an organisation, an offline "Back gate" with its lock, a "Members" key.
     pub async fn gym(&self) -> Gym {
         let org = self.org("Harbour Gym").await;

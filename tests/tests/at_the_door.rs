@@ -3,11 +3,12 @@
 //! tickets; and around it: door-sync progress, silent renewal, a revoked share.
 #![allow(clippy::unwrap_used, missing_docs)]
 
-use keyway_core::Error;
 use keyway_core::ble::{AdapterState, UnlockPath};
 use keyway_core::cache::AccessState;
 use keyway_core::listeners::{DoorSyncStage, SessionState};
+use keyway_core::{Error, Readiness};
 use keyway_e2e::world::{DAY, DoorHandle, Gym, HOUR, Phone, T0, World};
+use keyway_lock::sim::LinkParams;
 use keyway_protocol::Refusal;
 use std::sync::{Arc, Mutex};
 
@@ -28,12 +29,14 @@ fn unlock_error<T: std::fmt::Debug>(result: Result<T, Error>) -> Error {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bluetooth_off_and_missing_permission_are_told_apart() {
+async fn bluetooth_off_missing_permission_and_location_off_are_told_apart() {
     let (_world, door, phone) = member_at_an_offline_door().await;
     phone.ble.set_adapter_state(AdapterState::PoweredOff);
     assert_eq!(unlock_error(phone.keyway.unlock(&door.lock_id).await), Error::BluetoothOff);
     phone.ble.set_adapter_state(AdapterState::Unauthorized);
     assert_eq!(unlock_error(phone.keyway.unlock(&door.lock_id).await), Error::BluetoothPermissionMissing);
+    phone.ble.set_adapter_state(AdapterState::LocationServicesOff);
+    assert_eq!(unlock_error(phone.keyway.unlock(&door.lock_id).await), Error::LocationServicesOff);
     phone.ble.set_adapter_state(AdapterState::PoweredOn);
     phone.keyway.unlock(&door.lock_id).await.unwrap();
 }
@@ -112,23 +115,42 @@ async fn door_sync_on_demand_reports_its_progress_and_the_door_shows_synced() {
     let (world, door, phone) = member_at_an_offline_door().await;
     let seen = Arc::new(Mutex::new(Vec::new()));
     let sink = seen.clone();
-    let _subscription = phone.keyway.subscribe_door_sync(move |p| sink.lock().unwrap().push(p.stage));
-    let outcome = phone.keyway.sync_door(&door.lock_id).await.unwrap();
+    let outcome = phone
+        .keyway
+        .sync_door_with(&door.lock_id, &keyway_core::operation::CancelToken::new(), &move |p| {
+            sink.lock().unwrap().push(p);
+        })
+        .await
+        .unwrap();
     assert!(outcome.receipt_delivered);
     assert!(outcome.lock_version >= 1);
     assert_eq!(world.with_lock(&door, |l| l.bundle_version()), u32::try_from(outcome.lock_version).unwrap());
     assert_eq!(world.with_lock(&door, |l| l.actuations()), 0, "a door sync does not open the door");
-    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let events = seen.lock().unwrap().clone();
+    let mut stages: Vec<DoorSyncStage> = events.iter().map(|p| p.stage).collect();
+    stages.dedup();
     assert_eq!(
-        *seen.lock().unwrap(),
+        stages,
         vec![
             DoorSyncStage::FetchingUpdate,
             DoorSyncStage::Connecting,
+            DoorSyncStage::SendingBundle,
             DoorSyncStage::Applied,
             DoorSyncStage::UploadingReceipt,
             DoorSyncStage::Done
         ]
     );
+    // The bundle's bytes rise to its whole size, in a handful of steps, not one per frame.
+    let sent: Vec<(i64, i64)> = events
+        .iter()
+        .filter(|p| p.stage == DoorSyncStage::SendingBundle)
+        .map(|p| (p.bytes_sent.unwrap(), p.bytes_total.unwrap()))
+        .collect();
+    assert!(sent.windows(2).all(|w| w[0].0 < w[1].0 && w[0].1 == w[1].1), "{sent:?}");
+    let (last_sent, total) = *sent.last().unwrap();
+    assert_eq!(last_sent, total);
+    assert!(sent.len() <= 21, "{} events", sent.len());
+    assert!(events.iter().all(|p| p.sync_id == events[0].sync_id));
     let record = phone.keyway.doors().unwrap().into_iter().find(|d| d.id == door.lock_id).unwrap();
     assert!(!record.sync_pending);
 }
@@ -193,4 +215,103 @@ async fn a_link_lost_while_carrying_a_bundle_after_the_door_opened_does_not_open
     assert!(outcome.sync.is_none(), "the bundle waits for the next visit");
     assert_eq!(world.with_lock(&door, |l| l.actuations()), 1);
     assert_eq!(world.with_lock(&door, |l| l.bundle_version()), 0, "nothing half-applied");
+}
+
+/// Collects readiness events from a subscription, to wait for the next one.
+fn readiness_events(
+    phone: &Phone,
+) -> (keyway_core::listeners::TaskHandle, tokio::sync::mpsc::UnboundedReceiver<Readiness>) {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let handle = phone.keyway.subscribe_readiness(move |readiness| {
+        let _ = tx.send(readiness);
+    });
+    (handle, rx)
+}
+
+async fn next(events: &mut tokio::sync::mpsc::UnboundedReceiver<Readiness>) -> Readiness {
+    tokio::time::timeout(std::time::Duration::from_secs(5), events.recv()).await.unwrap().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_unlock_button_follows_bluetooth_being_switched_off_and_on() {
+    let (_world, door, phone) = member_at_an_offline_door().await;
+    let (_subscription, mut events) = readiness_events(&phone);
+    let first = next(&mut events).await;
+    assert_eq!(first.bluetooth, AdapterState::PoweredOn);
+    assert!(first.doors.iter().any(|d| d.door == door.lock_id && d.can_unlock));
+
+    phone.ble.set_adapter_state(AdapterState::PoweredOff);
+    phone.keyway.platform_changed();
+    let off = next(&mut events).await;
+    assert_eq!(off.bluetooth, AdapterState::PoweredOff);
+    assert!(off.doors.iter().all(|d| !d.can_unlock), "{off:?}");
+
+    phone.ble.set_adapter_state(AdapterState::PoweredOn);
+    phone.keyway.platform_changed();
+    assert!(next(&mut events).await.doors.iter().any(|d| d.door == door.lock_id && d.can_unlock));
+    // Nothing changed: nothing is sent.
+    phone.keyway.platform_changed();
+    assert!(tokio::time::timeout(std::time::Duration::from_millis(300), events.recv()).await.is_err());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_that_starts_later_shows_when_it_starts_and_changes_by_itself_when_it_does() {
+    let world = World::start().await;
+    let Gym { org, gate, key } = world.gym().await;
+    let starts = world.now() + 2;
+    world.invite(&org, "bo@example.com", key, Some(starts), starts + DAY).await;
+    let phone = world.phone();
+    phone.accept_invitation(&world, "bo@example.com").await;
+    let (_subscription, mut events) = readiness_events(&phone);
+    let gate_access = |r: &Readiness| r.doors.iter().find(|d| d.door == gate.lock_id).map(|d| d.access);
+    let before = next(&mut events).await;
+    assert_eq!(gate_access(&before), Some(AccessState::StartsAt { starts_at: keyway_core::Timestamp(starts) }));
+    assert!(!before.doors.iter().any(|d| d.can_unlock));
+    // The clock passes the start; no refresh, no nudge: the subscription notices by itself.
+    world.advance(3);
+    let after = next(&mut events).await;
+    assert!(!matches!(gate_access(&after), Some(AccessState::StartsAt { .. })), "{after:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn impostor_same_door_is_passed_over_for_the_genuine_lock() {
+    let world = World::start().await;
+    let Gym { org, gate, key } = world.gym().await;
+    world.invite(&org, "cy@example.com", key, None, T0 + 30 * DAY).await;
+    let phone = world.phone();
+    phone.accept_invitation(&world, "cy@example.com").await;
+    // A device with the gate's id and keys of its own goes on the air before the real
+    // lock, so every scan hears it first.
+    let genuine = world.radio.remove_lock(gate.peripheral).unwrap();
+    let impostor = world.radio.add_lock(world.impostor(&org, gate.lock_id), LinkParams::default());
+    let genuine = world.radio.add_lock(genuine, LinkParams::default());
+
+    phone.keyway.unlock(&gate.lock_id).await.unwrap();
+    assert_eq!(world.radio.with_lock(genuine, |l| l.actuations()), Some(1));
+    assert_eq!(world.radio.with_lock(impostor, |l| l.actuations()), Some(0));
+
+    // Only the impostor in range: the person is told the door could not prove itself,
+    // not that it is out of range nor a stale nonce.
+    world.radio.set_in_range(genuine, false).unwrap();
+    assert_eq!(unlock_error(phone.keyway.unlock(&gate.lock_id).await), Error::UntrustedLock);
+    assert_eq!(world.radio.with_lock(impostor, |l| l.actuations()), Some(0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retry_only_stale_a_device_refusing_without_proof_gets_one_request() {
+    let world = World::start().await;
+    let Gym { org, gate, key } = world.gym().await;
+    world.invite(&org, "di@example.com", key, None, T0 + 30 * DAY).await;
+    let phone = world.phone();
+    phone.accept_invitation(&world, "di@example.com").await;
+    world.radio.set_in_range(gate.peripheral, false).unwrap();
+    let impostor = world.radio.add_lock(world.impostor(&org, gate.lock_id), LinkParams::default());
+    // The impostor cannot open the request and refuses in plaintext (DecryptFailed):
+    // that earns it no second signed request (today's phone holds no ticket yet, so it
+    // sends exactly one standard request per tap).
+    let impostor = format!("sim:{}", impostor.0);
+    assert_eq!(unlock_error(phone.keyway.unlock(&gate.lock_id).await), Error::UntrustedLock);
+    assert_eq!(phone.ble.messages_sent(&impostor), 1);
+    assert_eq!(unlock_error(phone.keyway.unlock(&gate.lock_id).await), Error::UntrustedLock);
+    assert_eq!(phone.ble.messages_sent(&impostor), 2);
 }

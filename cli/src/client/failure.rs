@@ -140,6 +140,9 @@ impl From<Error> for Failure {
                 Bluetooth,
                 Some("allow this user to use Bluetooth (BlueZ D-Bus policy)".into()),
             ),
+            Error::LocationServicesOff => {
+                ("location_services_off", Bluetooth, Some("switch location services on".into()))
+            }
             Error::BluetoothUnavailable => {
                 ("bluetooth_unavailable", Bluetooth, Some("this computer needs a Bluetooth LE adapter".into()))
             }

@@ -36,12 +36,18 @@ impl From<FrameError> for LinkError {
 impl Link<'_> {
     /// Sends a message: every frame but the last without response (they pipeline in
     /// one connection event), the last with response, so the write is confirmed.
-    pub(crate) async fn send(&self, message: &[u8]) -> Result<(), LinkError> {
+    /// `on_sent(sent, total)` hears, after each frame, the bytes written so far of all
+    /// the frames' bytes (what goes over the air, frame headers included).
+    async fn send(&self, message: &[u8], on_sent: &(dyn Fn(usize, usize) + Send + Sync)) -> Result<(), LinkError> {
         let frames = fragment(message, self.mtu)?;
         let last = frames.len() - 1;
+        let total = frames.iter().map(Vec::len).sum();
+        let mut sent = 0;
         for (i, frame) in frames.iter().enumerate() {
             self.transport.write(self.peripheral, frame, i == last).await?;
             crash_point!("ble.after_frame_written");
+            sent += frame.len();
+            on_sent(sent, total);
         }
         Ok(())
     }
@@ -65,8 +71,18 @@ impl Link<'_> {
 
     /// Sends a message and waits for the reply.
     pub(crate) async fn exchange(&self, message: &[u8], timeout: Duration) -> Result<Vec<u8>, LinkError> {
+        self.exchange_reporting(message, timeout, &|_, _| {}).await
+    }
+
+    /// As [`Link::exchange`], telling `on_sent` how much of the message has gone.
+    pub(crate) async fn exchange_reporting(
+        &self,
+        message: &[u8],
+        timeout: Duration,
+        on_sent: &(dyn Fn(usize, usize) + Send + Sync),
+    ) -> Result<Vec<u8>, LinkError> {
         let deadline = Instant::now() + timeout;
-        tokio::time::timeout_at(deadline, self.send(message))
+        tokio::time::timeout_at(deadline, self.send(message, on_sent))
             .await
             .map_err(|_| LinkError::Transport(BleError::Timeout))??;
         self.receive(deadline.saturating_duration_since(Instant::now())).await

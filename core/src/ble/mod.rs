@@ -10,6 +10,6 @@ pub mod unlock;
 pub use self::btleplug::BtleplugTransport;
 pub use transport::{AdapterState, Advertisement, BleError, BleTransport, PeripheralId};
 pub use unlock::{
-    CarriedSync, DoorKey, LockVisit, PendingBundle, UnlockError, UnlockPath, UnlockPhase, UnlockTimeouts,
+    CarriedSync, DoorKey, LockVisit, PendingBundle, Progress, UnlockError, UnlockPath, UnlockPhase, UnlockTimeouts,
     UnlockTimings, unlock,
 };

@@ -20,6 +20,9 @@ pub enum AdapterState {
     PoweredOff,
     /// The app lacks the Bluetooth permission.
     Unauthorized,
+    /// Android 11 and older with location services switched off: scans would find
+    /// nothing (the platform's rule, even with the permission granted).
+    LocationServicesOff,
     /// The device has no usable Bluetooth LE.
     Unsupported,
 }

@@ -5,8 +5,12 @@
 //! Policy, in one place:
 //! - the key's window is checked against the phone's clock before the radio is touched;
 //! - a stale advertisement costs one extra exchange (the lock answers with a fresh nonce);
+//!   no other unauthenticated refusal earns a new signed request (§11);
 //! - a fast ticket the lock no longer knows falls back to a standard unlock on the same
 //!   connection;
+//! - a device that advertises the door but cannot prove it is the door's lock is passed
+//!   over for the next peripheral advertising it (up to three, each with its own scan
+//!   window); if none proves itself the error is `UntrustedLock`;
 //! - a link lost during connection or handshake is retried once, then reported;
 //! - every wait is bounded by [`UnlockTimeouts`].
 
@@ -63,6 +67,20 @@ pub enum UnlockPhase {
     Handshake,
     /// Delivering a door-sync bundle.
     DoorSync,
+}
+
+/// What an unlock or a door sync reports while it runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// A phase starts.
+    Phase(UnlockPhase),
+    /// Part of a door-sync bundle was handed to the radio, reported after each frame.
+    BundleBytes {
+        /// Bytes written so far (frame headers included: what goes over the air).
+        sent: usize,
+        /// All the frames' bytes.
+        total: usize,
+    },
 }
 
 /// As a screen says it: "the lock stopped answering while {phase}".
@@ -167,6 +185,9 @@ pub enum UnlockError {
     /// The app may not use Bluetooth.
     #[error("Bluetooth permission is missing")]
     PermissionMissing,
+    /// Location services are off where scanning needs them (Android 11 and older).
+    #[error("location services are off")]
+    LocationServicesOff,
     /// This device has no Bluetooth LE.
     #[error("Bluetooth LE is not available on this device")]
     BluetoothUnavailable,
@@ -257,11 +278,21 @@ impl UnlockError {
     fn is_link_loss(&self) -> bool {
         matches!(self, Self::ConnectionLost { phase: UnlockPhase::Connect | UnlockPhase::Handshake })
     }
+
+    /// The peripheral never proved it is the door's lock (no authentic answer): another
+    /// one advertising the same door may be the real lock.
+    fn is_unproven(&self) -> bool {
+        matches!(self, Self::UntrustedLock | Self::LockRefused { reason: Refusal::StaleNonce })
+    }
 }
+
+/// How many peripherals advertising the door one unlock tries before giving up: a device
+/// that copies a door's advertisement must not block the door.
+const MAX_CANDIDATES: usize = 3;
 
 /// Opens `key.door`. `now` is the phone's clock, used only for the early window check.
 /// `cancel` stops it at once: the scan is stopped and the link dropped before it returns
-/// `Cancelled`; `phase` hears each phase as it starts.
+/// `Cancelled`; `progress` hears each phase as it starts and each bundle frame sent.
 pub async fn unlock(
     transport: &dyn BleTransport,
     signer: &dyn DeviceSigner,
@@ -270,7 +301,7 @@ pub async fn unlock(
     now: UnixSeconds,
     settings: &UnlockTimeouts,
     cancel: &CancelToken,
-    phase: &(dyn Fn(UnlockPhase) + Send + Sync),
+    progress: &(dyn Fn(Progress) + Send + Sync),
 ) -> Result<LockVisit, UnlockError> {
     if now < key.not_before {
         return Err(UnlockError::KeyNotYetValid { starts_at: key.not_before });
@@ -282,50 +313,81 @@ pub async fn unlock(
         AdapterState::PoweredOn => {}
         AdapterState::PoweredOff => return Err(UnlockError::BluetoothOff),
         AdapterState::Unauthorized => return Err(UnlockError::PermissionMissing),
+        AdapterState::LocationServicesOff => return Err(UnlockError::LocationServicesOff),
         AdapterState::Unsupported => return Err(UnlockError::BluetoothUnavailable),
     }
     let started = Instant::now();
-    phase(UnlockPhase::Scan);
-    let scanned = tokio::select! {
-        found = scan_for(transport, key.door, settings.scan) => found,
-        () = cancel.cancelled() => {
-            transport.stop_scan().await;
-            Err(UnlockError::Cancelled)
-        }
-    };
-    let (peripheral, advert) = scanned?;
-    let scan = started.elapsed();
-
-    let mut attempt = Attempt { transport, signer, key, command, settings, peripheral, nonce: advert.nonce, phase };
-    let door = attempt.key.door;
-    let peripheral = attempt.peripheral.clone();
-    let opened = async {
-        let first = attempt.connect_and_open().await;
-        match first {
-            Err(e) if e.is_link_loss() => {
-                tracing::info!(%door, "link lost; retrying once");
-                attempt.connect_and_open().await
+    progress(Progress::Phase(UnlockPhase::Scan));
+    let door = key.door;
+    let mut key = key;
+    // Peripherals that advertised this door but could not prove they are its lock, and
+    // what the last one did. Each candidate gets its own scan window, at most
+    // MAX_CANDIDATES of them.
+    let mut passed_over: Vec<PeripheralId> = Vec::new();
+    let mut last_unproven: Option<UnlockError> = None;
+    loop {
+        let scanned = tokio::select! {
+            found = scan_for(transport, door, settings.scan, &passed_over) => found,
+            () = cancel.cancelled() => {
+                transport.stop_scan().await;
+                Err(UnlockError::Cancelled)
             }
-            other => other,
+        };
+        let (peripheral, advert) = match (scanned, last_unproven.take()) {
+            (Ok(found), _) => found,
+            // Only devices that could not prove themselves answered: say that, not "not in range".
+            (Err(UnlockError::DoorNotInRange), Some(unproven)) => return Err(unproven),
+            (Err(e), _) => return Err(e),
+        };
+        let scan = started.elapsed();
+        let mut attempt = Attempt {
+            transport,
+            signer,
+            key: &mut key,
+            command,
+            settings,
+            peripheral: peripheral.clone(),
+            nonce: advert.nonce,
+            progress,
+        };
+        let opened = async {
+            let first = attempt.connect_and_open().await;
+            match first {
+                Err(e) if e.is_link_loss() => {
+                    tracing::info!(%door, "link lost; retrying once");
+                    attempt.connect_and_open().await
+                }
+                other => other,
+            }
+        };
+        // Cancelled mid-way: the link is dropped below, and the lock, which applies a request
+        // whole or not at all, is left as it was or with the door opened once.
+        let result = tokio::select! {
+            result = opened => result,
+            () = cancel.cancelled() => Err(UnlockError::Cancelled),
+        };
+        transport.disconnect(&peripheral).await;
+        match result {
+            Ok((mut outcome, timings)) => {
+                outcome.timings = UnlockTimings { scan, ..timings };
+                return Ok(outcome);
+            }
+            Err(e) if e.is_unproven() && passed_over.len() + 1 < MAX_CANDIDATES => {
+                tracing::warn!(%door, error = %e, "a device advertising this door did not prove it is its lock; looking for another");
+                passed_over.push(peripheral);
+                last_unproven = Some(e);
+            }
+            Err(e) => return Err(e),
         }
-    };
-    // Cancelled mid-way: the link is dropped below, and the lock, which applies a request
-    // whole or not at all, is left as it was or with the door opened once.
-    let result = tokio::select! {
-        result = opened => result,
-        () = cancel.cancelled() => Err(UnlockError::Cancelled),
-    };
-    transport.disconnect(&peripheral).await;
-    let (mut outcome, timings) = result?;
-    outcome.timings = UnlockTimings { scan, ..timings };
-    Ok(outcome)
+    }
 }
 
-/// Scans until the door's advertisement is heard.
+/// Scans until the door's advertisement is heard from a peripheral not in `passed_over`.
 async fn scan_for(
     transport: &dyn BleTransport,
     door: DoorId,
     timeout: Duration,
+    passed_over: &[PeripheralId],
 ) -> Result<(PeripheralId, LockAdvert), UnlockError> {
     transport.start_scan(SERVICE_UUID).await.map_err(|e| UnlockError::from_transport(e, UnlockPhase::Scan))?;
     let deadline = Instant::now() + timeout;
@@ -340,6 +402,7 @@ async fn scan_for(
                 // across clients, so the platform's filter alone is not enough.
                 if let Ok(ad) = LockAdvert::from_bytes(&heard.manufacturer_data)
                     && ad.door == door
+                    && !passed_over.contains(&heard.peripheral)
                 {
                     break Ok((heard.peripheral, ad));
                 }
@@ -359,12 +422,12 @@ pub const COMPANY_ID: u16 = ADVERT_COMPANY_ID;
 struct Attempt<'a> {
     transport: &'a dyn BleTransport,
     signer: &'a dyn DeviceSigner,
-    key: DoorKey,
+    key: &'a mut DoorKey,
     command: Command,
     settings: &'a UnlockTimeouts,
     peripheral: PeripheralId,
     nonce: LockNonce,
-    phase: &'a (dyn Fn(UnlockPhase) + Send + Sync),
+    progress: &'a (dyn Fn(Progress) + Send + Sync),
 }
 
 /// Stale-nonce retries allowed on one connection.
@@ -373,7 +436,7 @@ const NONCE_RETRIES: usize = 2;
 impl Attempt<'_> {
     async fn connect_and_open(&mut self) -> Result<(LockVisit, UnlockTimings), UnlockError> {
         let started = Instant::now();
-        (self.phase)(UnlockPhase::Connect);
+        (self.progress)(Progress::Phase(UnlockPhase::Connect));
         let mtu = self
             .transport
             .connect(&self.peripheral, self.settings.connect)
@@ -385,18 +448,18 @@ impl Attempt<'_> {
         let link = Link { transport: self.transport, peripheral: &peripheral, mtu };
 
         let started = Instant::now();
-        (self.phase)(UnlockPhase::Handshake);
+        (self.progress)(Progress::Phase(UnlockPhase::Handshake));
         let (path, reply, mut channel) = self.handshake(&link).await?;
         let handshake_elapsed = started.elapsed();
         crash_point!("ble.after_handshake");
         if let Err(reason) = reply.outcome {
-            return Err(UnlockError::from_refusal(reason, &self.key));
+            return Err(UnlockError::from_refusal(reason, self.key));
         }
         let door_open = Duration::from_millis(u64::from(reply.open_ms));
         let sync = match &self.key.bundle {
             Some(bundle) if bundle.version > reply.bundle_version => {
-                (self.phase)(UnlockPhase::DoorSync);
-                match deliver(&link, &mut channel, Some(bundle), self.settings.door_sync).await {
+                (self.progress)(Progress::Phase(UnlockPhase::DoorSync));
+                match deliver(&link, &mut channel, Some(bundle), self.settings.door_sync, self.progress).await {
                     Ok(sync) => Some(sync),
                     // The door is open: that is the outcome. The bundle waits for the next
                     // visit (a lock applies it whole or not at all).
@@ -409,8 +472,8 @@ impl Attempt<'_> {
             }
             // A door sync with nothing newer to carry still brings back the receipt.
             _ if self.command == Command::SyncOnly => {
-                (self.phase)(UnlockPhase::DoorSync);
-                let mut sync = deliver(&link, &mut channel, None, self.settings.door_sync).await?;
+                (self.progress)(Progress::Phase(UnlockPhase::DoorSync));
+                let mut sync = deliver(&link, &mut channel, None, self.settings.door_sync, self.progress).await?;
                 sync.version = reply.bundle_version;
                 Some(sync)
             }
@@ -439,7 +502,7 @@ impl Attempt<'_> {
             let rng = ring::rand::SystemRandom::new();
             let (awaiting, request) = fast_unlock(self.key.door, self.nonce, &ticket, self.command, &rng)
                 .map_err(|_| UnlockError::UntrustedLock)?;
-            match self.exchange(link, awaiting, &request).await {
+            match self.exchange(link, awaiting, &request, true).await {
                 Ok((reply, channel)) => return Ok((UnlockPath::Fast, reply, channel)),
                 // The lock no longer knows the ticket, or the nonce moved on: the
                 // standard path below starts with the fresh nonce it sent.
@@ -458,7 +521,7 @@ impl Attempt<'_> {
                 .try_into()
                 .map_err(|_| SignerError::Other { detail: "the device signer returned invalid output".into() })?;
             let (awaiting, request) = unlock.finish(&signature);
-            match self.exchange(link, awaiting, &request).await {
+            match self.exchange(link, awaiting, &request, false).await {
                 Ok((reply, channel)) => return Ok((UnlockPath::Standard, reply, channel)),
                 Err(Retry::WithNonce(nonce)) => self.nonce = nonce,
                 Err(Retry::No(e)) => return Err(e),
@@ -472,6 +535,7 @@ impl Attempt<'_> {
         link: &Link<'_>,
         awaiting: AwaitingResponse,
         request: &[u8],
+        fast: bool,
     ) -> Result<(UnlockReply, PhoneChannel), Retry> {
         let response = link
             .exchange(request, self.settings.handshake)
@@ -479,11 +543,26 @@ impl Attempt<'_> {
             .map_err(|e| Retry::No(UnlockError::from_link(e, UnlockPhase::Handshake)))?;
         match awaiting.on_response(&response) {
             Ok(done) => Ok(done),
-            // Unauthenticated: only ever a reason to try again with the fresh nonce,
-            // never a verdict shown to the person.
+            // Unauthenticated, so never a verdict shown to the person, and a reason to sign
+            // a new request only where the protocol says (§11): a stale nonce, or a fast
+            // path the lock cannot serve (the standard path follows). Anything else from a
+            // device that could not authenticate is that device failing to prove itself:
+            // no more requests for it to collect.
             Err(PhoneError::UnauthenticatedRefusal { reason, fresh_nonce }) => {
-                tracing::debug!(door = %self.key.door, ?reason, "lock asked for a retry");
-                Err(Retry::WithNonce(fresh_nonce))
+                tracing::debug!(door = %self.key.door, ?reason, "unauthenticated refusal");
+                let fast_unavailable = fast
+                    && matches!(
+                        reason,
+                        Refusal::UnknownTicket
+                            | Refusal::DecryptFailed
+                            | Refusal::FastUnlockDisabled
+                            | Refusal::Malformed
+                    );
+                if reason == Refusal::StaleNonce || fast_unavailable {
+                    Err(Retry::WithNonce(fresh_nonce))
+                } else {
+                    Err(Retry::No(UnlockError::UntrustedLock))
+                }
             }
             Err(_) => Err(Retry::No(UnlockError::UntrustedLock)),
         }
@@ -496,19 +575,28 @@ enum Retry {
 }
 
 /// Delivers a bundle (or, with none, asks for a receipt) in the secure channel and
-/// returns the lock's receipt.
+/// returns the lock's receipt. A bundle's bytes are reported to `progress` as they go.
 pub(crate) async fn deliver(
     link: &Link<'_>,
     channel: &mut PhoneChannel,
     bundle: Option<&PendingBundle>,
     timeout: Duration,
+    progress: &(dyn Fn(Progress) + Send + Sync),
 ) -> Result<CarriedSync, UnlockError> {
     let message = match bundle {
         Some(bundle) => channel.deliver_bundle(&bundle.bytes),
         None => channel.request_receipt(),
     }
     .map_err(|_| UnlockError::UntrustedLock)?;
-    let reply = link.exchange(&message, timeout).await.map_err(|e| UnlockError::from_link(e, UnlockPhase::DoorSync))?;
+    let on_sent = |sent, total| {
+        if bundle.is_some() {
+            progress(Progress::BundleBytes { sent, total });
+        }
+    };
+    let reply = link
+        .exchange_reporting(&message, timeout, &on_sent)
+        .await
+        .map_err(|e| UnlockError::from_link(e, UnlockPhase::DoorSync))?;
     let sync = channel.on_sync_reply(&reply).map_err(|_| UnlockError::UntrustedLock)?;
     crash_point!("ble.after_sync_reply");
     let version = bundle.map_or(sync.receipt.body.bundle_version, |b| b.version);

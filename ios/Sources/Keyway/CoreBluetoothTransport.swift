@@ -25,6 +25,15 @@ public final class CoreBluetoothTransport: NSObject, BleTransport, @unchecked Se
     /// How long a link restored by iOS is kept for an unlock to claim it.
     public static let restoredLinkGrace: TimeInterval = 15
 
+    /// Called, on the transport's queue, each time CoreBluetooth reports a new state
+    /// (Bluetooth switched on or off, the permission answered): what `adapterState()`
+    /// reports may have changed. `KeywayApple.make` points it at `Keyway.platformChanged()`,
+    /// so readiness subscriptions follow. Keep it quick.
+    public var onPlatformChanged: (@Sendable () -> Void)? {
+        get { onQueue { platformChanged } }
+        set { onQueue { platformChanged = newValue } }
+    }
+
     private let queue = DispatchQueue(label: "app.keyway.ble")
     private let log = Logger(subsystem: "app.keyway", category: "ble")
     private let profile = bleProfile()
@@ -41,6 +50,7 @@ public final class CoreBluetoothTransport: NSObject, BleTransport, @unchecked Se
     private var links: [String: Link] = [:]
     private var restoredScan = false
     private var awaitingPowerOn: [CBPeripheral] = []
+    private var platformChanged: (@Sendable () -> Void)?
 
     /// What a connection's delegate callbacks report, in order.
     private enum LinkEvent: Sendable {
@@ -379,6 +389,7 @@ public final class CoreBluetoothTransport: NSObject, BleTransport, @unchecked Se
 extension CoreBluetoothTransport: CBCentralManagerDelegate {
     public func centralManagerDidUpdateState(_ central: CBCentralManager) {
         states.offer(central.state)
+        defer { platformChanged?() }
         switch central.state {
         case .poweredOn:
             resumeRestored(central)

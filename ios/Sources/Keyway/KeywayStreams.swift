@@ -2,7 +2,7 @@
 import Foundation
 
 /// Feeds one listener protocol's callbacks into an `AsyncStream`.
-private final class StreamListener<Value: Sendable>: SessionListener, KeysListener, DoorSyncListener, @unchecked Sendable {
+private final class StreamListener<Value: Sendable>: SessionListener, KeysListener, DoorSyncListener, ReadinessListener, @unchecked Sendable {
     private let yield: @Sendable (Any) -> Void
 
     init(_ continuation: AsyncStream<Value>.Continuation) {
@@ -14,6 +14,7 @@ private final class StreamListener<Value: Sendable>: SessionListener, KeysListen
     func onSessionChanged(state: SessionState) { yield(state) }
     func onKeysChanged(keys: [Key]) { yield(keys) }
     func onDoorSyncProgress(progress: DoorSyncProgress) { yield(progress) }
+    func onReadinessChanged(readiness: Readiness) { yield(readiness) }
 }
 
 extension Keyway {
@@ -41,5 +42,11 @@ extension Keyway {
     /// Every door-sync progress step, none dropped.
     public func doorSyncProgress() -> AsyncStream<DoorSyncProgress> {
         stream(.unbounded) { subscribeDoorSync(listener: $0) }
+    }
+
+    /// Whether this phone can open a door now (Bluetooth, permission, each door's access),
+    /// as it changes; only the latest is kept for a slow reader.
+    public func readinessUpdates() -> AsyncStream<Readiness> {
+        stream(.bufferingNewest(1)) { subscribeReadiness(listener: $0) }
     }
 }

@@ -13,13 +13,14 @@ use std::io::Write as _;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-const STAGES: usize = 5;
+const STAGES: usize = 6;
 const BAR: usize = 20;
 
 fn stage_name(stage: DoorSyncStage) -> &'static str {
     match stage {
         DoorSyncStage::FetchingUpdate => "fetching_bundle",
         DoorSyncStage::Connecting => "connecting",
+        DoorSyncStage::SendingBundle => "sending_bundle",
         DoorSyncStage::Applied => "applied",
         DoorSyncStage::UploadingReceipt => "uploading_receipt",
         DoorSyncStage::Done => "done",
@@ -31,7 +32,11 @@ fn stage_words(p: &DoorSyncProgress) -> String {
     let version = p.version.map(|v| format!(" (version {v})")).unwrap_or_default();
     match p.stage {
         DoorSyncStage::FetchingUpdate => "fetching the newest door bundle".into(),
-        DoorSyncStage::Connecting => format!("carrying the bundle to the lock{version}"),
+        DoorSyncStage::Connecting => format!("connecting to the lock{version}"),
+        DoorSyncStage::SendingBundle => match (p.bytes_sent, p.bytes_total) {
+            (Some(sent), Some(total)) => format!("carrying the bundle to the lock: {sent} of {total} bytes"),
+            _ => "carrying the bundle to the lock".into(),
+        },
         DoorSyncStage::Applied => format!("the lock runs the bundle{version}"),
         DoorSyncStage::UploadingReceipt => "handing in the lock's receipt".into(),
         DoorSyncStage::Done => format!("door synced{version}"),
@@ -43,8 +48,9 @@ fn step(stage: DoorSyncStage) -> usize {
     match stage {
         DoorSyncStage::FetchingUpdate => 1,
         DoorSyncStage::Connecting => 2,
-        DoorSyncStage::Applied => 3,
-        DoorSyncStage::UploadingReceipt => 4,
+        DoorSyncStage::SendingBundle => 3,
+        DoorSyncStage::Applied => 4,
+        DoorSyncStage::UploadingReceipt => 5,
         DoorSyncStage::Done | DoorSyncStage::Failed => STAGES,
     }
 }
@@ -63,7 +69,8 @@ fn draw(out: Output, p: &DoorSyncProgress) {
             eprintln!();
         }
         let _ = std::io::stderr().flush();
-    } else {
+    } else if p.stage != DoorSyncStage::SendingBundle || p.bytes_sent == p.bytes_total {
+        // Piped: one line per stage (the bundle's, once it is all sent).
         println!("  [{}/{STAGES}] {}", step(p.stage), stage_words(p));
     }
 }
@@ -96,7 +103,18 @@ pub async fn run(client: &Client, out: Output, door: &str) -> Result<(), Failure
     let outcome = result?;
     let stages: Vec<_> = seen
         .lock()
-        .map(|s| s.iter().map(|p| json!({ "stage": stage_name(p.stage), "version": p.version })).collect())
+        .map(|s| {
+            s.iter()
+                .map(|p| {
+                    let mut event = json!({ "stage": stage_name(p.stage), "version": p.version });
+                    if let (Some(sent), Some(total)) = (p.bytes_sent, p.bytes_total) {
+                        event["bytes_sent"] = json!(sent);
+                        event["bytes_total"] = json!(total);
+                    }
+                    event
+                })
+                .collect()
+        })
         .unwrap_or_default();
     out.result(
         json!({

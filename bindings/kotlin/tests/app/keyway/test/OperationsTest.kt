@@ -112,8 +112,12 @@ class OperationsTest {
             DoorSyncStage.FETCHING_UPDATE, DoorSyncStage.CONNECTING, DoorSyncStage.APPLIED,
             DoorSyncStage.UPLOADING_RECEIPT, DoorSyncStage.DONE,
         )
-        // The second sync starts with its own first stage: nothing replayed from the first.
-        assertEquals(stages, one.map { it.stage })
+        // The first sync carries the door's bundle, byte by byte up to its whole size; the
+        // second has nothing new to carry. Neither replays anything of the other.
+        val sending = one.filter { it.stage == DoorSyncStage.SENDING_BUNDLE }
+        assertTrue("the bundle's bytes were reported", sending.isNotEmpty())
+        assertEquals(sending.last().bytesTotal, sending.last().bytesSent)
+        assertEquals(stages, one.map { it.stage }.filter { it != DoorSyncStage.SENDING_BUNDLE })
         assertEquals(stages, two.map { it.stage })
         assertEquals(1, one.map { it.syncId }.toSet().size)
         assertEquals(1, two.map { it.syncId }.toSet().size)

@@ -81,23 +81,25 @@ class Scene : AutoCloseable {
         backend.admin("POST", "v1/admin/orgs/$orgId/people/$person/revoke-all")
     }
 
+    /** The configuration every phone of the scene uses (short unlock bounds, the run's CA). */
+    fun config() = KeywayConfig(
+        backendUrl = backend.url,
+        linkHosts = listOf(LINK_HOST),
+        unlockTimeouts = UnlockTimeouts(
+            scan = Duration.ofSeconds(2),
+            connect = Duration.ofSeconds(3),
+            handshake = Duration.ofSeconds(3),
+            doorSync = Duration.ofSeconds(10),
+        ),
+        httpTimeout = Duration.ofSeconds(10),
+        extraTrustedRoots = listOf(backend.caPem),
+    )
+
     /** A new phone: Keyway over a Kotlin radio and a Kotlin secure store. */
     fun phone(): Phone {
         val radio = ServedRadio(locks.port)
         val store = MemorySecureStore()
-        val config = KeywayConfig(
-            backendUrl = backend.url,
-            linkHosts = listOf(LINK_HOST),
-            unlockTimeouts = UnlockTimeouts(
-                scan = Duration.ofSeconds(2),
-                connect = Duration.ofSeconds(3),
-                handshake = Duration.ofSeconds(3),
-                doorSync = Duration.ofSeconds(10),
-            ),
-            httpTimeout = Duration.ofSeconds(10),
-            extraTrustedRoots = listOf(backend.caPem),
-        )
-        val phone = Phone(Keyway(config, radio, store), radio, store, this)
+        val phone = Phone(Keyway(config(), radio, store), radio, store, this)
         synchronized(phones) { phones += phone }
         return phone
     }

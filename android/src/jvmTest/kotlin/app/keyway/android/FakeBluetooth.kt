@@ -97,10 +97,24 @@ class FakeBluetooth(
     fun switchOff() {
         enabled = false
         activeScans.clear()
+        broadcast(FakeIntent(BluetoothAdapter.ACTION_STATE_CHANGED, BluetoothAdapter.STATE_TURNING_OFF))
+    }
+
+    /** Switches Bluetooth back on, with the system's broadcast. */
+    fun switchOn() {
+        enabled = true
+        broadcast(FakeIntent(BluetoothAdapter.ACTION_STATE_CHANGED, BluetoothAdapter.STATE_ON))
+    }
+
+    /** Switches location services, with the system's broadcast. */
+    fun switchLocation(on: Boolean) {
+        locationOn = on
+        broadcast(FakeIntent(LocationManager.MODE_CHANGED_ACTION, 0))
+    }
+
+    private fun broadcast(intent: Intent) {
         val receivers = context.receivers.toList()
-        later(0) {
-            for (receiver in receivers) receiver.onReceive(context, FakeIntent(BluetoothAdapter.ACTION_STATE_CHANGED, BluetoothAdapter.STATE_TURNING_OFF))
-        }
+        later(0) { for (receiver in receivers) receiver.onReceive(context, intent) }
     }
 
     /** Clients opened but never closed. */

@@ -182,7 +182,7 @@ class GattTransportTest {
         val fake = FakeBluetooth().apply { locationOn = false }
         val gatt = transport(fake, sdkInt = 30)
         assertEquals(BluetoothReadiness.LOCATION_SERVICES_OFF, BluetoothReadiness.check(fake.context, 30))
-        assertEquals(AdapterState.UNAUTHORIZED, gatt.adapterState())
+        assertEquals(AdapterState.LOCATION_SERVICES_OFF, gatt.adapterState())
         assertFails<BleException.Unauthorized>("a scan") { gatt.startScan(fake.serviceUuid.toString()) }
         assertEquals("no platform scan was started", 0, fake.scanStarts.size)
         assertEquals("Android 12+ scans without location", BluetoothReadiness.READY, BluetoothReadiness.check(fake.context, 31))
@@ -191,5 +191,22 @@ class GattTransportTest {
         fake.advertise(DOOR, byteArrayOf(1))
         assertEquals(DOOR, gatt.nextAdvertisement(Duration.ofSeconds(2)).peripheral)
         gatt.stopScan()
+    }
+
+    @Test
+    fun switching_bluetooth_or_location_tells_the_app_each_time() = runBlocking<Unit> {
+        val fake = FakeBluetooth()
+        val gatt = transport(fake, sdkInt = 30)
+        val told = java.util.concurrent.LinkedBlockingQueue<AdapterState>()
+        gatt.onPlatformChanged = { told.put(runBlocking { gatt.adapterState() }) }
+        fun next() = told.poll(2, java.util.concurrent.TimeUnit.SECONDS)
+        fake.switchOff()
+        assertEquals(AdapterState.POWERED_OFF, next())
+        fake.switchOn()
+        assertEquals(AdapterState.POWERED_ON, next())
+        fake.switchLocation(on = false)
+        assertEquals(AdapterState.LOCATION_SERVICES_OFF, next())
+        fake.switchLocation(on = true)
+        assertEquals(AdapterState.POWERED_ON, next())
     }
 }

@@ -18,6 +18,7 @@ import android.content.BroadcastReceiver
 import android.content.Context
 import android.content.Intent
 import android.content.IntentFilter
+import android.location.LocationManager
 import android.os.Build
 import android.os.ParcelUuid
 import app.keyway.core.AdapterState
@@ -96,17 +97,33 @@ class GattTransport internal constructor(
     @Volatile private var scanningFor: String? = null
     private var lingerStop: Job? = null
 
-    /** Bluetooth switching off ends every link and the scan at once. */
-    private val adapterWatcher = object : BroadcastReceiver() {
+    /**
+     * Called when Bluetooth is switched on or off, or location services are switched: what
+     * `adapterState()` reports may have changed. [KeywayAndroid.create] points it at
+     * `Keyway.platformChanged()`, so readiness subscriptions follow. Runs on the thread the
+     * system delivers broadcasts on (the main thread); keep it quick.
+     */
+    @Volatile var onPlatformChanged: (() -> Unit)? = null
+
+    /** Bluetooth switching off ends every link and the scan at once; any switch is reported. */
+    private val platformWatcher = object : BroadcastReceiver() {
         override fun onReceive(context: Context, intent: Intent) {
-            if (intent.action != BluetoothAdapter.ACTION_STATE_CHANGED) return
-            val state = intent.getIntExtra(BluetoothAdapter.EXTRA_STATE, BluetoothAdapter.ERROR)
-            if (state == BluetoothAdapter.STATE_TURNING_OFF || state == BluetoothAdapter.STATE_OFF) poweredOff()
+            when (intent.action) {
+                BluetoothAdapter.ACTION_STATE_CHANGED -> {
+                    val state = intent.getIntExtra(BluetoothAdapter.EXTRA_STATE, BluetoothAdapter.ERROR)
+                    if (state == BluetoothAdapter.STATE_TURNING_OFF || state == BluetoothAdapter.STATE_OFF) poweredOff()
+                }
+                LocationManager.MODE_CHANGED_ACTION -> Unit
+                else -> return
+            }
+            onPlatformChanged?.invoke()
         }
     }
 
     init {
-        context.registerReceiver(adapterWatcher, IntentFilter(BluetoothAdapter.ACTION_STATE_CHANGED))
+        val filter = IntentFilter(BluetoothAdapter.ACTION_STATE_CHANGED)
+        filter.addAction(LocationManager.MODE_CHANGED_ACTION)
+        context.registerReceiver(platformWatcher, filter)
     }
 
     private fun poweredOff() {
@@ -231,7 +248,8 @@ class GattTransport internal constructor(
     override suspend fun adapterState(): AdapterState = when (BluetoothReadiness.check(context, sdkInt)) {
         BluetoothReadiness.READY -> AdapterState.POWERED_ON
         BluetoothReadiness.NO_BLUETOOTH_LE -> AdapterState.UNSUPPORTED
-        BluetoothReadiness.PERMISSION_MISSING, BluetoothReadiness.LOCATION_SERVICES_OFF -> AdapterState.UNAUTHORIZED
+        BluetoothReadiness.PERMISSION_MISSING -> AdapterState.UNAUTHORIZED
+        BluetoothReadiness.LOCATION_SERVICES_OFF -> AdapterState.LOCATION_SERVICES_OFF
         BluetoothReadiness.BLUETOOTH_OFF -> AdapterState.POWERED_OFF
     }
 

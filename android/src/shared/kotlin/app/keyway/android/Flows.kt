@@ -5,6 +5,8 @@ import app.keyway.DoorSyncListener
 import app.keyway.core.DoorSyncProgress
 import app.keyway.core.Key
 import app.keyway.KeysListener
+import app.keyway.ReadinessListener
+import app.keyway.core.Readiness
 import app.keyway.Keyway
 import app.keyway.SessionListener
 import app.keyway.core.SessionState
@@ -48,3 +50,12 @@ fun Keyway.doorSyncProgress(): Flow<DoorSyncProgress> = listen<DoorSyncProgress>
         }
     })
 }.buffer(kotlinx.coroutines.channels.Channel.UNLIMITED)
+
+/** Whether this phone can open a door now (Bluetooth, permission, each door's access); only the latest matters. */
+fun Keyway.readinessUpdates(): Flow<Readiness> = listen<Readiness> {
+    subscribeReadiness(object : ReadinessListener {
+        override fun onReadinessChanged(readiness: Readiness) {
+            trySend(readiness)
+        }
+    })
+}.conflate()
