@@ -365,3 +365,44 @@ pub fn bundle(issuer: &IssuerKey, door: DoorId, base: u32, version: u32, revoked
         })
         .unwrap()
 }
+
+/// The P-256 group order n.
+const ORDER: [u8; 32] = hex_literal(b"ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551");
+
+const fn hex_literal(s: &[u8; 64]) -> [u8; 32] {
+    const fn nibble(c: u8) -> u8 {
+        if c >= b'a' { c - b'a' + 10 } else { c - b'0' }
+    }
+    let mut out = [0u8; 32];
+    let mut i = 0;
+    while i < 32 {
+        out[i] = nibble(s[2 * i]) << 4 | nibble(s[2 * i + 1]);
+        i += 1;
+    }
+    out
+}
+
+/// `n − s` (big-endian, 32 bytes).
+fn negate(s: &[u8]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    let mut borrow = 0i16;
+    for i in (0..32).rev() {
+        let d = i16::from(ORDER[i]) - i16::from(s[i]) - borrow;
+        borrow = i16::from(d < 0);
+        out[i] = (d + 256 * borrow) as u8;
+    }
+    out
+}
+
+/// Whether `s` is above n/2 ("high-S").
+pub fn is_high_s(signature: &[u8; 64]) -> bool {
+    let s = &signature[32..];
+    s > &negate(s)[..]
+}
+
+/// The same signature with `s` replaced by `n − s`: equally valid, the other form.
+pub fn flip_s(signature: &[u8; 64]) -> [u8; 64] {
+    let mut out = *signature;
+    out[32..].copy_from_slice(&negate(&signature[32..]));
+    out
+}
