@@ -136,7 +136,7 @@ pub fn door_sync_cases(actors: &Actors) -> Value {
     receipt_request(&mut live, &mut channel);
     cases.push(live.finish(name, "The lock's highest sequence number is 4 and a bundle acknowledges up to 1000: every event the lock holds is dropped, the acknowledged count is recorded as 4 (nothing above the highest number used can be acknowledged), and numbering continues at 5 with the bundle-applied event."));
 
-    // STEP3 cases.push(sealed_after_fast(actors, "receipt_request_with_body", 0x03, &[0x00], "A receipt request whose body is not empty (inner 0x03 then one byte 00), sealed correctly: not a valid channel message, so the lock closes the connection without answering (C4)."));
+    cases.push(sealed_after_fast(actors, "receipt_request_with_body", 0x03, &[0x00], "A receipt request whose body is not empty (inner 0x03 then one byte 00), sealed correctly: not a valid channel message, so the lock closes the connection without answering (C4)."));
     cases.push(sealed_after_fast(actors, "unknown_inner_kind", 0x04, &[], "A sealed message with inner kind 0x04, which no version-1 phone sends: the lock closes the connection without answering (C4)."));
     file(
         "Door sync (§9.4, §9.5, §10.2, §10.3): SyncOnly, receipt requests, receipts with events pending, and what a bundle does to the revocation set and the audit log. Fields as in refusals_standard.json; `phone_reads` is what the phone role reads from a reply.",

@@ -253,6 +253,19 @@ pub fn standard_refusals(actors: &Actors) -> Value {
         &no_tamper,
     );
 
+    let mut twice =
+        credential(actors, b"vector-twodoors1", &[VECTOR_DOOR], (VECTOR_NOW - 3600, VECTOR_NOW + 3600)).body;
+    twice.doors = vec![VECTOR_DOOR, VECTOR_DOOR];
+    let signature = super::sign(&actors.issuer_key(), &twice.signed_message());
+    let twice = [twice.to_bytes(), signature.to_vec()].concat();
+    case(
+        "door_listed_twice",
+        "S9: a credential, correctly signed, that lists this door twice. A door id appears at most once in a credential (§3.1), so it does not decode: plaintext Malformed.",
+        base("door_listed_twice"),
+        &twice,
+        DeviceSigner::Device,
+        &no_tamper,
+    );
     cases.push(unexpected_message(actors));
     cases.push(attempt_limit(actors));
     super::live::file(
