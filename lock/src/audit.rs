@@ -61,8 +61,12 @@ impl AuditLog {
         seq
     }
 
-    /// Drops every event up to and including `up_to`: the backend has them.
+    /// Drops every event up to and including `up_to`: the backend has them. Nothing above
+    /// the highest number handed out so far can have reached the backend, so a larger
+    /// `up_to` counts as that number: later events keep their place in the next receipt,
+    /// and the stored log stays consistent (every kept event above `acknowledged`).
     pub fn acknowledge(&mut self, up_to: u64) {
+        let up_to = up_to.min(self.next_seq - 1);
         self.acknowledged = self.acknowledged.max(up_to);
         while self.events.front().is_some_and(|e| e.seq <= up_to) {
             self.events.pop_front();

@@ -43,3 +43,27 @@ fn receipts_page_through_a_long_log_as_bundles_acknowledge_it() {
     assert!(second.body.events.first().unwrap().seq > first.body.events.last().unwrap().seq);
     assert!(second.body.events.iter().any(|e| e.kind == AuditKind::BundleApplied { version: 1 }));
 }
+
+#[test]
+fn bundle_acknowledging_past_the_last_event_loses_no_later_event_and_the_lock_restarts() {
+    let site = Site::new();
+    let phone = Phone::new();
+    let mut door = TestLock::new(&site);
+    let key = site.member_key(&phone, 1);
+    phone.unlock(&mut door.lock, &key);
+    // The backend acknowledges far beyond the lock's highest sequence number (1).
+    let mut spec = BundleSpec::new(1, 0);
+    spec.acknowledged = 1000;
+    let seqs = |r: &keyway_protocol::phone::SyncReply| r.receipt.body.events.iter().map(|e| e.seq).collect::<Vec<_>>();
+    let first = phone.sync(&mut door.lock, &key, Some(&site.bundle(spec)));
+    assert_eq!(seqs(&first), [2], "event 1 acknowledged; numbering goes on at 2");
+    phone.unlock(&mut door.lock, &key);
+
+    let mut door = door.restart();
+    let again = phone.sync(&mut door.lock, &key, None);
+    assert_eq!(seqs(&again), [2, 3], "events after the acknowledgement survive a restart");
+    let mut spec = BundleSpec::new(2, 1);
+    spec.acknowledged = 1000;
+    let after = phone.sync(&mut door.lock, &key, Some(&site.bundle(spec)));
+    assert_eq!(seqs(&after), [4], "a repeated acknowledgement drops only what the backend has");
+}

@@ -114,6 +114,11 @@ impl CredentialBody {
         if self.doors.is_empty() || self.doors.len() > MAX_DOORS {
             return Err(DecodeError::Invalid { field: "door count" });
         }
+        // A door listed twice means nothing more than once, but a strict decoder accepts one
+        // form only: a lock that keeps door lists as sets must not meet a second form.
+        if self.doors.iter().enumerate().any(|(i, door)| self.doors[..i].contains(door)) {
+            return Err(DecodeError::Invalid { field: "door ids" });
+        }
         if self.not_before > self.not_after {
             return Err(DecodeError::Invalid { field: "validity window" });
         }

@@ -198,7 +198,8 @@ impl LockSession {
                     let (output, ok) = sync(&mut channel, Some(&body), env);
                     (if ok { State::Channel(channel) } else { State::Closed }, output)
                 }
-                Ok((sealed_kind::RECEIPT_REQUEST, _)) => {
+                // A receipt request has an empty body; anything after the kind is malformed.
+                Ok((sealed_kind::RECEIPT_REQUEST, body)) if body.is_empty() => {
                     let (output, ok) = sync(&mut channel, None, env);
                     (if ok { State::Channel(channel) } else { State::Closed }, output)
                 }

@@ -26,7 +26,8 @@ fn credential() -> impl Strategy<Value = Credential> {
         credential_id(),
         any::<[u8; 8]>(),
         (any::<bool>(), any::<[u8; 32]>()),
-        prop::collection::vec(door(), 1..=MAX_DOORS),
+        // A door appears at most once in a credential.
+        prop::collection::btree_set(door(), 1..=MAX_DOORS).prop_map(|doors| doors.into_iter().collect::<Vec<_>>()),
         any::<u32>(),
         any::<u32>(),
         any::<bool>(),
@@ -190,6 +191,25 @@ fn a_guest_key_cannot_be_shareable() {
     };
     assert!(body.validate().is_err());
     body.flags.shareable = false;
+    assert!(body.validate().is_ok());
+}
+
+#[test]
+fn credential_naming_a_door_twice_is_malformed() {
+    let mut body = CredentialBody {
+        id: CredentialId([1; 16]),
+        issuer: KeyId([2; 8]),
+        device_key: DeviceKey([2; 33]),
+        doors: vec![DoorId([3; 8]), DoorId([5; 8]), DoorId([3; 8])],
+        not_before: 1,
+        not_after: 2,
+        flags: CredentialFlags::default(),
+        parent: None,
+    };
+    assert!(body.validate().is_err());
+    let bytes = Credential { body: body.clone(), signature: [0; 64] }.to_bytes();
+    assert!(Credential::from_bytes(&bytes).is_err(), "the decoder refuses it too");
+    body.doors.pop();
     assert!(body.validate().is_ok());
 }
 

@@ -134,7 +134,7 @@ fn revoked_credential_is_refused() {
     let phone = TestPhone::new();
     let mut lock = TestLock::new(DOOR, &issuer);
     let credential = credential_for(&issuer, &phone, &[DOOR], 1);
-    lock.revoked.insert(credential.body.id);
+    lock.revoke(credential.body.id);
     assert_eq!(refusal_for(&mut lock, &phone, &credential), Refusal::Revoked);
 }
 
@@ -149,7 +149,7 @@ fn guest_key_is_refused_once_the_member_who_shared_it_is_revoked() {
     assert_eq!(guest.standard_unlock(&mut lock, &guest_credential).outcome, Ok(()));
     lock.actuations = 0;
 
-    lock.revoked.insert(member_credential.body.id);
+    lock.revoke(member_credential.body.id);
 
     assert_eq!(refusal_for(&mut lock, &guest, &guest_credential), Refusal::ParentRevoked);
 }
@@ -161,7 +161,7 @@ fn fast_ticket_of_a_revoked_credential_is_refused() {
     let mut lock = TestLock::new(DOOR, &issuer);
     let credential = credential_for(&issuer, &phone, &[DOOR], 1);
     let ticket = phone.standard_unlock(&mut lock, &credential).ticket.unwrap();
-    lock.revoked.insert(credential.body.id);
+    lock.revoke(credential.body.id);
     let reply = phone.fast_unlock(&mut lock, &ticket);
     assert_eq!(reply.outcome, Err(Refusal::Revoked));
     assert_eq!(lock.actuations, 1);
@@ -382,7 +382,7 @@ fn copied_credential_reveals_nothing_and_is_not_audited_under_its_id() {
     let thief = TestPhone::new();
     let mut lock = TestLock::new(DOOR, &issuer);
     let credential = credential_for(&issuer, &owner, &[DOOR], 1);
-    lock.revoked.insert(credential.body.id);
+    lock.revoke(credential.body.id);
     // Without the device key the thief cannot learn that the key is revoked…
     assert_eq!(refusal_for(&mut lock, &thief, &credential), Refusal::BadDeviceSignature);
     // …nor leave an event naming the owner's credential.

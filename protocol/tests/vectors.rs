@@ -1,175 +1,42 @@
 //! The published test vectors in `protocol/vectors/`: both roles must reproduce them
-//! byte for byte. To regenerate them (new keys and signatures):
-//! `KEYWAY_WRITE_VECTORS=1 cargo test -p keyway-protocol --test vectors -- --test-threads=1`
-//! (one thread: later vectors embed the credential and bundle written by earlier ones).
-//! Without the variable, the files are only read and checked.
+//! byte for byte. The generator is deterministic (labels hashed for "random" values,
+//! RFC 6979 for every signature), so regenerating gives the same files:
+//! `KEYWAY_WRITE_VECTORS=1 cargo test -p keyway-protocol --test vectors`
+//! (new test keys as well only with `KEYWAY_NEW_ACTORS=1`). Without the variable, the
+//! files are checked: the generator must produce them exactly, and every lock-side output
+//! of every case must follow from the case's recorded state, messages and random values
+//! alone (`replay`).
 #![allow(clippy::unwrap_used, missing_docs)]
 
 mod common;
+mod vector_cases;
 
 use common::*;
 use keyway_protocol::bundle::{Bundle, BundleBody, LockConfig, Revocation};
-use keyway_protocol::credential::{Credential, CredentialBody, CredentialFlags, DeviceKey};
-use keyway_protocol::ids::{CredentialId, DoorId, KeyId, LockNonce, TicketId};
-use keyway_protocol::issuer::{IssuerKey, verify_bundle, verify_credential, verify_receipt};
-use keyway_protocol::lock_role::{LockEvent, LockSession, TicketEntry, sign_receipt};
+use keyway_protocol::credential::Credential;
+use keyway_protocol::ids::{CredentialId, KeyId, LockNonce};
+use keyway_protocol::issuer::{verify_bundle, verify_credential, verify_receipt};
+use keyway_protocol::lock_role::{LockEvent, LockSession, sign_receipt};
 use keyway_protocol::phone::{FastTicket, LockTarget, StandardUnlock, fast_unlock};
 use keyway_protocol::receipt::{AuditEvent, AuditKind, ReceiptBody};
 use keyway_protocol::{Command, Refusal};
 use p256::ecdsa::SigningKey;
-use p256::elliptic_curve::sec1::ToSec1Point;
 use serde_json::{Value, json};
-use std::path::PathBuf;
-use zeroize::Zeroizing;
-
-fn path(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("vectors").join(name)
-}
-
-fn writing() -> bool {
-    std::env::var_os("KEYWAY_WRITE_VECTORS").is_some()
-}
-
-fn load(name: &str) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(path(name)).unwrap()).unwrap()
-}
-
-fn store(name: &str, v: &Value) {
-    std::fs::write(path(name), serde_json::to_string_pretty(v).unwrap() + "\n").unwrap();
-}
-
-fn hx(v: &Value, key: &str) -> Vec<u8> {
-    hex::decode(v[key].as_str().unwrap_or_else(|| panic!("missing {key}"))).unwrap()
-}
-
-fn arr<const N: usize>(v: &Value, key: &str) -> [u8; N] {
-    hx(v, key).try_into().unwrap()
-}
-
-fn random_bytes<const N: usize>() -> [u8; N] {
-    use ring::rand::SecureRandom;
-    let mut out = [0u8; N];
-    ring::rand::SystemRandom::new().fill(&mut out).unwrap();
-    out
-}
-
-#[allow(deprecated)]
-fn fixed(bytes: &[u8]) -> ring::test::rand::FixedSliceRandom<'_> {
-    ring::test::rand::FixedSliceRandom { bytes }
-}
-
-fn p256_public(secret: &p256::SecretKey) -> Vec<u8> {
-    secret.public_key().to_sec1_point(false).as_bytes().to_vec()
-}
-
-/// The fixed actors of every vector: issuer, device, lock keys. Fresh when writing.
-struct Actors {
-    issuer_pkcs8: Vec<u8>,
-    device_pkcs8: Vec<u8>,
-    lock_kem: [u8; 32],
-    lock_signing: [u8; 32],
-}
-
-impl Actors {
-    fn get() -> Self {
-        static WRITTEN: std::sync::Once = std::sync::Once::new();
-        if writing() {
-            WRITTEN.call_once(|| Self::generate().write());
-        }
-        let v = load("actors.json");
-        Self {
-            issuer_pkcs8: hx(&v, "issuer_pkcs8"),
-            device_pkcs8: hx(&v, "device_pkcs8"),
-            lock_kem: arr(&v, "lock_kem_secret"),
-            lock_signing: arr(&v, "lock_signing_secret"),
-        }
-    }
-
-    fn generate() -> Self {
-        {
-            let rng = ring::rand::SystemRandom::new();
-            let alg = &ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING;
-            Self {
-                issuer_pkcs8: ring::signature::EcdsaKeyPair::generate_pkcs8(alg, &rng).unwrap().as_ref().to_vec(),
-                device_pkcs8: ring::signature::EcdsaKeyPair::generate_pkcs8(alg, &rng).unwrap().as_ref().to_vec(),
-                lock_kem: p256::SecretKey::from_slice(&random_bytes::<32>()).unwrap().to_bytes().into(),
-                lock_signing: random_bytes(),
-            }
-        }
-    }
-    fn issuer(&self) -> IssuerKey {
-        IssuerKey::from_pkcs8(&self.issuer_pkcs8).unwrap()
-    }
-    fn device(&self) -> ring::signature::EcdsaKeyPair {
-        let rng = ring::rand::SystemRandom::new();
-        ring::signature::EcdsaKeyPair::from_pkcs8(
-            &ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
-            &self.device_pkcs8,
-            &rng,
-        )
-        .unwrap()
-    }
-    fn lock(&self, door: DoorId, nonce: LockNonce, now: u32) -> TestLock {
-        let kem = p256::SecretKey::from_slice(&self.lock_kem).unwrap();
-        let signing = SigningKey::from_slice(&self.lock_signing).unwrap();
-        let mut lock = TestLock::with_keys(door, kem, signing, self.issuer().public_key());
-        lock.nonce = nonce;
-        lock.now = now;
-        lock
-    }
-    fn write(&self) {
-        use ring::signature::KeyPair;
-        let kem = p256::SecretKey::from_slice(&self.lock_kem).unwrap();
-        let signing = SigningKey::from_slice(&self.lock_signing).unwrap();
-        store(
-            "actors.json",
-            &json!({
-                "description": "Test keys shared by every vector. Never use them outside tests.",
-                "issuer_pkcs8": hex::encode(&self.issuer_pkcs8),
-                "issuer_public_key": hex::encode(self.issuer().public_key()),
-                "issuer_key_id": self.issuer().key_id().to_hex(),
-                "device_pkcs8": hex::encode(&self.device_pkcs8),
-                "device_public_key": hex::encode(self.device().public_key().as_ref()),
-                "lock_kem_secret": hex::encode(self.lock_kem),
-                "lock_kem_public_key": hex::encode(p256_public(&kem)),
-                "lock_signing_secret": hex::encode(self.lock_signing),
-                "lock_signing_public_key": hex::encode(signing.verifying_key().to_sec1_point(false).as_bytes()),
-            }),
-        );
-    }
-}
-
-const VECTOR_DOOR: DoorId = DoorId([0x4b, 0x57, 0x00, 0x00, 0x00, 0x00, 0xd0, 0x01]);
-const VECTOR_NOW: u32 = 1_798_761_600; // 2027-01-01T00:00:00Z
-
-fn vector_credential(actors: &Actors, recorded: Option<&Value>) -> Credential {
-    use ring::signature::KeyPair;
-    let body = CredentialBody {
-        id: CredentialId(*b"keyway-vector-01"),
-        issuer: actors.issuer().key_id(),
-        device_key: DeviceKey::from_uncompressed(actors.device().public_key().as_ref()).unwrap(),
-        doors: vec![VECTOR_DOOR],
-        not_before: VECTOR_NOW - 3600,
-        not_after: VECTOR_NOW + 72 * 3600,
-        flags: CredentialFlags { shareable: true, guest: false },
-        parent: None,
-    };
-    match recorded {
-        Some(v) => Credential { body, signature: arr(v, "signature") },
-        None => actors.issuer().issue(body).unwrap(),
-    }
-}
+use vector_cases::lock_json::snapshot;
+use vector_cases::{
+    Actors, VECTOR_DOOR, VECTOR_NOW, det, fixed, handshakes, hx, load, sign, sign_bundle_with, write_or_compare,
+};
 
 #[test]
 fn credential_vector() {
     let actors = Actors::get();
-    let recorded = (!writing()).then(|| load("credential.json"));
-    let credential = vector_credential(&actors, recorded.as_ref());
+    let credential = handshakes::member(&actors);
     let encoded = credential.to_bytes();
     let b = &credential.body;
+    let issuer_public = vector_cases::uncompressed(&actors.issuer_key());
     let v = json!({
-        "description": "A one-door member credential. `encoded` is body ‖ signature; the signature covers \"keyway/credential/v1\\0\" ‖ body.",
-        "issuer_public_key": hex::encode(actors.issuer().public_key()),
+        "description": "A one-door member credential. `encoded` is body ‖ signature; the signature covers \"keyway/credential/v1\\0\" ‖ body (RFC 6979, so it is reproducible).",
+        "issuer_public_key": hex::encode(&issuer_public),
         "id": b.id.to_hex(),
         "issuer_key_id": b.issuer.to_hex(),
         "device_key_compressed": hex::encode(b.device_key.0),
@@ -182,70 +49,49 @@ fn credential_vector() {
         "encoded": hex::encode(&encoded),
         "encoded_len": encoded.len(),
     });
-    if writing() {
-        store("credential.json", &v);
-        return;
-    }
-    let recorded = recorded.unwrap();
-    assert_eq!(v, recorded);
+    write_or_compare("credential.json", &v);
+    let recorded = load("credential.json");
     assert_eq!(Credential::from_bytes(&hx(&recorded, "encoded")).unwrap(), credential);
     assert!(encoded.len() <= 200);
     verify_credential(&hx(&recorded, "issuer_public_key"), &credential).unwrap();
     assert_eq!(KeyId::of_public_key(&hx(&recorded, "issuer_public_key")), b.issuer);
 }
 
-#[test]
-fn standard_unlock_and_door_sync_vector() {
-    let actors = Actors::get();
-    let recorded = (!writing()).then(|| load("standard_unlock.json"));
-    // Written by credential_vector and bundle_vector, which run first when writing.
-    let credential = Credential::from_bytes(&hx(&load("credential.json"), "encoded")).unwrap();
-    let lock_nonce = match &recorded {
-        Some(v) => LockNonce(arr(v, "lock_nonce")),
-        None => LockNonce(random_bytes()),
-    };
-    let ephemeral: [u8; 32] = match &recorded {
-        Some(v) => arr(v, "phone_ephemeral_secret"),
-        None => p256::SecretKey::from_slice(&random_bytes::<32>()).unwrap().to_bytes().into(),
-    };
-    let lock_random: [[u8; 16]; 2] = match &recorded {
-        Some(v) => [arr(v, "response_nonce"), arr(v, "ticket_id")],
-        None => [random_bytes(), random_bytes()],
-    };
+/// The standard unlock and door sync of `standard_unlock.json`, from a freshly
+/// provisioned lock; returns the vector, the lock afterwards and the phone's ticket.
+fn standard_unlock(actors: &Actors) -> (Value, TestLock, FastTicket) {
+    let credential = handshakes::member(actors);
+    let lock_nonce = LockNonce(det("standard_unlock/advertised nonce"));
+    let ephemeral: [u8; 32] = det("standard_unlock/phone ephemeral secret");
     let mut lock = actors.lock(VECTOR_DOOR, lock_nonce, VECTOR_NOW);
+    lock.floor = VECTOR_NOW - 86_400;
+    lock.rng_seed = "standard_unlock".into();
+    let before = snapshot(&lock, VECTOR_NOW);
     let target = LockTarget { door: VECTOR_DOOR, lock_public_key: lock.public_key(), nonce: lock_nonce };
 
     // Phone: encapsulate, sign, seal.
     let unlock =
         StandardUnlock::begin(&target, &credential.to_bytes(), Command::Unlock, true, &fixed(&ephemeral)).unwrap();
     let signing_message = unlock.signing_message();
-    let device_signature: [u8; 64] = match &recorded {
-        Some(v) => arr(v, "device_signature"),
-        None => actors
-            .device()
-            .sign(&ring::rand::SystemRandom::new(), &signing_message)
-            .unwrap()
-            .as_ref()
-            .try_into()
-            .unwrap(),
-    };
+    let device_signature = sign(&actors.device_key(), &signing_message);
     let (awaiting, request) = unlock.finish(&device_signature);
 
     // Lock: open, verify, grant, answer.
-    lock.scripted_random.extend(lock_random.iter().map(|r| r.to_vec()));
     let mut session = LockSession::new();
     let out = lock.deliver(&mut session, &request);
     assert!(matches!(out.event, Some(LockEvent::Granted { fast: false, command: Command::Unlock, .. })));
     let response = out.reply.unwrap();
+    let random = lock.drawn.clone();
+    assert_eq!(random.len(), 3, "next nonce, response nonce, ticket id");
 
     // Phone: authenticate the answer.
     let (reply, mut channel) = awaiting.on_response(&response).unwrap();
     assert_eq!(reply.outcome, Ok(()));
     let ticket = reply.ticket.unwrap();
-    assert_eq!(ticket.id, TicketId(lock_random[1]));
+    assert_eq!(ticket.id.0[..], random[2][..]);
 
     // Door sync inside the channel: bundle → receipt.
-    let bundle = Bundle::from_bytes(&hx(&load("bundle.json"), "encoded")).unwrap();
+    let bundle = vector_bundle(actors);
     let bundle_message = channel.deliver_bundle(&bundle.to_bytes()).unwrap();
     let out = lock.deliver(&mut session, &bundle_message);
     assert_eq!(out.event, Some(LockEvent::BundleApplied { version: 7 }));
@@ -255,11 +101,12 @@ fn standard_unlock_and_door_sync_vector() {
     verify_receipt(lock.signing.verifying_key().to_sec1_point(false).as_bytes(), &sync.receipt_bytes).unwrap();
 
     let v = json!({
-        "description": "Standard unlock (HPKE base mode to the lock's static key) followed by a door sync in the secure channel. Keys in actors.json. The lock's random outputs, in order: response_nonce, ticket_id.",
+        "description": "Standard unlock (HPKE base mode to the lock's static key) followed by a door sync in the secure channel, on one connection. Keys in actors.json. The lock starts as `lock_before`; its random values, in the order drawn, are `lock_random`: the next advertised nonce (at S2), the response nonce, the ticket id. The RTC reads `lock_clock` throughout; the bundle's signed time raises the effective clock (B6), so the receipt's clock is the signed time. The lock ends as `lock_after`, which is where fast_unlock.json starts.",
         "door": VECTOR_DOOR.to_hex(),
         "lock_nonce": lock_nonce.to_hex(),
         "lock_clock": VECTOR_NOW,
         "lock_kem_public_key": hex::encode(lock.public_key()),
+        "lock_before": before,
         "credential": hex::encode(credential.to_bytes()),
         "command": "unlock",
         "want_ticket": true,
@@ -267,117 +114,106 @@ fn standard_unlock_and_door_sync_vector() {
         "device_signing_message": hex::encode(&signing_message),
         "device_signature": hex::encode(device_signature),
         "request": hex::encode(&request),
-        "response_nonce": hex::encode(lock_random[0]),
-        "ticket_id": hex::encode(lock_random[1]),
+        "lock_random": random.iter().map(hex::encode).collect::<Vec<_>>(),
+        "next_lock_nonce": hex::encode(&random[0]),
+        "response_nonce": hex::encode(&random[1]),
+        "ticket_id": hex::encode(&random[2]),
         "response": hex::encode(&response),
         "resumption_secret": hex::encode(ticket.secret.as_ref()),
         "bundle": hex::encode(bundle.to_bytes()),
         "bundle_message": hex::encode(&bundle_message),
         "sync_reply": hex::encode(&sync_reply),
         "receipt": hex::encode(&sync.receipt_bytes),
+        "lock_after": snapshot(&lock, VECTOR_NOW),
     });
-    if writing() {
-        store("standard_unlock.json", &v);
-    } else {
-        assert_eq!(v, recorded.unwrap());
-    }
+    (v, lock, ticket)
+}
+
+#[test]
+fn standard_unlock_and_door_sync_vector() {
+    let actors = Actors::get();
+    let (v, _, _) = standard_unlock(&actors);
+    write_or_compare("standard_unlock.json", &v);
 }
 
 #[test]
 fn fast_unlock_vector() {
-    let recorded = (!writing()).then(|| load("fast_unlock.json"));
-    let pick = |key: &str| -> Vec<u8> {
-        match &recorded {
-            Some(v) => hx(v, key),
-            None => random_bytes::<32>().to_vec(),
-        }
-    };
-    let secret: [u8; 32] = pick("resumption_secret").try_into().unwrap();
-    let ticket_id: [u8; 16] = pick("ticket_id")[..16].try_into().unwrap();
-    let lock_nonce: [u8; 8] = pick("lock_nonce")[..8].try_into().unwrap();
-    let phone_nonce: [u8; 16] = pick("phone_nonce")[..16].try_into().unwrap();
-    let next_ticket_id: [u8; 16] = pick("next_ticket_id")[..16].try_into().unwrap();
-
     let actors = Actors::get();
-    let mut lock = actors.lock(VECTOR_DOOR, LockNonce(lock_nonce), VECTOR_NOW);
-    let credential = CredentialId(*b"keyway-vector-01");
-    lock.tickets.insert(
-        TicketId(ticket_id),
-        TicketEntry {
-            secret: Zeroizing::new(secret),
-            credential,
-            parent: None,
-            issuer: actors.issuer().key_id(),
-            not_before: VECTOR_NOW - 3600,
-            not_after: VECTOR_NOW + 72 * 3600,
-        },
-    );
-    lock.scripted_random.push_back(next_ticket_id.to_vec());
-    let ticket = FastTicket { door: VECTOR_DOOR, id: TicketId(ticket_id), secret: Zeroizing::new(secret) };
+    // The lock and the ticket as the standard unlock left them.
+    let (standard, mut lock, ticket) = standard_unlock(&actors);
+    lock.drawn.clear();
+    lock.rng_seed = "fast_unlock".into();
+    let before = snapshot(&lock, VECTOR_NOW);
+    assert_eq!(before, standard["lock_after"]);
+    let lock_nonce = lock.nonce;
+    let phone_nonce: [u8; 16] = det("fast_unlock/phone nonce");
     let (awaiting, request) =
-        fast_unlock(VECTOR_DOOR, LockNonce(lock_nonce), &ticket, Command::Unlock, &fixed(&phone_nonce)).unwrap();
+        fast_unlock(VECTOR_DOOR, lock_nonce, &ticket, Command::Unlock, &fixed(&phone_nonce)).unwrap();
     assert!(request.len() <= 178, "fits one ATT write at MTU 185 with its frame header");
     let out = lock.deliver(&mut LockSession::new(), &request);
     assert!(matches!(out.event, Some(LockEvent::Granted { fast: true, .. })));
     let response = out.reply.unwrap();
     let (reply, _) = awaiting.on_response(&response).unwrap();
     assert_eq!(reply.outcome, Ok(()));
+    assert_eq!(reply.lock_clock, VECTOR_NOW + 60, "the floor the bundle raised");
+    assert_eq!(reply.bundle_version, 7);
     let next = reply.ticket.unwrap();
-    assert_eq!(next.id, TicketId(next_ticket_id));
+    assert_eq!(next.id.0[..], lock.drawn[1][..]);
     assert_eq!(lock.tickets[&next.id].secret, next.secret);
+    let entry = &before["tickets"][0];
 
     let v = json!({
-        "description": "Fast unlock with a ticket from an earlier standard unlock: symmetric only. The lock's random output: next_ticket_id. The lock's ticket entry: credential id, window as given.",
+        "description": "Fast unlock on a new connection right after standard_unlock.json: the lock starts where that vector left it (`lock_before` = its `lock_after`: bundle 7 applied, effective clock raised to the bundle's signed time, events 1 and 2 unacknowledged), the phone uses the ticket it got there, and the lock nonce is the one the lock drew there. Symmetric only. The lock's random values, in order: the next advertised nonce, the next ticket id.",
         "door": VECTOR_DOOR.to_hex(),
-        "lock_nonce": hex::encode(lock_nonce),
+        "lock_nonce": lock_nonce.to_hex(),
         "lock_clock": VECTOR_NOW,
-        "ticket_id": hex::encode(ticket_id),
-        "resumption_secret": hex::encode(secret),
-        "ticket_credential": credential.to_hex(),
-        "ticket_issuer_key_id": actors.issuer().key_id().to_hex(),
-        "ticket_not_before": VECTOR_NOW - 3600,
-        "ticket_not_after": VECTOR_NOW + 72 * 3600,
+        "lock_before": before,
+        "ticket_id": ticket.id.to_hex(),
+        "resumption_secret": hex::encode(ticket.secret.as_ref()),
+        "ticket_credential": entry["credential"],
+        "ticket_parent": entry["parent"],
+        "ticket_issuer_key_id": entry["issuer_key_id"],
+        "ticket_not_before": entry["not_before"],
+        "ticket_not_after": entry["not_after"],
+        "ticket_issued": entry["issued"],
         "phone_nonce": hex::encode(phone_nonce),
         "command": "unlock",
         "request": hex::encode(&request),
-        "next_ticket_id": hex::encode(next_ticket_id),
+        "lock_random": lock.drawn.iter().map(hex::encode).collect::<Vec<_>>(),
+        "next_lock_nonce": hex::encode(&lock.drawn[0]),
+        "next_ticket_id": hex::encode(next.id.0),
         "response": hex::encode(&response),
         "next_resumption_secret": hex::encode(next.secret.as_ref()),
+        "lock_after": snapshot(&lock, VECTOR_NOW),
     });
-    if writing() {
-        store("fast_unlock.json", &v);
-    } else {
-        assert_eq!(v, recorded.unwrap());
-    }
+    write_or_compare("fast_unlock.json", &v);
 }
 
-fn vector_bundle(actors: &Actors, recorded: Option<&Value>) -> Bundle {
-    let body = BundleBody {
-        door: VECTOR_DOOR,
-        issuer: actors.issuer().key_id(),
-        version: 7,
-        base_version: 0,
-        signed_time: VECTOR_NOW + 60,
-        audit_acknowledged: 0,
-        config: LockConfig { unlock_duration_ms: 5000, fast_unlock: true },
-        revocations: vec![
-            Revocation { credential: CredentialId(*b"revoked-member-1"), expires: VECTOR_NOW + 86_400 },
-            Revocation { credential: CredentialId(*b"revoked-guest-02"), expires: VECTOR_NOW + 3_600 },
-        ],
-    };
-    match recorded {
-        Some(v) => Bundle { body, signature: arr(v, "signature") },
-        None => actors.issuer().sign_bundle(body).unwrap(),
-    }
+fn vector_bundle(actors: &Actors) -> Bundle {
+    sign_bundle_with(
+        &actors.issuer_key(),
+        BundleBody {
+            door: VECTOR_DOOR,
+            issuer: KeyId::default(),
+            version: 7,
+            base_version: 0,
+            signed_time: VECTOR_NOW + 60,
+            audit_acknowledged: 0,
+            config: LockConfig { unlock_duration_ms: 5000, fast_unlock: true },
+            revocations: vec![
+                Revocation { credential: CredentialId(*b"revoked-member-1"), expires: VECTOR_NOW + 86_400 },
+                Revocation { credential: CredentialId(*b"revoked-guest-02"), expires: VECTOR_NOW + 3_600 },
+            ],
+        },
+    )
 }
 
 #[test]
 fn bundle_vector() {
     let actors = Actors::get();
-    let recorded = (!writing()).then(|| load("bundle.json"));
-    let bundle = vector_bundle(&actors, recorded.as_ref());
+    let bundle = vector_bundle(&actors);
     let v = json!({
-        "description": "A door-sync bundle, version 7 from base 0, revoking two credentials. The signature covers \"keyway/bundle/v1\\0\" ‖ body.",
+        "description": "A door-sync bundle, version 7 from base 0, revoking two credentials. The signature covers \"keyway/bundle/v1\\0\" ‖ body (RFC 6979).",
         "issuer_public_key": hex::encode(actors.issuer().public_key()),
         "door": VECTOR_DOOR.to_hex(),
         "version": 7,
@@ -390,12 +226,8 @@ fn bundle_vector() {
         "signature": hex::encode(bundle.signature),
         "encoded": hex::encode(bundle.to_bytes()),
     });
-    if writing() {
-        store("bundle.json", &v);
-        return;
-    }
-    let recorded = recorded.unwrap();
-    assert_eq!(v, recorded);
+    write_or_compare("bundle.json", &v);
+    let recorded = load("bundle.json");
     assert_eq!(Bundle::from_bytes(&hx(&recorded, "encoded")).unwrap(), bundle);
     verify_bundle(&hx(&recorded, "issuer_public_key"), &bundle).unwrap();
 }
@@ -403,7 +235,7 @@ fn bundle_vector() {
 #[test]
 fn receipt_vector() {
     let actors = Actors::get();
-    let signing = SigningKey::from_slice(&actors.lock_signing).unwrap();
+    let signing: SigningKey = actors.lock_signing_key();
     let body = ReceiptBody {
         door: VECTOR_DOOR,
         bundle_version: 7,
@@ -438,11 +270,93 @@ fn receipt_vector() {
         "lock_signing_public_key": hex::encode(&public),
         "encoded": hex::encode(receipt.to_bytes()),
     });
-    if writing() {
-        store("receipt.json", &v);
-        return;
-    }
+    write_or_compare("receipt.json", &v);
     let recorded = load("receipt.json");
-    assert_eq!(v, recorded);
     assert_eq!(verify_receipt(&public, &hx(&recorded, "encoded")).unwrap(), receipt);
+}
+
+/// Checks a file of handshake or door-sync cases: the generator must produce it exactly,
+/// and every case's lock-side outputs must follow from what the case records.
+fn check_cases(name: &str, generated: Value) {
+    write_or_compare(name, &generated);
+    let actors = Actors::get();
+    for case in load(name)["cases"].as_array().unwrap() {
+        assert_eq!(
+            vector_cases::live::replay(&actors, case),
+            vector_cases::live::lock_side(case),
+            "{name}: case {} does not follow from its recorded inputs",
+            case["name"]
+        );
+    }
+}
+
+#[test]
+fn standard_path_refusal_vectors() {
+    check_cases("refusals_standard.json", handshakes::standard_refusals(&Actors::get()));
+}
+
+#[test]
+fn fast_path_refusal_vectors() {
+    check_cases("refusals_fast.json", handshakes::fast_refusals(&Actors::get()));
+}
+
+#[test]
+fn guest_key_vectors() {
+    check_cases("guest.json", handshakes::guest_cases(&Actors::get()));
+}
+
+#[test]
+fn high_s_signature_vectors() {
+    check_cases("high_s.json", handshakes::high_s_cases(&Actors::get()));
+    let file = load("high_s.json");
+    for case in file["cases"].as_array().unwrap() {
+        assert!(case["phone"][0]["device_signature_high_s"].as_bool().unwrap());
+        assert!(case["steps"][0]["outcome"].as_str().unwrap().starts_with("granted"), "{}", case["name"]);
+    }
+}
+
+#[test]
+fn door_sync_vectors() {
+    check_cases("door_sync.json", vector_cases::door_sync::door_sync_cases(&Actors::get()));
+}
+
+#[test]
+fn advertisement_vectors() {
+    use keyway_protocol::advert::Advertisement;
+    write_or_compare("advertisement.json", &vector_cases::transport::advertisement_cases());
+    for case in load("advertisement.json")["cases"].as_array().unwrap() {
+        let decoded = Advertisement::from_bytes(&hx(case, "payload"));
+        assert_eq!(decoded.is_ok(), case["valid"].as_bool().unwrap(), "{}", case["name"]);
+        if let Ok(a) = decoded {
+            assert_eq!(a.door.to_hex(), case["door"].as_str().unwrap());
+            assert_eq!(a.nonce.to_hex(), case["nonce"].as_str().unwrap());
+            assert_eq!(u64::from(a.bundle_version), case["bundle_version"].as_u64().unwrap());
+        }
+    }
+}
+
+#[test]
+fn framing_vectors() {
+    use keyway_protocol::framing::{Reassembler, fragment};
+    write_or_compare("framing.json", &vector_cases::transport::framing_cases());
+    for case in load("framing.json")["cases"].as_array().unwrap() {
+        if let Some(fragments) = case["fragments"].as_array() {
+            let mtu = case["mtu"].as_u64().unwrap() as u16;
+            let frames: Vec<String> = fragment(&hx(case, "message"), mtu).unwrap().iter().map(hex::encode).collect();
+            assert_eq!(&frames, fragments, "{}", case["name"]);
+            continue;
+        }
+        let mut r = Reassembler::with_max_len(case["max_len"].as_u64().unwrap() as usize);
+        for f in case["frames"].as_array().unwrap() {
+            let got = match r.push(&hx(f, "frame")) {
+                Ok(None) => "more",
+                Ok(Some(m)) => {
+                    assert_eq!(hex::encode(m), f["message"].as_str().unwrap());
+                    "message"
+                }
+                Err(_) => "rejected",
+            };
+            assert_eq!(got, f["result"].as_str().unwrap(), "{}", case["name"]);
+        }
+    }
 }

@@ -13,7 +13,7 @@ use keyway_protocol::{Command, Refusal};
 use p256::ecdsa::{SigningKey, VerifyingKey};
 use p256::elliptic_curve::sec1::ToSec1Point;
 use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 pub const NOW: u32 = 1_800_000_000;
 pub const DOOR: DoorId = DoorId([0xd0, 0, 0, 0, 0, 0, 0, 1]);
@@ -36,10 +36,13 @@ pub struct TestLock {
     pub nonce: LockNonce,
     pub rng_counter: u64,
     pub anchors: HashMap<KeyId, VerifyingKey>,
-    pub revoked: HashSet<CredentialId>,
+    /// Revoked credential ids, each with the time after which the entry may be dropped.
+    pub revoked: BTreeMap<CredentialId, u32>,
     pub version: u32,
     pub config: LockConfig,
     pub tickets: HashMap<TicketId, TicketEntry>,
+    /// When each ticket was issued (the lock's effective clock).
+    pub ticket_issued: HashMap<TicketId, u32>,
     pub events: Vec<AuditEvent>,
     pub acked: u64,
     pub next_seq: u64,
@@ -47,6 +50,17 @@ pub struct TestLock {
     pub fail_storage: bool,
     /// Random outputs to hand out first, in order (for test vectors).
     pub scripted_random: std::collections::VecDeque<Vec<u8>>,
+    /// Panic instead of inventing bytes once `scripted_random` is used up (test vectors:
+    /// every random value must be recorded).
+    pub strict_random: bool,
+    /// What the actuator reports as the open time, in milliseconds.
+    pub actuation_ms: u16,
+    /// The clock floor (§10.4): raised by applied bundles. `now` is the effective clock.
+    pub floor: u32,
+    /// Every random value the lock drew, in order (for test vectors).
+    pub drawn: Vec<Vec<u8>>,
+    /// Mixed into the deterministic random source, so two vectors draw different values.
+    pub rng_seed: String,
 }
 
 impl TestLock {
@@ -72,16 +86,22 @@ impl TestLock {
             nonce: LockNonce([0; 8]),
             rng_counter: 0,
             anchors,
-            revoked: HashSet::new(),
+            revoked: BTreeMap::new(),
             version: 0,
             config: LockConfig::default(),
             tickets: HashMap::new(),
+            ticket_issued: HashMap::new(),
             events: Vec::new(),
             acked: 0,
             next_seq: 1,
             actuations: 0,
             fail_storage: false,
             scripted_random: Default::default(),
+            strict_random: false,
+            actuation_ms: 120,
+            floor: 0,
+            drawn: Vec::new(),
+            rng_seed: String::new(),
         };
         lock.rotate_nonce();
         lock
@@ -112,6 +132,11 @@ impl TestLock {
         session.on_message(message, self)
     }
 
+    /// Revokes a credential for good (the entry never expires).
+    pub fn revoke(&mut self, credential: CredentialId) {
+        self.revoked.insert(credential, u32::MAX);
+    }
+
     pub fn granted_events(&self) -> usize {
         self.events.iter().filter(|e| matches!(e.kind, AuditKind::Granted { .. })).count()
     }
@@ -133,14 +158,19 @@ impl LockEnvironment for TestLock {
     fn fill_random(&mut self, out: &mut [u8]) {
         if let Some(bytes) = self.scripted_random.pop_front() {
             out.copy_from_slice(&bytes);
-            return;
+        } else {
+            assert!(!self.strict_random, "the lock drew a random value the vector does not record");
+            self.rng_counter += 1;
+            det_bytes(&format!("lock rng {}{}", self.door, self.rng_seed), self.rng_counter, out);
         }
-        self.rng_counter += 1;
-        det_bytes(&format!("lock rng {}", self.door), self.rng_counter, out);
+        self.drawn.push(out.to_vec());
     }
     fn consume_nonce(&mut self, nonce: &LockNonce) -> bool {
+        // The fresh nonce is the first random value a request draws (§10.1.1 S2).
         let current = *nonce == self.nonce;
-        self.rotate_nonce();
+        let mut fresh = [0u8; 8];
+        self.fill_random(&mut fresh);
+        self.nonce = LockNonce(fresh);
         current
     }
     fn current_nonce(&self) -> LockNonce {
@@ -150,7 +180,7 @@ impl LockEnvironment for TestLock {
         self.anchors.get(issuer).copied()
     }
     fn is_revoked(&self, credential: &CredentialId) -> bool {
-        self.revoked.contains(credential)
+        self.revoked.contains_key(credential)
     }
     fn bundle_version(&self) -> u32 {
         self.version
@@ -159,25 +189,52 @@ impl LockEnvironment for TestLock {
         self.config
     }
     fn take_ticket(&mut self, id: &TicketId) -> Option<TicketEntry> {
+        self.ticket_issued.remove(id);
         self.tickets.remove(id)
     }
     fn store_ticket(&mut self, id: TicketId, entry: TicketEntry) {
+        // At most one ticket per credential (§16 item 6).
+        let older: Vec<TicketId> =
+            self.tickets.iter().filter(|(_, t)| t.credential == entry.credential).map(|(id, _)| *id).collect();
+        for old in older {
+            self.take_ticket(&old);
+        }
+        self.ticket_issued.insert(id, self.now);
         self.tickets.insert(id, entry);
     }
     fn actuate(&mut self) -> u16 {
         self.actuations += 1;
-        120
+        self.actuation_ms
     }
     fn apply_bundle(&mut self, bundle: &Bundle) -> Result<(), Refusal> {
         if self.fail_storage {
             return Err(Refusal::StorageFailed);
         }
-        self.version = bundle.body.version;
-        self.config = bundle.body.config;
-        self.revoked.extend(bundle.body.revocations.iter().map(|r| r.credential));
-        self.now = self.now.max(bundle.body.signed_time);
-        self.acked = self.acked.max(bundle.body.audit_acknowledged);
-        self.events.retain(|e| e.seq > bundle.body.audit_acknowledged);
+        // The rules of §10.3 B6 as the reference lock (keyway-lock) applies them.
+        let body = &bundle.body;
+        self.version = body.version;
+        self.config = body.config;
+        self.now = self.now.max(body.signed_time);
+        self.floor = self.floor.max(body.signed_time);
+        for r in &body.revocations {
+            let expires = self.revoked.entry(r.credential).or_insert(r.expires);
+            *expires = (*expires).max(r.expires);
+        }
+        let now = self.now;
+        self.revoked.retain(|_, expires| *expires >= now);
+        // Nothing above the highest sequence number used so far can be acknowledged.
+        let acknowledged = body.audit_acknowledged.min(self.next_seq - 1);
+        self.acked = self.acked.max(acknowledged);
+        self.events.retain(|e| e.seq > acknowledged);
+        let dead: Vec<TicketId> = self
+            .tickets
+            .iter()
+            .filter(|(_, t)| !self.config.fast_unlock || t.not_after < now)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in dead {
+            self.take_ticket(&id);
+        }
         Ok(())
     }
     fn record(&mut self, kind: AuditKind, credential: Option<CredentialId>) {
@@ -307,4 +364,45 @@ pub fn bundle(issuer: &IssuerKey, door: DoorId, base: u32, version: u32, revoked
                 .collect(),
         })
         .unwrap()
+}
+
+/// The P-256 group order n.
+const ORDER: [u8; 32] = hex_literal(b"ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551");
+
+const fn hex_literal(s: &[u8; 64]) -> [u8; 32] {
+    const fn nibble(c: u8) -> u8 {
+        if c >= b'a' { c - b'a' + 10 } else { c - b'0' }
+    }
+    let mut out = [0u8; 32];
+    let mut i = 0;
+    while i < 32 {
+        out[i] = nibble(s[2 * i]) << 4 | nibble(s[2 * i + 1]);
+        i += 1;
+    }
+    out
+}
+
+/// `n − s` (big-endian, 32 bytes).
+fn negate(s: &[u8]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    let mut borrow = 0i16;
+    for i in (0..32).rev() {
+        let d = i16::from(ORDER[i]) - i16::from(s[i]) - borrow;
+        borrow = i16::from(d < 0);
+        out[i] = (d + 256 * borrow) as u8;
+    }
+    out
+}
+
+/// Whether `s` is above n/2 ("high-S").
+pub fn is_high_s(signature: &[u8; 64]) -> bool {
+    let s = &signature[32..];
+    s > &negate(s)[..]
+}
+
+/// The same signature with `s` replaced by `n − s`: equally valid, the other form.
+pub fn flip_s(signature: &[u8; 64]) -> [u8; 64] {
+    let mut out = *signature;
+    out[32..].copy_from_slice(&negate(&signature[32..]));
+    out
 }
