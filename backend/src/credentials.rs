@@ -320,7 +320,8 @@ fn supersede_older(tx: &Transaction<'_>, session: &SessionInfo, grant_id: i64, n
             "SELECT id, not_after FROM credentials WHERE grant_id = ?1 AND device_public_key = ?2 AND id != ?3
                AND revoked_at IS NULL AND superseded_at IS NULL",
         )?;
-        let rows = stmt.query_map(params![grant_id, session.device_public_key, new_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let rows =
+            stmt.query_map(params![grant_id, session.device_public_key, new_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
         rows.collect::<rusqlite::Result<_>>()?
     };
     let mut to_list = Vec::new();
@@ -349,7 +350,10 @@ fn enforce_cap(tx: &Transaction<'_>, grant_id: i64, new_id: &[u8], now: i64) -> 
     let extra: Vec<Vec<u8>> = live.into_iter().skip(keep).collect();
     for id in &extra {
         repoint_shares(tx, id, new_id)?;
-        tx.execute("UPDATE credentials SET superseded_at = COALESCE(superseded_at, ?2) WHERE id = ?1", params![id, now])?;
+        tx.execute(
+            "UPDATE credentials SET superseded_at = COALESCE(superseded_at, ?2) WHERE id = ?1",
+            params![id, now],
+        )?;
     }
     revoke_credential_ids(tx, &extra, now)
 }
@@ -388,9 +392,8 @@ fn live_parent(tx: &Transaction<'_>, secrets: &Secrets, share_id: i64, now: i64)
     let replacement = match newest {
         Some(id) => Some(id),
         None => {
-            let alive: bool = tx.query_row("SELECT revoked_at IS NULL FROM sessions WHERE id = ?1", [session_id], |r| {
-                r.get(0)
-            })?;
+            let alive: bool =
+                tx.query_row("SELECT revoked_at IS NULL FROM sessions WHERE id = ?1", [session_id], |r| r.get(0))?;
             let member = SessionInfo { session_id, person_id, device_public_key };
             match alive.then(|| issue_one(tx, secrets, &member, member_grant, now)) {
                 Some(Ok(c)) => hex::decode(&c.credential_id).ok(),

@@ -148,11 +148,9 @@ pub fn revoke_grant(tx: &Transaction<'_>, grant_id: i64, reason: &str, now: i64)
 /// another organisation.
 pub fn revoke_all(tx: &Transaction<'_>, org_id: i64, person_id: i64, reason: &str, now: i64) -> Result<usize> {
     let member: Option<i64> = tx
-        .query_row(
-            "SELECT id FROM memberships WHERE person_id = ?1 AND org_id = ?2",
-            params![person_id, org_id],
-            |r| r.get(0),
-        )
+        .query_row("SELECT id FROM memberships WHERE person_id = ?1 AND org_id = ?2", params![person_id, org_id], |r| {
+            r.get(0)
+        })
         .optional()?;
     if member.is_none() {
         return Err(Error::NotFound("person"));

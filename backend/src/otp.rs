@@ -316,10 +316,8 @@ pub fn check_code(
     let mut client_limit = load_client(tx, client, now)?;
     check_client(&client_limit, now)?;
     let hour = now.div_euclid(3600);
-    let global: i64 = tx
-        .query_row("SELECT failures FROM otp_global WHERE hour = ?1", [hour], |r| r.get(0))
-        .optional()?
-        .unwrap_or(0);
+    let global: i64 =
+        tx.query_row("SELECT failures FROM otp_global WHERE hour = ?1", [hour], |r| r.get(0)).optional()?.unwrap_or(0);
     if global >= GLOBAL_FAILURES_PER_HOUR && client_limit.failures > 0 {
         return Err(Error::TooManyAttempts { retry_at: (hour + 1) * 3600 });
     }
@@ -348,7 +346,10 @@ pub fn check_code(
     }
     let guess = secrets.hash(Purpose::OtpCode, key, code.trim());
     if same(&guess, &code_hash) && deliverable {
-        tx.execute("UPDATE otp_codes SET used = 1 WHERE identifier = ?1 AND client = ?2", params![key, client.as_str()])?;
+        tx.execute(
+            "UPDATE otp_codes SET used = 1 WHERE identifier = ?1 AND client = ?2",
+            params![key, client.as_str()],
+        )?;
         // A successful sign-in is the only thing that clears the identifier's count.
         tx.execute("DELETE FROM otp_limits WHERE scope = 'identifier' AND subject = ?1", [key])?;
         tx.execute(
@@ -428,7 +429,10 @@ mod tests {
         // The noisy client has one failure on record (against someone else).
         let other = Identifier::parse("bob@example.com").unwrap();
         send_code(&tx, &secrets, &outbox, &other, &noisy, now).unwrap();
-        assert!(matches!(check_code(&tx, &secrets, &other, &noisy, &device, "000000x", now), Err(Error::CodeWrong { .. })));
+        assert!(matches!(
+            check_code(&tx, &secrets, &other, &noisy, &device, "000000x", now),
+            Err(Error::CodeWrong { .. })
+        ));
         // The service-wide budget for this hour is spent.
         tx.execute(
             "UPDATE otp_global SET failures = ?2 WHERE hour = ?1",

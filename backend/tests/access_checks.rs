@@ -93,8 +93,7 @@ async fn cancelled_invitation_grants_give_nothing_after_a_cancel_or_an_unused_ex
         .await
         .err(410, "invitation_expired");
     // A resend brings the keys with the new link; accepting it makes them work.
-    let resent =
-        s.admin("POST", &format!("/v1/admin/invitations/{}/resend", sent["invitation_id"]), None).await.ok();
+    let resent = s.admin("POST", &format!("/v1/admin/invitations/{}/resend", sent["invitation_id"]), None).await.ok();
     assert!(resent["invitation_id"].as_i64().is_some());
     let token = token_of(&s.last_link("ben@example.com", "invitation").await);
     s.clock.advance(31);

@@ -10,8 +10,8 @@ use super::{ApiJson, Authed, Peer};
 use crate::AppState;
 use crate::error::{ErrorBody, Result};
 use crate::identifiers::{Channel, Identifier};
-use crate::sessions::{self, SessionTokens};
 use crate::otp::Client;
+use crate::sessions::{self, SessionTokens};
 use crate::{otp, people};
 
 /// Ask for a sign-in code.
@@ -66,8 +66,7 @@ pub async fn send_code(
     let ident = Identifier::parse(&req.identifier)?;
     let channel = ident.channel();
     let client = Client::from_peer(peer);
-    let sent =
-        st.write(move |tx, st, now| otp::send_code(tx, st.secrets(), st.outbox(), &ident, &client, now)).await?;
+    let sent = st.write(move |tx, st, now| otp::send_code(tx, st.secrets(), st.outbox(), &ident, &client, now)).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(CodeSentResponse { channel, expires_at: sent.expires_at, resend_after: sent.resend_after }),
