@@ -11,7 +11,7 @@
 //! - **Per client** (the peer address the service sees; IPv6 grouped by /64): the same
 //!   consecutive count and back-off across every identifier the client guesses at, frozen
 //!   at 100; it is forgotten 7 days after the client's last failure (addresses change hands)
-//!   or at a successful sign-in from it. At most 20 codes an hour per client.
+//!   or at a successful sign-in from it. At most 30 codes an hour per client.
 //! - **Global**: once 1,000 wrong guesses were made service-wide in the current hour,
 //!   clients with failures on record are refused until the next hour; clients with a clean
 //!   record are still served, so one noisy attacker cannot close sign-in for everyone.
@@ -68,7 +68,7 @@ pub const SENDS_PER_WINDOW: i64 = 5;
 /// Codes allowed per identifier per window, whoever asks (bounds texts to one person).
 pub const IDENTIFIER_SENDS_PER_WINDOW: i64 = 10;
 /// Codes allowed per client per window, whatever the identifier.
-pub const CLIENT_SENDS_PER_WINDOW: i64 = 20;
+pub const CLIENT_SENDS_PER_WINDOW: i64 = 30;
 
 /// Who is asking, as the service sees the connection: the peer's address.
 ///
