@@ -1,12 +1,23 @@
 //! Credential issuance for the session's device: short-lived (the site's setting, default
 //! 72 h), never past the grant's expiry, renewed by asking again.
+//!
+//! One live credential per device and grant: asking again while the current one has more
+//! than a renewal window of life left returns that same credential (so retries and
+//! repeated calls mint nothing); a new one supersedes the older ones of that device and
+//! grant, which are revoked and listed in their doors' next bundles like any revocation.
+//! The one exception is a superseded credential that guest keys name as their parent: it
+//! is retired (never handed out again, its shares now point at the new credential, so
+//! guests renew under it) but not listed, because listing it would lock its guests out at
+//! the door; it lapses on its own within one credential life, and revoking the member
+//! lists it with the rest. A member holds at most [`MAX_LIVE_PER_GRANT`] live credentials
+//! per key (retired parents included); beyond that the oldest is revoked.
 
 use rusqlite::{OptionalExtension, Transaction, params};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::error::{Error, Result};
-use crate::keys::grant_door_ids;
+use crate::keys::{grant_door_ids, revoke_credential_ids};
 use crate::orgs;
 use crate::secrets::{Secrets, b64};
 use crate::sessions::SessionInfo;
@@ -33,6 +44,12 @@ pub struct IssuedCredential {
     pub issuer_public_key: String,
 }
 
+/// Live credentials one member may hold per key (one per device, three devices).
+pub const MAX_LIVE_PER_GRANT: i64 = 3;
+/// A repeated request returns the current credential while it has more life left than
+/// this (or half the site's credential life, if shorter): the app renews inside it.
+pub const RENEW_WINDOW_SECS: i64 = 24 * 3600;
+
 struct GrantRow {
     person_id: i64,
     facility_id: i64,
@@ -40,16 +57,21 @@ struct GrantRow {
     expires_at: i64,
     shareable: bool,
     revoked: bool,
-    parent: Option<Vec<u8>>,
+    share_id: Option<i64>,
+    /// The invitation the grant came with: (state, expires_at, whether the person signed in before it expired).
+    invitation: Option<(String, i64, bool)>,
 }
 
 fn load_grant(tx: &Transaction<'_>, grant_id: i64) -> Result<GrantRow> {
     tx.query_row(
         "SELECT g.person_id, k.facility_id, g.starts_at, g.expires_at, g.shareable, g.revoked_at IS NOT NULL,
-                (SELECT parent_credential_id FROM shares s WHERE s.id = g.share_id)
-         FROM grants g JOIN keys k ON k.id = g.key_id WHERE g.id = ?1",
+                g.share_id, i.state, i.expires_at, COALESCE(p.first_sign_in_at < i.expires_at, 0)
+         FROM grants g JOIN keys k ON k.id = g.key_id JOIN people p ON p.id = g.person_id
+              LEFT JOIN invitations i ON i.id = g.invitation_id
+         WHERE g.id = ?1",
         [grant_id],
         |r| {
+            let state: Option<String> = r.get(7)?;
             Ok(GrantRow {
                 person_id: r.get(0)?,
                 facility_id: r.get(1)?,
@@ -57,7 +79,11 @@ fn load_grant(tx: &Transaction<'_>, grant_id: i64) -> Result<GrantRow> {
                 expires_at: r.get(3)?,
                 shareable: r.get(4)?,
                 revoked: r.get(5)?,
-                parent: r.get(6)?,
+                share_id: r.get(6)?,
+                invitation: match state {
+                    Some(st) => Some((st, r.get(8)?, r.get(9)?)),
+                    None => None,
+                },
             })
         },
     )
@@ -83,12 +109,31 @@ pub fn issue_one(
     if now >= g.expires_at {
         return Err(Error::KeyExpired);
     }
+    // A key that came with an invitation nobody used before it expired gives nothing
+    // (a resend moves the key to the new invitation; a cancel revokes it).
+    if let Some((state, expires_at, signed_in_before)) = &g.invitation {
+        match state.as_str() {
+            "cancelled" => return Err(Error::InvitationCancelled),
+            "pending" | "superseded" if now >= *expires_at && !signed_in_before => {
+                return Err(Error::InvitationExpired);
+            }
+            _ => {}
+        }
+    }
     let issuer = orgs::issuer_for_facility(tx, secrets, g.facility_id)?;
     let not_before = now.max(g.starts_at);
     if not_before >= now + issuer.credential_ttl_secs {
         return Err(Error::KeyNotYetValid { starts_at: g.starts_at });
     }
     let not_after = (not_before + issuer.credential_ttl_secs).min(g.expires_at);
+    let renew_window = RENEW_WINDOW_SECS.min(issuer.credential_ttl_secs / 2);
+    if let Some(current) = reusable(tx, session, grant_id, &g, renew_window, now)? {
+        return answer(tx, grant_id, &current, &issuer.public_key);
+    }
+    let parent_vec = match g.share_id {
+        Some(share_id) => Some(live_parent(tx, secrets, share_id, now)?),
+        None => None,
+    };
     let door_ids = grant_door_ids(tx, grant_id)?;
     let mut lock_ids = Vec::with_capacity(door_ids.len());
     for d in &door_ids {
@@ -100,7 +145,7 @@ pub fn issue_one(
     let id_vec = secrets.random_bytes(16)?;
     let mut id = [0u8; 16];
     id.copy_from_slice(&id_vec);
-    let parent: Option<[u8; 16]> = match &g.parent {
+    let parent: Option<[u8; 16]> = match &parent_vec {
         Some(p) => {
             Some(p.as_slice().try_into().map_err(|_| Error::Internal("stored parent id has the wrong length".into()))?)
         }
@@ -119,8 +164,8 @@ pub fn issue_one(
     let bytes = signing::issue_credential(&issuer.pkcs8, &spec)?;
     tx.execute(
         "INSERT INTO credentials (id, grant_id, session_id, device_public_key, not_before, not_after, parent_id,
-             guest, shareable, issued_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+             guest, shareable, issued_at, bytes)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         params![
             &id[..],
             grant_id,
@@ -128,15 +173,18 @@ pub fn issue_one(
             session.device_public_key,
             not_before,
             not_after,
-            g.parent,
+            parent_vec,
             guest,
             spec.shareable,
-            now
+            now,
+            bytes
         ],
     )?;
     for d in &door_ids {
         tx.execute("INSERT INTO credential_doors (credential_id, door_id) VALUES (?1, ?2)", params![&id[..], d])?;
     }
+    supersede_older(tx, session, grant_id, &id, now)?;
+    enforce_cap(tx, grant_id, &id, now)?;
     Ok(IssuedCredential {
         grant_id,
         credential_id: hex::encode(id),
@@ -168,11 +216,200 @@ pub fn issue_all(
     for id in ids {
         match issue_one(tx, secrets, session, id, now) {
             Ok(c) => out.push(c),
-            Err(Error::KeyNotYetValid { .. }) => {}
+            Err(Error::KeyNotYetValid { .. } | Error::InvitationExpired | Error::InvitationCancelled) => {}
             Err(e) => return Err(e),
         }
     }
     Ok(out)
+}
+
+/// A credential row that can be handed out again.
+struct Current {
+    id: Vec<u8>,
+    bytes: Vec<u8>,
+    not_before: i64,
+    not_after: i64,
+    parent: Option<Vec<u8>>,
+}
+
+/// The device's current credential for the grant, if it may be handed out again: not
+/// revoked or superseded, inside the grant's window, with its parent (for a guest key)
+/// not listed as revoked, and with more than `renew_window` left or reaching the grant's end.
+fn reusable(
+    tx: &Transaction<'_>,
+    session: &SessionInfo,
+    grant_id: i64,
+    g: &GrantRow,
+    renew_window: i64,
+    now: i64,
+) -> Result<Option<Current>> {
+    let row: Option<Current> = tx
+        .query_row(
+            "SELECT c.id, c.bytes, c.not_before, c.not_after, c.parent_id FROM credentials c
+             WHERE c.grant_id = ?1 AND c.device_public_key = ?2 AND c.revoked_at IS NULL
+               AND c.superseded_at IS NULL AND c.bytes IS NOT NULL AND c.not_after > ?3
+               AND (c.parent_id IS NULL OR NOT EXISTS
+                    (SELECT 1 FROM credentials p WHERE p.id = c.parent_id AND p.revoked_at IS NOT NULL))
+             ORDER BY c.issued_at DESC, c.rowid DESC LIMIT 1",
+            params![grant_id, session.device_public_key, now],
+            |r| {
+                Ok(Current {
+                    id: r.get(0)?,
+                    bytes: r.get(1)?,
+                    not_before: r.get(2)?,
+                    not_after: r.get(3)?,
+                    parent: r.get(4)?,
+                })
+            },
+        )
+        .optional()?;
+    Ok(row.filter(|c| {
+        c.not_before >= g.starts_at
+            && c.not_after <= g.expires_at
+            && (c.not_after - now > renew_window || c.not_after >= g.expires_at)
+    }))
+}
+
+/// The answer for a stored credential.
+fn answer(tx: &Transaction<'_>, grant_id: i64, c: &Current, issuer_public_key: &[u8]) -> Result<IssuedCredential> {
+    let lock_ids: Vec<String> = {
+        let mut stmt = tx.prepare(
+            "SELECT d.lock_id FROM credential_doors cd JOIN doors d ON d.id = cd.door_id
+             WHERE cd.credential_id = ?1 ORDER BY d.id",
+        )?;
+        let rows = stmt.query_map([&c.id], |r| r.get::<_, Vec<u8>>(0))?;
+        rows.map(|r| r.map(hex::encode)).collect::<rusqlite::Result<_>>()?
+    };
+    Ok(IssuedCredential {
+        grant_id,
+        credential_id: hex::encode(&c.id),
+        credential: b64(&c.bytes),
+        not_before: c.not_before,
+        not_after: c.not_after,
+        lock_ids,
+        parent_credential_id: c.parent.as_ref().map(hex::encode),
+        issuer_public_key: b64(issuer_public_key),
+    })
+}
+
+/// Whether a live guest credential names `credential_id` as its parent.
+fn names_it_as_parent(tx: &Transaction<'_>, credential_id: &[u8], now: i64) -> Result<bool> {
+    let n: i64 = tx.query_row(
+        "SELECT COUNT(*) FROM credentials WHERE parent_id = ?1 AND revoked_at IS NULL AND not_after > ?2",
+        params![credential_id, now],
+        |r| r.get(0),
+    )?;
+    Ok(n > 0)
+}
+
+/// Points live shares made from `old` at `new`, so their guests' next credentials name it.
+fn repoint_shares(tx: &Transaction<'_>, old: &[u8], new: &[u8]) -> Result<()> {
+    tx.execute(
+        "UPDATE shares SET parent_credential_id = ?2 WHERE parent_credential_id = ?1 AND state != 'revoked'",
+        params![old, new],
+    )?;
+    Ok(())
+}
+
+/// Supersedes the device's older credentials for the grant: their shares move to the new
+/// credential, and each is revoked and listed, or, when a live guest credential names it
+/// as parent, retired (not listed, so that guest is not refused).
+fn supersede_older(tx: &Transaction<'_>, session: &SessionInfo, grant_id: i64, new_id: &[u8], now: i64) -> Result<()> {
+    let older: Vec<(Vec<u8>, i64)> = {
+        let mut stmt = tx.prepare(
+            "SELECT id, not_after FROM credentials WHERE grant_id = ?1 AND device_public_key = ?2 AND id != ?3
+               AND revoked_at IS NULL AND superseded_at IS NULL",
+        )?;
+        let rows =
+            stmt.query_map(params![grant_id, session.device_public_key, new_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    let mut to_list = Vec::new();
+    for (id, not_after) in older {
+        tx.execute("UPDATE credentials SET superseded_at = ?2 WHERE id = ?1", params![id, now])?;
+        repoint_shares(tx, &id, new_id)?;
+        if not_after > now && !names_it_as_parent(tx, &id, now)? {
+            to_list.push(id);
+        }
+    }
+    revoke_credential_ids(tx, &to_list, now)
+}
+
+/// Keeps the grant's live credentials (retired parents included) at [`MAX_LIVE_PER_GRANT`]:
+/// the oldest beyond it are revoked and listed; their shares move to `new_id`.
+fn enforce_cap(tx: &Transaction<'_>, grant_id: i64, new_id: &[u8], now: i64) -> Result<()> {
+    let live: Vec<Vec<u8>> = {
+        let mut stmt = tx.prepare(
+            "SELECT id FROM credentials WHERE grant_id = ?1 AND revoked_at IS NULL AND not_after > ?2 AND id != ?3
+             ORDER BY issued_at DESC, rowid DESC",
+        )?;
+        let rows = stmt.query_map(params![grant_id, now, new_id], |r| r.get(0))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    let keep = usize::try_from(MAX_LIVE_PER_GRANT - 1).unwrap_or(0);
+    let extra: Vec<Vec<u8>> = live.into_iter().skip(keep).collect();
+    for id in &extra {
+        repoint_shares(tx, id, new_id)?;
+        tx.execute(
+            "UPDATE credentials SET superseded_at = COALESCE(superseded_at, ?2) WHERE id = ?1",
+            params![id, now],
+        )?;
+    }
+    revoke_credential_ids(tx, &extra, now)
+}
+
+/// The parent a guest credential under `share_id` names now: the share's parent while it
+/// is not listed as revoked; otherwise (the member's key was changed, so their credential
+/// was revoked) the member's newest live credential for the key, or a new one issued for
+/// the device that shared. The share is pointed at the answer.
+fn live_parent(tx: &Transaction<'_>, secrets: &Secrets, share_id: i64, now: i64) -> Result<Vec<u8>> {
+    let (parent, member_grant): (Vec<u8>, i64) =
+        tx.query_row("SELECT parent_credential_id, grant_id FROM shares WHERE id = ?1", [share_id], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
+    let parent_row: Option<(bool, i64, i64, Vec<u8>)> = tx
+        .query_row(
+            "SELECT revoked_at IS NOT NULL, session_id, (SELECT person_id FROM sessions WHERE id = session_id),
+                    device_public_key FROM credentials WHERE id = ?1",
+            [&parent],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .optional()?;
+    let Some((listed, session_id, person_id, device_public_key)) = parent_row else {
+        return Ok(parent);
+    };
+    if !listed {
+        return Ok(parent);
+    }
+    let newest: Option<Vec<u8>> = tx
+        .query_row(
+            "SELECT id FROM credentials WHERE grant_id = ?1 AND revoked_at IS NULL AND not_after > ?2
+             ORDER BY superseded_at IS NOT NULL, issued_at DESC, rowid DESC LIMIT 1",
+            params![member_grant, now],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let replacement = match newest {
+        Some(id) => Some(id),
+        None => {
+            let alive: bool =
+                tx.query_row("SELECT revoked_at IS NULL FROM sessions WHERE id = ?1", [session_id], |r| r.get(0))?;
+            let member = SessionInfo { session_id, person_id, device_public_key };
+            match alive.then(|| issue_one(tx, secrets, &member, member_grant, now)) {
+                Some(Ok(c)) => hex::decode(&c.credential_id).ok(),
+                // The member cannot hold a credential now (key not yet valid, expired, no device):
+                // the guest's credential names the old parent and waits for the member.
+                _ => None,
+            }
+        }
+    };
+    match replacement {
+        Some(new) => {
+            repoint_shares(tx, &parent, &new)?;
+            Ok(new)
+        }
+        None => Ok(parent),
+    }
 }
 
 /// The newest unrevoked, unexpired credential of a grant on this session's device, if any.
@@ -185,7 +422,7 @@ pub fn current_for_grant(
     Ok(tx
         .query_row(
             "SELECT id FROM credentials WHERE grant_id = ?1 AND device_public_key = ?2 AND revoked_at IS NULL
-               AND not_after > ?3 ORDER BY issued_at DESC, rowid DESC LIMIT 1",
+               AND superseded_at IS NULL AND not_after > ?3 ORDER BY issued_at DESC, rowid DESC LIMIT 1",
             params![grant_id, session.device_public_key, now],
             |r| r.get(0),
         )

@@ -161,11 +161,13 @@ pub fn pending_for_person(tx: &Transaction<'_>, person_id: i64, now: i64) -> Res
     Ok(out)
 }
 
-/// Whether the person holds (or held) a key that opens the door: couriers must.
-pub fn person_may_carry(tx: &Transaction<'_>, person_id: i64, door_id: i64) -> Result<bool> {
+/// Whether the person holds a live key (not revoked, not expired; possibly not yet
+/// started) that opens the door: couriers must. An ex-member carries nothing.
+pub fn person_may_carry(tx: &Transaction<'_>, person_id: i64, door_id: i64, now: i64) -> Result<bool> {
     let ids: Vec<i64> = {
-        let mut stmt = tx.prepare("SELECT id FROM grants WHERE person_id = ?1")?;
-        let rows = stmt.query_map([person_id], |r| r.get(0))?;
+        let mut stmt =
+            tx.prepare("SELECT id FROM grants WHERE person_id = ?1 AND revoked_at IS NULL AND expires_at > ?2")?;
+        let rows = stmt.query_map(params![person_id, now], |r| r.get(0))?;
         rows.collect::<rusqlite::Result<_>>()?
     };
     for g in ids {

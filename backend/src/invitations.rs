@@ -123,6 +123,12 @@ fn issue(
         ],
     )?;
     let id = tx.last_insert_rowid();
+    // The keys that came with a superseded link come with the new one.
+    tx.execute(
+        "UPDATE grants SET invitation_id = ?2
+         WHERE invitation_id IN (SELECT id FROM invitations WHERE membership_id = ?1 AND state = 'superseded')",
+        params![membership_id, id],
+    )?;
     let (org, facility): (String, String) = tx.query_row(
         "SELECT o.name, f.name FROM facilities f JOIN sites s ON s.id = f.site_id JOIN orgs o ON o.id = s.org_id
          WHERE f.id = ?1",
@@ -217,7 +223,15 @@ pub fn resend(
     })
 }
 
-/// Cancels a pending invitation; its link stops working at once.
+/// Records that `grant_id` came with `invitation_id`: it lives and dies with the invitation
+/// until the person has signed in (see [`cancel`] and `credentials::issue_one`).
+pub fn attach_grant(tx: &Transaction<'_>, invitation_id: i64, grant_id: i64) -> Result<()> {
+    tx.execute("UPDATE grants SET invitation_id = ?2 WHERE id = ?1", params![grant_id, invitation_id])?;
+    Ok(())
+}
+
+/// Cancels a pending invitation; its link stops working at once, and the keys that came
+/// with it are revoked (unless the person had already signed in and started using them).
 pub fn cancel(tx: &Transaction<'_>, invitation_id: i64, now: i64) -> Result<()> {
     let row: Option<(i64, String)> = tx
         .query_row("SELECT membership_id, state FROM invitations WHERE id = ?1", [invitation_id], |r| {
@@ -236,6 +250,17 @@ pub fn cancel(tx: &Transaction<'_>, invitation_id: i64, now: i64) -> Result<()> 
         params![invitation_id, now],
     )?;
     tx.execute("UPDATE memberships SET invitation_status = 'not_invited' WHERE id = ?1", [membership_id])?;
+    let grants: Vec<i64> = {
+        let mut stmt = tx.prepare(
+            "SELECT g.id FROM grants g JOIN people p ON p.id = g.person_id
+             WHERE g.invitation_id = ?1 AND g.revoked_at IS NULL AND p.first_sign_in_at IS NULL",
+        )?;
+        let rows = stmt.query_map([invitation_id], |r| r.get(0))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    for g in grants {
+        crate::keys::revoke_grant(tx, g, "invitation_cancelled", now)?;
+    }
     Ok(())
 }
 
@@ -275,13 +300,14 @@ pub fn accept(
     tx: &Transaction<'_>,
     secrets: &Secrets,
     token: &str,
+    client: &crate::otp::Client,
     code: &str,
     device_public_key: &[u8],
     now: i64,
 ) -> Result<crate::sessions::SessionTokens> {
     let f = usable(tx, secrets, token, now)?;
     let ident = Identifier::Email(f.email.clone());
-    crate::otp::check_code(tx, secrets, &ident, code, now)?;
+    crate::otp::check_code(tx, secrets, &ident, client, device_public_key, code, now)?;
     let n = tx.execute(
         "UPDATE invitations SET state = 'accepted', finished_at = ?2 WHERE id = ?1 AND state = 'pending'",
         params![f.id, now],

@@ -116,9 +116,14 @@ pub fn revoke_grant(tx: &Transaction<'_>, grant_id: i64, reason: &str, now: i64)
         "UPDATE grants SET revoked_at = ?2, revoke_reason = ?3, change_seq = ?4 WHERE id = ?1",
         params![grant_id, now, reason, seq],
     )?;
+    // Every credential that still matters at a door: live ones, retired parents, and
+    // lapsed ones that live guest credentials or live shares still name as parent
+    // (docs/protocol.md §15.9: guests are refused through their parent's entry too).
     revoke_credentials_where(
         tx,
-        "grant_id = ?1 AND revoked_at IS NULL AND not_after > ?2",
+        "grant_id = ?1 AND revoked_at IS NULL AND (not_after > ?2
+           OR id IN (SELECT parent_id FROM credentials WHERE parent_id IS NOT NULL AND not_after > ?2)
+           OR id IN (SELECT parent_credential_id FROM shares WHERE state != 'revoked' AND ends_at > ?2))",
         params![grant_id, now],
         now,
     )?;
@@ -139,7 +144,17 @@ pub fn revoke_grant(tx: &Transaction<'_>, grant_id: i64, reason: &str, now: i64)
 }
 
 /// Revokes every grant a person holds in an organisation (and their guests' keys).
+/// A person who never belonged to that organisation is `not_found`, like any object of
+/// another organisation.
 pub fn revoke_all(tx: &Transaction<'_>, org_id: i64, person_id: i64, reason: &str, now: i64) -> Result<usize> {
+    let member: Option<i64> = tx
+        .query_row("SELECT id FROM memberships WHERE person_id = ?1 AND org_id = ?2", params![person_id, org_id], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    if member.is_none() {
+        return Err(Error::NotFound("person"));
+    }
     let ids: Vec<i64> = {
         let mut stmt =
             tx.prepare("SELECT id FROM grants WHERE org_id = ?1 AND person_id = ?2 AND revoked_at IS NULL")?;
@@ -355,6 +370,27 @@ fn update_guest_end(tx: &Transaction<'_>, grant_id: i64, expires_at: i64, now: i
     )
 }
 
+/// Revokes the credentials with these ids and lists them in their doors' next bundles.
+pub(crate) fn revoke_credential_ids(tx: &Transaction<'_>, ids: &[Vec<u8>], now: i64) -> Result<()> {
+    for id in ids {
+        revoke_credentials_where(tx, "id = ?1 AND revoked_at IS NULL", [id], now)?;
+    }
+    Ok(())
+}
+
+/// How long a revocation entry for `credential_id` must live: until the credential itself
+/// lapses, and until every guest credential that names it as parent — issued already, or
+/// still to be issued under a share that names it — could lapse.
+fn entry_expiry(tx: &Transaction<'_>, credential_id: &[u8], not_after: i64) -> Result<i64> {
+    let guests: Option<i64> = tx.query_row(
+        "SELECT MAX(x) FROM (SELECT MAX(not_after) AS x FROM credentials WHERE parent_id = ?1
+                             UNION ALL SELECT MAX(ends_at) FROM shares WHERE parent_credential_id = ?1)",
+        [credential_id],
+        |r| r.get(0),
+    )?;
+    Ok(guests.map_or(not_after, |g| g.max(not_after)))
+}
+
 /// Revokes the credentials matching `condition` and lists them in their doors' next bundles.
 fn revoke_credentials_where(
     tx: &Transaction<'_>,
@@ -368,6 +404,7 @@ fn revoke_credentials_where(
         rows.collect::<rusqlite::Result<_>>()?
     };
     for (cred, not_after) in creds {
+        let not_after = entry_expiry(tx, &cred, not_after)?;
         tx.execute("UPDATE credentials SET revoked_at = ?2 WHERE id = ?1", params![cred, now])?;
         let door_ids: Vec<i64> = {
             let mut stmt = tx.prepare("SELECT door_id FROM credential_doors WHERE credential_id = ?1")?;

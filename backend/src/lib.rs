@@ -203,10 +203,11 @@ pub async fn start_tls(state: AppState, listen: &str, tls: &tls::TlsIdentity) ->
 
 fn serve_on<L>(listener: L, addr: SocketAddr, state: AppState) -> RunningServer
 where
-    L: axum::serve::Listener,
-    L::Addr: std::fmt::Debug,
+    L: axum::serve::Listener<Addr = SocketAddr>,
+    routes::Peer: for<'a> axum::extract::connect_info::Connected<axum::serve::IncomingStream<'a, L>>,
 {
-    let app = routes::router(state.clone());
+    // The peer address reaches handlers as `ConnectInfo`: sign-in limits count per client.
+    let app = routes::router(state.clone()).into_make_service_with_connect_info::<routes::Peer>();
     let task = tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, app).await {
             tracing::error!(error = %e, "server stopped");

@@ -108,6 +108,39 @@ CREATE INDEX grants_seq ON grants(change_seq);
 CREATE INDEX credentials_grant ON credentials(grant_id);
 CREATE INDEX shares_grant ON shares(grant_id);
 "#,
+    // v2: the security second pass (issue 16).
+    // - Codes are bound to the client address that asked for them; failure counters per
+    //   identifier, per client and per (identifier, client), and a global budget per hour.
+    // - A credential keeps its bytes (so a repeated request gets the same one back) and
+    //   when it was superseded by a newer one for the same device and grant.
+    // - Grants remember the invitation they came with; shares count per sharer and guest.
+    r#"
+DROP TABLE otp_challenges;
+CREATE TABLE otp_codes (
+  identifier TEXT NOT NULL, client TEXT NOT NULL, code_hash BLOB NOT NULL,
+  expires_at INTEGER NOT NULL, used INTEGER NOT NULL DEFAULT 0, guesses INTEGER NOT NULL DEFAULT 0,
+  deliverable INTEGER NOT NULL, last_sent_at INTEGER NOT NULL, window_start INTEGER NOT NULL,
+  window_count INTEGER NOT NULL, PRIMARY KEY (identifier, client));
+CREATE TABLE otp_limits (
+  scope TEXT NOT NULL, subject TEXT NOT NULL, failures INTEGER NOT NULL DEFAULT 0,
+  locked_until INTEGER NOT NULL DEFAULT 0, last_failure_at INTEGER NOT NULL DEFAULT 0,
+  window_start INTEGER NOT NULL DEFAULT 0, window_count INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (scope, subject));
+CREATE TABLE otp_global (hour INTEGER PRIMARY KEY, failures INTEGER NOT NULL);
+
+ALTER TABLE credentials ADD COLUMN bytes BLOB;
+ALTER TABLE credentials ADD COLUMN superseded_at INTEGER;
+CREATE INDEX credentials_parent ON credentials(parent_id);
+CREATE INDEX credentials_device ON credentials(grant_id, device_public_key);
+
+ALTER TABLE grants ADD COLUMN invitation_id INTEGER REFERENCES invitations(id);
+CREATE INDEX grants_invitation ON grants(invitation_id);
+CREATE INDEX shares_parent ON shares(parent_credential_id);
+-- How the share link went out: 'none' (left to the member), 'known' or 'stranger' (an SMS
+-- to a number no person has).
+ALTER TABLE shares ADD COLUMN message TEXT NOT NULL DEFAULT 'none';
+CREATE INDEX outbox_recipient ON outbox_log(recipient, kind, created_at);
+"#,
 ];
 
 /// The schema version this build writes.

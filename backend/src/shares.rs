@@ -17,6 +17,13 @@ use crate::sessions::SessionInfo;
 
 /// How long a share link can be redeemed.
 pub const SHARE_LINK_TTL_SECS: i64 = 7 * 24 * 3600;
+/// Share messages the service sends for one member per day.
+pub const MESSAGES_PER_SHARER_PER_DAY: i64 = 10;
+/// Of those, texts to numbers no person in the service has.
+pub const STRANGER_TEXTS_PER_SHARER_PER_DAY: i64 = 3;
+/// Share messages one email address or number receives per day, from all members together.
+pub const MESSAGES_PER_RECIPIENT_PER_DAY: i64 = 3;
+const DAY: i64 = 24 * 3600;
 
 /// What the member asks for.
 #[derive(Debug, Clone)]
@@ -44,8 +51,56 @@ pub struct ShareCreated {
     pub starts_at: i64,
     /// End of the guest's window.
     pub ends_at: i64,
-    /// Whether the link was delivered.
+    /// Whether the service delivered the link to the guest.
     pub delivered: bool,
+    /// When the service did not send it (a sending limit was reached), the link for the
+    /// member to pass on themselves; absent when it was sent.
+    pub link: Option<String>,
+}
+
+/// How the share link goes out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Message {
+    /// Not sent: the member passes the link on.
+    None,
+    /// To an address or number a person in the service has (or any email address).
+    Known,
+    /// A text to a number nobody in the service has.
+    Stranger,
+}
+
+/// Decides whether the service sends the share message itself. The text is fixed (nothing
+/// the member writes goes in it), and a member cannot make the service message anyone at
+/// will: at most [`MESSAGES_PER_SHARER_PER_DAY`] a day per member, of which at most
+/// [`STRANGER_TEXTS_PER_SHARER_PER_DAY`] texts to numbers unknown to the service, and at
+/// most [`MESSAGES_PER_RECIPIENT_PER_DAY`] share messages a day to one recipient. Beyond
+/// that the share is still made and its link is handed to the member.
+fn message_for(tx: &Transaction<'_>, sharer: i64, guest: &Identifier, now: i64) -> Result<Message> {
+    let (sent, strangers): (i64, i64) = tx.query_row(
+        "SELECT COUNT(*), COALESCE(SUM(s.message = 'stranger'), 0) FROM shares s JOIN grants g ON g.id = s.grant_id
+         WHERE g.person_id = ?1 AND s.created_at > ?2 AND s.message != 'none'",
+        params![sharer, now - DAY],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    let to_recipient: i64 = tx.query_row(
+        "SELECT COUNT(*) FROM outbox_log WHERE recipient = ?1 AND kind = 'share' AND created_at > ?2",
+        params![guest.as_str(), now - DAY],
+        |r| r.get(0),
+    )?;
+    if sent >= MESSAGES_PER_SHARER_PER_DAY || to_recipient >= MESSAGES_PER_RECIPIENT_PER_DAY {
+        return Ok(Message::None);
+    }
+    let stranger = match guest {
+        Identifier::Email(_) => false,
+        Identifier::Phone(p) => {
+            let n: i64 = tx.query_row("SELECT COUNT(*) FROM people WHERE phone = ?1", [p], |r| r.get(0))?;
+            n == 0
+        }
+    };
+    if !stranger {
+        return Ok(Message::Known);
+    }
+    Ok(if strangers >= STRANGER_TEXTS_PER_SHARER_PER_DAY { Message::None } else { Message::Stranger })
 }
 
 /// Creates a share and sends the link to the guest.
@@ -99,11 +154,12 @@ pub fn create(
             hex::decode(&issued.credential_id).map_err(|_| Error::Internal("credential id".into()))?
         }
     };
+    let message = message_for(tx, session.person_id, &req.guest, now)?;
     let token = secrets.new_token()?;
     tx.execute(
         "INSERT INTO shares (grant_id, parent_credential_id, guest_identifier, token_hash, starts_at, ends_at,
-             link_expires_at, state, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', ?8)",
+             link_expires_at, state, created_at, message)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', ?8, ?9)",
         params![
             req.grant_id,
             parent,
@@ -112,7 +168,12 @@ pub fn create(
             starts_at,
             req.ends_at,
             (now + SHARE_LINK_TTL_SECS).min(req.ends_at),
-            now
+            now,
+            match message {
+                Message::None => "none",
+                Message::Known => "known",
+                Message::Stranger => "stranger",
+            }
         ],
     )?;
     let share_id = tx.last_insert_rowid();
@@ -120,6 +181,16 @@ pub fn create(
         tx.execute("INSERT OR IGNORE INTO share_doors (share_id, door_id) VALUES (?1, ?2)", params![share_id, d])?;
     }
     let link = format!("https://{public_host}/share/{token}");
+    if message == Message::None {
+        return Ok(ShareCreated {
+            share_id,
+            parent_credential_id: hex::encode(parent),
+            starts_at,
+            ends_at: req.ends_at,
+            delivered: false,
+            link: Some(link),
+        });
+    }
     let delivered = outbox.send(
         tx,
         NewMessage {
@@ -133,7 +204,14 @@ pub fn create(
         },
         now,
     )?;
-    Ok(ShareCreated { share_id, parent_credential_id: hex::encode(parent), starts_at, ends_at: req.ends_at, delivered })
+    Ok(ShareCreated {
+        share_id,
+        parent_credential_id: hex::encode(parent),
+        starts_at,
+        ends_at: req.ends_at,
+        delivered,
+        link: None,
+    })
 }
 
 /// Redeems a share link for the signed-in guest and issues their guest credential.

@@ -277,7 +277,8 @@ pub struct Revoked {
 #[utoipa::path(post, path = "/v1/admin/orgs/{org_id}/people/{person_id}/revoke-all", tag = "admin",
     security(("admin" = [])),
     params(("org_id" = i64, Path, description = "Organisation id"), ("person_id" = i64, Path, description = "Person id")),
-    responses((status = 200, body = Revoked)))]
+    responses((status = 200, body = Revoked),
+              (status = 404, description = "not_found: the person is not in this organisation", body = ErrorBody)))]
 pub async fn revoke_all(
     _: Admin,
     State(st): State<AppState>,
@@ -373,7 +374,8 @@ pub async fn invite(
             for k in &req.keys {
                 let mut spec = k.clone();
                 spec.starts_at = Some(spec.starts_at.unwrap_or(access_start));
-                keys::grant(tx, sent.person_id, &spec, now)?;
+                let grant_id = keys::grant(tx, sent.person_id, &spec, now)?;
+                invitations::attach_grant(tx, sent.invitation_id, grant_id)?;
             }
             Ok(sent)
         })

@@ -1,15 +1,16 @@
 //! `/v1/auth/…`: one-time-code sign-in, refresh and sign-out.
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{ApiJson, Authed};
+use super::{ApiJson, Authed, Peer};
 use crate::AppState;
 use crate::error::{ErrorBody, Result};
 use crate::identifiers::{Channel, Identifier};
+use crate::otp::Client;
 use crate::sessions::{self, SessionTokens};
 use crate::{otp, people};
 
@@ -59,11 +60,13 @@ pub struct RefreshRequest {
               (status = 429, description = "resend_too_soon, rate_limited, too_many_attempts", body = ErrorBody)))]
 pub async fn send_code(
     State(st): State<AppState>,
+    ConnectInfo(Peer(peer)): ConnectInfo<Peer>,
     ApiJson(req): ApiJson<CodeRequest>,
 ) -> Result<(StatusCode, Json<CodeSentResponse>)> {
     let ident = Identifier::parse(&req.identifier)?;
     let channel = ident.channel();
-    let sent = st.write(move |tx, st, now| otp::send_code(tx, st.secrets(), st.outbox(), &ident, now)).await?;
+    let client = Client::from_peer(peer);
+    let sent = st.write(move |tx, st, now| otp::send_code(tx, st.secrets(), st.outbox(), &ident, &client, now)).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(CodeSentResponse { channel, expires_at: sent.expires_at, resend_after: sent.resend_after }),
@@ -76,13 +79,18 @@ pub async fn send_code(
               (status = 401, description = "code_wrong (attempts_left), code_expired", body = ErrorBody),
               (status = 422, description = "invalid_identifier, invalid_device_key", body = ErrorBody),
               (status = 429, description = "too_many_attempts (retry_at)", body = ErrorBody)))]
-pub async fn verify(State(st): State<AppState>, ApiJson(req): ApiJson<VerifyRequest>) -> Result<Json<SessionTokens>> {
+pub async fn verify(
+    State(st): State<AppState>,
+    ConnectInfo(Peer(peer)): ConnectInfo<Peer>,
+    ApiJson(req): ApiJson<VerifyRequest>,
+) -> Result<Json<SessionTokens>> {
     let ident = Identifier::parse(&req.identifier)?;
     let key = sessions::parse_device_key(&req.device_public_key)?;
     let code = req.code;
+    let client = Client::from_peer(peer);
     let tokens = st
         .write_always(move |tx, st, now| {
-            otp::check_code(tx, st.secrets(), &ident, &code, now)?;
+            otp::check_code(tx, st.secrets(), &ident, &client, &key, &code, now)?;
             let person = people::find_or_create(tx, &ident, now)?;
             sessions::create(tx, st.secrets(), person, &key, now)
         })

@@ -39,19 +39,23 @@ pub struct BundleQuery {
 #[utoipa::path(get, path = "/v1/doors/{door_id}/bundle", tag = "door_sync", security(("bearer" = [])),
     params(("door_id" = i64, Path, description = "Door id"), BundleQuery),
     responses((status = 200, body = SignedBundle),
-              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-              (status = 409, description = "door_online", body = ErrorBody)))]
+              (status = 404, description = "not_found: no such door, or the caller holds no live key for it", body = ErrorBody),
+              (status = 409, description = "door_online, door_up_to_date", body = ErrorBody),
+              (status = 422, description = "invalid_field: negative since", body = ErrorBody)))]
 pub async fn bundle(
     State(st): State<AppState>,
     Authed(s): Authed,
     ApiPath(door_id): ApiPath<i64>,
     ApiQuery(q): ApiQuery<BundleQuery>,
 ) -> Result<Json<SignedBundle>> {
+    if q.since.is_some_and(|v| v < 0) {
+        return Err(Error::field("since", "must be a bundle version, 0 or more"));
+    }
     let b = st
         .write(move |tx, st, now| {
-            crate::doors::get(tx, door_id)?;
-            if !door_sync::person_may_carry(tx, s.person_id, door_id)? {
-                return Err(Error::Forbidden);
+            // Access first: an unknown door and one the caller holds no key for get the same answer.
+            if !door_sync::person_may_carry(tx, s.person_id, door_id, now)? {
+                return Err(Error::NotFound("door"));
             }
             door_sync::bundle(tx, st.secrets(), door_id, q.since, now)
         })
@@ -72,7 +76,7 @@ pub struct ReceiptUpload {
     params(("door_id" = i64, Path, description = "Door id")),
     request_body = ReceiptUpload,
     responses((status = 200, body = ReceiptOutcome),
-              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 404, description = "not_found: no such door, or the caller holds no live key for it", body = ErrorBody),
               (status = 422, description = "receipt_invalid", body = ErrorBody)))]
 pub async fn receipt(
     State(st): State<AppState>,
@@ -83,9 +87,8 @@ pub async fn receipt(
     let bytes = crate::secrets::unb64(&req.receipt).ok_or(Error::ReceiptInvalid)?;
     let out = st
         .write(move |tx, _, now| {
-            crate::doors::get(tx, door_id)?;
-            if !door_sync::person_may_carry(tx, s.person_id, door_id)? {
-                return Err(Error::Forbidden);
+            if !door_sync::person_may_carry(tx, s.person_id, door_id, now)? {
+                return Err(Error::NotFound("door"));
             }
             door_sync::intake(tx, door_id, &bytes, now)
         })

@@ -2,13 +2,13 @@
 //! invited address, and accepting with that code and the device key.
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::auth::CodeSentResponse;
-use super::{ApiJson, ApiPath};
+use super::{ApiJson, ApiPath, Peer};
 use crate::AppState;
 use crate::error::{ErrorBody, Result};
 use crate::identifiers::Channel;
@@ -45,12 +45,14 @@ pub async fn preview(State(st): State<AppState>, ApiPath(token): ApiPath<String>
               (status = 410, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn send_code(
     State(st): State<AppState>,
+    ConnectInfo(Peer(peer)): ConnectInfo<Peer>,
     ApiPath(token): ApiPath<String>,
 ) -> Result<(StatusCode, Json<CodeSentResponse>)> {
+    let client = crate::otp::Client::from_peer(peer);
     let sent = st
         .write(move |tx, st, now| {
             let ident = invitations::invited_email(tx, st.secrets(), &token, now)?;
-            crate::otp::send_code(tx, st.secrets(), st.outbox(), &ident, now)
+            crate::otp::send_code(tx, st.secrets(), st.outbox(), &ident, &client, now)
         })
         .await?;
     Ok((
@@ -75,12 +77,15 @@ pub async fn send_code(
               (status = 429, body = ErrorBody)))]
 pub async fn accept(
     State(st): State<AppState>,
+    ConnectInfo(Peer(peer)): ConnectInfo<Peer>,
     ApiPath(token): ApiPath<String>,
     ApiJson(req): ApiJson<AcceptRequest>,
 ) -> Result<Json<SessionTokens>> {
     let key = sessions::parse_device_key(&req.device_public_key)?;
     let code = req.code;
-    let tokens =
-        st.write_always(move |tx, st, now| invitations::accept(tx, st.secrets(), &token, &code, &key, now)).await?;
+    let client = crate::otp::Client::from_peer(peer);
+    let tokens = st
+        .write_always(move |tx, st, now| invitations::accept(tx, st.secrets(), &token, &client, &code, &key, now))
+        .await?;
     Ok(Json(tokens))
 }

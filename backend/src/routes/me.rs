@@ -9,7 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::{ApiJson, ApiQuery, Authed};
 use crate::AppState;
 use crate::credentials::{self, IssuedCredential};
-use crate::error::{ErrorBody, Result};
+use crate::error::{Error, ErrorBody, Result};
 use crate::keys::{self, KeyView};
 
 /// A membership in one organisation.
@@ -84,12 +84,16 @@ pub struct KeysResponse {
 
 /// Keys across all accounts: doors (with lock id, public key, online/offline), windows, state.
 #[utoipa::path(get, path = "/v1/me/keys", tag = "me", security(("bearer" = [])), params(SinceQuery),
-    responses((status = 200, body = KeysResponse), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = KeysResponse), (status = 401, body = ErrorBody),
+              (status = 422, description = "invalid_field: negative since", body = ErrorBody)))]
 pub async fn keys(
     State(st): State<AppState>,
     Authed(s): Authed,
     ApiQuery(q): ApiQuery<SinceQuery>,
 ) -> Result<Json<KeysResponse>> {
+    if q.since.is_some_and(|c| c < 0) {
+        return Err(Error::field("since", "must be a cursor from an earlier answer, 0 or more"));
+    }
     let (keys, cursor) = st.write(move |tx, _, now| keys::list_for_person(tx, s.person_id, q.since, now)).await?;
     let revoked_grant_ids = if q.since.is_some() {
         keys.iter().filter(|k| k.access_state == keys::AccessState::Revoked).map(|k| k.grant_id).collect()

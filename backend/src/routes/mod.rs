@@ -78,6 +78,23 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// The peer address of a request's connection (plain TCP or TLS), for handlers that limit
+/// per client (`ConnectInfo<Peer>`).
+#[derive(Debug, Clone, Copy)]
+pub struct Peer(pub std::net::SocketAddr);
+
+impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, tokio::net::TcpListener>> for Peer {
+    fn connect_info(stream: axum::serve::IncomingStream<'_, tokio::net::TcpListener>) -> Self {
+        Peer(*stream.remote_addr())
+    }
+}
+
+impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, crate::tls::TlsListener>> for Peer {
+    fn connect_info(stream: axum::serve::IncomingStream<'_, crate::tls::TlsListener>) -> Self {
+        Peer(*stream.remote_addr())
+    }
+}
+
 /// Counts every request that reached the router (see [`AppState::requests_served`]).
 async fn count_request(
     axum::extract::State(state): axum::extract::State<AppState>,

@@ -25,6 +25,7 @@ pub struct Server {
     pub clock: Arc<ManualClock>,
     pub http: reqwest::Client,
     pub running: RunningServer,
+    ca_pem: String,
 }
 
 /// What an answer was: status and JSON body (Null when empty).
@@ -75,7 +76,28 @@ impl Server {
         let running = keyway_backend::start_tls(state, "127.0.0.1:0", &tls).await.unwrap();
         let root = reqwest::Certificate::from_pem(ca.cert_pem().as_bytes()).unwrap();
         let http = reqwest::Client::builder().tls_certs_only([root]).build().unwrap();
-        Self { base: format!("https://{}", running.addr), clock, http, running }
+        Self { base: format!("https://{}", running.addr), clock, http, running, ca_pem: ca.cert_pem().to_owned() }
+    }
+
+    /// A client whose connections come from another loopback address (`127.0.0.2`, …), so
+    /// the server sees another client address.
+    pub fn client_at(&self, ip: &str) -> reqwest::Client {
+        let root = reqwest::Certificate::from_pem(self.ca_pem.as_bytes()).unwrap();
+        reqwest::Client::builder()
+            .tls_certs_only([root])
+            .local_address(ip.parse::<std::net::IpAddr>().unwrap())
+            .build()
+            .unwrap()
+    }
+
+    /// The default client (its connections come from `127.0.0.1`).
+    pub fn client(&self) -> reqwest::Client {
+        self.http.clone()
+    }
+
+    /// A POST from `http` (see [`Server::client_at`]).
+    pub async fn post_from(&self, http: &reqwest::Client, path: &str, body: Value) -> Answer {
+        answer(http.post(format!("{}{}", self.base, path)).json(&body).send().await.unwrap()).await
     }
 
     pub fn now(&self) -> i64 {
