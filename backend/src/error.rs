@@ -108,6 +108,10 @@ pub enum Error {
     /// The key is not shareable, or not by this person.
     #[error("this key cannot be shared")]
     KeyNotShareable,
+    /// A share request's device signature is missing, malformed, not made by the device
+    /// the session was opened with, or its nonce was used before.
+    #[error("this request must be signed by your device; sign in again on it")]
+    DeviceProofInvalid,
     /// The key was revoked.
     #[error("this key was revoked")]
     KeyRevoked,
@@ -178,6 +182,7 @@ impl Error {
             Error::InvitationAlreadyUsed => "invitation_already_used",
             Error::Forbidden => "forbidden",
             Error::KeyNotShareable => "key_not_shareable",
+            Error::DeviceProofInvalid => "device_proof_invalid",
             Error::KeyRevoked => "key_revoked",
             Error::KeyExpired => "key_expired",
             Error::KeyNotYetValid { .. } => "key_not_yet_valid",
@@ -224,6 +229,7 @@ impl Error {
             | Error::DoorOnline
             | Error::DoorUpToDate => S::CONFLICT,
             Error::Forbidden
+            | Error::DeviceProofInvalid
             | Error::KeyNotShareable
             | Error::KeyRevoked
             | Error::KeyExpired

@@ -141,6 +141,11 @@ CREATE INDEX shares_parent ON shares(parent_credential_id);
 ALTER TABLE shares ADD COLUMN message TEXT NOT NULL DEFAULT 'none';
 CREATE INDEX outbox_recipient ON outbox_log(recipient, kind, created_at);
 "#,
+    // v3: a share request carries the member's device signature; its nonce is single-use.
+    r#"
+ALTER TABLE shares ADD COLUMN proof_nonce BLOB;
+CREATE UNIQUE INDEX shares_proof_nonce ON shares(proof_nonce);
+"#,
 ];
 
 /// The schema version this build writes.

@@ -14,6 +14,7 @@ use crate::keys::{self, next_seq};
 use crate::outbox::{NewMessage, Outbox};
 use crate::secrets::{Purpose, Secrets};
 use crate::sessions::SessionInfo;
+use keyway_protocol::share_proof::{SHARE_PROOF_NONCE_LEN, ShareRequestProof};
 
 /// How long a share link can be redeemed.
 pub const SHARE_LINK_TTL_SECS: i64 = 7 * 24 * 3600;
@@ -28,6 +29,8 @@ const DAY: i64 = 24 * 3600;
 /// What the member asks for.
 #[derive(Debug, Clone)]
 pub struct ShareRequest {
+    /// The nonce of the member's device signature (verified): single-use.
+    pub proof_nonce: [u8; SHARE_PROOF_NONCE_LEN],
     /// The member's grant to share from.
     pub grant_id: i64,
     /// Door ids to share (a subset of the key's doors); empty means all of them.
@@ -103,6 +106,30 @@ fn message_for(tx: &Transaction<'_>, sharer: i64, guest: &Identifier, now: i64) 
     Ok(if strangers >= STRANGER_TEXTS_PER_SHARER_PER_DAY { Message::None } else { Message::Stranger })
 }
 
+/// Checks a share request's device signature (docs/protocol.md §15.12) against the
+/// session's device key; returns its nonce, which [`create`] refuses to see twice. `proof`
+/// carries the request's fields (its nonce is replaced by the decoded one).
+pub fn verify_device_proof(
+    session: &SessionInfo,
+    proof: ShareRequestProof<'_>,
+    nonce_b64: &str,
+    signature_b64: &str,
+) -> Result<[u8; SHARE_PROOF_NONCE_LEN]> {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let nonce: [u8; SHARE_PROOF_NONCE_LEN] = b64
+        .decode(nonce_b64)
+        .ok()
+        .and_then(|n| n.try_into().ok())
+        .ok_or(Error::DeviceProofInvalid)?;
+    let signature = b64.decode(signature_b64).map_err(|_| Error::DeviceProofInvalid)?;
+    let message = ShareRequestProof { nonce: &nonce, ..proof }.message();
+    ring::signature::UnparsedPublicKey::new(&ring::signature::ECDSA_P256_SHA256_FIXED, &session.device_public_key)
+        .verify(&message, &signature)
+        .map_err(|_| Error::DeviceProofInvalid)?;
+    Ok(nonce)
+}
+
 /// Creates a share and sends the link to the guest.
 pub fn create(
     tx: &Transaction<'_>,
@@ -154,12 +181,17 @@ pub fn create(
             hex::decode(&issued.credential_id).map_err(|_| Error::Internal("credential id".into()))?
         }
     };
+    let replayed: bool =
+        tx.query_row("SELECT EXISTS(SELECT 1 FROM shares WHERE proof_nonce = ?1)", [&req.proof_nonce[..]], |r| r.get(0))?;
+    if replayed {
+        return Err(Error::DeviceProofInvalid);
+    }
     let message = message_for(tx, session.person_id, &req.guest, now)?;
     let token = secrets.new_token()?;
     tx.execute(
         "INSERT INTO shares (grant_id, parent_credential_id, guest_identifier, token_hash, starts_at, ends_at,
-             link_expires_at, state, created_at, message)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', ?8, ?9)",
+             link_expires_at, state, created_at, message, proof_nonce)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', ?8, ?9, ?10)",
         params![
             req.grant_id,
             parent,
@@ -173,7 +205,8 @@ pub fn create(
                 Message::None => "none",
                 Message::Known => "known",
                 Message::Stranger => "stranger",
-            }
+            },
+            &req.proof_nonce[..],
         ],
     )?;
     let share_id = tx.last_insert_rowid();

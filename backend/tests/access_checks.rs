@@ -42,7 +42,8 @@ async fn ex_member_courier_a_revoked_or_expired_member_fetches_no_bundle_and_upl
     upload(&s, &f, &ada).await.err(404, "not_found");
 
     // A key that simply ran out is no courier's pass either.
-    let ben = member(&s, &f, "ben@example.com", &Phone::new()).await;
+    let ben_phone = Phone::new();
+    let ben = member(&s, &f, "ben@example.com", &ben_phone).await;
     let keys = s.send("GET", "/v1/me/keys", Some(&bearer(&ben)), None).await.ok();
     let grant = keys["keys"][0]["grant_id"].as_i64().unwrap();
     s.admin("POST", &format!("/v1/admin/grants/{grant}"), Some(json!({ "expires_at": s.now() + HOUR }))).await;
@@ -111,17 +112,14 @@ async fn cancelled_invitation_grants_give_nothing_after_a_cancel_or_an_unused_ex
 async fn sms_to_strangers_a_member_cannot_make_the_service_text_whomever_they_like() {
     let s = Server::start().await;
     let f = fixture(&s, "Acme", 1).await;
-    let ada = member(&s, &f, "ada@example.com", &Phone::new()).await;
+    let ada_phone = Phone::new();
+    let ada = member(&s, &f, "ada@example.com", &ada_phone).await;
     let grant = s.send("GET", "/v1/me/keys", Some(&bearer(&ada)), None).await.ok()["keys"][0]["grant_id"].clone();
     let share = |to: &'static str| {
         let (s, ada, grant) = (&s, &ada, grant.clone());
+        let body = ada_phone.signed_share(json!({ "grant_id": grant, "ends_at": s.now() + DAY, "guest": to }));
         async move {
-            s.send(
-                "POST",
-                "/v1/shares",
-                Some(&bearer(ada)),
-                Some(json!({ "grant_id": grant, "ends_at": s.now() + DAY, "guest": to })),
-            )
+            s.send("POST", "/v1/shares", Some(&bearer(ada)), Some(body))
             .await
             .ok()
         }
@@ -142,7 +140,8 @@ async fn sms_to_strangers_a_member_cannot_make_the_service_text_whomever_they_li
     s.admin("POST", &format!("/v1/admin/orgs/{}/people", f.org), Some(json!({ "phone": "+447700900100" }))).await.ok();
     assert_eq!(share("+447700900100").await["delivered"], true);
     // One recipient gets at most three share messages a day, whoever sends them.
-    let ben = member(&s, &f, "ben@example.com", &Phone::new()).await;
+    let ben_phone = Phone::new();
+    let ben = member(&s, &f, "ben@example.com", &ben_phone).await;
     let ben_grant = s.send("GET", "/v1/me/keys", Some(&bearer(&ben)), None).await.ok()["keys"][0]["grant_id"].clone();
     for n in 0..4 {
         let made = s
@@ -150,7 +149,9 @@ async fn sms_to_strangers_a_member_cannot_make_the_service_text_whomever_they_li
                 "POST",
                 "/v1/shares",
                 Some(&bearer(&ben)),
-                Some(json!({ "grant_id": ben_grant, "ends_at": s.now() + DAY, "guest": "zed@example.com" })),
+                Some(ben_phone.signed_share(
+                    json!({ "grant_id": ben_grant, "ends_at": s.now() + DAY, "guest": "zed@example.com" }),
+                )),
             )
             .await
             .ok();
@@ -165,7 +166,7 @@ async fn sms_to_strangers_a_member_cannot_make_the_service_text_whomever_they_li
             "POST",
             "/v1/shares",
             Some(&bearer(&ada)),
-            Some(json!({ "grant_id": grant, "ends_at": s.now() + DAY, "guest": "+447700900005" })),
+            Some(ada_phone.signed_share(json!({ "grant_id": grant, "ends_at": s.now() + DAY, "guest": "+447700900005" }))),
         )
         .await
         .ok();
@@ -197,4 +198,30 @@ async fn cross_org_ids_a_negative_since_is_refused() {
     let b = s.send("GET", &format!("/v1/doors/{}/bundle?since=-5", f.offline_door), Some(&bearer(&ada)), None).await;
     b.err(422, "invalid_field");
     assert_eq!(b.body["error"]["field"], "since");
+}
+
+#[tokio::test]
+async fn stolen_access_token_alone_cannot_share_a_key() {
+    let s = Server::start().await;
+    let f = fixture(&s, "Acme", 1).await;
+    let ada_phone = Phone::new();
+    let ada = member(&s, &f, "ada@example.com", &ada_phone).await;
+    let grant = s.send("GET", "/v1/me/keys", Some(&bearer(&ada)), None).await.ok()["keys"][0]["grant_id"].clone();
+    let request = json!({ "grant_id": grant, "ends_at": s.now() + DAY, "guest": "thief@example.com" });
+    let share = |body: Value| {
+        let (s, ada) = (&s, &ada);
+        async move { s.send("POST", "/v1/shares", Some(&bearer(ada)), Some(body)).await }
+    };
+    // The thief holds Ada's access token but not her device key: no proof, a proof by
+    // another key, or Ada's proof for another guest are all refused, and nothing is sent.
+    share(request.clone()).await.err(422, "invalid_field");
+    share(Phone::new().signed_share(request.clone())).await.err(403, "device_proof_invalid");
+    let mut redirected = ada_phone.signed_share(json!({ "grant_id": grant, "ends_at": s.now() + DAY, "guest": "gus@example.com" }));
+    redirected["guest"] = json!("thief@example.com");
+    share(redirected).await.err(403, "device_proof_invalid");
+    assert!(s.outbox("thief@example.com").await.is_empty());
+    // Ada's own signed request works once; the same signed request again is refused.
+    let signed = ada_phone.signed_share(json!({ "grant_id": grant, "ends_at": s.now() + DAY, "guest": "gus@example.com" }));
+    assert_eq!(share(signed.clone()).await.ok()["delivered"], true);
+    share(signed).await.err(403, "device_proof_invalid");
 }

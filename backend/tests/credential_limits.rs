@@ -97,15 +97,16 @@ async fn credential_hoarding_a_member_holds_at_most_three_live_credentials_per_k
 
 /// Ada (member, shareable key) shares the offline door with Gus for `days`; Gus redeems.
 async fn shared(s: &Server, f: &Fixture, days: i64) -> (Value, Value, Value, Value) {
-    let ada = member(s, f, "ada@example.com", &Phone::new()).await;
+    let ada_phone = Phone::new();
+    let ada = member(s, f, "ada@example.com", &ada_phone).await;
     let ada_cred = credentials(s, &ada).await.remove(0);
     let share = s
         .send(
             "POST",
             "/v1/shares",
             Some(&bearer(&ada)),
-            Some(json!({ "grant_id": ada_cred["grant_id"], "door_ids": [f.offline_door],
-                         "ends_at": s.now() + days * DAY, "guest": "+44 7700 900999" })),
+            Some(ada_phone.signed_share(json!({ "grant_id": ada_cred["grant_id"], "door_ids": [f.offline_door],
+                         "ends_at": s.now() + days * DAY, "guest": "+44 7700 900999" }))),
         )
         .await
         .ok();

@@ -43,8 +43,10 @@ async fn bundle(s: &Server, t: &Value, door: i64, since: Option<i64>) -> Answer 
 struct Story {
     f: Fixture,
     ada: Value,
+    ada_phone: Phone,
     ada_cred: Value,
     gus: Value,
+    gus_phone: Phone,
     gus_cred: Value,
 }
 
@@ -60,8 +62,8 @@ async fn story(s: &Server) -> Story {
             "POST",
             "/v1/shares",
             Some(&bearer(&ada)),
-            Some(json!({ "grant_id": grant, "door_ids": [f.offline_door], "ends_at": s.now() + 2 * DAY,
-                         "guest": "+44 7700 900999" })),
+            Some(ada_phone.signed_share(json!({ "grant_id": grant, "door_ids": [f.offline_door],
+                         "ends_at": s.now() + 2 * DAY, "guest": "+44 7700 900999" }))),
         )
         .await;
     assert_eq!(share.status.as_u16(), 201, "{}", share.body);
@@ -72,7 +74,7 @@ async fn story(s: &Server) -> Story {
     let gus = s.sign_in("+447700900999", &gus_phone).await;
     let gus_cred =
         s.send("POST", &format!("/v1/share-links/{}/redeem", token_of(&link)), Some(&bearer(&gus)), None).await.ok();
-    Story { f, ada, ada_cred, gus, gus_cred }
+    Story { f, ada, ada_phone, ada_cred, gus, gus_phone, gus_cred }
 }
 
 #[tokio::test]
@@ -229,6 +231,7 @@ async fn share_rules_are_enforced() {
     let share = |body: Value| {
         let s = &s;
         let t = bearer(&st.ada);
+        let body = st.ada_phone.signed_share(body);
         async move { s.send("POST", "/v1/shares", Some(&t), Some(body)).await }
     };
     share(json!({ "grant_id": grant, "ends_at": s.now() + 60 * DAY, "guest": "zed@example.com" }))
@@ -244,7 +247,7 @@ async fn share_rules_are_enforced() {
         "POST",
         "/v1/shares",
         Some(&bearer(&st.gus)),
-        Some(json!({ "grant_id": ggrant, "ends_at": s.now() + DAY, "guest": "zed@example.com" })),
+        Some(st.gus_phone.signed_share(json!({ "grant_id": ggrant, "ends_at": s.now() + DAY, "guest": "zed@example.com" }))),
     )
     .await
     .err(403, "key_not_shareable");
@@ -414,7 +417,7 @@ async fn a_share_link_previews_and_the_member_can_list_and_revoke_shares() {
         "POST",
         "/v1/shares",
         Some(&bearer(&st.ada)),
-        Some(json!({ "grant_id": grant, "ends_at": s.now() + DAY, "guest": "zed@example.com" })),
+        Some(st.ada_phone.signed_share(json!({ "grant_id": grant, "ends_at": s.now() + DAY, "guest": "zed@example.com" }))),
     )
     .await
     .ok();
@@ -505,7 +508,7 @@ async fn shortening_a_grant_revokes_credentials_past_the_new_end_and_trims_guest
         "POST",
         "/v1/shares",
         Some(&bearer(&st.ada)),
-        Some(json!({ "grant_id": grant, "ends_at": s.now() + HOUR, "guest": "zed@example.com" })),
+        Some(st.ada_phone.signed_share(json!({ "grant_id": grant, "ends_at": s.now() + HOUR, "guest": "zed@example.com" }))),
     )
     .await
     .err(403, "key_not_shareable");

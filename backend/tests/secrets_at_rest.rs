@@ -40,7 +40,9 @@ async fn no_raw_token_in_a_dump_of_the_database() {
         "POST",
         "/v1/shares",
         Some(&bearer(&t2)),
-        Some(json!({ "grant_id": keys["keys"][0]["grant_id"], "ends_at": s.now() + DAY, "guest": "gus@example.com" })),
+        Some(phone.signed_share(
+            json!({ "grant_id": keys["keys"][0]["grant_id"], "ends_at": s.now() + DAY, "guest": "gus@example.com" }),
+        )),
     )
     .await
     .ok();

@@ -295,6 +295,9 @@ impl KeywayError {
                 "invitation_cancelled" => Self::InvitationCancelled,
                 "invitation_already_used" => Self::InvitationAlreadyUsed,
                 "key_not_shareable" => Self::KeyNotShareable,
+                // The service did not accept this device's signature: its key is not the
+                // one the session was opened with (restored from a backup, replaced).
+                "device_proof_invalid" => Self::DeviceKeyUnavailable,
                 "key_revoked" => Self::KeyRevoked,
                 "key_expired" => Self::KeyExpired { expired_at: None },
                 "key_not_yet_valid" => Self::KeyNotYetValid { starts_at: at("starts_at") },

@@ -3,7 +3,7 @@
 //! and redeems it.
 
 use crate::address::SignInAddress;
-use crate::api::wire::{CreateShareRequest, ShareCreated};
+use crate::api::wire::{CreateShareRequest, DeviceProof, ShareCreated};
 use crate::error::{Error, Result};
 use crate::keyway::Keyway;
 use crate::links::{LinkKind, LinkProblem, ParsedLink};
@@ -11,6 +11,7 @@ use crate::signin::clamp_time;
 use crate::timestamp::Timestamp;
 use keyway_protocol::credential::UnixSeconds;
 use keyway_protocol::ids::DoorId;
+use keyway_protocol::share_proof::{SHARE_PROOF_NONCE_LEN, ShareRequestProof};
 use reqwest::Method;
 
 /// A share as the member sees it after creating it.
@@ -49,13 +50,11 @@ impl Keyway {
             }
             door_ids.push(self.inner.cache.door(door)?.ok_or(Error::UnknownDoor)?.backend_id);
         }
-        let request = CreateShareRequest {
-            grant_id,
-            door_ids,
-            starts_at: starts_at.map(i64::from),
-            ends_at: i64::from(ends_at),
-            guest: guest.as_str(),
-        };
+        let starts_at = starts_at.map(i64::from);
+        let ends_at = i64::from(ends_at);
+        let device_proof = self.sign_share(grant_id, &door_ids, starts_at, ends_at, guest.as_str()).await?;
+        let request =
+            CreateShareRequest { grant_id, door_ids, starts_at, ends_at, guest: guest.as_str(), device_proof };
         let created: ShareCreated = self.inner.auth.call(Method::POST, "v1/shares", Some(&request)).await?;
         Ok(Share {
             share_id: created.share_id,
@@ -63,6 +62,27 @@ impl Keyway {
             ends_at: Timestamp(clamp_time(created.ends_at)),
             delivered: created.delivered,
         })
+    }
+
+    /// The device's signature over a share request: the service accepts a share only from
+    /// the device the session was opened with, not from an access token alone. On a
+    /// hardware signer this may ask for Face ID, a fingerprint or the passcode.
+    async fn sign_share(
+        &self,
+        grant_id: i64,
+        door_ids: &[i64],
+        starts_at: Option<i64>,
+        ends_at: i64,
+        guest: &str,
+    ) -> Result<DeviceProof> {
+        use base64::Engine as _;
+        let mut nonce = [0u8; SHARE_PROOF_NONCE_LEN];
+        ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut nonce)
+            .map_err(|_| Error::internal("the random source failed"))?;
+        let message = ShareRequestProof { grant_id, door_ids, starts_at, ends_at, guest, nonce: &nonce }.message();
+        let signature = self.inner.platform.signer.sign(&message).await?;
+        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        Ok(DeviceProof { nonce: b64.encode(nonce), signature: b64.encode(signature) })
     }
 
     /// Revokes a share: the guest's key stops working online at once, and at offline

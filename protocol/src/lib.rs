@@ -7,7 +7,8 @@
 //! - [`advert`]: what a lock broadcasts; [`framing`]: ATT-sized frames;
 //! - [`bundle`] and [`receipt`]: door sync for locks without internet;
 //! - [`issuer`]: the backend's signing and verification;
-//! - [`refusal`]: every reason a lock refuses, with its wire code.
+//! - [`refusal`]: every reason a lock refuses, with its wire code;
+//! - [`share_proof`]: the member's device signature on a share request.
 //!
 //! The specification is `docs/protocol.md`; the test vectors are in `protocol/vectors/`.
 //! The phone side and the backend use ring; the lock side (feature `lock`) uses
@@ -30,6 +31,7 @@ pub mod phone;
 mod primitives;
 pub mod receipt;
 pub mod refusal;
+pub mod share_proof;
 #[cfg(test)]
 mod wycheproof_tests;
 

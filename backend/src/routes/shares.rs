@@ -12,6 +12,7 @@ use crate::credentials::IssuedCredential;
 use crate::error::{ErrorBody, Result};
 use crate::identifiers::Identifier;
 use crate::shares::{self, ShareCreated, SharePreview, ShareRequest, ShareView};
+use keyway_protocol::share_proof::{SHARE_PROOF_NONCE_LEN, ShareRequestProof};
 
 /// Share a key with a guest.
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
@@ -28,21 +29,44 @@ pub struct CreateShareRequest {
     pub ends_at: i64,
     /// The guest's email or phone.
     pub guest: String,
+    /// The member's device signature over this request (docs/protocol.md §15.12): an
+    /// access token alone cannot share a key.
+    pub device_proof: DeviceProof,
+}
+
+/// A device signature over a request, by the key the session was opened with.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceProof {
+    /// 16 random bytes, base64url without padding; each may be used once.
+    pub nonce: String,
+    /// ECDSA P-256/SHA-256 signature `r ‖ s` (64 bytes), base64url without padding.
+    pub signature: String,
 }
 
 /// Shares a shareable key with a guest; the guest gets a link.
 #[utoipa::path(post, path = "/v1/shares", tag = "shares", security(("bearer" = [])),
     request_body = CreateShareRequest,
     responses((status = 201, body = ShareCreated),
-              (status = 403, description = "key_not_shareable, key_revoked, key_expired", body = ErrorBody),
+              (status = 403, description = "key_not_shareable, key_revoked, key_expired, device_proof_invalid", body = ErrorBody),
               (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create(
     State(st): State<AppState>,
     Authed(s): Authed,
     ApiJson(req): ApiJson<CreateShareRequest>,
 ) -> Result<(StatusCode, Json<ShareCreated>)> {
+    let proof = ShareRequestProof {
+        grant_id: req.grant_id,
+        door_ids: &req.door_ids,
+        starts_at: req.starts_at,
+        ends_at: req.ends_at,
+        guest: &req.guest,
+        nonce: &[0; SHARE_PROOF_NONCE_LEN],
+    };
+    let proof_nonce = shares::verify_device_proof(&s, proof, &req.device_proof.nonce, &req.device_proof.signature)?;
     let guest = Identifier::parse(&req.guest)?;
     let sreq = ShareRequest {
+        proof_nonce,
         grant_id: req.grant_id,
         door_ids: req.door_ids,
         starts_at: req.starts_at,

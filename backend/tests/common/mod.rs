@@ -190,6 +190,28 @@ impl Phone {
     pub fn public_key_b64(&self) -> String {
         URL_SAFE_NO_PAD.encode(self.public_key())
     }
+
+    /// `body`, a share request, with this device's signature over it (docs/protocol.md
+    /// §15.12), as the phone sends it.
+    pub fn signed_share(&self, mut body: Value) -> Value {
+        let doors: Vec<i64> =
+            body["door_ids"].as_array().map(|a| a.iter().filter_map(Value::as_i64).collect()).unwrap_or_default();
+        let mut nonce = [0u8; 16];
+        ring::rand::SecureRandom::fill(&SystemRandom::new(), &mut nonce).unwrap();
+        let message = keyway_protocol::share_proof::ShareRequestProof {
+            grant_id: body["grant_id"].as_i64().unwrap(),
+            door_ids: &doors,
+            starts_at: body["starts_at"].as_i64(),
+            ends_at: body["ends_at"].as_i64().unwrap(),
+            guest: body["guest"].as_str().unwrap(),
+            nonce: &nonce,
+        }
+        .message();
+        let signature = self.pair.sign(&SystemRandom::new(), &message).unwrap();
+        body["device_proof"] =
+            json!({ "nonce": URL_SAFE_NO_PAD.encode(nonce), "signature": URL_SAFE_NO_PAD.encode(signature.as_ref()) });
+        body
+    }
 }
 
 /// A simulated lock: a static (KEM) key and a receipt-signing key.

@@ -186,6 +186,14 @@ pub struct CreateShareRequest<'a> {
     pub starts_at: Option<i64>,
     pub ends_at: i64,
     pub guest: &'a str,
+    pub device_proof: DeviceProof,
+}
+
+/// The device's signature over a request (docs/protocol.md §15.12), base64url.
+#[derive(Debug, Serialize)]
+pub struct DeviceProof {
+    pub nonce: String,
+    pub signature: String,
 }
 
 /// A share was created.
