@@ -125,6 +125,24 @@ pub fn intake(tx: &Transaction<'_>, door_id: i64, receipt: &[u8], now: i64) -> R
     if applied > door.bundle_version {
         return Err(Error::ReceiptInvalid);
     }
+    // A receipt carries every event the lock still holds unacknowledged, oldest first, and
+    // the lock drops only acknowledged ones — unless its log overflowed (a flood of
+    // refusals, docs/protocol.md §16 item 4). So a receipt starting above the highest
+    // stored sequence plus one means events were lost at the lock: record that, visibly,
+    // in the door's history as an `events_missing` entry at the first missing number.
+    let highest: i64 =
+        tx.query_row("SELECT COALESCE(MAX(seq), 0) FROM audit_events WHERE door_id = ?1", [door_id], |r| r.get(0))?;
+    if let Some(first) = spec.events.iter().map(|e| e.seq).min() {
+        let first = i64::try_from(first).map_err(|_| Error::ReceiptInvalid)?;
+        if first > highest + 1 {
+            tx.execute(
+                "INSERT OR IGNORE INTO audit_events (door_id, seq, at, kind, detail, credential_id, received_at)
+                 VALUES (?1, ?2, ?3, 'events_missing', ?4, NULL, ?5)",
+                params![door_id, highest + 1, spec.lock_clock, first - highest - 1, now],
+            )?;
+            tracing::warn!(door_id, missing = first - highest - 1, "a lock's receipt shows lost audit events");
+        }
+    }
     let mut stored = 0;
     for e in &spec.events {
         let seq = i64::try_from(e.seq).map_err(|_| Error::ReceiptInvalid)?;
@@ -185,9 +203,10 @@ pub struct AuditEventView {
     pub seq: i64,
     /// Lock time of the event, unix seconds.
     pub at: i64,
-    /// `granted`, `granted_fast`, `refused` or `bundle_applied`.
+    /// `granted`, `granted_fast`, `refused` or `bundle_applied` (as the lock reported it),
+    /// or `events_missing`: the lock lost events from here on (its log overflowed).
     pub kind: String,
-    /// Refusal wire code, or the bundle version applied.
+    /// Refusal wire code, the bundle version applied, or for `events_missing` how many.
     pub detail: Option<i64>,
     /// The credential involved (hex), if any.
     pub credential_id: Option<String>,

@@ -117,11 +117,8 @@ pub fn verify_device_proof(
 ) -> Result<[u8; SHARE_PROOF_NONCE_LEN]> {
     use base64::Engine as _;
     let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    let nonce: [u8; SHARE_PROOF_NONCE_LEN] = b64
-        .decode(nonce_b64)
-        .ok()
-        .and_then(|n| n.try_into().ok())
-        .ok_or(Error::DeviceProofInvalid)?;
+    let nonce: [u8; SHARE_PROOF_NONCE_LEN] =
+        b64.decode(nonce_b64).ok().and_then(|n| n.try_into().ok()).ok_or(Error::DeviceProofInvalid)?;
     let signature = b64.decode(signature_b64).map_err(|_| Error::DeviceProofInvalid)?;
     let message = ShareRequestProof { nonce: &nonce, ..proof }.message();
     ring::signature::UnparsedPublicKey::new(&ring::signature::ECDSA_P256_SHA256_FIXED, &session.device_public_key)
@@ -182,7 +179,9 @@ pub fn create(
         }
     };
     let replayed: bool =
-        tx.query_row("SELECT EXISTS(SELECT 1 FROM shares WHERE proof_nonce = ?1)", [&req.proof_nonce[..]], |r| r.get(0))?;
+        tx.query_row("SELECT EXISTS(SELECT 1 FROM shares WHERE proof_nonce = ?1)", [&req.proof_nonce[..]], |r| {
+            r.get(0)
+        })?;
     if replayed {
         return Err(Error::DeviceProofInvalid);
     }

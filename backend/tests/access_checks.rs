@@ -118,11 +118,7 @@ async fn sms_to_strangers_a_member_cannot_make_the_service_text_whomever_they_li
     let share = |to: &'static str| {
         let (s, ada, grant) = (&s, &ada, grant.clone());
         let body = ada_phone.signed_share(json!({ "grant_id": grant, "ends_at": s.now() + DAY, "guest": to }));
-        async move {
-            s.send("POST", "/v1/shares", Some(&bearer(ada)), Some(body))
-            .await
-            .ok()
-        }
+        async move { s.send("POST", "/v1/shares", Some(&bearer(ada)), Some(body)).await.ok() }
     };
     // Three numbers nobody in the service has are texted; the fourth is not: the share is
     // made and its link comes back to Ada to pass on herself.
@@ -166,7 +162,10 @@ async fn sms_to_strangers_a_member_cannot_make_the_service_text_whomever_they_li
             "POST",
             "/v1/shares",
             Some(&bearer(&ada)),
-            Some(ada_phone.signed_share(json!({ "grant_id": grant, "ends_at": s.now() + DAY, "guest": "+447700900005" }))),
+            Some(
+                ada_phone
+                    .signed_share(json!({ "grant_id": grant, "ends_at": s.now() + DAY, "guest": "+447700900005" })),
+            ),
         )
         .await
         .ok();
@@ -216,12 +215,14 @@ async fn stolen_access_token_alone_cannot_share_a_key() {
     // another key, or Ada's proof for another guest are all refused, and nothing is sent.
     share(request.clone()).await.err(422, "invalid_field");
     share(Phone::new().signed_share(request.clone())).await.err(403, "device_proof_invalid");
-    let mut redirected = ada_phone.signed_share(json!({ "grant_id": grant, "ends_at": s.now() + DAY, "guest": "gus@example.com" }));
+    let mut redirected =
+        ada_phone.signed_share(json!({ "grant_id": grant, "ends_at": s.now() + DAY, "guest": "gus@example.com" }));
     redirected["guest"] = json!("thief@example.com");
     share(redirected).await.err(403, "device_proof_invalid");
     assert!(s.outbox("thief@example.com").await.is_empty());
     // Ada's own signed request works once; the same signed request again is refused.
-    let signed = ada_phone.signed_share(json!({ "grant_id": grant, "ends_at": s.now() + DAY, "guest": "gus@example.com" }));
+    let signed =
+        ada_phone.signed_share(json!({ "grant_id": grant, "ends_at": s.now() + DAY, "guest": "gus@example.com" }));
     assert_eq!(share(signed.clone()).await.ok()["delivered"], true);
     share(signed).await.err(403, "device_proof_invalid");
 }

@@ -247,7 +247,10 @@ async fn share_rules_are_enforced() {
         "POST",
         "/v1/shares",
         Some(&bearer(&st.gus)),
-        Some(st.gus_phone.signed_share(json!({ "grant_id": ggrant, "ends_at": s.now() + DAY, "guest": "zed@example.com" }))),
+        Some(
+            st.gus_phone
+                .signed_share(json!({ "grant_id": ggrant, "ends_at": s.now() + DAY, "guest": "zed@example.com" })),
+        ),
     )
     .await
     .err(403, "key_not_shareable");
@@ -349,6 +352,37 @@ async fn a_receipt_delivered_twice_stores_its_audit_events_once() {
 }
 
 #[tokio::test]
+async fn audit_flood_a_gap_in_a_locks_sequence_numbers_shows_in_the_history_as_missing_events() {
+    let s = Server::start().await;
+    let st = story(&s).await;
+    let f = &st.f;
+    let b = bundle(&s, &st.gus, f.offline_door, None).await.ok();
+    let version = u32::try_from(b["version"].as_i64().unwrap()).unwrap();
+    let path = format!("/v1/doors/{}/receipts", f.offline_door);
+    let clock = u32::try_from(s.now()).unwrap();
+    let upload = |events: Vec<(u64, Option<[u8; 16]>)>| {
+        let (s, path, gus) = (&s, path.clone(), bearer(&st.gus));
+        let receipt = f.offline_lock.receipt(version, clock, &events);
+        async move { s.send("POST", &path, Some(&gus), Some(json!({ "receipt": receipt }))).await.ok() }
+    };
+    upload(vec![(1, None), (2, None)]).await;
+    // The lock's log overflowed: events 3 to 5 never reach the backend.
+    upload(vec![(6, None), (7, None)]).await;
+    // A receipt that continues where the last one ended adds no marker.
+    upload(vec![(8, None)]).await;
+    let history = s.admin("GET", &format!("/v1/admin/doors/{}/events", f.offline_door), None).await.ok();
+    let kinds: Vec<(i64, String, Option<i64>)> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["seq"].as_i64().unwrap(), e["kind"].as_str().unwrap().to_owned(), e["detail"].as_i64()))
+        .collect();
+    let missing: Vec<_> = kinds.iter().filter(|(_, kind, _)| kind == "events_missing").collect();
+    assert_eq!(missing, [&(3, "events_missing".to_owned(), Some(3))], "{kinds:?}");
+    assert_eq!(kinds.len(), 6, "2 + marker + 3: {kinds:?}");
+}
+
+#[tokio::test]
 async fn a_receipt_with_a_bad_signature_or_for_another_door_is_refused() {
     let s = Server::start().await;
     let st = story(&s).await;
@@ -417,7 +451,10 @@ async fn a_share_link_previews_and_the_member_can_list_and_revoke_shares() {
         "POST",
         "/v1/shares",
         Some(&bearer(&st.ada)),
-        Some(st.ada_phone.signed_share(json!({ "grant_id": grant, "ends_at": s.now() + DAY, "guest": "zed@example.com" }))),
+        Some(
+            st.ada_phone
+                .signed_share(json!({ "grant_id": grant, "ends_at": s.now() + DAY, "guest": "zed@example.com" })),
+        ),
     )
     .await
     .ok();
@@ -508,7 +545,10 @@ async fn shortening_a_grant_revokes_credentials_past_the_new_end_and_trims_guest
         "POST",
         "/v1/shares",
         Some(&bearer(&st.ada)),
-        Some(st.ada_phone.signed_share(json!({ "grant_id": grant, "ends_at": s.now() + HOUR, "guest": "zed@example.com" }))),
+        Some(
+            st.ada_phone
+                .signed_share(json!({ "grant_id": grant, "ends_at": s.now() + HOUR, "guest": "zed@example.com" })),
+        ),
     )
     .await
     .err(403, "key_not_shareable");
