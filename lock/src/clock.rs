@@ -51,6 +51,15 @@ impl ManualRtc {
     }
 }
 
+impl ManualRtc {
+    /// TEMP (old model): the RTC jumps.
+    pub fn jump(&self, now: UnixSeconds) {
+        self.set(now);
+    }
+    /// TEMP (old model): time passes with the RTC stopped.
+    pub fn elapse_with_rtc_stopped(&self, _seconds: u32) {}
+}
+
 impl Rtc for ManualRtc {
     fn now(&self) -> UnixSeconds {
         self.reading.load(Ordering::SeqCst)

@@ -6,6 +6,7 @@ mod common;
 
 use common::*;
 use keyway_lock::nonce::{NONCE_LIFETIME_SECS, NonceState, PREVIOUS_NONCE_GRACE_SECS};
+const NONCE_ACCEPT_SECS: u32 = 30;
 use keyway_protocol::ids::LockNonce;
 use keyway_protocol::{Command, Refusal};
 
@@ -116,4 +117,66 @@ fn request_for_a_nonce_that_just_aged_out_of_the_advertisement_is_still_accepted
     door.lock.tick().unwrap();
     let (_, request) = phone.standard_request(&heard, &key, Command::Unlock);
     assert!(granted(&deliver(&mut door.lock, &request)));
+}
+
+#[test]
+fn slow_rtc_nonce_captured_request_goes_stale_although_a_bundle_raised_the_floor_above_the_rtc() {
+    let site = Site::new();
+    let phone = Phone::new();
+    let mut door = TestLock::new(&site);
+    let key = site.member_key(&phone, 1);
+    // A courier's bundle raises the floor an hour above the (slow) RTC.
+    let mut spec = BundleSpec::new(1, 0);
+    spec.signed_time = T0 + 3600;
+    let courier = Phone::new();
+    courier.sync(&mut door.lock, &site.member_key(&courier, 2), Some(&site.bundle(spec)));
+    // A fake lock copied the advertisement and captured a request; nobody else uses the door.
+    let (_, captured) = phone.standard_request(&door.target(), &key, Command::Unlock);
+    door.rtc.advance(120);
+    assert!(door.rtc_reading() < T0 + 3600, "the RTC is still below the floor");
+    assert_eq!(refusal(&deliver(&mut door.lock, &captured)), Some(Refusal::StaleNonce));
+    assert_eq!(door.lock.actuations(), 1, "only the courier's sync handshake ran; nothing opened");
+}
+
+#[test]
+fn slow_rtc_nonce_advertised_nonce_is_replaced_while_the_rtc_stands_still() {
+    let site = Site::new();
+    let phone = Phone::new();
+    let mut door = TestLock::new(&site);
+    let key = site.member_key(&phone, 1);
+    let first = door.lock.advertisement().nonce;
+    let (_, captured) = phone.standard_request(&door.target(), &key, Command::Unlock);
+    door.rtc.elapse_with_rtc_stopped(NONCE_ACCEPT_SECS + 1);
+    door.lock.tick().unwrap();
+    assert_ne!(door.lock.advertisement().nonce, first);
+    assert_eq!(refusal(&deliver(&mut door.lock, &captured)), Some(Refusal::StaleNonce));
+}
+
+#[test]
+fn nonce_window_captured_request_is_refused_31_seconds_after_its_nonce_was_first_advertised() {
+    let site = Site::new();
+    let phone = Phone::new();
+    let mut door = TestLock::new(&site);
+    let key = site.member_key(&phone, 1);
+    let (_, captured) = phone.standard_request(&door.target(), &key, Command::Unlock);
+    door.rtc.advance(31);
+    door.lock.tick().unwrap();
+    assert_eq!(refusal(&deliver(&mut door.lock, &captured)), Some(Refusal::StaleNonce));
+    assert_eq!(door.lock.actuations(), 0);
+}
+
+#[test]
+fn nonce_window_a_nonce_replaced_by_someone_elses_attempt_is_accepted_only_within_30_seconds_of_its_advertisement() {
+    let site = Site::new();
+    let phone = Phone::new();
+    let key = site.member_key(&phone, 1);
+    for (wait, accepted) in [(30, true), (31, false)] {
+        let mut door = TestLock::new(&site);
+        let heard = door.target();
+        door.rtc.advance(10);
+        door.lock.rotate_nonce().unwrap(); // someone else's attempt
+        door.rtc.advance(wait - 10);
+        let (_, request) = phone.standard_request(&heard, &key, Command::Unlock);
+        assert_eq!(granted(&deliver(&mut door.lock, &request)), accepted, "after {wait} s");
+    }
 }

@@ -123,3 +123,35 @@ fn fast_attempt(
     let (_, request) = phone.fast_request(DOOR, lock.advertisement().nonce, ticket, 7);
     refusal(&deliver(lock, &request))
 }
+
+#[test]
+fn credential_hoarding_one_member_with_a_hundred_credentials_cannot_flush_the_ticket_table() {
+    let site = Site::new();
+    let mut door = TestLock::new(&site);
+    let victim = Phone::new();
+    let victim_ticket = victim.unlock(&mut door.lock, &site.member_key(&victim, 1)).ticket.unwrap();
+    // One member (one device) holding a hundred live credentials for the door.
+    let hoarder = Phone::new();
+    for id in 100..200u8 {
+        let reply = hoarder.unlock(&mut door.lock, &site.member_key(&hoarder, id));
+        assert_eq!(reply.outcome, Ok(()));
+    }
+    assert_eq!(victim.fast_unlock(&mut door.lock, &victim_ticket).outcome, Ok(()), "the victim's ticket survived");
+}
+
+#[test]
+fn credential_hoarding_guest_keys_shared_by_one_member_cannot_flush_the_ticket_table() {
+    let site = Site::new();
+    let mut door = TestLock::new(&site);
+    let victim = Phone::new();
+    let victim_ticket = victim.unlock(&mut door.lock, &site.member_key(&victim, 1)).ticket.unwrap();
+    // One member shares a hundred guest keys, each to a device of their own.
+    let member = Phone::new();
+    let member_key = site.member_key(&member, 2);
+    for id in 100..200u8 {
+        let guest = Phone::new();
+        let reply = guest.unlock(&mut door.lock, &site.guest_key(&guest, id, &member_key));
+        assert_eq!(reply.outcome, Ok(()));
+    }
+    assert_eq!(victim.fast_unlock(&mut door.lock, &victim_ticket).outcome, Ok(()), "the victim's ticket survived");
+}
