@@ -49,7 +49,7 @@ fn receipts_page_through_a_long_log_as_bundles_acknowledge_it() {
 #[test]
 fn audit_flood_refusals_never_push_an_unsynced_grant_out_of_a_full_log() {
     let mut log = AuditLog::new();
-    let opening = log.append(T0, AuditKind::Granted { fast: false }, Some(CredentialId([7; 16])));
+    let opening = log.append(T0, AuditKind::Granted { fast: false }, Some(CredentialId([7; 16]))).unwrap();
     for i in 0..AUDIT_CAPACITY as u32 + 100 {
         log.append(T0 + i / 100, AuditKind::Refused(Refusal::UnknownIssuer), None);
     }
@@ -98,6 +98,7 @@ fn audit_before_actuation_a_failed_save_keeps_the_door_shut() {
     assert!(door.lock.audit_events().iter().all(|e| !matches!(e.kind, AuditKind::Granted { .. })));
     assert_eq!(door.lock.next_audit_seq(), seq);
     // Storage works again: the next attempt opens, and its record is on disk first.
+    door.storage.fail_next_saves(0);
     assert_eq!(phone.unlock(&mut door.lock, &key).outcome, Ok(()));
     let door = door.restart();
     assert!(door.lock.audit_events().iter().any(|e| e.kind == AuditKind::Granted { fast: false }));

@@ -8,7 +8,7 @@ use common::*;
 use keyway_lock::tickets::{TICKET_CAPACITY, TICKET_LIFETIME_SECS, TicketTable};
 use keyway_protocol::Refusal;
 use keyway_protocol::ids::{CredentialId, KeyId, TicketId};
-use keyway_protocol::lock_role::TicketEntry;
+use keyway_protocol::lock_role::{TicketEntry, TicketHolder};
 use zeroize::Zeroizing;
 
 fn entry(n: u8) -> TicketEntry {
@@ -19,6 +19,7 @@ fn entry(n: u8) -> TicketEntry {
         issuer: KeyId([n; 8]),
         not_before: 0,
         not_after: u32::MAX,
+        holder: TicketHolder([n; 16]),
     }
 }
 
@@ -43,10 +44,10 @@ fn evicted_ticket_is_refused_and_a_standard_unlock_still_works() {
     let first = Phone::new();
     let first_key = site.member_key(&first, 0);
     let old_ticket = first.unlock(&mut door.lock, &first_key).ticket.unwrap();
-    let others = Phone::new();
     for id in 1..=TICKET_CAPACITY as u8 {
-        let key = site.member_key(&others, id);
-        assert_eq!(others.unlock(&mut door.lock, &key).outcome, Ok(()));
+        let other = Phone::new();
+        let key = site.member_key(&other, id);
+        assert_eq!(other.unlock(&mut door.lock, &key).outcome, Ok(()));
     }
     assert_eq!(door.lock.ticket_count(), TICKET_CAPACITY);
 

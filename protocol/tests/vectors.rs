@@ -310,6 +310,7 @@ fn fast_unlock_vector() {
             issuer: actors.issuer().key_id(),
             not_before: VECTOR_NOW - 3600,
             not_after: VECTOR_NOW + 72 * 3600,
+            holder: keyway_protocol::lock_role::TicketHolder([0; 16]),
         },
     );
     lock.scripted_random.push_back(next_ticket_id.to_vec());

@@ -161,8 +161,9 @@ impl LockEnvironment for TestLock {
     fn take_ticket(&mut self, id: &TicketId) -> Option<TicketEntry> {
         self.tickets.remove(id)
     }
-    fn store_ticket(&mut self, id: TicketId, entry: TicketEntry) {
+    fn store_ticket(&mut self, id: TicketId, entry: TicketEntry) -> Result<(), Refusal> {
         self.tickets.insert(id, entry);
+        Ok(())
     }
     fn actuate(&mut self) -> u16 {
         self.actuations += 1;
@@ -180,9 +181,17 @@ impl LockEnvironment for TestLock {
         self.events.retain(|e| e.seq > bundle.body.audit_acknowledged);
         Ok(())
     }
-    fn record(&mut self, kind: AuditKind, credential: Option<CredentialId>) {
+    fn reset_clock(&mut self, time: u32) -> Result<(), Refusal> {
+        if self.fail_storage {
+            return Err(Refusal::StorageFailed);
+        }
+        self.now = time;
+        Ok(())
+    }
+    fn record(&mut self, kind: AuditKind, credential: Option<CredentialId>) -> Result<(), Refusal> {
         self.events.push(AuditEvent { seq: self.next_seq, time: self.now, kind, credential });
         self.next_seq += 1;
+        Ok(())
     }
     fn receipt_body(&mut self) -> ReceiptBody {
         ReceiptBody {
