@@ -4,9 +4,9 @@
 mod common;
 
 use common::*;
-use keyway_lock::audit::{AUDIT_CAPACITY, AuditLog};
-use keyway_protocol::receipt::{AuditKind, MAX_RECEIPT_EVENTS};
+use keyway_lock::audit::{AUDIT_CAPACITY, AuditLog, REFUSAL_WINDOW_SECS, REFUSALS_PER_WINDOW};
 use keyway_protocol::ids::CredentialId;
+use keyway_protocol::receipt::{AuditKind, MAX_RECEIPT_EVENTS};
 use keyway_protocol::{Command, Refusal};
 
 #[test]
@@ -78,7 +78,54 @@ fn audit_flood_a_stream_of_encrypted_refusals_is_coalesced_and_the_opening_survi
     let events = door.lock.audit_events();
     assert!(events.iter().any(|e| e.kind == AuditKind::Granted { fast: false }), "the opening is kept");
     let single = events.iter().filter(|e| matches!(e.kind, AuditKind::Refused(_))).count();
-    assert!(single <= 32, "{single} refusals recorded one by one");
+    assert_eq!(single, REFUSALS_PER_WINDOW as usize, "the budget's worth recorded one by one");
+    assert_eq!(door.lock.counted_refusals(), vec![(Refusal::UnknownIssuer, junk - REFUSALS_PER_WINDOW)]);
+
+    // The next receipt carries the rest as one coalesced event, so the backend sees them all.
+    let courier = Phone::new();
+    let receipt = courier.sync(&mut door.lock, &site.member_key(&courier, 2), None).receipt;
+    let coalesced: u32 = receipt
+        .body
+        .events
+        .iter()
+        .map(|e| match e.kind {
+            AuditKind::RefusalsCoalesced { reason: Refusal::UnknownIssuer, count } => count,
+            _ => 0,
+        })
+        .sum();
+    assert_eq!(coalesced, junk - REFUSALS_PER_WINDOW);
+    assert!(receipt.body.events.iter().any(|e| e.kind == AuditKind::Granted { fast: false }));
+    assert!(door.lock.counted_refusals().is_empty());
+}
+
+#[test]
+fn audit_flood_a_new_window_gets_a_new_budget() {
+    let mut log = AuditLog::new();
+    for _ in 0..100 {
+        log.append(T0, AuditKind::Refused(Refusal::BadDeviceSignature), None);
+    }
+    assert_eq!(log.len(), REFUSALS_PER_WINDOW as usize);
+    log.append(T0 + REFUSAL_WINDOW_SECS, AuditKind::Refused(Refusal::BadDeviceSignature), None);
+    let kinds: Vec<AuditKind> = log.events().map(|e| e.kind).collect();
+    assert_eq!(
+        kinds[REFUSALS_PER_WINDOW as usize],
+        AuditKind::RefusalsCoalesced { reason: Refusal::BadDeviceSignature, count: 100 - REFUSALS_PER_WINDOW }
+    );
+    assert_eq!(kinds.last(), Some(&AuditKind::Refused(Refusal::BadDeviceSignature)));
+}
+
+#[test]
+fn audit_flood_a_grant_takes_the_place_of_the_oldest_refusal_in_a_full_log() {
+    let mut log = AuditLog::new();
+    for i in 0..AUDIT_CAPACITY as u32 {
+        // Within budget: one window per 16 refusals.
+        log.append(T0 + (i / REFUSALS_PER_WINDOW) * REFUSAL_WINDOW_SECS, AuditKind::Refused(Refusal::Expired), None);
+    }
+    assert_eq!(log.len(), AUDIT_CAPACITY);
+    let seq = log.append(T0 + 400 * DAY, AuditKind::Granted { fast: true }, None).unwrap();
+    assert_eq!(log.len(), AUDIT_CAPACITY);
+    assert_eq!(log.events().last().unwrap().seq, seq);
+    assert!(log.events().next().unwrap().seq > 1, "the oldest refusal made room");
 }
 
 #[test]

@@ -41,7 +41,11 @@ fn refusal_budget() -> impl Strategy<Value = RefusalBudget> {
     (
         any::<u32>(),
         0..=REFUSALS_PER_WINDOW,
-        prop::collection::btree_map(0..Refusal::ALL.len(), (any::<u32>(), 1..=keyway_protocol::receipt::MAX_COALESCED_COUNT), 0..4),
+        prop::collection::btree_map(
+            0..Refusal::ALL.len(),
+            (any::<u32>(), 1..=keyway_protocol::receipt::MAX_COALESCED_COUNT),
+            0..4,
+        ),
     )
         .prop_map(|(window_start, recorded, tallies)| RefusalBudget {
             window_start,
@@ -90,7 +94,15 @@ fn ticket_table() -> impl Strategy<Value = TicketTable> {
             let issuer = KeyId(issuer);
             table.insert(
                 TicketId(id),
-                TicketEntry { secret, credential, parent, issuer, not_before, not_after, holder: TicketHolder([holder; 16]) },
+                TicketEntry {
+                    secret,
+                    credential,
+                    parent,
+                    issuer,
+                    not_before,
+                    not_after,
+                    holder: TicketHolder([holder; 16]),
+                },
                 issued,
             );
         }
@@ -107,24 +119,33 @@ fn lock_state() -> impl Strategy<Value = LockState> {
         audit_log(),
         (any::<i64>(), any::<bool>()),
     )
-        .prop_map(|((seed, door, anchor_seeds), (bundle_version, ms, fast, floor), revoked, tickets, audit, (rtc_correction, full_bundle_needed))| {
-            let anchors: Vec<TrustAnchor> = anchor_seeds
-                .iter()
-                .map(|s| TrustAnchor::new(&identity(*s, [0; 8]).signing_public_key()).unwrap())
-                .collect();
-            let mut state = LockState::provisioned(identity(seed, door), &anchors, floor);
-            state.bundle_version = bundle_version;
-            state.config = LockConfig { unlock_duration_ms: ms, fast_unlock: fast };
-            state.revocations = revoked
-                .into_iter()
-                .map(|(credential, expires)| Revocation { credential, expires })
-                .collect::<RevocationSet>();
-            state.tickets = tickets;
-            state.audit = audit;
-            state.rtc_correction = rtc_correction;
-            state.full_bundle_needed = full_bundle_needed;
-            state
-        })
+        .prop_map(
+            |(
+                (seed, door, anchor_seeds),
+                (bundle_version, ms, fast, floor),
+                revoked,
+                tickets,
+                audit,
+                (rtc_correction, full_bundle_needed),
+            )| {
+                let anchors: Vec<TrustAnchor> = anchor_seeds
+                    .iter()
+                    .map(|s| TrustAnchor::new(&identity(*s, [0; 8]).signing_public_key()).unwrap())
+                    .collect();
+                let mut state = LockState::provisioned(identity(seed, door), &anchors, floor);
+                state.bundle_version = bundle_version;
+                state.config = LockConfig { unlock_duration_ms: ms, fast_unlock: fast };
+                state.revocations = revoked
+                    .into_iter()
+                    .map(|(credential, expires)| Revocation { credential, expires })
+                    .collect::<RevocationSet>();
+                state.tickets = tickets;
+                state.audit = audit;
+                state.rtc_correction = rtc_correction;
+                state.full_bundle_needed = full_bundle_needed;
+                state
+            },
+        )
 }
 
 proptest! {

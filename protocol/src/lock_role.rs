@@ -6,8 +6,8 @@
 //! lives behind [`LockEnvironment`]; the rules live here.
 
 use crate::bundle::{Bundle, LockConfig, MAX_BUNDLE_TIME_AHEAD_SECS, MAX_BUNDLE_VERSION_STEP};
-use crate::clock_reset::{ClockReset, ClockResetReply};
 use crate::channel::{Channel, SessionSecrets, counter_nonce, labels};
+use crate::clock_reset::{ClockReset, ClockResetReply};
 use crate::codec::{DecodeError, Reader};
 use crate::credential::{Credential, CredentialBody, UnixSeconds};
 use crate::hpke::{self, PUBLIC_KEY_LEN};

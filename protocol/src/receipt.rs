@@ -66,7 +66,9 @@ impl AuditKind {
             Self::Granted { fast } => (1, u32::from(fast)),
             Self::Refused(reason) => (2, u32::from(reason.code())),
             Self::BundleApplied { version } => (3, version),
-            Self::RefusalsCoalesced { reason, count } => (4, (count.min(MAX_COALESCED_COUNT) << 8) | u32::from(reason.code())),
+            Self::RefusalsCoalesced { reason, count } => {
+                (4, (count.min(MAX_COALESCED_COUNT) << 8) | u32::from(reason.code()))
+            }
             Self::ClockReset { previous } => (5, previous),
         }
     }
