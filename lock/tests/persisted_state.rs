@@ -233,3 +233,17 @@ fn a_bad_trust_anchor_is_refused_at_provisioning() {
         keyway_lock::Lock::open_or_provision(Box::new(MemoryStorage::new()), &provisioning, Default::default());
     assert!(matches!(result, Err(LockError::BadTrustAnchor)));
 }
+
+#[test]
+fn a_format_1_state_file_still_opens_after_the_update() {
+    use sha2::{Digest, Sha256};
+    // A format-2 file of a state with nothing format 2 added, cut back to format 1: the
+    // 18 bytes of refusal budget, RTC correction and flag go, the format byte says 1.
+    let state = LockState::provisioned(identity(5, [1; 8]), &[], 1_800_000_000);
+    let v2 = persist::encode(&state);
+    let mut v1 = v2[..v2.len() - 32 - 18].to_vec();
+    v1[6] = 1;
+    let checksum = Sha256::digest(&v1);
+    v1.extend_from_slice(&checksum);
+    assert_eq!(persist::decode(&v1).unwrap(), state);
+}
