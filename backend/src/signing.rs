@@ -130,9 +130,11 @@ pub struct ReceiptEvent {
     pub seq: u64,
     /// Lock time of the event, unix seconds.
     pub at: u32,
-    /// What happened: `granted`, `granted_fast`, `refused`, `bundle_applied`.
+    /// What happened: `granted`, `granted_fast`, `refused`, `bundle_applied`,
+    /// `refusals_coalesced` (refusals past the lock's budget, counted), `clock_reset`.
     pub kind: String,
-    /// Detail: the refusal's wire code, or the bundle version applied.
+    /// Detail: the refusal's wire code, the bundle version applied, `count << 8 | code`
+    /// for coalesced refusals, or the lock's clock before a reset.
     pub detail: Option<u32>,
     /// The credential involved, if any.
     pub credential_id: Option<[u8; 16]>,
@@ -171,6 +173,8 @@ pub fn verify_receipt(lock_signing_public_key: &[u8], bytes: &[u8]) -> Result<Re
                     AuditKind::Granted { fast: true } => ("granted_fast", None),
                     AuditKind::Refused(r) => ("refused", Some(u32::from(r.code()))),
                     AuditKind::BundleApplied { version } => ("bundle_applied", Some(version)),
+                    kind @ AuditKind::RefusalsCoalesced { .. } => ("refusals_coalesced", Some(kind.encode().1)),
+                    AuditKind::ClockReset { previous } => ("clock_reset", Some(previous)),
                 };
                 ReceiptEvent {
                     seq: e.seq,

@@ -254,9 +254,12 @@ impl LockRefusal {
             Refusal::BadCredentialSignature | Refusal::BadDeviceSignature | Refusal::DecryptFailed => Self::InvalidKey,
             Refusal::UnsupportedVersion => Self::UnsupportedVersion,
             Refusal::StorageFailed => Self::LockStorageFailed,
-            Refusal::BundleNotNewer | Refusal::BundleGap | Refusal::BundleWrongDoor | Refusal::BundleBadSignature => {
-                Self::UpdateRefused
-            }
+            Refusal::BundleNotNewer
+            | Refusal::BundleGap
+            | Refusal::BundleWrongDoor
+            | Refusal::BundleBadSignature
+            | Refusal::BundleTimeAhead
+            | Refusal::BundleVersionJump => Self::UpdateRefused,
             _ => Self::ProtocolError,
         }
     }
@@ -416,5 +419,13 @@ mod tests {
             KeywayError::KeyNotYetValid { starts_at: Timestamp(1_796_479_380) }.to_string(),
             "this key is not valid until 2026-12-05 14:03 UTC"
         );
+    }
+
+    #[test]
+    fn a_lock_refusing_a_bundle_beyond_its_bounds_is_an_update_refusal() {
+        for reason in [Refusal::BundleTimeAhead, Refusal::BundleVersionJump, Refusal::BundleGap] {
+            assert_eq!(LockRefusal::from_refusal(reason), LockRefusal::UpdateRefused, "{reason:?}");
+        }
+        assert_eq!(LockRefusal::from_refusal(Refusal::StorageFailed), LockRefusal::LockStorageFailed);
     }
 }

@@ -194,7 +194,7 @@ impl FuzzLock {
             fail_storage: false,
         };
         lock.rotate_nonce();
-        lock.store_ticket(
+        let _ = lock.store_ticket(
             PRELOADED_TICKET,
             TicketEntry {
                 secret: Zeroizing::new(PRELOADED_SECRET),
@@ -203,6 +203,7 @@ impl FuzzLock {
                 issuer: KEYS.issuer.key_id(),
                 not_before: NOW - 3_600,
                 not_after: NOW + 86_400,
+                holder: keyway_protocol::lock_role::TicketHolder([0; 16]),
             },
         );
         lock
@@ -257,11 +258,12 @@ impl LockEnvironment for FuzzLock {
         let at = self.tickets.iter().position(|(t, _)| t == id)?;
         self.tickets.remove(at).map(|(_, entry)| entry)
     }
-    fn store_ticket(&mut self, id: TicketId, entry: TicketEntry) {
+    fn store_ticket(&mut self, id: TicketId, entry: TicketEntry) -> Result<(), Refusal> {
         if self.tickets.len() >= MAX_TICKETS {
             self.tickets.pop_front();
         }
         self.tickets.push_back((id, entry));
+        Ok(())
     }
     fn actuate(&mut self) -> u16 {
         self.actuations += 1;
@@ -279,12 +281,20 @@ impl LockEnvironment for FuzzLock {
         self.events.retain(|e| e.seq > body.audit_acknowledged);
         Ok(())
     }
-    fn record(&mut self, kind: AuditKind, credential: Option<CredentialId>) {
+    fn reset_clock(&mut self, time: u32) -> Result<(), Refusal> {
+        if self.fail_storage {
+            return Err(Refusal::StorageFailed);
+        }
+        self.now = time;
+        Ok(())
+    }
+    fn record(&mut self, kind: AuditKind, credential: Option<CredentialId>) -> Result<(), Refusal> {
         if self.events.len() >= MAX_EVENTS {
             self.events.pop_front();
         }
         self.events.push_back(AuditEvent { seq: self.next_seq, time: self.now, kind, credential });
         self.next_seq += 1;
+        Ok(())
     }
     fn receipt_body(&mut self) -> ReceiptBody {
         ReceiptBody {

@@ -2,29 +2,79 @@
 //!
 //! Sequence numbers start at 1, only grow, and are never reused, even across restarts
 //! (the next number is persisted with the events). Events stay until a bundle
-//! acknowledges them, so a receipt that never reached the backend loses nothing. The log
-//! is bounded: past [`AUDIT_CAPACITY`] the oldest event is dropped, and the backend sees
-//! the gap in sequence numbers.
+//! acknowledges them, so a receipt that never reached the backend loses nothing.
+//!
+//! Refusals are budgeted, since anyone who holds the lock's public key can cause
+//! encrypted ones (`docs/protocol.md` §16 item 4): at most [`REFUSALS_PER_WINDOW`] are
+//! recorded one by one per [`REFUSAL_WINDOW_SECS`]; past that they are counted per
+//! reason ([`RefusalTally`]) and written as one `RefusalsCoalesced` event when the window
+//! ends or a receipt is built.
+//!
+//! The log is bounded ([`AUDIT_CAPACITY`]). An unsynced grant is never dropped to make
+//! room for anything else: when the log is full a refusal is only counted, other events
+//! that are not grants are not added, and a grant takes the place of the oldest event
+//! that is not a grant. Only a log full of grants drops its oldest grant, and the backend
+//! sees the gap in sequence numbers.
 
+use keyway_protocol::Refusal;
 use keyway_protocol::credential::UnixSeconds;
 use keyway_protocol::ids::CredentialId;
-use keyway_protocol::receipt::{AuditEvent, AuditKind};
+use keyway_protocol::receipt::{AuditEvent, AuditKind, MAX_COALESCED_COUNT};
 use std::collections::VecDeque;
+
+pub use keyway_protocol::receipt::REFUSAL_WINDOW_SECS;
 
 /// Most events kept while waiting for an acknowledgement.
 pub const AUDIT_CAPACITY: usize = 4096;
+/// Refusals recorded one by one per window; the rest are counted.
+pub const REFUSALS_PER_WINDOW: u32 = 16;
 
-/// Unacknowledged events and the sequence counter.
+/// Refusals of one reason counted instead of recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RefusalTally {
+    /// Why they were refused.
+    pub reason: Refusal,
+    /// When the first of them happened (effective clock).
+    pub first: UnixSeconds,
+    /// How many (at least 1, at most [`MAX_COALESCED_COUNT`]).
+    pub count: u32,
+}
+
+/// The refusal budget's state: the current window and what it has spent.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RefusalBudget {
+    /// When the current window started (effective clock).
+    pub window_start: UnixSeconds,
+    /// Refusals recorded one by one in it.
+    pub recorded: u32,
+    /// Refusals counted and not yet written, at most one tally per reason.
+    pub tallies: Vec<RefusalTally>,
+}
+
+impl RefusalBudget {
+    /// Whether stored values are consistent.
+    pub fn is_valid(&self) -> bool {
+        let mut reasons: Vec<u8> = self.tallies.iter().map(|t| t.reason.code()).collect();
+        reasons.sort_unstable();
+        reasons.dedup();
+        reasons.len() == self.tallies.len()
+            && self.tallies.iter().all(|t| (1..=MAX_COALESCED_COUNT).contains(&t.count))
+            && self.recorded <= REFUSALS_PER_WINDOW
+    }
+}
+
+/// Unacknowledged events, the sequence counter and the refusal budget.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditLog {
     events: VecDeque<AuditEvent>,
     next_seq: u64,
     acknowledged: u64,
+    budget: RefusalBudget,
 }
 
 impl Default for AuditLog {
     fn default() -> Self {
-        Self { events: VecDeque::new(), next_seq: 1, acknowledged: 0 }
+        Self { events: VecDeque::new(), next_seq: 1, acknowledged: 0, budget: RefusalBudget::default() }
     }
 }
 
@@ -47,18 +97,100 @@ impl AuditLog {
         if next_seq == 0 || events.len() > AUDIT_CAPACITY {
             return None;
         }
-        Some(Self { events: events.into(), next_seq, acknowledged })
+        Some(Self { events: events.into(), next_seq, acknowledged, budget: RefusalBudget::default() })
     }
 
-    /// Appends an event and returns its sequence number.
-    pub fn append(&mut self, time: UnixSeconds, kind: AuditKind, credential: Option<CredentialId>) -> u64 {
+    /// The log with a stored refusal budget, if it is consistent.
+    pub fn with_budget(mut self, budget: RefusalBudget) -> Option<Self> {
+        budget.is_valid().then(|| {
+            self.budget = budget;
+            self
+        })
+    }
+
+    /// Records what happened at `time`. Returns the event's sequence number, or `None`
+    /// when it was only counted (a refusal past the budget, or any event that is not a
+    /// grant while the log is full).
+    pub fn append(&mut self, time: UnixSeconds, kind: AuditKind, credential: Option<CredentialId>) -> Option<u64> {
+        self.roll_window(time);
+        if let AuditKind::Refused(reason) = kind {
+            if self.budget.recorded >= REFUSALS_PER_WINDOW || self.is_full() {
+                self.tally(reason, time);
+                return None;
+            }
+            self.budget.recorded += 1;
+        }
+        self.push(time, kind, credential)
+    }
+
+    /// Takes back the event just appended as `seq` (its save failed and the grant it
+    /// records did not happen); its number is given out again.
+    pub fn retract(&mut self, seq: u64) {
+        if self.events.back().is_some_and(|e| e.seq == seq) && self.next_seq == seq + 1 {
+            self.events.pop_back();
+            self.next_seq = seq;
+        }
+    }
+
+    /// Writes every counted refusal as one `RefusalsCoalesced` event per reason, as far
+    /// as the log has room. Returns whether anything was written.
+    pub fn flush_tallies(&mut self) -> bool {
+        let tallies = std::mem::take(&mut self.budget.tallies);
+        let mut wrote = false;
+        for tally in tallies {
+            if self.is_full() {
+                self.budget.tallies.push(tally);
+                continue;
+            }
+            let kind = AuditKind::RefusalsCoalesced { reason: tally.reason, count: tally.count };
+            wrote |= self.push(tally.first, kind, None).is_some();
+        }
+        wrote
+    }
+
+    /// Closes the budget's window if `time` is past it (or before it: a clock reset).
+    fn roll_window(&mut self, time: UnixSeconds) {
+        let start = self.budget.window_start;
+        if time < start || time >= start.saturating_add(REFUSAL_WINDOW_SECS) {
+            self.flush_tallies();
+            self.budget.window_start = time;
+            self.budget.recorded = 0;
+        }
+    }
+
+    fn tally(&mut self, reason: Refusal, time: UnixSeconds) {
+        let full = self.budget.tallies.iter().any(|t| t.reason == reason && t.count >= MAX_COALESCED_COUNT);
+        if full {
+            self.flush_tallies();
+        }
+        match self.budget.tallies.iter_mut().find(|t| t.reason == reason) {
+            // Still full only if the log had no room: the count saturates.
+            Some(tally) => tally.count = tally.count.saturating_add(1).min(MAX_COALESCED_COUNT),
+            None => self.budget.tallies.push(RefusalTally { reason, first: time, count: 1 }),
+        }
+    }
+
+    fn is_full(&self) -> bool {
+        self.events.len() >= AUDIT_CAPACITY
+    }
+
+    fn push(&mut self, time: UnixSeconds, kind: AuditKind, credential: Option<CredentialId>) -> Option<u64> {
+        if self.is_full() {
+            let granted = |e: &AuditEvent| matches!(e.kind, AuditKind::Granted { .. });
+            match self.events.iter().position(|e| !granted(e)) {
+                Some(index) if matches!(kind, AuditKind::Granted { .. }) => {
+                    self.events.remove(index);
+                }
+                None if matches!(kind, AuditKind::Granted { .. }) => {
+                    self.events.pop_front();
+                }
+                _ => return None,
+            }
+        }
         let seq = self.next_seq;
         self.next_seq += 1;
-        if self.events.len() >= AUDIT_CAPACITY {
-            self.events.pop_front();
-        }
         self.events.push_back(AuditEvent { seq, time, kind, credential });
-        seq
+        Some(seq)
     }
 
     /// Drops every event up to and including `up_to`: the backend has them. Nothing above
@@ -88,6 +220,11 @@ impl AuditLog {
     /// The highest sequence number a bundle has acknowledged.
     pub fn acknowledged(&self) -> u64 {
         self.acknowledged
+    }
+
+    /// The refusal budget: its window and the refusals counted and not yet written.
+    pub fn budget(&self) -> &RefusalBudget {
+        &self.budget
     }
 
     /// The unacknowledged events, oldest first.

@@ -3,8 +3,10 @@
 //!
 //! Every mutating call is saved before it returns. A save that fails leaves the change
 //! in memory (memory is never less strict than disk) and marks the state dirty; the next
-//! mutation saves again. A bundle is the exception: it is applied to a copy, and only a
-//! copy that reached storage replaces the state.
+//! mutation saves again. Three exceptions: a grant's audit event and a new ticket are
+//! taken back when their save fails (the lock then refuses and opens nothing), and a
+//! bundle or a clock reset is applied to a copy, and only a copy that reached storage
+//! replaces the state.
 
 use crate::clock::LockClock;
 use crate::error::LockError;
@@ -50,13 +52,15 @@ impl LockCore {
     ) -> Result<Self, LockError> {
         let first = random_nonce(random.as_mut())?;
         let durable_next_seq = state.audit.next_seq();
-        let now = clock.now(state.clock_floor);
+        let ticks = clock.ticks();
+        // The clock takes its anchor at start: later RTC readings are judged against it.
+        clock.now(state.clock_floor);
         Ok(Self {
             state,
             clock,
             storage,
             random,
-            nonces: NonceState::new(first, now),
+            nonces: NonceState::new(first, ticks),
             actuations: 0,
             dirty: false,
             durable_next_seq,
@@ -80,19 +84,31 @@ impl LockCore {
         }
     }
 
-    /// A clock for timeouts: the RTC's high-water mark, which a bundle's signed time
-    /// does not move.
-    pub(crate) fn monotonic_now(&self) -> UnixSeconds {
-        self.clock.now(0)
+    /// The monotonic tick counter, for nonce age and timeouts: no RTC reading, bundle or
+    /// clock reset moves it.
+    pub(crate) fn ticks(&self) -> u64 {
+        self.clock.ticks()
     }
 
     /// Replaces the advertised nonce if it has outlived its lifetime.
     pub(crate) fn refresh_nonce(&mut self) -> Result<(), LockError> {
-        let now = self.now();
+        let now = self.ticks();
         if self.nonces.is_stale(now) {
             let fresh = random_nonce(self.random.as_mut())?;
             self.nonces.rotate(now, fresh);
         }
+        Ok(())
+    }
+
+    /// Replaces the state with `next` once `next` is on disk: all of it or nothing.
+    fn replace_state(&mut self, mut next: LockState) -> Result<(), Refusal> {
+        if save(self.storage.as_mut(), &self.clock, &mut next).is_err() {
+            self.storage_failures += 1;
+            return Err(Refusal::StorageFailed);
+        }
+        self.state = next;
+        self.dirty = false;
+        self.durable_next_seq = self.state.audit.next_seq();
         Ok(())
     }
 
@@ -103,9 +119,11 @@ impl LockCore {
     }
 }
 
-/// Saves `state` with its clock floor raised to every RTC reading seen.
+/// Saves `state` with its clock floor raised to the effective time and the RTC's learnt
+/// correction.
 fn save(storage: &mut dyn Storage, clock: &LockClock, state: &mut LockState) -> Result<(), LockError> {
     state.clock_floor = clock.raise(state.clock_floor);
+    state.rtc_correction = clock.correction();
     storage.save(&persist::encode(state))
 }
 
@@ -143,7 +161,7 @@ impl LockEnvironment for LockCore {
     fn consume_nonce(&mut self, nonce: &LockNonce) -> bool {
         let mut fresh = [0u8; LockNonce::LEN];
         self.fill_random(&mut fresh);
-        let now = self.now();
+        let now = self.ticks();
         self.nonces.consume(nonce, now, LockNonce(fresh))
     }
 
@@ -176,10 +194,15 @@ impl LockEnvironment for LockCore {
         (saved && ticket.is_live(self.now())).then_some(ticket.entry)
     }
 
-    fn store_ticket(&mut self, id: TicketId, entry: TicketEntry) {
+    fn store_ticket(&mut self, id: TicketId, entry: TicketEntry) -> Result<(), Refusal> {
         let now = self.now();
         self.state.tickets.insert(id, entry, now);
-        self.persist_or_mark();
+        if self.persist().is_err() {
+            // Tickets it evicted stay evicted: memory stays as strict as the disk.
+            self.state.tickets.take(&id);
+            return Err(Refusal::StorageFailed);
+        }
+        Ok(())
     }
 
     fn actuate(&mut self) -> u16 {
@@ -188,25 +211,43 @@ impl LockEnvironment for LockCore {
     }
 
     fn apply_bundle(&mut self, bundle: &Bundle) -> Result<(), Refusal> {
-        let mut next = self.state.with_bundle(bundle, self.now());
-        if save(self.storage.as_mut(), &self.clock, &mut next).is_err() {
-            self.storage_failures += 1;
-            return Err(Refusal::StorageFailed);
-        }
-        self.state = next;
-        self.dirty = false;
-        self.durable_next_seq = self.state.audit.next_seq();
+        let next = self.state.with_bundle(bundle, self.now());
+        self.replace_state(next)?;
+        self.clock.raise_to(bundle.body.signed_time);
         Ok(())
     }
 
-    fn record(&mut self, kind: AuditKind, credential: Option<CredentialId>) {
+    fn needs_full_bundle(&self) -> bool {
+        self.state.full_bundle_needed
+    }
+
+    fn reset_clock(&mut self, time: UnixSeconds) -> Result<(), Refusal> {
+        let next = self.state.with_clock_reset(time, self.now());
+        let before = self.clock.fork();
+        self.clock.set(time);
+        if let Err(refusal) = self.replace_state(next) {
+            self.clock = before;
+            return Err(refusal);
+        }
+        Ok(())
+    }
+
+    fn record(&mut self, kind: AuditKind, credential: Option<CredentialId>) -> Result<(), Refusal> {
         let now = self.now();
-        self.state.audit.append(now, kind, credential);
-        self.persist_or_mark();
+        let seq = self.state.audit.append(now, kind, credential);
+        if self.persist().is_err() {
+            if let (Some(seq), AuditKind::Granted { .. }) = (seq, kind) {
+                // The grant will not happen: its record must not stay behind either.
+                self.state.audit.retract(seq);
+            }
+            return Err(Refusal::StorageFailed);
+        }
+        Ok(())
     }
 
     fn receipt_body(&mut self) -> ReceiptBody {
-        if self.dirty {
+        // Refusals counted so far reach the backend with this receipt.
+        if self.state.audit.flush_tallies() || self.dirty {
             self.persist_or_mark();
         }
         let (events, more_pending) = self.state.audit.pending(self.durable_next_seq, MAX_RECEIPT_EVENTS);

@@ -24,14 +24,15 @@ use std::sync::Arc;
 pub const RECENT_EVENTS: usize = 256;
 /// The most issuer keys a lock trusts (a site's current key and a few in rotation).
 pub const MAX_TRUST_ANCHORS: usize = 16;
-/// A connection must complete a handshake this many seconds after connecting.
+/// A connection must complete a handshake this many seconds after connecting (counted on
+/// the monotonic tick counter, like every timeout).
 pub const HANDSHAKE_TIMEOUT_SECS: UnixSeconds = 5;
 /// A connection with an open channel is dropped after this many seconds without a frame.
 pub const IDLE_TIMEOUT_SECS: UnixSeconds = 30;
 
-/// What a lock needs besides its storage: a clock and a random source.
+/// What a lock needs besides its storage: its time sources and a random source.
 pub struct LockOptions {
-    /// The real-time clock.
+    /// The board's real-time clock and monotonic tick counter.
     pub rtc: Arc<dyn Rtc>,
     /// The random source (the OS generator unless a test needs to replay a session).
     pub random: Box<dyn RandomSource>,
@@ -67,18 +68,19 @@ struct Connection {
     session: LockSession,
     inbound: Reassembler,
     att_mtu: u16,
-    opened: UnixSeconds,
-    last_frame: UnixSeconds,
+    /// Ticks of the monotonic counter.
+    opened: u64,
+    last_frame: u64,
     /// A handshake succeeded: the channel may carry long messages (bundles).
     established: bool,
 }
 
 impl Connection {
-    fn has_expired(&self, now: UnixSeconds) -> bool {
+    fn has_expired(&self, now: u64) -> bool {
         if self.established {
-            now > self.last_frame.saturating_add(IDLE_TIMEOUT_SECS)
+            now > self.last_frame.saturating_add(u64::from(IDLE_TIMEOUT_SECS))
         } else {
-            now > self.opened.saturating_add(HANDSHAKE_TIMEOUT_SECS)
+            now > self.opened.saturating_add(u64::from(HANDSHAKE_TIMEOUT_SECS))
         }
     }
 }
@@ -145,7 +147,8 @@ impl Lock {
     }
 
     fn assemble(state: LockState, storage: Box<dyn Storage>, options: LockOptions) -> Result<Self, LockError> {
-        let core = LockCore::new(state, LockClock::new(options.rtc), storage, options.random)?;
+        let clock = LockClock::new(options.rtc, state.rtc_correction);
+        let core = LockCore::new(state, clock, storage, options.random)?;
         Ok(Self {
             core,
             connections: BTreeMap::new(),
@@ -207,7 +210,7 @@ impl Lock {
         }
         let id = ConnectionId(self.next_connection);
         self.next_connection += 1;
-        let now = self.core.monotonic_now();
+        let now = self.core.ticks();
         let connection = Connection {
             session: LockSession::new(),
             // Before a handshake succeeds, anyone in range is talking: refuse to buffer more
@@ -225,7 +228,7 @@ impl Lock {
     /// The connection, if it is open and has not timed out (an expired one is closed);
     /// marks a frame's arrival.
     fn live_connection(&mut self, id: ConnectionId) -> Result<&mut Connection, LockError> {
-        let now = self.core.monotonic_now();
+        let now = self.core.ticks();
         let expired = self.connections.get(&id).ok_or(LockError::UnknownConnection)?.has_expired(now);
         if expired {
             self.connections.remove(&id);
@@ -240,7 +243,7 @@ impl Lock {
     /// connections past their timeouts. A lock calls it every second or so; the simulated
     /// radio calls it before every scan.
     pub fn tick(&mut self) -> Result<(), LockError> {
-        let now = self.core.monotonic_now();
+        let now = self.core.ticks();
         self.connections.retain(|_, connection| !connection.has_expired(now));
         self.core.refresh_nonce()
     }
@@ -343,7 +346,7 @@ impl Lock {
         self.core.actuations
     }
 
-    /// The effective clock: `max(rtc, floor)`.
+    /// The effective clock (see [`crate::clock`]).
     pub fn now(&self) -> UnixSeconds {
         self.core.now()
     }
@@ -378,12 +381,28 @@ impl Lock {
         self.events.back()
     }
 
+    /// RTC readings refused as implausible jumps since the lock started.
+    pub fn rtc_jumps(&self) -> u64 {
+        self.core.clock.rtc_jumps()
+    }
+
+    /// Whether the lock accepts only a full bundle next (after a clock reset moved its
+    /// clock back).
+    pub fn needs_full_bundle(&self) -> bool {
+        self.core.state.full_bundle_needed
+    }
+
+    /// Refusals counted by the audit budget and not yet written to the log, by reason.
+    pub fn counted_refusals(&self) -> Vec<(Refusal, u32)> {
+        self.core.state.audit.budget().tallies.iter().map(|t| (t.reason, t.count)).collect()
+    }
+
     /// Advertises a fresh nonce without consuming the current one, as happens when
-    /// another phone's attempt names a stale nonce. The replaced one stays acceptable for
-    /// [`crate::nonce::PREVIOUS_NONCE_GRACE_SECS`].
+    /// another phone's attempt names a stale nonce. The replaced one stays acceptable
+    /// until [`crate::nonce::NONCE_ACCEPT_SECS`] after it was first advertised.
     pub fn rotate_nonce(&mut self) -> Result<(), LockError> {
         let fresh = random_nonce(self.core.random.as_mut())?;
-        let now = self.core.now();
+        let now = self.core.ticks();
         self.core.nonces.rotate(now, fresh);
         Ok(())
     }

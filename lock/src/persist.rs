@@ -8,29 +8,36 @@
 //! | bundle version u32 | unlock duration ms u16 | fast unlock u8 | clock floor u32
 //! | revocations u32 × [credential id 16 | expires u32]
 //! | tickets u16 × [ticket id 16 | secret 32 | credential id 16 | has parent u8 [parent 16] | issuer key id 8
-//!                 | not before u32 | not after u32 | issued u32]
+//!                 | not before u32 | not after u32 | issued u32 | holder 16]
 //! | audit next seq u64 | acknowledged u64
 //! | events u32 × [seq u64 | time u32 | kind u8 | detail u32 | has credential u8 [credential 16]]
+//! | refusal window start u32 | refusals recorded u32 | tallies u8 × [reason u8 | first u32 | count u32]
+//! | rtc correction i64 | full bundle needed u8
 //! | sha256 [32] of everything before
 //! ```
-//! All integers big-endian.
+//! All integers big-endian. Format 1 (read, never written) lacks the ticket holder (each
+//! ticket then counts as its own holder), the refusal budget, the RTC correction and the
+//! full-bundle flag.
 
-use crate::audit::AuditLog;
+use crate::audit::{AuditLog, RefusalBudget, RefusalTally};
 use crate::error::LockError;
 use crate::identity::Identity;
 use crate::revocations::RevocationSet;
 use crate::state::{LockState, TrustAnchor};
 use crate::tickets::TicketTable;
+use keyway_protocol::Refusal;
 use keyway_protocol::bundle::{LockConfig, Revocation};
 use keyway_protocol::ids::{CredentialId, DoorId, KeyId, TicketId};
-use keyway_protocol::lock_role::TicketEntry;
+use keyway_protocol::lock_role::{TicketEntry, TicketHolder};
 use keyway_protocol::receipt::{AuditEvent, AuditKind};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 const MAGIC: &[u8; 6] = b"KWLOCK";
 /// The state file format this crate writes.
-pub const STATE_FORMAT: u8 = 1;
+pub const STATE_FORMAT: u8 = 2;
+/// The previous format, still read (a lock keeps its state across a firmware update).
+const STATE_FORMAT_1: u8 = 1;
 const CHECKSUM_LEN: usize = 32;
 
 /// Encodes the state for the state file. The output holds the lock's secrets.
@@ -65,6 +72,7 @@ pub fn encode(state: &LockState) -> Zeroizing<Vec<u8>> {
         w.extend_from_slice(&entry.not_before.to_be_bytes());
         w.extend_from_slice(&entry.not_after.to_be_bytes());
         w.extend_from_slice(&ticket.issued.to_be_bytes());
+        w.extend_from_slice(&entry.holder.0);
     }
     w.extend_from_slice(&state.audit.next_seq().to_be_bytes());
     w.extend_from_slice(&state.audit.acknowledged().to_be_bytes());
@@ -77,6 +85,17 @@ pub fn encode(state: &LockState) -> Zeroizing<Vec<u8>> {
         w.extend_from_slice(&detail.to_be_bytes());
         put_optional_id(&mut w, event.credential.as_ref());
     }
+    let budget = state.audit.budget();
+    w.extend_from_slice(&budget.window_start.to_be_bytes());
+    w.extend_from_slice(&budget.recorded.to_be_bytes());
+    w.push(budget.tallies.len() as u8);
+    for tally in &budget.tallies {
+        w.push(tally.reason.code());
+        w.extend_from_slice(&tally.first.to_be_bytes());
+        w.extend_from_slice(&tally.count.to_be_bytes());
+    }
+    w.extend_from_slice(&state.rtc_correction.to_be_bytes());
+    w.push(u8::from(state.full_bundle_needed));
     let checksum = Sha256::digest(w.as_slice());
     w.extend_from_slice(&checksum);
     w
@@ -94,9 +113,10 @@ pub fn decode(bytes: &[u8]) -> Result<LockState, LockError> {
         return Err(LockError::Corrupt("not a lock state file"));
     }
     let format = r.u8()?;
-    if format != STATE_FORMAT {
+    if format != STATE_FORMAT && format != STATE_FORMAT_1 {
         return Err(LockError::UnsupportedFormat(format));
     }
+    let v2 = format == STATE_FORMAT;
     let door = DoorId(r.array()?);
     let kem = Zeroizing::new(r.array::<32>()?);
     let signing = Zeroizing::new(r.array::<32>()?);
@@ -116,7 +136,7 @@ pub fn decode(bytes: &[u8]) -> Result<LockState, LockError> {
         revocations.insert(Revocation { credential: CredentialId(r.array()?), expires: r.u32()? });
     }
     let n = u32::from(r.u16()?);
-    let ticket_count = r.count(n, 85)?;
+    let ticket_count = r.count(n, if v2 { 101 } else { 85 })?;
     let mut tickets = TicketTable::new();
     for _ in 0..ticket_count {
         let id = TicketId(r.array()?);
@@ -124,8 +144,11 @@ pub fn decode(bytes: &[u8]) -> Result<LockState, LockError> {
         let credential = CredentialId(r.array()?);
         let parent = r.optional_id()?;
         let issuer = KeyId(r.array()?);
-        let entry = TicketEntry { secret, credential, parent, issuer, not_before: r.u32()?, not_after: r.u32()? };
-        tickets.insert(id, entry, r.u32()?);
+        let (not_before, not_after, issued) = (r.u32()?, r.u32()?, r.u32()?);
+        // A format-1 ticket has no recorded holder: it counts as its own.
+        let holder = if v2 { TicketHolder(r.array()?) } else { TicketHolder(credential.0) };
+        let entry = TicketEntry { secret, credential, parent, issuer, not_before, not_after, holder };
+        tickets.insert(id, entry, issued);
     }
     let next_seq = r.u64()?;
     let acknowledged = r.u64()?;
@@ -138,11 +161,33 @@ pub fn decode(bytes: &[u8]) -> Result<LockState, LockError> {
         let kind = AuditKind::decode(r.u8()?, r.u32()?).map_err(|_| LockError::Corrupt("audit event"))?;
         events.push(AuditEvent { seq, time, kind, credential: r.optional_id()? });
     }
-    let audit = AuditLog::from_parts(events, next_seq, acknowledged).ok_or(LockError::Corrupt("audit log"))?;
+    let mut audit = AuditLog::from_parts(events, next_seq, acknowledged).ok_or(LockError::Corrupt("audit log"))?;
+    let (mut rtc_correction, mut full_bundle_needed) = (0, false);
+    if v2 {
+        let mut budget = RefusalBudget { window_start: r.u32()?, recorded: r.u32()?, tallies: Vec::new() };
+        for _ in 0..r.u8()? {
+            let reason = Refusal::from_code(r.u8()?).ok_or(LockError::Corrupt("refusal tally"))?;
+            budget.tallies.push(RefusalTally { reason, first: r.u32()?, count: r.u32()? });
+        }
+        audit = audit.with_budget(budget).ok_or(LockError::Corrupt("refusal budget"))?;
+        rtc_correction = i64::from_be_bytes(r.array()?);
+        full_bundle_needed = r.bool()?;
+    }
     if !r.bytes.is_empty() {
         return Err(LockError::Corrupt("trailing bytes"));
     }
-    Ok(LockState { identity, anchors, bundle_version, config, clock_floor, revocations, tickets, audit })
+    Ok(LockState {
+        identity,
+        anchors,
+        bundle_version,
+        config,
+        clock_floor,
+        revocations,
+        tickets,
+        audit,
+        rtc_correction,
+        full_bundle_needed,
+    })
 }
 
 fn put_optional_id(w: &mut Vec<u8>, id: Option<&CredentialId>) {

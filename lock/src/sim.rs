@@ -176,7 +176,7 @@ impl SimClock {
     }
 }
 
-/// An RTC that follows the radio's clock from `start`: a lock on it sees the modelled time
+/// An RTC (and tick counter) that follows the radio's clock from `start`: a lock on it sees the modelled time
 /// pass (its nonces age, its connections time out), repeatably.
 #[derive(Debug, Clone)]
 pub struct SimRtc {
@@ -188,6 +188,11 @@ impl Rtc for SimRtc {
     fn now(&self) -> UnixSeconds {
         let elapsed = UnixSeconds::try_from(self.clock.now().as_secs()).unwrap_or(UnixSeconds::MAX);
         self.start.saturating_add(elapsed)
+    }
+
+    /// The radio's clock is the board's tick counter too.
+    fn ticks(&self) -> u64 {
+        self.clock.now().as_secs()
     }
 }
 

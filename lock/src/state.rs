@@ -62,8 +62,14 @@ pub struct LockState {
     pub revocations: RevocationSet,
     /// Fast-unlock tickets.
     pub tickets: TicketTable,
-    /// Unacknowledged audit events and the sequence counter.
+    /// Unacknowledged audit events, the sequence counter and the refusal budget.
     pub audit: AuditLog,
+    /// Seconds the lock adds to its RTC's readings: the RTC's error, learnt from
+    /// quarantined jumps, bundles and clock resets (see [`crate::clock`]).
+    pub rtc_correction: i64,
+    /// A clock reset moved the clock back, after revocations may have been pruned by the
+    /// time that was too far ahead: only a full bundle (base version 0) is accepted next.
+    pub full_bundle_needed: bool,
 }
 
 impl LockState {
@@ -78,7 +84,26 @@ impl LockState {
             revocations: RevocationSet::new(),
             tickets: TicketTable::new(),
             audit: AuditLog::new(),
+            rtc_correction: 0,
+            full_bundle_needed: false,
         }
+    }
+
+    /// The state after a verified clock reset to `time`, made at effective time `now`.
+    /// Going back: the floor comes down, tickets go (their issue times may lie in the
+    /// future), and the next bundle must be a full one, since revocations may have been
+    /// pruned by the time that was too far ahead. The receiver is untouched.
+    pub fn with_clock_reset(&self, time: UnixSeconds, now: UnixSeconds) -> Self {
+        let mut next = self.clone();
+        next.clock_floor = time;
+        if time < now {
+            next.tickets.clear();
+            next.full_bundle_needed = true;
+        } else {
+            next.revocations.prune(time);
+            next.tickets.prune(time);
+        }
+        next
     }
 
     /// The state after applying `bundle` (already checked: signature, door, version) at
@@ -93,6 +118,9 @@ impl LockState {
             next.revocations.insert(*revocation);
         }
         next.audit.acknowledge(body.audit_acknowledged);
+        if body.base_version == 0 {
+            next.full_bundle_needed = false;
+        }
         let now = now.max(next.clock_floor);
         next.revocations.prune(now);
         next.tickets.prune(now);

@@ -125,6 +125,8 @@ impl Storage for FileStorage {
 struct Shared {
     bytes: Option<Vec<u8>>,
     failing_saves: u32,
+    /// Saves that still succeed before `failing_saves` start to fail.
+    saves_before_failing: u32,
     saves: u64,
 }
 
@@ -144,6 +146,14 @@ impl MemoryStorage {
     /// Makes the next `count` saves fail, leaving the stored bytes as they are.
     pub fn fail_next_saves(&self, count: u32) {
         self.with(|shared| shared.failing_saves = count);
+    }
+
+    /// Lets the next `successes` saves through, then makes the `failures` after them fail.
+    pub fn fail_saves_after(&self, successes: u32, failures: u32) {
+        self.with(|shared| {
+            shared.saves_before_failing = successes;
+            shared.failing_saves = failures;
+        });
     }
 
     /// The bytes stored now.
@@ -175,7 +185,9 @@ impl Storage for MemoryStorage {
 
     fn save(&mut self, bytes: &[u8]) -> Result<(), LockError> {
         self.with(|shared| {
-            if shared.failing_saves > 0 {
+            if shared.saves_before_failing > 0 {
+                shared.saves_before_failing -= 1;
+            } else if shared.failing_saves > 0 {
                 shared.failing_saves -= 1;
                 return Err(LockError::InjectedFault("memory save"));
             }

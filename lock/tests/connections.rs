@@ -96,3 +96,28 @@ fn rtc_set_back_does_not_keep_a_connection_alive_forever() {
     door.rtc.advance(-3600);
     assert!(door.lock.on_message(connection, &[0x01]).is_err());
 }
+
+#[test]
+fn slow_rtc_nonce_handshake_timeout_runs_while_the_rtc_stands_still() {
+    let site = Site::new();
+    let phone = Phone::new();
+    let mut door = TestLock::new(&site);
+    let key = site.member_key(&phone, 1);
+    let connection = door.lock.connect(185).unwrap();
+    door.rtc.elapse_with_rtc_stopped(HANDSHAKE_TIMEOUT_SECS + 1);
+    let (_, request) = phone.standard_request(&door.target(), &key, Command::Unlock);
+    assert!(matches!(door.lock.on_message(connection, &request), Err(LockError::ConnectionTimedOut)));
+    assert_eq!(door.lock.actuations(), 0);
+}
+
+#[test]
+fn slow_rtc_nonce_idle_channel_is_dropped_while_the_rtc_stands_still() {
+    let site = Site::new();
+    let phone = Phone::new();
+    let mut door = TestLock::new(&site);
+    let key = site.member_key(&phone, 1);
+    let _sync = SyncSession::open(&phone, &mut door.lock, &key);
+    door.rtc.elapse_with_rtc_stopped(IDLE_TIMEOUT_SECS + 1);
+    door.lock.tick().unwrap();
+    assert_eq!(door.lock.open_connections(), 0);
+}

@@ -281,3 +281,36 @@ fn audit_events_that_never_reached_storage_are_not_reported_so_no_number_is_seen
     assert_eq!(&seqs[..durable.len()], &durable[..]);
     assert!(seqs.windows(2).all(|w| w[0] < w[1]));
 }
+
+/// 2100-01-01T00:00:00Z.
+const YEAR_2100: u32 = 4_102_444_800;
+
+#[test]
+fn future_bundle_signed_for_the_year_2100_is_refused_and_keys_keep_working() {
+    let site = Site::new();
+    let phone = Phone::new();
+    let mut door = TestLock::new(&site);
+    let key = site.member_key(&phone, 1);
+    let mut spec = BundleSpec::new(1, 0);
+    spec.signed_time = YEAR_2100;
+    let reply = phone.sync(&mut door.lock, &key, Some(&site.bundle(spec)));
+    assert!(reply.applied.is_err(), "{:?}", reply.applied);
+    assert_eq!(door.lock.bundle_version(), 0);
+    assert!(door.lock.now() < T0 + DAY);
+    assert_eq!(phone.unlock(&mut door.lock, &key).outcome, Ok(()));
+}
+
+#[test]
+fn future_bundle_version_jump_to_u32_max_is_refused_and_later_bundles_still_apply() {
+    let site = Site::new();
+    let phone = Phone::new();
+    let mut door = TestLock::new(&site);
+    let key = site.member_key(&phone, 1);
+    let reply = phone.sync(&mut door.lock, &key, Some(&site.bundle(BundleSpec::new(u32::MAX, 0))));
+    assert!(reply.applied.is_err(), "{:?}", reply.applied);
+    assert_eq!(door.lock.bundle_version(), 0);
+    let revoked = site.member_key(&Phone::new(), 2);
+    let reply = phone.sync(&mut door.lock, &key, Some(&site.bundle(BundleSpec::new(2, 0).revoking(&revoked))));
+    assert_eq!(reply.applied, Ok(()));
+    assert!(door.lock.is_revoked(&revoked.body.id));
+}

@@ -4,7 +4,7 @@
 
 mod common;
 
-use keyway_lock::audit::AuditLog;
+use keyway_lock::audit::{AuditLog, REFUSALS_PER_WINDOW, RefusalBudget, RefusalTally};
 use keyway_lock::identity::Identity;
 use keyway_lock::revocations::RevocationSet;
 use keyway_lock::state::{LockState, TrustAnchor};
@@ -13,7 +13,7 @@ use keyway_lock::{FileStorage, LockError, MemoryStorage, SeededRandom, Storage, 
 use keyway_protocol::Refusal;
 use keyway_protocol::bundle::{LockConfig, Revocation};
 use keyway_protocol::ids::{CredentialId, DoorId, KeyId, TicketId};
-use keyway_protocol::lock_role::TicketEntry;
+use keyway_protocol::lock_role::{TicketEntry, TicketHolder};
 use keyway_protocol::receipt::{AuditEvent, AuditKind};
 use proptest::prelude::*;
 use zeroize::Zeroizing;
@@ -31,7 +31,30 @@ fn audit_kind() -> impl Strategy<Value = AuditKind> {
         any::<bool>().prop_map(|fast| AuditKind::Granted { fast }),
         (0..Refusal::ALL.len()).prop_map(|i| AuditKind::Refused(Refusal::ALL[i])),
         any::<u32>().prop_map(|version| AuditKind::BundleApplied { version }),
+        ((0..Refusal::ALL.len()), 1..=keyway_protocol::receipt::MAX_COALESCED_COUNT)
+            .prop_map(|(i, count)| AuditKind::RefusalsCoalesced { reason: Refusal::ALL[i], count }),
+        any::<u32>().prop_map(|previous| AuditKind::ClockReset { previous }),
     ]
+}
+
+fn refusal_budget() -> impl Strategy<Value = RefusalBudget> {
+    (
+        any::<u32>(),
+        0..=REFUSALS_PER_WINDOW,
+        prop::collection::btree_map(
+            0..Refusal::ALL.len(),
+            (any::<u32>(), 1..=keyway_protocol::receipt::MAX_COALESCED_COUNT),
+            0..4,
+        ),
+    )
+        .prop_map(|(window_start, recorded, tallies)| RefusalBudget {
+            window_start,
+            recorded,
+            tallies: tallies
+                .into_iter()
+                .map(|(i, (first, count))| RefusalTally { reason: Refusal::ALL[i], first, count })
+                .collect(),
+        })
 }
 
 fn audit_log() -> impl Strategy<Value = AuditLog> {
@@ -39,8 +62,9 @@ fn audit_log() -> impl Strategy<Value = AuditLog> {
         0u64..1_000_000,
         prop::collection::vec((1u64..5, any::<u32>(), audit_kind(), prop::option::of(credential_id())), 0..40),
         1u64..5,
+        refusal_budget(),
     )
-        .prop_map(|(acknowledged, steps, gap)| {
+        .prop_map(|(acknowledged, steps, gap, budget)| {
             let mut seq = acknowledged;
             let events: Vec<AuditEvent> = steps
                 .into_iter()
@@ -49,7 +73,7 @@ fn audit_log() -> impl Strategy<Value = AuditLog> {
                     AuditEvent { seq, time, kind, credential }
                 })
                 .collect();
-            AuditLog::from_parts(events, seq + gap, acknowledged).unwrap()
+            AuditLog::from_parts(events, seq + gap, acknowledged).unwrap().with_budget(budget).unwrap()
         })
 }
 
@@ -61,15 +85,24 @@ fn ticket_table() -> impl Strategy<Value = TicketTable> {
         prop::option::of(credential_id()),
         any::<[u8; 8]>(),
         (any::<u32>(), any::<u32>(), any::<u32>()),
+        0u8..8,
     );
     prop::collection::vec(entry, 0..TICKET_CAPACITY + 8).prop_map(|entries| {
         let mut table = TicketTable::new();
-        for (id, secret, credential, parent, issuer, (not_before, not_after, issued)) in entries {
+        for (id, secret, credential, parent, issuer, (not_before, not_after, issued), holder) in entries {
             let secret = Zeroizing::new(secret);
             let issuer = KeyId(issuer);
             table.insert(
                 TicketId(id),
-                TicketEntry { secret, credential, parent, issuer, not_before, not_after },
+                TicketEntry {
+                    secret,
+                    credential,
+                    parent,
+                    issuer,
+                    not_before,
+                    not_after,
+                    holder: TicketHolder([holder; 16]),
+                },
                 issued,
             );
         }
@@ -84,23 +117,35 @@ fn lock_state() -> impl Strategy<Value = LockState> {
         prop::collection::vec((credential_id(), any::<u32>()), 0..50),
         ticket_table(),
         audit_log(),
+        (any::<i64>(), any::<bool>()),
     )
-        .prop_map(|((seed, door, anchor_seeds), (bundle_version, ms, fast, floor), revoked, tickets, audit)| {
-            let anchors: Vec<TrustAnchor> = anchor_seeds
-                .iter()
-                .map(|s| TrustAnchor::new(&identity(*s, [0; 8]).signing_public_key()).unwrap())
-                .collect();
-            let mut state = LockState::provisioned(identity(seed, door), &anchors, floor);
-            state.bundle_version = bundle_version;
-            state.config = LockConfig { unlock_duration_ms: ms, fast_unlock: fast };
-            state.revocations = revoked
-                .into_iter()
-                .map(|(credential, expires)| Revocation { credential, expires })
-                .collect::<RevocationSet>();
-            state.tickets = tickets;
-            state.audit = audit;
-            state
-        })
+        .prop_map(
+            |(
+                (seed, door, anchor_seeds),
+                (bundle_version, ms, fast, floor),
+                revoked,
+                tickets,
+                audit,
+                (rtc_correction, full_bundle_needed),
+            )| {
+                let anchors: Vec<TrustAnchor> = anchor_seeds
+                    .iter()
+                    .map(|s| TrustAnchor::new(&identity(*s, [0; 8]).signing_public_key()).unwrap())
+                    .collect();
+                let mut state = LockState::provisioned(identity(seed, door), &anchors, floor);
+                state.bundle_version = bundle_version;
+                state.config = LockConfig { unlock_duration_ms: ms, fast_unlock: fast };
+                state.revocations = revoked
+                    .into_iter()
+                    .map(|(credential, expires)| Revocation { credential, expires })
+                    .collect::<RevocationSet>();
+                state.tickets = tickets;
+                state.audit = audit;
+                state.rtc_correction = rtc_correction;
+                state.full_bundle_needed = full_bundle_needed;
+                state
+            },
+        )
 }
 
 proptest! {
@@ -187,4 +232,18 @@ fn a_bad_trust_anchor_is_refused_at_provisioning() {
     let result =
         keyway_lock::Lock::open_or_provision(Box::new(MemoryStorage::new()), &provisioning, Default::default());
     assert!(matches!(result, Err(LockError::BadTrustAnchor)));
+}
+
+#[test]
+fn a_format_1_state_file_still_opens_after_the_update() {
+    use sha2::{Digest, Sha256};
+    // A format-2 file of a state with nothing format 2 added, cut back to format 1: the
+    // 18 bytes of refusal budget, RTC correction and flag go, the format byte says 1.
+    let state = LockState::provisioned(identity(5, [1; 8]), &[], 1_800_000_000);
+    let v2 = persist::encode(&state);
+    let mut v1 = v2[..v2.len() - 32 - 18].to_vec();
+    v1[6] = 1;
+    let checksum = Sha256::digest(&v1);
+    v1.extend_from_slice(&checksum);
+    assert_eq!(persist::decode(&v1).unwrap(), state);
 }

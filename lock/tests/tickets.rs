@@ -8,7 +8,7 @@ use common::*;
 use keyway_lock::tickets::{TICKET_CAPACITY, TICKET_LIFETIME_SECS, TicketTable};
 use keyway_protocol::Refusal;
 use keyway_protocol::ids::{CredentialId, KeyId, TicketId};
-use keyway_protocol::lock_role::TicketEntry;
+use keyway_protocol::lock_role::{TicketEntry, TicketHolder};
 use zeroize::Zeroizing;
 
 fn entry(n: u8) -> TicketEntry {
@@ -19,6 +19,7 @@ fn entry(n: u8) -> TicketEntry {
         issuer: KeyId([n; 8]),
         not_before: 0,
         not_after: u32::MAX,
+        holder: TicketHolder([n; 16]),
     }
 }
 
@@ -43,10 +44,10 @@ fn evicted_ticket_is_refused_and_a_standard_unlock_still_works() {
     let first = Phone::new();
     let first_key = site.member_key(&first, 0);
     let old_ticket = first.unlock(&mut door.lock, &first_key).ticket.unwrap();
-    let others = Phone::new();
     for id in 1..=TICKET_CAPACITY as u8 {
-        let key = site.member_key(&others, id);
-        assert_eq!(others.unlock(&mut door.lock, &key).outcome, Ok(()));
+        let other = Phone::new();
+        let key = site.member_key(&other, id);
+        assert_eq!(other.unlock(&mut door.lock, &key).outcome, Ok(()));
     }
     assert_eq!(door.lock.ticket_count(), TICKET_CAPACITY);
 
@@ -122,4 +123,36 @@ fn fast_attempt(
 ) -> Option<Refusal> {
     let (_, request) = phone.fast_request(DOOR, lock.advertisement().nonce, ticket, 7);
     refusal(&deliver(lock, &request))
+}
+
+#[test]
+fn credential_hoarding_one_member_with_a_hundred_credentials_cannot_flush_the_ticket_table() {
+    let site = Site::new();
+    let mut door = TestLock::new(&site);
+    let victim = Phone::new();
+    let victim_ticket = victim.unlock(&mut door.lock, &site.member_key(&victim, 1)).ticket.unwrap();
+    // One member (one device) holding a hundred live credentials for the door.
+    let hoarder = Phone::new();
+    for id in 100..200u8 {
+        let reply = hoarder.unlock(&mut door.lock, &site.member_key(&hoarder, id));
+        assert_eq!(reply.outcome, Ok(()));
+    }
+    assert_eq!(victim.fast_unlock(&mut door.lock, &victim_ticket).outcome, Ok(()), "the victim's ticket survived");
+}
+
+#[test]
+fn credential_hoarding_guest_keys_shared_by_one_member_cannot_flush_the_ticket_table() {
+    let site = Site::new();
+    let mut door = TestLock::new(&site);
+    let victim = Phone::new();
+    let victim_ticket = victim.unlock(&mut door.lock, &site.member_key(&victim, 1)).ticket.unwrap();
+    // One member shares a hundred guest keys, each to a device of their own.
+    let member = Phone::new();
+    let member_key = site.member_key(&member, 2);
+    for id in 100..200u8 {
+        let guest = Phone::new();
+        let reply = guest.unlock(&mut door.lock, &site.guest_key(&guest, id, &member_key));
+        assert_eq!(reply.outcome, Ok(()));
+    }
+    assert_eq!(victim.fast_unlock(&mut door.lock, &victim_ticket).outcome, Ok(()), "the victim's ticket survived");
 }

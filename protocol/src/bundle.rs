@@ -18,6 +18,15 @@ pub const BUNDLE_VERSION: u8 = 1;
 /// Domain-separation prefix of the issuer's signature over a bundle body.
 pub(crate) const BUNDLE_CONTEXT: &[u8] = b"keyway/bundle/v1\0";
 const REVOCATION_LEN: usize = CredentialId::LEN + 4;
+/// How far a bundle's signed time may be ahead of the lock's effective clock (24 hours):
+/// a lock refuses one further ahead (`BundleTimeAhead`), and a backend never signs a time
+/// it cannot stand behind. A floor raised by a glitch can therefore end keys at most a
+/// day early; a lock whose own clock is further behind needs a signed clock reset.
+pub const MAX_BUNDLE_TIME_AHEAD_SECS: UnixSeconds = 24 * 3600;
+/// How far one bundle may raise the lock's version (2²⁰): a lock refuses a bigger jump
+/// (`BundleVersionJump`), so no single bundle, from a glitch or a retired key, can spend
+/// the version space (a bundle at `u32::MAX` would block every later one).
+pub const MAX_BUNDLE_VERSION_STEP: u32 = 1 << 20;
 
 /// Lock settings carried by bundles.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,6 +3,7 @@
 //! (credentials, lock receipts).
 
 use crate::bundle::{Bundle, BundleBody};
+use crate::clock_reset::{ClockReset, ClockResetBody};
 use crate::codec::DecodeError;
 use crate::credential::{Credential, CredentialBody};
 use crate::ids::KeyId;
@@ -88,6 +89,13 @@ impl IssuerKey {
         body.issuer = self.key_id;
         let signature = self.sign(&body.signed_message(), &ring::rand::SystemRandom::new())?;
         Ok(Bundle { body, signature })
+    }
+
+    /// Signs a clock reset for one lock. The body's issuer field is set to this key's id.
+    pub fn sign_clock_reset(&self, mut body: ClockResetBody) -> Result<ClockReset, SignatureError> {
+        body.issuer = self.key_id;
+        let signature = self.sign(&body.signed_message(), &ring::rand::SystemRandom::new())?;
+        Ok(ClockReset { body, signature })
     }
 
     fn issue_with_rng(&self, body: &mut CredentialBody, rng: &dyn SecureRandom) -> Result<[u8; 64], SignatureError> {

@@ -6,6 +6,7 @@
 //!   from an earlier unlock, symmetric crypto only, one write and one notification);
 //! - [`advert`]: what a lock broadcasts; [`framing`]: ATT-sized frames;
 //! - [`bundle`] and [`receipt`]: door sync for locks without internet;
+//! - [`clock_reset`]: the signed reset of one lock's clock that ran ahead;
 //! - [`issuer`]: the backend's signing and verification;
 //! - [`refusal`]: every reason a lock refuses, with its wire code;
 //! - [`share_proof`]: the member's device signature on a share request.
@@ -18,6 +19,7 @@
 pub mod advert;
 pub mod bundle;
 mod channel;
+pub mod clock_reset;
 mod codec;
 pub mod credential;
 pub mod framing;

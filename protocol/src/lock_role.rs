@@ -5,10 +5,11 @@
 //! The lock's storage (trust anchors, revocations, clock floor, ticket table, audit log)
 //! lives behind [`LockEnvironment`]; the rules live here.
 
-use crate::bundle::{Bundle, LockConfig};
+use crate::bundle::{Bundle, LockConfig, MAX_BUNDLE_TIME_AHEAD_SECS, MAX_BUNDLE_VERSION_STEP};
 use crate::channel::{Channel, SessionSecrets, counter_nonce, labels};
+use crate::clock_reset::{ClockReset, ClockResetReply};
 use crate::codec::{DecodeError, Reader};
-use crate::credential::{Credential, UnixSeconds};
+use crate::credential::{Credential, CredentialBody, UnixSeconds};
 use crate::hpke::{self, PUBLIC_KEY_LEN};
 use crate::ids::{CredentialId, DoorId, KeyId, LockNonce, TicketId};
 use crate::messages::{
@@ -41,6 +42,35 @@ pub struct TicketEntry {
     pub not_before: UnixSeconds,
     /// The credential's window.
     pub not_after: UnixSeconds,
+    /// Who holds it, for the lock's per-holder quota: one member's many credentials (or
+    /// the guests they shared to) share one holder.
+    pub holder: TicketHolder,
+}
+
+/// Whom a fast-unlock ticket counts against in the lock's ticket table: for a guest key,
+/// the member credential it was shared from; for a member key, its device key (a digest
+/// of it). A member who holds many credentials on one device, or shares many guest keys,
+/// therefore fills only their own share of the table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TicketHolder(pub [u8; 16]);
+
+impl TicketHolder {
+    /// The holder of tickets earned by `credential`.
+    pub fn of(credential: &CredentialBody) -> Self {
+        use sha2::Digest;
+        match credential.parent {
+            Some(parent) => Self(parent.0),
+            None => {
+                let digest = sha2::Sha256::new()
+                    .chain_update(b"keyway/ticket-holder/v1\0")
+                    .chain_update(credential.device_key.0)
+                    .finalize();
+                let mut id = [0u8; 16];
+                id.copy_from_slice(&digest[..16]);
+                Self(id)
+            }
+        }
+    }
 }
 
 impl std::fmt::Debug for TicketEntry {
@@ -51,6 +81,7 @@ impl std::fmt::Debug for TicketEntry {
             .field("issuer", &self.issuer)
             .field("not_before", &self.not_before)
             .field("not_after", &self.not_after)
+            .field("holder", &self.holder)
             .finish_non_exhaustive()
     }
 }
@@ -84,16 +115,26 @@ pub trait LockEnvironment {
     fn config(&self) -> LockConfig;
     /// Removes and returns a ticket (tickets are single use).
     fn take_ticket(&mut self, id: &TicketId) -> Option<TicketEntry>;
-    /// Stores a ticket, evicting the oldest if the table is full.
-    fn store_ticket(&mut self, id: TicketId, entry: TicketEntry);
+    /// Stores a ticket, durably, evicting another if the table is full. Fails (and stores
+    /// nothing) when storage fails: the lock then hands out no ticket and opens nothing.
+    fn store_ticket(&mut self, id: TicketId, entry: TicketEntry) -> Result<(), Refusal>;
     /// Opens the door; returns how long actuation took, in milliseconds.
     fn actuate(&mut self) -> u16;
     /// Applies a bundle that has passed every check here, atomically: all of it or
     /// nothing. Also raises the clock floor to its signed time and drops audit events it
     /// acknowledges. Fails only when storage fails.
     fn apply_bundle(&mut self, bundle: &Bundle) -> Result<(), Refusal>;
-    /// Appends an audit event.
-    fn record(&mut self, kind: AuditKind, credential: Option<CredentialId>);
+    /// Whether the lock waits for a full bundle (base version 0) after a clock reset moved
+    /// its clock back; such a bundle may then repeat the lock's own version.
+    fn needs_full_bundle(&self) -> bool {
+        false
+    }
+    /// Sets the effective clock and its floor to `time`, up or down, durably (a verified
+    /// clock reset). Fails only when storage fails.
+    fn reset_clock(&mut self, time: UnixSeconds) -> Result<(), Refusal>;
+    /// Appends an audit event (refusals may be budgeted and coalesced), durably. Fails
+    /// when the event could not be saved; for a grant the lock then does not open.
+    fn record(&mut self, kind: AuditKind, credential: Option<CredentialId>) -> Result<(), Refusal>;
     /// The receipt body to sign now: version, clock and unacknowledged events.
     fn receipt_body(&mut self) -> ReceiptBody;
 }
@@ -127,6 +168,13 @@ pub enum LockEvent {
         /// Why.
         reason: Refusal,
     },
+    /// A signed clock reset set the lock's clock.
+    ClockReset {
+        /// The clock before.
+        previous: UnixSeconds,
+        /// The clock after.
+        time: UnixSeconds,
+    },
 }
 
 /// What the lock does after a message: a reply to send (fragment it for the MTU) and
@@ -157,6 +205,7 @@ impl Default for LockSession {
 }
 
 struct Checked {
+    holder: TicketHolder,
     credential: CredentialId,
     parent: Option<CredentialId>,
     issuer: KeyId,
@@ -183,6 +232,8 @@ impl LockSession {
                 let output = match message.first() {
                     Some(&kind::STANDARD_REQUEST) => standard(message, env),
                     Some(&kind::FAST_REQUEST) => fast(message, env),
+                    // A reset never opens a channel; it counts as one of the attempts.
+                    Some(&kind::CLOCK_RESET) => Err(clock_reset(message, env)),
                     _ => Err(plain(Refusal::UnexpectedMessage, None, env)),
                 };
                 match output {
@@ -314,6 +365,7 @@ fn fast(message: &[u8], env: &mut impl LockEnvironment) -> Handshake {
         _ => return Err(plain(Refusal::Malformed, Some(ticket.credential), env)),
     };
     let checked = Checked {
+        holder: ticket.holder,
         credential: ticket.credential,
         parent: ticket.parent,
         issuer: ticket.issuer,
@@ -362,12 +414,9 @@ fn decide(
         ticket: None,
     };
     match verdict {
-        Err((reason, credential)) => {
-            env.record(AuditKind::Refused(reason), credential);
-            payload.outcome = Err(reason);
-            (payload, LockEvent::Refused { reason, credential })
-        }
+        Err((reason, credential)) => refuse(payload, reason, credential, env),
         Ok(checked) => {
+            let mut ticket = None;
             if want_ticket && env.config().fast_unlock {
                 let mut id = [0u8; 16];
                 env.fill_random(&mut id);
@@ -378,18 +427,47 @@ fn decide(
                     issuer: checked.issuer,
                     not_before: checked.not_before,
                     not_after: checked.not_after,
+                    holder: checked.holder,
                 };
-                env.store_ticket(TicketId(id), entry);
-                payload.ticket = Some(TicketId(id));
+                match env.store_ticket(TicketId(id), entry) {
+                    Ok(()) => ticket = Some(TicketId(id)),
+                    // The door opens only once its ticket is durable; a sync goes on without one.
+                    Err(_) if command == Command::Unlock => {
+                        return refuse(payload, Refusal::StorageFailed, Some(checked.credential), env);
+                    }
+                    Err(_) => {}
+                }
             }
             if command == Command::Unlock {
-                // Audit first: a door never opens without its record.
-                env.record(AuditKind::Granted { fast }, Some(checked.credential));
+                // The record first, durably: a door never opens without it.
+                if env.record(AuditKind::Granted { fast }, Some(checked.credential)).is_err() {
+                    if let Some(id) = ticket {
+                        // Nobody will learn this ticket's id: drop it.
+                        let _ = env.take_ticket(&id);
+                    }
+                    return refuse(payload, Refusal::StorageFailed, Some(checked.credential), env);
+                }
                 payload.open_ms = env.actuate();
             }
+            payload.ticket = ticket;
             (payload, LockEvent::Granted { credential: checked.credential, fast, command })
         }
     }
+}
+
+/// An authenticated refusal: audited (budgeted by the environment), nothing opened.
+fn refuse(
+    mut payload: ResponsePayload,
+    reason: Refusal,
+    credential: Option<CredentialId>,
+    env: &mut impl LockEnvironment,
+) -> (ResponsePayload, LockEvent) {
+    // A refusal whose record cannot be saved is still a refusal.
+    let _ = env.record(AuditKind::Refused(reason), credential);
+    payload.outcome = Err(reason);
+    payload.ticket = None;
+    payload.open_ms = 0;
+    (payload, LockEvent::Refused { reason, credential })
 }
 
 fn parse_standard_payload(payload: &[u8]) -> Result<(Command, Credential, [u8; 64]), DecodeError> {
@@ -423,6 +501,7 @@ fn verify_credential(
     }
     check_rules(
         Checked {
+            holder: TicketHolder::of(body),
             credential: body.id,
             parent: body.parent,
             issuer: body.issuer,
@@ -479,7 +558,7 @@ fn sync(
         Some(Err(reason)) => (Err(reason), Some(LockEvent::BundleRefused { reason })),
         Some(Ok(bundle)) => match env.apply_bundle(&bundle) {
             Ok(()) => {
-                env.record(AuditKind::BundleApplied { version: bundle.body.version }, None);
+                let _ = env.record(AuditKind::BundleApplied { version: bundle.body.version }, None);
                 (Ok(()), Some(LockEvent::BundleApplied { version: bundle.body.version }))
             }
             Err(reason) => (Err(reason), Some(LockEvent::BundleRefused { reason })),
@@ -511,13 +590,61 @@ fn check_bundle(bytes: &[u8], env: &impl LockEnvironment) -> Result<Bundle, Refu
         return Err(Refusal::BundleBadSignature);
     }
     let current = env.bundle_version();
-    if body.version <= current {
+    let full_needed = env.needs_full_bundle();
+    if body.version < current || (body.version == current && !full_needed) {
         return Err(Refusal::BundleNotNewer);
     }
-    if body.base_version > current {
+    if body.version - current > MAX_BUNDLE_VERSION_STEP {
+        return Err(Refusal::BundleVersionJump);
+    }
+    if body.base_version > current || (full_needed && body.base_version != 0) {
         return Err(Refusal::BundleGap);
     }
+    if body.signed_time > env.now().saturating_add(MAX_BUNDLE_TIME_AHEAD_SECS) {
+        return Err(Refusal::BundleTimeAhead);
+    }
     Ok(bundle)
+}
+
+/// Checks a signed clock reset and applies it: the nonce first (like a request), then
+/// the version, the door, the issuer's signature. A verified reset is answered with a
+/// receipt signed after it; anything else with a plaintext refusal.
+fn clock_reset(message: &[u8], env: &mut impl LockEnvironment) -> LockOutput {
+    let Ok((version, reset)) = ClockReset::from_message(message) else {
+        return plain(Refusal::Malformed, None, env);
+    };
+    let body = &reset.body;
+    let fresh = env.consume_nonce(&body.nonce);
+    if version != PROTOCOL_VERSION {
+        return plain(Refusal::UnsupportedVersion, None, env);
+    }
+    if body.door != env.door() {
+        return plain(Refusal::WrongDoor, None, env);
+    }
+    if !fresh {
+        return plain(Refusal::StaleNonce, None, env);
+    }
+    let verified = env
+        .trust_anchor(&body.issuer)
+        .is_some_and(|anchor| p256_ecdsa_verify(&anchor, &body.signed_message(), &reset.signature));
+    if !verified {
+        return plain(Refusal::BundleBadSignature, None, env);
+    }
+    let previous = env.now();
+    let status = env.reset_clock(body.time);
+    let event = match status {
+        Ok(()) => {
+            let _ = env.record(AuditKind::ClockReset { previous }, None);
+            LockEvent::ClockReset { previous, time: body.time }
+        }
+        Err(reason) => LockEvent::Refused { reason, credential: None },
+    };
+    let mut receipt = env.receipt_body();
+    // The reply travels in the clear: no audit events in it.
+    receipt.more_pending |= !receipt.events.is_empty();
+    receipt.events.clear();
+    let reply = ClockResetReply { status, receipt: sign_receipt(receipt, env.signing_key()) };
+    LockOutput { reply: Some(reply.to_bytes()), event: Some(event) }
 }
 
 /// Signs a receipt body with the lock's signing key (deterministic ECDSA, RFC 6979).

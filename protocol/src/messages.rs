@@ -19,6 +19,8 @@ pub(crate) mod kind {
     pub const FAST_REQUEST: u8 = 0x03;
     pub const FAST_RESPONSE: u8 = 0x04;
     pub const SEALED: u8 = 0x05;
+    pub const CLOCK_RESET: u8 = 0x06;
+    pub const CLOCK_RESET_REPLY: u8 = 0x07;
     pub const REFUSAL: u8 = 0x7f;
 }
 

@@ -36,16 +36,40 @@ pub enum AuditKind {
         /// The version applied.
         version: u32,
     },
+    /// Refusals past the lock's per-window budget, counted instead of recorded one by
+    /// one: `count` refusals for `reason`, from the event's time and within
+    /// [`REFUSAL_WINDOW_SECS`] of it, with no credential id.
+    RefusalsCoalesced {
+        /// Why they were refused.
+        reason: crate::Refusal,
+        /// How many (1 to [`MAX_COALESCED_COUNT`]).
+        count: u32,
+    },
+    /// A signed clock reset set the lock's clock (the event's time is the new clock).
+    ClockReset {
+        /// The lock's clock before the reset.
+        previous: UnixSeconds,
+    },
 }
+
+/// The window over which a lock budgets and coalesces refusals, in seconds.
+pub const REFUSAL_WINDOW_SECS: UnixSeconds = 3600;
+/// The most refusals one coalesced event counts (its detail holds the count in 24 bits).
+pub const MAX_COALESCED_COUNT: u32 = 0x00ff_ffff;
 
 impl AuditKind {
     /// The wire form: `(kind, detail)` — 1 granted (detail 1 = fast), 2 refused (detail =
-    /// refusal code), 3 bundle applied (detail = version).
+    /// refusal code), 3 bundle applied (detail = version), 4 refusals coalesced (detail =
+    /// count << 8 | refusal code), 5 clock reset (detail = the clock before).
     pub fn encode(self) -> (u8, u32) {
         match self {
             Self::Granted { fast } => (1, u32::from(fast)),
             Self::Refused(reason) => (2, u32::from(reason.code())),
             Self::BundleApplied { version } => (3, version),
+            Self::RefusalsCoalesced { reason, count } => {
+                (4, (count.min(MAX_COALESCED_COUNT) << 8) | u32::from(reason.code()))
+            }
+            Self::ClockReset { previous } => (5, previous),
         }
     }
 
@@ -56,6 +80,10 @@ impl AuditKind {
             1 if detail <= 1 => Ok(Self::Granted { fast: detail == 1 }),
             2 => u8::try_from(detail).ok().and_then(crate::Refusal::from_code).map(Self::Refused).ok_or(invalid),
             3 => Ok(Self::BundleApplied { version: detail }),
+            4 if detail >> 8 != 0 => crate::Refusal::from_code((detail & 0xff) as u8)
+                .map(|reason| Self::RefusalsCoalesced { reason, count: detail >> 8 })
+                .ok_or(invalid),
+            5 => Ok(Self::ClockReset { previous: detail }),
             _ => Err(invalid),
         }
     }

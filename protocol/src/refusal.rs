@@ -68,11 +68,20 @@ pub enum Refusal {
     /// The lock could not persist a change; nothing was applied.
     #[error("the lock could not store the change")]
     StorageFailed = 20,
+    /// The bundle's signed time is further ahead of the lock's clock than
+    /// [`crate::bundle::MAX_BUNDLE_TIME_AHEAD_SECS`]: a backend clock glitch, or a lock
+    /// whose clock is far behind (a signed clock reset brings it back).
+    #[error("the bundle's signed time is too far ahead of the lock's clock")]
+    BundleTimeAhead = 21,
+    /// The bundle's version is more than [`crate::bundle::MAX_BUNDLE_VERSION_STEP`] above
+    /// the lock's.
+    #[error("the bundle's version jumps too far ahead")]
+    BundleVersionJump = 22,
 }
 
 impl Refusal {
     /// Every reason, in code order.
-    pub const ALL: [Refusal; 20] = [
+    pub const ALL: [Refusal; 22] = [
         Self::StaleNonce,
         Self::UnsupportedVersion,
         Self::Malformed,
@@ -93,6 +102,8 @@ impl Refusal {
         Self::BundleWrongDoor,
         Self::BundleBadSignature,
         Self::StorageFailed,
+        Self::BundleTimeAhead,
+        Self::BundleVersionJump,
     ];
 
     /// The wire code.

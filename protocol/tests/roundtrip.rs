@@ -85,6 +85,9 @@ fn audit_kind() -> impl Strategy<Value = AuditKind> {
         any::<bool>().prop_map(|fast| AuditKind::Granted { fast }),
         prop::sample::select(Refusal::ALL.to_vec()).prop_map(AuditKind::Refused),
         any::<u32>().prop_map(|version| AuditKind::BundleApplied { version }),
+        (prop::sample::select(Refusal::ALL.to_vec()), 1..=keyway_protocol::receipt::MAX_COALESCED_COUNT)
+            .prop_map(|(reason, count)| AuditKind::RefusalsCoalesced { reason, count }),
+        any::<u32>().prop_map(|previous| AuditKind::ClockReset { previous }),
     ]
 }
 

@@ -262,17 +262,41 @@ fn receipt_vector() {
             },
         ],
     };
+    // The kinds of the lock's second security pass: refusals coalesced, clock reset.
+    let later = ReceiptBody {
+        door: VECTOR_DOOR,
+        bundle_version: 7,
+        lock_clock: VECTOR_NOW + 4000,
+        more_pending: false,
+        events: vec![
+            AuditEvent {
+                seq: 44,
+                time: VECTOR_NOW + 130,
+                kind: AuditKind::RefusalsCoalesced { reason: Refusal::UnknownIssuer, count: 284 },
+                credential: None,
+            },
+            AuditEvent {
+                seq: 45,
+                time: VECTOR_NOW + 3900,
+                kind: AuditKind::ClockReset { previous: VECTOR_NOW + 30 * 86_400 },
+                credential: None,
+            },
+        ],
+    };
     // RFC 6979 signatures are deterministic, so the receipt is reproducible from the key.
     let receipt = sign_receipt(body, &signing);
+    let later = sign_receipt(later, &signing);
     let public = signing.verifying_key().to_sec1_point(false).as_bytes().to_vec();
     let v = json!({
-        "description": "A lock receipt with three audit events (kinds: 1 granted, detail 1 = fast; 2 refused, detail = refusal code; 3 bundle applied, detail = version). Signed with deterministic ECDSA (RFC 6979) over \"keyway/receipt/v1\\0\" ‖ body.",
+        "description": "A lock receipt with three audit events (kinds: 1 granted, detail 1 = fast; 2 refused, detail = refusal code; 3 bundle applied, detail = version). Signed with deterministic ECDSA (RFC 6979) over \"keyway/receipt/v1\\0\" ‖ body. `encoded_kinds_4_and_5` is a later receipt of the same lock with the two other kinds of §6.3: 4 refusals coalesced (detail = count << 8 | refusal code: 284 `UnknownIssuer`, code 6, past the budget, from the event's time), 5 clock reset (detail = the clock before the reset; the event's time is the new clock).",
         "lock_signing_public_key": hex::encode(&public),
         "encoded": hex::encode(receipt.to_bytes()),
+        "encoded_kinds_4_and_5": hex::encode(later.to_bytes()),
     });
     write_or_compare("receipt.json", &v);
     let recorded = load("receipt.json");
     assert_eq!(verify_receipt(&public, &hx(&recorded, "encoded")).unwrap(), receipt);
+    assert_eq!(verify_receipt(&public, &hx(&recorded, "encoded_kinds_4_and_5")).unwrap(), later);
 }
 
 /// Checks a file of handshake or door-sync cases: the generator must produce it exactly,
@@ -318,6 +342,19 @@ fn high_s_signature_vectors() {
 #[test]
 fn door_sync_vectors() {
     check_cases("door_sync.json", vector_cases::door_sync::door_sync_cases(&Actors::get()));
+}
+
+#[test]
+fn clock_reset_vectors() {
+    check_cases("clock_reset.json", vector_cases::clock_reset::clock_reset_cases(&Actors::get()));
+    let file = load("clock_reset.json");
+    let outcomes = |name: &str| -> Vec<String> {
+        let case = file["cases"].as_array().unwrap().iter().find(|c| c["name"] == name).unwrap();
+        case["steps"].as_array().unwrap().iter().map(|s| s["outcome"].as_str().unwrap().to_string()).collect()
+    };
+    assert!(outcomes("reset_back_then_full_bundle")[0].starts_with("clock reset from"));
+    assert!(outcomes("reset_back_then_full_bundle")[2].contains("BundleGap"));
+    assert!(outcomes("reset_refusals").iter().all(|o| o.starts_with("plaintext refusal")));
 }
 
 #[test]

@@ -59,6 +59,9 @@ pub struct TestLock {
     pub floor: u32,
     /// Every random value the lock drew, in order (for test vectors).
     pub drawn: Vec<Vec<u8>>,
+    /// Whether a clock reset moved the clock back, so that only a full bundle (base
+    /// version 0) is taken next (§6.4).
+    pub full_bundle_needed: bool,
     /// Mixed into the deterministic random source, so two vectors draw different values.
     pub rng_seed: String,
 }
@@ -101,6 +104,7 @@ impl TestLock {
             actuation_ms: 120,
             floor: 0,
             drawn: Vec::new(),
+            full_bundle_needed: false,
             rng_seed: String::new(),
         };
         lock.rotate_nonce();
@@ -192,7 +196,7 @@ impl LockEnvironment for TestLock {
         self.ticket_issued.remove(id);
         self.tickets.remove(id)
     }
-    fn store_ticket(&mut self, id: TicketId, entry: TicketEntry) {
+    fn store_ticket(&mut self, id: TicketId, entry: TicketEntry) -> Result<(), Refusal> {
         // At most one ticket per credential (§16 item 6).
         let older: Vec<TicketId> =
             self.tickets.iter().filter(|(_, t)| t.credential == entry.credential).map(|(id, _)| *id).collect();
@@ -201,6 +205,7 @@ impl LockEnvironment for TestLock {
         }
         self.ticket_issued.insert(id, self.now);
         self.tickets.insert(id, entry);
+        Ok(())
     }
     fn actuate(&mut self) -> u16 {
         self.actuations += 1;
@@ -214,6 +219,9 @@ impl LockEnvironment for TestLock {
         let body = &bundle.body;
         self.version = body.version;
         self.config = body.config;
+        if body.base_version == 0 {
+            self.full_bundle_needed = false;
+        }
         self.now = self.now.max(body.signed_time);
         self.floor = self.floor.max(body.signed_time);
         for r in &body.revocations {
@@ -237,9 +245,36 @@ impl LockEnvironment for TestLock {
         }
         Ok(())
     }
-    fn record(&mut self, kind: AuditKind, credential: Option<CredentialId>) {
+    fn needs_full_bundle(&self) -> bool {
+        self.full_bundle_needed
+    }
+    fn reset_clock(&mut self, time: u32) -> Result<(), Refusal> {
+        if self.fail_storage {
+            return Err(Refusal::StorageFailed);
+        }
+        // §6.4 as the reference lock (keyway-lock) applies it.
+        if time < self.now {
+            // Going back: tickets go, and revocations may have been pruned by the wrong
+            // time, so only a full bundle is taken next.
+            self.tickets.clear();
+            self.ticket_issued.clear();
+            self.full_bundle_needed = true;
+        } else {
+            self.revoked.retain(|_, expires| *expires >= time);
+            let dead: Vec<TicketId> =
+                self.tickets.iter().filter(|(_, t)| t.not_after < time).map(|(id, _)| *id).collect();
+            for id in dead {
+                self.take_ticket(&id);
+            }
+        }
+        self.now = time;
+        self.floor = time;
+        Ok(())
+    }
+    fn record(&mut self, kind: AuditKind, credential: Option<CredentialId>) -> Result<(), Refusal> {
         self.events.push(AuditEvent { seq: self.next_seq, time: self.now, kind, credential });
         self.next_seq += 1;
+        Ok(())
     }
     fn receipt_body(&mut self) -> ReceiptBody {
         ReceiptBody {

@@ -52,6 +52,9 @@ pub struct Live {
 
 fn outcome(output: &LockOutput, closed: bool) -> String {
     let text = match (&output.event, &output.reply) {
+        (Some(LockEvent::Refused { reason, .. }), Some(reply)) if reply.first() == Some(&0x07) => {
+            format!("clock reset refused {reason:?}, receipt")
+        }
         (Some(LockEvent::Refused { reason, credential }), Some(reply)) => {
             let how = if reply.first() == Some(&0x7f) { "plaintext" } else { "encrypted" };
             let id = if credential.is_some() { "credential id known" } else { "no credential id" };
@@ -62,6 +65,9 @@ fn outcome(output: &LockOutput, closed: bool) -> String {
         }
         (Some(LockEvent::BundleApplied { version }), _) => format!("bundle version {version} applied, receipt"),
         (Some(LockEvent::BundleRefused { reason }), _) => format!("bundle refused {reason:?}, receipt"),
+        (Some(LockEvent::ClockReset { previous, time }), _) => {
+            format!("clock reset from {previous} to {time}, receipt")
+        }
         (None, Some(_)) => "receipt".to_string(),
         (_, None) => "no answer".to_string(),
     };
@@ -85,11 +91,19 @@ fn step(lock: &mut TestLock, session: &mut LockSession, message: &[u8]) -> (Valu
 }
 
 impl Live {
-    /// Starts recording a connection to `lock` as it is now.
-    pub fn new(mut lock: TestLock, name: &str) -> Self {
+    /// Starts recording a connection to `lock` as it is now, its real-time clock reading
+    /// its effective clock.
+    pub fn new(lock: TestLock, name: &str) -> Self {
+        let rtc = lock.now;
+        Self::with_rtc(lock, name, rtc)
+    }
+
+    /// Starts recording a connection to `lock` whose real-time clock reads `rtc` (below
+    /// the effective clock when the floor is ahead of it).
+    pub fn with_rtc(mut lock: TestLock, name: &str, rtc: u32) -> Self {
+        assert_eq!(lock.now, rtc.max(lock.floor), "effective clock = max(rtc, floor)");
         lock.rng_seed = name.to_string();
         lock.drawn.clear();
-        let rtc = lock.now;
         let before = snapshot(&lock, rtc);
         Self { lock, rtc, before, session: LockSession::new(), steps: Vec::new(), phone: Vec::new() }
     }
@@ -331,6 +345,7 @@ pub fn ticket_for(lock: &mut TestLock, label: &str, credential: &Credential, iss
             issuer: b.issuer,
             not_before: b.not_before,
             not_after: b.not_after,
+            holder: keyway_protocol::lock_role::TicketHolder::of(b),
         },
     );
     lock.ticket_issued.insert(id, issued);

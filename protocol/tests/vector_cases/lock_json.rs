@@ -5,7 +5,7 @@ use super::{Actors, hx, num};
 use crate::common::TestLock;
 use keyway_protocol::bundle::LockConfig;
 use keyway_protocol::ids::{CredentialId, KeyId, LockNonce, TicketId};
-use keyway_protocol::lock_role::TicketEntry;
+use keyway_protocol::lock_role::{TicketEntry, TicketHolder};
 use keyway_protocol::receipt::{AuditEvent, AuditKind};
 use p256::ecdsa::VerifyingKey;
 use serde_json::{Value, json};
@@ -60,6 +60,7 @@ pub fn ticket_json(id: &TicketId, t: &TicketEntry, issued: u32) -> Value {
         "issuer_key_id": t.issuer.to_hex(),
         "not_before": t.not_before,
         "not_after": t.not_after,
+        "holder": hex::encode(t.holder.0),
         "issued": issued,
     })
 }
@@ -81,6 +82,7 @@ pub fn snapshot(lock: &TestLock, rtc: u32) -> Value {
         "trust_anchors": anchors.iter().map(|(_, key)| hex::encode(key)).collect::<Vec<_>>(),
         "revocations": lock.revoked.iter().map(|(c, e)| json!({"credential": c.to_hex(), "expires": e})).collect::<Vec<_>>(),
         "bundle_version": lock.version,
+        "full_bundle_needed": lock.full_bundle_needed,
         "unlock_duration_ms": lock.config.unlock_duration_ms,
         "fast_unlock": lock.config.fast_unlock,
         "tickets": tickets.iter().map(|(id, t)| ticket_json(id, t, lock.ticket_issued[id])).collect::<Vec<_>>(),
@@ -118,6 +120,7 @@ pub fn build(actors: &Actors, v: &Value) -> TestLock {
         .map(|r| (CredentialId(hx(r, "credential").try_into().unwrap()), num(r, "expires") as u32))
         .collect();
     lock.version = num(v, "bundle_version") as u32;
+    lock.full_bundle_needed = v["full_bundle_needed"].as_bool().unwrap();
     lock.config = LockConfig {
         unlock_duration_ms: num(v, "unlock_duration_ms") as u16,
         fast_unlock: v["fast_unlock"].as_bool().unwrap(),
@@ -131,6 +134,7 @@ pub fn build(actors: &Actors, v: &Value) -> TestLock {
             issuer: KeyId(hx(t, "issuer_key_id").try_into().unwrap()),
             not_before: num(t, "not_before") as u32,
             not_after: num(t, "not_after") as u32,
+            holder: TicketHolder(hx(t, "holder").try_into().unwrap()),
         };
         lock.tickets.insert(id, entry);
         lock.ticket_issued.insert(id, num(t, "issued") as u32);
