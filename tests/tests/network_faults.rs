@@ -175,7 +175,7 @@ async fn receipts_reach_the_backend_exactly_once_through_every_kind_of_fault() {
     assert!(s.phone.keyway.sync_door(&s.gym.gate.lock_id).await.unwrap().receipt_delivered);
     assert_eq!(receipts_waiting(&s.cache), 0);
     let audit = s.world.audit_check(&s.gym.gate).await;
-    let (lost, duplicated) = (audit.lost, audit.duplicated);
+    let (lost, invented) = (audit.lost, audit.invented);
     let injected = s.proxy.injected();
     let mut by_kind: BTreeMap<FaultKind, usize> = BTreeMap::new();
     for kind in &injected {
@@ -183,12 +183,12 @@ async fn receipts_reach_the_backend_exactly_once_through_every_kind_of_fault() {
     }
     println!(
         "network faults: {} faulty requests over {} kinds ({by_kind:?}), {} receipts made, events lost {lost}, \
-         duplicated {duplicated}, receipts left {}",
+         invented {invented}, receipts left {}",
         injected.len(),
         by_kind.len(),
         rounds * FaultKind::ALL.len(),
         receipts_waiting(&s.cache)
     );
     assert_eq!(by_kind.len(), FaultKind::ALL.len(), "every kind was injected");
-    assert_eq!(audit, AuditCheck::default(), "audit events lost, duplicated or held back");
+    assert_eq!(audit, AuditCheck::default(), "audit events lost, invented or held back");
 }
