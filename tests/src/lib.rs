@@ -8,4 +8,5 @@ pub mod file_store;
 pub mod radio_bridge;
 pub mod secret_scan;
 pub mod sim_transport;
+pub mod wait;
 pub mod world;
