@@ -54,7 +54,7 @@ impl Keyway {
     /// Whether an unlock can start now: the radio's state and each door's access.
     pub async fn readiness(&self) -> Result<Readiness> {
         let bluetooth = self.adapter_state_bounded(AdapterState::PoweredOff).await;
-        self.readiness_with(bluetooth)
+        self.readiness_with(bluetooth, self.inner.platform.clock.now())
     }
 
     /// Tells the core that a platform fact may have changed (Bluetooth switched on or off,
@@ -75,7 +75,10 @@ impl Keyway {
             loop {
                 let bluetooth =
                     me.adapter_state_bounded(last.as_ref().map_or(AdapterState::PoweredOff, |r| r.bluetooth)).await;
-                match me.readiness_with(bluetooth) {
+                // One reading of the clock for what is reported and for when to look
+                // again: a clock that moves in between cannot hide the next change.
+                let now = me.inner.platform.clock.now();
+                match me.readiness_with(bluetooth, now) {
                     Ok(now) if last.as_ref() != Some(&now) => {
                         on_change(now.clone());
                         last = Some(now);
@@ -83,7 +86,7 @@ impl Keyway {
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "readiness unavailable for a listener"),
                 }
-                let wait = me.until_next_access_change().unwrap_or(RECHECK_AT_LEAST_EVERY);
+                let wait = me.until_next_access_change(now).unwrap_or(RECHECK_AT_LEAST_EVERY);
                 tokio::select! {
                     changed = platform.changed() => if changed.is_err() { break },
                     changed = keys.changed() => if changed.is_err() { break },
@@ -105,8 +108,7 @@ impl Keyway {
         }
     }
 
-    fn readiness_with(&self, bluetooth: AdapterState) -> Result<Readiness> {
-        let now = self.inner.platform.clock.now();
+    fn readiness_with(&self, bluetooth: AdapterState, now: UnixSeconds) -> Result<Readiness> {
         let doors = self
             .inner
             .cache
@@ -121,10 +123,11 @@ impl Keyway {
         Ok(Readiness { bluetooth, doors })
     }
 
-    /// How long until some door's access may change by the clock alone (a key starts or
-    /// ends, a credential lapses), bounded by [`RECHECK_AT_LEAST_EVERY`].
-    fn until_next_access_change(&self) -> Result<Duration> {
-        let now = self.inner.platform.clock.now();
+    /// How long after `now` some door's access may change by the clock alone (a key
+    /// starts or ends, a credential lapses), bounded by [`RECHECK_AT_LEAST_EVERY`]. `now`
+    /// is the reading the last readiness was computed at, so a change the clock has
+    /// already passed since is looked at after a short wait, not a quarter of an hour.
+    fn until_next_access_change(&self, now: UnixSeconds) -> Result<Duration> {
         let mut next: Option<UnixSeconds> = None;
         let mut consider = |at: UnixSeconds| {
             if at > now {

@@ -6,5 +6,7 @@ pub mod bluez;
 pub mod fault_proxy;
 pub mod file_store;
 pub mod radio_bridge;
+pub mod secret_scan;
 pub mod sim_transport;
+pub mod wait;
 pub mod world;

@@ -32,6 +32,8 @@ struct State {
     connections: HashMap<PeripheralId, SimConnection>,
     /// Whole messages written to each peripheral (a message's last frame is written with response).
     messages: HashMap<PeripheralId, usize>,
+    /// Times the core asked for the adapter's state.
+    adapter_queries: usize,
 }
 
 impl SimTransport {
@@ -54,6 +56,12 @@ impl SimTransport {
     /// How many whole messages (requests) this phone has written to `peripheral`.
     pub fn messages_sent(&self, peripheral: &PeripheralId) -> usize {
         self.lock().messages.get(peripheral).copied().unwrap_or(0)
+    }
+
+    /// How many times the core has asked for the adapter's state (a readiness check
+    /// asks once per look), so a test can wait until a nudge has been looked at.
+    pub fn adapter_queries(&self) -> usize {
+        self.lock().adapter_queries
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -80,7 +88,9 @@ fn transport_error(e: RadioError) -> BleError {
 #[async_trait]
 impl BleTransport for SimTransport {
     async fn adapter_state(&self) -> AdapterState {
-        self.lock().adapter.unwrap_or(AdapterState::PoweredOn)
+        let mut state = self.lock();
+        state.adapter_queries += 1;
+        state.adapter.unwrap_or(AdapterState::PoweredOn)
     }
 
     async fn start_scan(&self, _service_uuid: &str) -> Result<(), BleError> {

@@ -145,9 +145,11 @@ pub struct AuditCheck {
     /// Events the lock no longer holds that the backend never stored (or stored
     /// differently): gone for good. Must be 0.
     pub lost: u64,
-    /// Grants the backend holds beyond the lock's actuations, or events under sequence
-    /// numbers the lock never used. Must be 0.
-    pub duplicated: u64,
+    /// Events the backend holds that the lock never made: grants beyond the lock's
+    /// actuations, or sequence numbers the lock never used. Must be 0. (No duplicate count
+    /// is kept: the backend keys events by door and sequence number and ignores a second
+    /// copy, so a duplicate row cannot exist to be counted.)
+    pub invented: u64,
     /// Events the lock still holds that have not reached the backend yet: they travel
     /// with the next receipt. 0 right after a door sync whose receipt was delivered.
     pub awaiting: u64,
@@ -485,7 +487,7 @@ impl World {
         let grants =
             events.iter().filter(|e| matches!(e["kind"].as_str(), Some("granted" | "granted_fast"))).count() as u64;
         let unknown = at_backend.keys().filter(|seq| !produced.contains(seq)).count() as u64;
-        check.duplicated = grants.saturating_sub(actuations) + unknown;
+        check.invented = grants.saturating_sub(actuations) + unknown;
         check
     }
 

@@ -7,6 +7,7 @@ use keyway_core::ble::{AdapterState, UnlockPath};
 use keyway_core::cache::AccessState;
 use keyway_core::listeners::{DoorSyncStage, SessionState};
 use keyway_core::{Error, Readiness};
+use keyway_e2e::wait;
 use keyway_e2e::world::{DAY, DoorHandle, Gym, HOUR, Phone, T0, World};
 use keyway_lock::sim::LinkParams;
 use keyway_protocol::Refusal;
@@ -193,14 +194,15 @@ async fn a_revoked_share_leaves_the_guest_with_a_revoked_key() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_session_listener_hears_the_current_state_first_then_sign_out() {
     let (_world, _door, phone) = member_at_an_offline_door().await;
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let sink = seen.clone();
-    let subscription = phone.keyway.subscribe_session(move |s| sink.lock().unwrap().push(s));
-    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let (tx, mut heard) = tokio::sync::mpsc::unbounded_channel();
+    let subscription = phone.keyway.subscribe_session(move |s| {
+        let _ = tx.send(s);
+    });
+    assert_eq!(wait::next("the current session state", &mut heard).await, SessionState::SignedIn);
     phone.keyway.sign_out().await.unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    assert_eq!(wait::next("the sign-out", &mut heard).await, SessionState::SignedOut);
     subscription.cancel();
-    assert_eq!(*seen.lock().unwrap(), vec![SessionState::SignedIn, SessionState::SignedOut]);
+    assert!(heard.try_recv().is_err(), "nothing else was heard");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -229,7 +231,7 @@ fn readiness_events(
 }
 
 async fn next(events: &mut tokio::sync::mpsc::UnboundedReceiver<Readiness>) -> Readiness {
-    tokio::time::timeout(std::time::Duration::from_secs(5), events.recv()).await.unwrap().unwrap()
+    wait::next("the next readiness", events).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -249,9 +251,16 @@ async fn the_unlock_button_follows_bluetooth_being_switched_off_and_on() {
     phone.ble.set_adapter_state(AdapterState::PoweredOn);
     phone.keyway.platform_changed();
     assert!(next(&mut events).await.doors.iter().any(|d| d.door == door.lock_id && d.can_unlock));
-    // Nothing changed: nothing is sent.
+    // Nothing changed: nothing is sent. Wait until the subscription has looked at the
+    // radio after the nudge; events come in order, so when the next real change is the
+    // next event, the nudge sent nothing.
+    let looked = phone.ble.adapter_queries();
     phone.keyway.platform_changed();
-    assert!(tokio::time::timeout(std::time::Duration::from_millis(300), events.recv()).await.is_err());
+    wait::until("the subscription to look again", || phone.ble.adapter_queries() > looked).await;
+    phone.ble.set_adapter_state(AdapterState::PoweredOff);
+    phone.keyway.platform_changed();
+    let after_nudge = next(&mut events).await;
+    assert_eq!(after_nudge.bluetooth, AdapterState::PoweredOff, "the nudge with no change sent {after_nudge:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

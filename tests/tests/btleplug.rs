@@ -6,6 +6,7 @@
 
 use keyway_core::Error;
 use keyway_core::ble::{UnlockPath, UnlockPhase};
+use keyway_e2e::bluez::bus::ran_exactly_one_test;
 use keyway_e2e::bluez::{BluezDoor, BluezWorld, BusPolicy, run_test_on_private_bus};
 use keyway_lock::bluez::{AdapterSetup, Misbehaviour};
 use keyway_protocol::Refusal;
@@ -23,6 +24,22 @@ macro_rules! on_private_bus {
 }
 
 const ANA: &str = "ana@example.com";
+
+#[test]
+fn a_child_on_the_private_bus_that_ran_no_test_fails_the_test() {
+    // A real child on a real bus, with a name no test has: it exits 0 having run nothing.
+    let outcome = std::panic::catch_unwind(|| {
+        run_test_on_private_bus("no_test_is_called_this", BusPolicy::Open, || async {});
+    });
+    let payload = outcome.expect_err("a child that ran nothing must fail the test");
+    let message = payload.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(message.contains("did not run exactly one passing test"), "{message}");
+    assert!(message.contains("0 passed"), "{message}");
+    // And the report of a child that did run its test passes.
+    let ran = "running 1 test\ntest a ... ok\n\ntest result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; \
+               40 filtered out; finished in 1.20s\n";
+    assert_eq!(ran_exactly_one_test(ran), Ok(()));
+}
 
 async fn member_at_a_door() -> (BluezWorld, BluezDoor, keyway_e2e::bluez::BluezPhone) {
     let (scene, _org, door, phone) = BluezWorld::member_at_a_door(AdapterSetup::default(), ANA).await;

@@ -175,7 +175,7 @@ struct Figures {
     sites: BTreeSet<String>,
     names: BTreeSet<String>,
     lost: u64,
-    duplicated: u64,
+    invented: u64,
 }
 
 /// Kills the journey at `label`, restarts it and checks everything; false if the
@@ -218,9 +218,9 @@ async fn kill_and_restart(seed: u64, label: &str, figures: &mut Figures) -> bool
     assert_eq!(s.lock_state(), (current, true), "{context}: the revocation did not reach the lock");
     assert_eq!(door["synced_version"].as_u64(), Some(u64::from(current)), "{context}: door not synced");
     let audit = s.world.audit_check(&s.gym.gate).await;
-    assert_eq!(audit, AuditCheck::default(), "{context}: audit events lost, duplicated or held back");
+    assert_eq!(audit, AuditCheck::default(), "{context}: audit events lost, invented or held back");
     figures.lost += audit.lost;
-    figures.duplicated += audit.duplicated;
+    figures.invented += audit.invented;
     true
 }
 
@@ -251,14 +251,14 @@ async fn killing_the_app_at_any_point_loses_nothing_and_signs_no_one_out() {
     }
     println!(
         "crash safety: {} kills by SIGKILL over {} seeds ({} distinct kill points, {} named points; {} not reached), \
-         audit events lost {}, duplicated {}, in {:.0} s",
+         audit events lost {}, invented {}, in {:.0} s",
         figures.kills,
         seeds,
         figures.sites.len(),
         figures.names.len(),
         figures.not_reached,
         figures.lost,
-        figures.duplicated,
+        figures.invented,
         started.elapsed().as_secs_f64()
     );
     assert!(figures.sites.len() >= 50, "at least 50 kill points: {}", figures.sites.len());

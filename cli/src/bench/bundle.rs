@@ -27,8 +27,13 @@ pub fn measure(rounds: usize) -> Result<(usize, usize, usize, f64), String> {
         let reply = channel.on_sync_reply(&out.reply.ok_or("no receipt")?).map_err(|e| format!("{e:?}"))?;
         reply.applied.map_err(|r| format!("the lock refused the bundle: {r:?}"))?;
     }
-    if lock.revocation_count() < BUNDLE_REVOCATIONS {
-        return Err(format!("the lock holds {} revocations", lock.revocation_count()));
+    // Every round's bundle was applied (the lock runs the last version) and the lock
+    // holds exactly the revocations the bundles carried.
+    if lock.bundle_version() != rounds as u32 {
+        return Err(format!("the lock runs bundle version {}, not {rounds}", lock.bundle_version()));
+    }
+    if lock.revocation_count() != BUNDLE_REVOCATIONS {
+        return Err(format!("the lock holds {} revocations, not {BUNDLE_REVOCATIONS}", lock.revocation_count()));
     }
     Ok((size, frame_count(size, 185), frame_count(size, 23), median(&applies)))
 }

@@ -182,7 +182,24 @@ where
     let result = run_child(&args, policy, || Stdio::from(out), || Stdio::from(err));
     let output = std::fs::read_to_string(log.path()).unwrap_or_default();
     match result {
-        Ok(status) => assert!(status.success(), "{name} failed on the private bus ({status}):\n{output}"),
+        Ok(status) => {
+            assert!(status.success(), "{name} failed on the private bus ({status}):\n{output}");
+            if let Err(e) = ran_exactly_one_test(&output) {
+                panic!("{name} on the private bus: {e}\n{output}");
+            }
+        }
         Err(e) => panic!("{name}: the private bus could not be set up: {e}\n{output}"),
+    }
+}
+
+/// Whether a child's libtest report says it ran and passed exactly one test: an `--exact`
+/// filter that matches nothing (a renamed test, a typo) exits with success having run
+/// nothing, and must not pass for the test.
+pub fn ran_exactly_one_test(output: &str) -> Result<(), String> {
+    let summary = output.lines().rev().find(|l| l.starts_with("test result: ")).ok_or("no libtest summary")?;
+    if summary.starts_with("test result: ok. 1 passed; 0 failed;") {
+        Ok(())
+    } else {
+        Err(format!("the child did not run exactly one passing test ({summary})"))
     }
 }

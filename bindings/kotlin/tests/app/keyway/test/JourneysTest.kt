@@ -190,17 +190,60 @@ class JourneysTest {
             phone.keyway.unlock(scene.gate)
             phone.keyway.unlock(scene.gate)
             val code = scene.backend.code(email)
-            val secrets = phone.store.names.mapNotNull { phone.store.value(it) }
-            for (entry in lines) {
-                assertFalse(entry.message, entry.message.contains(code))
-                for (secret in secrets) {
-                    if (secret.size >= 8) assertFalse(entry.message, entry.message.contains(b64(secret)))
-                }
+            val secrets = SecretScan.phoneSecrets(phone.store) + Secret("one-time code", code.toByteArray())
+            val names = secrets.map { it.what }
+            for (expected in listOf("access token", "refresh token", "device key scalar", "device key pkcs8")) {
+                assertTrue("$expected is among $names", expected in names)
             }
+            assertTrue("a ticket secret is among $names", names.any { it.startsWith("ticket/") })
+            val log = lines.joinToString("\n") { "${it.level} ${it.target} ${it.message}" }
+            val leaks = SecretScan.findLeaks(secrets, mapOf("the log" to log))
+            assertTrue("secrets leaked: $leaks", leaks.isEmpty())
         } finally {
             clearLogSink()
         }
         assertTrue("the core logged something", lines.isNotEmpty())
+    }
+
+    @Test
+    fun the_log_scan_finds_a_planted_token_ticket_secret_and_private_scalar() {
+        val random = java.security.SecureRandom()
+        val generator = java.security.KeyPairGenerator.getInstance("EC")
+        generator.initialize(java.security.spec.ECGenParameterSpec("secp256r1"))
+        val private = generator.generateKeyPair().private as java.security.interfaces.ECPrivateKey
+        val scalar = SecretScan.privateScalar(private.encoded)
+        assertEquals(32, scalar.size)
+        assertEquals(private.s, SecretScan.scalarValue(scalar))
+        val token = b64(ByteArray(32).also { random.nextBytes(it) })
+        val ticketSecret = ByteArray(32).also { random.nextBytes(it) }
+        val secrets = listOf(
+            Secret("access token", token.toByteArray()),
+            Secret("ticket secret", ticketSecret),
+            Secret("device key scalar", scalar),
+        )
+        assertEquals(emptyList<String>(), SecretScan.findLeaks(secrets, mapOf("log" to "an innocent line")))
+        val missed = mutableListOf<String>()
+        for (secret in secrets) {
+            val value = secret.value
+            val hex = value.joinToString("") { "%02x".format(it) }
+            val record = { at: Int -> ByteArray(at) { 7 } + value + byteArrayOf(1, 2, 3, 4, 5) }
+            val written = mutableMapOf(
+                "hex lower" to hex,
+                "hex upper" to hex.uppercase(),
+                "debug" to value.joinToString(", ", "[", "]") { (it.toInt() and 0xff).toString() },
+                "base64 standard padded" to java.util.Base64.getEncoder().encodeToString(value),
+                "base64 url unpadded" to b64(value),
+                "record at 1, base64 standard" to java.util.Base64.getEncoder().encodeToString(record(1)),
+                "record at 2, base64 url" to b64(record(2)),
+            )
+            if (secret.what == "access token") written["raw"] = token
+            for ((how, text) in written) {
+                val leaks = SecretScan.findLeaks(secrets, mapOf("log" to "INFO keyway: value=$text done"))
+                assertTrue("only ${secret.what} was planted: $leaks", leaks.all { it.startsWith(secret.what) })
+                if (leaks.isEmpty()) missed += "${secret.what} written $how"
+            }
+        }
+        assertTrue("the scan missed planted secrets: $missed", missed.isEmpty())
     }
 
     @Test
