@@ -13,7 +13,6 @@ import kotlinx.coroutines.runBlocking
 import org.junit.AfterClass
 import org.junit.Assert.assertEquals
 import org.junit.Assert.assertFalse
-import org.junit.Assert.assertNotNull
 import org.junit.Assert.assertTrue
 import org.junit.BeforeClass
 import org.junit.Test
@@ -44,7 +43,7 @@ class ReadinessTest {
     }
 
     private fun LinkedBlockingQueue<Readiness>.next(): Readiness =
-        assertNotNull("a readiness event arrived", poll(5, TimeUnit.SECONDS)).let { it!! }
+        poll(30, TimeUnit.SECONDS) ?: throw AssertionError("no readiness event arrived within 30 s")
 
     private fun Readiness.gate() = doors.single { it.door == scene.gate }
 
