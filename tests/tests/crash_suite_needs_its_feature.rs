@@ -26,5 +26,8 @@ fn crash_safety_suite_not_run_here_run_it_with_features_crash_points() {
         "scripts/test.sh runs the crash-safety suite with its feature"
     );
     let docs = std::fs::read_to_string(crate_dir.join("../docs/crash-and-faults.md")).unwrap();
-    assert!(docs.contains("--features crash-points --test crash_safety"), "docs/crash-and-faults.md says how to run it");
+    assert!(
+        docs.contains("--features crash-points --test crash_safety"),
+        "docs/crash-and-faults.md says how to run it"
+    );
 }

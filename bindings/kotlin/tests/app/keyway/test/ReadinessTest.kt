@@ -43,7 +43,7 @@ class ReadinessTest {
     }
 
     private fun LinkedBlockingQueue<Readiness>.next(): Readiness =
-        poll(5, TimeUnit.SECONDS) ?: throw AssertionError("no readiness event arrived within 5 s")
+        poll(30, TimeUnit.SECONDS) ?: throw AssertionError("no readiness event arrived within 30 s")
 
     private fun Readiness.gate() = doors.single { it.door == scene.gate }
 
