@@ -79,9 +79,9 @@ impl Keyway {
                 // again: a clock that moves in between cannot hide the next change.
                 let now = me.inner.platform.clock.now();
                 match me.readiness_with(bluetooth, now) {
-                    Ok(now) if last.as_ref() != Some(&now) => {
-                        on_change(now.clone());
-                        last = Some(now);
+                    Ok(reading) if last.as_ref() != Some(&reading) => {
+                        on_change(reading.clone());
+                        last = Some(reading);
                     }
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "readiness unavailable for a listener"),
