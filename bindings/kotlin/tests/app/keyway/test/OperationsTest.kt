@@ -36,17 +36,9 @@ class OperationsTest {
         }
     }
 
-    private suspend fun member(name: String): Phone {
-        val email = scene.email(name)
-        scene.invite(email)
-        val phone = scene.phone()
-        phone.acceptInvitation(email)
-        return phone
-    }
-
     @Test
     fun an_unlock_cancelled_mid_handshake_frees_the_radio_for_the_next_door_at_once() = runBlocking {
-        val phone = member("pia")
+        val phone = scene.member("pia")
         phone.radio.stallAnswers = true
         val handshake = CountDownLatch(1)
         val gate = phone.keyway.startUnlock(scene.gate, object : UnlockListener {
@@ -74,7 +66,7 @@ class OperationsTest {
 
     @Test
     fun a_newer_unlock_cancels_the_one_still_running() = runBlocking {
-        val phone = member("quin")
+        val phone = scene.member("quin")
         phone.radio.stallAnswers = true
         val handshake = CountDownLatch(1)
         val gate = phone.keyway.startUnlock(scene.gate, object : UnlockListener {
@@ -92,7 +84,7 @@ class OperationsTest {
 
     @Test
     fun two_syncs_of_one_door_keep_their_progress_apart() = runBlocking {
-        val phone = member("rae")
+        val phone = scene.member("rae")
         fun collect(into: LinkedBlockingQueue<DoorSyncProgress>) = object : DoorSyncListener {
             override fun onDoorSyncProgress(progress: DoorSyncProgress) { into.put(progress) }
         }
@@ -127,7 +119,7 @@ class OperationsTest {
 
     @Test
     fun a_listener_that_sleeps_does_not_delay_an_unlock() = runBlocking {
-        val phone = member("sol")
+        val phone = scene.member("sol")
         val asleep = CountDownLatch(1)
         val calls = CopyOnWriteArrayList<SessionState>()
         val subscription = phone.keyway.subscribeSession(object : SessionListener {

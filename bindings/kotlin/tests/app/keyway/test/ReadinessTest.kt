@@ -34,14 +34,6 @@ class ReadinessTest {
         }
     }
 
-    private suspend fun member(name: String): Phone {
-        val email = scene.email(name)
-        scene.invite(email)
-        val phone = scene.phone()
-        phone.acceptInvitation(email)
-        return phone
-    }
-
     private fun LinkedBlockingQueue<Readiness>.next(): Readiness =
         poll(30, TimeUnit.SECONDS) ?: throw AssertionError("no readiness event arrived within 30 s")
 
@@ -49,7 +41,7 @@ class ReadinessTest {
 
     @Test
     fun the_readiness_stream_reports_bluetooth_off_then_on() = runBlocking {
-        val phone = member("uma")
+        val phone = scene.member("uma")
         val events = LinkedBlockingQueue<Readiness>()
         val subscription = phone.keyway.subscribeReadiness(object : ReadinessListener {
             override fun onReadinessChanged(readiness: Readiness) { events.put(readiness) }
@@ -84,7 +76,7 @@ class ReadinessTest {
 
     @Test
     fun readiness_names_location_services_off_and_a_missing_permission() = runBlocking {
-        val phone = member("vik")
+        val phone = scene.member("vik")
         phone.radio.adapter = AdapterState.LOCATION_SERVICES_OFF
         assertEquals(AdapterState.LOCATION_SERVICES_OFF, phone.keyway.readiness().bluetooth)
         expect<KeywayException.LocationServicesOff> { runBlocking { phone.keyway.unlock(scene.gate) } }
@@ -115,7 +107,7 @@ class ReadinessTest {
 
     @Test
     fun keyway_opened_from_a_coroutine_finds_the_stored_session() = runBlocking {
-        val phone = member("xan")
+        val phone = scene.member("xan")
         ServedRadio(scene.locks.port).use { radio ->
             val reopened = Keyway.open(scene.config(), radio, phone.store)
             assertEquals(SessionState.SIGNED_IN, reopened.sessionState())

@@ -104,6 +104,15 @@ class Scene : AutoCloseable {
         return phone
     }
 
+    /** A member invited to the "Members" key who accepted on a new phone. */
+    suspend fun member(name: String): Phone {
+        val email = email(name)
+        invite(email)
+        val phone = phone()
+        phone.acceptInvitation(email)
+        return phone
+    }
+
     override fun close() {
         synchronized(phones) { phones.forEach { it.close() } }
         locks.close()
