@@ -78,7 +78,10 @@ impl Keyway {
                 // One reading of the clock for what is reported and for when to look
                 // again: a clock that moves in between cannot hide the next change.
                 let now = me.inner.platform.clock.now();
-                match me.readiness_with(bluetooth, now) {
+                let reading = me.readiness_with(bluetooth, now);
+                let doors = reading.as_ref().map_or(&[][..], |r| &r.doors[..]);
+                let wait = me.until_next_access_change(now, doors).unwrap_or(RECHECK_AT_LEAST_EVERY);
+                match reading {
                     Ok(reading) if last.as_ref() != Some(&reading) => {
                         on_change(reading.clone());
                         last = Some(reading);
@@ -86,7 +89,6 @@ impl Keyway {
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "readiness unavailable for a listener"),
                 }
-                let wait = me.until_next_access_change(now).unwrap_or(RECHECK_AT_LEAST_EVERY);
                 tokio::select! {
                     changed = platform.changed() => if changed.is_err() { break },
                     changed = keys.changed() => if changed.is_err() { break },
@@ -126,8 +128,9 @@ impl Keyway {
     /// How long after `now` some door's access may change by the clock alone (a key
     /// starts or ends, a credential lapses), bounded by [`RECHECK_AT_LEAST_EVERY`]. `now`
     /// is the reading the last readiness was computed at, so a change the clock has
-    /// already passed since is looked at after a short wait, not a quarter of an hour.
-    fn until_next_access_change(&self, now: UnixSeconds) -> Result<Duration> {
+    /// already passed since is looked at after a short wait, not a quarter of an hour;
+    /// `doors` is that readiness's doors (their credentials' ends are not read again).
+    fn until_next_access_change(&self, now: UnixSeconds, doors: &[DoorReadiness]) -> Result<Duration> {
         let mut next: Option<UnixSeconds> = None;
         let mut consider = |at: UnixSeconds| {
             if at > now {
@@ -139,8 +142,8 @@ impl Keyway {
             // The window includes its last second: it changes one second after.
             consider(key.expires_at.0.saturating_add(1));
         }
-        for record in self.inner.cache.doors()? {
-            if let AccessState::Ready { until } = self.inner.cache.access_state(&record.lock_id, now)? {
+        for door in doors {
+            if let AccessState::Ready { until } = door.access {
                 consider(until.0.saturating_add(1));
             }
         }
