@@ -5,8 +5,8 @@
 use crate::Result;
 use crate::platform::{BleTransport, DeviceSigner, ForeignSigner, ForeignStore, ForeignTransport, SecureStore};
 use crate::runtime::{run, runtime};
-use keyway_core::clock::SystemClock;
-use keyway_core::signer::SoftwareSigner;
+use keyway_core::platform::SoftwareSigner;
+use keyway_core::platform::SystemClock;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -105,8 +105,8 @@ fn core_parts(
     secure_store: Arc<dyn SecureStore>,
     signer: Option<Arc<dyn DeviceSigner>>,
 ) -> (keyway_core::Config, keyway_core::Platform) {
-    let store: Arc<dyn keyway_core::secure_store::SecureStore> = Arc::new(ForeignStore(secure_store));
-    let signer: Arc<dyn keyway_core::signer::DeviceSigner> = match signer {
+    let store: Arc<dyn keyway_core::platform::SecureStore> = Arc::new(ForeignStore(secure_store));
+    let signer: Arc<dyn keyway_core::platform::DeviceSigner> = match signer {
         Some(signer) => Arc::new(ForeignSigner(signer)),
         None => Arc::new(SoftwareSigner::new(store.clone())),
     };

@@ -5,16 +5,16 @@
 //! error arrives as a typed `Other`/`Failed` error, never as a panic.
 
 use async_trait::async_trait;
-use keyway_core::ble::{BleTransport as CoreTransport, PeripheralId};
-use keyway_core::secure_store::SecureStore as CoreStore;
-use keyway_core::signer::DeviceSigner as CoreSigner;
+use keyway_core::platform::DeviceSigner as CoreSigner;
+use keyway_core::platform::SecureStore as CoreStore;
+use keyway_core::platform::{BleTransport as CoreTransport, PeripheralId};
 use std::sync::Arc;
 use std::time::Duration;
 use zeroize::Zeroizing;
 
-pub use keyway_core::ble::{AdapterState, Advertisement, BleError};
-pub use keyway_core::secure_store::SecureStoreError;
-pub use keyway_core::signer::SignerError;
+pub use keyway_core::platform::SecureStoreError;
+pub use keyway_core::platform::SignerError;
+pub use keyway_core::platform::{AdapterState, Advertisement, BleError};
 
 /// The radio, implemented by the shell (CoreBluetooth, BluetoothGatt). Calls name the
 /// peripheral by id, so the shell keeps its own connection objects. Every call must

@@ -11,10 +11,11 @@
 
 use crate::api::wire::{RefreshRequest, SessionTokens};
 use crate::api::{ApiClient, ApiError};
-use crate::clock::Clock;
 use crate::crash::crash_point;
 use crate::error::{Error, Result};
-use crate::secure_store::SecureStore;
+use crate::platform::Clock;
+use crate::platform::SecureStore;
+use crate::platform::secret_names::SESSION_SECRET;
 use reqwest::Method;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -22,9 +23,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::sync::Mutex;
 use zeroize::Zeroizing;
-
-/// The secure-store name of the session tokens.
-pub const SESSION_SECRET: &str = "session";
 
 /// Refresh this long before the access token's stated expiry, to absorb clock skew.
 const EXPIRY_MARGIN: u32 = 30;

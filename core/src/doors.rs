@@ -11,17 +11,13 @@ use crate::error::{Error, Result};
 use crate::keyway::Keyway;
 use crate::listeners::{DoorSyncProgress, DoorSyncStage, TaskHandle};
 use crate::operation::CancelToken;
+use crate::platform::secret_names::ticket_secret_name;
 use crate::timestamp::Timestamp;
 use keyway_protocol::Command;
 use keyway_protocol::ids::{DoorId, TicketId};
 use keyway_protocol::phone::FastTicket;
 use reqwest::Method;
 use zeroize::Zeroizing;
-
-/// The secure-store name of a door's fast-unlock ticket.
-pub fn ticket_secret_name(door: &DoorId) -> String {
-    format!("ticket/{door}")
-}
 
 /// A stored ticket: the credential it was earned with, its id and secret.
 const TICKET_LEN: usize = 16 + 16 + 32;

@@ -5,10 +5,10 @@
 //! door id as its hex string) and how an unexpected exception thrown by the app's own
 //! code becomes a typed error.
 
-use crate::ble::BleError;
 use crate::error::KeywayError;
-use crate::secure_store::SecureStoreError;
-use crate::signer::SignerError;
+use crate::platform::BleError;
+use crate::platform::SecureStoreError;
+use crate::platform::SignerError;
 use crate::timestamp::Timestamp;
 use keyway_protocol::ids::DoorId;
 use std::time::SystemTime;

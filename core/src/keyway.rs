@@ -4,13 +4,15 @@
 
 use crate::api::{ApiClient, TrustSettings};
 use crate::auth::Auth;
-use crate::ble::{BleTransport, UnlockTimeouts};
+use crate::ble::UnlockTimeouts;
 use crate::cache::{AccessState, Account, Cache, Door, Key};
-use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::listeners::{Broadcast, DoorSyncProgress, EventStream, SessionState};
-use crate::secure_store::SecureStore;
-use crate::signer::DeviceSigner;
+use crate::platform::BleTransport;
+use crate::platform::Clock;
+use crate::platform::DeviceSigner;
+use crate::platform::SecureStore;
+use crate::platform::secret_names::ticket_secret_name;
 use keyway_protocol::ids::DoorId;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -192,7 +194,7 @@ impl Keyway {
     /// Wipes the cache and every door's ticket (sign-out, or another person signing in).
     pub(crate) fn forget_device_data(&self) -> Result<()> {
         for door in self.inner.cache.doors()? {
-            self.inner.platform.secure_store.delete(&crate::doors::ticket_secret_name(&door.lock_id))?;
+            self.inner.platform.secure_store.delete(&ticket_secret_name(&door.lock_id))?;
         }
         self.inner.cache.wipe()?;
         Ok(())

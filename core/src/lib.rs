@@ -12,9 +12,10 @@
 //! - readiness: can this phone open a door now ([`Keyway::readiness`],
 //!   [`Keyway::subscribe_readiness`], [`Keyway::platform_changed`]).
 //!
-//! The platform plugs in through traits: [`ble::BleTransport`] (the radio),
-//! [`secure_store::SecureStore`] (where every secret lives), [`signer::DeviceSigner`]
-//! (the device key, possibly in the Secure Enclave or StrongBox) and [`clock::Clock`].
+//! The platform plugs in through the ports in [`platform`]: [`platform::BleTransport`]
+//! (the radio), [`platform::SecureStore`] (where every secret lives),
+//! [`platform::DeviceSigner`] (the device key, possibly in the Secure Enclave or
+//! StrongBox) and [`platform::Clock`].
 #![cfg_attr(not(feature = "uniffi"), forbid(unsafe_code))]
 
 pub mod address;
@@ -22,7 +23,6 @@ pub mod api;
 mod auth;
 pub mod ble;
 pub mod cache;
-pub mod clock;
 mod crash;
 mod doors;
 pub mod error;
@@ -36,15 +36,13 @@ mod keyway;
 pub mod links;
 pub mod listeners;
 pub mod operation;
+pub mod platform;
 mod readiness;
 mod refresh;
-pub mod secure_store;
-pub mod signer;
 mod signin;
 pub mod timestamp;
 
-pub use auth::SESSION_SECRET;
-pub use doors::{DoorSyncOutcome, UnlockOutcome, ticket_secret_name};
+pub use doors::{DoorSyncOutcome, UnlockOutcome};
 pub use error::{Error, KeywayError, LockRefusal, Result};
 pub use guests::Share;
 pub use invitations::{InvitationPreview, invitation_is_dead};

@@ -6,13 +6,13 @@
 //! switched, permission answered, app back in front). Keys changing and access windows
 //! opening or closing are noticed by the core itself.
 //!
-//! [`BleTransport::adapter_state`]: crate::ble::BleTransport::adapter_state
+//! [`BleTransport::adapter_state`]: crate::platform::BleTransport::adapter_state
 
 use crate::Keyway;
-use crate::ble::AdapterState;
 use crate::cache::AccessState;
 use crate::error::Result;
 use crate::listeners::TaskHandle;
+use crate::platform::AdapterState;
 use keyway_protocol::credential::UnixSeconds;
 use keyway_protocol::ids::DoorId;
 use std::time::Duration;

@@ -10,6 +10,7 @@ use crate::cache::{Account, DoorRecord as Door, Key, StoredCredential};
 use crate::crash::crash_point;
 use crate::error::{Error, Result};
 use crate::keyway::Keyway;
+use crate::platform::secret_names::ticket_secret_name;
 use crate::signin::clamp_time;
 use crate::timestamp::Timestamp;
 
@@ -169,7 +170,7 @@ impl Keyway {
         for door in self.inner.cache.doors()? {
             let live = keys.iter().any(|k| !k.revoked && k.doors.contains(&door.lock_id));
             if !live {
-                self.inner.platform.secure_store.delete(&crate::doors::ticket_secret_name(&door.lock_id))?;
+                self.inner.platform.secure_store.delete(&ticket_secret_name(&door.lock_id))?;
             }
         }
         Ok(())

@@ -10,8 +10,10 @@
 # stubs and tries android/gradlew's bootstrap.
 # ca-certificates: the system roots the platform verifier starts from on Linux (tests prove
 # a certificate from the run's own CA is refused without the extra root, not by an empty store).
+# gnome-keyring, libsecret-tools, dbus-bin: the desktop client's OS-keyring tests run a real
+# Secret Service on a private bus, and read it back with secret-tool.
 KEYWAY_APT_PACKAGES=(pkg-config valgrind dbus-daemon libdbus-1-dev openjdk-17-jre-headless openjdk-17-jdk-headless
-  libjna-java junit4 python3-venv unzip ca-certificates)
+  libjna-java junit4 python3-venv unzip ca-certificates gnome-keyring libsecret-tools dbus-bin)
 
 keyway_setup() {
   local missing=()

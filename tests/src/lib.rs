@@ -4,7 +4,6 @@
 
 pub mod bluez;
 pub mod fault_proxy;
-pub mod file_store;
 pub mod radio_bridge;
 pub mod secret_scan;
 pub mod sim_transport;

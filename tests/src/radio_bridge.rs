@@ -9,7 +9,7 @@
 use crate::sim_transport::SimTransport;
 use async_trait::async_trait;
 use base64::Engine as _;
-use keyway_core::ble::{AdapterState, Advertisement, BleError, BleTransport, PeripheralId};
+use keyway_core::platform::{AdapterState, Advertisement, BleError, BleTransport, PeripheralId};
 use keyway_lock::sim::SimRadio;
 use serde_json::{Value, json};
 use std::collections::HashSet;

@@ -13,7 +13,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
-use keyway_core::secure_store::SecureStore;
+use keyway_core::platform::SecureStore;
 use std::io::Write;
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -125,7 +125,7 @@ pub fn phone_secrets(store: &dyn SecureStore, names: &[String]) -> Vec<Secret> {
     let mut secrets = Vec::new();
     for name in names {
         let Some(value) = store.get(name).ok().flatten() else { continue };
-        if name == keyway_core::SESSION_SECRET {
+        if name == keyway_core::platform::secret_names::SESSION_SECRET {
             let session: serde_json::Value = serde_json::from_slice(&value).unwrap_or_default();
             for field in ["access_token", "refresh_token"] {
                 let token = session[field].as_str().unwrap_or_else(|| panic!("the session entry has no {field}"));
@@ -135,7 +135,7 @@ pub fn phone_secrets(store: &dyn SecureStore, names: &[String]) -> Vec<Secret> {
             // credential id (16) ‖ ticket id (16) ‖ secret (32): only the secret is secret.
             assert_eq!(value.len(), 64, "{name} is a 64-byte ticket record");
             secrets.push(Secret::new(format!("{name} secret"), &value[32..]));
-        } else if name == keyway_core::signer::DEVICE_KEY_SECRET {
+        } else if name == keyway_core::platform::secret_names::DEVICE_KEY_SECRET {
             let scalar = device_key_scalar(&value).unwrap_or_else(|| panic!("{name} is a P-256 PKCS#8 key"));
             secrets.push(Secret::new("device key scalar", scalar));
             secrets.push(Secret::new("device key pkcs8", value.to_vec()));

@@ -5,7 +5,7 @@
 //! the locks behind it are the real reference lock, speaking the real protocol.
 
 use async_trait::async_trait;
-use keyway_core::ble::{AdapterState, Advertisement, BleError, BleTransport, PeripheralId};
+use keyway_core::platform::{AdapterState, Advertisement, BleError, BleTransport, PeripheralId};
 use keyway_lock::sim::{PeripheralId as SimId, RadioError, SimConnection, SimRadio};
 use keyway_protocol::advert::ADVERT_COMPANY_ID;
 use std::collections::{HashMap, VecDeque};

@@ -3,9 +3,10 @@
 //! tickets; and around it: door-sync progress, silent renewal, a revoked share.
 #![allow(clippy::unwrap_used, missing_docs)]
 
-use keyway_core::ble::{AdapterState, UnlockPath};
+use keyway_core::ble::UnlockPath;
 use keyway_core::cache::AccessState;
 use keyway_core::listeners::{DoorSyncStage, SessionState};
+use keyway_core::platform::AdapterState;
 use keyway_core::{Error, Readiness};
 use keyway_e2e::wait;
 use keyway_e2e::world::{DAY, DoorHandle, Gym, HOUR, Phone, T0, World};

@@ -239,7 +239,7 @@ async fn a_restarted_app_still_opens_the_door_offline() {
     world.invite(&org, "ana@example.com", key, None, T0 + 30 * DAY).await;
     let dir = tempfile::tempdir().unwrap();
     let cache = dir.path().join("keyway.sqlite");
-    let store = std::sync::Arc::new(keyway_core::secure_store::MemoryStore::new());
+    let store = std::sync::Arc::new(keyway_core::platform::MemoryStore::new());
     {
         let phone = world.phone_with(Some(cache.clone()), store.clone());
         phone.accept_invitation(&world, "ana@example.com").await;
@@ -300,9 +300,12 @@ async fn signing_out_ends_the_session_at_the_backend_too() {
     world.invite(&org, "ana@example.com", key, None, T0 + 30 * DAY).await;
     let phone = world.phone();
     phone.accept_invitation(&world, "ana@example.com").await;
-    let session = keyway_core::secure_store::SecureStore::get(phone.store.as_ref(), keyway_core::SESSION_SECRET)
-        .unwrap()
-        .unwrap();
+    let session = keyway_core::platform::SecureStore::get(
+        phone.store.as_ref(),
+        keyway_core::platform::secret_names::SESSION_SECRET,
+    )
+    .unwrap()
+    .unwrap();
     let refresh_token = serde_json::from_slice::<serde_json::Value>(&session).unwrap()["refresh_token"].clone();
 
     phone.keyway.sign_out().await.unwrap();

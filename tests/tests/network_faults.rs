@@ -10,7 +10,7 @@
 use keyway_core::Error;
 use keyway_core::api::MAX_RESPONSE_BYTES;
 use keyway_core::listeners::SessionState;
-use keyway_core::secure_store::MemoryStore;
+use keyway_core::platform::MemoryStore;
 use keyway_e2e::fault_proxy::{FaultKind, FaultProxy};
 use keyway_e2e::wait;
 use keyway_e2e::world::{AuditCheck, DAY, Gym, HOUR, Phone, T0, World};

@@ -31,7 +31,7 @@ async fn no_secret_reaches_the_cache_files_the_wal_or_the_logs() {
     world.invite(&org, "ana@example.com", key, None, T0 + 30 * DAY).await;
     let dir = tempfile::tempdir().unwrap();
     let cache = dir.path().join("keyway.sqlite");
-    let phone = world.phone_with(Some(cache.clone()), Arc::new(keyway_core::secure_store::MemoryStore::new()));
+    let phone = world.phone_with(Some(cache.clone()), Arc::new(keyway_core::platform::MemoryStore::new()));
 
     let invitation_link = world.link("ana@example.com", "invitation").await;
     let link = phone.keyway.parse_link(&invitation_link).unwrap();

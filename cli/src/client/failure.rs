@@ -163,9 +163,11 @@ impl From<Error> for Failure {
             | Error::DeviceLocked => {
                 ("device_key", Failed, Some("sign out and in again to make a new device key".into()))
             }
-            Error::SecureStoreLocked => {
-                ("secure_store", Failed, Some("check secrets.json in the --home folder".into()))
-            }
+            Error::SecureStoreLocked => (
+                "secure_store",
+                Failed,
+                Some("check the keyring service, or the secrets folder in the --home folder".into()),
+            ),
             // The sentence stays general; the detail is what support needs, so the terminal shows it.
             Error::Internal { detail } => {
                 ("internal", Failed, Some(format!("{detail}; check --home and --backend, or update keyway")))

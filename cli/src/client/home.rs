@@ -1,6 +1,7 @@
 //! The desktop client's folder: which backend it talks to (`settings.json`), the key
-//! cache (`cache.sqlite`) and the secrets file (`secrets.json`). One command at a time
-//! holds it, through an advisory lock on `.lock`.
+//! cache (`cache.sqlite`), where its secrets are (`secret-store`) and, without an OS
+//! keyring, the secret files (`secrets/`). One command at a time holds it, through an
+//! advisory lock on `.lock`.
 
 use serde_json::{Value, json};
 use std::fs::{File, OpenOptions};
@@ -79,9 +80,19 @@ impl Home {
         self.dir.join("cache.sqlite")
     }
 
-    /// The secrets file.
-    pub fn secrets_path(&self) -> PathBuf {
-        self.dir.join("secrets.json")
+    /// The folder itself.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The folder of secret files, when secrets are not in the OS keyring.
+    pub fn secrets_dir(&self) -> PathBuf {
+        self.dir.join("secrets")
+    }
+
+    /// Where the folder records which store keeps its secrets.
+    pub fn secret_store_path(&self) -> PathBuf {
+        self.dir.join("secret-store")
     }
 
     fn settings_path(&self) -> PathBuf {

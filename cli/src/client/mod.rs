@@ -1,23 +1,22 @@
 //! The desktop client: `keyway login`, `accept`, `keys`, `unlock`, `sync`, `share`,
 //! `revoke-share`, `redeem`, `logout`, against any backend URL. Each command opens the
-//! client's folder ([`home`]), the core with a file-backed secure store
-//! ([`file_store`]) and the radio ([`radio`]), does one thing, and prints it for a
+//! client's folder ([`home`]), the core with its secrets in the OS keyring or private
+//! files ([`secrets`]) and the radio ([`radio`]), does one thing, and prints it for a
 //! person or, with `--json`, for a script ([`output`]). Failures become one line and
 //! an exit code ([`failure`]).
 
 pub mod commands;
 pub mod failure;
-pub mod file_store;
 pub mod home;
 pub mod output;
 pub mod prompt;
 pub mod radio;
+pub mod secrets;
 
 use failure::{Exit, Failure};
-use file_store::FileStore;
 use home::{Home, Settings};
-use keyway_core::clock::SystemClock;
-use keyway_core::signer::SoftwareSigner;
+use keyway_core::platform::SoftwareSigner;
+use keyway_core::platform::SystemClock;
 use keyway_core::{Config, Keyway, Platform};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -38,6 +37,10 @@ pub struct Global {
     /// A host whose invitation and share links are trusted (repeatable); default: the backend's host.
     #[arg(long = "link-host", global = true, env = "KEYWAY_LINK_HOST", value_name = "HOST", value_delimiter = ',')]
     pub link_hosts: Vec<String>,
+    /// Where secrets are kept: the OS keyring, private files, or (auto) the folder's
+    /// recorded choice, for a new folder the keyring when there is one.
+    #[arg(long, global = true, env = "KEYWAY_SECRETS", value_enum, default_value_t)]
+    pub secrets: secrets::SecretsChoice,
     /// Print one JSON object on standard output instead of sentences.
     #[arg(long, global = true)]
     pub json: bool,
@@ -93,7 +96,11 @@ impl Client {
         let dir = global.home.clone().unwrap_or_else(home::default_dir);
         let home = Home::open(&dir)?;
         let settings = settings(global, home.settings()?)?;
-        let store = Arc::new(FileStore::new(home.secrets_path()));
+        let opened = secrets::open(&home, global.secrets)?;
+        if let Some(notice) = &opened.notice {
+            eprintln!("{notice}");
+        }
+        let store = opened.store;
         let ble = if radio { radio::open() } else { radio::none() };
         let platform = Platform {
             secure_store: store.clone(),

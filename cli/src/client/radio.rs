@@ -3,7 +3,8 @@
 //! radio that reports Bluetooth as unavailable and is never used.
 
 use async_trait::async_trait;
-use keyway_core::ble::{AdapterState, Advertisement, BleError, BleTransport, BtleplugTransport, PeripheralId};
+use keyway_core::ble::BtleplugTransport;
+use keyway_core::platform::{AdapterState, Advertisement, BleError, BleTransport, PeripheralId};
 use std::sync::Arc;
 use std::time::Duration;
 

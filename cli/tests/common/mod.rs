@@ -2,6 +2,8 @@
 //! backend), typing the one-time code the backend sent, and reading the output.
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code, missing_docs)]
 
+pub mod keyring_service;
+
 use keyway_e2e::world::World;
 use serde_json::Value;
 use std::io::Write as _;
@@ -46,8 +48,22 @@ impl Desk {
             .args(args)
             .env_remove("RUST_BACKTRACE")
             .env("NO_COLOR", "1")
+            // Secrets in private files unless a test brings a keyring: the machine's own
+            // desktop session, if any, is never touched.
+            .env_remove("DBUS_SESSION_BUS_ADDRESS")
+            .env("KEYWAY_SECRETS", "files")
             .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         cmd
+    }
+
+    /// Keeps this desk's secrets in `keyring` (or, with `None`, lets the client choose
+    /// on a computer without any keyring).
+    pub fn with_keyring(mut self, keyring: Option<&keyring_service::KeyringService>) -> Self {
+        self.env.push(("KEYWAY_SECRETS".into(), "auto".into()));
+        if let Some(keyring) = keyring {
+            self.env.push(("DBUS_SESSION_BUS_ADDRESS".into(), keyring.address().into()));
+        }
+        self
     }
 
     /// Runs a command with nothing to type.

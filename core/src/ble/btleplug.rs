@@ -10,7 +10,7 @@
 //! [`BleTransport::next_notification`] ends at once. Every failed step of a connection
 //! tears down what was set up before it.
 
-use super::transport::{AdapterState, Advertisement, BleError, BleTransport, PeripheralId};
+use crate::platform::{AdapterState, Advertisement, BleError, BleTransport, PeripheralId};
 use async_trait::async_trait;
 use btleplug::api::{Central, CentralEvent, CentralState, Characteristic, Manager as _, Peripheral as _};
 use btleplug::api::{ScanFilter, WriteType};

@@ -1,8 +1,8 @@
 //! Whole messages over the radio: fragments a message into ATT-sized frames and
 //! reassembles notifications into the lock's reply.
 
-use super::transport::{BleError, BleTransport, PeripheralId};
 use crate::crash::crash_point;
+use crate::platform::{BleError, BleTransport, PeripheralId};
 use keyway_protocol::framing::{FrameError, Reassembler, fragment};
 use std::time::Duration;
 use tokio::time::Instant;

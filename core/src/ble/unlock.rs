@@ -15,10 +15,10 @@
 //! - every wait is bounded by [`UnlockTimeouts`].
 
 use super::link::{Link, LinkError};
-use super::transport::{AdapterState, BleError, BleTransport, PeripheralId};
 use crate::crash::crash_point;
 use crate::operation::CancelToken;
-use crate::signer::{DeviceSigner, SignerError};
+use crate::platform::{AdapterState, BleError, BleTransport, PeripheralId};
+use crate::platform::{DeviceSigner, SignerError};
 use keyway_protocol::advert::{ADVERT_COMPANY_ID, Advertisement as LockAdvert, SERVICE_UUID};
 use keyway_protocol::credential::UnixSeconds;
 use keyway_protocol::ids::{DoorId, LockNonce};

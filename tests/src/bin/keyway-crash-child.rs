@@ -13,11 +13,11 @@
 //!
 //! Any failure exits with status 1 and the error (which never holds a secret) on stderr.
 
-use keyway_core::clock::ManualClock;
 use keyway_core::listeners::SessionState;
-use keyway_core::signer::SoftwareSigner;
+use keyway_core::platform::FileStore;
+use keyway_core::platform::ManualClock;
+use keyway_core::platform::SoftwareSigner;
 use keyway_core::{Config, Keyway, Platform};
-use keyway_e2e::file_store::FileStore;
 use keyway_e2e::radio_bridge::BridgeTransport;
 use keyway_protocol::ids::DoorId;
 use std::io::BufRead as _;

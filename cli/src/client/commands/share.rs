@@ -29,8 +29,8 @@ pub struct ShareArgs {
 }
 
 fn now() -> u32 {
-    use keyway_core::clock::Clock as _;
-    keyway_core::clock::SystemClock.now()
+    use keyway_core::platform::Clock as _;
+    keyway_core::platform::SystemClock.now()
 }
 
 /// Shares doors with a guest.

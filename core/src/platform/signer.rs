@@ -2,6 +2,7 @@
 //! the Secure Enclave or StrongBox by implementing [`DeviceSigner`]; the core never
 //! needs the private key itself.
 
+use super::secret_names::DEVICE_KEY_SECRET;
 use async_trait::async_trait;
 use thiserror::Error;
 
@@ -43,19 +44,16 @@ pub trait DeviceSigner: Send + Sync {
 }
 
 /// A device key generated and used in software (ring), with its PKCS#8 form kept in the
-/// [`SecureStore`](crate::secure_store::SecureStore). For platforms without a hardware
+/// [`SecureStore`](super::SecureStore). For platforms without a hardware
 /// key store, and for desktops and tests. The key is created on first use.
 pub struct SoftwareSigner {
-    store: std::sync::Arc<dyn crate::secure_store::SecureStore>,
+    store: std::sync::Arc<dyn super::SecureStore>,
     pair: std::sync::Mutex<Option<std::sync::Arc<ring::signature::EcdsaKeyPair>>>,
 }
 
-/// The secure-store name of the software device key.
-pub const DEVICE_KEY_SECRET: &str = "device_key";
-
 impl SoftwareSigner {
     /// A signer whose key lives in `store`.
-    pub fn new(store: std::sync::Arc<dyn crate::secure_store::SecureStore>) -> Self {
+    pub fn new(store: std::sync::Arc<dyn super::SecureStore>) -> Self {
         Self { store, pair: std::sync::Mutex::new(None) }
     }
 
@@ -112,7 +110,7 @@ impl DeviceSigner for SoftwareSigner {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::secure_store::{MemoryStore, SecureStore};
+    use crate::platform::{MemoryStore, SecureStore};
 
     #[tokio::test]
     async fn device_key_is_created_once_kept_in_the_secure_store_and_replaced_after_deletion() {
