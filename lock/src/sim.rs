@@ -5,6 +5,11 @@
 //! - every ATT packet (a write request, its write response, a write command, a
 //!   notification) takes one connection interval plus a fixed `latency`: a write with
 //!   response costs two packets, a write without response one;
+//! - except that up to [`LinkParams::packets_per_event`] packets going the same way back
+//!   to back share one connection event (the first waits for the event, the rest ride in
+//!   it): write commands queued together, or the notifications of one reply. A packet the
+//!   other way, a lost packet, or anything else that takes time (the lock's actuation)
+//!   ends the event. With 1 (the default) every packet waits for its own event;
 //! - a lost packet is not dropped: as the BLE link layer does, it is retransmitted at
 //!   the next connection event, so loss costs one connection interval per lost attempt;
 //! - the connection drops only when retransmissions of one packet outlast the
@@ -47,6 +52,10 @@ pub struct LinkParams {
     pub supervision_timeout: Duration,
     /// Time from the connect request to a usable connection (MTU exchange included).
     pub connect_time: Duration,
+    /// How many packets one side may send in one connection event (at least 1). Phones
+    /// differ: iOS sends up to 4 per event (Punch Through, "Maximizing BLE Throughput on
+    /// iOS and Android", 2016); Android depends on the controller.
+    pub packets_per_event: u8,
 }
 
 impl Default for LinkParams {
@@ -58,6 +67,7 @@ impl Default for LinkParams {
             loss: 0.0,
             supervision_timeout: Duration::from_secs(4),
             connect_time: Duration::from_millis(90),
+            packets_per_event: 1,
         }
     }
 }
@@ -208,9 +218,16 @@ impl Air {
         self.peripherals.get_mut(&id).ok_or(RadioError::UnknownPeripheral)
     }
 
-    /// Sends one packet over `id`'s link: returns the modelled time it took, and whether
-    /// it got through or the link dropped while retrying (the time is spent either way).
-    fn transmit(&mut self, id: PeripheralId, stats: &mut LinkStats) -> (Duration, Result<(), RadioError>) {
+    /// Sends one packet over `id`'s link, in the current connection event when
+    /// `in_this_event` (else it waits for the next): returns the modelled time it took, and
+    /// whether it got through or the link dropped while retrying (the time is spent either
+    /// way).
+    fn transmit(
+        &mut self,
+        id: PeripheralId,
+        in_this_event: bool,
+        stats: &mut LinkStats,
+    ) -> (Duration, Result<(), RadioError>) {
         let Air { rng, peripherals, .. } = self;
         let Some(peripheral) = peripherals.get_mut(&id) else {
             return (Duration::ZERO, Err(RadioError::UnknownPeripheral));
@@ -224,7 +241,8 @@ impl Air {
             *left -= 1;
         }
         let link = peripheral.link;
-        let mut elapsed = link.latency + link.connection_interval;
+        let wait = if in_this_event { Duration::ZERO } else { link.connection_interval };
+        let mut elapsed = link.latency + wait;
         let mut retrying = Duration::ZERO;
         while rng.chance(link.loss) {
             stats.retransmissions += 1;
@@ -410,6 +428,7 @@ impl SimRadio {
             lock_closed: false,
             elapsed: connect_time,
             stats: LinkStats::default(),
+            event: None,
         })
     }
 }
@@ -426,6 +445,28 @@ pub struct SimConnection {
     lock_closed: bool,
     elapsed: Duration,
     stats: LinkStats,
+    /// The connection event still open for more packets, if any.
+    event: Option<OpenEvent>,
+}
+
+/// Which way a packet goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Direction {
+    /// Phone to lock: writes.
+    ToLock,
+    /// Lock to phone: write responses and notifications.
+    ToPhone,
+}
+
+/// A connection event that more packets may still join.
+#[derive(Debug, Clone, Copy)]
+struct OpenEvent {
+    direction: Direction,
+    /// Packets sent in it so far.
+    packets: u8,
+    /// The radio's time when its last packet got through: any time passing after that
+    /// (the lock's actuation, the app's own work) ends the event.
+    at: Duration,
 }
 
 impl std::fmt::Debug for SimConnection {
@@ -468,23 +509,36 @@ impl SimConnection {
         error
     }
 
-    /// Sends one packet: the modelled time passes, or the link drops.
-    fn packet(&mut self) -> Result<(), RadioError> {
+    /// Sends one packet going `direction`: the modelled time passes, or the link drops.
+    fn packet(&mut self, direction: Direction) -> Result<(), RadioError> {
         if !self.open {
             return Err(RadioError::Disconnected);
         }
-        let (duration, result) = {
+        let now = self.radio.now();
+        let retransmissions = self.stats.retransmissions;
+        let (duration, result, joined) = {
             let mut air = self.radio.air();
             match air.peripheral(self.peripheral) {
-                Ok(p) if p.epoch != self.epoch => (Duration::ZERO, Err(RadioError::ConnectionLost)),
-                Ok(_) => air.transmit(self.peripheral, &mut self.stats),
-                Err(e) => (Duration::ZERO, Err(e)),
+                Ok(p) if p.epoch != self.epoch => (Duration::ZERO, Err(RadioError::ConnectionLost), None),
+                Ok(p) => {
+                    let room = p.link.packets_per_event.max(1);
+                    let joined = self.event.filter(|e| e.direction == direction && e.packets < room && e.at == now);
+                    let (duration, result) = air.transmit(self.peripheral, joined.is_some(), &mut self.stats);
+                    (duration, result, joined)
+                }
+                Err(e) => (Duration::ZERO, Err(e), None),
             }
         };
         self.elapsed += duration;
         self.radio.pass(duration);
         result.map_err(|e| self.lose(e))?;
         self.stats.packets += 1;
+        // A lost attempt ends the event; the retransmission opens the next one.
+        let packets = match joined {
+            Some(event) if self.stats.retransmissions == retransmissions => event.packets + 1,
+            _ => 1,
+        };
+        self.event = Some(OpenEvent { direction, packets, at: self.radio.now() });
         Ok(())
     }
 
@@ -508,7 +562,7 @@ impl SimConnection {
             return Err(RadioError::FrameTooLong { len: frame.len(), max });
         }
         self.stats.writes += 1;
-        self.packet()?;
+        self.packet(Direction::ToLock)?;
         let connection = self.connection;
         let reply = self.radio.with_lock(self.peripheral, |lock| {
             let before = lock.actuations();
@@ -528,7 +582,7 @@ impl SimConnection {
             }
         };
         if with_response {
-            self.packet()?;
+            self.packet(Direction::ToPhone)?;
         }
         self.inbox.extend(reply.notifications);
         // Notifications already queued still arrive; the link closes after them.
@@ -544,18 +598,16 @@ impl SimConnection {
             }
             return if self.open { Ok(None) } else { Err(RadioError::Disconnected) };
         };
-        self.packet()?;
+        self.packet(Direction::ToPhone)?;
         self.stats.notifications += 1;
         Ok(Some(frame))
     }
 
-    /// Fragments `message` for this connection's MTU and writes every frame: all but the
-    /// last without response, the last with response, so the write is confirmed.
+    /// Fragments `message` for this connection's MTU and writes every frame without
+    /// response, as the core does: the lock's reply is the confirmation.
     pub fn send_message(&mut self, message: &[u8]) -> Result<(), RadioError> {
-        let frames = framing::fragment(message, self.mtu)?;
-        let last = frames.len().saturating_sub(1);
-        for (i, frame) in frames.iter().enumerate() {
-            self.write_frame(frame, i == last)?;
+        for frame in framing::fragment(message, self.mtu)? {
+            self.write_frame(&frame, false)?;
         }
         Ok(())
     }

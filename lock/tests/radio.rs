@@ -150,10 +150,53 @@ fn connection_time_follows_the_link_model() {
     let scene = scene(4, link);
     let (_, connection) = scene.standard_unlock(23);
     let stats = connection.stats();
-    // Every frame but the last goes without response; each notification is one packet.
-    assert_eq!(stats.packets, stats.writes + 1 + stats.notifications);
+    // Every frame goes without response (the reply confirms it); each notification is one packet.
+    assert_eq!(stats.packets, stats.writes + stats.notifications);
     let per_packet = link.connection_interval + link.latency;
     assert_eq!(connection.elapsed(), link.connect_time + per_packet * stats.packets as u32);
+}
+
+#[test]
+fn queued_writes_share_a_connection_event_when_the_phone_sends_several_per_event() {
+    let frames = framing::fragment(&[1u8; 200], 23).unwrap();
+    let n = frames.len() as u32;
+    assert!(n > 8);
+    let send_all = |packets_per_event: u8, loss: f64| {
+        let scene = scene(10, LinkParams { packets_per_event, loss, ..LinkParams::default() });
+        let mut connection = scene.radio.connect(scene.peripheral, 23).unwrap();
+        let start = connection.elapsed();
+        for frame in &frames {
+            connection.write_without_response(frame).unwrap();
+        }
+        (connection.elapsed() - start, connection.stats())
+    };
+    let interval = LinkParams::default().connection_interval;
+    assert_eq!(send_all(1, 0.0).0, interval * n, "one packet per event: one event each");
+    assert_eq!(send_all(4, 0.0).0, interval * n.div_ceil(4), "four per event: full events, then the rest");
+    // A lost packet waits for the next event, and the burst goes on from there: loss
+    // costs time, but never more than with one packet per event (same seed, same losses).
+    let (took, stats) = send_all(4, 0.3);
+    let (one_each, same) = send_all(1, 0.3);
+    assert!(stats.retransmissions > 0);
+    assert_eq!(same.retransmissions, stats.retransmissions);
+    assert_eq!(one_each, interval * (n + stats.retransmissions as u32));
+    assert!(took > interval * n.div_ceil(4) && took < one_each, "{took:?} {stats:?}");
+}
+
+#[test]
+fn a_fast_unlock_takes_one_event_each_way_plus_the_latch_at_four_packets_per_event() {
+    let scene = scene(11, LinkParams { packets_per_event: 4, ..LinkParams::default() });
+    let (reply, _) = scene.standard_unlock(185);
+    let ticket = reply.ticket.unwrap();
+    let before = scene.radio.now();
+    let (reply, connection) = scene.fast_unlock(185, &ticket);
+    assert_eq!(reply.outcome, Ok(()));
+    let interval = LinkParams::default().connection_interval;
+    let connect = LinkParams::default().connect_time;
+    let latch = Duration::from_millis(u64::from(keyway_lock::ACTUATION_MS));
+    let scan = Duration::from_millis(100);
+    assert_eq!(connection.stats().packets, 2, "one write, one notification");
+    assert_eq!(scene.radio.now() - before, scan + connect + interval + latch + interval);
 }
 
 #[test]

@@ -34,17 +34,18 @@ impl From<FrameError> for LinkError {
 }
 
 impl Link<'_> {
-    /// Sends a message: every frame but the last without response (they pipeline in
-    /// one connection event), the last with response, so the write is confirmed.
+    /// Sends a message, every frame as a write without response: the frames pipeline in
+    /// as few connection events as the phone allows (the shell's transport applies the
+    /// platform's flow control), and the lock's reply is the confirmation — a write
+    /// response would cost a connection event and prove less.
     /// `on_sent(sent, total)` hears, after each frame, the bytes written so far of all
     /// the frames' bytes (what goes over the air, frame headers included).
     async fn send(&self, message: &[u8], on_sent: &(dyn Fn(usize, usize) + Send + Sync)) -> Result<(), LinkError> {
         let frames = fragment(message, self.mtu)?;
-        let last = frames.len() - 1;
         let total = frames.iter().map(Vec::len).sum();
         let mut sent = 0;
-        for (i, frame) in frames.iter().enumerate() {
-            self.transport.write(self.peripheral, frame, i == last).await?;
+        for frame in &frames {
+            self.transport.write(self.peripheral, frame, false).await?;
             crash_point!("ble.after_frame_written");
             sent += frame.len();
             on_sent(sent, total);
