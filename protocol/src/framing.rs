@@ -20,6 +20,11 @@ pub const MAX_ATT_MTU: u16 = 517;
 pub const MAX_MESSAGE_LEN: usize = 1 << 20;
 
 const FIRST: u8 = 0x80;
+
+/// Whether `frame` starts a message (its header has the FIRST bit).
+pub fn starts_message(frame: &[u8]) -> bool {
+    frame.first().is_some_and(|header| header & FIRST != 0)
+}
 const LAST: u8 = 0x40;
 const SEQ_MASK: u8 = 0x3f;
 const LEN_BYTES: usize = 3;

@@ -30,7 +30,7 @@ struct State {
     scanning: bool,
     heard: VecDeque<Advertisement>,
     connections: HashMap<PeripheralId, SimConnection>,
-    /// Whole messages written to each peripheral (a message's last frame is written with response).
+    /// Whole messages written to each peripheral (counted by their first frames).
     messages: HashMap<PeripheralId, usize>,
     /// Times the core asked for the adapter's state.
     adapter_queries: usize,
@@ -152,7 +152,7 @@ impl BleTransport for SimTransport {
         let mut state = self.lock();
         let connection = state.connections.get_mut(peripheral).ok_or(BleError::Disconnected)?;
         let result = if with_response { connection.write(frame) } else { connection.write_without_response(frame) };
-        if with_response {
+        if keyway_protocol::framing::starts_message(frame) {
             *state.messages.entry(peripheral.clone()).or_default() += 1;
         }
         result.map_err(transport_error)
