@@ -86,7 +86,11 @@ impl Cache {
 
     /// A meta value.
     pub fn meta(&self, name: &str) -> Result<Option<String>, CacheError> {
-        self.read(|c| Ok(c.query_row("SELECT value FROM meta WHERE name = ?1", [name], |r| r.get(0)).optional()?))
+        self.read(|c| {
+            Ok(c.prepare_cached("SELECT value FROM meta WHERE name = ?1")?
+                .query_row([name], |r| r.get(0))
+                .optional()?)
+        })
     }
 
     /// Sets a meta value.
@@ -118,7 +122,7 @@ impl Cache {
     pub fn accounts(&self) -> Result<Vec<Account>, CacheError> {
         self.read(|c| {
             let mut stmt =
-                c.prepare("SELECT org_id, organisation, role FROM accounts ORDER BY organisation, org_id")?;
+                c.prepare_cached("SELECT org_id, organisation, role FROM accounts ORDER BY organisation, org_id")?;
             Ok(stmt
                 .query_map([], |r| Ok(Account { org_id: r.get(0)?, organisation: r.get(1)?, role: r.get(2)? }))?
                 .collect::<Result<Vec<_>, _>>()?)
@@ -231,7 +235,7 @@ impl Cache {
     /// Every key, in grant order.
     pub fn keys(&self) -> Result<Vec<Key>, CacheError> {
         self.read(|c| {
-            let mut stmt = c.prepare(
+            let mut stmt = c.prepare_cached(
                 "SELECT grant_id, key_id, name, organisation, facility, starts_at, expires_at, shareable, guest,
                         revoked, revoke_reason FROM keys ORDER BY grant_id",
             )?;
@@ -253,7 +257,7 @@ impl Cache {
                     })
                 })?
                 .collect::<Result<Vec<_>, _>>()?;
-            let mut stmt = c.prepare("SELECT lock_id FROM key_doors WHERE grant_id = ?1 ORDER BY lock_id")?;
+            let mut stmt = c.prepare_cached("SELECT lock_id FROM key_doors WHERE grant_id = ?1 ORDER BY lock_id")?;
             for key in &mut keys {
                 key.doors = stmt
                     .query_map([key.grant_id], |r| r.get::<_, String>(0))?
@@ -267,7 +271,7 @@ impl Cache {
     /// Every door, by name.
     pub fn doors(&self) -> Result<Vec<DoorRecord>, CacheError> {
         self.read(|c| {
-            let mut stmt = c.prepare(
+            let mut stmt = c.prepare_cached(
                 "SELECT lock_id, backend_id, name, online, lock_public_key, lock_signing_key, bundle_version,
                         synced_version, synced_at FROM doors ORDER BY name, lock_id",
             )?;
@@ -279,12 +283,11 @@ impl Cache {
     /// One door.
     pub fn door(&self, lock_id: &DoorId) -> Result<Option<DoorRecord>, CacheError> {
         self.read(|c| {
-            c.query_row(
+            c.prepare_cached(
                 "SELECT lock_id, backend_id, name, online, lock_public_key, lock_signing_key, bundle_version,
                         synced_version, synced_at FROM doors WHERE lock_id = ?1",
-                [lock_id.to_hex()],
-                door_row,
-            )
+            )?
+            .query_row([lock_id.to_hex()], door_row)
             .optional()?
             .map(DoorRow::into_door)
             .transpose()
@@ -298,16 +301,15 @@ impl Cache {
         now: UnixSeconds,
     ) -> Result<Option<StoredCredential>, CacheError> {
         self.read(|c| {
-            Ok(c.query_row(
+            Ok(c.prepare_cached(
                 "SELECT c.grant_id, c.credential_id, c.bytes, c.not_before, c.not_after
                  FROM credentials c JOIN keys k ON k.grant_id = c.grant_id
                  JOIN key_doors kd ON kd.grant_id = c.grant_id
                  WHERE kd.lock_id = ?1 AND k.revoked = 0 AND c.not_before <= ?2 AND c.not_after >= ?2
                    AND k.starts_at <= ?2 AND k.expires_at >= ?2
                  ORDER BY c.not_after DESC LIMIT 1",
-                params![lock_id.to_hex(), now],
-                credential_row,
-            )
+            )?
+            .query_row(params![lock_id.to_hex(), now], credential_row)
             .optional()?)
         })
     }
@@ -315,7 +317,7 @@ impl Cache {
     /// Every credential held.
     pub fn credentials(&self) -> Result<Vec<StoredCredential>, CacheError> {
         self.read(|c| {
-            let mut stmt = c.prepare(
+            let mut stmt = c.prepare_cached(
                 "SELECT grant_id, credential_id, bytes, not_before, not_after FROM credentials ORDER BY grant_id",
             )?;
             Ok(stmt.query_map([], credential_row)?.collect::<Result<Vec<_>, _>>()?)
@@ -362,10 +364,9 @@ impl Cache {
     /// The bundle held for a door.
     pub fn bundle(&self, lock_id: &DoorId) -> Result<Option<(u32, Vec<u8>)>, CacheError> {
         self.read(|c| {
-            Ok(c.query_row("SELECT version, bytes FROM bundles WHERE lock_id = ?1", [lock_id.to_hex()], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
-            .optional()?)
+            Ok(c.prepare_cached("SELECT version, bytes FROM bundles WHERE lock_id = ?1")?
+                .query_row([lock_id.to_hex()], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?)
         })
     }
 
@@ -394,7 +395,7 @@ impl Cache {
     /// Receipts waiting for upload, oldest first.
     pub fn pending_receipts(&self) -> Result<Vec<PendingReceipt>, CacheError> {
         self.read(|c| {
-            let mut stmt = c.prepare("SELECT id, lock_id, receipt FROM receipt_outbox ORDER BY id")?;
+            let mut stmt = c.prepare_cached("SELECT id, lock_id, receipt FROM receipt_outbox ORDER BY id")?;
             let rows = stmt
                 .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, Vec<u8>>(2)?)))?
                 .collect::<Result<Vec<_>, _>>()?;
