@@ -25,7 +25,7 @@ export CARGO_TARGET_X86_64_LINUX_ANDROID_RUSTFLAGS="$page_size ${CARGO_TARGET_X8
 echo "==> libkeyway_ffi.so for each ABI (cargo-ndk, 16 KB pages)"
 rm -rf "$out/jniLibs" "$out/kotlin"
 cargo ndk --platform 26 -t arm64-v8a -t armeabi-v7a -t x86_64 -o "$out/jniLibs" \
-  build --locked --release -p keyway-ffi
+  build --locked --profile mobile -p keyway-ffi
 
 echo "==> 16 KB page alignment of every library built"
 mapfile -t built < <(find "$out/jniLibs" -name '*.so' | sort)

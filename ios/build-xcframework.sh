@@ -2,14 +2,16 @@
 # Builds ios/KeywayFFI.xcframework and ios/Sources/Keyway/Generated/*.swift, what
 # Package.swift needs. Runs on a Mac with Xcode 15+ and rustup:
 #   rustup target add aarch64-apple-ios aarch64-apple-ios-sim x86_64-apple-ios aarch64-apple-darwin
-#   bash ios/build-xcframework.sh            # release; PROFILE=debug for a debug build
+#   bash ios/build-xcframework.sh            # the mobile profile; PROFILE=debug for a debug build
 # Steps: the static library for each Apple target (cargo), the Swift bindings, header and
 # modulemap from it (the in-repo uniffi-bindgen, library mode), one fat simulator library
 # (lipo), then `xcodebuild -create-xcframework` with the headers beside each library.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 cd "$here/.."
-profile="${PROFILE:-release}"
+profile="${PROFILE:-mobile}"
+# Cargo names the debug profile `dev`; its folder is `debug`.
+cargo_profile="$profile"; [ "$profile" = debug ] && cargo_profile=dev
 target_dir="${CARGO_TARGET_DIR:-$PWD/target}"
 work="$target_dir/xcframework"
 device=aarch64-apple-ios
@@ -17,12 +19,11 @@ simulators=(aarch64-apple-ios-sim x86_64-apple-ios)
 mac=aarch64-apple-darwin
 
 [ "$(uname -s)" = Darwin ] || { echo "build-xcframework.sh needs macOS with Xcode" >&2; exit 1; }
-profile_flag=(); [ "$profile" = release ] && profile_flag=(--release)
 
 echo "==> libkeyway_ffi.a for each Apple target ($profile)"
 export IPHONEOS_DEPLOYMENT_TARGET=15.0 MACOSX_DEPLOYMENT_TARGET=12.0
 for triple in "$device" "${simulators[@]}" "$mac"; do
-  cargo build --locked "${profile_flag[@]}" -p keyway-ffi --lib --target "$triple"
+  cargo build --locked --profile "$cargo_profile" -p keyway-ffi --lib --target "$triple"
 done
 lib() { echo "$target_dir/$1/$profile/libkeyway_ffi.a"; }
 
