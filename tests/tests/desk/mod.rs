@@ -2,7 +2,7 @@
 //! backend), typing the one-time code the backend sent, and reading the output.
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code, missing_docs)]
 
-use keyway_e2e::world::World;
+use keyway_sandbox::world::World;
 use serde_json::Value;
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -38,7 +38,7 @@ impl Desk {
     }
 
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_keyway"));
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_keyway-client"));
         cmd.arg("--home")
             .arg(self.home.path())
             .args(["--backend", &self.backend, "--link-host", "keyway.test"])
