@@ -6,11 +6,11 @@
 
 use keyway_core::Error;
 use keyway_core::ble::{UnlockPath, UnlockPhase};
-use keyway_sandbox::bluez::bus::ran_exactly_one_test;
-use keyway_sandbox::bluez::{BluezDoor, BluezWorld, BusPolicy, run_test_on_private_bus};
 use keyway_lock::bluez::{AdapterSetup, Misbehaviour};
 use keyway_protocol::Refusal;
 use keyway_protocol::lock_role::LockEvent;
+use keyway_sandbox::bluez::bus::ran_exactly_one_test;
+use keyway_sandbox::bluez::{BluezDoor, BluezWorld, BusPolicy, run_test_on_private_bus};
 use std::time::{Duration, Instant};
 
 /// A test whose body runs on a private bus with the given policy.

@@ -6,10 +6,10 @@
 mod desk;
 
 use desk::*;
+use keyway_lock::bluez::{AdapterSetup, Misbehaviour, VirtualBluez, VirtualLock};
 use keyway_sandbox::bluez::bus::SYSTEM_BUS_VARIABLE;
 use keyway_sandbox::bluez::{BusPolicy, PrivateBus};
 use keyway_sandbox::world::{DAY, Org, World};
-use keyway_lock::bluez::{AdapterSetup, Misbehaviour, VirtualBluez, VirtualLock};
 
 /// Harbour Gym's offline back gate on a virtual BlueZ, and Ana's desk holding its key.
 struct Gate {
