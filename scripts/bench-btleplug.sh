@@ -7,4 +7,4 @@ cd "$(dirname "$0")/.."
 source scripts/lib/setup.sh
 keyway_setup
 n=${1:-20}
-cargo run -q --release -p keyway-e2e --example bench_btleplug -- "$n"
+cargo run -q --release -p keyway-sandbox --example bench_btleplug -- "$n"

@@ -35,7 +35,7 @@ step() {
   fi
 }
 
-# The protocol, lock, backend, core, journeys, demo and bindings crates.
+# The protocol, lock, backend, core, sandbox (demo and bench), journeys, client and bindings crates.
 step workspace cargo test --workspace --locked
 
 # The app killed with SIGKILL at every kill point, restarted, nothing lost.

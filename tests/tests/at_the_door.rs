@@ -8,10 +8,10 @@ use keyway_core::cache::AccessState;
 use keyway_core::listeners::{DoorSyncStage, SessionState};
 use keyway_core::platform::AdapterState;
 use keyway_core::{Error, Readiness};
-use keyway_e2e::wait;
-use keyway_e2e::world::{DAY, DoorHandle, Gym, HOUR, Phone, T0, World};
 use keyway_lock::sim::LinkParams;
 use keyway_protocol::Refusal;
+use keyway_sandbox::wait;
+use keyway_sandbox::world::{DAY, DoorHandle, Gym, HOUR, Phone, T0, World};
 use std::sync::{Arc, Mutex};
 
 async fn member_at_an_offline_door() -> (World, DoorHandle, Phone) {

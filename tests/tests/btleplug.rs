@@ -1,16 +1,16 @@
 //! At the door through real btleplug: the core's btleplug transport talks D-Bus to a
 //! virtual BlueZ whose devices are reference locks, on a private `dbus-daemon`. Each test
-//! re-runs itself in a child process on its own bus (see `keyway_e2e::bluez::bus`); a
+//! re-runs itself in a child process on its own bus (see `keyway_sandbox::bluez::bus`); a
 //! machine without `dbus-daemon` fails these tests rather than skipping them.
 #![allow(clippy::unwrap_used, missing_docs)]
 
 use keyway_core::Error;
 use keyway_core::ble::{UnlockPath, UnlockPhase};
-use keyway_e2e::bluez::bus::ran_exactly_one_test;
-use keyway_e2e::bluez::{BluezDoor, BluezWorld, BusPolicy, run_test_on_private_bus};
 use keyway_lock::bluez::{AdapterSetup, Misbehaviour};
 use keyway_protocol::Refusal;
 use keyway_protocol::lock_role::LockEvent;
+use keyway_sandbox::bluez::bus::ran_exactly_one_test;
+use keyway_sandbox::bluez::{BluezDoor, BluezWorld, BusPolicy, run_test_on_private_bus};
 use std::time::{Duration, Instant};
 
 /// A test whose body runs on a private bus with the given policy.
@@ -41,7 +41,7 @@ fn a_child_on_the_private_bus_that_ran_no_test_fails_the_test() {
     assert_eq!(ran_exactly_one_test(ran), Ok(()));
 }
 
-async fn member_at_a_door() -> (BluezWorld, BluezDoor, keyway_e2e::bluez::BluezPhone) {
+async fn member_at_a_door() -> (BluezWorld, BluezDoor, keyway_sandbox::bluez::BluezPhone) {
     let (scene, _org, door, phone) = BluezWorld::member_at_a_door(AdapterSetup::default(), ANA).await;
     (scene, door, phone)
 }
@@ -165,7 +165,7 @@ on_private_bus! {
             scene.door(&org, "Gate 3").await,
         ];
         let key = scene.world.key_for(&org, "Members", &[doors[1].backend_id]).await;
-        scene.world.invite(&org, ANA, key, None, keyway_e2e::world::T0 + 30 * keyway_e2e::world::DAY).await;
+        scene.world.invite(&org, ANA, key, None, keyway_sandbox::world::T0 + 30 * keyway_sandbox::world::DAY).await;
         let phone = scene.phone();
         scene.accept(&phone, ANA).await;
         phone.keyway.unlock(&doors[1].lock_id).await.unwrap();

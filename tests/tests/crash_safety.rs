@@ -11,9 +11,9 @@
 //! `KEYWAY_CRASH_STRIDE` (default 1, every kill point) thins the kill points.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-use keyway_e2e::radio_bridge::RadioBridge;
-use keyway_e2e::world::{AuditCheck, DAY, Gym, HOUR, T0, World};
 use keyway_protocol::ids::CredentialId;
+use keyway_sandbox::radio_bridge::RadioBridge;
+use keyway_sandbox::world::{AuditCheck, DAY, Gym, HOUR, T0, World};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::Path;

@@ -8,7 +8,7 @@
 
 use keyway_core::api::{ConfigError, TrustSettings};
 use keyway_core::{Config, Error};
-use keyway_e2e::world::{LINK_HOST, Served, World};
+use keyway_sandbox::world::{LINK_HOST, Served, World};
 
 const ANA: &str = "ana@example.com";
 

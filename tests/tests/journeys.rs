@@ -5,7 +5,7 @@
 use keyway_core::ble::UnlockPath;
 use keyway_core::cache::AccessState;
 use keyway_core::{Error, Keyway};
-use keyway_e2e::world::{DAY, Gym, HOUR, T0, World};
+use keyway_sandbox::world::{DAY, Gym, HOUR, T0, World};
 
 fn unlock_error<T: std::fmt::Debug>(result: Result<T, Error>) -> Error {
     match result {

@@ -4,16 +4,16 @@
 //! are not; the keys keep opening doors; and no lock receipt is lost or stored twice.
 //!
 //! The faults come from a proxy on loopback in front of the real backend
-//! (`keyway_e2e::fault_proxy`).
+//! (`keyway_sandbox::fault_proxy`).
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use keyway_core::Error;
 use keyway_core::api::MAX_RESPONSE_BYTES;
 use keyway_core::listeners::SessionState;
 use keyway_core::platform::MemoryStore;
-use keyway_e2e::fault_proxy::{FaultKind, FaultProxy};
-use keyway_e2e::wait;
-use keyway_e2e::world::{AuditCheck, DAY, Gym, HOUR, Phone, T0, World};
+use keyway_sandbox::fault_proxy::{FaultKind, FaultProxy};
+use keyway_sandbox::wait;
+use keyway_sandbox::world::{AuditCheck, DAY, Gym, HOUR, Phone, T0, World};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;

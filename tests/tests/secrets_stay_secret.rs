@@ -1,17 +1,17 @@
 //! Secrets never reach SQLite, its WAL, or the logs: a phone signs in, syncs and unlocks
 //! with everything logged at TRACE, then every individual secret it handled — each token,
 //! each ticket secret, the device key's raw private scalar and its PKCS#8 — is looked for
-//! in every form the scan knows (`keyway_e2e::secret_scan`) in the cache files, every
+//! in every form the scan knows (`keyway_sandbox::secret_scan`) in the cache files, every
 //! table read back, and the captured log. A second test plants secrets to prove the scan
 //! sees them.
 #![allow(clippy::unwrap_used, missing_docs)]
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
-use keyway_e2e::secret_scan::{
+use keyway_sandbox::secret_scan::{
     CapturedLog, Place, Secret, device_key_scalar, find_leaks, phone_secrets, sqlite_places,
 };
-use keyway_e2e::world::{DAY, Gym, T0, World};
+use keyway_sandbox::world::{DAY, Gym, T0, World};
 use std::sync::Arc;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

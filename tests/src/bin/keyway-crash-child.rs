@@ -18,8 +18,8 @@ use keyway_core::platform::FileStore;
 use keyway_core::platform::ManualClock;
 use keyway_core::platform::SoftwareSigner;
 use keyway_core::{Config, Keyway, Platform};
-use keyway_e2e::radio_bridge::BridgeTransport;
 use keyway_protocol::ids::DoorId;
+use keyway_sandbox::radio_bridge::BridgeTransport;
 use std::io::BufRead as _;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -51,7 +51,7 @@ async fn run(args: &[String]) -> Result<(), String> {
     let door = DoorId::from_hex(&env("KEYWAY_DOOR")?).ok_or("KEYWAY_DOOR is not a lock id")?;
     let store = Arc::new(FileStore::open(dir.join("secure-store")).map_err(|e| e.to_string())?);
     let ble = Arc::new(BridgeTransport::connect(&env("KEYWAY_RADIO")?).await.map_err(|e| e.to_string())?);
-    let mut config = Config::new(env("KEYWAY_BACKEND_URL")?, vec![keyway_e2e::world::LINK_HOST.into()]);
+    let mut config = Config::new(env("KEYWAY_BACKEND_URL")?, vec![keyway_sandbox::world::LINK_HOST.into()]);
     config.cache_path = Some(dir.join("keys.sqlite"));
     // The backend's certificate comes from the test run's CA: trust it as an extra root.
     let ca = std::fs::read(env("KEYWAY_CA_FILE")?).map_err(|e| format!("KEYWAY_CA_FILE: {e}"))?;

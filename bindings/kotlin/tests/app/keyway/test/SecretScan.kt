@@ -3,7 +3,7 @@
 // careless line could write it in — as text, hex in either case, Rust's debug bytes, and
 // base64 with either alphabet, padded or not, at each of the three byte alignments (so a
 // secret inside a larger encoded record is found too). The Rust twin is
-// tests/src/secret_scan.rs.
+// sandbox/src/secret_scan.rs.
 package app.keyway.test
 
 import java.math.BigInteger

@@ -1,12 +1,12 @@
-//! Peak memory of `keyway demo`: the demo runs as a child process and its peak resident
+//! Peak memory of `keyway-sandbox demo`: the demo runs as a child process and its peak resident
 //! set is read from the kernel's accounting once it has exited.
 
 use nix::sys::resource::{UsageWho, getrusage};
 use std::process::{Command, Stdio};
 
-/// Peak resident memory of one `keyway demo`, in MiB.
+/// Peak resident memory of one `keyway-sandbox demo`, in MiB.
 pub fn measure() -> Result<f64, String> {
-    let exe = std::env::current_exe().map_err(|e| format!("cannot find keyway itself: {e}"))?;
+    let exe = std::env::current_exe().map_err(|e| format!("cannot find keyway-sandbox itself: {e}"))?;
     let status = Command::new(exe)
         .arg("demo")
         .stdout(Stdio::null())

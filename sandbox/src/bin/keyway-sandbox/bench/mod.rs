@@ -1,4 +1,4 @@
-//! `keyway bench`: every figure BENCHMARKS.md reports, measured in one run, printed as a
+//! `keyway-sandbox bench`: every figure BENCHMARKS.md reports, measured in one run, printed as a
 //! table or (`--json`) as one object. Times are medians (or p50/p99) of many samples;
 //! lock-side costs are callgrind instruction counts, which repeat on a busy machine.
 //! Build with `--release` for figures worth quoting.
@@ -15,7 +15,7 @@ mod stats;
 
 use serde_json::{Map, Value, json};
 
-/// What `keyway bench` was asked.
+/// What `keyway-sandbox bench` was asked.
 #[derive(Debug, clap::Args)]
 pub struct BenchArgs {
     /// Fewer samples and 1,000 instead of 10,000 credentials (for tests; figures are rougher).
@@ -119,7 +119,7 @@ impl Report {
         }
         if cfg!(debug_assertions) {
             text.push_str(
-                "\n(debug build: run `cargo run --release -p keyway-cli -- bench` for figures worth quoting)\n",
+                "\n(debug build: run `cargo run --release -p keyway-sandbox -- bench` for figures worth quoting)\n",
             );
         }
         text
@@ -133,10 +133,10 @@ pub async fn run(args: &BenchArgs, json_out: bool) -> Result<(), String> {
     }
     let q = args.quick;
     let mut report = Report::default();
-    eprintln!("keyway bench: {} run", if q { "quick" } else { "full" });
+    eprintln!("keyway-sandbox bench: {} run", if q { "quick" } else { "full" });
 
     // First: the demo's peak memory is the largest of all waited-for children so far.
-    report.add("demo_peak_rss", "peak memory of `keyway demo`", demo_memory::measure(), "MiB", "< 100 MiB");
+    report.add("demo_peak_rss", "peak memory of `keyway-sandbox demo`", demo_memory::measure(), "MiB", "< 100 MiB");
 
     let n = if q { 20 } else { 200 };
     match phone_cpu::measure(n) {

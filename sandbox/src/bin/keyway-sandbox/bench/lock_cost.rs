@@ -1,4 +1,4 @@
-//! Lock-side instructions, counted by callgrind: `keyway bench` runs itself under
+//! Lock-side instructions, counted by callgrind: `keyway-sandbox bench` runs itself under
 //! `valgrind --tool=callgrind` as a worker that performs the exchanges, with counting
 //! switched on only inside [`lock_side`](super::scene::lock_side). Instruction counts
 //! repeat on a busy machine, unlike times, and stand in for a lock's microcontroller.
@@ -65,7 +65,7 @@ pub fn work(work: Work, n: usize) -> Result<(), String> {
 
 /// Instructions per exchange on the lock side, or why they could not be counted.
 pub fn count(work: Work, n: usize) -> Result<u64, String> {
-    let exe = std::env::current_exe().map_err(|e| format!("cannot find keyway itself: {e}"))?;
+    let exe = std::env::current_exe().map_err(|e| format!("cannot find keyway-sandbox itself: {e}"))?;
     let out_file = tempfile::NamedTempFile::new().map_err(|e| e.to_string())?;
     let name = match work {
         Work::Standard => "standard",

@@ -4,7 +4,7 @@
 //! (libsecret) reads what the client stored, as another program on the desktop would.
 #![allow(dead_code)]
 
-use keyway_e2e::bluez::{BusPolicy, PrivateBus};
+use keyway_sandbox::bluez::{BusPolicy, PrivateBus};
 use std::io::Write as _;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};

@@ -1,10 +1,10 @@
 //! Median time from `unlock()` to the door open, by phase: through btleplug on the virtual
 //! BlueZ (on a private D-Bus), and on the simulated radio in real time.
 //!
-//! `cargo run --release -p keyway-e2e --example bench_btleplug -- [RUNS]` (see
+//! `cargo run --release -p keyway-sandbox --example bench_btleplug -- [RUNS]` (see
 //! `scripts/bench-btleplug.sh`). Re-runs itself on a private `dbus-daemon`.
 
-use keyway_e2e::bluez::{
+use keyway_sandbox::bluez::{
     BtleplugFigures, BusPolicy, PhaseMedians, measure_btleplug_unlocks, measure_simulated_unlocks, on_private_bus,
     run_self_on_private_bus,
 };

@@ -1,4 +1,4 @@
-//! `keyway demo`: the whole product on one machine. It starts the reference backend
+//! `keyway-sandbox demo`: the whole product on one machine. It starts the reference backend
 //! (HTTPS with a throw-away CA, SQLite in a temporary folder) and reference locks on the simulated radio, then plays
 //! the stories an operator and members live, narrating each step with its timing.
 //! Any step that does not do what it says stops the demo with a non-zero exit.
@@ -6,7 +6,7 @@
 use crate::narrate::Narrator;
 use keyway_core::Error;
 use keyway_core::ble::UnlockPath;
-use keyway_e2e::world::{DAY, HOUR, T0, World};
+use keyway_sandbox::world::{DAY, HOUR, T0, World};
 
 /// What went wrong, in one line.
 pub type StepResult<T> = Result<T, String>;

@@ -5,7 +5,7 @@
 //! figure counts only when exactly that many new credentials were stored and the cache
 //! file holds exactly that many more afterwards.
 
-use keyway_e2e::world::{DAY, T0, World};
+use keyway_sandbox::world::{DAY, T0, World};
 use serde_json::json;
 use std::path::Path;
 use std::time::{Duration, Instant};

@@ -1,13 +1,13 @@
 //! The desktop client's secrets in a real OS keyring: GNOME Keyring's Secret Service on
-//! a private session bus (see `common::keyring_service`), and the private-files fallback
+//! a private session bus (see `desk::keyring_service`), and the private-files fallback
 //! on a computer without one.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-mod common;
+mod desk;
 
-use common::keyring_service::KeyringService;
-use common::*;
-use keyway_e2e::world::{DAY, Gym, World};
+use desk::keyring_service::KeyringService;
+use desk::*;
+use keyway_sandbox::world::{DAY, Gym, World};
 
 const PHONE: &str = "+447700900124";
 

@@ -4,7 +4,7 @@
 
 pub mod keyring_service;
 
-use keyway_e2e::world::World;
+use keyway_sandbox::world::World;
 use serde_json::Value;
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -40,7 +40,7 @@ impl Desk {
     }
 
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_keyway"));
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_keyway-client"));
         cmd.arg("--home")
             .arg(self.home.path())
             .args(["--backend", &self.backend, "--link-host", "keyway.test"])

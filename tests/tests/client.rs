@@ -3,14 +3,14 @@
 //! line and a documented exit code.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-mod common;
+mod desk;
 
-use common::*;
-use keyway_e2e::world::{DAY, HOUR, World};
+use desk::*;
+use keyway_sandbox::world::{DAY, HOUR, World};
 use std::process::Command;
 
 /// A world at today's date (the client uses this computer's clock) with Harbour Gym.
-async fn gym_today() -> (World, keyway_e2e::world::Gym) {
+async fn gym_today() -> (World, keyway_sandbox::world::Gym) {
     let world = World::start().await;
     world.set_time(now());
     let gym = world.gym().await;
@@ -20,7 +20,7 @@ async fn gym_today() -> (World, keyway_e2e::world::Gym) {
 const PHONE: &str = "+447700900123";
 
 /// A phone-only member holding the gym's key, signed in on a desk.
-async fn signed_in_member(world: &World, gym: &keyway_e2e::world::Gym) -> Desk {
+async fn signed_in_member(world: &World, gym: &keyway_sandbox::world::Gym) -> Desk {
     world.phone_only_member(&gym.org, PHONE, gym.key, now() + 30 * DAY).await;
     let desk = Desk::new(world);
     let out = desk.run_with_code(world, PHONE, &["login", PHONE], None).await;
@@ -200,26 +200,6 @@ async fn a_backend_certificate_the_computer_does_not_trust_is_refused_before_any
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_plain_http_backend_is_refused_with_exit_code_two() {
-    let plain_http = Desk::at("http://127.0.0.1:9/");
-    let out = plain_http.run(&["login", "ana@example.com"]).await;
-    assert_one_line_error(&out, 2);
-    assert!(stderr(&out).contains("https://"), "{}", stderr(&out));
-    let out = plain_http.run(&["--json", "login", "ana@example.com"]).await;
-    assert_eq!(json(&out)["error"]["kind"], "invalid_backend");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_unreachable_backend_is_one_line_and_exit_code_four() {
-    let desk = Desk::at("https://127.0.0.1:9/");
-    let out = desk.run(&["login", "ana@example.com"]).await;
-    assert_one_line_error(&out, 4);
-    assert!(stderr(&out).contains("offline"), "{}", stderr(&out));
-    let out = desk.run(&["--json", "login", "ana@example.com"]).await;
-    assert_eq!(json(&out)["error"]["kind"], "offline");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_arguments_and_bad_input_are_one_line_and_exit_code_two() {
     let world = World::start().await;
     let desk = Desk::new(&world);
@@ -235,7 +215,7 @@ async fn bad_arguments_and_bad_input_are_one_line_and_exit_code_two() {
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
         assert!(!stderr(&out).contains("panicked"), "{args:?}: {}", stderr(&out));
     }
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_keyway"));
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_keyway-client"));
     cmd.args(["--home", &desk.home.path().display().to_string(), "--backend", "ftp:nothing", "keys"]);
     let out = cmd.output().unwrap();
     assert_one_line_error(&out, 2);

@@ -3,13 +3,13 @@
 //! served as a virtual BlueZ (`keyway_lock::bluez`), and the backend runs on loopback.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-mod common;
+mod desk;
 
-use common::*;
-use keyway_e2e::bluez::bus::SYSTEM_BUS_VARIABLE;
-use keyway_e2e::bluez::{BusPolicy, PrivateBus};
-use keyway_e2e::world::{DAY, Org, World};
+use desk::*;
 use keyway_lock::bluez::{AdapterSetup, Misbehaviour, VirtualBluez, VirtualLock};
+use keyway_sandbox::bluez::bus::SYSTEM_BUS_VARIABLE;
+use keyway_sandbox::bluez::{BusPolicy, PrivateBus};
+use keyway_sandbox::world::{DAY, Org, World};
 
 /// Harbour Gym's offline back gate on a virtual BlueZ, and Ana's desk holding its key.
 struct Gate {
