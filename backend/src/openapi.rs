@@ -7,6 +7,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::routes;
+use keyway_api::{ErrorBody, ErrorDetail};
 
 /// The whole API description.
 #[derive(OpenApi)]
@@ -29,7 +30,7 @@ use crate::routes;
         routes::admin::invite, routes::admin::resend, routes::admin::cancel,
         routes::admin::outbox, routes::admin::pending_doors,
     ),
-    components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
+    components(schemas(ErrorBody, ErrorDetail)),
     modifiers(&BearerSchemes),
     tags(
         (name = "auth", description = "One-time-code sign-in and sessions"),

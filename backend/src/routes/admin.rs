@@ -5,20 +5,20 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Deserialize;
+use utoipa::IntoParams;
 
-use super::{Admin, ApiJson, ApiPath, ApiQuery, Created};
+use super::{Admin, ApiJson, ApiPath, ApiQuery};
 use crate::AppState;
-use crate::doors::{self, DoorView};
-use crate::error::{Error, ErrorBody, Result};
+use crate::doors;
+use crate::error::{Error, Result};
 use crate::identifiers::Identifier;
-use crate::invitations::{self, InvitationSent};
-use crate::keys::{self, GrantSpec};
-use crate::outbox::OutboxMessage;
-use crate::people::{self, PersonSummary};
+use crate::invitations;
+use crate::keys;
+use crate::people;
 use crate::secrets::b64;
 use crate::{orgs, sessions};
+use keyway_api::{Created, DoorRequest, DoorView, ErrorBody, GrantChange, GrantSpec, InvitationSent, InviteRequest, KeyRequest, NameRequest, OutboxMessage, PersonAdded, PersonRequest, PersonSummary, Revoked, SiteCreated, SiteRequest};
 
 fn non_empty(field: &str, v: &str) -> Result<String> {
     let t = v.trim();
@@ -26,14 +26,6 @@ fn non_empty(field: &str, v: &str) -> Result<String> {
         return Err(Error::field(field, "must be 1 to 200 characters"));
     }
     Ok(t.to_owned())
-}
-
-/// A name.
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NameRequest {
-    /// Display name.
-    pub name: String,
 }
 
 /// Creates an organisation (an account).
@@ -49,24 +41,6 @@ pub async fn create_org(
     Ok((StatusCode::CREATED, Json(Created { id })))
 }
 
-/// A new site.
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SiteRequest {
-    /// Display name.
-    pub name: String,
-    /// Credential life in seconds (default 72 h).
-    pub credential_ttl_secs: Option<i64>,
-}
-
-/// The created site.
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
-pub struct SiteCreated {
-    /// Site id.
-    pub id: i64,
-    /// The site's issuer public key (65 bytes, base64url): locks trust it.
-    pub issuer_public_key: String,
-}
 
 /// Creates a site with its own issuer key.
 #[utoipa::path(post, path = "/v1/admin/orgs/{org_id}/sites", tag = "admin", security(("admin" = [])),
@@ -98,22 +72,6 @@ pub async fn create_facility(
     let name = non_empty("name", &req.name)?;
     let id = st.write(move |tx, _, now| orgs::create_facility(tx, site_id, &name, now)).await?;
     Ok((StatusCode::CREATED, Json(Created { id })))
-}
-
-/// A new door.
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct DoorRequest {
-    /// Display name.
-    pub name: String,
-    /// The lock's id: 16 hex digits.
-    pub lock_id: String,
-    /// The lock's P-256 public key: 65-byte uncompressed SEC1, base64url.
-    pub lock_public_key: String,
-    /// The lock's receipt-signing P-256 public key: 65-byte uncompressed SEC1, base64url.
-    pub lock_signing_public_key: String,
-    /// Whether the door is connected to the internet.
-    pub online: bool,
 }
 
 /// Adds a door (lock id and public key) to a facility.
@@ -155,16 +113,6 @@ pub async fn list_doors(
     Ok(Json(st.write(move |tx, _, _| doors::list_for_org(tx, org_id)).await?))
 }
 
-/// A new key.
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct KeyRequest {
-    /// Display name.
-    pub name: String,
-    /// Doors it holds (in this facility).
-    pub door_ids: Vec<i64>,
-}
-
 /// Creates a key holding one or more doors.
 #[utoipa::path(post, path = "/v1/admin/facilities/{facility_id}/keys", tag = "admin", security(("admin" = [])),
     params(("facility_id" = i64, Path, description = "Facility id")),
@@ -180,28 +128,6 @@ pub async fn create_key(
     Ok((StatusCode::CREATED, Json(Created { id })))
 }
 
-/// Add a person without an invitation (e.g. a phone-only member).
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PersonRequest {
-    /// Email address.
-    pub email: Option<String>,
-    /// Phone number, international format.
-    pub phone: Option<String>,
-    /// Display name.
-    pub name: Option<String>,
-    /// Role in the organisation (default `member`).
-    pub role: Option<String>,
-}
-
-/// The person and their membership.
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
-pub struct PersonAdded {
-    /// Person id.
-    pub person_id: i64,
-    /// Membership id.
-    pub membership_id: i64,
-}
 
 /// Adds a person to an organisation (status Not invited).
 #[utoipa::path(post, path = "/v1/admin/orgs/{org_id}/people", tag = "admin", security(("admin" = [])),
@@ -266,13 +192,6 @@ pub async fn delete_person(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// How many grants were revoked.
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
-pub struct Revoked {
-    /// Count of the person's own grants revoked (guest keys revoked with them are not counted).
-    pub revoked: usize,
-}
-
 /// Revokes all of a person's keys in the organisation, and the guest keys they shared.
 #[utoipa::path(post, path = "/v1/admin/orgs/{org_id}/people/{person_id}/revoke-all", tag = "admin",
     security(("admin" = [])),
@@ -305,14 +224,14 @@ pub async fn grant(
 /// Changes a grant's window or sharing; credentials outside the new window are revoked.
 #[utoipa::path(post, path = "/v1/admin/grants/{grant_id}", tag = "admin", security(("admin" = [])),
     params(("grant_id" = i64, Path, description = "Grant id")),
-    request_body = keys::GrantChange,
+    request_body = GrantChange,
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
               (status = 422, body = ErrorBody)))]
 pub async fn update_grant(
     _: Admin,
     State(st): State<AppState>,
     ApiPath(grant_id): ApiPath<i64>,
-    ApiJson(change): ApiJson<keys::GrantChange>,
+    ApiJson(change): ApiJson<GrantChange>,
 ) -> Result<StatusCode> {
     st.write(move |tx, _, now| keys::update_grant(tx, grant_id, &change, now)).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -325,23 +244,6 @@ pub async fn update_grant(
 pub async fn revoke_grant(_: Admin, State(st): State<AppState>, ApiPath(grant_id): ApiPath<i64>) -> Result<StatusCode> {
     st.write(move |tx, _, now| keys::revoke_grant(tx, grant_id, "revoked_by_admin", now)).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// Invite a person by email.
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct InviteRequest {
-    /// Facility the invitation names.
-    pub facility_id: i64,
-    /// The invitee's email (an invitation is an email only).
-    pub email: String,
-    /// Role to assign (default `member`).
-    pub role: Option<String>,
-    /// Unix seconds when access starts (default now); shown in the preview.
-    pub access_start: Option<i64>,
-    /// Keys to grant along with the invitation.
-    #[serde(default)]
-    pub keys: Vec<GrantSpec>,
 }
 
 /// Invites a person by email with a role and keys; the email carries a 24-hour link.

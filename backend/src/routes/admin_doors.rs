@@ -4,25 +4,16 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 use super::{Admin, ApiJson, ApiPath, ApiQuery};
 use crate::AppState;
-use crate::door_sync::{self, AuditEventView};
+use crate::door_sync;
 use crate::doors;
-use crate::error::{ErrorBody, Result};
-use crate::invitations::{self, InvitationView};
-
-/// New lock settings; absent fields keep their value.
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct DoorConfigRequest {
-    /// How long the latch stays open, 500 to 60000 ms.
-    pub unlock_ms: Option<u16>,
-    /// Whether the lock accepts fast (ticket) unlocks.
-    pub fast_unlock: Option<bool>,
-}
+use crate::error::Result;
+use crate::invitations;
+use keyway_api::{AuditEventView, DoorConfigRequest, ErrorBody, InvitationView};
 
 /// Changes a door's lock settings; offline doors get them with the next door sync.
 #[utoipa::path(post, path = "/v1/admin/doors/{door_id}/config", tag = "admin", security(("admin" = [])),

@@ -3,55 +3,18 @@
 use axum::Json;
 use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use super::{ApiJson, Authed, Peer};
 use crate::AppState;
-use crate::error::{ErrorBody, Result};
-use crate::identifiers::{Channel, Identifier};
+use crate::error::Result;
+use crate::identifiers::Identifier;
 use crate::otp::Client;
-use crate::sessions::{self, SessionTokens};
+use crate::sessions;
 use crate::{otp, people};
+use keyway_api::{CodeRequest, CodeSentResponse, ErrorBody, RefreshRequest, SessionTokens, VerifyRequest};
 
-/// Ask for a sign-in code.
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CodeRequest {
-    /// Email address or phone number in international format.
-    pub identifier: String,
-}
 
-/// A code is on its way (the same answer whether or not the identifier is known).
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
-pub struct CodeSentResponse {
-    /// Where it went.
-    pub channel: Channel,
-    /// Unix seconds when the code stops working.
-    pub expires_at: i64,
-    /// Unix seconds when another code may be asked for.
-    pub resend_after: i64,
-}
 
-/// Sign in with a code.
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct VerifyRequest {
-    /// The identifier the code was sent to.
-    pub identifier: String,
-    /// The 6-digit code.
-    pub code: String,
-    /// The device's P-256 public key: 65-byte uncompressed SEC1, base64url.
-    pub device_public_key: String,
-}
-
-/// Rotate a refresh token.
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RefreshRequest {
-    /// The current refresh token.
-    pub refresh_token: String,
-}
 
 /// Sends a 6-digit code to an email address (email) or phone number (SMS).
 #[utoipa::path(post, path = "/v1/auth/code", tag = "auth", request_body = CodeRequest,

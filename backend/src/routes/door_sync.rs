@@ -3,21 +3,14 @@
 
 use axum::Json;
 use axum::extract::State;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 use super::{ApiJson, ApiPath, ApiQuery, Authed};
 use crate::AppState;
-use crate::door_sync::{self, ReceiptOutcome, SignedBundle};
-use crate::doors::DoorView;
-use crate::error::{Error, ErrorBody, Result};
-
-/// Doors needing a sync.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct PendingDoors {
-    /// Offline doors whose lock is behind.
-    pub doors: Vec<DoorView>,
-}
+use crate::door_sync;
+use crate::error::{Error, Result};
+use keyway_api::{ErrorBody, PendingDoors, ReceiptOutcome, ReceiptUpload, SignedBundle};
 
 /// Offline doors the caller holds a key for that need a door sync.
 #[utoipa::path(get, path = "/v1/door-sync/pending", tag = "door_sync", security(("bearer" = [])),
@@ -61,14 +54,6 @@ pub async fn bundle(
         })
         .await?;
     Ok(Json(b))
-}
-
-/// A lock's signed receipt.
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ReceiptUpload {
-    /// The receipt bytes from the lock, base64url.
-    pub receipt: String,
 }
 
 /// Uploads a lock's receipt: verified, audit events stored once, door marked synced.

@@ -4,26 +4,13 @@
 use axum::Json;
 use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
-use super::auth::CodeSentResponse;
 use super::{ApiJson, ApiPath, Peer};
 use crate::AppState;
-use crate::error::{ErrorBody, Result};
-use crate::identifiers::Channel;
-use crate::invitations::{self, InvitationPreview};
-use crate::sessions::{self, SessionTokens};
-
-/// Accept an invitation.
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AcceptRequest {
-    /// The code sent to the invited address.
-    pub code: String,
-    /// The device's P-256 public key: 65-byte uncompressed SEC1, base64url.
-    pub device_public_key: String,
-}
+use crate::error::Result;
+use crate::invitations;
+use crate::sessions;
+use keyway_api::{AcceptRequest, Channel, CodeSentResponse, ErrorBody, InvitationPreview, SessionTokens};
 
 /// Shows organisation, facility, role, the address to sign in with and the access start.
 #[utoipa::path(get, path = "/v1/invitations/{token}", tag = "invitations",

@@ -3,46 +3,15 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use super::{ApiJson, ApiPath, Authed};
 use crate::AppState;
-use crate::credentials::IssuedCredential;
-use crate::error::{ErrorBody, Result};
+use crate::error::Result;
 use crate::identifiers::Identifier;
-use crate::shares::{self, ShareCreated, SharePreview, ShareRequest, ShareView};
+use crate::shares::{self, ShareRequest};
 use keyway_protocol::share_proof::{SHARE_PROOF_NONCE_LEN, ShareRequestProof};
+use keyway_api::{CreateShareRequest, ErrorBody, IssuedCredential, ShareCreated, SharePreview, ShareView};
 
-/// Share a key with a guest.
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateShareRequest {
-    /// The member's grant (from `GET /v1/me/keys`).
-    pub grant_id: i64,
-    /// Doors to share; absent or empty means all doors of the key.
-    #[serde(default)]
-    pub door_ids: Vec<i64>,
-    /// Start of the guest's window (default now).
-    pub starts_at: Option<i64>,
-    /// End of the guest's window; not after the member's own expiry.
-    pub ends_at: i64,
-    /// The guest's email or phone.
-    pub guest: String,
-    /// The member's device signature over this request (docs/protocol.md §15.12): an
-    /// access token alone cannot share a key.
-    pub device_proof: DeviceProof,
-}
-
-/// A device signature over a request, by the key the session was opened with.
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct DeviceProof {
-    /// 16 random bytes, base64url without padding; each may be used once.
-    pub nonce: String,
-    /// ECDSA P-256/SHA-256 signature `r ‖ s` (64 bytes), base64url without padding.
-    pub signature: String,
-}
 
 /// Shares a shareable key with a guest; the guest gets a link.
 #[utoipa::path(post, path = "/v1/shares", tag = "shares", security(("bearer" = [])),
