@@ -74,7 +74,7 @@ fn documented_answer(operation: &Value) -> Option<String> {
 impl EndpointVisitor for AgreesWithDocument {
     fn visit<E: Endpoint>(&mut self) {
         let what = format!("{} {}", E::METHOD.as_str(), E::PATH);
-        let operation = self.operation::<E>();
+        let operation = self.operation::<E>().clone();
         if operation.is_null() {
             self.disagreements.push(format!("{what}: not documented"));
             return;
@@ -113,7 +113,7 @@ impl EndpointVisitor for AgreesWithDocument {
         if body != expected_body {
             self.disagreements.push(format!("{what}: body {body:?}, the contract says {expected_body:?}"));
         }
-        let answer = documented_answer(operation);
+        let answer = documented_answer(&operation);
         let expected_answer = schema_name(std::any::type_name::<E::Answer>());
         if answer != expected_answer {
             self.disagreements.push(format!("{what}: answer {answer:?}, the contract says {expected_answer:?}"));
