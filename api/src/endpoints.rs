@@ -9,10 +9,10 @@ use crate::path::{fill, push_query};
 use crate::{
     AcceptRequest, Access, AuditEventView, CodeRequest, CodeSentResponse, CreateShareRequest, Created,
     CredentialsRequest, CredentialsResponse, DoorConfigRequest, DoorRequest, DoorView, Endpoint, EndpointVisitor,
-    GrantChange, GrantSpec, Health, InvitationPreview, InvitationSent, InvitationView, InviteRequest,
-    IssuedCredential, KeyRequest, KeysResponse, Method, NameRequest, NoBody, OutboxMessage, PendingDoors,
-    PersonAdded, PersonRequest, PersonSummary, Profile, ReceiptOutcome, ReceiptUpload, RefreshRequest, Revoked,
-    SessionTokens, ShareCreated, SharePreview, ShareView, SignedBundle, SiteCreated, SiteRequest, VerifyRequest,
+    GrantChange, GrantSpec, Health, InvitationPreview, InvitationSent, InvitationView, InviteRequest, IssuedCredential,
+    KeyRequest, KeysResponse, Method, NameRequest, NoBody, OutboxMessage, PendingDoors, PersonAdded, PersonRequest,
+    PersonSummary, Profile, ReceiptOutcome, ReceiptUpload, RefreshRequest, Revoked, SessionTokens, ShareCreated,
+    SharePreview, ShareView, SignedBundle, SiteCreated, SiteRequest, VerifyRequest,
 };
 
 /// Declares the endpoint types and [`visit_all`] over them, from one list.

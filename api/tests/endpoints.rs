@@ -53,7 +53,8 @@ fn codes_and_tokens_never_show_in_debug() {
         refresh_token: "rt_secret".into(),
         person_id: 7,
     };
-    let verify = VerifyRequest { identifier: "a@b.example".into(), code: "654321".into(), device_public_key: "k".into() };
+    let verify =
+        VerifyRequest { identifier: "a@b.example".into(), code: "654321".into(), device_public_key: "k".into() };
     let accept = AcceptRequest { code: "654321".into(), device_public_key: "k".into() };
     let refresh = RefreshRequest { refresh_token: "rt_secret".into() };
     let printed = format!("{tokens:?} {verify:?} {accept:?} {refresh:?}");

@@ -6,8 +6,8 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde_json::{Map, Value, json};
 use keyway_api::{ErrorBody, ErrorDetail};
+use serde_json::{Map, Value, json};
 
 /// The result type of the domain modules.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -268,7 +268,6 @@ impl From<rusqlite::Error> for Error {
         Error::Internal(format!("database: {e}"))
     }
 }
-
 
 impl IntoResponse for Error {
     fn into_response(self) -> Response {

@@ -16,7 +16,6 @@ use keyway_api::{Channel, InvitationPreview, InvitationSent, InvitationView, Ses
 /// How long an invitation link works.
 pub const INVITATION_TTL_SECS: i64 = 24 * 3600;
 
-
 struct Found {
     id: i64,
     membership_id: i64,

@@ -151,7 +151,6 @@ pub fn revoke_all(tx: &Transaction<'_>, org_id: i64, person_id: i64, reason: &st
     Ok(ids.len())
 }
 
-
 /// One row of the key listing query: grant, key, names, window, flags, revocation.
 type KeyRow = (i64, i64, String, String, String, i64, i64, bool, bool, Option<i64>, Option<String>);
 

@@ -12,8 +12,8 @@ use crate::keys::{self, next_seq};
 use crate::outbox::{NewMessage, Outbox};
 use crate::secrets::{Purpose, Secrets};
 use crate::sessions::SessionInfo;
-use keyway_protocol::share_proof::{SHARE_PROOF_NONCE_LEN, ShareRequestProof};
 use keyway_api::{IssuedCredential, ShareCreated, SharePreview, ShareView};
+use keyway_protocol::share_proof::{SHARE_PROOF_NONCE_LEN, ShareRequestProof};
 
 /// How long a share link can be redeemed.
 pub const SHARE_LINK_TTL_SECS: i64 = 7 * 24 * 3600;

@@ -102,7 +102,8 @@ impl EndpointVisitor for AgreesWithDocument {
         let in_template: BTreeSet<String> =
             E::PATH.split('{').skip(1).filter_map(|s| s.split_once('}')).map(|(name, _)| name.to_owned()).collect();
         if named("path") != in_template {
-            self.disagreements.push(format!("{what}: path parameters {:?}, the template has {in_template:?}", named("path")));
+            self.disagreements
+                .push(format!("{what}: path parameters {:?}, the template has {in_template:?}", named("path")));
         }
         let takes_body = std::any::type_name::<E::Body>() != std::any::type_name::<keyway_api::NoBody>();
         let body = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]

@@ -11,11 +11,11 @@ use crate::keyway::Keyway;
 use crate::listeners::{DoorSyncProgress, DoorSyncStage, TaskHandle};
 use crate::operation::CancelToken;
 use crate::timestamp::Timestamp;
+use keyway_api::ReceiptUpload;
+use keyway_api::endpoints::UploadReceipt;
 use keyway_protocol::Command;
 use keyway_protocol::ids::{DoorId, TicketId};
 use keyway_protocol::phone::FastTicket;
-use keyway_api::ReceiptUpload;
-use keyway_api::endpoints::UploadReceipt;
 use zeroize::Zeroizing;
 
 /// The secure-store name of a door's fast-unlock ticket.
@@ -399,7 +399,8 @@ impl Keyway {
             let Some(door) = self.inner.cache.door(&pending.lock_id)? else {
                 continue;
             };
-            let call = UploadReceipt { door_id: door.backend_id, body: ReceiptUpload { receipt: b64(&pending.receipt) } };
+            let call =
+                UploadReceipt { door_id: door.backend_id, body: ReceiptUpload { receipt: b64(&pending.receipt) } };
             crash_point!("receipt.before_upload");
             match self.inner.auth.call_detailed(&call).await? {
                 Ok(_) => {}

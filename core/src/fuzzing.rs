@@ -7,11 +7,11 @@ use crate::api::session::StoredSession;
 use crate::cache::{Cache, CacheError};
 use crate::error::Error;
 use crate::refresh::{check_bundle, convert_credentials, convert_door, convert_keys};
-use keyway_protocol::ids::DoorId;
 use keyway_api::{
     CodeSentResponse, CredentialsResponse, InvitationPreview, KeysResponse, PendingDoors, Profile, SessionTokens,
     ShareCreated, SignedBundle,
 };
+use keyway_protocol::ids::DoorId;
 use reqwest::StatusCode;
 
 /// How many kinds of answer [`api_answer`] tells apart (its `endpoint` is taken modulo this).

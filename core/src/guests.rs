@@ -8,11 +8,11 @@ use crate::keyway::Keyway;
 use crate::links::{LinkKind, LinkProblem, ParsedLink};
 use crate::signin::clamp_time;
 use crate::timestamp::Timestamp;
+use keyway_api::endpoints::{CreateShare, RedeemShareLink, RevokeShare};
+use keyway_api::{CreateShareRequest, DeviceProof};
 use keyway_protocol::credential::UnixSeconds;
 use keyway_protocol::ids::DoorId;
 use keyway_protocol::share_proof::{SHARE_PROOF_NONCE_LEN, ShareRequestProof};
-use keyway_api::endpoints::{CreateShare, RedeemShareLink, RevokeShare};
-use keyway_api::{CreateShareRequest, DeviceProof};
 
 /// A share as the member sees it after creating it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -14,10 +14,10 @@ use crate::timestamp::Timestamp;
 fn count(n: usize) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
 }
-use keyway_protocol::bundle::Bundle;
-use keyway_protocol::ids::DoorId;
 use keyway_api::endpoints::{GetBundle, GetProfile, IssueCredentials, ListKeys, ListPendingDoors};
 use keyway_api::{AccessState, CredentialsRequest, CredentialsResponse, DoorView, KeysResponse, SignedBundle};
+use keyway_protocol::bundle::Bundle;
+use keyway_protocol::ids::DoorId;
 
 const KEYS_CURSOR: &str = "keys_cursor";
 

@@ -7,9 +7,9 @@ use crate::error::{Error, Result};
 use crate::keyway::Keyway;
 use crate::listeners::SessionState;
 use crate::timestamp::Timestamp;
-use keyway_protocol::credential::UnixSeconds;
 use keyway_api::endpoints::{SendCode, Verify};
 use keyway_api::{Channel, CodeRequest, CodeSentResponse, SessionTokens, VerifyRequest};
+use keyway_protocol::credential::UnixSeconds;
 
 /// The cache's note of whose keys it holds.
 const PERSON: &str = "person_id";

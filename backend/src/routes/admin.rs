@@ -18,7 +18,10 @@ use crate::keys;
 use crate::people;
 use crate::secrets::b64;
 use crate::{orgs, sessions};
-use keyway_api::{Created, DoorRequest, DoorView, ErrorBody, GrantChange, GrantSpec, InvitationSent, InviteRequest, KeyRequest, NameRequest, OutboxMessage, PersonAdded, PersonRequest, PersonSummary, Revoked, SiteCreated, SiteRequest};
+use keyway_api::{
+    Created, DoorRequest, DoorView, ErrorBody, GrantChange, GrantSpec, InvitationSent, InviteRequest, KeyRequest,
+    NameRequest, OutboxMessage, PersonAdded, PersonRequest, PersonSummary, Revoked, SiteCreated, SiteRequest,
+};
 
 fn non_empty(field: &str, v: &str) -> Result<String> {
     let t = v.trim();
@@ -40,7 +43,6 @@ pub async fn create_org(
     let id = st.write(move |tx, _, now| orgs::create_org(tx, &name, now)).await?;
     Ok((StatusCode::CREATED, Json(Created { id })))
 }
-
 
 /// Creates a site with its own issuer key.
 #[utoipa::path(post, path = "/v1/admin/orgs/{org_id}/sites", tag = "admin", security(("admin" = [])),
@@ -127,7 +129,6 @@ pub async fn create_key(
     let id = st.write(move |tx, _, now| keys::create_key(tx, facility_id, &name, &req.door_ids, now)).await?;
     Ok((StatusCode::CREATED, Json(Created { id })))
 }
-
 
 /// Adds a person to an organisation (status Not invited).
 #[utoipa::path(post, path = "/v1/admin/orgs/{org_id}/people", tag = "admin", security(("admin" = [])),

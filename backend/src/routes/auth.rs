@@ -13,9 +13,6 @@ use crate::sessions;
 use crate::{otp, people};
 use keyway_api::{CodeRequest, CodeSentResponse, ErrorBody, RefreshRequest, SessionTokens, VerifyRequest};
 
-
-
-
 /// Sends a 6-digit code to an email address (email) or phone number (SMS).
 #[utoipa::path(post, path = "/v1/auth/code", tag = "auth", request_body = CodeRequest,
     responses((status = 202, body = CodeSentResponse),

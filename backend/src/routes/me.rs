@@ -11,8 +11,9 @@ use crate::AppState;
 use crate::credentials;
 use crate::error::{Error, Result};
 use crate::keys;
-use keyway_api::{AccessState, CredentialsRequest, CredentialsResponse, ErrorBody, KeysResponse, MembershipView, Profile};
-
+use keyway_api::{
+    AccessState, CredentialsRequest, CredentialsResponse, ErrorBody, KeysResponse, MembershipView, Profile,
+};
 
 /// Who is signed in and in which organisations.
 #[utoipa::path(get, path = "/v1/me", tag = "me", security(("bearer" = [])),
@@ -67,7 +68,6 @@ pub async fn keys(
     };
     Ok(Json(KeysResponse { cursor, keys, revoked_grant_ids }))
 }
-
 
 /// Issues or renews credentials for the session's device key.
 #[utoipa::path(post, path = "/v1/credentials", tag = "me", security(("bearer" = [])),

@@ -16,9 +16,9 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, get};
-use serde::de::DeserializeOwned;
 use keyway_api::endpoints as api;
 use keyway_api::{Endpoint, Method, Route};
+use serde::de::DeserializeOwned;
 
 use crate::AppState;
 use crate::error::Error;
@@ -160,7 +160,6 @@ async fn not_found() -> Error {
 async fn method_not_allowed() -> Error {
     Error::MethodNotAllowed
 }
-
 
 /// Whether the service is up.
 #[utoipa::path(get, path = "/v1/health", tag = "meta", responses((status = 200, body = Health)))]

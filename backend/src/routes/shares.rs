@@ -9,9 +9,8 @@ use crate::AppState;
 use crate::error::Result;
 use crate::identifiers::Identifier;
 use crate::shares::{self, ShareRequest};
-use keyway_protocol::share_proof::{SHARE_PROOF_NONCE_LEN, ShareRequestProof};
 use keyway_api::{CreateShareRequest, ErrorBody, IssuedCredential, ShareCreated, SharePreview, ShareView};
-
+use keyway_protocol::share_proof::{SHARE_PROOF_NONCE_LEN, ShareRequestProof};
 
 /// Shares a shareable key with a guest; the guest gets a link.
 #[utoipa::path(post, path = "/v1/shares", tag = "shares", security(("bearer" = [])),

@@ -170,7 +170,10 @@ impl ApiClient {
         body: Option<&B>,
     ) -> Result<R, Failure> {
         // The contract's paths are absolute (`/v1/…`); the base may carry a prefix of its own.
-        let url = self.base.join(path.trim_start_matches('/')).map_err(|_| Failure::fatal(ApiError::BadResponse("invalid path".into())))?;
+        let url = self
+            .base
+            .join(path.trim_start_matches('/'))
+            .map_err(|_| Failure::fatal(ApiError::BadResponse("invalid path".into())))?;
         let mut request = self.http.request(method, url).header("accept", "application/json");
         if let Some(token) = bearer {
             request = request.bearer_auth(token);
