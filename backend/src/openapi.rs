@@ -1,7 +1,9 @@
-//! The OpenAPI document, generated from the route annotations and types.
+//! The OpenAPI document, generated from the handlers' annotations (whose paths are
+//! keyway-api's endpoint paths) and keyway-api's types (their `openapi` feature).
 //!
 //! `backend/openapi.json` is the checked-in copy; a test fails when it differs from what
-//! the code generates (regenerate with `keyway-backend openapi > backend/openapi.json`).
+//! the code generates (regenerate with `keyway-backend openapi > backend/openapi.json`),
+//! and `tests/contract.rs` fails when it and keyway-api's endpoints disagree.
 
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};

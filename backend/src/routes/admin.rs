@@ -18,6 +18,8 @@ use crate::keys;
 use crate::people;
 use crate::secrets::b64;
 use crate::{orgs, sessions};
+use keyway_api::Endpoint as _;
+use keyway_api::endpoints as api;
 use keyway_api::{
     Created, DoorRequest, DoorView, ErrorBody, GrantChange, GrantSpec, InvitationSent, InviteRequest, KeyRequest,
     NameRequest, OutboxMessage, PersonAdded, PersonRequest, PersonSummary, Revoked, SiteCreated, SiteRequest,
@@ -32,7 +34,7 @@ fn non_empty(field: &str, v: &str) -> Result<String> {
 }
 
 /// Creates an organisation (an account).
-#[utoipa::path(post, path = "/v1/admin/orgs", tag = "admin", security(("admin" = [])),
+#[utoipa::path(post, path = api::CreateOrg::PATH, tag = "admin", security(("admin" = [])),
     request_body = NameRequest, responses((status = 201, body = Created), (status = 401, body = ErrorBody)))]
 pub async fn create_org(
     _: Admin,
@@ -45,7 +47,7 @@ pub async fn create_org(
 }
 
 /// Creates a site with its own issuer key.
-#[utoipa::path(post, path = "/v1/admin/orgs/{org_id}/sites", tag = "admin", security(("admin" = [])),
+#[utoipa::path(post, path = api::CreateSite::PATH, tag = "admin", security(("admin" = [])),
     params(("org_id" = i64, Path, description = "Organisation id")),
     request_body = SiteRequest, responses((status = 201, body = SiteCreated), (status = 404, body = ErrorBody)))]
 pub async fn create_site(
@@ -62,7 +64,7 @@ pub async fn create_site(
 }
 
 /// Creates a facility in a site.
-#[utoipa::path(post, path = "/v1/admin/sites/{site_id}/facilities", tag = "admin", security(("admin" = [])),
+#[utoipa::path(post, path = api::CreateFacility::PATH, tag = "admin", security(("admin" = [])),
     params(("site_id" = i64, Path, description = "Site id")),
     request_body = NameRequest, responses((status = 201, body = Created), (status = 404, body = ErrorBody)))]
 pub async fn create_facility(
@@ -77,7 +79,7 @@ pub async fn create_facility(
 }
 
 /// Adds a door (lock id and public key) to a facility.
-#[utoipa::path(post, path = "/v1/admin/facilities/{facility_id}/doors", tag = "admin", security(("admin" = [])),
+#[utoipa::path(post, path = api::CreateDoor::PATH, tag = "admin", security(("admin" = [])),
     params(("facility_id" = i64, Path, description = "Facility id")),
     request_body = DoorRequest,
     responses((status = 201, body = DoorView), (status = 404, body = ErrorBody),
@@ -104,7 +106,7 @@ pub async fn create_door(
 }
 
 /// All doors of an organisation, with sync state.
-#[utoipa::path(get, path = "/v1/admin/orgs/{org_id}/doors", tag = "admin", security(("admin" = [])),
+#[utoipa::path(get, path = api::ListDoors::PATH, tag = "admin", security(("admin" = [])),
     params(("org_id" = i64, Path, description = "Organisation id")),
     responses((status = 200, body = Vec<DoorView>)))]
 pub async fn list_doors(
@@ -116,7 +118,7 @@ pub async fn list_doors(
 }
 
 /// Creates a key holding one or more doors.
-#[utoipa::path(post, path = "/v1/admin/facilities/{facility_id}/keys", tag = "admin", security(("admin" = [])),
+#[utoipa::path(post, path = api::CreateKey::PATH, tag = "admin", security(("admin" = [])),
     params(("facility_id" = i64, Path, description = "Facility id")),
     request_body = KeyRequest, responses((status = 201, body = Created), (status = 422, body = ErrorBody)))]
 pub async fn create_key(
@@ -131,7 +133,7 @@ pub async fn create_key(
 }
 
 /// Adds a person to an organisation (status Not invited).
-#[utoipa::path(post, path = "/v1/admin/orgs/{org_id}/people", tag = "admin", security(("admin" = [])),
+#[utoipa::path(post, path = api::AddPerson::PATH, tag = "admin", security(("admin" = [])),
     params(("org_id" = i64, Path, description = "Organisation id")),
     request_body = PersonRequest,
     responses((status = 201, body = PersonAdded), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
@@ -169,7 +171,7 @@ pub async fn add_person(
 }
 
 /// People with invitation status (Not invited / Invited / Send failed / Accepted / Expired) and app adoption.
-#[utoipa::path(get, path = "/v1/admin/orgs/{org_id}/people", tag = "admin", security(("admin" = [])),
+#[utoipa::path(get, path = api::ListPeople::PATH, tag = "admin", security(("admin" = [])),
     params(("org_id" = i64, Path, description = "Organisation id")),
     responses((status = 200, body = Vec<PersonSummary>)))]
 pub async fn list_people(
@@ -181,7 +183,7 @@ pub async fn list_people(
 }
 
 /// Deletes a person from the organisation: access and their guests' access end, history stays.
-#[utoipa::path(delete, path = "/v1/admin/orgs/{org_id}/people/{person_id}", tag = "admin", security(("admin" = [])),
+#[utoipa::path(delete, path = api::DeletePerson::PATH, tag = "admin", security(("admin" = [])),
     params(("org_id" = i64, Path, description = "Organisation id"), ("person_id" = i64, Path, description = "Person id")),
     responses((status = 204), (status = 404, body = ErrorBody)))]
 pub async fn delete_person(
@@ -194,7 +196,7 @@ pub async fn delete_person(
 }
 
 /// Revokes all of a person's keys in the organisation, and the guest keys they shared.
-#[utoipa::path(post, path = "/v1/admin/orgs/{org_id}/people/{person_id}/revoke-all", tag = "admin",
+#[utoipa::path(post, path = api::RevokeAll::PATH, tag = "admin",
     security(("admin" = [])),
     params(("org_id" = i64, Path, description = "Organisation id"), ("person_id" = i64, Path, description = "Person id")),
     responses((status = 200, body = Revoked),
@@ -209,7 +211,7 @@ pub async fn revoke_all(
 }
 
 /// Grants a key to a person.
-#[utoipa::path(post, path = "/v1/admin/people/{person_id}/grants", tag = "admin", security(("admin" = [])),
+#[utoipa::path(post, path = api::GrantKey::PATH, tag = "admin", security(("admin" = [])),
     params(("person_id" = i64, Path, description = "Person id")),
     request_body = GrantSpec, responses((status = 201, body = Created), (status = 404, body = ErrorBody)))]
 pub async fn grant(
@@ -223,7 +225,7 @@ pub async fn grant(
 }
 
 /// Changes a grant's window or sharing; credentials outside the new window are revoked.
-#[utoipa::path(post, path = "/v1/admin/grants/{grant_id}", tag = "admin", security(("admin" = [])),
+#[utoipa::path(post, path = api::UpdateGrant::PATH, tag = "admin", security(("admin" = [])),
     params(("grant_id" = i64, Path, description = "Grant id")),
     request_body = GrantChange,
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
@@ -239,7 +241,7 @@ pub async fn update_grant(
 }
 
 /// Revokes one key grant (and guest keys shared from it).
-#[utoipa::path(post, path = "/v1/admin/grants/{grant_id}/revoke", tag = "admin", security(("admin" = [])),
+#[utoipa::path(post, path = api::RevokeGrant::PATH, tag = "admin", security(("admin" = [])),
     params(("grant_id" = i64, Path, description = "Grant id")),
     responses((status = 204), (status = 404, body = ErrorBody)))]
 pub async fn revoke_grant(_: Admin, State(st): State<AppState>, ApiPath(grant_id): ApiPath<i64>) -> Result<StatusCode> {
@@ -248,7 +250,7 @@ pub async fn revoke_grant(_: Admin, State(st): State<AppState>, ApiPath(grant_id
 }
 
 /// Invites a person by email with a role and keys; the email carries a 24-hour link.
-#[utoipa::path(post, path = "/v1/admin/invitations", tag = "admin", security(("admin" = [])),
+#[utoipa::path(post, path = api::Invite::PATH, tag = "admin", security(("admin" = [])),
     request_body = InviteRequest,
     responses((status = 201, body = InvitationSent), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn invite(
@@ -287,7 +289,7 @@ pub async fn invite(
 }
 
 /// Resends an invitation: a new link with a fresh 24 hours; the old link stops working.
-#[utoipa::path(post, path = "/v1/admin/invitations/{invitation_id}/resend", tag = "admin", security(("admin" = [])),
+#[utoipa::path(post, path = api::ResendInvitation::PATH, tag = "admin", security(("admin" = [])),
     params(("invitation_id" = i64, Path, description = "Invitation id")),
     responses((status = 200, body = InvitationSent), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn resend(_: Admin, State(st): State<AppState>, ApiPath(id): ApiPath<i64>) -> Result<Json<InvitationSent>> {
@@ -298,7 +300,7 @@ pub async fn resend(_: Admin, State(st): State<AppState>, ApiPath(id): ApiPath<i
 }
 
 /// Cancels an invitation; its link stops working at once.
-#[utoipa::path(post, path = "/v1/admin/invitations/{invitation_id}/cancel", tag = "admin", security(("admin" = [])),
+#[utoipa::path(post, path = api::CancelInvitation::PATH, tag = "admin", security(("admin" = [])),
     params(("invitation_id" = i64, Path, description = "Invitation id")),
     responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn cancel(_: Admin, State(st): State<AppState>, ApiPath(id): ApiPath<i64>) -> Result<StatusCode> {
@@ -315,7 +317,7 @@ pub struct OutboxQuery {
 }
 
 /// Reads the development outbox (codes and links as sent).
-#[utoipa::path(get, path = "/v1/admin/outbox", tag = "admin", security(("admin" = [])), params(OutboxQuery),
+#[utoipa::path(get, path = api::ReadOutbox::PATH, tag = "admin", security(("admin" = [])), params(OutboxQuery),
     responses((status = 200, body = Vec<OutboxMessage>)))]
 pub async fn outbox(
     _: Admin,
@@ -338,7 +340,7 @@ pub struct PendingQuery {
 }
 
 /// Offline doors that need a door sync.
-#[utoipa::path(get, path = "/v1/admin/door-sync/pending", tag = "admin", security(("admin" = [])),
+#[utoipa::path(get, path = api::ListDoorsToSync::PATH, tag = "admin", security(("admin" = [])),
     params(PendingQuery), responses((status = 200, body = Vec<DoorView>)))]
 pub async fn pending_doors(
     _: Admin,

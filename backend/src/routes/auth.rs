@@ -11,10 +11,12 @@ use crate::identifiers::Identifier;
 use crate::otp::Client;
 use crate::sessions;
 use crate::{otp, people};
+use keyway_api::Endpoint as _;
+use keyway_api::endpoints as api;
 use keyway_api::{CodeRequest, CodeSentResponse, ErrorBody, RefreshRequest, SessionTokens, VerifyRequest};
 
 /// Sends a 6-digit code to an email address (email) or phone number (SMS).
-#[utoipa::path(post, path = "/v1/auth/code", tag = "auth", request_body = CodeRequest,
+#[utoipa::path(post, path = api::SendCode::PATH, tag = "auth", request_body = CodeRequest,
     responses((status = 202, body = CodeSentResponse),
               (status = 422, description = "invalid_identifier", body = ErrorBody),
               (status = 429, description = "resend_too_soon, rate_limited, too_many_attempts", body = ErrorBody)))]
@@ -34,7 +36,7 @@ pub async fn send_code(
 }
 
 /// Checks the code and starts a session bound to the device key.
-#[utoipa::path(post, path = "/v1/auth/verify", tag = "auth", request_body = VerifyRequest,
+#[utoipa::path(post, path = api::Verify::PATH, tag = "auth", request_body = VerifyRequest,
     responses((status = 200, body = SessionTokens),
               (status = 401, description = "code_wrong (attempts_left), code_expired", body = ErrorBody),
               (status = 422, description = "invalid_identifier, invalid_device_key", body = ErrorBody),
@@ -59,7 +61,7 @@ pub async fn verify(
 }
 
 /// Rotates the refresh token; reuse of an old one ends the session.
-#[utoipa::path(post, path = "/v1/auth/refresh", tag = "auth", request_body = RefreshRequest,
+#[utoipa::path(post, path = api::Refresh::PATH, tag = "auth", request_body = RefreshRequest,
     responses((status = 200, body = SessionTokens),
               (status = 401, description = "invalid_refresh_token, refresh_token_reused", body = ErrorBody)))]
 pub async fn refresh(State(st): State<AppState>, ApiJson(req): ApiJson<RefreshRequest>) -> Result<Json<SessionTokens>> {
@@ -69,7 +71,7 @@ pub async fn refresh(State(st): State<AppState>, ApiJson(req): ApiJson<RefreshRe
 }
 
 /// Ends the caller's session.
-#[utoipa::path(post, path = "/v1/auth/logout", tag = "auth", security(("bearer" = [])),
+#[utoipa::path(post, path = api::Logout::PATH, tag = "auth", security(("bearer" = [])),
     responses((status = 204), (status = 401, body = ErrorBody)))]
 pub async fn logout(State(st): State<AppState>, Authed(s): Authed) -> Result<StatusCode> {
     st.write(move |tx, _, now| sessions::revoke(tx, s.session_id, "signed_out", now)).await?;

@@ -10,10 +10,12 @@ use super::{ApiJson, ApiPath, ApiQuery, Authed};
 use crate::AppState;
 use crate::door_sync;
 use crate::error::{Error, Result};
+use keyway_api::Endpoint as _;
+use keyway_api::endpoints as api;
 use keyway_api::{ErrorBody, PendingDoors, ReceiptOutcome, ReceiptUpload, SignedBundle};
 
 /// Offline doors the caller holds a key for that need a door sync.
-#[utoipa::path(get, path = "/v1/door-sync/pending", tag = "door_sync", security(("bearer" = [])),
+#[utoipa::path(get, path = api::ListPendingDoors::PATH, tag = "door_sync", security(("bearer" = [])),
     responses((status = 200, body = PendingDoors), (status = 401, body = ErrorBody)))]
 pub async fn pending(State(st): State<AppState>, Authed(s): Authed) -> Result<Json<PendingDoors>> {
     let doors = st.write(move |tx, _, now| door_sync::pending_for_person(tx, s.person_id, now)).await?;
@@ -29,7 +31,7 @@ pub struct BundleQuery {
 }
 
 /// The current signed bundle for an offline door.
-#[utoipa::path(get, path = "/v1/doors/{door_id}/bundle", tag = "door_sync", security(("bearer" = [])),
+#[utoipa::path(get, path = api::GetBundle::PATH, tag = "door_sync", security(("bearer" = [])),
     params(("door_id" = i64, Path, description = "Door id"), BundleQuery),
     responses((status = 200, body = SignedBundle),
               (status = 404, description = "not_found: no such door, or the caller holds no live key for it", body = ErrorBody),
@@ -57,7 +59,7 @@ pub async fn bundle(
 }
 
 /// Uploads a lock's receipt: verified, audit events stored once, door marked synced.
-#[utoipa::path(post, path = "/v1/doors/{door_id}/receipts", tag = "door_sync", security(("bearer" = [])),
+#[utoipa::path(post, path = api::UploadReceipt::PATH, tag = "door_sync", security(("bearer" = [])),
     params(("door_id" = i64, Path, description = "Door id")),
     request_body = ReceiptUpload,
     responses((status = 200, body = ReceiptOutcome),

@@ -11,12 +11,14 @@ use crate::AppState;
 use crate::credentials;
 use crate::error::{Error, Result};
 use crate::keys;
+use keyway_api::Endpoint as _;
+use keyway_api::endpoints as api;
 use keyway_api::{
     AccessState, CredentialsRequest, CredentialsResponse, ErrorBody, KeysResponse, MembershipView, Profile,
 };
 
 /// Who is signed in and in which organisations.
-#[utoipa::path(get, path = "/v1/me", tag = "me", security(("bearer" = [])),
+#[utoipa::path(get, path = api::GetProfile::PATH, tag = "me", security(("bearer" = [])),
     responses((status = 200, body = Profile), (status = 401, body = ErrorBody)))]
 pub async fn profile(State(st): State<AppState>, Authed(s): Authed) -> Result<Json<Profile>> {
     let p = st
@@ -49,7 +51,7 @@ pub struct SinceQuery {
 }
 
 /// Keys across all accounts: doors (with lock id, public key, online/offline), windows, state.
-#[utoipa::path(get, path = "/v1/me/keys", tag = "me", security(("bearer" = [])), params(SinceQuery),
+#[utoipa::path(get, path = api::ListKeys::PATH, tag = "me", security(("bearer" = [])), params(SinceQuery),
     responses((status = 200, body = KeysResponse), (status = 401, body = ErrorBody),
               (status = 422, description = "invalid_field: negative since", body = ErrorBody)))]
 pub async fn keys(
@@ -70,7 +72,7 @@ pub async fn keys(
 }
 
 /// Issues or renews credentials for the session's device key.
-#[utoipa::path(post, path = "/v1/credentials", tag = "me", security(("bearer" = [])),
+#[utoipa::path(post, path = api::IssueCredentials::PATH, tag = "me", security(("bearer" = [])),
     request_body = CredentialsRequest,
     responses((status = 200, body = CredentialsResponse),
               (status = 401, body = ErrorBody),

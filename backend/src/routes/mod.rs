@@ -162,7 +162,7 @@ async fn method_not_allowed() -> Error {
 }
 
 /// Whether the service is up.
-#[utoipa::path(get, path = "/v1/health", tag = "meta", responses((status = 200, body = Health)))]
+#[utoipa::path(get, path = api::GetHealth::PATH, tag = "meta", responses((status = 200, body = Health)))]
 pub async fn health(axum::extract::State(st): axum::extract::State<AppState>) -> axum::Json<Health> {
     axum::Json(Health { status: "ok".into(), time: st.now() })
 }
