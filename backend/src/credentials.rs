@@ -13,8 +13,6 @@
 //! per key (retired parents included); beyond that the oldest is revoked.
 
 use rusqlite::{OptionalExtension, Transaction, params};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use crate::error::{Error, Result};
 use crate::keys::{grant_door_ids, revoke_credential_ids};
@@ -22,27 +20,7 @@ use crate::orgs;
 use crate::secrets::{Secrets, b64};
 use crate::sessions::SessionInfo;
 use crate::signing::{self, CredentialSpec};
-
-/// A signed credential for the app to store and present at locks.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct IssuedCredential {
-    /// The grant it was issued under.
-    pub grant_id: i64,
-    /// Credential id, 32 hex digits.
-    pub credential_id: String,
-    /// The credential bytes, base64url.
-    pub credential: String,
-    /// Unix seconds when it starts to work.
-    pub not_before: i64,
-    /// Unix seconds when it stops working; renew before then.
-    pub not_after: i64,
-    /// Lock ids (hex) of the doors it opens.
-    pub lock_ids: Vec<String>,
-    /// For guest keys: the sharing member's credential id (hex).
-    pub parent_credential_id: Option<String>,
-    /// Issuer public key of the site (65 bytes, base64url).
-    pub issuer_public_key: String,
-}
+use keyway_api::IssuedCredential;
 
 /// Live credentials one member may hold per key (one per device, three devices).
 pub const MAX_LIVE_PER_GRANT: i64 = 3;

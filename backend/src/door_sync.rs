@@ -5,33 +5,13 @@
 //! by a retrying phone or by two couriers — stores its events once.
 
 use rusqlite::{Transaction, params};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
-use crate::doors::{self, DoorView};
+use crate::doors;
 use crate::error::{Error, Result};
 use crate::orgs;
 use crate::secrets::{Secrets, b64};
 use crate::signing::{self, BundleSpec};
-
-/// A signed bundle for one door.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct SignedBundle {
-    /// Door id.
-    pub door_id: i64,
-    /// Lock id, hex.
-    pub lock_id: String,
-    /// The bundle's version.
-    pub version: i64,
-    /// The version its revocation list is a delta from (0 = full list).
-    pub base_version: i64,
-    /// Revoked credential ids (hex) in this bundle.
-    pub revoked_credential_ids: Vec<String>,
-    /// Backend time in the signature, unix seconds.
-    pub signed_time: i64,
-    /// The signed bundle bytes for the lock, base64url.
-    pub bundle: String,
-}
+use keyway_api::{AccessState, AuditEventView, DoorView, ReceiptOutcome, SignedBundle};
 
 /// Builds and signs the current bundle for an offline door, with the revocations added
 /// after `since` (the version the lock runs; absent or 0 means the full list).
@@ -98,19 +78,6 @@ pub fn bundle(
     })
 }
 
-/// What the backend did with a receipt.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct ReceiptOutcome {
-    /// Door id.
-    pub door_id: i64,
-    /// Version the lock reports it runs.
-    pub version_applied: i64,
-    /// Audit events stored now (0 when the receipt was seen before).
-    pub events_stored: usize,
-    /// Whether the door still needs a sync (a newer version exists).
-    pub sync_pending: bool,
-}
-
 /// Verifies a lock's receipt, stores its audit events once, and marks the door synced.
 pub fn intake(tx: &Transaction<'_>, door_id: i64, receipt: &[u8], now: i64) -> Result<ReceiptOutcome> {
     let door = doors::get(tx, door_id)?;
@@ -166,7 +133,7 @@ pub fn pending_for_person(tx: &Transaction<'_>, person_id: i64, now: i64) -> Res
     let (keys, _) = crate::keys::list_for_person(tx, person_id, None, now)?;
     let mut out: Vec<DoorView> = Vec::new();
     for k in keys {
-        if k.access_state != crate::keys::AccessState::Active {
+        if k.access_state != AccessState::Active {
             continue;
         }
         for d in k.doors {
@@ -194,24 +161,6 @@ pub fn person_may_carry(tx: &Transaction<'_>, person_id: i64, door_id: i64, now:
         }
     }
     Ok(false)
-}
-
-/// One audit event as stored (the door's activity history).
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct AuditEventView {
-    /// The lock's sequence number.
-    pub seq: i64,
-    /// Lock time of the event, unix seconds.
-    pub at: i64,
-    /// `granted`, `granted_fast`, `refused` or `bundle_applied` (as the lock reported it),
-    /// or `events_missing`: the lock lost events from here on (its log overflowed).
-    pub kind: String,
-    /// Refusal wire code, the bundle version applied, or for `events_missing` how many.
-    pub detail: Option<i64>,
-    /// The credential involved (hex), if any.
-    pub credential_id: Option<String>,
-    /// Unix seconds when the backend received it.
-    pub received_at: i64,
 }
 
 /// A door's activity history, newest first (at most `limit` events).

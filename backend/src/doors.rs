@@ -4,38 +4,10 @@
 //! whose synced version is behind has a pending door sync.
 
 use rusqlite::{OptionalExtension, Transaction, params};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use crate::error::{Error, Result};
 use crate::secrets::b64;
-
-/// A door as the app and the admin see it.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct DoorView {
-    /// Door id.
-    pub id: i64,
-    /// Facility id.
-    pub facility_id: i64,
-    /// Display name.
-    pub name: String,
-    /// Lock id, 16 hex digits.
-    pub lock_id: String,
-    /// Lock's P-256 public key, 65-byte uncompressed, base64url.
-    pub lock_public_key: String,
-    /// Lock's receipt-signing P-256 public key, 65-byte uncompressed, base64url.
-    pub lock_signing_public_key: String,
-    /// Online doors get changes through the cloud; offline ones need door sync.
-    pub online: bool,
-    /// Current bundle version at the backend.
-    pub bundle_version: i64,
-    /// Version the lock last reported (0 = never synced).
-    pub synced_version: i64,
-    /// Unix seconds of the last receipt.
-    pub synced_at: Option<i64>,
-    /// Whether an offline door needs a sync.
-    pub sync_pending: bool,
-}
+use keyway_api::DoorView;
 
 /// Parses a 16-hex-digit lock id.
 pub fn parse_lock_id(s: &str) -> Result<[u8; 8]> {

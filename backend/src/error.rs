@@ -6,9 +6,8 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
+use keyway_api::{ErrorBody, ErrorDetail};
 use serde_json::{Map, Value, json};
-use utoipa::ToSchema;
 
 /// The result type of the domain modules.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -268,26 +267,6 @@ impl From<rusqlite::Error> for Error {
     fn from(e: rusqlite::Error) -> Self {
         Error::Internal(format!("database: {e}"))
     }
-}
-
-/// The JSON body of every error response.
-#[derive(Debug, Serialize, serde::Deserialize, ToSchema)]
-pub struct ErrorBody {
-    /// The error itself.
-    pub error: ErrorDetail,
-}
-
-/// `code`, `message` and any details (`attempts_left`, `retry_at`, `starts_at`, `field`, `what`).
-#[derive(Debug, Serialize, serde::Deserialize, ToSchema)]
-pub struct ErrorDetail {
-    /// Stable snake_case code, e.g. `invitation_expired`.
-    pub code: String,
-    /// Plain words for a person.
-    pub message: String,
-    /// Details that depend on the code.
-    #[serde(flatten)]
-    #[schema(value_type = Object)]
-    pub details: Map<String, Value>,
 }
 
 impl IntoResponse for Error {

@@ -4,9 +4,9 @@
 //! spaces, dots, dashes and brackets dropped, a leading `00` read as `+`).
 
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use crate::error::{Error, Result};
+use keyway_api::Channel;
 
 /// A normalised email address or E.164 phone number.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -15,16 +15,6 @@ pub enum Identifier {
     Email(String),
     /// An E.164 phone number, e.g. `+4915112345678`.
     Phone(String),
-}
-
-/// The delivery channel for an identifier.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Channel {
-    /// Email.
-    Email,
-    /// SMS.
-    Sms,
 }
 
 impl Identifier {

@@ -6,48 +6,15 @@
 //! An invitation grants nothing by itself: access comes from grants.
 
 use rusqlite::{OptionalExtension, Transaction, params};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use crate::error::{Error, Result};
-use crate::identifiers::{Channel, Identifier};
+use crate::identifiers::Identifier;
 use crate::outbox::{NewMessage, Outbox};
 use crate::secrets::{Purpose, Secrets};
+use keyway_api::{Channel, InvitationPreview, InvitationSent, InvitationView, SessionTokens};
 
 /// How long an invitation link works.
 pub const INVITATION_TTL_SECS: i64 = 24 * 3600;
-
-/// What the invitee sees before accepting (`GET /v1/invitations/{token}`).
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct InvitationPreview {
-    /// Organisation (account) name.
-    pub organisation: String,
-    /// Facility name.
-    pub facility: String,
-    /// Role they are invited with.
-    pub role: String,
-    /// The address to sign in with.
-    pub email: String,
-    /// Unix seconds when their access starts.
-    pub access_start: i64,
-    /// Unix seconds when this link stops working.
-    pub expires_at: i64,
-}
-
-/// An invitation as the administrator sees it after sending.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct InvitationSent {
-    /// Invitation id (for resend and cancel).
-    pub invitation_id: i64,
-    /// The invited person.
-    pub person_id: i64,
-    /// Their membership.
-    pub membership_id: i64,
-    /// `invited` or `send_failed`.
-    pub status: String,
-    /// Unix seconds when the link stops working.
-    pub expires_at: i64,
-}
 
 struct Found {
     id: i64,
@@ -304,7 +271,7 @@ pub fn accept(
     code: &str,
     device_public_key: &[u8],
     now: i64,
-) -> Result<crate::sessions::SessionTokens> {
+) -> Result<SessionTokens> {
     let f = usable(tx, secrets, token, now)?;
     let ident = Identifier::Email(f.email.clone());
     crate::otp::check_code(tx, secrets, &ident, client, device_public_key, code, now)?;
@@ -319,27 +286,6 @@ pub fn accept(
     let person_id: i64 =
         tx.query_row("SELECT person_id FROM memberships WHERE id = ?1", [f.membership_id], |r| r.get(0))?;
     crate::sessions::create(tx, secrets, person_id, device_public_key, now)
-}
-
-/// One invitation as the administrator's pending-invitations list shows it.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct InvitationView {
-    /// Invitation id (for resend and cancel).
-    pub invitation_id: i64,
-    /// The invited person.
-    pub person_id: i64,
-    /// Invited address.
-    pub email: String,
-    /// Role.
-    pub role: String,
-    /// Facility id.
-    pub facility_id: i64,
-    /// Unix seconds when it was sent.
-    pub sent_at: i64,
-    /// Unix seconds when the link stops working.
-    pub expires_at: i64,
-    /// `pending`, `expired`, `accepted` or `cancelled` (superseded links are not listed).
-    pub state: String,
 }
 
 /// An organisation's invitations (the latest link of each), newest first.

@@ -6,11 +6,10 @@
 //! Grants carry a change sequence number so the app can refresh incrementally.
 
 use rusqlite::{OptionalExtension, Transaction, params};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
-use crate::doors::{self, DoorView};
+use crate::doors;
 use crate::error::{Error, Result};
+use keyway_api::{AccessState, GrantChange, GrantSpec, KeyView};
 
 /// Takes the next value of the global change sequence.
 pub fn next_seq(tx: &Transaction<'_>) -> Result<i64> {
@@ -41,21 +40,6 @@ pub fn create_key(tx: &Transaction<'_>, facility_id: i64, name: &str, door_ids: 
         tx.execute("INSERT OR IGNORE INTO key_doors (key_id, door_id) VALUES (?1, ?2)", params![id, d])?;
     }
     Ok(id)
-}
-
-/// What an administrator grants.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct GrantSpec {
-    /// The key to grant.
-    pub key_id: i64,
-    /// Unix seconds when access starts (default: now).
-    pub starts_at: Option<i64>,
-    /// Unix seconds when access ends.
-    pub expires_at: i64,
-    /// Whether the person may share the key with guests.
-    #[serde(default)]
-    pub shareable: bool,
 }
 
 /// Grants a key to a member of the key's organisation; returns the grant id.
@@ -167,49 +151,6 @@ pub fn revoke_all(tx: &Transaction<'_>, org_id: i64, person_id: i64, reason: &st
     Ok(ids.len())
 }
 
-/// Where a key stands for its holder right now.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum AccessState {
-    /// Works now.
-    Active,
-    /// Starts at `starts_at`.
-    NotYetValid,
-    /// Ended at `expires_at`.
-    Expired,
-    /// Revoked by an administrator, the sharing member, or a cascade.
-    Revoked,
-}
-
-/// One key as its holder sees it (`GET /v1/me/keys`).
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct KeyView {
-    /// Grant id: the handle for credentials and shares.
-    pub grant_id: i64,
-    /// Key id.
-    pub key_id: i64,
-    /// Key name.
-    pub name: String,
-    /// Organisation name.
-    pub organisation: String,
-    /// Facility name.
-    pub facility: String,
-    /// Doors this key opens, with each lock's id and public key.
-    pub doors: Vec<DoorView>,
-    /// Unix seconds when access starts.
-    pub starts_at: i64,
-    /// Unix seconds when access ends.
-    pub expires_at: i64,
-    /// Whether the holder may share it.
-    pub shareable: bool,
-    /// Whether this is a guest key someone shared.
-    pub guest: bool,
-    /// State right now.
-    pub access_state: AccessState,
-    /// Why it was revoked, if it was.
-    pub revoke_reason: Option<String>,
-}
-
 /// One row of the key listing query: grant, key, names, window, flags, revocation.
 type KeyRow = (i64, i64, String, String, String, i64, i64, bool, bool, Option<i64>, Option<String>);
 
@@ -281,18 +222,6 @@ pub fn list_for_person(
         });
     }
     Ok((out, cursor))
-}
-
-/// What an administrator changes on a grant; absent fields keep their value.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct GrantChange {
-    /// New start, unix seconds.
-    pub starts_at: Option<i64>,
-    /// New expiry, unix seconds.
-    pub expires_at: Option<i64>,
-    /// Whether the person may share the key from now on.
-    pub shareable: Option<bool>,
 }
 
 /// Changes a grant's window or sharing. Credentials already issued past the new window are

@@ -207,7 +207,8 @@ where
     routes::Peer: for<'a> axum::extract::connect_info::Connected<axum::serve::IncomingStream<'a, L>>,
 {
     // The peer address reaches handlers as `ConnectInfo`: sign-in limits count per client.
-    let app = routes::router(state.clone()).into_make_service_with_connect_info::<routes::Peer>();
+    let app =
+        routes::router(state.clone(), openapi::document_json()).into_make_service_with_connect_info::<routes::Peer>();
     let task = tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, app).await {
             tracing::error!(error = %e, "server stopped");

@@ -1,12 +1,15 @@
-//! The OpenAPI document, generated from the route annotations and types.
+//! The OpenAPI document, generated from the handlers' annotations (whose paths are
+//! keyway-api's endpoint paths) and keyway-api's types (their `openapi` feature).
 //!
 //! `backend/openapi.json` is the checked-in copy; a test fails when it differs from what
-//! the code generates (regenerate with `keyway-backend openapi > backend/openapi.json`).
+//! the code generates (regenerate with `keyway-backend openapi > backend/openapi.json`),
+//! and `tests/contract.rs` fails when it and keyway-api's endpoints disagree.
 
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::routes;
+use keyway_api::{ErrorBody, ErrorDetail};
 
 /// The whole API description.
 #[derive(OpenApi)]
@@ -29,7 +32,7 @@ use crate::routes;
         routes::admin::invite, routes::admin::resend, routes::admin::cancel,
         routes::admin::outbox, routes::admin::pending_doors,
     ),
-    components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
+    components(schemas(ErrorBody, ErrorDetail)),
     modifiers(&BearerSchemes),
     tags(
         (name = "auth", description = "One-time-code sign-in and sessions"),

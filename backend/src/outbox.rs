@@ -10,39 +10,12 @@
 use std::sync::Mutex;
 
 use rusqlite::{Transaction, params};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use crate::error::Result;
-use crate::identifiers::Channel;
+use keyway_api::{Channel, OutboxMessage};
 
 /// How many messages the in-memory outbox keeps (oldest dropped first).
 const KEEP: usize = 2000;
-
-/// One message as sent.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct OutboxMessage {
-    /// Sequence number, increasing.
-    pub id: u64,
-    /// Email or SMS.
-    pub channel: Channel,
-    /// Normalised recipient address or phone number.
-    pub to: String,
-    /// What the message is: `sign_in_code`, `invitation`, `share`.
-    pub kind: String,
-    /// Subject line (emails); empty for SMS.
-    pub subject: String,
-    /// The text, with the code or link in it.
-    pub body: String,
-    /// The one-time code in the message, if any (for tests and the demo).
-    pub code: Option<String>,
-    /// The link in the message, if any.
-    pub link: Option<String>,
-    /// Unix seconds when it was sent.
-    pub sent_at: i64,
-    /// Whether delivery succeeded.
-    pub delivered: bool,
-}
 
 /// What to send.
 #[derive(Debug, Clone)]

@@ -5,12 +5,11 @@
 //! and revokes their keys there (and their guests'); the person row and all history stay.
 
 use rusqlite::{OptionalExtension, Transaction, params};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use crate::error::{Error, Result};
 use crate::identifiers::Identifier;
 use crate::keys;
+use keyway_api::PersonSummary;
 
 /// Finds the person with this identifier, creating them if there is none.
 pub fn find_or_create(tx: &Transaction<'_>, ident: &Identifier, now: i64) -> Result<i64> {
@@ -86,33 +85,6 @@ pub fn ensure_membership(tx: &Transaction<'_>, person_id: i64, org_id: i64, role
         params![person_id, org_id],
         |r| r.get(0),
     )?)
-}
-
-/// One person as an administrator sees them in an organisation.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct PersonSummary {
-    /// Person id.
-    pub person_id: i64,
-    /// Membership id.
-    pub membership_id: i64,
-    /// Email, if any.
-    pub email: Option<String>,
-    /// E.164 phone, if any.
-    pub phone: Option<String>,
-    /// Display name, if any.
-    pub name: Option<String>,
-    /// Role in this organisation.
-    pub role: String,
-    /// `not_invited`, `invited`, `send_failed`, `accepted` or `expired`.
-    pub invitation_status: String,
-    /// Unix seconds of the last invitation sent.
-    pub invited_at: Option<i64>,
-    /// `active` once the person has signed in to the app, else `none`.
-    pub app_adoption: String,
-    /// The latest invitation (for resend and cancel), if one was ever sent.
-    pub invitation_id: Option<i64>,
-    /// Whether any key grant here is active right now.
-    pub has_access: bool,
 }
 
 /// People of an organisation (not deleted), with invitation status and app adoption.

@@ -7,11 +7,10 @@
 //! logged out.
 
 use rusqlite::{OptionalExtension, Transaction, params};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use crate::error::{Error, Result};
 use crate::secrets::{Purpose, Secrets, b64, unb64};
+use keyway_api::SessionTokens;
 
 /// Access token life.
 pub const ACCESS_TTL_SECS: i64 = 15 * 60;
@@ -19,22 +18,6 @@ pub const ACCESS_TTL_SECS: i64 = 15 * 60;
 pub const REFRESH_TTL_SECS: i64 = 30 * 24 * 3600;
 /// How long the previous refresh token still yields the same successor.
 pub const REFRESH_GRACE_SECS: i64 = 30;
-
-/// Tokens handed to a signed-in app.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct SessionTokens {
-    /// Bearer token for `Authorization`, valid until `access_expires_at`.
-    pub access_token: String,
-    /// Unix seconds when the access token stops working.
-    pub access_expires_at: i64,
-    /// Seconds the access token lives from now: lets a client with a wrong clock time its
-    /// refresh by its own clock.
-    pub access_expires_in: i64,
-    /// Single-use token for `POST /v1/auth/refresh`; store it before forgetting the old one.
-    pub refresh_token: String,
-    /// The signed-in person.
-    pub person_id: i64,
-}
 
 /// Who is calling, from a valid access token.
 #[derive(Debug, Clone)]

@@ -4,16 +4,15 @@
 //! Revoking the member's key revokes the share and the guest's key with it.
 
 use rusqlite::{OptionalExtension, Transaction, params};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
-use crate::credentials::{self, IssuedCredential};
+use crate::credentials;
 use crate::error::{Error, Result};
 use crate::identifiers::Identifier;
 use crate::keys::{self, next_seq};
 use crate::outbox::{NewMessage, Outbox};
 use crate::secrets::{Purpose, Secrets};
 use crate::sessions::SessionInfo;
+use keyway_api::{IssuedCredential, ShareCreated, SharePreview, ShareView};
 use keyway_protocol::share_proof::{SHARE_PROOF_NONCE_LEN, ShareRequestProof};
 
 /// How long a share link can be redeemed.
@@ -41,24 +40,6 @@ pub struct ShareRequest {
     pub ends_at: i64,
     /// The guest's email or phone.
     pub guest: Identifier,
-}
-
-/// The share as created.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct ShareCreated {
-    /// Share id (to revoke it).
-    pub share_id: i64,
-    /// The member credential the guest key will descend from (hex).
-    pub parent_credential_id: String,
-    /// Start of the guest's window.
-    pub starts_at: i64,
-    /// End of the guest's window.
-    pub ends_at: i64,
-    /// Whether the service delivered the link to the guest.
-    pub delivered: bool,
-    /// When the service did not send it (a sending limit was reached), the link for the
-    /// member to pass on themselves; absent when it was sent.
-    pub link: Option<String>,
 }
 
 /// How the share link goes out.
@@ -319,23 +300,6 @@ pub fn revoke(tx: &Transaction<'_>, session: &SessionInfo, share_id: i64, now: i
     Ok(())
 }
 
-/// What a guest sees from a share link before redeeming it.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct SharePreview {
-    /// Organisation name.
-    pub organisation: String,
-    /// Facility name.
-    pub facility: String,
-    /// Names of the shared doors.
-    pub doors: Vec<String>,
-    /// Start of the guest's window.
-    pub starts_at: i64,
-    /// End of the guest's window.
-    pub ends_at: i64,
-    /// The email or phone to sign in with.
-    pub sign_in_with: String,
-}
-
 /// Share id, guest, window, link expiry, state, organisation and facility names.
 type PreviewRow = (i64, String, i64, i64, i64, String, String, String);
 
@@ -366,25 +330,6 @@ pub fn preview(tx: &Transaction<'_>, secrets: &Secrets, token: &str, now: i64) -
     )?;
     let doors = stmt.query_map([id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
     Ok(SharePreview { organisation, facility, doors, starts_at, ends_at, sign_in_with: guest })
-}
-
-/// A share as the sharing member sees it.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct ShareView {
-    /// Share id.
-    pub share_id: i64,
-    /// The member's grant it was made from.
-    pub grant_id: i64,
-    /// The guest's email or phone.
-    pub guest: String,
-    /// Door ids shared.
-    pub door_ids: Vec<i64>,
-    /// Start of the guest's window.
-    pub starts_at: i64,
-    /// End of the guest's window.
-    pub ends_at: i64,
-    /// `pending` (link not redeemed), `redeemed` or `revoked`.
-    pub state: String,
 }
 
 /// The shares a member has made, newest first.

@@ -9,20 +9,19 @@
 //! - A reused or revoked refresh token ends the session (the backend revoked the
 //!   family); a network failure does not: offline is not signed out.
 
-use crate::api::wire::{RefreshRequest, SessionTokens};
+use crate::api::session::StoredSession;
 use crate::api::{ApiClient, ApiError};
 use crate::crash::crash_point;
 use crate::error::{Error, Result};
 use crate::platform::Clock;
 use crate::platform::SecureStore;
 use crate::platform::secret_names::SESSION_SECRET;
-use reqwest::Method;
-use serde::Serialize;
-use serde::de::DeserializeOwned;
+use keyway_api::endpoints::Refresh;
+use keyway_api::{Endpoint, RefreshRequest, SessionTokens};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::sync::Mutex;
-use zeroize::Zeroizing;
+use zeroize::{Zeroize as _, Zeroizing};
 
 /// Refresh this long before the access token's stated expiry, to absorb clock skew.
 const EXPIRY_MARGIN: u32 = 30;
@@ -31,7 +30,7 @@ pub(crate) struct Auth {
     api: ApiClient,
     store: Arc<dyn SecureStore>,
     clock: Arc<dyn Clock>,
-    session: Mutex<Option<SessionTokens>>,
+    session: Mutex<Option<StoredSession>>,
     refreshes: AtomicU64,
 }
 
@@ -39,7 +38,7 @@ impl Auth {
     /// Loads the session the secure store holds, if any.
     pub(crate) fn load(api: ApiClient, store: Arc<dyn SecureStore>, clock: Arc<dyn Clock>) -> Result<Self> {
         let session = match store.get(SESSION_SECRET)? {
-            Some(bytes) => match serde_json::from_slice::<SessionTokens>(&bytes) {
+            Some(bytes) => match serde_json::from_slice::<StoredSession>(&bytes) {
                 Ok(tokens) => Some(tokens),
                 Err(_) => {
                     // Unreadable (foreign or corrupted): forget it rather than fail forever.
@@ -65,11 +64,8 @@ impl Auth {
 
     /// Notes when the token expires by this phone's clock, which may disagree with the
     /// server's by minutes: refresh timing must not depend on the two agreeing.
-    fn stamp(&self, mut tokens: SessionTokens) -> SessionTokens {
-        if let Some(lifetime) = tokens.access_expires_in {
-            tokens.local_expires_at = Some(i64::from(self.clock.now()) + lifetime);
-        }
-        tokens
+    fn stamp(&self, tokens: SessionTokens) -> StoredSession {
+        StoredSession::received(tokens, i64::from(self.clock.now()))
     }
 
     /// Adopts tokens from a sign-in or an accepted invitation.
@@ -81,7 +77,7 @@ impl Auth {
         Ok(())
     }
 
-    fn persist(&self, tokens: &SessionTokens) -> Result<()> {
+    fn persist(&self, tokens: &StoredSession) -> Result<()> {
         let json = Zeroizing::new(serde_json::to_vec(tokens).map_err(|_| Error::internal("session encoding"))?);
         self.store.set(SESSION_SECRET, &json)?;
         Ok(())
@@ -92,16 +88,15 @@ impl Auth {
     pub(crate) async fn forget(&self) -> Result<Option<Zeroizing<String>>> {
         let mut session = self.session.lock().await;
         self.store.delete(SESSION_SECRET)?;
-        Ok(session.take().map(|s| Zeroizing::new(s.refresh_token)))
+        Ok(session.take().map(|s| Zeroizing::new(s.tokens.refresh_token)))
     }
 
     /// A usable access token, refreshing first if it has expired.
     async fn bearer(&self) -> Result<Zeroizing<String>> {
         let mut session = self.session.lock().await;
         let current = session.as_ref().ok_or(Error::NotSignedIn)?;
-        let expires_at = current.local_expires_at.unwrap_or(current.access_expires_at);
-        if i64::from(self.clock.now()) + i64::from(EXPIRY_MARGIN) < expires_at {
-            return Ok(Zeroizing::new(current.access_token.clone()));
+        if i64::from(self.clock.now()) + i64::from(EXPIRY_MARGIN) < current.expires_at() {
+            return Ok(Zeroizing::new(current.tokens.access_token.clone()));
         }
         self.refresh_locked(&mut session).await
     }
@@ -110,30 +105,23 @@ impl Auth {
     async fn refresh_after_rejection(&self, stale: &str) -> Result<Zeroizing<String>> {
         let mut session = self.session.lock().await;
         let current = session.as_ref().ok_or(Error::NotSignedIn)?;
-        if current.access_token != stale {
-            return Ok(Zeroizing::new(current.access_token.clone()));
+        if current.tokens.access_token != stale {
+            return Ok(Zeroizing::new(current.tokens.access_token.clone()));
         }
         self.refresh_locked(&mut session).await
     }
 
-    async fn refresh_locked(&self, session: &mut Option<SessionTokens>) -> Result<Zeroizing<String>> {
-        let refresh_token = match session.as_ref() {
-            Some(s) => Zeroizing::new(s.refresh_token.clone()),
+    async fn refresh_locked(&self, session: &mut Option<StoredSession>) -> Result<Zeroizing<String>> {
+        let mut refresh = match session.as_ref() {
+            Some(s) => Refresh { body: RefreshRequest { refresh_token: s.tokens.refresh_token.clone() } },
             None => return Err(Error::NotSignedIn),
         };
         self.refreshes.fetch_add(1, Ordering::SeqCst);
         crash_point!("auth.refresh.before_request");
-        let result: std::result::Result<SessionTokens, ApiError> = self
-            .api
-            // Safe to repeat: within its grace the backend answers a repeated refresh with
-            // the same successor, so an answer lost on the way is not a lost session.
-            .call_retrying(
-                Method::POST,
-                "v1/auth/refresh",
-                None,
-                Some(&RefreshRequest { refresh_token: &refresh_token }),
-            )
-            .await;
+        // Safe to repeat: within its grace the backend answers a repeated refresh with
+        // the same successor, so an answer lost on the way is not a lost session.
+        let result: std::result::Result<SessionTokens, ApiError> = self.api.call_retrying(&refresh, None).await;
+        refresh.body.refresh_token.zeroize();
         match result {
             Ok(tokens) => {
                 crash_point!("auth.refresh.after_answer");
@@ -146,7 +134,7 @@ impl Auth {
                     tracing::warn!(error = %e, "rotated session kept in memory only; the store will be retried");
                 }
                 crash_point!("auth.refresh.after_store");
-                let access = Zeroizing::new(tokens.access_token.clone());
+                let access = Zeroizing::new(tokens.tokens.access_token.clone());
                 *session = Some(tokens);
                 Ok(access)
             }
@@ -164,30 +152,23 @@ impl Auth {
 
     /// Calls an authenticated endpoint; on `access_token_expired` refreshes once and
     /// retries. A session the backend no longer knows is forgotten here too.
-    pub(crate) async fn call<B: Serialize + ?Sized, R: DeserializeOwned>(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<&B>,
-    ) -> Result<R> {
-        self.call_detailed(method, path, body).await?.map_err(Error::from_api)
+    pub(crate) async fn call<E: Endpoint>(&self, call: &E) -> Result<E::Answer> {
+        self.call_detailed(call).await?.map_err(Error::from_api)
     }
 
     /// Like [`Auth::call`], but the endpoint's own failure stays an [`ApiError`], so the
     /// caller can tell the backend's typed refusal from an answer that never came or was
     /// garbled on the way. The outer error is the session's (signed out, ended, offline
     /// while refreshing).
-    pub(crate) async fn call_detailed<B: Serialize + ?Sized, R: DeserializeOwned>(
+    pub(crate) async fn call_detailed<E: Endpoint>(
         &self,
-        method: Method,
-        path: &str,
-        body: Option<&B>,
-    ) -> Result<std::result::Result<R, ApiError>> {
+        call: &E,
+    ) -> Result<std::result::Result<E::Answer, ApiError>> {
         let token = self.bearer().await?;
-        let result = match self.api.call(method.clone(), path, Some(&token), body).await {
+        let result = match self.api.call(call, Some(&token)).await {
             Err(e) if e.code() == Some("access_token_expired") => {
                 let token = self.refresh_after_rejection(&token).await?;
-                self.api.call(method, path, Some(&token), body).await
+                self.api.call(call, Some(&token)).await
             }
             other => other,
         };

@@ -2,7 +2,6 @@
 //! bundle if the lock is behind, and keeps the lock's receipt in the outbox until the
 //! backend has it. `sync_door(door)` does a door sync on demand, with progress.
 
-use crate::api::wire::ReceiptUpload;
 use crate::api::{ApiError, b64};
 use crate::ble::{self, DoorKey, LockVisit, PendingBundle, UnlockError, UnlockPath, UnlockPhase, UnlockTimings};
 use crate::cache::{AccessState, DoorRecord as Door, StoredCredential};
@@ -13,10 +12,11 @@ use crate::listeners::{DoorSyncProgress, DoorSyncStage, TaskHandle};
 use crate::operation::CancelToken;
 use crate::platform::secret_names::ticket_secret_name;
 use crate::timestamp::Timestamp;
+use keyway_api::ReceiptUpload;
+use keyway_api::endpoints::UploadReceipt;
 use keyway_protocol::Command;
 use keyway_protocol::ids::{DoorId, TicketId};
 use keyway_protocol::phone::FastTicket;
-use reqwest::Method;
 use zeroize::Zeroizing;
 
 /// A stored ticket: the credential it was earned with, its id and secret.
@@ -395,10 +395,10 @@ impl Keyway {
             let Some(door) = self.inner.cache.door(&pending.lock_id)? else {
                 continue;
             };
-            let path = format!("v1/doors/{}/receipts", door.backend_id);
-            let body = ReceiptUpload { receipt: b64(&pending.receipt) };
+            let call =
+                UploadReceipt { door_id: door.backend_id, body: ReceiptUpload { receipt: b64(&pending.receipt) } };
             crash_point!("receipt.before_upload");
-            match self.inner.auth.call_detailed::<_, serde_json::Value>(Method::POST, &path, Some(&body)).await? {
+            match self.inner.auth.call_detailed(&call).await? {
                 Ok(_) => {}
                 // Refused for good by the backend itself (bad signature, door gone, no longer
                 // this person's door): drop it rather than retry forever. Nothing is lost: the

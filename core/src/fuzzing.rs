@@ -3,13 +3,14 @@
 //! without a network, a radio or a phone. Each runs exactly the code the journeys run.
 
 use crate::api::decode_answer;
-use crate::api::wire::{
-    BundleView, CodeSentBody, CredentialsResponse, InvitationPreview, KeysResponse, PendingDoors, Profile,
-    SessionTokens, ShareCreated,
-};
+use crate::api::session::StoredSession;
 use crate::cache::{Cache, CacheError};
 use crate::error::Error;
 use crate::refresh::{check_bundle, convert_credentials, convert_door, convert_keys};
+use keyway_api::{
+    CodeSentResponse, CredentialsResponse, InvitationPreview, KeysResponse, PendingDoors, Profile, SessionTokens,
+    ShareCreated, SignedBundle,
+};
 use keyway_protocol::ids::DoorId;
 use reqwest::StatusCode;
 
@@ -25,7 +26,7 @@ pub fn api_answer(endpoint: u8, status: u16, is_json: bool, body: &[u8], door: D
         return false;
     };
     let accepted = match endpoint % API_ENDPOINTS {
-        0 => decode_answer::<CodeSentBody>(status, is_json, body).map(drop),
+        0 => decode_answer::<CodeSentResponse>(status, is_json, body).map(drop),
         1 => decode_answer::<SessionTokens>(status, is_json, body).map(drop),
         2 => decode_answer::<InvitationPreview>(status, is_json, body).map(drop),
         3 => decode_answer::<Profile>(status, is_json, body).map(drop),
@@ -39,7 +40,7 @@ pub fn api_answer(endpoint: u8, status: u16, is_json: bool, body: &[u8], door: D
             let _ = convert_credentials(r);
         }),
         7 => decode_answer::<ShareCreated>(status, is_json, body).map(drop),
-        8 => decode_answer::<BundleView>(status, is_json, body).map(|view| bundle_for(&view, door)),
+        8 => decode_answer::<SignedBundle>(status, is_json, body).map(|view| bundle_for(&view, door)),
         9 => decode_answer::<serde_json::Value>(status, is_json, body).map(drop),
         _ => decode_answer::<()>(status, is_json, body),
     };
@@ -66,7 +67,7 @@ fn keys_into_cache(response: &KeysResponse) {
     }
 }
 
-fn bundle_for(view: &BundleView, door: DoorId) {
+fn bundle_for(view: &SignedBundle, door: DoorId) {
     let door = crate::cache::DoorRecord {
         lock_id: door,
         backend_id: 1,
@@ -83,7 +84,7 @@ fn bundle_for(view: &BundleView, door: DoorId) {
 
 /// The session tokens as read back from the secure store (a foreign or damaged entry).
 pub fn stored_session(bytes: &[u8]) -> bool {
-    serde_json::from_slice::<SessionTokens>(bytes).is_ok()
+    serde_json::from_slice::<StoredSession>(bytes).is_ok()
 }
 
 /// One value for a cached column: what a damaged or foreign cache file might hold.

@@ -3,16 +3,16 @@
 //! and redeems it.
 
 use crate::address::SignInAddress;
-use crate::api::wire::{CreateShareRequest, DeviceProof, ShareCreated};
 use crate::error::{Error, Result};
 use crate::keyway::Keyway;
 use crate::links::{LinkKind, LinkProblem, ParsedLink};
 use crate::signin::clamp_time;
 use crate::timestamp::Timestamp;
+use keyway_api::endpoints::{CreateShare, RedeemShareLink, RevokeShare};
+use keyway_api::{CreateShareRequest, DeviceProof};
 use keyway_protocol::credential::UnixSeconds;
 use keyway_protocol::ids::DoorId;
 use keyway_protocol::share_proof::{SHARE_PROOF_NONCE_LEN, ShareRequestProof};
-use reqwest::Method;
 
 /// A share as the member sees it after creating it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,9 +53,15 @@ impl Keyway {
         let starts_at = starts_at.map(i64::from);
         let ends_at = i64::from(ends_at);
         let device_proof = self.sign_share(grant_id, &door_ids, starts_at, ends_at, guest.as_str()).await?;
-        let request =
-            CreateShareRequest { grant_id, door_ids, starts_at, ends_at, guest: guest.as_str(), device_proof };
-        let created: ShareCreated = self.inner.auth.call(Method::POST, "v1/shares", Some(&request)).await?;
+        let body = CreateShareRequest {
+            grant_id,
+            door_ids,
+            starts_at,
+            ends_at,
+            guest: guest.as_str().to_owned(),
+            device_proof,
+        };
+        let created = self.inner.auth.call(&CreateShare { body }).await?;
         Ok(Share {
             share_id: created.share_id,
             starts_at: Timestamp(clamp_time(created.starts_at)),
@@ -88,8 +94,7 @@ impl Keyway {
     /// Revokes a share: the guest's key stops working online at once, and at offline
     /// doors after their next door sync (or when its short credential lapses).
     pub async fn revoke_share(&self, share_id: i64) -> Result<()> {
-        let path = format!("v1/shares/{share_id}/revoke");
-        self.inner.auth.call::<(), ()>(Method::POST, &path, None).await
+        self.inner.auth.call(&RevokeShare { share_id }).await
     }
 
     /// As a signed-in guest: redeems a share link and fetches the new key.
@@ -97,8 +102,7 @@ impl Keyway {
         if link.kind != LinkKind::SharedKey {
             return Err(LinkProblem::WrongKind.into());
         }
-        let path = format!("v1/share-links/{}/redeem", link.token());
-        let _: serde_json::Value = self.inner.auth.call::<(), _>(Method::POST, &path, None).await?;
+        self.inner.auth.call(&RedeemShareLink { token: link.token().to_owned() }).await?;
         // Redeemed: a failed refresh now (offline) is not a failed redemption.
         if let Err(e) = self.refresh().await {
             tracing::info!(error = %e, "the guest key arrives with the next refresh");

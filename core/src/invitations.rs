@@ -2,13 +2,13 @@
 //! sent to the invited address. Each way an invitation can be dead is its own error.
 
 use crate::api::b64;
-use crate::api::wire::{AcceptRequest, CodeSentBody, InvitationPreview as WirePreview, SessionTokens};
 use crate::error::{Error, Result};
 use crate::keyway::Keyway;
 use crate::links::{LinkKind, LinkProblem, ParsedLink, parse_link};
 use crate::signin::{CodeSent, clamp_time, normalise_code};
 use crate::timestamp::Timestamp;
-use reqwest::Method;
+use keyway_api::AcceptRequest;
+use keyway_api::endpoints::{AcceptInvitation, PreviewInvitation, SendInvitationCode};
 
 /// What the invitation screen shows before accepting.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,17 +34,17 @@ impl Keyway {
         Ok(parse_link(link, &self.inner.config.link_hosts)?)
     }
 
-    fn invitation_path(link: &ParsedLink, suffix: &str) -> Result<String> {
+    /// The invitation's token, if the link is an invitation.
+    fn invitation_token(link: &ParsedLink) -> Result<String> {
         if link.kind != LinkKind::Invitation {
             return Err(LinkProblem::WrongKind.into());
         }
-        Ok(format!("v1/invitations/{}{suffix}", link.token()))
+        Ok(link.token().to_owned())
     }
 
     /// Shows what the invitation offers.
     pub async fn preview_invitation(&self, link: &ParsedLink) -> Result<InvitationPreview> {
-        let path = Self::invitation_path(link, "")?;
-        let p: WirePreview = self.inner.api.call::<(), _>(Method::GET, &path, None, None).await?;
+        let p = self.inner.api.call(&PreviewInvitation { token: Self::invitation_token(link)? }, None).await?;
         Ok(InvitationPreview {
             organisation: p.organisation,
             facility: p.facility,
@@ -57,22 +57,19 @@ impl Keyway {
 
     /// Sends the one-time code that proves the invited address.
     pub async fn send_invitation_code(&self, link: &ParsedLink) -> Result<CodeSent> {
-        let path = Self::invitation_path(link, "/code")?;
-        let sent: CodeSentBody = self.inner.api.call::<(), _>(Method::POST, &path, None, None).await?;
+        let call = SendInvitationCode { token: Self::invitation_token(link)? };
+        let sent = self.inner.api.call(&call, None).await?;
         Ok(sent.into())
     }
 
     /// Accepts the invitation: the person is signed in (or, if already signed in as the
     /// same person, the new account is added) and keys are fetched.
     pub async fn accept_invitation(&self, link: &ParsedLink, code: &str) -> Result<()> {
-        let path = Self::invitation_path(link, "/accept")?;
+        let token = Self::invitation_token(link)?;
         let code = normalise_code(code)?;
         let device_public_key = b64(&self.inner.platform.signer.public_key().await?);
-        let tokens: SessionTokens = self
-            .inner
-            .api
-            .call(Method::POST, &path, None, Some(&AcceptRequest { code: &code, device_public_key }))
-            .await?;
+        let call = AcceptInvitation { token, body: AcceptRequest { code, device_public_key } };
+        let tokens = self.inner.api.call(&call, None).await?;
         self.signed_in(tokens).await
     }
 }

@@ -174,7 +174,7 @@ impl Keyway {
         if let Err(e) = self.upload_receipts().await {
             tracing::info!(error = %e, "receipts not delivered before sign-out");
         }
-        let logout: Result<()> = self.inner.auth.call::<(), ()>(reqwest::Method::POST, "v1/auth/logout", None).await;
+        let logout: Result<()> = self.inner.auth.call(&keyway_api::endpoints::Logout {}).await;
         if let Err(e) = logout {
             tracing::info!(error = %e, "logout not confirmed by the backend; signing out locally");
         }

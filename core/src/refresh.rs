@@ -2,9 +2,6 @@
 //! then changed keys (incremental, from the last cursor), credential renewal before
 //! lapse, and the newest door-sync bundles for offline doors that are behind.
 
-use crate::api::wire::{
-    BundleView, CredentialsRequest, CredentialsResponse, DoorView, KeysResponse, PendingDoors, Profile,
-};
 use crate::api::{ApiError, unb64};
 use crate::cache::{Account, DoorRecord as Door, Key, StoredCredential};
 use crate::crash::crash_point;
@@ -18,9 +15,10 @@ use crate::timestamp::Timestamp;
 fn count(n: usize) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
 }
+use keyway_api::endpoints::{GetBundle, GetProfile, IssueCredentials, ListKeys, ListPendingDoors};
+use keyway_api::{AccessState, CredentialsRequest, CredentialsResponse, DoorView, KeysResponse, SignedBundle};
 use keyway_protocol::bundle::Bundle;
 use keyway_protocol::ids::DoorId;
-use reqwest::Method;
 
 const KEYS_CURSOR: &str = "keys_cursor";
 
@@ -61,7 +59,7 @@ impl Keyway {
         crash_point!("refresh.after_receipts");
         let mut summary = RefreshSummary { receipts_uploaded: count(receipts_uploaded), ..Default::default() };
         let cache = &self.inner.cache;
-        let profile: Profile = self.inner.auth.call::<(), _>(Method::GET, "v1/me", None).await?;
+        let profile = self.inner.auth.call(&GetProfile {}).await?;
         crash_point!("refresh.after_profile");
         let accounts: Vec<Account> = profile
             .memberships
@@ -71,11 +69,8 @@ impl Keyway {
         cache.replace_accounts(&accounts)?;
         crash_point!("refresh.after_accounts_stored");
         let cursor = cache.meta(KEYS_CURSOR)?;
-        let path = match &cursor {
-            Some(c) => format!("v1/me/keys?since={c}"),
-            None => "v1/me/keys".to_owned(),
-        };
-        let response: KeysResponse = self.inner.auth.call::<(), _>(Method::GET, &path, None).await?;
+        let since = cursor.and_then(|c| c.parse().ok());
+        let response = self.inner.auth.call(&ListKeys { since }).await?;
         crash_point!("refresh.after_keys_answer");
         let (keys, doors) = convert_keys(&response)?;
         summary.keys_changed = count(keys.len());
@@ -92,7 +87,7 @@ impl Keyway {
 
         // Door versions move without any key changing (someone else was revoked): ask
         // which of this person's offline doors are behind.
-        let pending: PendingDoors = self.inner.auth.call::<(), _>(Method::GET, "v1/door-sync/pending", None).await?;
+        let pending = self.inner.auth.call(&ListPendingDoors {}).await?;
         crash_point!("refresh.after_pending_answer");
         let behind: Vec<Door> = pending.doors.iter().filter_map(|d| convert_door(d).ok()).collect();
         cache.upsert_doors(&behind)?;
@@ -123,8 +118,8 @@ impl Keyway {
             return Ok(0);
         }
         crash_point!("credentials.before_request");
-        let response: CredentialsResponse =
-            self.inner.auth.call(Method::POST, "v1/credentials", Some(&CredentialsRequest { grant_id: None })).await?;
+        let all = IssueCredentials { body: CredentialsRequest { grant_id: None } };
+        let response = self.inner.auth.call(&all).await?;
         crash_point!("credentials.after_answer");
         let valid = convert_credentials(response)?;
         let stored = self.inner.cache.store_credentials(&valid)?;
@@ -155,8 +150,8 @@ impl Keyway {
 
     /// Fetches the bundle for one door (a delta from what the lock last reported).
     pub(crate) async fn fetch_bundle(&self, door: &Door) -> Result<()> {
-        let path = format!("v1/doors/{}/bundle?since={}", door.backend_id, door.synced_version);
-        let view: BundleView = self.inner.auth.call::<(), _>(Method::GET, &path, None).await?;
+        let call = GetBundle { door_id: door.backend_id, since: Some(i64::from(door.synced_version)) };
+        let view = self.inner.auth.call(&call).await?;
         crash_point!("bundle.after_answer");
         let (version, bytes) = check_bundle(&view, door)?;
         self.inner.cache.store_bundle(&door.lock_id, version, &bytes)?;
@@ -225,7 +220,7 @@ pub(crate) fn convert_keys(response: &KeysResponse) -> Result<(Vec<Key>, Vec<Doo
             expires_at: Timestamp(clamp_time(k.expires_at)),
             shareable: k.shareable,
             guest: k.guest,
-            revoked: k.access_state == crate::api::wire::AccessState::Revoked,
+            revoked: k.access_state == AccessState::Revoked,
             revoke_reason: k.revoke_reason.clone(),
         });
     }
@@ -255,7 +250,7 @@ pub(crate) fn convert_credentials(response: CredentialsResponse) -> Result<Vec<S
 }
 
 /// A fetched bundle's version and bytes, if it parses and is the one asked for `door`.
-pub(crate) fn check_bundle(view: &BundleView, door: &Door) -> Result<(u32, Vec<u8>)> {
+pub(crate) fn check_bundle(view: &SignedBundle, door: &Door) -> Result<(u32, Vec<u8>)> {
     let bytes = unb64(&view.bundle)?;
     let bundle = Bundle::from_bytes(&bytes).map_err(|_| Error::internal("bundle does not parse"))?;
     if bundle.body.door != door.lock_id || i64::from(bundle.body.version) != view.version {

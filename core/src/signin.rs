@@ -3,13 +3,13 @@
 
 use crate::address::SignInAddress;
 use crate::api::b64;
-use crate::api::wire::{Channel, CodeRequest, CodeSentBody, SessionTokens, VerifyRequest};
 use crate::error::{Error, Result};
 use crate::keyway::Keyway;
 use crate::listeners::SessionState;
 use crate::timestamp::Timestamp;
+use keyway_api::endpoints::{SendCode, Verify};
+use keyway_api::{Channel, CodeRequest, CodeSentResponse, SessionTokens, VerifyRequest};
 use keyway_protocol::credential::UnixSeconds;
-use reqwest::Method;
 
 /// The cache's note of whose keys it holds.
 const PERSON: &str = "person_id";
@@ -36,8 +36,8 @@ pub struct CodeSent {
     pub resend_after: Timestamp,
 }
 
-impl From<CodeSentBody> for CodeSent {
-    fn from(c: CodeSentBody) -> Self {
+impl From<CodeSentResponse> for CodeSent {
+    fn from(c: CodeSentResponse) -> Self {
         Self {
             channel: match c.channel {
                 Channel::Email => CodeChannel::Email,
@@ -81,17 +81,8 @@ impl SignInFlow {
     pub async fn verify(&self, code: &str) -> Result<()> {
         let code = normalise_code(code)?;
         let device_public_key = b64(&self.keyway.inner.platform.signer.public_key().await?);
-        let tokens: SessionTokens = self
-            .keyway
-            .inner
-            .api
-            .call(
-                Method::POST,
-                "v1/auth/verify",
-                None,
-                Some(&VerifyRequest { identifier: self.address.as_str(), code: &code, device_public_key }),
-            )
-            .await?;
+        let body = VerifyRequest { identifier: self.address.as_str().to_owned(), code, device_public_key };
+        let tokens = self.keyway.inner.api.call(&Verify { body }, None).await?;
         self.keyway.signed_in(tokens).await
     }
 }
@@ -103,11 +94,8 @@ pub(crate) fn normalise_code(code: &str) -> Result<String> {
 }
 
 async fn send_code(keyway: &Keyway, address: &SignInAddress) -> Result<CodeSent> {
-    let sent: CodeSentBody = keyway
-        .inner
-        .api
-        .call(Method::POST, "v1/auth/code", None, Some(&CodeRequest { identifier: address.as_str() }))
-        .await?;
+    let call = SendCode { body: CodeRequest { identifier: address.as_str().to_owned() } };
+    let sent = keyway.inner.api.call(&call, None).await?;
     Ok(sent.into())
 }
 

@@ -5,20 +5,25 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Deserialize;
+use utoipa::IntoParams;
 
-use super::{Admin, ApiJson, ApiPath, ApiQuery, Created};
+use super::{Admin, ApiJson, ApiPath, ApiQuery};
 use crate::AppState;
-use crate::doors::{self, DoorView};
-use crate::error::{Error, ErrorBody, Result};
+use crate::doors;
+use crate::error::{Error, Result};
 use crate::identifiers::Identifier;
-use crate::invitations::{self, InvitationSent};
-use crate::keys::{self, GrantSpec};
-use crate::outbox::OutboxMessage;
-use crate::people::{self, PersonSummary};
+use crate::invitations;
+use crate::keys;
+use crate::people;
 use crate::secrets::b64;
 use crate::{orgs, sessions};
+use keyway_api::Endpoint as _;
+use keyway_api::endpoints as api;
+use keyway_api::{
+    Created, DoorRequest, DoorView, ErrorBody, GrantChange, GrantSpec, InvitationSent, InviteRequest, KeyRequest,
+    NameRequest, OutboxMessage, PersonAdded, PersonRequest, PersonSummary, Revoked, SiteCreated, SiteRequest,
+};
 
 fn non_empty(field: &str, v: &str) -> Result<String> {
     let t = v.trim();
@@ -28,16 +33,8 @@ fn non_empty(field: &str, v: &str) -> Result<String> {
     Ok(t.to_owned())
 }
 
-/// A name.
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NameRequest {
-    /// Display name.
-    pub name: String,
-}
-
 /// Creates an organisation (an account).
-#[utoipa::path(post, path = "/v1/admin/orgs", tag = "admin", security(("admin" = [])),
+#[utoipa::path(post, path = api::CreateOrg::PATH, tag = "admin", security(("admin" = [])),
     request_body = NameRequest, responses((status = 201, body = Created), (status = 401, body = ErrorBody)))]
 pub async fn create_org(
     _: Admin,
@@ -49,27 +46,8 @@ pub async fn create_org(
     Ok((StatusCode::CREATED, Json(Created { id })))
 }
 
-/// A new site.
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SiteRequest {
-    /// Display name.
-    pub name: String,
-    /// Credential life in seconds (default 72 h).
-    pub credential_ttl_secs: Option<i64>,
-}
-
-/// The created site.
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
-pub struct SiteCreated {
-    /// Site id.
-    pub id: i64,
-    /// The site's issuer public key (65 bytes, base64url): locks trust it.
-    pub issuer_public_key: String,
-}
-
 /// Creates a site with its own issuer key.
-#[utoipa::path(post, path = "/v1/admin/orgs/{org_id}/sites", tag = "admin", security(("admin" = [])),
+#[utoipa::path(post, path = api::CreateSite::PATH, tag = "admin", security(("admin" = [])),
     params(("org_id" = i64, Path, description = "Organisation id")),
     request_body = SiteRequest, responses((status = 201, body = SiteCreated), (status = 404, body = ErrorBody)))]
 pub async fn create_site(
@@ -86,7 +64,7 @@ pub async fn create_site(
 }
 
 /// Creates a facility in a site.
-#[utoipa::path(post, path = "/v1/admin/sites/{site_id}/facilities", tag = "admin", security(("admin" = [])),
+#[utoipa::path(post, path = api::CreateFacility::PATH, tag = "admin", security(("admin" = [])),
     params(("site_id" = i64, Path, description = "Site id")),
     request_body = NameRequest, responses((status = 201, body = Created), (status = 404, body = ErrorBody)))]
 pub async fn create_facility(
@@ -100,24 +78,8 @@ pub async fn create_facility(
     Ok((StatusCode::CREATED, Json(Created { id })))
 }
 
-/// A new door.
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct DoorRequest {
-    /// Display name.
-    pub name: String,
-    /// The lock's id: 16 hex digits.
-    pub lock_id: String,
-    /// The lock's P-256 public key: 65-byte uncompressed SEC1, base64url.
-    pub lock_public_key: String,
-    /// The lock's receipt-signing P-256 public key: 65-byte uncompressed SEC1, base64url.
-    pub lock_signing_public_key: String,
-    /// Whether the door is connected to the internet.
-    pub online: bool,
-}
-
 /// Adds a door (lock id and public key) to a facility.
-#[utoipa::path(post, path = "/v1/admin/facilities/{facility_id}/doors", tag = "admin", security(("admin" = [])),
+#[utoipa::path(post, path = api::CreateDoor::PATH, tag = "admin", security(("admin" = [])),
     params(("facility_id" = i64, Path, description = "Facility id")),
     request_body = DoorRequest,
     responses((status = 201, body = DoorView), (status = 404, body = ErrorBody),
@@ -144,7 +106,7 @@ pub async fn create_door(
 }
 
 /// All doors of an organisation, with sync state.
-#[utoipa::path(get, path = "/v1/admin/orgs/{org_id}/doors", tag = "admin", security(("admin" = [])),
+#[utoipa::path(get, path = api::ListDoors::PATH, tag = "admin", security(("admin" = [])),
     params(("org_id" = i64, Path, description = "Organisation id")),
     responses((status = 200, body = Vec<DoorView>)))]
 pub async fn list_doors(
@@ -155,18 +117,8 @@ pub async fn list_doors(
     Ok(Json(st.write(move |tx, _, _| doors::list_for_org(tx, org_id)).await?))
 }
 
-/// A new key.
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct KeyRequest {
-    /// Display name.
-    pub name: String,
-    /// Doors it holds (in this facility).
-    pub door_ids: Vec<i64>,
-}
-
 /// Creates a key holding one or more doors.
-#[utoipa::path(post, path = "/v1/admin/facilities/{facility_id}/keys", tag = "admin", security(("admin" = [])),
+#[utoipa::path(post, path = api::CreateKey::PATH, tag = "admin", security(("admin" = [])),
     params(("facility_id" = i64, Path, description = "Facility id")),
     request_body = KeyRequest, responses((status = 201, body = Created), (status = 422, body = ErrorBody)))]
 pub async fn create_key(
@@ -180,31 +132,8 @@ pub async fn create_key(
     Ok((StatusCode::CREATED, Json(Created { id })))
 }
 
-/// Add a person without an invitation (e.g. a phone-only member).
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PersonRequest {
-    /// Email address.
-    pub email: Option<String>,
-    /// Phone number, international format.
-    pub phone: Option<String>,
-    /// Display name.
-    pub name: Option<String>,
-    /// Role in the organisation (default `member`).
-    pub role: Option<String>,
-}
-
-/// The person and their membership.
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
-pub struct PersonAdded {
-    /// Person id.
-    pub person_id: i64,
-    /// Membership id.
-    pub membership_id: i64,
-}
-
 /// Adds a person to an organisation (status Not invited).
-#[utoipa::path(post, path = "/v1/admin/orgs/{org_id}/people", tag = "admin", security(("admin" = [])),
+#[utoipa::path(post, path = api::AddPerson::PATH, tag = "admin", security(("admin" = [])),
     params(("org_id" = i64, Path, description = "Organisation id")),
     request_body = PersonRequest,
     responses((status = 201, body = PersonAdded), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
@@ -242,7 +171,7 @@ pub async fn add_person(
 }
 
 /// People with invitation status (Not invited / Invited / Send failed / Accepted / Expired) and app adoption.
-#[utoipa::path(get, path = "/v1/admin/orgs/{org_id}/people", tag = "admin", security(("admin" = [])),
+#[utoipa::path(get, path = api::ListPeople::PATH, tag = "admin", security(("admin" = [])),
     params(("org_id" = i64, Path, description = "Organisation id")),
     responses((status = 200, body = Vec<PersonSummary>)))]
 pub async fn list_people(
@@ -254,7 +183,7 @@ pub async fn list_people(
 }
 
 /// Deletes a person from the organisation: access and their guests' access end, history stays.
-#[utoipa::path(delete, path = "/v1/admin/orgs/{org_id}/people/{person_id}", tag = "admin", security(("admin" = [])),
+#[utoipa::path(delete, path = api::DeletePerson::PATH, tag = "admin", security(("admin" = [])),
     params(("org_id" = i64, Path, description = "Organisation id"), ("person_id" = i64, Path, description = "Person id")),
     responses((status = 204), (status = 404, body = ErrorBody)))]
 pub async fn delete_person(
@@ -266,15 +195,8 @@ pub async fn delete_person(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// How many grants were revoked.
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
-pub struct Revoked {
-    /// Count of the person's own grants revoked (guest keys revoked with them are not counted).
-    pub revoked: usize,
-}
-
 /// Revokes all of a person's keys in the organisation, and the guest keys they shared.
-#[utoipa::path(post, path = "/v1/admin/orgs/{org_id}/people/{person_id}/revoke-all", tag = "admin",
+#[utoipa::path(post, path = api::RevokeAll::PATH, tag = "admin",
     security(("admin" = [])),
     params(("org_id" = i64, Path, description = "Organisation id"), ("person_id" = i64, Path, description = "Person id")),
     responses((status = 200, body = Revoked),
@@ -289,7 +211,7 @@ pub async fn revoke_all(
 }
 
 /// Grants a key to a person.
-#[utoipa::path(post, path = "/v1/admin/people/{person_id}/grants", tag = "admin", security(("admin" = [])),
+#[utoipa::path(post, path = api::GrantKey::PATH, tag = "admin", security(("admin" = [])),
     params(("person_id" = i64, Path, description = "Person id")),
     request_body = GrantSpec, responses((status = 201, body = Created), (status = 404, body = ErrorBody)))]
 pub async fn grant(
@@ -303,23 +225,23 @@ pub async fn grant(
 }
 
 /// Changes a grant's window or sharing; credentials outside the new window are revoked.
-#[utoipa::path(post, path = "/v1/admin/grants/{grant_id}", tag = "admin", security(("admin" = [])),
+#[utoipa::path(post, path = api::UpdateGrant::PATH, tag = "admin", security(("admin" = [])),
     params(("grant_id" = i64, Path, description = "Grant id")),
-    request_body = keys::GrantChange,
+    request_body = GrantChange,
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
               (status = 422, body = ErrorBody)))]
 pub async fn update_grant(
     _: Admin,
     State(st): State<AppState>,
     ApiPath(grant_id): ApiPath<i64>,
-    ApiJson(change): ApiJson<keys::GrantChange>,
+    ApiJson(change): ApiJson<GrantChange>,
 ) -> Result<StatusCode> {
     st.write(move |tx, _, now| keys::update_grant(tx, grant_id, &change, now)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Revokes one key grant (and guest keys shared from it).
-#[utoipa::path(post, path = "/v1/admin/grants/{grant_id}/revoke", tag = "admin", security(("admin" = [])),
+#[utoipa::path(post, path = api::RevokeGrant::PATH, tag = "admin", security(("admin" = [])),
     params(("grant_id" = i64, Path, description = "Grant id")),
     responses((status = 204), (status = 404, body = ErrorBody)))]
 pub async fn revoke_grant(_: Admin, State(st): State<AppState>, ApiPath(grant_id): ApiPath<i64>) -> Result<StatusCode> {
@@ -327,25 +249,8 @@ pub async fn revoke_grant(_: Admin, State(st): State<AppState>, ApiPath(grant_id
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Invite a person by email.
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct InviteRequest {
-    /// Facility the invitation names.
-    pub facility_id: i64,
-    /// The invitee's email (an invitation is an email only).
-    pub email: String,
-    /// Role to assign (default `member`).
-    pub role: Option<String>,
-    /// Unix seconds when access starts (default now); shown in the preview.
-    pub access_start: Option<i64>,
-    /// Keys to grant along with the invitation.
-    #[serde(default)]
-    pub keys: Vec<GrantSpec>,
-}
-
 /// Invites a person by email with a role and keys; the email carries a 24-hour link.
-#[utoipa::path(post, path = "/v1/admin/invitations", tag = "admin", security(("admin" = [])),
+#[utoipa::path(post, path = api::Invite::PATH, tag = "admin", security(("admin" = [])),
     request_body = InviteRequest,
     responses((status = 201, body = InvitationSent), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn invite(
@@ -384,7 +289,7 @@ pub async fn invite(
 }
 
 /// Resends an invitation: a new link with a fresh 24 hours; the old link stops working.
-#[utoipa::path(post, path = "/v1/admin/invitations/{invitation_id}/resend", tag = "admin", security(("admin" = [])),
+#[utoipa::path(post, path = api::ResendInvitation::PATH, tag = "admin", security(("admin" = [])),
     params(("invitation_id" = i64, Path, description = "Invitation id")),
     responses((status = 200, body = InvitationSent), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn resend(_: Admin, State(st): State<AppState>, ApiPath(id): ApiPath<i64>) -> Result<Json<InvitationSent>> {
@@ -395,7 +300,7 @@ pub async fn resend(_: Admin, State(st): State<AppState>, ApiPath(id): ApiPath<i
 }
 
 /// Cancels an invitation; its link stops working at once.
-#[utoipa::path(post, path = "/v1/admin/invitations/{invitation_id}/cancel", tag = "admin", security(("admin" = [])),
+#[utoipa::path(post, path = api::CancelInvitation::PATH, tag = "admin", security(("admin" = [])),
     params(("invitation_id" = i64, Path, description = "Invitation id")),
     responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn cancel(_: Admin, State(st): State<AppState>, ApiPath(id): ApiPath<i64>) -> Result<StatusCode> {
@@ -412,7 +317,7 @@ pub struct OutboxQuery {
 }
 
 /// Reads the development outbox (codes and links as sent).
-#[utoipa::path(get, path = "/v1/admin/outbox", tag = "admin", security(("admin" = [])), params(OutboxQuery),
+#[utoipa::path(get, path = api::ReadOutbox::PATH, tag = "admin", security(("admin" = [])), params(OutboxQuery),
     responses((status = 200, body = Vec<OutboxMessage>)))]
 pub async fn outbox(
     _: Admin,
@@ -435,7 +340,7 @@ pub struct PendingQuery {
 }
 
 /// Offline doors that need a door sync.
-#[utoipa::path(get, path = "/v1/admin/door-sync/pending", tag = "admin", security(("admin" = [])),
+#[utoipa::path(get, path = api::ListDoorsToSync::PATH, tag = "admin", security(("admin" = [])),
     params(PendingQuery), responses((status = 200, body = Vec<DoorView>)))]
 pub async fn pending_doors(
     _: Admin,

@@ -4,28 +4,21 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 use super::{Admin, ApiJson, ApiPath, ApiQuery};
 use crate::AppState;
-use crate::door_sync::{self, AuditEventView};
+use crate::door_sync;
 use crate::doors;
-use crate::error::{ErrorBody, Result};
-use crate::invitations::{self, InvitationView};
-
-/// New lock settings; absent fields keep their value.
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct DoorConfigRequest {
-    /// How long the latch stays open, 500 to 60000 ms.
-    pub unlock_ms: Option<u16>,
-    /// Whether the lock accepts fast (ticket) unlocks.
-    pub fast_unlock: Option<bool>,
-}
+use crate::error::Result;
+use crate::invitations;
+use keyway_api::Endpoint as _;
+use keyway_api::endpoints as api;
+use keyway_api::{AuditEventView, DoorConfigRequest, ErrorBody, InvitationView};
 
 /// Changes a door's lock settings; offline doors get them with the next door sync.
-#[utoipa::path(post, path = "/v1/admin/doors/{door_id}/config", tag = "admin", security(("admin" = [])),
+#[utoipa::path(post, path = api::SetDoorConfig::PATH, tag = "admin", security(("admin" = [])),
     params(("door_id" = i64, Path, description = "Door id")),
     request_body = DoorConfigRequest,
     responses((status = 204), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
@@ -48,7 +41,7 @@ pub struct EventsQuery {
 }
 
 /// A door's activity history (audit events from lock receipts), newest first.
-#[utoipa::path(get, path = "/v1/admin/doors/{door_id}/events", tag = "admin", security(("admin" = [])),
+#[utoipa::path(get, path = api::ListDoorEvents::PATH, tag = "admin", security(("admin" = [])),
     params(("door_id" = i64, Path, description = "Door id"), EventsQuery),
     responses((status = 200, body = Vec<AuditEventView>), (status = 404, body = ErrorBody)))]
 pub async fn events(
@@ -62,7 +55,7 @@ pub async fn events(
 }
 
 /// An organisation's invitations (latest link per person): pending, expired, accepted, cancelled.
-#[utoipa::path(get, path = "/v1/admin/orgs/{org_id}/invitations", tag = "admin", security(("admin" = [])),
+#[utoipa::path(get, path = api::ListInvitations::PATH, tag = "admin", security(("admin" = [])),
     params(("org_id" = i64, Path, description = "Organisation id")),
     responses((status = 200, body = Vec<InvitationView>)))]
 pub async fn list_invitations(

@@ -3,58 +3,20 @@
 use axum::Json;
 use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use super::{ApiJson, Authed, Peer};
 use crate::AppState;
-use crate::error::{ErrorBody, Result};
-use crate::identifiers::{Channel, Identifier};
+use crate::error::Result;
+use crate::identifiers::Identifier;
 use crate::otp::Client;
-use crate::sessions::{self, SessionTokens};
+use crate::sessions;
 use crate::{otp, people};
-
-/// Ask for a sign-in code.
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CodeRequest {
-    /// Email address or phone number in international format.
-    pub identifier: String,
-}
-
-/// A code is on its way (the same answer whether or not the identifier is known).
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
-pub struct CodeSentResponse {
-    /// Where it went.
-    pub channel: Channel,
-    /// Unix seconds when the code stops working.
-    pub expires_at: i64,
-    /// Unix seconds when another code may be asked for.
-    pub resend_after: i64,
-}
-
-/// Sign in with a code.
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct VerifyRequest {
-    /// The identifier the code was sent to.
-    pub identifier: String,
-    /// The 6-digit code.
-    pub code: String,
-    /// The device's P-256 public key: 65-byte uncompressed SEC1, base64url.
-    pub device_public_key: String,
-}
-
-/// Rotate a refresh token.
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RefreshRequest {
-    /// The current refresh token.
-    pub refresh_token: String,
-}
+use keyway_api::Endpoint as _;
+use keyway_api::endpoints as api;
+use keyway_api::{CodeRequest, CodeSentResponse, ErrorBody, RefreshRequest, SessionTokens, VerifyRequest};
 
 /// Sends a 6-digit code to an email address (email) or phone number (SMS).
-#[utoipa::path(post, path = "/v1/auth/code", tag = "auth", request_body = CodeRequest,
+#[utoipa::path(post, path = api::SendCode::PATH, tag = "auth", request_body = CodeRequest,
     responses((status = 202, body = CodeSentResponse),
               (status = 422, description = "invalid_identifier", body = ErrorBody),
               (status = 429, description = "resend_too_soon, rate_limited, too_many_attempts", body = ErrorBody)))]
@@ -74,7 +36,7 @@ pub async fn send_code(
 }
 
 /// Checks the code and starts a session bound to the device key.
-#[utoipa::path(post, path = "/v1/auth/verify", tag = "auth", request_body = VerifyRequest,
+#[utoipa::path(post, path = api::Verify::PATH, tag = "auth", request_body = VerifyRequest,
     responses((status = 200, body = SessionTokens),
               (status = 401, description = "code_wrong (attempts_left), code_expired", body = ErrorBody),
               (status = 422, description = "invalid_identifier, invalid_device_key", body = ErrorBody),
@@ -99,7 +61,7 @@ pub async fn verify(
 }
 
 /// Rotates the refresh token; reuse of an old one ends the session.
-#[utoipa::path(post, path = "/v1/auth/refresh", tag = "auth", request_body = RefreshRequest,
+#[utoipa::path(post, path = api::Refresh::PATH, tag = "auth", request_body = RefreshRequest,
     responses((status = 200, body = SessionTokens),
               (status = 401, description = "invalid_refresh_token, refresh_token_reused", body = ErrorBody)))]
 pub async fn refresh(State(st): State<AppState>, ApiJson(req): ApiJson<RefreshRequest>) -> Result<Json<SessionTokens>> {
@@ -109,7 +71,7 @@ pub async fn refresh(State(st): State<AppState>, ApiJson(req): ApiJson<RefreshRe
 }
 
 /// Ends the caller's session.
-#[utoipa::path(post, path = "/v1/auth/logout", tag = "auth", security(("bearer" = [])),
+#[utoipa::path(post, path = api::Logout::PATH, tag = "auth", security(("bearer" = [])),
     responses((status = 204), (status = 401, body = ErrorBody)))]
 pub async fn logout(State(st): State<AppState>, Authed(s): Authed) -> Result<StatusCode> {
     st.write(move |tx, _, now| sessions::revoke(tx, s.session_id, "signed_out", now)).await?;

@@ -3,24 +3,19 @@
 
 use axum::Json;
 use axum::extract::State;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 use super::{ApiJson, ApiPath, ApiQuery, Authed};
 use crate::AppState;
-use crate::door_sync::{self, ReceiptOutcome, SignedBundle};
-use crate::doors::DoorView;
-use crate::error::{Error, ErrorBody, Result};
-
-/// Doors needing a sync.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct PendingDoors {
-    /// Offline doors whose lock is behind.
-    pub doors: Vec<DoorView>,
-}
+use crate::door_sync;
+use crate::error::{Error, Result};
+use keyway_api::Endpoint as _;
+use keyway_api::endpoints as api;
+use keyway_api::{ErrorBody, PendingDoors, ReceiptOutcome, ReceiptUpload, SignedBundle};
 
 /// Offline doors the caller holds a key for that need a door sync.
-#[utoipa::path(get, path = "/v1/door-sync/pending", tag = "door_sync", security(("bearer" = [])),
+#[utoipa::path(get, path = api::ListPendingDoors::PATH, tag = "door_sync", security(("bearer" = [])),
     responses((status = 200, body = PendingDoors), (status = 401, body = ErrorBody)))]
 pub async fn pending(State(st): State<AppState>, Authed(s): Authed) -> Result<Json<PendingDoors>> {
     let doors = st.write(move |tx, _, now| door_sync::pending_for_person(tx, s.person_id, now)).await?;
@@ -36,7 +31,7 @@ pub struct BundleQuery {
 }
 
 /// The current signed bundle for an offline door.
-#[utoipa::path(get, path = "/v1/doors/{door_id}/bundle", tag = "door_sync", security(("bearer" = [])),
+#[utoipa::path(get, path = api::GetBundle::PATH, tag = "door_sync", security(("bearer" = [])),
     params(("door_id" = i64, Path, description = "Door id"), BundleQuery),
     responses((status = 200, body = SignedBundle),
               (status = 404, description = "not_found: no such door, or the caller holds no live key for it", body = ErrorBody),
@@ -63,16 +58,8 @@ pub async fn bundle(
     Ok(Json(b))
 }
 
-/// A lock's signed receipt.
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ReceiptUpload {
-    /// The receipt bytes from the lock, base64url.
-    pub receipt: String,
-}
-
 /// Uploads a lock's receipt: verified, audit events stored once, door marked synced.
-#[utoipa::path(post, path = "/v1/doors/{door_id}/receipts", tag = "door_sync", security(("bearer" = [])),
+#[utoipa::path(post, path = api::UploadReceipt::PATH, tag = "door_sync", security(("bearer" = [])),
     params(("door_id" = i64, Path, description = "Door id")),
     request_body = ReceiptUpload,
     responses((status = 200, body = ReceiptOutcome),

@@ -4,29 +4,18 @@
 use axum::Json;
 use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
-use super::auth::CodeSentResponse;
 use super::{ApiJson, ApiPath, Peer};
 use crate::AppState;
-use crate::error::{ErrorBody, Result};
-use crate::identifiers::Channel;
-use crate::invitations::{self, InvitationPreview};
-use crate::sessions::{self, SessionTokens};
-
-/// Accept an invitation.
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AcceptRequest {
-    /// The code sent to the invited address.
-    pub code: String,
-    /// The device's P-256 public key: 65-byte uncompressed SEC1, base64url.
-    pub device_public_key: String,
-}
+use crate::error::Result;
+use crate::invitations;
+use crate::sessions;
+use keyway_api::Endpoint as _;
+use keyway_api::endpoints as api;
+use keyway_api::{AcceptRequest, Channel, CodeSentResponse, ErrorBody, InvitationPreview, SessionTokens};
 
 /// Shows organisation, facility, role, the address to sign in with and the access start.
-#[utoipa::path(get, path = "/v1/invitations/{token}", tag = "invitations",
+#[utoipa::path(get, path = api::PreviewInvitation::PATH, tag = "invitations",
     params(("token" = String, Path, description = "The token from the invitation link")),
     responses((status = 200, body = InvitationPreview),
               (status = 404, description = "invitation_not_found", body = ErrorBody),
@@ -38,7 +27,7 @@ pub async fn preview(State(st): State<AppState>, ApiPath(token): ApiPath<String>
 }
 
 /// Sends a sign-in code to the invited address.
-#[utoipa::path(post, path = "/v1/invitations/{token}/code", tag = "invitations",
+#[utoipa::path(post, path = api::SendInvitationCode::PATH, tag = "invitations",
     params(("token" = String, Path, description = "The token from the invitation link")),
     responses((status = 202, body = CodeSentResponse),
               (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
@@ -66,7 +55,7 @@ pub async fn send_code(
 }
 
 /// Accepts the invitation and signs the person in on this device.
-#[utoipa::path(post, path = "/v1/invitations/{token}/accept", tag = "invitations",
+#[utoipa::path(post, path = api::AcceptInvitation::PATH, tag = "invitations",
     params(("token" = String, Path, description = "The token from the invitation link")),
     request_body = AcceptRequest,
     responses((status = 200, body = SessionTokens),

@@ -3,43 +3,22 @@
 use axum::Json;
 use axum::extract::State;
 use rusqlite::params;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 use super::{ApiJson, ApiQuery, Authed};
 use crate::AppState;
-use crate::credentials::{self, IssuedCredential};
-use crate::error::{Error, ErrorBody, Result};
-use crate::keys::{self, KeyView};
-
-/// A membership in one organisation.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct MembershipView {
-    /// Organisation id.
-    pub org_id: i64,
-    /// Organisation name.
-    pub organisation: String,
-    /// Role there.
-    pub role: String,
-}
-
-/// The signed-in person.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct Profile {
-    /// Person id.
-    pub person_id: i64,
-    /// Email, if any.
-    pub email: Option<String>,
-    /// Phone, if any.
-    pub phone: Option<String>,
-    /// Display name, if any.
-    pub name: Option<String>,
-    /// Accounts this person belongs to.
-    pub memberships: Vec<MembershipView>,
-}
+use crate::credentials;
+use crate::error::{Error, Result};
+use crate::keys;
+use keyway_api::Endpoint as _;
+use keyway_api::endpoints as api;
+use keyway_api::{
+    AccessState, CredentialsRequest, CredentialsResponse, ErrorBody, KeysResponse, MembershipView, Profile,
+};
 
 /// Who is signed in and in which organisations.
-#[utoipa::path(get, path = "/v1/me", tag = "me", security(("bearer" = [])),
+#[utoipa::path(get, path = api::GetProfile::PATH, tag = "me", security(("bearer" = [])),
     responses((status = 200, body = Profile), (status = 401, body = ErrorBody)))]
 pub async fn profile(State(st): State<AppState>, Authed(s): Authed) -> Result<Json<Profile>> {
     let p = st
@@ -71,19 +50,8 @@ pub struct SinceQuery {
     pub since: Option<i64>,
 }
 
-/// The person's keys.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct KeysResponse {
-    /// Pass as `since` next time to get only changes.
-    pub cursor: i64,
-    /// Keys (all of them, or those changed since the cursor, revoked ones included).
-    pub keys: Vec<KeyView>,
-    /// Grant ids revoked since the cursor (only with `since`).
-    pub revoked_grant_ids: Vec<i64>,
-}
-
 /// Keys across all accounts: doors (with lock id, public key, online/offline), windows, state.
-#[utoipa::path(get, path = "/v1/me/keys", tag = "me", security(("bearer" = [])), params(SinceQuery),
+#[utoipa::path(get, path = api::ListKeys::PATH, tag = "me", security(("bearer" = [])), params(SinceQuery),
     responses((status = 200, body = KeysResponse), (status = 401, body = ErrorBody),
               (status = 422, description = "invalid_field: negative since", body = ErrorBody)))]
 pub async fn keys(
@@ -96,30 +64,15 @@ pub async fn keys(
     }
     let (keys, cursor) = st.write(move |tx, _, now| keys::list_for_person(tx, s.person_id, q.since, now)).await?;
     let revoked_grant_ids = if q.since.is_some() {
-        keys.iter().filter(|k| k.access_state == keys::AccessState::Revoked).map(|k| k.grant_id).collect()
+        keys.iter().filter(|k| k.access_state == AccessState::Revoked).map(|k| k.grant_id).collect()
     } else {
         Vec::new()
     };
     Ok(Json(KeysResponse { cursor, keys, revoked_grant_ids }))
 }
 
-/// Ask for credentials.
-#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CredentialsRequest {
-    /// One grant; absent means every usable grant.
-    pub grant_id: Option<i64>,
-}
-
-/// Credentials issued for this device.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct CredentialsResponse {
-    /// One per usable grant (or the one asked for).
-    pub credentials: Vec<IssuedCredential>,
-}
-
 /// Issues or renews credentials for the session's device key.
-#[utoipa::path(post, path = "/v1/credentials", tag = "me", security(("bearer" = [])),
+#[utoipa::path(post, path = api::IssueCredentials::PATH, tag = "me", security(("bearer" = [])),
     request_body = CredentialsRequest,
     responses((status = 200, body = CredentialsResponse),
               (status = 401, body = ErrorBody),

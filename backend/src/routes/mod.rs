@@ -15,61 +15,100 @@ use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
+use axum::routing::{MethodFilter, get};
+use keyway_api::endpoints as api;
+use keyway_api::{Endpoint, Method, Route};
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::error::Error;
 use crate::sessions::{self, SessionInfo};
+use keyway_api::Health;
 
 /// Largest request body accepted (64 KiB): nothing in the API needs more.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
-/// Builds the whole router.
-pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/v1/health", get(health))
-        .route("/v1/auth/code", post(auth::send_code))
-        .route("/v1/auth/verify", post(auth::verify))
-        .route("/v1/auth/refresh", post(auth::refresh))
-        .route("/v1/auth/logout", post(auth::logout))
-        .route("/v1/invitations/{token}", get(invitations::preview))
-        .route("/v1/invitations/{token}/code", post(invitations::send_code))
-        .route("/v1/invitations/{token}/accept", post(invitations::accept))
-        .route("/v1/me", get(me::profile))
-        .route("/v1/me/keys", get(me::keys))
-        .route("/v1/credentials", post(me::credentials))
-        .route("/v1/shares", post(shares::create))
-        .route("/v1/shares/{share_id}/revoke", post(shares::revoke))
-        .route("/v1/share-links/{token}", get(shares::preview))
-        .route("/v1/share-links/{token}/redeem", post(shares::redeem))
-        .route("/v1/me/shares", get(shares::mine))
-        .route("/v1/door-sync/pending", get(door_sync::pending))
-        .route("/v1/doors/{door_id}/bundle", get(door_sync::bundle))
-        .route("/v1/doors/{door_id}/receipts", post(door_sync::receipt))
-        .route("/v1/admin/orgs", post(admin::create_org))
-        .route("/v1/admin/orgs/{org_id}/sites", post(admin::create_site))
-        .route("/v1/admin/sites/{site_id}/facilities", post(admin::create_facility))
-        .route("/v1/admin/facilities/{facility_id}/doors", post(admin::create_door))
-        .route("/v1/admin/orgs/{org_id}/doors", get(admin::list_doors))
-        .route("/v1/admin/facilities/{facility_id}/keys", post(admin::create_key))
-        .route("/v1/admin/orgs/{org_id}/people", post(admin::add_person).get(admin::list_people))
-        .route("/v1/admin/orgs/{org_id}/people/{person_id}", delete(admin::delete_person))
-        .route("/v1/admin/orgs/{org_id}/people/{person_id}/revoke-all", post(admin::revoke_all))
-        .route("/v1/admin/people/{person_id}/grants", post(admin::grant))
-        .route("/v1/admin/grants/{grant_id}", post(admin::update_grant))
-        .route("/v1/admin/grants/{grant_id}/revoke", post(admin::revoke_grant))
-        .route("/v1/admin/invitations", post(admin::invite))
-        .route("/v1/admin/invitations/{invitation_id}/resend", post(admin::resend))
-        .route("/v1/admin/invitations/{invitation_id}/cancel", post(admin::cancel))
-        .route("/v1/admin/outbox", get(admin::outbox))
-        .route("/v1/admin/doors/{door_id}/config", post(admin_doors::set_config))
-        .route("/v1/admin/doors/{door_id}/events", get(admin_doors::events))
-        .route("/v1/admin/orgs/{org_id}/invitations", get(admin_doors::list_invitations))
-        .route("/v1/admin/door-sync/pending", get(admin::pending_doors))
-        .route("/v1/openapi.json", get(openapi_json))
+/// Mounts each endpoint of the contract (`keyway_api::endpoints`) on its handler, at the
+/// contract's path and method, and lists what it mounted for the contract test.
+macro_rules! mount {
+    ($($endpoint:ident => $handler:path),* $(,)?) => {
+        fn mount_endpoints(router: Router<AppState>) -> Router<AppState> {
+            router$(.route(
+                <api::$endpoint as Endpoint>::PATH,
+                axum::routing::on(method_filter(<api::$endpoint as Endpoint>::METHOD), $handler),
+            ))*
+        }
+
+        /// The routes [`router`] mounts from the contract.
+        pub fn mounted_routes() -> Vec<Route> {
+            vec![$(Route::of::<api::$endpoint>()),*]
+        }
+    };
+}
+
+mount! {
+    GetHealth => health,
+    SendCode => auth::send_code,
+    Verify => auth::verify,
+    Refresh => auth::refresh,
+    Logout => auth::logout,
+    PreviewInvitation => invitations::preview,
+    SendInvitationCode => invitations::send_code,
+    AcceptInvitation => invitations::accept,
+    GetProfile => me::profile,
+    ListKeys => me::keys,
+    IssueCredentials => me::credentials,
+    CreateShare => shares::create,
+    RevokeShare => shares::revoke,
+    PreviewShareLink => shares::preview,
+    RedeemShareLink => shares::redeem,
+    ListMyShares => shares::mine,
+    ListPendingDoors => door_sync::pending,
+    GetBundle => door_sync::bundle,
+    UploadReceipt => door_sync::receipt,
+    CreateOrg => admin::create_org,
+    CreateSite => admin::create_site,
+    CreateFacility => admin::create_facility,
+    CreateDoor => admin::create_door,
+    ListDoors => admin::list_doors,
+    CreateKey => admin::create_key,
+    AddPerson => admin::add_person,
+    ListPeople => admin::list_people,
+    DeletePerson => admin::delete_person,
+    RevokeAll => admin::revoke_all,
+    GrantKey => admin::grant,
+    UpdateGrant => admin::update_grant,
+    RevokeGrant => admin::revoke_grant,
+    Invite => admin::invite,
+    ResendInvitation => admin::resend,
+    CancelInvitation => admin::cancel,
+    ReadOutbox => admin::outbox,
+    SetDoorConfig => admin_doors::set_config,
+    ListDoorEvents => admin_doors::events,
+    ListInvitations => admin_doors::list_invitations,
+    ListDoorsToSync => admin::pending_doors,
+}
+
+fn method_filter(method: Method) -> MethodFilter {
+    match method {
+        Method::Get => MethodFilter::GET,
+        Method::Post => MethodFilter::POST,
+        Method::Delete => MethodFilter::DELETE,
+    }
+}
+
+/// Builds the whole router: the contract's endpoints, and `openapi_document` (the JSON
+/// that describes them, which is not itself part of the contract) at `/v1/openapi.json`.
+/// The document comes in as data so that this layer never reads the module that
+/// generates it from the handlers here.
+pub fn router(state: AppState, openapi_document: String) -> Router {
+    let document = axum::body::Bytes::from(openapi_document);
+    let serve_document = move || {
+        let document = document.clone();
+        async move { ([(axum::http::header::CONTENT_TYPE, "application/json")], document) }
+    };
+    mount_endpoints(Router::new())
+        .route("/v1/openapi.json", get(serve_document))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -122,30 +161,10 @@ async fn method_not_allowed() -> Error {
     Error::MethodNotAllowed
 }
 
-async fn openapi_json() -> Response {
-    ([(axum::http::header::CONTENT_TYPE, "application/json")], crate::openapi::document_json()).into_response()
-}
-
-/// Service health.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct Health {
-    /// Always `ok`.
-    pub status: String,
-    /// Server time, unix seconds (phones compare it with their clock).
-    pub time: i64,
-}
-
 /// Whether the service is up.
-#[utoipa::path(get, path = "/v1/health", tag = "meta", responses((status = 200, body = Health)))]
+#[utoipa::path(get, path = api::GetHealth::PATH, tag = "meta", responses((status = 200, body = Health)))]
 pub async fn health(axum::extract::State(st): axum::extract::State<AppState>) -> axum::Json<Health> {
     axum::Json(Health { status: "ok".into(), time: st.now() })
-}
-
-/// A new object's id.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct Created {
-    /// The id.
-    pub id: i64,
 }
 
 /// JSON body extractor whose failures are typed errors.

@@ -3,49 +3,19 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use super::{ApiJson, ApiPath, Authed};
 use crate::AppState;
-use crate::credentials::IssuedCredential;
-use crate::error::{ErrorBody, Result};
+use crate::error::Result;
 use crate::identifiers::Identifier;
-use crate::shares::{self, ShareCreated, SharePreview, ShareRequest, ShareView};
+use crate::shares::{self, ShareRequest};
+use keyway_api::Endpoint as _;
+use keyway_api::endpoints as api;
+use keyway_api::{CreateShareRequest, ErrorBody, IssuedCredential, ShareCreated, SharePreview, ShareView};
 use keyway_protocol::share_proof::{SHARE_PROOF_NONCE_LEN, ShareRequestProof};
 
-/// Share a key with a guest.
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateShareRequest {
-    /// The member's grant (from `GET /v1/me/keys`).
-    pub grant_id: i64,
-    /// Doors to share; absent or empty means all doors of the key.
-    #[serde(default)]
-    pub door_ids: Vec<i64>,
-    /// Start of the guest's window (default now).
-    pub starts_at: Option<i64>,
-    /// End of the guest's window; not after the member's own expiry.
-    pub ends_at: i64,
-    /// The guest's email or phone.
-    pub guest: String,
-    /// The member's device signature over this request (docs/protocol.md §15.12): an
-    /// access token alone cannot share a key.
-    pub device_proof: DeviceProof,
-}
-
-/// A device signature over a request, by the key the session was opened with.
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct DeviceProof {
-    /// 16 random bytes, base64url without padding; each may be used once.
-    pub nonce: String,
-    /// ECDSA P-256/SHA-256 signature `r ‖ s` (64 bytes), base64url without padding.
-    pub signature: String,
-}
-
 /// Shares a shareable key with a guest; the guest gets a link.
-#[utoipa::path(post, path = "/v1/shares", tag = "shares", security(("bearer" = [])),
+#[utoipa::path(post, path = api::CreateShare::PATH, tag = "shares", security(("bearer" = [])),
     request_body = CreateShareRequest,
     responses((status = 201, body = ShareCreated),
               (status = 403, description = "key_not_shareable, key_revoked, key_expired, device_proof_invalid", body = ErrorBody),
@@ -80,7 +50,7 @@ pub async fn create(
 }
 
 /// The sharing member revokes a share (and the guest's key).
-#[utoipa::path(post, path = "/v1/shares/{share_id}/revoke", tag = "shares", security(("bearer" = [])),
+#[utoipa::path(post, path = api::RevokeShare::PATH, tag = "shares", security(("bearer" = [])),
     params(("share_id" = i64, Path, description = "Share id")),
     responses((status = 204), (status = 404, body = ErrorBody)))]
 pub async fn revoke(
@@ -93,7 +63,7 @@ pub async fn revoke(
 }
 
 /// The signed-in guest redeems a share link and gets a guest credential.
-#[utoipa::path(post, path = "/v1/share-links/{token}/redeem", tag = "shares", security(("bearer" = [])),
+#[utoipa::path(post, path = api::RedeemShareLink::PATH, tag = "shares", security(("bearer" = [])),
     params(("token" = String, Path, description = "The token from the share link")),
     responses((status = 200, body = IssuedCredential),
               (status = 403, description = "share_wrong_recipient", body = ErrorBody),
@@ -110,7 +80,7 @@ pub async fn redeem(
 }
 
 /// What a share link offers (unauthenticated): organisation, facility, doors, window, who may redeem.
-#[utoipa::path(get, path = "/v1/share-links/{token}", tag = "shares",
+#[utoipa::path(get, path = api::PreviewShareLink::PATH, tag = "shares",
     params(("token" = String, Path, description = "The token from the share link")),
     responses((status = 200, body = SharePreview),
               (status = 404, body = ErrorBody),
@@ -121,7 +91,7 @@ pub async fn preview(State(st): State<AppState>, ApiPath(token): ApiPath<String>
 }
 
 /// The shares the caller has made, with their state.
-#[utoipa::path(get, path = "/v1/me/shares", tag = "shares", security(("bearer" = [])),
+#[utoipa::path(get, path = api::ListMyShares::PATH, tag = "shares", security(("bearer" = [])),
     responses((status = 200, body = Vec<ShareView>), (status = 401, body = ErrorBody)))]
 pub async fn mine(State(st): State<AppState>, Authed(s): Authed) -> Result<Json<Vec<ShareView>>> {
     Ok(Json(st.write(move |tx, _, _| shares::list_for_person(tx, s.person_id)).await?))

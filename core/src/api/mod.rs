@@ -1,12 +1,14 @@
-//! The backend over HTTPS: one typed function per endpoint, every answer checked.
+//! The backend over HTTPS: every call is one of the contract's typed endpoints
+//! (`keyway_api::endpoints`, the same types the backend mounts), every answer checked.
 //!
 //! Whatever the server sends — wrong content type, malformed JSON, a huge body, a 5xx —
 //! becomes an [`ApiError`]; nothing from the network is unwrapped.
 
+pub(crate) mod session;
 pub mod tls;
-pub(crate) mod wire;
 
 use base64::Engine as _;
+use keyway_api::Endpoint;
 use reqwest::{Method, StatusCode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -121,17 +123,11 @@ impl ApiClient {
         Ok(Self { http, base })
     }
 
-    /// Sends a request and decodes a JSON answer (or `()` for 204). A GET is retried
-    /// (see [`ApiClient::call_retrying`]); nothing else is.
-    pub async fn call<B: Serialize + ?Sized, R: DeserializeOwned>(
-        &self,
-        method: Method,
-        path: &str,
-        bearer: Option<&str>,
-        body: Option<&B>,
-    ) -> Result<R, ApiError> {
-        let attempts = if method == Method::GET { ATTEMPTS } else { 1 };
-        self.call_with_attempts(method, path, bearer, body, attempts).await
+    /// Makes one call of an endpoint and decodes its answer (`()` for 204). A GET is
+    /// retried (see [`ApiClient::call_retrying`]); nothing else is.
+    pub async fn call<E: Endpoint>(&self, call: &E, bearer: Option<&str>) -> Result<E::Answer, ApiError> {
+        let attempts = if E::METHOD == keyway_api::Method::Get { ATTEMPTS } else { 1 };
+        self.call_with_attempts(method_of::<E>(), &call.path(), bearer, call.body(), attempts).await
     }
 
     /// Like [`ApiClient::call`], for a request the backend makes safe to repeat (a GET,
@@ -139,14 +135,8 @@ impl ApiClient {
     /// arrives, or a gateway answers 502, 503 or 504, it is sent again after 100 ms, then
     /// after 300 ms. Timeouts and refused connections are not retried: the phone is
     /// offline, and the person should hear so without waiting three times as long.
-    pub async fn call_retrying<B: Serialize + ?Sized, R: DeserializeOwned>(
-        &self,
-        method: Method,
-        path: &str,
-        bearer: Option<&str>,
-        body: Option<&B>,
-    ) -> Result<R, ApiError> {
-        self.call_with_attempts(method, path, bearer, body, ATTEMPTS).await
+    pub async fn call_retrying<E: Endpoint>(&self, call: &E, bearer: Option<&str>) -> Result<E::Answer, ApiError> {
+        self.call_with_attempts(method_of::<E>(), &call.path(), bearer, call.body(), ATTEMPTS).await
     }
 
     async fn call_with_attempts<B: Serialize + ?Sized, R: DeserializeOwned>(
@@ -179,7 +169,11 @@ impl ApiClient {
         bearer: Option<&str>,
         body: Option<&B>,
     ) -> Result<R, Failure> {
-        let url = self.base.join(path).map_err(|_| Failure::fatal(ApiError::BadResponse("invalid path".into())))?;
+        // The contract's paths are absolute (`/v1/…`); the base may carry a prefix of its own.
+        let url = self
+            .base
+            .join(path.trim_start_matches('/'))
+            .map_err(|_| Failure::fatal(ApiError::BadResponse("invalid path".into())))?;
         let mut request = self.http.request(method, url).header("accept", "application/json");
         if let Some(token) = bearer {
             request = request.bearer_auth(token);
@@ -212,6 +206,15 @@ impl ApiClient {
             let retry = matches!(error, ApiError::ServerFailed { status: 502..=504 });
             Failure { error, retry }
         })
+    }
+}
+
+/// The HTTP method of endpoint `E`.
+fn method_of<E: Endpoint>() -> Method {
+    match E::METHOD {
+        keyway_api::Method::Get => Method::GET,
+        keyway_api::Method::Post => Method::POST,
+        keyway_api::Method::Delete => Method::DELETE,
     }
 }
 
@@ -259,11 +262,11 @@ pub(crate) fn decode_answer<R: DeserializeOwned>(
         }
         return serde_json::from_slice(bytes).map_err(|e| malformed(&e));
     }
-    if is_json && let Ok(envelope) = serde_json::from_slice::<wire::ErrorEnvelope>(bytes) {
+    if is_json && let Ok(envelope) = serde_json::from_slice::<keyway_api::ErrorBody>(bytes) {
         if status.is_server_error() {
             return Err(ApiError::ServerFailed { status: status.as_u16() });
         }
-        let wire::ErrorBody { code, message, details } = envelope.error;
+        let keyway_api::ErrorDetail { code, message, details } = envelope.error;
         return Err(ApiError::Rejected { status: status.as_u16(), code, message, details });
     }
     if status.is_server_error() {

@@ -1,0 +1,180 @@
+//! Every endpoint of the API, one type each: the list the backend mounts, the core calls
+//! and the OpenAPI document is checked against.
+//!
+//! A value of an endpoint type is one call: `ListKeys { since: Some(cursor) }`,
+//! `UploadReceipt { door_id, body }`. Path parameters are fields of their own type; the
+//! query parameters are optional fields; the body, if any, is the field `body`.
+
+use crate::path::{fill, push_query};
+use crate::{
+    AcceptRequest, Access, AuditEventView, CodeRequest, CodeSentResponse, CreateShareRequest, Created,
+    CredentialsRequest, CredentialsResponse, DoorConfigRequest, DoorRequest, DoorView, Endpoint, EndpointVisitor,
+    GrantChange, GrantSpec, Health, InvitationPreview, InvitationSent, InvitationView, InviteRequest, IssuedCredential,
+    KeyRequest, KeysResponse, Method, NameRequest, NoBody, OutboxMessage, PendingDoors, PersonAdded, PersonRequest,
+    PersonSummary, Profile, ReceiptOutcome, ReceiptUpload, RefreshRequest, Revoked, SessionTokens, ShareCreated,
+    SharePreview, ShareView, SignedBundle, SiteCreated, SiteRequest, VerifyRequest,
+};
+
+/// Declares the endpoint types and [`visit_all`] over them, from one list.
+macro_rules! endpoints {
+    ($(
+        $(#[doc = $doc:literal])*
+        $name:ident: $method:ident $path:literal, $access:ident
+            ($($param:ident: $pty:ty),*)
+            $(query ($($q:ident: $qty:ty),*))?
+            $(body $body:ty)?
+            => $answer:ty;
+    )*) => {
+        $(
+            $(#[doc = $doc])*
+            #[derive(Clone)]
+            pub struct $name {
+                $(
+                    #[doc = concat!("The path parameter `", stringify!($param), "`.")]
+                    pub $param: $pty,
+                )*
+                $($(
+                    #[doc = concat!("The query parameter `", stringify!($q), "` (left out when `None`).")]
+                    pub $q: Option<$qty>,
+                )*)?
+                $(
+                    /// The request body.
+                    pub body: $body,
+                )?
+            }
+
+            impl Endpoint for $name {
+                type Body = endpoints!(@body $($body)?);
+                type Answer = $answer;
+                const METHOD: Method = Method::$method;
+                const PATH: &'static str = $path;
+                const ACCESS: Access = Access::$access;
+                const QUERY: &'static [&'static str] = &[$($(stringify!($q)),*)?];
+
+                fn path(&self) -> String {
+                    #[allow(unused_mut)]
+                    let mut path = fill(Self::PATH, &[$((stringify!($param), &self.$param)),*]);
+                    $($(
+                        push_query(&mut path, stringify!($q), self.$q.as_ref().map(|v| v as _));
+                    )*)?
+                    path
+                }
+
+                fn body(&self) -> Option<&Self::Body> {
+                    endpoints!(@get self $($body)?)
+                }
+            }
+        )*
+
+        /// Shows every endpoint type to `visitor`, in the order of this module.
+        pub fn visit_all<V: EndpointVisitor>(visitor: &mut V) {
+            $(visitor.visit::<$name>();)*
+        }
+    };
+    (@body) => { NoBody };
+    (@body $body:ty) => { $body };
+    (@get $self:ident) => { None };
+    (@get $self:ident $body:ty) => { Some(&$self.body) };
+}
+
+endpoints! {
+    // Service.
+    /// Whether the service is up, and its time.
+    GetHealth: Get "/v1/health", Public () => Health;
+
+    // Sign-in and sessions.
+    /// Sends a sign-in code to an email address or phone number.
+    SendCode: Post "/v1/auth/code", Public () body CodeRequest => CodeSentResponse;
+    /// Checks the code and starts a session bound to the device key.
+    Verify: Post "/v1/auth/verify", Public () body VerifyRequest => SessionTokens;
+    /// Rotates the refresh token.
+    Refresh: Post "/v1/auth/refresh", Public () body RefreshRequest => SessionTokens;
+    /// Ends the caller's session.
+    Logout: Post "/v1/auth/logout", Member () => ();
+
+    // Invitations.
+    /// What an invitation offers.
+    PreviewInvitation: Get "/v1/invitations/{token}", Public (token: String) => InvitationPreview;
+    /// Sends a sign-in code to the invited address.
+    SendInvitationCode: Post "/v1/invitations/{token}/code", Public (token: String) => CodeSentResponse;
+    /// Accepts an invitation and signs the person in on this device.
+    AcceptInvitation: Post "/v1/invitations/{token}/accept", Public (token: String)
+        body AcceptRequest => SessionTokens;
+
+    // The signed-in person.
+    /// Who is signed in, and in which organisations.
+    GetProfile: Get "/v1/me", Member () => Profile;
+    /// The person's keys; with `since`, only those changed after that cursor.
+    ListKeys: Get "/v1/me/keys", Member () query (since: i64) => KeysResponse;
+    /// Issues or renews credentials for the session's device key.
+    IssueCredentials: Post "/v1/credentials", Member () body CredentialsRequest => CredentialsResponse;
+
+    // Guest sharing.
+    /// Shares a shareable key with a guest.
+    CreateShare: Post "/v1/shares", Member () body CreateShareRequest => ShareCreated;
+    /// The sharing member revokes a share and the guest's key.
+    RevokeShare: Post "/v1/shares/{share_id}/revoke", Member (share_id: i64) => ();
+    /// What a share link offers.
+    PreviewShareLink: Get "/v1/share-links/{token}", Public (token: String) => SharePreview;
+    /// The signed-in guest redeems a share link for a guest credential.
+    RedeemShareLink: Post "/v1/share-links/{token}/redeem", Member (token: String) => IssuedCredential;
+    /// The shares the caller has made.
+    ListMyShares: Get "/v1/me/shares", Member () => Vec<ShareView>;
+
+    // Door sync.
+    /// The caller's offline doors whose lock is behind.
+    ListPendingDoors: Get "/v1/door-sync/pending", Member () => PendingDoors;
+    /// The current signed bundle for an offline door, its revocations a delta from `since`.
+    GetBundle: Get "/v1/doors/{door_id}/bundle", Member (door_id: i64) query (since: i64) => SignedBundle;
+    /// Uploads a lock's signed receipt.
+    UploadReceipt: Post "/v1/doors/{door_id}/receipts", Member (door_id: i64)
+        body ReceiptUpload => ReceiptOutcome;
+
+    // Operators.
+    /// Creates an organisation.
+    CreateOrg: Post "/v1/admin/orgs", Admin () body NameRequest => Created;
+    /// Creates a site with its own issuer key.
+    CreateSite: Post "/v1/admin/orgs/{org_id}/sites", Admin (org_id: i64) body SiteRequest => SiteCreated;
+    /// Creates a facility in a site.
+    CreateFacility: Post "/v1/admin/sites/{site_id}/facilities", Admin (site_id: i64) body NameRequest => Created;
+    /// Adds a door to a facility.
+    CreateDoor: Post "/v1/admin/facilities/{facility_id}/doors", Admin (facility_id: i64)
+        body DoorRequest => DoorView;
+    /// An organisation's doors.
+    ListDoors: Get "/v1/admin/orgs/{org_id}/doors", Admin (org_id: i64) => Vec<DoorView>;
+    /// Creates a key holding doors of a facility.
+    CreateKey: Post "/v1/admin/facilities/{facility_id}/keys", Admin (facility_id: i64) body KeyRequest => Created;
+    /// Adds a person to an organisation.
+    AddPerson: Post "/v1/admin/orgs/{org_id}/people", Admin (org_id: i64) body PersonRequest => PersonAdded;
+    /// An organisation's people.
+    ListPeople: Get "/v1/admin/orgs/{org_id}/people", Admin (org_id: i64) => Vec<PersonSummary>;
+    /// Removes a person from an organisation.
+    DeletePerson: Delete "/v1/admin/orgs/{org_id}/people/{person_id}", Admin (org_id: i64, person_id: i64) => ();
+    /// Revokes all of a person's keys in an organisation, and the guest keys they shared.
+    RevokeAll: Post "/v1/admin/orgs/{org_id}/people/{person_id}/revoke-all", Admin (org_id: i64, person_id: i64)
+        => Revoked;
+    /// Grants a key to a person.
+    GrantKey: Post "/v1/admin/people/{person_id}/grants", Admin (person_id: i64) body GrantSpec => Created;
+    /// Changes a grant's window or sharing.
+    UpdateGrant: Post "/v1/admin/grants/{grant_id}", Admin (grant_id: i64) body GrantChange => ();
+    /// Revokes one grant.
+    RevokeGrant: Post "/v1/admin/grants/{grant_id}/revoke", Admin (grant_id: i64) => ();
+    /// Invites a person by email.
+    Invite: Post "/v1/admin/invitations", Admin () body InviteRequest => InvitationSent;
+    /// Sends an invitation again with a new link.
+    ResendInvitation: Post "/v1/admin/invitations/{invitation_id}/resend", Admin (invitation_id: i64)
+        => InvitationSent;
+    /// Cancels an invitation.
+    CancelInvitation: Post "/v1/admin/invitations/{invitation_id}/cancel", Admin (invitation_id: i64) => ();
+    /// The development outbox.
+    ReadOutbox: Get "/v1/admin/outbox", Admin () query (to: String) => Vec<OutboxMessage>;
+    /// Changes a door's lock settings.
+    SetDoorConfig: Post "/v1/admin/doors/{door_id}/config", Admin (door_id: i64) body DoorConfigRequest => ();
+    /// A door's activity history, newest first.
+    ListDoorEvents: Get "/v1/admin/doors/{door_id}/events", Admin (door_id: i64) query (limit: i64)
+        => Vec<AuditEventView>;
+    /// An organisation's invitations.
+    ListInvitations: Get "/v1/admin/orgs/{org_id}/invitations", Admin (org_id: i64) => Vec<InvitationView>;
+    /// Offline doors that need a door sync.
+    ListDoorsToSync: Get "/v1/admin/door-sync/pending", Admin () query (org_id: i64) => Vec<DoorView>;
+}
