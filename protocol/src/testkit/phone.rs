@@ -289,7 +289,20 @@ impl<C> SyncSession<C> {
     /// If the lock does not answer or its reply does not authenticate.
     pub fn send<D: TestDoor<Connection = C>>(&mut self, door: &mut D, bundle: Option<&Bundle>) -> SyncReply {
         let message = self.message(bundle);
-        let output = door.exchange(&mut self.connection, &message);
+        self.sealed_exchange(door, &message)
+    }
+
+    /// Sends bundle bytes exactly as the backend served them; returns the lock's sync reply.
+    ///
+    /// # Panics
+    /// As [`Self::send`], or if the channel refuses the bytes.
+    pub fn send_bytes<D: TestDoor<Connection = C>>(&mut self, door: &mut D, bundle: &[u8]) -> SyncReply {
+        let message = self.channel.deliver_bundle(bundle).expect("the channel seals the bundle");
+        self.sealed_exchange(door, &message)
+    }
+
+    fn sealed_exchange<D: TestDoor<Connection = C>>(&mut self, door: &mut D, message: &[u8]) -> SyncReply {
+        let output = door.exchange(&mut self.connection, message);
         let reply = output.reply.expect("the lock answers on the channel");
         self.channel.on_sync_reply(&reply).expect("the lock's sync reply authenticates")
     }
