@@ -223,66 +223,9 @@ impl Script {
 }
 
 // ---------------------------------------------------------------------------------------
-// The fast path's key schedule, written from docs/protocol.md §5 with ring (independently
-// of the crate's own): lets targets seal any plaintext as the lock or as the phone would.
+// Sealing as the lock or the phone would (the test kit's independent key schedule).
 
-/// Length of a fast request's clear header.
-pub const FAST_HEADER_LEN: usize = 3 + 8 + 8 + 16 + 16;
-const LABEL_PHONE_TO_LOCK: &[u8] = b"keyway/unlock/v1 phone to lock";
-const LABEL_LOCK_TO_PHONE: &[u8] = b"keyway/unlock/v1 lock to phone";
-
-/// The two directional keys of a fast-path session.
-#[derive(Clone)]
-pub struct FastKeys {
-    /// Phone → lock.
-    pub phone_to_lock: [u8; 32],
-    /// Lock → phone.
-    pub lock_to_phone: [u8; 32],
-}
-
-struct Len32;
-impl ring::hkdf::KeyType for Len32 {
-    fn len(&self) -> usize {
-        32
-    }
-}
-
-impl FastKeys {
-    /// The keys of the session a fast request (its clear header) opens with a ticket secret.
-    pub fn derive(header: &[u8], ticket_secret: &[u8; 32]) -> Self {
-        // HKDF-Extract with the header as salt and the ticket secret as input key material.
-        let salt = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, header);
-        let prk_bytes = ring::hmac::sign(&salt, ticket_secret);
-        let prk = ring::hkdf::Prk::new_less_safe(ring::hkdf::HKDF_SHA256, prk_bytes.as_ref());
-        let expand = |label: &[u8]| {
-            let mut out = [0u8; 32];
-            prk.expand(&[label], Len32).unwrap().fill(&mut out).unwrap();
-            out
-        };
-        Self { phone_to_lock: expand(LABEL_PHONE_TO_LOCK), lock_to_phone: expand(LABEL_LOCK_TO_PHONE) }
-    }
-}
-
-/// AES-256-GCM with the protocol's counter nonce (4 zero bytes ‖ counter u64).
-pub fn seal(key: &[u8; 32], counter: u64, aad: &[u8], plaintext: &[u8]) -> Vec<u8> {
-    use ring::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
-    let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, key).unwrap());
-    let mut nonce = [0u8; 12];
-    nonce[4..].copy_from_slice(&counter.to_be_bytes());
-    let mut buf = plaintext.to_vec();
-    key.seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::from(aad), &mut buf).unwrap();
-    buf
-}
-
-/// The clear header of a sealed channel message.
-pub const SEALED_AAD: [u8; 2] = [0x05, 0x01];
-
-/// A sealed channel message carrying `plaintext` (inner kind byte first).
-pub fn seal_channel(key: &[u8; 32], counter: u64, plaintext: &[u8]) -> Vec<u8> {
-    let mut out = SEALED_AAD.to_vec();
-    out.extend_from_slice(&seal(key, counter, &SEALED_AAD, plaintext));
-    out
-}
+pub use keyway_protocol::testkit::forge::{FAST_HEADER_LEN, FastKeys, SEALED_AAD, seal, seal_channel};
 
 /// A fast response as the lock would send it, carrying `payload` as its plaintext.
 pub fn seal_fast_response(keys: &FastKeys, payload: &[u8]) -> Vec<u8> {

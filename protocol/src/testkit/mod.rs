@@ -7,6 +7,8 @@
 //!   and fast requests and runs whole handshakes against any [`TestDoor`];
 //! - [`door`]: [`TestDoor`], what a test phone needs of a lock (the in-memory one here,
 //!   or `keyway_lock::Lock` with keyway-lock's own `testkit` feature);
+//! - [`forge`]: the fast path's keys and the channel's sealing, written independently
+//!   of the crate, to seal what its roles would refuse to;
 //! - [`memory_lock`]: [`MemoryLock`], a small in-memory [`crate::lock_role::LockEnvironment`]
 //!   that applies the reference lock's rules (the real lock, with persistence, is
 //!   keyway-lock).
@@ -16,6 +18,7 @@
 //! never compiled into a shipped build (the feature is off by default).
 
 pub mod door;
+pub mod forge;
 pub mod memory_lock;
 pub mod phone;
 pub mod site;

@@ -12,6 +12,8 @@ use keyway_protocol::ids::{CredentialId, DoorId, LockNonce, TicketId};
 use keyway_protocol::lock_role::{LockEvent, LockOutput, LockSession};
 use keyway_protocol::phone::{AwaitingResponse, FastTicket, LockTarget, PhoneChannel, PhoneError, StandardUnlock};
 use keyway_protocol::receipt::{AuditEvent, AuditKind};
+use keyway_protocol::testkit::forge::FastKeys;
+pub use keyway_protocol::testkit::forge::seal;
 use p256::ecdsa::SigningKey;
 use serde_json::{Map, Value, json};
 use zeroize::Zeroizing;
@@ -293,28 +295,10 @@ pub fn read_sync(channel: &mut PhoneChannel, reply: &[u8]) -> Value {
     })
 }
 
-/// Keys of a fast handshake computed here from §8.3 with ring's HMAC (not the crate's key
-/// schedule): `Kpl` for the given clear header and resumption secret.
+/// Keys of a fast handshake computed from §8.3 by the test kit (ring's HMAC, not the
+/// crate's key schedule): `Kpl` for the given clear header and resumption secret.
 pub fn fast_phone_to_lock_key(header: &[u8], secret: &[u8; 32]) -> [u8; 32] {
-    use ring::hmac;
-    let prk = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, header), secret);
-    // HKDF-Expand to 32 bytes is one block: HMAC(prk, info ‖ 0x01).
-    let block = hmac::sign(
-        &hmac::Key::new(hmac::HMAC_SHA256, prk.as_ref()),
-        &[&b"keyway/unlock/v1 phone to lock"[..], &[1]].concat(),
-    );
-    block.as_ref().try_into().unwrap()
-}
-
-/// AES-256-GCM with a counter nonce (§4), with ring.
-pub fn seal(key: &[u8; 32], counter: u64, aad: &[u8], plaintext: &[u8]) -> Vec<u8> {
-    use ring::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
-    let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, key).unwrap());
-    let mut nonce = [0u8; 12];
-    nonce[4..].copy_from_slice(&counter.to_be_bytes());
-    let mut buf = plaintext.to_vec();
-    key.seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::from(aad), &mut buf).unwrap();
-    buf
+    FastKeys::derive(header, secret).phone_to_lock
 }
 
 /// A fast request built by hand from §5.4 and §8.3, with any plaintext in place of the
