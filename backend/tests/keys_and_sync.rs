@@ -85,7 +85,7 @@ async fn a_credential_is_signed_for_the_sessions_device_and_lasts_72_hours() {
     let ada = member(&s, &f, "ada@example.com", &phone).await;
     let c = credentials(&s, &ada).await.remove(0);
     let cred = decode_credential(&f, &c);
-    assert_eq!(cred.body.device_key, DeviceKey::from_uncompressed(&phone.public_key()).unwrap());
+    assert_eq!(cred.body.device_key, DeviceKey::from_uncompressed(phone.public_key()).unwrap());
     assert_eq!(cred.body.doors.len(), 2);
     assert!(cred.body.opens(&f.offline_lock.door));
     assert_eq!(i64::from(cred.body.not_after), s.now() + 72 * HOUR);
