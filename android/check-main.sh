@@ -113,16 +113,12 @@ checks_passed=$((checks_passed + 1))
 echo "test result: ok. $checks_passed passed; 0 failed (Android shell compiled against API 35 stubs, wrong call refused, ELF page alignment, Maven POM, gradlew bootstrap)"
 
 echo "==> compiling the fake Android Bluetooth stack and its tests"
-test_cp="$out/stubs/open:$out/classes:$deps:/usr/share/java/junit4.jar:/usr/share/java/hamcrest-core.jar"
+test_cp="$out/stubs/open:$out/classes:$deps:$(keyway_junit_classpath)"
 mapfile -t test_sources < <(find android/src/jvmTest -name '*.kt' | sort)
 "$kotlinc" -Werror -jvm-target 17 -module-name keyway-android -Xfriend-paths="$out/classes" -cp "$test_cp" \
   -d "$out/test-classes" "${test_sources[@]}"
 
 echo "==> GattTransport and KeystoreSecureStore on the fake stack"
 mapfile -t tests < <(cd android/src/jvmTest/kotlin && find . -name '*Test.kt' | sed 's|^\./||; s|\.kt$||; s|/|.|g' | sort)
-set +e
-java -Djna.library.path="$target/debug" -cp "$out/test-classes:$test_cp:$kotlin_home/lib/kotlin-stdlib.jar" \
-  org.junit.runner.JUnitCore "${tests[@]}" | tee "$out/junit.txt"
-status=${PIPESTATUS[0]}
-set -e
-keyway_junit_verdict "$out/junit.txt" "$status" "Android shell on a fake GATT stack"
+keyway_junit_run "Android shell on a fake GATT stack" "$out/junit.txt" "$out/test-classes:$test_cp" \
+  -Djna.library.path="$target/debug" -- "${tests[@]}"

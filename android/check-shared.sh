@@ -20,8 +20,7 @@ rm -rf "$out"
 mkdir -p "$out/classes"
 bindings=$(keyway_kotlin_bindings "$out")
 
-classpath="$bindings:/usr/share/java/jna.jar:/usr/share/java/junit4.jar:/usr/share/java/hamcrest-core.jar"
-classpath="$classpath:$kotlin_home/lib/kotlinx-coroutines-core-jvm.jar"
+classpath="$bindings:$(keyway_junit_classpath):$kotlin_home/lib/kotlinx-coroutines-core-jvm.jar"
 
 echo "==> compiling android/src/shared with its tests"
 mapfile -t sources < <(find android/src/shared android/src/test -name '*.kt' | sort)
@@ -29,9 +28,5 @@ mapfile -t sources < <(find android/src/shared android/src/test -name '*.kt' | s
 
 echo "==> running the Android shell's JVM tests"
 mapfile -t tests < <(cd android/src/test/kotlin && find . -name '*Test.kt' | sed 's|^\./||; s|\.kt$||; s|/|.|g' | sort)
-set +e
-java -Djna.library.path="$target/debug" -cp "$out/classes:$classpath:$kotlin_home/lib/kotlin-stdlib.jar" \
-  org.junit.runner.JUnitCore "${tests[@]}" | tee "$out/junit.txt"
-status=${PIPESTATUS[0]}
-set -e
-keyway_junit_verdict "$out/junit.txt" "$status" "Android shell's pure Kotlin on the JVM"
+keyway_junit_run "Android shell's pure Kotlin on the JVM" "$out/junit.txt" "$out/classes:$classpath" \
+  -Djna.library.path="$target/debug" -- "${tests[@]}"

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-20}
-cargo build -q --release -p keyway-protocol --features lock --example figures
+cargo build -q --release -p keyway-protocol --features testkit --example figures
 bin=target/release/examples/figures
 "$bin" sizes
 for path in standard fast; do

@@ -34,7 +34,7 @@ async fn upload(s: &Server, f: &Fixture, t: &Value) -> Answer {
 async fn ex_member_courier_a_revoked_or_expired_member_fetches_no_bundle_and_uploads_no_receipt() {
     let s = Server::start().await;
     let f = fixture(&s, "Acme", 1).await;
-    let ada = member(&s, &f, "ada@example.com", &Phone::new()).await;
+    let ada = member(&s, &f, "ada@example.com", &TestPhone::new()).await;
     bundle(&s, &ada, f.offline_door).await.ok();
     let person = ada["person_id"].as_i64().unwrap();
     s.admin("POST", &format!("/v1/admin/orgs/{}/people/{person}/revoke-all", f.org), None).await.ok();
@@ -42,7 +42,7 @@ async fn ex_member_courier_a_revoked_or_expired_member_fetches_no_bundle_and_upl
     upload(&s, &f, &ada).await.err(404, "not_found");
 
     // A key that simply ran out is no courier's pass either.
-    let ben_phone = Phone::new();
+    let ben_phone = TestPhone::new();
     let ben = member(&s, &f, "ben@example.com", &ben_phone).await;
     let keys = s.send("GET", "/v1/me/keys", Some(&bearer(&ben)), None).await.ok();
     let grant = keys["keys"][0]["grant_id"].as_i64().unwrap();
@@ -59,7 +59,7 @@ async fn door_id_probe_an_unknown_door_and_someone_elses_door_get_the_same_answe
     let s = Server::start().await;
     let acme = fixture(&s, "Acme", 1).await;
     let other = fixture(&s, "Globex", 2).await;
-    let stranger = member(&s, &other, "sam@example.com", &Phone::new()).await;
+    let stranger = member(&s, &other, "sam@example.com", &TestPhone::new()).await;
     let theirs = bundle(&s, &stranger, acme.offline_door).await;
     let nowhere = bundle(&s, &stranger, 987_654).await;
     theirs.err(404, "not_found");
@@ -77,7 +77,7 @@ async fn cancelled_invitation_grants_give_nothing_after_a_cancel_or_an_unused_ex
     // Cancelled: the invitee signs in with a code anyway (their address is a person now).
     let sent = invite(&s, &f, "ada@example.com").await;
     s.admin("POST", &format!("/v1/admin/invitations/{}/cancel", sent["invitation_id"]), None).await;
-    let ada = s.sign_in("ada@example.com", &Phone::new()).await;
+    let ada = s.sign_in("ada@example.com", &TestPhone::new()).await;
     assert!(credentials(&s, &ada).await.is_empty());
     let keys = s.send("GET", "/v1/me/keys", Some(&bearer(&ada)), None).await.ok();
     assert_eq!(keys["keys"][0]["access_state"], "revoked");
@@ -86,7 +86,7 @@ async fn cancelled_invitation_grants_give_nothing_after_a_cancel_or_an_unused_ex
     // Expired unused: a day and an hour later, signing in with a code gives no credentials.
     let sent = invite(&s, &f, "ben@example.com").await;
     s.clock.advance(25 * HOUR);
-    let ben = s.sign_in("ben@example.com", &Phone::new()).await;
+    let ben = s.sign_in("ben@example.com", &TestPhone::new()).await;
     assert!(credentials(&s, &ben).await.is_empty());
     let keys = s.send("GET", "/v1/me/keys", Some(&bearer(&ben)), None).await.ok();
     let grant = keys["keys"][0]["grant_id"].as_i64().unwrap();
@@ -100,7 +100,7 @@ async fn cancelled_invitation_grants_give_nothing_after_a_cancel_or_an_unused_ex
     s.clock.advance(31);
     s.post(&format!("/v1/invitations/{token}/code"), json!({})).await.ok();
     let code = s.last_code("ben@example.com").await;
-    let device = Phone::new().public_key_b64();
+    let device = TestPhone::new().public_key_b64();
     let ben = s
         .post(&format!("/v1/invitations/{token}/accept"), json!({ "code": code, "device_public_key": device }))
         .await
@@ -112,7 +112,7 @@ async fn cancelled_invitation_grants_give_nothing_after_a_cancel_or_an_unused_ex
 async fn sms_to_strangers_a_member_cannot_make_the_service_text_whomever_they_like() {
     let s = Server::start().await;
     let f = fixture(&s, "Acme", 1).await;
-    let ada_phone = Phone::new();
+    let ada_phone = TestPhone::new();
     let ada = member(&s, &f, "ada@example.com", &ada_phone).await;
     let grant = s.send("GET", "/v1/me/keys", Some(&bearer(&ada)), None).await.ok()["keys"][0]["grant_id"].clone();
     let share = |to: &'static str| {
@@ -136,7 +136,7 @@ async fn sms_to_strangers_a_member_cannot_make_the_service_text_whomever_they_li
     s.admin("POST", &format!("/v1/admin/orgs/{}/people", f.org), Some(json!({ "phone": "+447700900100" }))).await.ok();
     assert_eq!(share("+447700900100").await["delivered"], true);
     // One recipient gets at most three share messages a day, whoever sends them.
-    let ben_phone = Phone::new();
+    let ben_phone = TestPhone::new();
     let ben = member(&s, &f, "ben@example.com", &ben_phone).await;
     let ben_grant = s.send("GET", "/v1/me/keys", Some(&bearer(&ben)), None).await.ok()["keys"][0]["grant_id"].clone();
     for n in 0..4 {
@@ -177,7 +177,7 @@ async fn cross_org_ids_an_admin_call_naming_another_organisations_person_is_not_
     let s = Server::start().await;
     let acme = fixture(&s, "Acme", 1).await;
     let other = fixture(&s, "Globex", 2).await;
-    let ada = member(&s, &acme, "ada@example.com", &Phone::new()).await;
+    let ada = member(&s, &acme, "ada@example.com", &TestPhone::new()).await;
     let person = ada["person_id"].as_i64().unwrap();
     s.admin("POST", &format!("/v1/admin/orgs/{}/people/{person}/revoke-all", other.org), None)
         .await
@@ -190,7 +190,7 @@ async fn cross_org_ids_an_admin_call_naming_another_organisations_person_is_not_
 async fn cross_org_ids_a_negative_since_is_refused() {
     let s = Server::start().await;
     let f = fixture(&s, "Acme", 1).await;
-    let ada = member(&s, &f, "ada@example.com", &Phone::new()).await;
+    let ada = member(&s, &f, "ada@example.com", &TestPhone::new()).await;
     let a = s.send("GET", "/v1/me/keys?since=-1", Some(&bearer(&ada)), None).await;
     a.err(422, "invalid_field");
     assert_eq!(a.body["error"]["field"], "since");
@@ -203,7 +203,7 @@ async fn cross_org_ids_a_negative_since_is_refused() {
 async fn stolen_access_token_alone_cannot_share_a_key() {
     let s = Server::start().await;
     let f = fixture(&s, "Acme", 1).await;
-    let ada_phone = Phone::new();
+    let ada_phone = TestPhone::new();
     let ada = member(&s, &f, "ada@example.com", &ada_phone).await;
     let grant = s.send("GET", "/v1/me/keys", Some(&bearer(&ada)), None).await.ok()["keys"][0]["grant_id"].clone();
     let request = json!({ "grant_id": grant, "ends_at": s.now() + DAY, "guest": "thief@example.com" });
@@ -214,7 +214,7 @@ async fn stolen_access_token_alone_cannot_share_a_key() {
     // The thief holds Ada's access token but not her device key: no proof, a proof by
     // another key, or Ada's proof for another guest are all refused, and nothing is sent.
     share(request.clone()).await.err(422, "invalid_field");
-    share(Phone::new().signed_share(request.clone())).await.err(403, "device_proof_invalid");
+    share(TestPhone::new().signed_share(request.clone())).await.err(403, "device_proof_invalid");
     let mut redirected =
         ada_phone.signed_share(json!({ "grant_id": grant, "ends_at": s.now() + DAY, "guest": "gus@example.com" }));
     redirected["guest"] = json!("thief@example.com");

@@ -116,7 +116,7 @@ async fn a_barrage_of_junk_never_gets_a_5xx() {
     s.admin("POST", &format!("/v1/admin/orgs/{}/people", f.org), Some(json!({ "email": "junk@example.com" })))
         .await
         .ok();
-    let t = bearer(&s.sign_in("junk@example.com", &Phone::new()).await);
+    let t = bearer(&s.sign_in("junk@example.com", &TestPhone::new()).await);
     let paths = [
         "/v1/auth/code",
         "/v1/auth/verify",

@@ -50,7 +50,7 @@ async fn refresh(s: &Server, t: &Value) -> Value {
 async fn credential_hoarding_asking_again_gives_the_same_credential_and_a_renewal_revokes_the_old_one() {
     let s = Server::start().await;
     let f = fixture(&s, "Acme", 1).await;
-    let phone = Phone::new();
+    let phone = TestPhone::new();
     let ada = member(&s, &f, "ada@example.com", &phone).await;
     let (v0, _) = revocations(&s, &f, &ada, 0).await;
     let first = credentials(&s, &ada).await.remove(0);
@@ -77,14 +77,14 @@ async fn credential_hoarding_asking_again_gives_the_same_credential_and_a_renewa
 async fn credential_hoarding_a_member_holds_at_most_three_live_credentials_per_key() {
     let s = Server::start().await;
     let f = fixture(&s, "Acme", 1).await;
-    let first_phone = Phone::new();
+    let first_phone = TestPhone::new();
     let ada = member(&s, &f, "ada@example.com", &first_phone).await;
     let (v0, _) = revocations(&s, &f, &ada, 0).await;
     let mut issued = vec![id(&credentials(&s, &ada).await.remove(0))];
     // Three more devices sign in (each a new device key) and ask for credentials.
     for _ in 0..3 {
         s.clock.advance(31);
-        let t = s.sign_in("ada@example.com", &Phone::new()).await;
+        let t = s.sign_in("ada@example.com", &TestPhone::new()).await;
         issued.push(id(&credentials(&s, &t).await.remove(0)));
     }
     let (_, list) = revocations(&s, &f, &ada, v0).await;
@@ -97,7 +97,7 @@ async fn credential_hoarding_a_member_holds_at_most_three_live_credentials_per_k
 
 /// Ada (member, shareable key) shares the offline door with Gus for `days`; Gus redeems.
 async fn shared(s: &Server, f: &Fixture, days: i64) -> (Value, Value, Value, Value) {
-    let ada_phone = Phone::new();
+    let ada_phone = TestPhone::new();
     let ada = member(s, f, "ada@example.com", &ada_phone).await;
     let ada_cred = credentials(s, &ada).await.remove(0);
     let share = s
@@ -111,7 +111,7 @@ async fn shared(s: &Server, f: &Fixture, days: i64) -> (Value, Value, Value, Val
         .await
         .ok();
     assert_eq!(share["parent_credential_id"], ada_cred["credential_id"]);
-    let gus = s.sign_in("+447700900999", &Phone::new()).await;
+    let gus = s.sign_in("+447700900999", &TestPhone::new()).await;
     let link = s.last_link("+447700900999", "share").await;
     let gus_cred =
         s.send("POST", &format!("/v1/share-links/{}/redeem", token_of(&link)), Some(&bearer(&gus)), None).await.ok();
@@ -124,7 +124,7 @@ async fn guest_cascade_expiry_revoking_a_member_reaches_guests_through_a_parent_
     let f = fixture(&s, "Acme", 1).await;
     let (ada, ada_cred, gus, _) = shared(&s, &f, 10).await;
     // Cora, another member, will carry the bundle.
-    let cora = member(&s, &f, "cora@example.com", &Phone::new()).await;
+    let cora = member(&s, &f, "cora@example.com", &TestPhone::new()).await;
     let (v0, _) = revocations(&s, &f, &cora, 0).await;
     // Ada's phone stays offline; her 72-hour credential lapses. Gus renews: his new guest
     // credential still names that credential as its parent.

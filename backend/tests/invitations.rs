@@ -7,7 +7,7 @@ mod common;
 use common::*;
 use serde_json::{Value, json};
 
-async fn accept(s: &Server, token: &str, email: &str, phone: &Phone) -> Answer {
+async fn accept(s: &Server, token: &str, email: &str, phone: &TestPhone) -> Answer {
     let code = s.last_code(email).await;
     s.post(
         &format!("/v1/invitations/{token}/accept"),
@@ -55,7 +55,7 @@ async fn invitation_accepted_at_24h_minus_1s() {
     s.clock.advance(DAY - 60);
     s.post(&format!("/v1/invitations/{token}/code"), json!({})).await.ok();
     s.clock.advance(59);
-    let tokens = accept(&s, &token, "ada@example.com", &Phone::new()).await.ok();
+    let tokens = accept(&s, &token, "ada@example.com", &TestPhone::new()).await.ok();
     assert!(tokens["access_token"].as_str().is_some());
 }
 
@@ -68,7 +68,7 @@ async fn invitation_refused_at_24h_plus_1s() {
     s.clock.advance(DAY - 60);
     s.post(&format!("/v1/invitations/{token}/code"), json!({})).await.ok();
     s.clock.advance(61);
-    accept(&s, &token, "ada@example.com", &Phone::new()).await.err(410, "invitation_expired");
+    accept(&s, &token, "ada@example.com", &TestPhone::new()).await.err(410, "invitation_expired");
     s.send("GET", &format!("/v1/invitations/{token}"), None, None).await.err(410, "invitation_expired");
     assert_eq!(people(&s, f.org).await[0]["invitation_status"], "expired");
 }
@@ -81,7 +81,7 @@ async fn hundred_concurrent_accepts_of_one_invitation_give_exactly_one_success()
     let token = token_of(&s.last_link("ada@example.com", "invitation").await);
     s.post(&format!("/v1/invitations/{token}/code"), json!({})).await.ok();
     let code = s.last_code("ada@example.com").await;
-    let key = Phone::new().public_key_b64();
+    let key = TestPhone::new().public_key_b64();
     let mut tasks = Vec::new();
     for _ in 0..100 {
         let http = s.http.clone();
@@ -117,7 +117,7 @@ async fn resent_invitation_kills_the_old_link() {
     assert_eq!(resent["expires_at"], s.now() + DAY);
     s.clock.advance(10 * HOUR);
     s.post(&format!("/v1/invitations/{new}/code"), json!({})).await.ok();
-    accept(&s, &new, "ada@example.com", &Phone::new()).await.ok();
+    accept(&s, &new, "ada@example.com", &TestPhone::new()).await.ok();
 }
 
 #[tokio::test]
@@ -129,7 +129,7 @@ async fn a_cancelled_invitation_is_refused() {
     s.post(&format!("/v1/invitations/{token}/code"), json!({})).await.ok();
     let a = s.admin("POST", &format!("/v1/admin/invitations/{}/cancel", sent["invitation_id"]), None).await;
     assert_eq!(a.status.as_u16(), 204);
-    accept(&s, &token, "ada@example.com", &Phone::new()).await.err(410, "invitation_cancelled");
+    accept(&s, &token, "ada@example.com", &TestPhone::new()).await.err(410, "invitation_cancelled");
     s.send("GET", &format!("/v1/invitations/{token}"), None, None).await.err(410, "invitation_cancelled");
     assert_eq!(people(&s, f.org).await[0]["invitation_status"], "not_invited");
 }
@@ -138,7 +138,7 @@ async fn a_cancelled_invitation_is_refused() {
 async fn an_accepted_invitation_link_is_already_used() {
     let s = Server::start().await;
     let f = fixture(&s, "Acme", 1).await;
-    member(&s, &f, "ada@example.com", &Phone::new()).await;
+    member(&s, &f, "ada@example.com", &TestPhone::new()).await;
     let token = token_of(&s.last_link("ada@example.com", "invitation").await);
     s.send("GET", &format!("/v1/invitations/{token}"), None, None).await.err(409, "invitation_already_used");
     s.send("GET", "/v1/invitations/AAAAAAAAAAAAAAAAAAAAAAAAAAAA", None, None).await.err(404, "invitation_not_found");
@@ -154,7 +154,7 @@ async fn accepting_needs_the_code_sent_to_the_invited_address() {
     let a = s
         .post(
             &format!("/v1/invitations/{token}/accept"),
-            json!({ "code": "000000x", "device_public_key": Phone::new().public_key_b64() }),
+            json!({ "code": "000000x", "device_public_key": TestPhone::new().public_key_b64() }),
         )
         .await;
     a.err(401, "code_wrong");
@@ -180,7 +180,7 @@ async fn statuses_follow_the_invitation_and_accepting_marks_the_app_active() {
     assert_eq!(status("cy@bounce.invalid").unwrap(), "send_failed");
     let token = token_of(&s.last_link("ada@example.com", "invitation").await);
     s.post(&format!("/v1/invitations/{token}/code"), json!({})).await.ok();
-    accept(&s, &token, "ada@example.com", &Phone::new()).await.ok();
+    accept(&s, &token, "ada@example.com", &TestPhone::new()).await.ok();
     let list = people(&s, f.org).await;
     let ada = list.iter().find(|p| p["email"] == "ada@example.com").unwrap();
     assert_eq!(ada["invitation_status"], "accepted");
@@ -196,7 +196,7 @@ async fn an_invitation_does_not_grant_access_by_itself() {
         .ok();
     let token = token_of(&s.last_link("ada@example.com", "invitation").await);
     s.post(&format!("/v1/invitations/{token}/code"), json!({})).await.ok();
-    let t = accept(&s, &token, "ada@example.com", &Phone::new()).await.ok();
+    let t = accept(&s, &token, "ada@example.com", &TestPhone::new()).await.ok();
     let keys = s.send("GET", "/v1/me/keys", Some(&bearer(&t)), None).await.ok();
     assert_eq!(keys["keys"].as_array().unwrap().len(), 0);
     let creds = s.send("POST", "/v1/credentials", Some(&bearer(&t)), Some(json!({}))).await.ok();
@@ -215,7 +215,7 @@ async fn a_second_account_inviting_the_same_email_adds_a_membership() {
     // Accepting the second invitation signs in the same person, whose keys aggregate.
     let token = token_of(&s.last_link("ada@example.com", "invitation").await);
     s.post(&format!("/v1/invitations/{token}/code"), json!({})).await.ok();
-    let t = accept(&s, &token, "ada@example.com", &Phone::new()).await.ok();
+    let t = accept(&s, &token, "ada@example.com", &TestPhone::new()).await.ok();
     let me = s.send("GET", "/v1/me", Some(&bearer(&t)), None).await.ok();
     assert_eq!(me["memberships"].as_array().unwrap().len(), 2);
     let keys = s.send("GET", "/v1/me/keys", Some(&bearer(&t)), None).await.ok();
@@ -265,7 +265,7 @@ async fn an_invitation_with_a_future_start_can_be_accepted_today_but_opens_doors
     let token = token_of(&s.last_link("ada@example.com", "invitation").await);
     assert_eq!(s.send("GET", &format!("/v1/invitations/{token}"), None, None).await.ok()["access_start"], start);
     s.post(&format!("/v1/invitations/{token}/code"), json!({})).await.ok();
-    let t = accept(&s, &token, "ada@example.com", &Phone::new()).await.ok();
+    let t = accept(&s, &token, "ada@example.com", &TestPhone::new()).await.ok();
     let keys = s.send("GET", "/v1/me/keys", Some(&bearer(&t)), None).await.ok();
     assert_eq!(keys["keys"][0]["access_state"], "not_yet_valid");
     assert_eq!(keys["keys"][0]["starts_at"], start);

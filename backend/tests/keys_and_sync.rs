@@ -9,7 +9,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use common::*;
 use keyway_protocol::bundle::Bundle;
 use keyway_protocol::credential::{Credential, DeviceKey};
-use keyway_protocol::ids::CredentialId;
+use keyway_protocol::ids::{CredentialId, DoorId};
 use keyway_protocol::issuer;
 use serde_json::{Value, json};
 
@@ -43,16 +43,16 @@ async fn bundle(s: &Server, t: &Value, door: i64, since: Option<i64>) -> Answer 
 struct Story {
     f: Fixture,
     ada: Value,
-    ada_phone: Phone,
+    ada_phone: TestPhone,
     ada_cred: Value,
     gus: Value,
-    gus_phone: Phone,
+    gus_phone: TestPhone,
     gus_cred: Value,
 }
 
 async fn story(s: &Server) -> Story {
     let f = fixture(s, "Acme", 1).await;
-    let ada_phone = Phone::new();
+    let ada_phone = TestPhone::new();
     let ada = member(s, &f, "ada@example.com", &ada_phone).await;
     let ada_cred = credentials(s, &ada).await.remove(0);
     let keys = s.send("GET", "/v1/me/keys", Some(&bearer(&ada)), None).await.ok();
@@ -70,7 +70,7 @@ async fn story(s: &Server) -> Story {
     assert_eq!(share.body["parent_credential_id"], ada_cred["credential_id"]);
     let link = s.last_link("+447700900999", "share").await;
     assert!(link.starts_with("https://keyway.test/share/"));
-    let gus_phone = Phone::new();
+    let gus_phone = TestPhone::new();
     let gus = s.sign_in("+447700900999", &gus_phone).await;
     let gus_cred =
         s.send("POST", &format!("/v1/share-links/{}/redeem", token_of(&link)), Some(&bearer(&gus)), None).await.ok();
@@ -81,13 +81,13 @@ async fn story(s: &Server) -> Story {
 async fn a_credential_is_signed_for_the_sessions_device_and_lasts_72_hours() {
     let s = Server::start().await;
     let f = fixture(&s, "Acme", 1).await;
-    let phone = Phone::new();
+    let phone = TestPhone::new();
     let ada = member(&s, &f, "ada@example.com", &phone).await;
     let c = credentials(&s, &ada).await.remove(0);
     let cred = decode_credential(&f, &c);
-    assert_eq!(cred.body.device_key, DeviceKey::from_uncompressed(&phone.public_key()).unwrap());
+    assert_eq!(cred.body.device_key, DeviceKey::from_uncompressed(phone.public_key()).unwrap());
     assert_eq!(cred.body.doors.len(), 2);
-    assert!(cred.body.opens(&keyway_protocol::ids::DoorId(f.offline_lock.id)));
+    assert!(cred.body.opens(&f.offline_lock.door));
     assert_eq!(i64::from(cred.body.not_after), s.now() + 72 * HOUR);
     assert!(cred.body.flags.shareable);
     assert!(!cred.body.flags.guest);
@@ -103,7 +103,7 @@ async fn a_credential_is_signed_for_the_sessions_device_and_lasts_72_hours() {
 async fn a_credential_never_outlives_its_grant_and_follows_the_sites_setting() {
     let s = Server::start().await;
     let f = fixture(&s, "Acme", 1).await;
-    let phone = Phone::new();
+    let phone = TestPhone::new();
     let ada = member(&s, &f, "ada@example.com", &phone).await;
     let person = ada["person_id"].as_i64().unwrap();
     let short = s
@@ -133,10 +133,11 @@ async fn a_credential_never_outlives_its_grant_and_follows_the_sites_setting() {
         .ok()["id"]
         .as_i64()
         .unwrap();
-    let lock = Lock::new([9, 9, 9, 9, 9, 9, 9, 9]);
+    let anchor = URL_SAFE_NO_PAD.decode(site["issuer_public_key"].as_str().unwrap()).unwrap();
+    let lock = MemoryLock::trusting(DoorId([9, 9, 9, 9, 9, 9, 9, 9]), &anchor);
     let door = s
         .admin("POST", &format!("/v1/admin/facilities/{fac}/doors"), Some(json!({ "name": "Annex door", "lock_id": lock.id_hex(),
-            "lock_public_key": lock.kem.public_key_b64(), "lock_signing_public_key": lock.signing.public_key_b64(), "online": false })))
+            "lock_public_key": lock.public_key_b64(), "lock_signing_public_key": lock.signing_public_key_b64(), "online": false })))
         .await
         .ok()["id"]
         .as_i64()
@@ -191,7 +192,7 @@ async fn my_keys_list_doors_with_lock_keys_windows_and_state() {
     let doors = k["doors"].as_array().unwrap();
     assert_eq!(doors.len(), 2);
     assert_eq!(doors[0]["lock_id"], st.f.offline_lock.id_hex());
-    assert_eq!(doors[0]["lock_public_key"], st.f.offline_lock.kem.public_key_b64());
+    assert_eq!(doors[0]["lock_public_key"], st.f.offline_lock.public_key_b64());
     assert_eq!(doors[0]["online"], false);
     assert_eq!(doors[1]["online"], true);
     // The guest sees one guest key for the shared door only.
@@ -218,7 +219,7 @@ async fn a_guest_credential_names_the_members_credential_as_parent() {
     assert!(!cred.body.flags.shareable);
     let parent = CredentialId::from_hex(st.ada_cred["credential_id"].as_str().unwrap()).unwrap();
     assert_eq!(cred.body.parent, Some(parent));
-    assert_eq!(cred.body.doors, vec![keyway_protocol::ids::DoorId(st.f.offline_lock.id)]);
+    assert_eq!(cred.body.doors, vec![st.f.offline_lock.door]);
     assert!(i64::from(cred.body.not_after) <= s.now() + 2 * DAY);
 }
 
@@ -260,7 +261,7 @@ async fn share_rules_are_enforced() {
     s.send("POST", &format!("/v1/share-links/{link}/redeem"), Some(&bearer(&st.gus)), None)
         .await
         .err(403, "share_wrong_recipient");
-    let zed = s.sign_in("zed@example.com", &Phone::new()).await;
+    let zed = s.sign_in("zed@example.com", &TestPhone::new()).await;
     s.send("POST", &format!("/v1/share-links/{link}/redeem"), Some(&bearer(&zed)), None).await.ok();
     s.send("POST", &format!("/v1/share-links/{link}/redeem"), Some(&bearer(&zed)), None)
         .await
@@ -290,7 +291,7 @@ async fn revoking_a_member_revokes_their_guests_keys_and_the_next_bundle_for_eac
     assert_eq!(pending, json!([]));
 
     // Cora, another member, will carry the next bundle (ex-members carry nothing).
-    let cora = member(&s, f, "cora@example.com", &Phone::new()).await;
+    let cora = member(&s, f, "cora@example.com", &TestPhone::new()).await;
     // Revoke all of Ada's keys.
     let person = st.ada["person_id"].as_i64().unwrap();
     let r = s.admin("POST", &format!("/v1/admin/orgs/{}/people/{person}/revoke-all", f.org), None).await.ok();
@@ -345,7 +346,7 @@ async fn a_receipt_delivered_twice_stores_its_audit_events_once() {
         .unwrap();
     assert_eq!(n, 2);
     // The next bundle acknowledges the stored events so the lock can drop them.
-    let cora = member(&s, f, "cora@example.com", &Phone::new()).await;
+    let cora = member(&s, f, "cora@example.com", &TestPhone::new()).await;
     s.admin("POST", &format!("/v1/admin/orgs/{}/people/{}/revoke-all", f.org, st.ada["person_id"]), None).await.ok();
     let b2 = bundle(&s, &cora, f.offline_door, Some(i64::from(version))).await.ok();
     assert_eq!(decode_bundle(f, &b2).body.audit_acknowledged, 2);
@@ -389,7 +390,7 @@ async fn a_receipt_with_a_bad_signature_or_for_another_door_is_refused() {
     let f = &st.f;
     let path = format!("/v1/doors/{}/receipts", f.offline_door);
     // Signed by the right lock but for another door id.
-    let other = Lock { id: [7; 8], kem: Phone::new(), signing: Phone::new() };
+    let other = MemoryLock::trusting(DoorId([7; 8]), &f.issuer_public_key);
     let forged = other.receipt(1, 0, &[]);
     s.send("POST", &path, Some(&bearer(&st.ada)), Some(json!({ "receipt": forged }))).await.err(422, "receipt_invalid");
     s.send("POST", &path, Some(&bearer(&st.ada)), Some(json!({ "receipt": "bm90IGEgcmVjZWlwdA" })))
@@ -400,7 +401,7 @@ async fn a_receipt_with_a_bad_signature_or_for_another_door_is_refused() {
         s.admin("POST", &format!("/v1/admin/orgs/{}/people", f.org), Some(json!({ "email": "eve@example.com" })))
             .await
             .ok();
-        s.sign_in("eve@example.com", &Phone::new()).await
+        s.sign_in("eve@example.com", &TestPhone::new()).await
     };
     bundle(&s, &stranger, f.offline_door, None).await.err(404, "not_found");
 }

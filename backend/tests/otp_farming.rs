@@ -55,7 +55,7 @@ async fn ask_code_noting_locks(
     last.unwrap()
 }
 
-async fn verify(s: &Server, http: &reqwest::Client, ident: &str, code: &str, phone: &Phone) -> Answer {
+async fn verify(s: &Server, http: &reqwest::Client, ident: &str, code: &str, phone: &TestPhone) -> Answer {
     s.post_from(
         http,
         "/v1/auth/verify",
@@ -70,13 +70,13 @@ async fn otp_farming_a_hundred_cycles_of_code_and_guess_stop_being_evaluated_and
     people(&s).await;
     // Ada signed in on her phone before the attack (from her own address).
     let ada_net = s.client_at("127.0.0.3");
-    let ada_phone = Phone::new();
+    let ada_phone = TestPhone::new();
     ask_code(&s, &ada_net, ADA, 1).await.ok();
     let mut tokens = verify(&s, &ada_net, ADA, &s.last_code(ADA).await, &ada_phone).await.ok();
 
     // The attacker: ask for a code, guess it, a hundred times, waiting out every back-off.
     let attacker = s.client();
-    let thief = Phone::new();
+    let thief = TestPhone::new();
     let mut locks = Vec::new();
     for cycle in 1..=100 {
         let sent = ask_code_noting_locks(&s, &attacker, ADA, 4, &mut locks).await;
@@ -114,7 +114,7 @@ async fn otp_farming_a_hundred_cycles_of_code_and_guess_stop_being_evaluated_and
     verify(&s, &ada_net, ADA, &code, &ada_phone).await.ok();
     s.clock.advance(31);
     ask_code(&s, &fresh, ADA, 1).await.ok();
-    verify(&s, &fresh, ADA, &s.last_code(ADA).await, &Phone::new()).await.ok();
+    verify(&s, &fresh, ADA, &s.last_code(ADA).await, &TestPhone::new()).await.ok();
 }
 
 #[tokio::test]
@@ -122,7 +122,7 @@ async fn otp_farming_a_second_identifier_from_the_same_client_is_limited() {
     let s = Server::start().await;
     people(&s).await;
     let attacker = s.client();
-    let thief = Phone::new();
+    let thief = TestPhone::new();
     ask_code(&s, &attacker, ADA, 1).await.ok();
     let code = s.last_code(ADA).await;
     for _ in 0..5 {
@@ -145,7 +145,7 @@ async fn otp_farming_a_second_identifier_from_the_same_client_is_limited() {
     // Bob himself, from his own address, is not held back by the attacker's failures.
     let bob_net = s.client_at("127.0.0.4");
     ask_code(&s, &bob_net, BOB, 1).await.ok();
-    verify(&s, &bob_net, BOB, &s.last_code(BOB).await, &Phone::new()).await.ok();
+    verify(&s, &bob_net, BOB, &s.last_code(BOB).await, &TestPhone::new()).await.ok();
 }
 
 #[tokio::test]
@@ -158,10 +158,10 @@ async fn otp_farming_the_attackers_guesses_do_not_burn_the_members_code() {
     // The attacker asks for a code of its own and guesses five times.
     let attacker = s.client();
     ask_code(&s, &attacker, ADA, 3).await.ok();
-    let thief = Phone::new();
+    let thief = TestPhone::new();
     for _ in 0..5 {
         verify(&s, &attacker, ADA, &wrong(&adas_code), &thief).await.err(401, "code_wrong");
     }
     // Ada's code, from her phone, still works.
-    verify(&s, &ada_net, ADA, &adas_code, &Phone::new()).await.ok();
+    verify(&s, &ada_net, ADA, &adas_code, &TestPhone::new()).await.ok();
 }

@@ -5,52 +5,24 @@
 
 mod common;
 
-use std::sync::Arc;
-
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use common::*;
-use keyway_lock::{Lock, LockOptions, ManualRtc, MemoryStorage, Provisioning, SeededRandom};
+use keyway_lock::testkit::memory_lock;
+use keyway_lock::{Lock, ManualRtc, MemoryStorage};
+use keyway_protocol::Refusal;
 use keyway_protocol::credential::Credential;
 use keyway_protocol::ids::DoorId;
-use keyway_protocol::phone::{LockTarget, StandardUnlock, SyncReply, UnlockReply};
-use keyway_protocol::{Command, Refusal};
+use keyway_protocol::phone::SyncReply;
+use keyway_protocol::testkit::SyncSession;
 use serde_json::{Value, json};
 
-fn target(lock: &mut Lock) -> LockTarget {
-    LockTarget { door: lock.door(), lock_public_key: lock.public_key(), nonce: lock.advertisement().nonce }
-}
-
-fn request(
-    phone: &Phone,
-    lock: &mut Lock,
-    credential: &[u8],
-    command: Command,
-) -> (keyway_protocol::phone::AwaitingResponse, Vec<u8>) {
-    let unlock =
-        StandardUnlock::begin(&target(lock), credential, command, true, &ring::rand::SystemRandom::new()).unwrap();
-    let sig = phone.pair.sign(&ring::rand::SystemRandom::new(), &unlock.signing_message()).unwrap();
-    unlock.finish(sig.as_ref().try_into().unwrap())
-}
-
-fn unlock(phone: &Phone, lock: &mut Lock, credential: &[u8]) -> UnlockReply {
-    let (awaiting, req) = request(phone, lock, credential, Command::Unlock);
-    let conn = lock.connect(247).unwrap();
-    let out = lock.on_message(conn, &req).unwrap();
-    lock.disconnect(conn);
-    awaiting.on_response(&out.reply.unwrap()).unwrap().0
-}
-
-fn sync(phone: &Phone, lock: &mut Lock, credential: &[u8], bundle: &[u8]) -> SyncReply {
-    let (awaiting, req) = request(phone, lock, credential, Command::SyncOnly);
-    let conn = lock.connect(247).unwrap();
-    let out = lock.on_message(conn, &req).unwrap();
-    let (reply, mut channel) = awaiting.on_response(&out.reply.unwrap()).unwrap();
-    assert_eq!(reply.outcome, Ok(()));
-    let msg = channel.deliver_bundle(bundle).unwrap();
-    let out = lock.on_message(conn, &msg).unwrap();
-    lock.disconnect(conn);
-    channel.on_sync_reply(&out.reply.unwrap()).unwrap()
+/// A door sync of bundle bytes exactly as the backend served them.
+fn sync(phone: &TestPhone, lock: &mut Lock, credential: &[u8], bundle: &[u8]) -> SyncReply {
+    let mut session = SyncSession::open(phone, lock, credential);
+    let reply = session.send_bytes(lock, bundle);
+    session.close(lock);
+    reply
 }
 
 fn bytes(v: &Value, field: &str) -> Vec<u8> {
@@ -72,9 +44,7 @@ async fn credentials_and_bundles_from_the_backend_work_at_the_reference_lock() {
         .unwrap();
     let door_id = DoorId([0x42, 0, 0, 0, 0, 0, 0, 1]);
     let rtc = ManualRtc::new(u32::try_from(s.now()).unwrap());
-    let options = LockOptions { rtc: Arc::new(rtc.clone()), random: Box::new(SeededRandom::new(7)) };
-    let provisioning = Provisioning { door: door_id, trust_anchors: vec![anchor] };
-    let mut lock = Lock::open_or_provision(Box::new(MemoryStorage::new()), &provisioning, options).unwrap();
+    let mut lock = memory_lock(MemoryStorage::new(), door_id, &anchor, &rtc, 7);
     let door = s
         .admin(
             "POST",
@@ -104,17 +74,17 @@ async fn credentials_and_bundles_from_the_backend_work_at_the_reference_lock() {
     let fx = Fixture {
         org,
         site: site["id"].as_i64().unwrap(),
-        issuer_public_key: Vec::new(),
+        issuer_public_key: anchor.clone(),
         facility,
         offline_door: door,
         online_door: door,
-        offline_lock: common::Lock::new([0; 8]),
-        online_lock: common::Lock::new([0; 8]),
+        offline_lock: MemoryLock::trusting(DoorId([0; 8]), &anchor),
+        online_lock: MemoryLock::trusting(DoorId([0; 8]), &anchor),
         key,
     };
 
     // Two members; each gets a credential for their phone; both open the door.
-    let (ada_phone, bob_phone) = (Phone::new(), Phone::new());
+    let (ada_phone, bob_phone) = (TestPhone::new(), TestPhone::new());
     let ada = member(&s, &fx, "ada@example.com", &ada_phone).await;
     let bob = member(&s, &fx, "bob@example.com", &bob_phone).await;
     let cred = |t: &Value| {
@@ -127,8 +97,8 @@ async fn credentials_and_bundles_from_the_backend_work_at_the_reference_lock() {
     };
     let ada_cred = cred(&ada).await;
     let bob_cred = cred(&bob).await;
-    assert_eq!(unlock(&ada_phone, &mut lock, &ada_cred).outcome, Ok(()));
-    assert_eq!(unlock(&bob_phone, &mut lock, &bob_cred).outcome, Ok(()));
+    assert_eq!(ada_phone.unlock(&mut lock, &ada_cred).outcome, Ok(()));
+    assert_eq!(bob_phone.unlock(&mut lock, &bob_cred).outcome, Ok(()));
 
     // Bob carries the first bundle; the lock's receipt goes back to the backend.
     let b1 = s.send("GET", &format!("/v1/doors/{door}/bundle"), Some(&bearer(&bob)), None).await.ok();
@@ -146,15 +116,15 @@ async fn credentials_and_bundles_from_the_backend_work_at_the_reference_lock() {
     // Ada is revoked; the door has no internet, so her credential still works until Bob syncs.
     let r = s.admin("POST", &format!("/v1/admin/orgs/{org}/people/{}/revoke-all", ada["person_id"]), None).await.ok();
     assert_eq!(r["revoked"], 1);
-    assert_eq!(unlock(&ada_phone, &mut lock, &ada_cred).outcome, Ok(()));
+    assert_eq!(ada_phone.unlock(&mut lock, &ada_cred).outcome, Ok(()));
     let v1 = b1["version"].as_i64().unwrap();
     let b2 = s.send("GET", &format!("/v1/doors/{door}/bundle?since={v1}"), Some(&bearer(&bob)), None).await.ok();
     let reply = sync(&bob_phone, &mut lock, &bob_cred, &bytes(&b2, "bundle"));
     assert_eq!(reply.applied, Ok(()));
     let ada_id = Credential::from_bytes(&ada_cred).unwrap().body.id;
     assert!(lock.is_revoked(&ada_id));
-    assert_eq!(unlock(&ada_phone, &mut lock, &ada_cred).outcome, Err(Refusal::Revoked));
-    assert_eq!(unlock(&bob_phone, &mut lock, &bob_cred).outcome, Ok(()));
+    assert_eq!(ada_phone.unlock(&mut lock, &ada_cred).outcome, Err(Refusal::Revoked));
+    assert_eq!(bob_phone.unlock(&mut lock, &bob_cred).outcome, Ok(()));
     let upload = json!({ "receipt": URL_SAFE_NO_PAD.encode(&reply.receipt_bytes) });
     let outcome = s.send("POST", &format!("/v1/doors/{door}/receipts"), Some(&bearer(&bob)), Some(upload)).await.ok();
     assert_eq!(outcome["version_applied"], b2["version"]);

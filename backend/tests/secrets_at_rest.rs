@@ -11,7 +11,7 @@ use serde_json::json;
 async fn no_raw_token_in_a_dump_of_the_database() {
     let s = Server::start().await;
     let f = fixture(&s, "Acme", 1).await;
-    let phone = Phone::new();
+    let phone = TestPhone::new();
     let mut secrets: Vec<String> = Vec::new();
     // Invitation link and its code, accept, refresh.
     invite(&s, &f, "ada@example.com").await;
@@ -47,7 +47,7 @@ async fn no_raw_token_in_a_dump_of_the_database() {
     .await
     .ok();
     secrets.push(token_of(&s.last_link("gus@example.com", "share").await));
-    let gus = s.sign_in("gus@example.com", &Phone::new()).await;
+    let gus = s.sign_in("gus@example.com", &TestPhone::new()).await;
     secrets.push(s.last_code("gus@example.com").await);
     secrets.push(gus["refresh_token"].as_str().unwrap().to_owned());
     // A code sent to an unknown identifier is generated too (never delivered).

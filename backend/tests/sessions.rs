@@ -11,7 +11,7 @@ async fn signed_in(s: &Server) -> serde_json::Value {
     s.admin("POST", &format!("/v1/admin/orgs/{}/people", f.org), Some(json!({ "email": "ada@example.com" })))
         .await
         .ok();
-    s.sign_in("ada@example.com", &Phone::new()).await
+    s.sign_in("ada@example.com", &TestPhone::new()).await
 }
 
 async fn refresh(s: &Server, token: &serde_json::Value) -> Answer {

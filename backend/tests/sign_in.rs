@@ -11,7 +11,7 @@ async fn known_person(s: &Server, email: &str) {
     s.admin("POST", &format!("/v1/admin/orgs/{}/people", f.org), Some(json!({ "email": email }))).await.ok();
 }
 
-async fn guess(s: &Server, ident: &str, code: &str, phone: &Phone) -> Answer {
+async fn guess(s: &Server, ident: &str, code: &str, phone: &TestPhone) -> Answer {
     s.post("/v1/auth/verify", json!({ "identifier": ident, "code": code, "device_public_key": phone.public_key_b64() }))
         .await
 }
@@ -25,7 +25,7 @@ fn wrong(code: &str) -> String {
 async fn sixth_guess_on_a_code_is_refused() {
     let s = Server::start().await;
     known_person(&s, "ada@example.com").await;
-    let phone = Phone::new();
+    let phone = TestPhone::new();
     s.post("/v1/auth/code", json!({ "identifier": "ada@example.com" })).await.ok();
     let code = s.last_code("ada@example.com").await;
     for left in (0..5).rev() {
@@ -43,7 +43,7 @@ async fn sixth_guess_on_a_code_is_refused() {
 async fn resend_does_not_reset_the_failure_count() {
     let s = Server::start().await;
     known_person(&s, "ada@example.com").await;
-    let phone = Phone::new();
+    let phone = TestPhone::new();
     s.post("/v1/auth/code", json!({ "identifier": "ada@example.com" })).await.ok();
     let code = s.last_code("ada@example.com").await;
     for _ in 0..3 {
@@ -75,7 +75,7 @@ async fn unknown_identifier_gets_the_same_response() {
     assert_eq!(known.body, unknown.body);
     // Nothing is delivered to the unknown address, and no guess works there.
     assert!(s.outbox("nobody@example.com").await.is_empty());
-    let phone = Phone::new();
+    let phone = TestPhone::new();
     let code = s.last_code("ada@example.com").await;
     let a = guess(&s, "nobody@example.com", &code, &phone).await;
     let b = guess(&s, "ada@example.com", &wrong(&code), &phone).await;
@@ -93,7 +93,7 @@ async fn unknown_identifier_gets_the_same_response() {
 async fn a_code_works_only_once() {
     let s = Server::start().await;
     known_person(&s, "ada@example.com").await;
-    let phone = Phone::new();
+    let phone = TestPhone::new();
     s.post("/v1/auth/code", json!({ "identifier": "ada@example.com" })).await.ok();
     let code = s.last_code("ada@example.com").await;
     guess(&s, "ada@example.com", &code, &phone).await.ok();
@@ -104,7 +104,7 @@ async fn a_code_works_only_once() {
 async fn a_code_expires_after_ten_minutes() {
     let s = Server::start().await;
     known_person(&s, "ada@example.com").await;
-    let phone = Phone::new();
+    let phone = TestPhone::new();
     s.post("/v1/auth/code", json!({ "identifier": "ada@example.com" })).await.ok();
     let code = s.last_code("ada@example.com").await;
     s.clock.advance(600);
@@ -132,7 +132,7 @@ async fn phone_only_person_signs_in_with_their_phone_without_an_invitation() {
     s.admin("POST", &format!("/v1/admin/orgs/{}/people", f.org), Some(json!({ "phone": "+44 7700 900123" })))
         .await
         .ok();
-    let phone = Phone::new();
+    let phone = TestPhone::new();
     // Written differently, normalised to the same E.164 number.
     let sent = s.post("/v1/auth/code", json!({ "identifier": "0044 7700-900-123" })).await.ok();
     assert_eq!(sent["channel"], "sms");

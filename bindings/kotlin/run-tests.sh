@@ -16,9 +16,7 @@ cd "$(dirname "$0")/../.."
 source scripts/lib/kotlin.sh
 source scripts/lib/bindings.sh
 kotlin_home=$(keyway_kotlin_home)
-for jar in /usr/share/java/jna.jar /usr/share/java/junit4.jar /usr/share/java/hamcrest-core.jar; do
-  [ -f "$jar" ] || { echo "missing $jar (Debian: libjna-java, junit4)" >&2; exit 1; }
-done
+junit=$(keyway_junit_classpath)
 
 keyway_bindings
 target="$KEYWAY_TARGET"
@@ -27,23 +25,16 @@ out="$target/kotlin-tests"
 rm -rf "$out"
 mkdir -p "$out/classes"
 
-classpath="/usr/share/java/jna.jar:/usr/share/java/junit4.jar:/usr/share/java/hamcrest-core.jar"
-classpath="$classpath:$kotlin_home/lib/kotlinx-coroutines-core-jvm.jar"
+classpath="$junit:$kotlin_home/lib/kotlinx-coroutines-core-jvm.jar"
 
 echo "==> compiling the generated Kotlin with the tests"
 mapfile -t sources < <(find "$KEYWAY_BINDINGS/kotlin" bindings/kotlin/tests -name '*.kt' | sort)
 "$kotlin_home/bin/kotlinc" -nowarn -jvm-target 17 -cp "$classpath" -d "$out/classes" "${sources[@]}"
 
 echo "==> running the Kotlin journeys on the JVM"
-report="$out/junit.txt"
-set +e
-java -Djna.library.path="$target/debug" \
+keyway_junit_run "Kotlin on the JVM" "$out/junit.txt" "$out/classes:$classpath" \
+  -Djna.library.path="$target/debug" \
   -Dkeyway.backend="$target/debug/keyway-backend" -Dkeyway.lock="$target/debug/keyway-lock" \
   -Dkeyway.ffi="$library" \
-  -cp "$out/classes:$classpath:$kotlin_home/lib/kotlin-stdlib.jar" \
-  org.junit.runner.JUnitCore app.keyway.test.JourneysTest app.keyway.test.ErrorsTest \
-  app.keyway.test.ErrorMessagesTest app.keyway.test.OperationsTest app.keyway.test.ReadinessTest app.keyway.test.TlsTest | tee "$report"
-status=${PIPESTATUS[0]}
-set -e
-
-keyway_junit_verdict "$report" "$status" "Kotlin on the JVM"
+  -- app.keyway.test.JourneysTest app.keyway.test.ErrorsTest app.keyway.test.ErrorMessagesTest \
+  app.keyway.test.OperationsTest app.keyway.test.ReadinessTest app.keyway.test.TlsTest

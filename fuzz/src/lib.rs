@@ -1,5 +1,5 @@
-//! Shared pieces of the Keyway fuzz targets: fixed keys, an in-memory lock environment,
-//! a byte cursor that turns fuzz input into structured choices, a writer for the same
+//! Shared pieces of the Keyway fuzz targets: fixed keys, the test kit's in-memory lock
+//! (`keyway_protocol::testkit::MemoryLock`) and phone set up with them, a byte cursor that turns fuzz input into structured choices, a writer for the same
 //! format (used by the seed generator), and an independent implementation of the fast
 //! path's key schedule so targets can seal fuzz-chosen plaintexts where the protocol
 //! would otherwise reject them at the authentication tag.
@@ -9,25 +9,21 @@
 #![forbid(unsafe_code)]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use keyway_protocol::bundle::{Bundle, BundleBody, LockConfig, Revocation};
-use keyway_protocol::credential::{Credential, CredentialBody, CredentialFlags, DeviceKey};
-use keyway_protocol::ids::{CredentialId, DoorId, KeyId, LockNonce, TicketId};
+use keyway_protocol::bundle::{BundleBody, LockConfig};
+use keyway_protocol::credential::Credential;
+use keyway_protocol::ids::{CredentialId, DoorId, TicketId};
 use keyway_protocol::issuer::IssuerKey;
-use keyway_protocol::lock_role::{LockEnvironment, LockOutput, LockSession, TicketEntry};
-use keyway_protocol::phone::{
-    AwaitingResponse, FastTicket, LockTarget, PhoneChannel, PhoneError, StandardUnlock, fast_unlock,
-};
-use keyway_protocol::receipt::{AuditEvent, AuditKind, MAX_RECEIPT_EVENTS, ReceiptBody};
+use keyway_protocol::lock_role::{LockEnvironment, LockOutput, LockSession, TicketEntry, TicketHolder};
+use keyway_protocol::phone::{AwaitingResponse, FastTicket, LockTarget, PhoneChannel, PhoneError, fast_unlock};
+use keyway_protocol::testkit::{BundleSpec, KeySpec, MemoryLock, TestPhone};
 use keyway_protocol::{Command, Refusal};
-use p256::ecdsa::{SigningKey, VerifyingKey};
+use p256::ecdsa::SigningKey;
 use p256::elliptic_curve::sec1::ToSec1Point;
-use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
-use std::collections::{HashSet, VecDeque};
 use std::sync::LazyLock;
 use zeroize::Zeroizing;
 
-/// The lock's clock at the start of every run.
-pub const NOW: u32 = 1_800_000_000;
+/// The lock's clock at the start of every run (the test kit's).
+pub const NOW: u32 = keyway_protocol::testkit::NOW;
 /// The door of the lock under test.
 pub const DOOR: DoorId = DoorId([0xd0, 0x0f, 0, 0, 0, 0, 0, 1]);
 /// Another door of the same site.
@@ -39,25 +35,17 @@ pub const PRELOADED_SECRET: [u8; 32] = [0x5e; 32];
 /// The credential id behind the preloaded ticket.
 pub const PRELOADED_CREDENTIAL: CredentialId = CredentialId([0x11; 16]);
 
-// Fixed P-256 keys (PKCS#8, generated once with openssl for this harness), so seeds that
-// carry signatures keep verifying from one run to the next.
+// Fixed P-256 keys (PKCS#8 generated once with openssl for this harness; the lock's two
+// scalars derived once from labels), so seeds that carry signatures keep verifying from
+// one run to the next.
 const ISSUER_PKCS8: &str = "308187020100301306072a8648ce3d020106082a8648ce3d030107046d306b0201010420da0d7583ec7de4c9b90658738e1e255c74b6d1044e537f08ed98c188df273511a14403420004478763d59a4f8b69ba28843ae1354a0b7e08e37ee64f491d613cbf38422baf761cf3640fe0a8e66d333743171e57b57c4f3cfddb94d891e53a0e05d131a20e51";
 const UNTRUSTED_ISSUER_PKCS8: &str = "308187020100301306072a8648ce3d020106082a8648ce3d030107046d306b020101042063337de8ba80374ca69bf04a761b24f28c5f3bc710dba5d3dfba7987c899035fa1440342000415f7eabeb7e2703d885f644039e04706f9b5e3066eac51a5ca9c291f172c60fe7f8dd6b1a8aa46841efa386177ce5909b309a71ac78d496b2cdb3392c85798f4";
 const DEVICE_PKCS8: &str = "308187020100301306072a8648ce3d020106082a8648ce3d030107046d306b02010104207af0df5a6ed74dd5035bf0acdb487e54f8e7ca70f73a9774dbf0970ddb27f962a1440342000402084b410a693731d3fc55a6ade7b4182628960246dbdbe38a9cee3985099cda4d9381e5659fdf272865ca62be6950b1b43870f589217ba965297e1f79f1928c";
+const LOCK_KEM_SCALAR: &str = "82ed377ae41e86bdc21743586c65aa4163300673ac0b6110dc4a83aa9bbebebc";
+const LOCK_SIGNING_SCALAR: &str = "64ce8b7c49d59ccf5abaf49ba9b736da2c41bcb46a620a7d5a4840cdfc6ca7ac";
 
 fn unhex(s: &str) -> Vec<u8> {
     (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
-}
-
-/// Deterministic bytes: SHA-256 of a label and a counter, repeated to fill `out`.
-pub fn det_bytes(label: &str, n: u64, out: &mut [u8]) {
-    for (block, chunk) in out.chunks_mut(32).enumerate() {
-        let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
-        ctx.update(label.as_bytes());
-        ctx.update(&n.to_be_bytes());
-        ctx.update(&(block as u64).to_be_bytes());
-        chunk.copy_from_slice(&ctx.finish().as_ref()[..chunk.len()]);
-    }
 }
 
 /// Every key and signed credential the targets use, built once per process.
@@ -66,8 +54,8 @@ pub struct Keys {
     pub issuer: IssuerKey,
     /// A well-formed issuer key the lock does not trust.
     pub untrusted_issuer: IssuerKey,
-    /// The phone's device key (ring).
-    pub device: EcdsaKeyPair,
+    /// The phone (its device key is fixed).
+    pub phone: TestPhone,
     /// The lock's static HPKE key.
     pub lock_kem: p256::SecretKey,
     /// Its public half, as the door record carries it.
@@ -84,46 +72,27 @@ pub struct Keys {
     pub other_door: Credential,
     /// A credential for [`DOOR`] signed by the untrusted issuer.
     pub untrusted: Credential,
-    /// The issuer's public key as the lock holds it (its trust anchor).
-    pub anchor: VerifyingKey,
-}
-
-fn credential_body(id: u8, doors: &[DoorId], device: DeviceKey, guest_of: Option<CredentialId>) -> CredentialBody {
-    CredentialBody {
-        id: CredentialId([id; 16]),
-        issuer: KeyId::default(),
-        device_key: device,
-        doors: doors.to_vec(),
-        not_before: NOW - 3_600,
-        not_after: NOW + 30 * 86_400,
-        flags: CredentialFlags { shareable: guest_of.is_none(), guest: guest_of.is_some() },
-        parent: guest_of,
-    }
 }
 
 /// The process-wide keys.
 pub static KEYS: LazyLock<Keys> = LazyLock::new(|| {
-    let rng = ring::rand::SystemRandom::new();
     let issuer = IssuerKey::from_pkcs8(&unhex(ISSUER_PKCS8)).unwrap();
     let untrusted_issuer = IssuerKey::from_pkcs8(&unhex(UNTRUSTED_ISSUER_PKCS8)).unwrap();
-    let device = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &unhex(DEVICE_PKCS8), &rng).unwrap();
-    let mut seed = [0u8; 32];
-    det_bytes("fuzz lock kem", 1, &mut seed);
-    let lock_kem = p256::SecretKey::from_slice(&seed).unwrap();
+    let phone = TestPhone::from_pkcs8(&unhex(DEVICE_PKCS8)).unwrap();
+    let lock_kem = p256::SecretKey::from_slice(&unhex(LOCK_KEM_SCALAR)).unwrap();
     let lock_public: [u8; 65] = lock_kem.public_key().to_sec1_point(false).as_bytes().try_into().unwrap();
-    det_bytes("fuzz lock signing", 1, &mut seed);
-    let lock_signing = SigningKey::from_slice(&seed).unwrap();
+    let lock_signing = SigningKey::from_slice(&unhex(LOCK_SIGNING_SCALAR)).unwrap();
     let lock_signing_public = lock_signing.verifying_key().to_sec1_point(false).as_bytes().to_vec();
-    let device_key = DeviceKey::from_uncompressed(device.public_key().as_ref()).unwrap();
-    let member = issuer.issue(credential_body(0x11, &[DOOR, OTHER_DOOR], device_key, None)).unwrap();
-    let guest = issuer.issue(credential_body(0x22, &[DOOR], device_key, Some(member.body.id))).unwrap();
-    let other_door = issuer.issue(credential_body(0x33, &[OTHER_DOOR], device_key, None)).unwrap();
-    let untrusted = untrusted_issuer.issue(credential_body(0x44, &[DOOR], device_key, None)).unwrap();
-    let anchor = VerifyingKey::from_sec1_bytes(issuer.public_key()).unwrap();
+    let device = phone.device_key();
+    let month = |spec: KeySpec| spec.valid(NOW - 3_600, NOW + 30 * 86_400);
+    let member = month(KeySpec::member(0x11, &[DOOR, OTHER_DOOR])).sign(&issuer, device);
+    let guest = month(KeySpec::guest(0x22, &member, &[DOOR])).sign(&issuer, device);
+    let other_door = month(KeySpec::member(0x33, &[OTHER_DOOR])).sign(&issuer, device);
+    let untrusted = month(KeySpec::member(0x44, &[DOOR])).sign(&untrusted_issuer, device);
     Keys {
         issuer,
         untrusted_issuer,
-        device,
+        phone,
         lock_kem,
         lock_public,
         lock_signing,
@@ -132,179 +101,27 @@ pub static KEYS: LazyLock<Keys> = LazyLock::new(|| {
         guest,
         other_door,
         untrusted,
-        anchor,
     }
 });
 
-/// Signs with the device key (ECDSA P-256 / SHA-256, `r ‖ s`).
-pub fn device_sign(message: &[u8]) -> [u8; 64] {
-    let sig = KEYS.device.sign(&ring::rand::SystemRandom::new(), message).unwrap();
-    sig.as_ref().try_into().unwrap()
-}
-
-// ---------------------------------------------------------------------------------------
-// The lock's environment.
-
-/// An in-memory lock: deterministic randomness and nonces, bounded tables.
-pub struct FuzzLock {
-    /// Its door.
-    pub door: DoorId,
-    /// Its clock.
-    pub now: u32,
-    nonce: LockNonce,
-    nonce_counter: u64,
-    rng_counter: u64,
-    revoked: HashSet<CredentialId>,
-    version: u32,
-    config: LockConfig,
-    tickets: VecDeque<(TicketId, TicketEntry)>,
-    events: VecDeque<AuditEvent>,
-    next_seq: u64,
-    /// How often the door opened.
-    pub actuations: u32,
-    /// When set, applying a bundle fails as if storage had failed.
-    pub fail_storage: bool,
-}
-
-const MAX_TICKETS: usize = 8;
-const MAX_EVENTS: usize = 1024;
-
-impl Default for FuzzLock {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl FuzzLock {
-    /// A lock for [`DOOR`] trusting [`Keys::issuer`], holding [`PRELOADED_TICKET`].
-    pub fn new() -> Self {
-        let mut lock = Self {
-            door: DOOR,
-            now: NOW,
-            nonce: LockNonce::default(),
-            nonce_counter: 0,
-            rng_counter: 0,
-            revoked: HashSet::new(),
-            version: 0,
-            config: LockConfig::default(),
-            tickets: VecDeque::new(),
-            events: VecDeque::new(),
-            next_seq: 1,
-            actuations: 0,
-            fail_storage: false,
-        };
-        lock.rotate_nonce();
-        let _ = lock.store_ticket(
-            PRELOADED_TICKET,
-            TicketEntry {
-                secret: Zeroizing::new(PRELOADED_SECRET),
-                credential: PRELOADED_CREDENTIAL,
-                parent: None,
-                issuer: KEYS.issuer.key_id(),
-                not_before: NOW - 3_600,
-                not_after: NOW + 86_400,
-                holder: keyway_protocol::lock_role::TicketHolder([0; 16]),
-            },
-        );
-        lock
-    }
-
-    fn rotate_nonce(&mut self) {
-        self.nonce_counter += 1;
-        let mut n = [0u8; 8];
-        det_bytes("fuzz lock nonce", self.nonce_counter, &mut n);
-        self.nonce = LockNonce(n);
-    }
-}
-
-impl LockEnvironment for FuzzLock {
-    fn door(&self) -> DoorId {
-        self.door
-    }
-    fn kem_key(&self) -> &p256::SecretKey {
-        &KEYS.lock_kem
-    }
-    fn signing_key(&self) -> &SigningKey {
-        &KEYS.lock_signing
-    }
-    fn now(&self) -> u32 {
-        self.now
-    }
-    fn fill_random(&mut self, out: &mut [u8]) {
-        self.rng_counter += 1;
-        det_bytes("fuzz lock rng", self.rng_counter, out);
-    }
-    fn consume_nonce(&mut self, nonce: &LockNonce) -> bool {
-        let current = *nonce == self.nonce;
-        self.rotate_nonce();
-        current
-    }
-    fn current_nonce(&self) -> LockNonce {
-        self.nonce
-    }
-    fn trust_anchor(&self, issuer: &KeyId) -> Option<VerifyingKey> {
-        (*issuer == KEYS.issuer.key_id()).then_some(KEYS.anchor)
-    }
-    fn is_revoked(&self, credential: &CredentialId) -> bool {
-        self.revoked.contains(credential)
-    }
-    fn bundle_version(&self) -> u32 {
-        self.version
-    }
-    fn config(&self) -> LockConfig {
-        self.config
-    }
-    fn take_ticket(&mut self, id: &TicketId) -> Option<TicketEntry> {
-        let at = self.tickets.iter().position(|(t, _)| t == id)?;
-        self.tickets.remove(at).map(|(_, entry)| entry)
-    }
-    fn store_ticket(&mut self, id: TicketId, entry: TicketEntry) -> Result<(), Refusal> {
-        if self.tickets.len() >= MAX_TICKETS {
-            self.tickets.pop_front();
-        }
-        self.tickets.push_back((id, entry));
-        Ok(())
-    }
-    fn actuate(&mut self) -> u16 {
-        self.actuations += 1;
-        150
-    }
-    fn apply_bundle(&mut self, bundle: &Bundle) -> Result<(), Refusal> {
-        if self.fail_storage {
-            return Err(Refusal::StorageFailed);
-        }
-        let body = &bundle.body;
-        self.version = body.version;
-        self.config = body.config;
-        self.revoked.extend(body.revocations.iter().map(|r| r.credential));
-        self.now = self.now.max(body.signed_time);
-        self.events.retain(|e| e.seq > body.audit_acknowledged);
-        Ok(())
-    }
-    fn reset_clock(&mut self, time: u32) -> Result<(), Refusal> {
-        if self.fail_storage {
-            return Err(Refusal::StorageFailed);
-        }
-        self.now = time;
-        Ok(())
-    }
-    fn record(&mut self, kind: AuditKind, credential: Option<CredentialId>) -> Result<(), Refusal> {
-        if self.events.len() >= MAX_EVENTS {
-            self.events.pop_front();
-        }
-        self.events.push_back(AuditEvent { seq: self.next_seq, time: self.now, kind, credential });
-        self.next_seq += 1;
-        Ok(())
-    }
-    fn receipt_body(&mut self) -> ReceiptBody {
-        ReceiptBody {
-            door: self.door,
-            bundle_version: self.version,
-            lock_clock: self.now,
-            more_pending: self.events.len() > MAX_RECEIPT_EVENTS,
-            events: self.events.iter().take(MAX_RECEIPT_EVENTS).copied().collect(),
-        }
-    }
+/// The lock under test: the test kit's in-memory lock for [`DOOR`] with the fixed keys,
+/// trusting [`Keys::issuer`], holding [`PRELOADED_TICKET`].
+pub fn fuzz_lock() -> MemoryLock {
+    let keys = &*KEYS;
+    let mut lock =
+        MemoryLock::with_keys(DOOR, keys.lock_kem.clone(), keys.lock_signing.clone(), keys.issuer.public_key());
+    lock.rng_seed = "fuzz".into();
+    let preloaded = TicketEntry {
+        secret: Zeroizing::new(PRELOADED_SECRET),
+        credential: PRELOADED_CREDENTIAL,
+        parent: None,
+        issuer: keys.issuer.key_id(),
+        not_before: NOW - 3_600,
+        not_after: NOW + 86_400,
+        holder: TicketHolder([0; 16]),
+    };
+    let _ = lock.store_ticket(PRELOADED_TICKET, preloaded);
+    lock
 }
 
 // ---------------------------------------------------------------------------------------
@@ -406,66 +223,9 @@ impl Script {
 }
 
 // ---------------------------------------------------------------------------------------
-// The fast path's key schedule, written from docs/protocol.md §5 with ring (independently
-// of the crate's own): lets targets seal any plaintext as the lock or as the phone would.
+// Sealing as the lock or the phone would (the test kit's independent key schedule).
 
-/// Length of a fast request's clear header.
-pub const FAST_HEADER_LEN: usize = 3 + 8 + 8 + 16 + 16;
-const LABEL_PHONE_TO_LOCK: &[u8] = b"keyway/unlock/v1 phone to lock";
-const LABEL_LOCK_TO_PHONE: &[u8] = b"keyway/unlock/v1 lock to phone";
-
-/// The two directional keys of a fast-path session.
-#[derive(Clone)]
-pub struct FastKeys {
-    /// Phone → lock.
-    pub phone_to_lock: [u8; 32],
-    /// Lock → phone.
-    pub lock_to_phone: [u8; 32],
-}
-
-struct Len32;
-impl ring::hkdf::KeyType for Len32 {
-    fn len(&self) -> usize {
-        32
-    }
-}
-
-impl FastKeys {
-    /// The keys of the session a fast request (its clear header) opens with a ticket secret.
-    pub fn derive(header: &[u8], ticket_secret: &[u8; 32]) -> Self {
-        // HKDF-Extract with the header as salt and the ticket secret as input key material.
-        let salt = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, header);
-        let prk_bytes = ring::hmac::sign(&salt, ticket_secret);
-        let prk = ring::hkdf::Prk::new_less_safe(ring::hkdf::HKDF_SHA256, prk_bytes.as_ref());
-        let expand = |label: &[u8]| {
-            let mut out = [0u8; 32];
-            prk.expand(&[label], Len32).unwrap().fill(&mut out).unwrap();
-            out
-        };
-        Self { phone_to_lock: expand(LABEL_PHONE_TO_LOCK), lock_to_phone: expand(LABEL_LOCK_TO_PHONE) }
-    }
-}
-
-/// AES-256-GCM with the protocol's counter nonce (4 zero bytes ‖ counter u64).
-pub fn seal(key: &[u8; 32], counter: u64, aad: &[u8], plaintext: &[u8]) -> Vec<u8> {
-    use ring::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
-    let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, key).unwrap());
-    let mut nonce = [0u8; 12];
-    nonce[4..].copy_from_slice(&counter.to_be_bytes());
-    let mut buf = plaintext.to_vec();
-    key.seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::from(aad), &mut buf).unwrap();
-    buf
-}
-
-/// The clear header of a sealed channel message.
-pub const SEALED_AAD: [u8; 2] = [0x05, 0x01];
-
-/// A sealed channel message carrying `plaintext` (inner kind byte first).
-pub fn seal_channel(key: &[u8; 32], counter: u64, plaintext: &[u8]) -> Vec<u8> {
-    let mut out = SEALED_AAD.to_vec();
-    out.extend_from_slice(&seal(key, counter, &SEALED_AAD, plaintext));
-    out
-}
+pub use keyway_protocol::testkit::forge::{FAST_HEADER_LEN, FastKeys, SEALED_AAD, seal, seal_channel};
 
 /// A fast response as the lock would send it, carrying `payload` as its plaintext.
 pub fn seal_fast_response(keys: &FastKeys, payload: &[u8]) -> Vec<u8> {
@@ -499,25 +259,18 @@ pub fn response_payload(
 // ---------------------------------------------------------------------------------------
 // A phone talking to the in-memory lock over one connection.
 
-/// A bundle body for [`DOOR`] with the given versions and revocations.
+/// A bundle body for [`DOOR`] with the given versions and revocations (signed a minute
+/// after [`NOW`]; revocations kept for a day).
 pub fn bundle_body(version: u32, base: u32, revoked: &[CredentialId]) -> BundleBody {
-    BundleBody {
-        door: DOOR,
-        issuer: KeyId::default(),
-        version,
-        base_version: base,
-        signed_time: NOW + 60,
-        audit_acknowledged: 0,
-        config: LockConfig::default(),
-        revocations: revoked.iter().map(|c| Revocation { credential: *c, expires: NOW + 86_400 }).collect(),
-    }
+    let spec = BundleSpec { signed_time: NOW + 60, ..BundleSpec::new(DOOR, version, base) };
+    spec.revoking_ids(revoked, NOW + 86_400).body()
 }
 
 /// A connection between a phone (the crate's phone role) and the in-memory lock (its
 /// lock role), with every lock reply checked by the phone.
 pub struct Rig {
     /// The lock's state.
-    pub lock: FuzzLock,
+    pub lock: MemoryLock,
     /// The lock's view of the connection.
     pub session: LockSession,
     /// The phone's secure channel, after a granted handshake.
@@ -550,7 +303,7 @@ impl Rig {
     /// A fresh lock and connection; the phone holds the preloaded ticket.
     pub fn new() -> Self {
         Self {
-            lock: FuzzLock::new(),
+            lock: fuzz_lock(),
             session: LockSession::new(),
             channel: None,
             ticket: FastTicket { door: DOOR, id: PRELOADED_TICKET, secret: Zeroizing::new(PRELOADED_SECRET) },
@@ -585,10 +338,10 @@ impl Rig {
             Presented::Bytes(b) => b.to_vec(),
         };
         let target = LockTarget { door: DOOR, lock_public_key: keys.lock_public, nonce: self.lock.current_nonce() };
-        let unlock =
-            StandardUnlock::begin(&target, &credential, command, want_ticket, &ring::rand::SystemRandom::new()).ok()?;
-        let signature = signature.unwrap_or_else(|| device_sign(&unlock.signing_message()));
-        Some(unlock.finish(&signature))
+        let rng = ring::rand::SystemRandom::new();
+        let built =
+            keys.phone.standard_request_with(&target, &credential, command, want_ticket, &rng, signature).ok()?;
+        Some((built.awaiting, built.request))
     }
 
     /// Sends a request the phone built and hands the lock's answer back to the phone.
@@ -823,6 +576,23 @@ mod tests {
         assert_eq!(rig.lock.bundle_version(), 1);
         assert!(rig.channel.is_some());
         assert_ne!(rig.ticket.id, PRELOADED_TICKET);
+    }
+
+    #[test]
+    fn the_signed_seeds_still_verify_with_the_fixed_keys() {
+        let seeds = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds");
+        let read = |target: &str, name: &str| std::fs::read(seeds.join(target).join(name)).unwrap();
+        for name in ["empty", "every_event_kind", "more_pending"] {
+            let receipt = read("receipt", name);
+            assert!(keyway_protocol::issuer::verify_receipt(&KEYS.lock_signing_public, &receipt).is_ok(), "{name}");
+        }
+        for name in ["member", "guest", "other_door"] {
+            let credential = Credential::from_bytes(&read("credential", name)).unwrap();
+            assert!(
+                keyway_protocol::issuer::verify_credential(KEYS.issuer.public_key(), &credential).is_ok(),
+                "{name}"
+            );
+        }
     }
 
     #[test]

@@ -22,8 +22,8 @@ fn main() {
     let n: usize = args.get(3).and_then(|a| a.parse().ok()).unwrap_or(20);
 
     let site = Site::new();
-    let phone = Phone::new();
-    let key = site.member_key(&phone, 1);
+    let phone = TestPhone::new();
+    let key = site.member_key(&phone, 1, &[DOOR]);
     let mut door = TestLock::new(&site);
     let mut ticket = phone.unlock(&mut door.lock, &key).ticket.unwrap();
 
@@ -42,13 +42,13 @@ fn main() {
     for i in 0..n {
         let nonce = shadow.advertisement().nonce;
         let request = if fast {
-            let (awaiting, request) = phone.fast_request(DOOR, nonce, &ticket, i as u8);
-            let output = deliver(&mut shadow, &request);
+            let (awaiting, request) = phone.fast_request_seeded(DOOR, nonce, &ticket, Command::Unlock, i as u8);
+            let output = shadow.deliver(&request);
             ticket = awaiting.on_response(&output.reply.unwrap()).unwrap().0.ticket.unwrap();
             request
         } else {
-            let (_, request) = phone.standard_request(&target_of(&mut shadow), &key, keyway_protocol::Command::Unlock);
-            deliver(&mut shadow, &request);
+            let (_, request) = phone.standard_request(&shadow.target(), &key, keyway_protocol::Command::Unlock);
+            shadow.deliver(&request);
             request
         };
         requests.push(request);
@@ -61,5 +61,5 @@ fn main() {
 /// The measured part: the lock's handling of each request, persistence included.
 #[inline(never)]
 fn lock_side_work(lock: &mut Lock, requests: &[Vec<u8>]) -> usize {
-    requests.iter().filter(|request| matches!(deliver(lock, request).event, Some(LockEvent::Granted { .. }))).count()
+    requests.iter().filter(|request| matches!(lock.deliver(request).event, Some(LockEvent::Granted { .. }))).count()
 }

@@ -11,7 +11,9 @@
 //! - [`clock`], [`nonce`], [`random`]: time, freshness and randomness;
 //! - [`revocations`], [`tickets`], [`audit`], [`identity`]: the parts of the state;
 //! - [`sim`]: the simulated radio; [`serve`]: locks on it, served over TCP (`keyway-lock serve`);
-//! - [`bluez`] (feature `bluez`): the same locks as devices of a virtual BlueZ on a D-Bus.
+//! - [`bluez`] (feature `bluez`): the same locks as devices of a virtual BlueZ on a D-Bus;
+//! - `testkit` (feature `testkit`, tests only): the lock in memory, as a door for the
+//!   protocol's test kit.
 #![forbid(unsafe_code)]
 
 pub mod audit;
@@ -30,6 +32,8 @@ pub mod serve;
 pub mod sim;
 pub mod state;
 pub mod store;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 pub mod tickets;
 
 pub use clock::{ManualRtc, Rtc, SystemRtc};

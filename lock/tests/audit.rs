@@ -23,22 +23,22 @@ fn full_audit_log_drops_the_oldest_and_the_gap_shows_in_the_numbers() {
 #[test]
 fn receipts_page_through_a_long_log_as_bundles_acknowledge_it() {
     let site = Site::new();
-    let phone = Phone::new();
+    let phone = TestPhone::new();
     let mut door = TestLock::new(&site);
-    let key = site.member_key(&phone, 1);
+    let key = site.member_key(&phone, 1, &[DOOR]);
     let mut ticket = phone.unlock(&mut door.lock, &key).ticket.unwrap();
     for _ in 0..MAX_RECEIPT_EVENTS + 20 {
         let reply = phone.fast_unlock(&mut door.lock, &ticket);
         ticket = reply.ticket.unwrap();
     }
-    let courier = Phone::new();
-    let courier_key = site.member_key(&courier, 2);
+    let courier = TestPhone::new();
+    let courier_key = site.member_key(&courier, 2, &[DOOR]);
 
     let first = courier.sync(&mut door.lock, &courier_key, None).receipt;
     assert_eq!(first.body.events.len(), MAX_RECEIPT_EVENTS);
     assert!(first.body.more_pending);
 
-    let mut spec = BundleSpec::new(1, 0);
+    let mut spec = BundleSpec::new(DOOR, 1, 0);
     spec.acknowledged = first.body.events.last().unwrap().seq;
     let second = courier.sync(&mut door.lock, &courier_key, Some(&site.bundle(spec))).receipt;
     assert!(!second.body.more_pending);
@@ -63,17 +63,17 @@ fn audit_flood_refusals_never_push_an_unsynced_grant_out_of_a_full_log() {
 fn audit_flood_a_stream_of_encrypted_refusals_is_coalesced_and_the_opening_survives() {
     let site = Site::new();
     let stranger_site = Site::new();
-    let phone = Phone::new();
+    let phone = TestPhone::new();
     let mut door = TestLock::new(&site);
-    let key = site.member_key(&phone, 1);
+    let key = site.member_key(&phone, 1, &[DOOR]);
     assert_eq!(phone.unlock(&mut door.lock, &key).outcome, Ok(()));
     // Anyone with the lock's public key can make it answer an encrypted refusal.
-    let stranger = Phone::new();
-    let foreign = stranger_site.member_key(&stranger, 9);
+    let stranger = TestPhone::new();
+    let foreign = stranger_site.member_key(&stranger, 9, &[DOOR]);
     let junk = 300;
     for _ in 0..junk {
         let (_, request) = stranger.standard_request(&door.target(), &foreign, Command::Unlock);
-        assert_eq!(refusal(&deliver(&mut door.lock, &request)), Some(Refusal::UnknownIssuer));
+        assert_eq!(refusal(&door.lock.deliver(&request)), Some(Refusal::UnknownIssuer));
     }
     let events = door.lock.audit_events();
     assert!(events.iter().any(|e| e.kind == AuditKind::Granted { fast: false }), "the opening is kept");
@@ -82,8 +82,8 @@ fn audit_flood_a_stream_of_encrypted_refusals_is_coalesced_and_the_opening_survi
     assert_eq!(door.lock.counted_refusals(), vec![(Refusal::UnknownIssuer, junk - REFUSALS_PER_WINDOW)]);
 
     // The next receipt carries the rest as one coalesced event, so the backend sees them all.
-    let courier = Phone::new();
-    let receipt = courier.sync(&mut door.lock, &site.member_key(&courier, 2), None).receipt;
+    let courier = TestPhone::new();
+    let receipt = courier.sync(&mut door.lock, &site.member_key(&courier, 2, &[DOOR]), None).receipt;
     let coalesced: u32 = receipt
         .body
         .events
@@ -131,9 +131,9 @@ fn audit_flood_a_grant_takes_the_place_of_the_oldest_refusal_in_a_full_log() {
 #[test]
 fn audit_before_actuation_a_failed_save_keeps_the_door_shut() {
     let site = Site::new();
-    let phone = Phone::new();
+    let phone = TestPhone::new();
     let mut door = TestLock::new(&site);
-    let key = site.member_key(&phone, 1);
+    let key = site.member_key(&phone, 1, &[DOOR]);
     let seq = door.lock.next_audit_seq();
     door.storage.fail_next_saves(10);
     let reply = phone.unlock(&mut door.lock, &key);
@@ -154,9 +154,9 @@ fn audit_before_actuation_a_failed_save_keeps_the_door_shut() {
 #[test]
 fn audit_before_actuation_a_fast_unlock_whose_record_cannot_be_saved_does_not_open() {
     let site = Site::new();
-    let phone = Phone::new();
+    let phone = TestPhone::new();
     let mut door = TestLock::new(&site);
-    let key = site.member_key(&phone, 1);
+    let key = site.member_key(&phone, 1, &[DOOR]);
     let ticket = phone.unlock(&mut door.lock, &key).ticket.unwrap();
     let opened = door.lock.actuations();
     // The ticket's removal reaches the disk; every save after it fails.
@@ -169,12 +169,12 @@ fn audit_before_actuation_a_fast_unlock_whose_record_cannot_be_saved_does_not_op
 #[test]
 fn bundle_acknowledging_past_the_last_event_loses_no_later_event_and_the_lock_restarts() {
     let site = Site::new();
-    let phone = Phone::new();
+    let phone = TestPhone::new();
     let mut door = TestLock::new(&site);
-    let key = site.member_key(&phone, 1);
+    let key = site.member_key(&phone, 1, &[DOOR]);
     phone.unlock(&mut door.lock, &key);
     // The backend acknowledges far beyond the lock's highest sequence number (1).
-    let mut spec = BundleSpec::new(1, 0);
+    let mut spec = BundleSpec::new(DOOR, 1, 0);
     spec.acknowledged = 1000;
     let seqs = |r: &keyway_protocol::phone::SyncReply| r.receipt.body.events.iter().map(|e| e.seq).collect::<Vec<_>>();
     let first = phone.sync(&mut door.lock, &key, Some(&site.bundle(spec)));
@@ -184,7 +184,7 @@ fn bundle_acknowledging_past_the_last_event_loses_no_later_event_and_the_lock_re
     let mut door = door.restart();
     let again = phone.sync(&mut door.lock, &key, None);
     assert_eq!(seqs(&again), [2, 3], "events after the acknowledgement survive a restart");
-    let mut spec = BundleSpec::new(2, 1);
+    let mut spec = BundleSpec::new(DOOR, 2, 1);
     spec.acknowledged = 1000;
     let after = phone.sync(&mut door.lock, &key, Some(&site.bundle(spec)));
     assert_eq!(seqs(&after), [4], "a repeated acknowledgement drops only what the backend has");

@@ -18,9 +18,9 @@ const YEAR: u32 = 365 * DAY;
 #[test]
 fn rtc_jump_a_year_ahead_while_running_is_quarantined_and_keys_keep_working() {
     let site = Site::new();
-    let phone = Phone::new();
+    let phone = TestPhone::new();
     let mut door = TestLock::new(&site);
-    let key = site.member_key(&phone, 1);
+    let key = site.member_key(&phone, 1, &[DOOR]);
     door.rtc.jump(T0 + YEAR);
     assert_eq!(phone.unlock(&mut door.lock, &key).outcome, Ok(()));
     assert!(door.lock.now() < T0 + DAY);
@@ -29,9 +29,9 @@ fn rtc_jump_a_year_ahead_while_running_is_quarantined_and_keys_keep_working() {
 #[test]
 fn rtc_jump_a_quarantined_reading_never_reaches_the_floor() {
     let site = Site::new();
-    let phone = Phone::new();
+    let phone = TestPhone::new();
     let mut door = TestLock::new(&site);
-    let key = site.member_key(&phone, 1);
+    let key = site.member_key(&phone, 1, &[DOOR]);
     door.rtc.jump(T0 + YEAR);
     door.lock.tick().unwrap();
     door.lock.flush().unwrap();
@@ -41,13 +41,17 @@ fn rtc_jump_a_quarantined_reading_never_reaches_the_floor() {
     let mut door = door.restart();
     assert_eq!(phone.unlock(&mut door.lock, &key).outcome, Ok(()));
     assert_eq!(
-        refused_unlock(&phone, &mut door.lock, &site.credential(&phone, 2, &[DOOR], T0 + DAY, T0 + 2 * DAY)),
+        refused_unlock(
+            &phone,
+            &mut door.lock,
+            &site.key(&phone, KeySpec::member(2, &[DOOR]).valid(T0 + DAY, T0 + 2 * DAY))
+        ),
         Refusal::NotYetValid
     );
 }
 
 fn refused_unlock(
-    phone: &Phone,
+    phone: &TestPhone,
     lock: &mut keyway_lock::Lock,
     key: &keyway_protocol::credential::Credential,
 ) -> Refusal {
@@ -72,14 +76,14 @@ fn reset_for(site: &Site, door: DoorId, nonce: LockNonce, time: u32) -> ClockRes
 #[test]
 fn rtc_jump_a_floor_that_ran_ahead_is_brought_back_by_a_signed_door_specific_reset() {
     let site = Site::new();
-    let phone = Phone::new();
-    let key = site.member_key(&phone, 1);
+    let phone = TestPhone::new();
+    let key = site.member_key(&phone, 1, &[DOOR]);
     let mut door = lock_whose_floor_ran_a_year_ahead(&site);
     assert_eq!(refused_unlock(&phone, &mut door.lock, &key), Refusal::Expired, "every key looks expired");
 
     let nonce = door.lock.advertisement().nonce;
     let reset = reset_for(&site, DOOR, nonce, T0 + 20);
-    let output = deliver(&mut door.lock, &reset.to_message());
+    let output = door.lock.deliver(&reset.to_message());
     assert_eq!(output.event, Some(LockEvent::ClockReset { previous: door.lock.now().max(T0 + YEAR), time: T0 + 20 }));
     let reply = ClockResetReply::from_bytes(&output.reply.unwrap()).unwrap();
     assert_eq!(reply.status, Ok(()));
@@ -103,15 +107,15 @@ fn rtc_jump_a_floor_that_ran_ahead_is_brought_back_by_a_signed_door_specific_res
 #[test]
 fn rtc_jump_after_a_reset_back_only_a_full_bundle_is_accepted() {
     let site = Site::new();
-    let phone = Phone::new();
-    let key = site.member_key(&phone, 1);
+    let phone = TestPhone::new();
+    let key = site.member_key(&phone, 1, &[DOOR]);
     let mut door = lock_whose_floor_ran_a_year_ahead(&site);
     let nonce = door.lock.advertisement().nonce;
-    deliver(&mut door.lock, &reset_for(&site, DOOR, nonce, T0 + 20).to_message());
+    door.lock.deliver(&reset_for(&site, DOOR, nonce, T0 + 20).to_message());
     assert!(door.lock.needs_full_bundle(), "revocations may have been pruned by the wrong time");
-    let revoked = site.member_key(&Phone::new(), 2);
-    let delta = site.bundle(BundleSpec::new(1, 0).revoking(&revoked));
-    let mut delta_spec = BundleSpec::new(2, 1);
+    let revoked = site.member_key(&TestPhone::new(), 2, &[DOOR]);
+    let delta = site.bundle(BundleSpec::new(DOOR, 1, 0).revoking(&revoked));
+    let mut delta_spec = BundleSpec::new(DOOR, 2, 1);
     delta_spec.signed_time = T0 + 30;
     let after_delta = site.bundle(delta_spec);
     // The full bundle (base 0) is taken; a delta would not be.
@@ -122,8 +126,8 @@ fn rtc_jump_after_a_reset_back_only_a_full_bundle_is_accepted() {
 
     let mut door = lock_whose_floor_ran_a_year_ahead(&site);
     let nonce = door.lock.advertisement().nonce;
-    deliver(&mut door.lock, &reset_for(&site, DOOR, nonce, T0 + 20).to_message());
-    let mut spec = BundleSpec::new(2, 1);
+    door.lock.deliver(&reset_for(&site, DOOR, nonce, T0 + 20).to_message());
+    let mut spec = BundleSpec::new(DOOR, 2, 1);
     spec.signed_time = T0 + 30;
     assert_eq!(phone.sync(&mut door.lock, &key, Some(&site.bundle(spec))).applied, Err(Refusal::BundleGap));
 }
@@ -132,30 +136,30 @@ fn rtc_jump_after_a_reset_back_only_a_full_bundle_is_accepted() {
 fn rtc_jump_a_reset_for_another_door_from_another_issuer_or_replayed_is_refused() {
     let site = Site::new();
     let rogue = Site::new();
-    let phone = Phone::new();
-    let key = site.member_key(&phone, 1);
+    let phone = TestPhone::new();
+    let key = site.member_key(&phone, 1, &[DOOR]);
     let mut door = lock_whose_floor_ran_a_year_ahead(&site);
 
     let nonce = door.lock.advertisement().nonce;
     let other_door = reset_for(&site, OTHER_DOOR, nonce, T0 + 20);
-    assert_eq!(refusal(&deliver(&mut door.lock, &other_door.to_message())), Some(Refusal::WrongDoor));
+    assert_eq!(refusal(&door.lock.deliver(&other_door.to_message())), Some(Refusal::WrongDoor));
 
     let nonce = door.lock.advertisement().nonce;
     let forged = reset_for(&rogue, DOOR, nonce, T0 + 20);
-    assert_eq!(refusal(&deliver(&mut door.lock, &forged.to_message())), Some(Refusal::BundleBadSignature));
+    assert_eq!(refusal(&door.lock.deliver(&forged.to_message())), Some(Refusal::BundleBadSignature));
 
     let nonce = door.lock.advertisement().nonce;
     let late = reset_for(&site, DOOR, nonce, T0 + 20);
     door.rtc.advance(i64::from(NONCE_ACCEPT_SECS) + 1);
-    assert_eq!(refusal(&deliver(&mut door.lock, &late.to_message())), Some(Refusal::StaleNonce));
+    assert_eq!(refusal(&door.lock.deliver(&late.to_message())), Some(Refusal::StaleNonce));
 
     let nonce = door.lock.advertisement().nonce;
     let good = reset_for(&site, DOOR, nonce, T0 + 20);
-    assert!(matches!(deliver(&mut door.lock, &good.to_message()).event, Some(LockEvent::ClockReset { .. })));
+    assert!(matches!(door.lock.deliver(&good.to_message()).event, Some(LockEvent::ClockReset { .. })));
     assert_eq!(phone.unlock(&mut door.lock, &key).outcome, Ok(()));
     // Replayed later (to roll the clock back again): the nonce is spent.
     door.rtc.advance(3 * i64::from(DAY));
-    assert_eq!(refusal(&deliver(&mut door.lock, &good.to_message())), Some(Refusal::StaleNonce));
+    assert_eq!(refusal(&door.lock.deliver(&good.to_message())), Some(Refusal::StaleNonce));
     assert!(door.lock.now() >= T0 + 3 * DAY);
 }
 
@@ -166,7 +170,7 @@ fn rtc_jump_a_reset_that_cannot_be_saved_changes_nothing() {
     let floor = door.lock.clock_floor();
     let nonce = door.lock.advertisement().nonce;
     door.storage.fail_next_saves(1);
-    let output = deliver(&mut door.lock, &reset_for(&site, DOOR, nonce, T0 + 20).to_message());
+    let output = door.lock.deliver(&reset_for(&site, DOOR, nonce, T0 + 20).to_message());
     let reply = ClockResetReply::from_bytes(&output.reply.unwrap()).unwrap();
     assert_eq!(reply.status, Err(Refusal::StorageFailed));
     assert!(door.lock.now() >= floor);

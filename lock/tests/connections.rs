@@ -23,12 +23,12 @@ fn stranger_cannot_make_the_lock_buffer_a_long_message_before_a_handshake() {
 #[test]
 fn after_a_handshake_the_channel_carries_a_long_bundle() {
     let site = Site::new();
-    let phone = Phone::new();
+    let phone = TestPhone::new();
     let mut door = TestLock::new(&site);
-    let key = site.member_key(&phone, 1);
-    let mut spec = BundleSpec::new(1, 0);
+    let key = site.member_key(&phone, 1, &[DOOR]);
+    let mut spec = BundleSpec::new(DOOR, 1, 0);
     for id in 0..100u8 {
-        spec = spec.revoking(&site.credential(&phone, id.wrapping_add(100), &[DOOR], T0, T0 + DAY));
+        spec = spec.revoking(&site.key(&phone, KeySpec::member(id.wrapping_add(100), &[DOOR]).valid(T0, T0 + DAY)));
     }
     let bundle = site.bundle(spec);
     assert!(bundle.to_bytes().len() > MAX_HANDSHAKE_LEN);
@@ -59,9 +59,9 @@ fn reassemble(frames: &[Vec<u8>]) -> Vec<u8> {
 #[test]
 fn connection_that_does_not_complete_a_handshake_in_time_is_dropped() {
     let site = Site::new();
-    let phone = Phone::new();
+    let phone = TestPhone::new();
     let mut door = TestLock::new(&site);
-    let key = site.member_key(&phone, 1);
+    let key = site.member_key(&phone, 1, &[DOOR]);
     let connection = door.lock.connect(185).unwrap();
     door.rtc.advance(i64::from(HANDSHAKE_TIMEOUT_SECS) + 1);
     let (_, request) = phone.standard_request(&door.target(), &key, Command::Unlock);
@@ -73,9 +73,9 @@ fn connection_that_does_not_complete_a_handshake_in_time_is_dropped() {
 #[test]
 fn idle_channel_is_dropped_by_the_timer() {
     let site = Site::new();
-    let phone = Phone::new();
+    let phone = TestPhone::new();
     let mut door = TestLock::new(&site);
-    let key = site.member_key(&phone, 1);
+    let key = site.member_key(&phone, 1, &[DOOR]);
     let mut sync = SyncSession::open(&phone, &mut door.lock, &key);
     door.rtc.advance(i64::from(IDLE_TIMEOUT_SECS));
     door.lock.tick().unwrap();
@@ -100,9 +100,9 @@ fn rtc_set_back_does_not_keep_a_connection_alive_forever() {
 #[test]
 fn slow_rtc_nonce_handshake_timeout_runs_while_the_rtc_stands_still() {
     let site = Site::new();
-    let phone = Phone::new();
+    let phone = TestPhone::new();
     let mut door = TestLock::new(&site);
-    let key = site.member_key(&phone, 1);
+    let key = site.member_key(&phone, 1, &[DOOR]);
     let connection = door.lock.connect(185).unwrap();
     door.rtc.elapse_with_rtc_stopped(HANDSHAKE_TIMEOUT_SECS + 1);
     let (_, request) = phone.standard_request(&door.target(), &key, Command::Unlock);
@@ -113,9 +113,9 @@ fn slow_rtc_nonce_handshake_timeout_runs_while_the_rtc_stands_still() {
 #[test]
 fn slow_rtc_nonce_idle_channel_is_dropped_while_the_rtc_stands_still() {
     let site = Site::new();
-    let phone = Phone::new();
+    let phone = TestPhone::new();
     let mut door = TestLock::new(&site);
-    let key = site.member_key(&phone, 1);
+    let key = site.member_key(&phone, 1, &[DOOR]);
     let _sync = SyncSession::open(&phone, &mut door.lock, &key);
     door.rtc.elapse_with_rtc_stopped(IDLE_TIMEOUT_SECS + 1);
     door.lock.tick().unwrap();

@@ -10,7 +10,7 @@ use keyway_protocol::Refusal;
 use keyway_protocol::credential::Credential;
 use keyway_protocol::receipt::AuditKind;
 
-fn refused(phone: &Phone, lock: &mut Lock, key: &Credential) -> Refusal {
+fn refused(phone: &TestPhone, lock: &mut Lock, key: &Credential) -> Refusal {
     let before = lock.actuations();
     let reply = phone.unlock(lock, key);
     assert_eq!(lock.actuations(), before, "a refused unlock never actuates");
@@ -20,9 +20,9 @@ fn refused(phone: &Phone, lock: &mut Lock, key: &Credential) -> Refusal {
 #[test]
 fn member_key_opens_its_door_and_the_grant_is_audited() {
     let site = Site::new();
-    let phone = Phone::new();
+    let phone = TestPhone::new();
     let mut door = TestLock::new(&site);
-    let key = site.member_key(&phone, 1);
+    let key = site.member_key(&phone, 1, &[DOOR]);
     let reply = phone.unlock(&mut door.lock, &key);
     assert_eq!(reply.outcome, Ok(()));
     assert_eq!(reply.open_ms, keyway_lock::ACTUATION_MS);
@@ -35,9 +35,9 @@ fn member_key_opens_its_door_and_the_grant_is_audited() {
 #[test]
 fn fast_unlock_opens_with_the_ticket_and_hands_out_the_next() {
     let site = Site::new();
-    let phone = Phone::new();
+    let phone = TestPhone::new();
     let mut door = TestLock::new(&site);
-    let key = site.member_key(&phone, 1);
+    let key = site.member_key(&phone, 1, &[DOOR]);
     let ticket = phone.unlock(&mut door.lock, &key).ticket.unwrap();
     let reply = phone.fast_unlock(&mut door.lock, &ticket);
     assert_eq!(reply.outcome, Ok(()));
@@ -51,31 +51,31 @@ fn fast_unlock_opens_with_the_ticket_and_hands_out_the_next() {
 #[test]
 fn key_for_another_door_is_refused_as_wrong_door() {
     let site = Site::new();
-    let phone = Phone::new();
+    let phone = TestPhone::new();
     let mut door = TestLock::new(&site);
-    let key = site.credential(&phone, 1, &[OTHER_DOOR], T0 - 60, T0 + DAY);
+    let key = site.key(&phone, KeySpec::member(1, &[OTHER_DOOR]).valid(T0 - 60, T0 + DAY));
     assert_eq!(refused(&phone, &mut door.lock, &key), Refusal::WrongDoor);
 }
 
 #[test]
 fn request_addressed_to_another_door_is_refused_as_wrong_door() {
     let site = Site::new();
-    let phone = Phone::new();
+    let phone = TestPhone::new();
     let mut door = TestLock::new(&site);
     let mut other = TestLock::for_door(&site, OTHER_DOOR);
-    let key = site.credential(&phone, 1, &[DOOR, OTHER_DOOR], T0 - 60, T0 + DAY);
+    let key = site.key(&phone, KeySpec::member(1, &[DOOR, OTHER_DOOR]).valid(T0 - 60, T0 + DAY));
     // A request built for the other lock, relayed to this one.
     let (_, request) = phone.standard_request(&other.target(), &key, keyway_protocol::Command::Unlock);
-    assert_eq!(refusal(&deliver(&mut door.lock, &request)), Some(Refusal::WrongDoor));
+    assert_eq!(refusal(&door.lock.deliver(&request)), Some(Refusal::WrongDoor));
     assert_eq!(door.lock.actuations(), 0);
 }
 
 #[test]
 fn key_before_its_start_is_refused_as_not_yet_valid() {
     let site = Site::new();
-    let phone = Phone::new();
+    let phone = TestPhone::new();
     let mut door = TestLock::new(&site);
-    let key = site.credential(&phone, 1, &[DOOR], T0 + 60, T0 + DAY);
+    let key = site.key(&phone, KeySpec::member(1, &[DOOR]).valid(T0 + 60, T0 + DAY));
     assert_eq!(refused(&phone, &mut door.lock, &key), Refusal::NotYetValid);
     door.rtc.set(T0 + 60);
     assert_eq!(phone.unlock(&mut door.lock, &key).outcome, Ok(()));
@@ -84,9 +84,9 @@ fn key_before_its_start_is_refused_as_not_yet_valid() {
 #[test]
 fn key_after_its_end_is_refused_as_expired() {
     let site = Site::new();
-    let phone = Phone::new();
+    let phone = TestPhone::new();
     let mut door = TestLock::new(&site);
-    let key = site.credential(&phone, 1, &[DOOR], T0 - DAY, T0 + 60);
+    let key = site.key(&phone, KeySpec::member(1, &[DOOR]).valid(T0 - DAY, T0 + 60));
     assert_eq!(phone.unlock(&mut door.lock, &key).outcome, Ok(()));
     door.rtc.set(T0 + 61);
     assert_eq!(refused(&phone, &mut door.lock, &key), Refusal::Expired);
@@ -95,11 +95,11 @@ fn key_after_its_end_is_refused_as_expired() {
 #[test]
 fn key_expired_by_a_bundles_signed_time_is_refused_although_the_rtc_is_behind() {
     let site = Site::new();
-    let phone = Phone::new();
+    let phone = TestPhone::new();
     let mut door = TestLock::new(&site);
-    let key = site.credential(&phone, 1, &[DOOR], T0 - DAY, T0 + 60);
-    let courier = site.member_key(&phone, 2);
-    let mut spec = BundleSpec::new(1, 0);
+    let key = site.key(&phone, KeySpec::member(1, &[DOOR]).valid(T0 - DAY, T0 + 60));
+    let courier = site.member_key(&phone, 2, &[DOOR]);
+    let mut spec = BundleSpec::new(DOOR, 1, 0);
     spec.signed_time = T0 + 3600;
     phone.sync(&mut door.lock, &courier, Some(&site.bundle(spec)));
     assert_eq!(door.rtc_reading(), T0);
@@ -109,8 +109,8 @@ fn key_expired_by_a_bundles_signed_time_is_refused_although_the_rtc_is_behind() 
 #[test]
 fn clock_set_back_by_a_minute_a_day_or_a_year_still_refuses_expired_keys() {
     let site = Site::new();
-    let phone = Phone::new();
-    let key = site.credential(&phone, 1, &[DOOR], T0 - 400 * DAY, T0 + 60);
+    let phone = TestPhone::new();
+    let key = site.key(&phone, KeySpec::member(1, &[DOOR]).valid(T0 - 400 * DAY, T0 + 60));
     for back in [60, DAY, 365 * DAY] {
         let mut door = TestLock::new(&site);
         door.rtc.set(T0 + 120);
@@ -129,13 +129,13 @@ fn clock_set_back_by_a_minute_a_day_or_a_year_still_refuses_expired_keys() {
 #[test]
 fn revoked_key_is_refused() {
     let site = Site::new();
-    let phone = Phone::new();
+    let phone = TestPhone::new();
     let mut door = TestLock::new(&site);
-    let key = site.member_key(&phone, 1);
+    let key = site.member_key(&phone, 1, &[DOOR]);
     let ticket = phone.unlock(&mut door.lock, &key).ticket.unwrap();
-    let courier = Phone::new();
-    let courier_key = site.member_key(&courier, 2);
-    let bundle = site.bundle(BundleSpec::new(1, 0).revoking(&key));
+    let courier = TestPhone::new();
+    let courier_key = site.member_key(&courier, 2, &[DOOR]);
+    let bundle = site.bundle(BundleSpec::new(DOOR, 1, 0).revoking(&key));
     let reply = courier.sync(&mut door.lock, &courier_key, Some(&bundle));
     assert_eq!(reply.applied, Ok(()));
 
@@ -147,17 +147,17 @@ fn revoked_key_is_refused() {
 #[test]
 fn guest_key_is_refused_once_the_member_who_shared_it_is_revoked() {
     let site = Site::new();
-    let member = Phone::new();
-    let guest = Phone::new();
+    let member = TestPhone::new();
+    let guest = TestPhone::new();
     let mut door = TestLock::new(&site);
-    let member_key = site.member_key(&member, 1);
-    let guest_key = site.guest_key(&guest, 2, &member_key);
+    let member_key = site.member_key(&member, 1, &[DOOR]);
+    let guest_key = site.key(&guest, KeySpec::guest(2, &member_key, &[DOOR]).valid(T0 - 60, T0 + DAY));
     let ticket = guest.unlock(&mut door.lock, &guest_key).ticket.unwrap();
     assert_eq!(door.lock.actuations(), 1);
 
-    let courier = Phone::new();
-    let courier_key = site.member_key(&courier, 3);
-    courier.sync(&mut door.lock, &courier_key, Some(&site.bundle(BundleSpec::new(1, 0).revoking(&member_key))));
+    let courier = TestPhone::new();
+    let courier_key = site.member_key(&courier, 3, &[DOOR]);
+    courier.sync(&mut door.lock, &courier_key, Some(&site.bundle(BundleSpec::new(DOOR, 1, 0).revoking(&member_key))));
 
     assert_eq!(refused(&guest, &mut door.lock, &guest_key), Refusal::ParentRevoked);
     assert_eq!(guest.fast_unlock(&mut door.lock, &ticket).outcome, Err(Refusal::ParentRevoked));
@@ -168,28 +168,28 @@ fn guest_key_is_refused_once_the_member_who_shared_it_is_revoked() {
 fn key_from_an_untrusted_issuer_is_refused() {
     let site = Site::new();
     let rogue = Site::new();
-    let phone = Phone::new();
+    let phone = TestPhone::new();
     let mut door = TestLock::new(&site);
-    let key = rogue.member_key(&phone, 1);
+    let key = rogue.member_key(&phone, 1, &[DOOR]);
     assert_eq!(refused(&phone, &mut door.lock, &key), Refusal::UnknownIssuer);
 }
 
 #[test]
 fn copied_key_without_the_device_key_is_refused() {
     let site = Site::new();
-    let owner = Phone::new();
-    let thief = Phone::new();
+    let owner = TestPhone::new();
+    let thief = TestPhone::new();
     let mut door = TestLock::new(&site);
-    let key = site.member_key(&owner, 1);
+    let key = site.member_key(&owner, 1, &[DOOR]);
     assert_eq!(refused(&thief, &mut door.lock, &key), Refusal::BadDeviceSignature);
 }
 
 #[test]
 fn every_refusal_is_audited_with_its_reason() {
     let site = Site::new();
-    let phone = Phone::new();
+    let phone = TestPhone::new();
     let mut door = TestLock::new(&site);
-    let key = site.credential(&phone, 1, &[OTHER_DOOR], T0 - 60, T0 + DAY);
+    let key = site.key(&phone, KeySpec::member(1, &[OTHER_DOOR]).valid(T0 - 60, T0 + DAY));
     refused(&phone, &mut door.lock, &key);
     let last = door.lock.audit_events().last().copied().unwrap();
     assert_eq!(last.kind, AuditKind::Refused(Refusal::WrongDoor));

@@ -15,11 +15,11 @@ use std::sync::Arc;
 #[test]
 fn newer_bundle_is_applied_and_the_signed_receipt_says_so() {
     let site = Site::new();
-    let phone = Phone::new();
+    let phone = TestPhone::new();
     let mut door = TestLock::new(&site);
-    let key = site.member_key(&phone, 1);
-    let revoked = site.member_key(&Phone::new(), 2);
-    let mut spec = BundleSpec::new(1, 0).revoking(&revoked);
+    let key = site.member_key(&phone, 1, &[DOOR]);
+    let revoked = site.member_key(&TestPhone::new(), 2, &[DOOR]);
+    let mut spec = BundleSpec::new(DOOR, 1, 0).revoking(&revoked);
     spec.config = LockConfig { unlock_duration_ms: 3_000, fast_unlock: false };
     let reply = phone.sync(&mut door.lock, &key, Some(&site.bundle(spec)));
 
@@ -37,11 +37,11 @@ fn newer_bundle_is_applied_and_the_signed_receipt_says_so() {
 #[test]
 fn older_bundle_is_refused() {
     let site = Site::new();
-    let phone = Phone::new();
+    let phone = TestPhone::new();
     let mut door = TestLock::new(&site);
-    let key = site.member_key(&phone, 1);
-    let old = site.bundle(BundleSpec::new(1, 0).revoking(&site.member_key(&Phone::new(), 5)));
-    let new = site.bundle(BundleSpec::new(2, 0));
+    let key = site.member_key(&phone, 1, &[DOOR]);
+    let old = site.bundle(BundleSpec::new(DOOR, 1, 0).revoking(&site.member_key(&TestPhone::new(), 5, &[DOOR])));
+    let new = site.bundle(BundleSpec::new(DOOR, 2, 0));
     assert_eq!(phone.sync(&mut door.lock, &key, Some(&new)).applied, Ok(()));
 
     let reply = phone.sync(&mut door.lock, &key, Some(&old));
@@ -55,10 +55,10 @@ fn older_bundle_is_refused() {
 #[test]
 fn bundle_whose_delta_starts_after_the_locks_version_is_refused() {
     let site = Site::new();
-    let phone = Phone::new();
+    let phone = TestPhone::new();
     let mut door = TestLock::new(&site);
-    let key = site.member_key(&phone, 1);
-    let reply = phone.sync(&mut door.lock, &key, Some(&site.bundle(BundleSpec::new(3, 2))));
+    let key = site.member_key(&phone, 1, &[DOOR]);
+    let reply = phone.sync(&mut door.lock, &key, Some(&site.bundle(BundleSpec::new(DOOR, 3, 2))));
     assert_eq!(reply.applied, Err(Refusal::BundleGap));
     assert_eq!(door.lock.bundle_version(), 0);
 }
@@ -67,13 +67,13 @@ fn bundle_whose_delta_starts_after_the_locks_version_is_refused() {
 fn bundle_for_another_door_or_from_another_issuer_is_refused() {
     let site = Site::new();
     let rogue = Site::new();
-    let phone = Phone::new();
+    let phone = TestPhone::new();
     let mut door = TestLock::new(&site);
-    let key = site.member_key(&phone, 1);
-    let mut spec = BundleSpec::new(1, 0);
+    let key = site.member_key(&phone, 1, &[DOOR]);
+    let mut spec = BundleSpec::new(DOOR, 1, 0);
     spec.door = OTHER_DOOR;
     assert_eq!(phone.sync(&mut door.lock, &key, Some(&site.bundle(spec))).applied, Err(Refusal::BundleWrongDoor));
-    let forged = rogue.bundle(BundleSpec::new(1, 0));
+    let forged = rogue.bundle(BundleSpec::new(DOOR, 1, 0));
     assert_eq!(phone.sync(&mut door.lock, &key, Some(&forged)).applied, Err(Refusal::BundleBadSignature));
     assert_eq!(door.lock.bundle_version(), 0);
 }
@@ -81,11 +81,11 @@ fn bundle_for_another_door_or_from_another_issuer_is_refused() {
 #[test]
 fn bundle_that_fails_halfway_leaves_the_lock_unchanged() {
     let site = Site::new();
-    let phone = Phone::new();
+    let phone = TestPhone::new();
     let mut door = TestLock::new(&site);
-    let key = site.member_key(&phone, 1);
-    let revoked = site.member_key(&Phone::new(), 2);
-    let mut spec = BundleSpec::new(1, 0).revoking(&revoked);
+    let key = site.member_key(&phone, 1, &[DOOR]);
+    let revoked = site.member_key(&TestPhone::new(), 2, &[DOOR]);
+    let mut spec = BundleSpec::new(DOOR, 1, 0).revoking(&revoked);
     spec.signed_time = T0 + DAY;
     spec.config.fast_unlock = false;
     let bundle = site.bundle(spec);
@@ -126,10 +126,10 @@ fn file_lock(site: &Site, storage: &FileStorage, rtc: &keyway_lock::ManualRtc) -
 #[test]
 fn bundle_torn_halfway_on_disk_leaves_the_lock_unchanged_after_restart() {
     let site = Site::new();
-    let phone = Phone::new();
-    let key = site.member_key(&phone, 1);
-    let revoked = site.member_key(&Phone::new(), 2);
-    let bundle = site.bundle(BundleSpec::new(1, 0).revoking(&revoked));
+    let phone = TestPhone::new();
+    let key = site.member_key(&phone, 1, &[DOOR]);
+    let revoked = site.member_key(&TestPhone::new(), 2, &[DOOR]);
+    let bundle = site.bundle(BundleSpec::new(DOOR, 1, 0).revoking(&revoked));
     let dir = tempfile::tempdir().unwrap();
     let storage = FileStorage::new(dir.path().join("lock.state"));
     let rtc = keyway_lock::ManualRtc::new(T0);
@@ -162,17 +162,17 @@ fn bundle_torn_halfway_on_disk_leaves_the_lock_unchanged_after_restart() {
 #[test]
 fn state_survives_restart() {
     let site = Site::new();
-    let phone = Phone::new();
+    let phone = TestPhone::new();
     let mut door = TestLock::new(&site);
-    let key = site.member_key(&phone, 1);
-    let revoked = site.member_key(&Phone::new(), 2);
+    let key = site.member_key(&phone, 1, &[DOOR]);
+    let revoked = site.member_key(&TestPhone::new(), 2, &[DOOR]);
     let ticket = phone.unlock(&mut door.lock, &key).ticket.unwrap();
-    let mut spec = BundleSpec::new(4, 0).revoking(&revoked);
+    let mut spec = BundleSpec::new(DOOR, 4, 0).revoking(&revoked);
     spec.signed_time = T0 + 7200;
     spec.config.unlock_duration_ms = 1234;
     // A courier with its own key: a sync handshake would replace the phone's ticket.
-    let courier = Phone::new();
-    let courier_key = site.member_key(&courier, 3);
+    let courier = TestPhone::new();
+    let courier_key = site.member_key(&courier, 3, &[DOOR]);
     courier.sync(&mut door.lock, &courier_key, Some(&site.bundle(spec)));
     let public_key = door.lock.public_key();
     let events = door.lock.audit_events();
@@ -203,9 +203,9 @@ fn state_survives_restart() {
 #[test]
 fn audit_events_acknowledged_by_a_bundle_are_dropped_and_the_rest_kept_across_receipts() {
     let site = Site::new();
-    let phone = Phone::new();
+    let phone = TestPhone::new();
     let mut door = TestLock::new(&site);
-    let key = site.member_key(&phone, 1);
+    let key = site.member_key(&phone, 1, &[DOOR]);
     for _ in 0..3 {
         phone.unlock(&mut door.lock, &key);
     }
@@ -219,7 +219,7 @@ fn audit_events_acknowledged_by_a_bundle_are_dropped_and_the_rest_kept_across_re
     assert_eq!(&second.receipt.body.events[..3], &first.receipt.body.events[..]);
 
     // The backend acknowledges the first two.
-    let mut spec = BundleSpec::new(1, 0);
+    let mut spec = BundleSpec::new(DOOR, 1, 0);
     spec.acknowledged = seqs[1];
     let third = phone.sync(&mut door.lock, &key, Some(&site.bundle(spec)));
     assert_eq!(third.applied, Ok(()));
@@ -236,15 +236,15 @@ fn audit_events_acknowledged_by_a_bundle_are_dropped_and_the_rest_kept_across_re
 #[test]
 fn revocations_are_forgotten_once_their_credential_has_expired() {
     let site = Site::new();
-    let phone = Phone::new();
+    let phone = TestPhone::new();
     let mut door = TestLock::new(&site);
-    let key = site.member_key(&phone, 1);
-    let short = site.credential(&phone, 2, &[DOOR], T0 - 60, T0 + 600);
-    let long = site.credential(&Phone::new(), 3, &[DOOR], T0 - 60, T0 + 2 * DAY);
-    phone.sync(&mut door.lock, &key, Some(&site.bundle(BundleSpec::new(1, 0).revoking(&short).revoking(&long))));
+    let key = site.member_key(&phone, 1, &[DOOR]);
+    let short = site.key(&phone, KeySpec::member(2, &[DOOR]).valid(T0 - 60, T0 + 600));
+    let long = site.key(&TestPhone::new(), KeySpec::member(3, &[DOOR]).valid(T0 - 60, T0 + 2 * DAY));
+    phone.sync(&mut door.lock, &key, Some(&site.bundle(BundleSpec::new(DOOR, 1, 0).revoking(&short).revoking(&long))));
     assert_eq!(door.lock.revocation_count(), 2);
 
-    let mut spec = BundleSpec::new(2, 1);
+    let mut spec = BundleSpec::new(DOOR, 2, 1);
     spec.signed_time = T0 + 601;
     phone.sync(&mut door.lock, &key, Some(&site.bundle(spec)));
     assert_eq!(door.lock.revocation_count(), 1);
@@ -257,9 +257,9 @@ fn revocations_are_forgotten_once_their_credential_has_expired() {
 #[test]
 fn audit_events_that_never_reached_storage_are_not_reported_so_no_number_is_seen_twice() {
     let site = Site::new();
-    let phone = Phone::new();
+    let phone = TestPhone::new();
     let mut door = TestLock::new(&site);
-    let key = site.member_key(&phone, 1);
+    let key = site.member_key(&phone, 1, &[DOOR]);
     phone.unlock(&mut door.lock, &key);
     let durable: Vec<u64> = door.lock.audit_events().iter().map(|e| e.seq).collect();
 
@@ -288,10 +288,10 @@ const YEAR_2100: u32 = 4_102_444_800;
 #[test]
 fn future_bundle_signed_for_the_year_2100_is_refused_and_keys_keep_working() {
     let site = Site::new();
-    let phone = Phone::new();
+    let phone = TestPhone::new();
     let mut door = TestLock::new(&site);
-    let key = site.member_key(&phone, 1);
-    let mut spec = BundleSpec::new(1, 0);
+    let key = site.member_key(&phone, 1, &[DOOR]);
+    let mut spec = BundleSpec::new(DOOR, 1, 0);
     spec.signed_time = YEAR_2100;
     let reply = phone.sync(&mut door.lock, &key, Some(&site.bundle(spec)));
     assert!(reply.applied.is_err(), "{:?}", reply.applied);
@@ -303,14 +303,14 @@ fn future_bundle_signed_for_the_year_2100_is_refused_and_keys_keep_working() {
 #[test]
 fn future_bundle_version_jump_to_u32_max_is_refused_and_later_bundles_still_apply() {
     let site = Site::new();
-    let phone = Phone::new();
+    let phone = TestPhone::new();
     let mut door = TestLock::new(&site);
-    let key = site.member_key(&phone, 1);
-    let reply = phone.sync(&mut door.lock, &key, Some(&site.bundle(BundleSpec::new(u32::MAX, 0))));
+    let key = site.member_key(&phone, 1, &[DOOR]);
+    let reply = phone.sync(&mut door.lock, &key, Some(&site.bundle(BundleSpec::new(DOOR, u32::MAX, 0))));
     assert!(reply.applied.is_err(), "{:?}", reply.applied);
     assert_eq!(door.lock.bundle_version(), 0);
-    let revoked = site.member_key(&Phone::new(), 2);
-    let reply = phone.sync(&mut door.lock, &key, Some(&site.bundle(BundleSpec::new(2, 0).revoking(&revoked))));
+    let revoked = site.member_key(&TestPhone::new(), 2, &[DOOR]);
+    let reply = phone.sync(&mut door.lock, &key, Some(&site.bundle(BundleSpec::new(DOOR, 2, 0).revoking(&revoked))));
     assert_eq!(reply.applied, Ok(()));
     assert!(door.lock.is_revoked(&revoked.body.id));
 }

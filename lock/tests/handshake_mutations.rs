@@ -57,16 +57,16 @@ struct Round {
 
 impl Round {
     fn new(site: &Site, bundle_version: u32) -> Self {
-        let phone = Phone::new();
+        let phone = TestPhone::new();
         let mut door = TestLock::new(site);
-        let key = site.member_key(&phone, 1);
+        let key = site.member_key(&phone, 1, &[DOOR]);
         let reply = phone.unlock(&mut door.lock, &key);
         let ticket = reply.ticket.unwrap_or_else(|| panic!("the first unlock is refused: {:?}", reply.outcome));
         let target = door.target();
         let (_, unlock) = phone.standard_request(&target, &key, Command::Unlock);
         let (awaiting_sync, sync) = phone.standard_request(&target, &key, Command::SyncOnly);
-        let (_, fast) = phone.fast_request(target.door, target.nonce, &ticket, 0x21);
-        let (_, fast_sync) = phone.fast_command(target.door, target.nonce, &ticket, Command::SyncOnly, 0x22);
+        let (_, fast) = phone.fast_request_seeded(target.door, target.nonce, &ticket, Command::Unlock, 0x21);
+        let (_, fast_sync) = phone.fast_request_seeded(target.door, target.nonce, &ticket, Command::SyncOnly, 0x22);
         let handshakes =
             vec![("standard unlock", unlock), ("standard sync", sync), ("fast unlock", fast), ("fast sync", fast_sync)];
 
@@ -74,11 +74,11 @@ impl Round {
         let mut answers = Vec::new();
         for (name, message) in &handshakes {
             let mut twin = door.fork();
-            let output = deliver(&mut twin, message);
+            let output = twin.deliver(message);
             assert!(granted(&output), "the unmutated {name} is refused: {:?}", output.event);
             answers.push(output.reply.unwrap());
         }
-        let bundle: Bundle = site.bundle(BundleSpec::new(bundle_version, 0));
+        let bundle: Bundle = site.bundle(BundleSpec::new(DOOR, bundle_version, 0));
         let mut twin = door.fork();
         let connection = twin.connect(247).unwrap();
         let sync_answer = twin.on_message(connection, &handshakes[1].1).unwrap().reply.unwrap();
@@ -90,7 +90,7 @@ impl Round {
         assert!(twin.on_message(connection, &receipt_message).unwrap().reply.is_some());
 
         let mut other = TestLock::for_door(site, OTHER_DOOR);
-        let other_key = site.credential(&phone, 2, &[DOOR, OTHER_DOOR], T0 - 3600, T0 + DAY);
+        let other_key = site.key(&phone, KeySpec::member(2, &[DOOR, OTHER_DOOR]).valid(T0 - 3600, T0 + DAY));
         let (_, other_door_request) = phone.standard_request(&other.target(), &other_key, Command::Unlock);
         Self { door, handshakes, sync_answer, bundle_message, receipt_message, answers, other_door_request }
     }

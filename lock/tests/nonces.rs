@@ -13,42 +13,42 @@ use keyway_protocol::{Command, Refusal};
 #[test]
 fn phone_that_heard_the_advertisement_just_before_it_changed_still_gets_in() {
     let site = Site::new();
-    let phone = Phone::new();
+    let phone = TestPhone::new();
     let mut door = TestLock::new(&site);
-    let key = site.member_key(&phone, 1);
+    let key = site.member_key(&phone, 1, &[DOOR]);
     let heard = door.target();
     door.lock.rotate_nonce().unwrap(); // someone else's attempt
     door.rtc.advance(i64::from(NONCE_ACCEPT_SECS));
     let (awaiting, request) = phone.standard_request(&heard, &key, Command::Unlock);
-    let reply = awaiting.on_response(&deliver(&mut door.lock, &request).reply.unwrap()).unwrap().0;
+    let reply = awaiting.on_response(&door.lock.deliver(&request).reply.unwrap()).unwrap().0;
     assert_eq!(reply.outcome, Ok(()));
 }
 
 #[test]
 fn previous_nonce_is_refused_once_its_window_has_passed() {
     let site = Site::new();
-    let phone = Phone::new();
+    let phone = TestPhone::new();
     let mut door = TestLock::new(&site);
-    let key = site.member_key(&phone, 1);
+    let key = site.member_key(&phone, 1, &[DOOR]);
     let heard = door.target();
     door.lock.rotate_nonce().unwrap();
     door.rtc.advance(i64::from(NONCE_ACCEPT_SECS) + 1);
     let (_, request) = phone.standard_request(&heard, &key, Command::Unlock);
-    assert_eq!(refusal(&deliver(&mut door.lock, &request)), Some(Refusal::StaleNonce));
+    assert_eq!(refusal(&door.lock.deliver(&request)), Some(Refusal::StaleNonce));
     assert_eq!(door.lock.actuations(), 0);
 }
 
 #[test]
 fn nonce_two_rotations_old_is_refused() {
     let site = Site::new();
-    let phone = Phone::new();
+    let phone = TestPhone::new();
     let mut door = TestLock::new(&site);
-    let key = site.member_key(&phone, 1);
+    let key = site.member_key(&phone, 1, &[DOOR]);
     let heard = door.target();
     door.lock.rotate_nonce().unwrap();
     door.lock.rotate_nonce().unwrap();
     let (_, request) = phone.standard_request(&heard, &key, Command::Unlock);
-    assert_eq!(refusal(&deliver(&mut door.lock, &request)), Some(Refusal::StaleNonce));
+    assert_eq!(refusal(&door.lock.deliver(&request)), Some(Refusal::StaleNonce));
 }
 
 #[test]
@@ -69,9 +69,9 @@ fn a_nonce_is_accepted_at_most_once_and_every_attempt_rotates_it() {
 #[test]
 fn advertised_nonce_changes_after_every_attempt() {
     let site = Site::new();
-    let phone = Phone::new();
+    let phone = TestPhone::new();
     let mut door = TestLock::new(&site);
-    let key = site.member_key(&phone, 1);
+    let key = site.member_key(&phone, 1, &[DOOR]);
     let mut seen = std::collections::HashSet::new();
     seen.insert(door.lock.advertisement().nonce);
     for _ in 0..20 {
@@ -96,80 +96,80 @@ fn advertised_nonce_is_replaced_after_its_lifetime() {
 #[test]
 fn captured_request_is_useless_once_its_nonce_has_aged_out() {
     let site = Site::new();
-    let phone = Phone::new();
+    let phone = TestPhone::new();
     let mut door = TestLock::new(&site);
-    let key = site.member_key(&phone, 1);
+    let key = site.member_key(&phone, 1, &[DOOR]);
     // A fake lock copied the advertisement and captured a request; nobody else uses the door.
     let (_, captured) = phone.standard_request(&door.target(), &key, Command::Unlock);
     door.rtc.advance(i64::from(NONCE_ACCEPT_SECS) + 1);
-    assert_eq!(refusal(&deliver(&mut door.lock, &captured)), Some(Refusal::StaleNonce));
+    assert_eq!(refusal(&door.lock.deliver(&captured)), Some(Refusal::StaleNonce));
     assert_eq!(door.lock.actuations(), 0);
 }
 
 #[test]
 fn request_for_a_nonce_that_just_aged_out_of_the_advertisement_is_still_accepted() {
     let site = Site::new();
-    let phone = Phone::new();
+    let phone = TestPhone::new();
     let mut door = TestLock::new(&site);
-    let key = site.member_key(&phone, 1);
+    let key = site.member_key(&phone, 1, &[DOOR]);
     let heard = door.target();
     door.rtc.advance(i64::from(NONCE_LIFETIME_SECS) + 5);
     door.lock.tick().unwrap();
     let (_, request) = phone.standard_request(&heard, &key, Command::Unlock);
-    assert!(granted(&deliver(&mut door.lock, &request)));
+    assert!(granted(&door.lock.deliver(&request)));
 }
 
 #[test]
 fn slow_rtc_nonce_captured_request_goes_stale_although_a_bundle_raised_the_floor_above_the_rtc() {
     let site = Site::new();
-    let phone = Phone::new();
+    let phone = TestPhone::new();
     let mut door = TestLock::new(&site);
-    let key = site.member_key(&phone, 1);
+    let key = site.member_key(&phone, 1, &[DOOR]);
     // A courier's bundle raises the floor an hour above the (slow) RTC.
-    let mut spec = BundleSpec::new(1, 0);
+    let mut spec = BundleSpec::new(DOOR, 1, 0);
     spec.signed_time = T0 + 3600;
-    let courier = Phone::new();
-    courier.sync(&mut door.lock, &site.member_key(&courier, 2), Some(&site.bundle(spec)));
+    let courier = TestPhone::new();
+    courier.sync(&mut door.lock, &site.member_key(&courier, 2, &[DOOR]), Some(&site.bundle(spec)));
     // A fake lock copied the advertisement and captured a request; nobody else uses the door.
     let (_, captured) = phone.standard_request(&door.target(), &key, Command::Unlock);
     door.rtc.advance(120);
     assert!(door.rtc_reading() < T0 + 3600, "the RTC is still below the floor");
-    assert_eq!(refusal(&deliver(&mut door.lock, &captured)), Some(Refusal::StaleNonce));
+    assert_eq!(refusal(&door.lock.deliver(&captured)), Some(Refusal::StaleNonce));
     assert_eq!(door.lock.actuations(), 0);
 }
 
 #[test]
 fn slow_rtc_nonce_advertised_nonce_is_replaced_while_the_rtc_stands_still() {
     let site = Site::new();
-    let phone = Phone::new();
+    let phone = TestPhone::new();
     let mut door = TestLock::new(&site);
-    let key = site.member_key(&phone, 1);
+    let key = site.member_key(&phone, 1, &[DOOR]);
     let first = door.lock.advertisement().nonce;
     let (_, captured) = phone.standard_request(&door.target(), &key, Command::Unlock);
     door.rtc.elapse_with_rtc_stopped(NONCE_ACCEPT_SECS + 1);
     door.lock.tick().unwrap();
     assert_ne!(door.lock.advertisement().nonce, first);
-    assert_eq!(refusal(&deliver(&mut door.lock, &captured)), Some(Refusal::StaleNonce));
+    assert_eq!(refusal(&door.lock.deliver(&captured)), Some(Refusal::StaleNonce));
 }
 
 #[test]
 fn nonce_window_captured_request_is_refused_31_seconds_after_its_nonce_was_first_advertised() {
     let site = Site::new();
-    let phone = Phone::new();
+    let phone = TestPhone::new();
     let mut door = TestLock::new(&site);
-    let key = site.member_key(&phone, 1);
+    let key = site.member_key(&phone, 1, &[DOOR]);
     let (_, captured) = phone.standard_request(&door.target(), &key, Command::Unlock);
     door.rtc.advance(31);
     door.lock.tick().unwrap();
-    assert_eq!(refusal(&deliver(&mut door.lock, &captured)), Some(Refusal::StaleNonce));
+    assert_eq!(refusal(&door.lock.deliver(&captured)), Some(Refusal::StaleNonce));
     assert_eq!(door.lock.actuations(), 0);
 }
 
 #[test]
 fn nonce_window_a_nonce_replaced_by_someone_elses_attempt_is_accepted_only_within_30_seconds_of_its_advertisement() {
     let site = Site::new();
-    let phone = Phone::new();
-    let key = site.member_key(&phone, 1);
+    let phone = TestPhone::new();
+    let key = site.member_key(&phone, 1, &[DOOR]);
     for (wait, accepted) in [(30, true), (31, false)] {
         let mut door = TestLock::new(&site);
         let heard = door.target();
@@ -177,6 +177,6 @@ fn nonce_window_a_nonce_replaced_by_someone_elses_attempt_is_accepted_only_withi
         door.lock.rotate_nonce().unwrap(); // someone else's attempt
         door.rtc.advance(wait - 10);
         let (_, request) = phone.standard_request(&heard, &key, Command::Unlock);
-        assert_eq!(granted(&deliver(&mut door.lock, &request)), accepted, "after {wait} s");
+        assert_eq!(granted(&door.lock.deliver(&request)), accepted, "after {wait} s");
     }
 }

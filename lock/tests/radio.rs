@@ -17,14 +17,14 @@ struct Scene {
     peripheral: PeripheralId,
     public_key: [u8; 65],
     site: Site,
-    phone: Phone,
+    phone: TestPhone,
     key: Credential,
 }
 
 fn scene(seed: u64, link: LinkParams) -> Scene {
     let site = Site::new();
-    let phone = Phone::new();
-    let key = site.member_key(&phone, 1);
+    let phone = TestPhone::new();
+    let key = site.member_key(&phone, 1, &[DOOR]);
     let door = TestLock::new(&site);
     let public_key = door.lock.public_key();
     let radio = SimRadio::new(seed);
@@ -54,7 +54,7 @@ impl Scene {
     fn fast_unlock(&self, mtu: u16, ticket: &FastTicket) -> (UnlockReply, SimConnection) {
         let advert = self.advertisement();
         let mut connection = self.radio.connect(self.peripheral, mtu).unwrap();
-        let (awaiting, request) = self.phone.fast_request(advert.door, advert.nonce, ticket, 9);
+        let (awaiting, request) = self.phone.fast_request_seeded(advert.door, advert.nonce, ticket, Command::Unlock, 9);
         connection.send_message(&request).unwrap();
         let response = connection.receive_message().unwrap().unwrap();
         (awaiting.on_response(&response).unwrap().0, connection)
@@ -95,8 +95,8 @@ fn unlock_over_the_simulated_radio_works_at_mtu_23_185_and_247() {
 #[test]
 fn door_sync_over_the_simulated_radio_fragments_the_bundle_at_mtu_23() {
     let scene = scene(2, LinkParams::default());
-    let revoked: Vec<Credential> = (10..40).map(|id| scene.site.member_key(&Phone::new(), id)).collect();
-    let mut spec = BundleSpec::new(1, 0);
+    let revoked: Vec<Credential> = (10..40).map(|id| scene.site.member_key(&TestPhone::new(), id, &[DOOR])).collect();
+    let mut spec = BundleSpec::new(DOOR, 1, 0);
     for credential in &revoked {
         spec = spec.revoking(credential);
     }
@@ -269,8 +269,8 @@ fn lock_on_the_radios_clock_ages_in_modelled_time() {
     use keyway_lock::{Lock, LockOptions, MemoryStorage, Provisioning, SeededRandom};
     use std::sync::Arc;
     let site = Site::new();
-    let phone = Phone::new();
-    let key = site.member_key(&phone, 1);
+    let phone = TestPhone::new();
+    let key = site.member_key(&phone, 1, &[DOOR]);
     let radio = SimRadio::new(10);
     let options = LockOptions { rtc: Arc::new(radio.rtc(T0)), random: Box::new(SeededRandom::new(1)) };
     let provisioning = Provisioning { door: DOOR, trust_anchors: vec![site.anchor()] };

@@ -10,9 +10,9 @@ use keyway_protocol::{Command, Refusal};
 #[test]
 fn replayed_frame_from_an_earlier_unlock_is_refused() {
     let site = Site::new();
-    let phone = Phone::new();
+    let phone = TestPhone::new();
     let mut door = TestLock::new(&site);
-    let key = site.member_key(&phone, 1);
+    let key = site.member_key(&phone, 1, &[DOOR]);
     let (_, request) = phone.standard_request(&door.target(), &key, Command::Unlock);
     let frames = framing::fragment(&request, 185).unwrap();
     let connection = door.lock.connect(185).unwrap();
@@ -48,15 +48,15 @@ fn deliver_last(door: &TestLock) -> keyway_protocol::lock_role::LockOutput {
 #[test]
 fn replayed_fast_unlock_frame_is_refused() {
     let site = Site::new();
-    let phone = Phone::new();
+    let phone = TestPhone::new();
     let mut door = TestLock::new(&site);
-    let key = site.member_key(&phone, 1);
+    let key = site.member_key(&phone, 1, &[DOOR]);
     let ticket = phone.unlock(&mut door.lock, &key).ticket.unwrap();
-    let (_, request) = phone.fast_request(DOOR, door.lock.advertisement().nonce, &ticket, 1);
-    assert!(granted(&deliver(&mut door.lock, &request)));
+    let (_, request) = phone.fast_request_seeded(DOOR, door.lock.advertisement().nonce, &ticket, Command::Unlock, 1);
+    assert!(granted(&door.lock.deliver(&request)));
     assert_eq!(door.lock.actuations(), 2);
 
-    assert_eq!(refusal(&deliver(&mut door.lock, &request)), Some(Refusal::StaleNonce));
+    assert_eq!(refusal(&door.lock.deliver(&request)), Some(Refusal::StaleNonce));
 
     // Even on a lock that still advertised that nonce, the ticket itself is spent.
     assert_eq!(door.lock.ticket_count(), 1, "only the replacement ticket remains");
@@ -66,14 +66,14 @@ fn replayed_fast_unlock_frame_is_refused() {
 #[test]
 fn refusals_in_the_clear_are_counted_not_audited() {
     let site = Site::new();
-    let phone = Phone::new();
+    let phone = TestPhone::new();
     let mut door = TestLock::new(&site);
-    let key = site.member_key(&phone, 1);
+    let key = site.member_key(&phone, 1, &[DOOR]);
     let (_, request) = phone.standard_request(&door.target(), &key, Command::Unlock);
-    deliver(&mut door.lock, &request);
+    door.lock.deliver(&request);
     let audited = door.lock.audit_events().len();
     for _ in 0..50 {
-        deliver(&mut door.lock, &request);
+        door.lock.deliver(&request);
     }
     assert_eq!(door.lock.refusal_count(Refusal::StaleNonce), 50);
     assert_eq!(door.lock.audit_events().len(), audited, "a replaying stranger cannot fill the audit log");

@@ -2,7 +2,7 @@
 //!
 //! Lock side: each mutated message goes to a fork of a lock that accepts the original
 //! (checked first), so the mutation is the only reason for the refusal; nothing may
-//! actuate or change. Phone side: each mutated response goes to a rebuilt copy of the
+//! actuate or change. TestPhone side: each mutated response goes to a rebuilt copy of the
 //! phone state that accepts the original.
 #![allow(clippy::unwrap_used, missing_docs)]
 
@@ -28,12 +28,12 @@ fn mutations(original: &[u8]) -> impl Iterator<Item = Vec<u8>> + '_ {
 /// Checks the lock refuses every mutation of `request`, each on a fresh fork of `base`.
 fn lock_refuses_every_mutation(base: &Lock, request: &[u8]) {
     let mut sanity = base.fork(Box::new(keyway_lock::MemoryStorage::new())).unwrap();
-    assert!(granted(&deliver(&mut sanity, request)), "the original must be accepted");
+    assert!(granted(&sanity.deliver(request)), "the original must be accepted");
     let actuations = base.actuations();
     let mut count = 0;
     for mutated in mutations(request) {
         let mut lock = base.fork(Box::new(keyway_lock::MemoryStorage::new())).unwrap();
-        let output = deliver(&mut lock, &mutated);
+        let output = lock.deliver(&mutated);
         assert!(!granted(&output), "mutation {count} was granted: {:?}", output.event);
         assert!(refusal(&output).is_some(), "mutation {count} got no refusal: {:?}", output.event);
         assert_eq!(lock.actuations(), actuations, "mutation {count} actuated");
@@ -43,9 +43,9 @@ fn lock_refuses_every_mutation(base: &Lock, request: &[u8]) {
 }
 
 /// A lock that has issued `phone` a ticket, and the ticket.
-fn lock_with_ticket(site: &Site, phone: &Phone) -> (TestLock, FastTicket) {
+fn lock_with_ticket(site: &Site, phone: &TestPhone) -> (TestLock, FastTicket) {
     let mut door = TestLock::new(site);
-    let key = site.member_key(phone, 1);
+    let key = site.member_key(phone, 1, &[DOOR]);
     let ticket = phone.unlock(&mut door.lock, &key).ticket.unwrap();
     (door, ticket)
 }
@@ -53,9 +53,9 @@ fn lock_with_ticket(site: &Site, phone: &Phone) -> (TestLock, FastTicket) {
 #[test]
 fn every_bit_flip_and_truncation_of_the_standard_request_is_refused() {
     let site = Site::new();
-    let phone = Phone::new();
+    let phone = TestPhone::new();
     let mut door = TestLock::new(&site);
-    let key = site.member_key(&phone, 1);
+    let key = site.member_key(&phone, 1, &[DOOR]);
     let (_, request) = phone.standard_request(&door.target(), &key, Command::Unlock);
     lock_refuses_every_mutation(&door.lock, &request);
 }
@@ -63,21 +63,22 @@ fn every_bit_flip_and_truncation_of_the_standard_request_is_refused() {
 #[test]
 fn every_bit_flip_and_truncation_of_the_fast_request_is_refused() {
     let site = Site::new();
-    let phone = Phone::new();
+    let phone = TestPhone::new();
     let (mut door, ticket) = lock_with_ticket(&site, &phone);
-    let (_, request) = phone.fast_request(DOOR, door.lock.advertisement().nonce, &ticket, 0x21);
+    let (_, request) = phone.fast_request_seeded(DOOR, door.lock.advertisement().nonce, &ticket, Command::Unlock, 0x21);
     lock_refuses_every_mutation(&door.lock, &request);
 }
 
 #[test]
 fn every_bit_flip_and_truncation_of_the_standard_response_is_refused_by_the_phone() {
     let site = Site::new();
-    let phone = Phone::new();
+    let phone = TestPhone::new();
     let mut door = TestLock::new(&site);
-    let key = site.member_key(&phone, 1);
+    let key = site.member_key(&phone, 1, &[DOOR]);
     let target = door.target();
-    let (awaiting, request, signature) = phone.standard_request_seeded(&target, &key, Command::Unlock, 0x11);
-    let response = deliver(&mut door.lock, &request).reply.unwrap();
+    let SignedRequest { awaiting, request, signature } =
+        phone.standard_request_seeded(&target, &key, Command::Unlock, 0x11);
+    let response = door.lock.deliver(&request).reply.unwrap();
     assert_eq!(awaiting.on_response(&response).unwrap().0.outcome, Ok(()));
 
     for (i, mutated) in mutations(&response).enumerate() {
@@ -89,15 +90,15 @@ fn every_bit_flip_and_truncation_of_the_standard_response_is_refused_by_the_phon
 #[test]
 fn every_bit_flip_and_truncation_of_the_fast_response_is_refused_by_the_phone() {
     let site = Site::new();
-    let phone = Phone::new();
+    let phone = TestPhone::new();
     let (mut door, ticket) = lock_with_ticket(&site, &phone);
     let nonce = door.lock.advertisement().nonce;
-    let (awaiting, request) = phone.fast_request(DOOR, nonce, &ticket, 0x22);
-    let response = deliver(&mut door.lock, &request).reply.unwrap();
+    let (awaiting, request) = phone.fast_request_seeded(DOOR, nonce, &ticket, Command::Unlock, 0x22);
+    let response = door.lock.deliver(&request).reply.unwrap();
     assert_eq!(awaiting.on_response(&response).unwrap().0.outcome, Ok(()));
 
     for (i, mutated) in mutations(&response).enumerate() {
-        let (awaiting, _) = phone.fast_request(DOOR, nonce, &ticket, 0x22);
+        let (awaiting, _) = phone.fast_request_seeded(DOOR, nonce, &ticket, Command::Unlock, 0x22);
         assert!(awaiting.on_response(&mutated).is_err(), "mutation {i} of the fast response was accepted");
     }
 }
@@ -105,16 +106,16 @@ fn every_bit_flip_and_truncation_of_the_fast_response_is_refused_by_the_phone() 
 #[test]
 fn every_bit_flip_and_truncation_of_the_channel_bundle_message_is_refused() {
     let site = Site::new();
-    let phone = Phone::new();
+    let phone = TestPhone::new();
     let (mut door, ticket) = lock_with_ticket(&site, &phone);
-    let revoked = site.member_key(&Phone::new(), 9);
-    let bundle = site.bundle(BundleSpec::new(1, 0).revoking(&revoked));
+    let revoked = site.member_key(&TestPhone::new(), 9, &[DOOR]);
+    let bundle = site.bundle(BundleSpec::new(DOOR, 1, 0).revoking(&revoked));
     let nonce = door.lock.advertisement().nonce;
 
     // The fast handshake's keys depend only on the request and the ticket, so every fork
     // that accepts the same request shares the same channel keys.
     let open_channel = |lock: &mut Lock| {
-        let (awaiting, request) = phone.fast_command(DOOR, nonce, &ticket, Command::SyncOnly, 0x44);
+        let (awaiting, request) = phone.fast_request_seeded(DOOR, nonce, &ticket, Command::SyncOnly, 0x44);
         let connection = lock.connect(247).unwrap();
         let output = lock.on_message(connection, &request).unwrap();
         let (reply, channel) = awaiting.on_response(&output.reply.unwrap()).unwrap();
@@ -145,9 +146,9 @@ fn every_bit_flip_and_truncation_of_the_channel_bundle_message_is_refused() {
 #[test]
 fn every_bit_flip_and_truncation_of_the_sync_receipt_is_refused_by_the_phone() {
     let site = Site::new();
-    let phone = Phone::new();
+    let phone = TestPhone::new();
     let mut door = TestLock::new(&site);
-    let key = site.member_key(&phone, 1);
+    let key = site.member_key(&phone, 1, &[DOOR]);
     let mut sync = SyncSession::open(&phone, &mut door.lock, &key);
     let message = sync.channel.request_receipt().unwrap();
     let reply = door.lock.on_message(sync.connection, &message).unwrap().reply.unwrap();

@@ -2,7 +2,7 @@
 //! and a lock-side workload to count instructions with callgrind.
 //!
 //! ```text
-//! cargo run --release -p keyway-protocol --features lock --example figures -- sizes
+//! cargo run --release -p keyway-protocol --features testkit --example figures -- sizes
 //! valgrind --tool=callgrind --collect-atstart=no --toggle-collect='*lock_side_work*' \
 //!     target/release/examples/figures standard 20
 //! ```
@@ -14,10 +14,10 @@ mod common;
 use common::*;
 use keyway_protocol::Command;
 use keyway_protocol::framing::frame_count;
-use keyway_protocol::lock_role::{LockEvent, LockSession};
+use keyway_protocol::lock_role::LockEvent;
 
 struct Exchange {
-    lock: TestLock,
+    lock: MemoryLock,
     requests: Vec<Vec<u8>>,
 }
 
@@ -25,22 +25,22 @@ struct Exchange {
 fn prepare(fast: bool, n: usize) -> Exchange {
     let issuer = issuer();
     let phone = TestPhone::new();
-    let mut lock = TestLock::new(DOOR, &issuer);
+    let mut lock = MemoryLock::new(DOOR, &issuer);
     let credential = credential_for(&issuer, &phone, &[DOOR], 1);
-    let mut ticket = phone.standard_unlock(&mut lock, &credential).ticket.unwrap();
+    let mut ticket = phone.unlock(&mut lock, &credential).ticket.unwrap();
     let mut requests = Vec::with_capacity(n);
     // Each request must meet the lock in the state the previous one left: run a shadow
     // lock forward (a clone) to learn each nonce and the ticket each fast unlock returns.
     let mut shadow = lock.clone();
     for _ in 0..n {
         let request = if fast {
-            let (awaiting, request) = phone.fast_request(&shadow, &ticket);
-            let out = shadow.deliver(&mut LockSession::new(), &request);
+            let (awaiting, request) = phone.fast_request(shadow.door, shadow.nonce, &ticket, Command::Unlock);
+            let out = shadow.deliver(&request);
             ticket = awaiting.on_response(&out.reply.unwrap()).unwrap().0.ticket.unwrap();
             request
         } else {
             let (_, request) = phone.standard_request(&shadow.target(), &credential, Command::Unlock);
-            shadow.deliver(&mut LockSession::new(), &request);
+            shadow.deliver(&request);
             request
         };
         requests.push(request);
@@ -50,11 +50,11 @@ fn prepare(fast: bool, n: usize) -> Exchange {
 
 /// The measured part: only the lock's processing of each request.
 #[inline(never)]
-fn lock_side_work(lock: &mut TestLock, requests: &[Vec<u8>]) -> usize {
+fn lock_side_work(lock: &mut MemoryLock, requests: &[Vec<u8>]) -> usize {
     requests
         .iter()
         .map(|r| {
-            let out = lock.deliver(&mut LockSession::new(), r);
+            let out = lock.deliver(r);
             assert!(matches!(out.event, Some(LockEvent::Granted { .. })));
             out.reply.map_or(0, |r| r.len())
         })
@@ -65,9 +65,9 @@ fn sizes() {
     let mut standard = prepare(false, 1);
     let mut fast = prepare(true, 1);
     let std_request = standard.requests[0].clone();
-    let std_response = standard.lock.deliver(&mut LockSession::new(), &std_request).reply.unwrap();
+    let std_response = standard.lock.deliver(&std_request).reply.unwrap();
     let fast_request = fast.requests[0].clone();
-    let fast_response = fast.lock.deliver(&mut LockSession::new(), &fast_request).reply.unwrap();
+    let fast_response = fast.lock.deliver(&fast_request).reply.unwrap();
     let issuer = issuer();
     let credential = credential_for(&issuer, &TestPhone::new(), &[DOOR], 1);
     println!("credential (one door): {} bytes", credential.to_bytes().len());

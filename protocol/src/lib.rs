@@ -9,7 +9,8 @@
 //! - [`clock_reset`]: the signed reset of one lock's clock that ran ahead;
 //! - [`issuer`]: the backend's signing and verification;
 //! - [`refusal`]: every reason a lock refuses, with its wire code;
-//! - [`share_proof`]: the member's device signature on a share request.
+//! - [`share_proof`]: the member's device signature on a share request;
+//! - `testkit` (feature `testkit`, for tests only): a site, a test phone and an in-memory lock.
 //!
 //! The specification is `docs/protocol.md`; the test vectors are in `protocol/vectors/`.
 //! The phone side and the backend use ring; the lock side (feature `lock`) uses
@@ -34,6 +35,8 @@ mod primitives;
 pub mod receipt;
 pub mod refusal;
 pub mod share_proof;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 #[cfg(test)]
 mod wycheproof_tests;
 

@@ -180,6 +180,49 @@ fn the_ephemeral_key_generation_after_a_test_only_method_is_audited() {
     assert!(!shipped.iter().any(|(_, l)| l.contains("FixedSliceRandom")), "the RFC vector test is not");
 }
 
+/// The test kit (`protocol/src/testkit/`, `lock/src/testkit.rs`): compiled only with the
+/// `testkit` feature, which no shipped crate turns on (see the test below).
+fn is_test_kit(file: &Path) -> bool {
+    file.components().any(|c| c.as_os_str() == "testkit") || file.file_name().is_some_and(|n| n == "testkit.rs")
+}
+
+/// The shipped crates' manifests.
+const SHIPPED_MANIFESTS: &[&str] = &[
+    "protocol/Cargo.toml",
+    "lock/Cargo.toml",
+    "core/Cargo.toml",
+    "backend/Cargo.toml",
+    "cli/Cargo.toml",
+    "bindings/Cargo.toml",
+];
+
+#[test]
+fn no_shipped_crate_turns_the_test_kit_on_outside_its_tests() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let mut findings = Vec::new();
+    for manifest in SHIPPED_MANIFESTS {
+        let text = std::fs::read_to_string(root.join(manifest)).unwrap();
+        let mut section = String::new();
+        for (n, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.starts_with('[') {
+                section = line.to_owned();
+            } else if !line.starts_with('#') && line.contains("testkit") {
+                // Feature definitions (`testkit = [...]`) and dev-dependencies are allowed.
+                let allowed = section == "[features]" || section.contains("dev-dependencies");
+                if !allowed {
+                    findings.push(format!("{manifest}:{}: {line} (in {section})", n + 1));
+                }
+            }
+        }
+        // `default = [...]` must not name it either.
+        for line in text.lines().filter(|l| l.trim_start().starts_with("default")) {
+            assert!(!line.contains("testkit"), "{manifest}: the test kit is a default feature: {line}");
+        }
+    }
+    assert!(findings.is_empty(), "the test kit would reach a shipped build:\n{}", findings.join("\n"));
+}
+
 #[test]
 fn keys_and_nonces_come_only_from_the_system_random_source() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
@@ -191,7 +234,7 @@ fn keys_and_nonces_come_only_from_the_system_random_source() {
     let mut findings = Vec::new();
     for file in &files {
         let name = file.file_name().unwrap().to_string_lossy();
-        if name.contains("tests") {
+        if name.contains("tests") || is_test_kit(file) {
             continue;
         }
         let source = std::fs::read_to_string(file).unwrap();

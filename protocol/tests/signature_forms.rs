@@ -21,7 +21,7 @@ fn in_form(signature: [u8; 64], high: bool) -> [u8; 64] {
 fn unlock_with_device_signature_form(high: bool) -> Option<LockEvent> {
     let issuer = issuer();
     let phone = TestPhone::new();
-    let mut lock = TestLock::new(DOOR, &issuer);
+    let mut lock = MemoryLock::new(DOOR, &issuer);
     let credential = credential_for(&issuer, &phone, &[DOOR], 1);
     let unlock = StandardUnlock::begin(
         &lock.target(),
@@ -33,7 +33,7 @@ fn unlock_with_device_signature_form(high: bool) -> Option<LockEvent> {
     .unwrap();
     let signature = in_form(phone.sign(&unlock.signing_message()), high);
     let (_, request) = unlock.finish(&signature);
-    lock.deliver(&mut LockSession::new(), &request).event
+    lock.deliver(&request).event
 }
 
 #[test]
@@ -54,24 +54,24 @@ fn lock_and_backend_accept_high_s_issuer_signatures_on_credentials_and_bundles()
     credential.signature = in_form(credential.signature, true);
     verify_credential(issuer.public_key(), &credential).unwrap();
 
-    let mut lock = TestLock::new(DOOR, &issuer);
+    let mut lock = MemoryLock::new(DOOR, &issuer);
     let (awaiting, request) = phone.standard_request(&lock.target(), &credential, Command::SyncOnly);
     let mut session = LockSession::new();
-    let out = lock.deliver(&mut session, &request);
+    let out = lock.deliver_on(&mut session, &request);
     assert!(matches!(out.event, Some(LockEvent::Granted { .. })), "{:?}", out.event);
 
     let mut b = bundle(&issuer, DOOR, 0, 1, &[]);
     b.signature = in_form(b.signature, true);
     verify_bundle(issuer.public_key(), &b).unwrap();
     let (_, mut channel) = awaiting.on_response(&out.reply.unwrap()).unwrap();
-    let out = lock.deliver(&mut session, &channel.deliver_bundle(&b.to_bytes()).unwrap());
+    let out = lock.deliver_on(&mut session, &channel.deliver_bundle(&b.to_bytes()).unwrap());
     assert_eq!(out.event, Some(LockEvent::BundleApplied { version: 1 }));
 }
 
 #[test]
 fn lock_receipt_signatures_are_not_low_s_normalised_and_verify_in_either_form() {
     let issuer = issuer();
-    let lock = TestLock::new(DOOR, &issuer);
+    let lock = MemoryLock::new(DOOR, &issuer);
     let body = |clock: u32| ReceiptBody {
         door: DOOR,
         bundle_version: 1,

@@ -14,10 +14,10 @@ use keyway_protocol::{Command, framing};
 fn standard_unlock_opens_the_door_and_hands_out_a_fast_ticket() {
     let issuer = issuer();
     let phone = TestPhone::new();
-    let mut lock = TestLock::new(DOOR, &issuer);
+    let mut lock = MemoryLock::new(DOOR, &issuer);
     let credential = credential_for(&issuer, &phone, &[DOOR], 1);
 
-    let reply = phone.standard_unlock(&mut lock, &credential);
+    let reply = phone.unlock(&mut lock, &credential);
 
     assert_eq!(reply.outcome, Ok(()));
     assert_eq!(lock.actuations, 1);
@@ -32,9 +32,9 @@ fn standard_unlock_opens_the_door_and_hands_out_a_fast_ticket() {
 fn fast_unlock_opens_the_door_with_the_ticket_and_replaces_it() {
     let issuer = issuer();
     let phone = TestPhone::new();
-    let mut lock = TestLock::new(DOOR, &issuer);
+    let mut lock = MemoryLock::new(DOOR, &issuer);
     let credential = credential_for(&issuer, &phone, &[DOOR], 1);
-    let ticket = phone.standard_unlock(&mut lock, &credential).ticket.unwrap();
+    let ticket = phone.unlock(&mut lock, &credential).ticket.unwrap();
 
     let reply = phone.fast_unlock(&mut lock, &ticket);
 
@@ -53,10 +53,10 @@ fn fast_unlock_opens_the_door_with_the_ticket_and_replaces_it() {
 fn fast_unlock_request_fits_one_att_write_at_mtu_185() {
     let issuer = issuer();
     let phone = TestPhone::new();
-    let mut lock = TestLock::new(DOOR, &issuer);
+    let mut lock = MemoryLock::new(DOOR, &issuer);
     let credential = credential_for(&issuer, &phone, &[DOOR], 1);
-    let ticket = phone.standard_unlock(&mut lock, &credential).ticket.unwrap();
-    let (_, request) = phone.fast_request(&lock, &ticket);
+    let ticket = phone.unlock(&mut lock, &credential).ticket.unwrap();
+    let (_, request) = phone.fast_request(lock.door, lock.nonce, &ticket, Command::Unlock);
     let frames = framing::fragment(&request, 185).unwrap();
     assert_eq!(frames.len(), 1);
     assert!(frames[0].len() <= 182, "{} bytes", frames[0].len());
@@ -76,10 +76,10 @@ fn one_door_credential_is_at_most_200_bytes() {
 fn sync_only_does_not_open_the_door() {
     let issuer = issuer();
     let phone = TestPhone::new();
-    let mut lock = TestLock::new(DOOR, &issuer);
+    let mut lock = MemoryLock::new(DOOR, &issuer);
     let credential = credential_for(&issuer, &phone, &[DOOR], 1);
     let (awaiting, request) = phone.standard_request(&lock.target(), &credential, Command::SyncOnly);
-    let out = lock.deliver(&mut LockSession::new(), &request);
+    let out = lock.deliver(&request);
     let (reply, _) = awaiting.on_response(&out.reply.unwrap()).unwrap();
     assert_eq!(reply.outcome, Ok(()));
     assert_eq!(reply.open_ms, 0);
@@ -88,11 +88,11 @@ fn sync_only_does_not_open_the_door() {
 
 /// Runs a standard unlock with `credential` and returns the lock's reason.
 fn refusal_for(
-    lock: &mut TestLock,
+    lock: &mut MemoryLock,
     phone: &TestPhone,
     credential: &keyway_protocol::credential::Credential,
 ) -> Refusal {
-    let reply = phone.standard_unlock(lock, credential);
+    let reply = phone.unlock(lock, credential);
     assert_eq!(lock.actuations, 0, "a refused unlock never actuates");
     reply.outcome.unwrap_err()
 }
@@ -101,7 +101,7 @@ fn refusal_for(
 fn credential_for_another_door_is_refused_as_wrong_door() {
     let issuer = issuer();
     let phone = TestPhone::new();
-    let mut lock = TestLock::new(DOOR, &issuer);
+    let mut lock = MemoryLock::new(DOOR, &issuer);
     let credential = credential_for(&issuer, &phone, &[OTHER_DOOR], 1);
     assert_eq!(refusal_for(&mut lock, &phone, &credential), Refusal::WrongDoor);
 }
@@ -110,19 +110,19 @@ fn credential_for_another_door_is_refused_as_wrong_door() {
 fn key_before_its_start_is_refused_as_not_yet_valid() {
     let issuer = issuer();
     let phone = TestPhone::new();
-    let mut lock = TestLock::new(DOOR, &issuer);
+    let mut lock = MemoryLock::new(DOOR, &issuer);
     let credential = credential_for(&issuer, &phone, &[DOOR], 1);
     lock.now = credential.body.not_before - 1;
     assert_eq!(refusal_for(&mut lock, &phone, &credential), Refusal::NotYetValid);
     lock.now = credential.body.not_before;
-    assert_eq!(phone.standard_unlock(&mut lock, &credential).outcome, Ok(()));
+    assert_eq!(phone.unlock(&mut lock, &credential).outcome, Ok(()));
 }
 
 #[test]
 fn key_after_its_expiry_is_refused_as_expired() {
     let issuer = issuer();
     let phone = TestPhone::new();
-    let mut lock = TestLock::new(DOOR, &issuer);
+    let mut lock = MemoryLock::new(DOOR, &issuer);
     let credential = credential_for(&issuer, &phone, &[DOOR], 1);
     lock.now = credential.body.not_after + 1;
     assert_eq!(refusal_for(&mut lock, &phone, &credential), Refusal::Expired);
@@ -132,7 +132,7 @@ fn key_after_its_expiry_is_refused_as_expired() {
 fn revoked_credential_is_refused() {
     let issuer = issuer();
     let phone = TestPhone::new();
-    let mut lock = TestLock::new(DOOR, &issuer);
+    let mut lock = MemoryLock::new(DOOR, &issuer);
     let credential = credential_for(&issuer, &phone, &[DOOR], 1);
     lock.revoke(credential.body.id);
     assert_eq!(refusal_for(&mut lock, &phone, &credential), Refusal::Revoked);
@@ -143,10 +143,10 @@ fn guest_key_is_refused_once_the_member_who_shared_it_is_revoked() {
     let issuer = issuer();
     let member = TestPhone::new();
     let guest = TestPhone::new();
-    let mut lock = TestLock::new(DOOR, &issuer);
+    let mut lock = MemoryLock::new(DOOR, &issuer);
     let member_credential = credential_for(&issuer, &member, &[DOOR], 1);
     let guest_credential = guest_credential(&issuer, &guest, &member_credential, 2);
-    assert_eq!(guest.standard_unlock(&mut lock, &guest_credential).outcome, Ok(()));
+    assert_eq!(guest.unlock(&mut lock, &guest_credential).outcome, Ok(()));
     lock.actuations = 0;
 
     lock.revoke(member_credential.body.id);
@@ -158,9 +158,9 @@ fn guest_key_is_refused_once_the_member_who_shared_it_is_revoked() {
 fn fast_ticket_of_a_revoked_credential_is_refused() {
     let issuer = issuer();
     let phone = TestPhone::new();
-    let mut lock = TestLock::new(DOOR, &issuer);
+    let mut lock = MemoryLock::new(DOOR, &issuer);
     let credential = credential_for(&issuer, &phone, &[DOOR], 1);
-    let ticket = phone.standard_unlock(&mut lock, &credential).ticket.unwrap();
+    let ticket = phone.unlock(&mut lock, &credential).ticket.unwrap();
     lock.revoke(credential.body.id);
     let reply = phone.fast_unlock(&mut lock, &ticket);
     assert_eq!(reply.outcome, Err(Refusal::Revoked));
@@ -171,9 +171,9 @@ fn fast_ticket_of_a_revoked_credential_is_refused() {
 fn fast_ticket_past_the_credential_expiry_is_refused() {
     let issuer = issuer();
     let phone = TestPhone::new();
-    let mut lock = TestLock::new(DOOR, &issuer);
+    let mut lock = MemoryLock::new(DOOR, &issuer);
     let credential = credential_for(&issuer, &phone, &[DOOR], 1);
-    let ticket = phone.standard_unlock(&mut lock, &credential).ticket.unwrap();
+    let ticket = phone.unlock(&mut lock, &credential).ticket.unwrap();
     lock.now = credential.body.not_after + 1;
     assert_eq!(phone.fast_unlock(&mut lock, &ticket).outcome, Err(Refusal::Expired));
 }
@@ -183,7 +183,7 @@ fn credential_from_an_unknown_issuer_is_refused() {
     let trusted = issuer();
     let rogue = issuer();
     let phone = TestPhone::new();
-    let mut lock = TestLock::new(DOOR, &trusted);
+    let mut lock = MemoryLock::new(DOOR, &trusted);
     let credential = credential_for(&rogue, &phone, &[DOOR], 1);
     assert_eq!(refusal_for(&mut lock, &phone, &credential), Refusal::UnknownIssuer);
 }
@@ -193,7 +193,7 @@ fn cloned_credential_without_the_device_key_is_refused() {
     let issuer = issuer();
     let owner = TestPhone::new();
     let thief = TestPhone::new();
-    let mut lock = TestLock::new(DOOR, &issuer);
+    let mut lock = MemoryLock::new(DOOR, &issuer);
     let credential = credential_for(&issuer, &owner, &[DOOR], 1);
     // The thief copied the credential bytes but signs with its own key.
     assert_eq!(refusal_for(&mut lock, &thief, &credential), Refusal::BadDeviceSignature);
@@ -203,7 +203,7 @@ fn cloned_credential_without_the_device_key_is_refused() {
 fn forged_credential_signature_is_refused() {
     let issuer = issuer();
     let phone = TestPhone::new();
-    let mut lock = TestLock::new(DOOR, &issuer);
+    let mut lock = MemoryLock::new(DOOR, &issuer);
     let mut credential = credential_for(&issuer, &phone, &[DOOR], 1);
     credential.body.not_after += 365 * 86_400; // extended without the issuer
     assert_eq!(refusal_for(&mut lock, &phone, &credential), Refusal::BadCredentialSignature);
@@ -213,13 +213,13 @@ fn forged_credential_signature_is_refused() {
 fn replayed_request_from_an_earlier_unlock_is_refused() {
     let issuer = issuer();
     let phone = TestPhone::new();
-    let mut lock = TestLock::new(DOOR, &issuer);
+    let mut lock = MemoryLock::new(DOOR, &issuer);
     let credential = credential_for(&issuer, &phone, &[DOOR], 1);
     let (_, request) = phone.standard_request(&lock.target(), &credential, Command::Unlock);
-    let first = lock.deliver(&mut LockSession::new(), &request);
+    let first = lock.deliver(&request);
     assert!(matches!(first.event, Some(LockEvent::Granted { .. })));
 
-    let replay = lock.deliver(&mut LockSession::new(), &request);
+    let replay = lock.deliver(&request);
 
     assert_eq!(replay.event, Some(LockEvent::Refused { reason: Refusal::StaleNonce, credential: None }));
     assert_eq!(lock.actuations, 1);
@@ -229,19 +229,19 @@ fn replayed_request_from_an_earlier_unlock_is_refused() {
 fn replayed_fast_request_is_refused() {
     let issuer = issuer();
     let phone = TestPhone::new();
-    let mut lock = TestLock::new(DOOR, &issuer);
+    let mut lock = MemoryLock::new(DOOR, &issuer);
     let credential = credential_for(&issuer, &phone, &[DOOR], 1);
-    let ticket = phone.standard_unlock(&mut lock, &credential).ticket.unwrap();
-    let (_, request) = phone.fast_request(&lock, &ticket);
-    let first = lock.deliver(&mut LockSession::new(), &request);
+    let ticket = phone.unlock(&mut lock, &credential).ticket.unwrap();
+    let (_, request) = phone.fast_request(lock.door, lock.nonce, &ticket, Command::Unlock);
+    let first = lock.deliver(&request);
     assert!(matches!(first.event, Some(LockEvent::Granted { fast: true, .. })));
 
     // Even if the nonce came round again, the ticket is gone.
     let mut rewound = lock.clone();
     rewound.nonce = keyway_protocol::ids::LockNonce(request[11..19].try_into().unwrap());
-    let replay = rewound.deliver(&mut LockSession::new(), &request);
+    let replay = rewound.deliver(&request);
     assert_eq!(replay.event, Some(LockEvent::Refused { reason: Refusal::UnknownTicket, credential: None }));
-    let replay = lock.deliver(&mut LockSession::new(), &request);
+    let replay = lock.deliver(&request);
     assert_eq!(replay.event, Some(LockEvent::Refused { reason: Refusal::StaleNonce, credential: None }));
     assert_eq!(lock.actuations, 2);
 }
@@ -250,14 +250,14 @@ fn replayed_fast_request_is_refused() {
 fn stale_advertisement_gets_a_fresh_nonce_and_the_retry_succeeds() {
     let issuer = issuer();
     let phone = TestPhone::new();
-    let mut lock = TestLock::new(DOOR, &issuer);
+    let mut lock = MemoryLock::new(DOOR, &issuer);
     let credential = credential_for(&issuer, &phone, &[DOOR], 1);
     let stale = lock.target();
-    phone.standard_unlock(&mut lock, &credential); // someone else used the nonce
+    phone.unlock(&mut lock, &credential); // someone else used the nonce
 
     let mut session = LockSession::new();
     let (awaiting, request) = phone.standard_request(&stale, &credential, Command::Unlock);
-    let out = lock.deliver(&mut session, &request);
+    let out = lock.deliver_on(&mut session, &request);
     let Err(PhoneError::UnauthenticatedRefusal { reason: Refusal::StaleNonce, fresh_nonce }) =
         awaiting.on_response(&out.reply.unwrap())
     else {
@@ -266,7 +266,7 @@ fn stale_advertisement_gets_a_fresh_nonce_and_the_retry_succeeds() {
     let mut retry = stale.clone();
     retry.nonce = fresh_nonce;
     let (awaiting, request) = phone.standard_request(&retry, &credential, Command::Unlock);
-    let out = lock.deliver(&mut session, &request);
+    let out = lock.deliver_on(&mut session, &request);
     assert_eq!(awaiting.on_response(&out.reply.unwrap()).unwrap().0.outcome, Ok(()));
     assert_eq!(lock.actuations, 2);
 }
@@ -275,11 +275,11 @@ fn stale_advertisement_gets_a_fresh_nonce_and_the_retry_succeeds() {
 fn downgraded_protocol_version_is_refused() {
     let issuer = issuer();
     let phone = TestPhone::new();
-    let mut lock = TestLock::new(DOOR, &issuer);
+    let mut lock = MemoryLock::new(DOOR, &issuer);
     let credential = credential_for(&issuer, &phone, &[DOOR], 1);
     let (_, mut request) = phone.standard_request(&lock.target(), &credential, Command::Unlock);
     request[1] = 0; // version 0
-    let out = lock.deliver(&mut LockSession::new(), &request);
+    let out = lock.deliver(&request);
     assert_eq!(out.event, Some(LockEvent::Refused { reason: Refusal::UnsupportedVersion, credential: None }));
     assert_eq!(lock.actuations, 0);
 }
@@ -288,11 +288,11 @@ fn downgraded_protocol_version_is_refused() {
 fn flag_cleared_in_transit_is_refused() {
     let issuer = issuer();
     let phone = TestPhone::new();
-    let mut lock = TestLock::new(DOOR, &issuer);
+    let mut lock = MemoryLock::new(DOOR, &issuer);
     let credential = credential_for(&issuer, &phone, &[DOOR], 1);
     let (_, mut request) = phone.standard_request(&lock.target(), &credential, Command::Unlock);
     request[2] = 0; // "no ticket wanted": authenticated, so decryption fails
-    let out = lock.deliver(&mut LockSession::new(), &request);
+    let out = lock.deliver(&request);
     assert_eq!(out.event, Some(LockEvent::Refused { reason: Refusal::DecryptFailed, credential: None }));
     assert_eq!(lock.actuations, 0);
 }
@@ -301,12 +301,12 @@ fn flag_cleared_in_transit_is_refused() {
 fn response_reflected_back_to_the_lock_is_refused() {
     let issuer = issuer();
     let phone = TestPhone::new();
-    let mut lock = TestLock::new(DOOR, &issuer);
+    let mut lock = MemoryLock::new(DOOR, &issuer);
     let credential = credential_for(&issuer, &phone, &[DOOR], 1);
     let (_, request) = phone.standard_request(&lock.target(), &credential, Command::Unlock);
-    let response = lock.deliver(&mut LockSession::new(), &request).reply.unwrap();
+    let response = lock.deliver(&request).reply.unwrap();
     let before = lock.actuations;
-    let out = lock.deliver(&mut LockSession::new(), &response);
+    let out = lock.deliver(&response);
     assert_eq!(out.event, Some(LockEvent::Refused { reason: Refusal::UnexpectedMessage, credential: None }));
     assert_eq!(lock.actuations, before);
 }
@@ -315,7 +315,7 @@ fn response_reflected_back_to_the_lock_is_refused() {
 fn request_reflected_back_to_the_phone_is_refused() {
     let issuer = issuer();
     let phone = TestPhone::new();
-    let lock = TestLock::new(DOOR, &issuer);
+    let lock = MemoryLock::new(DOOR, &issuer);
     let credential = credential_for(&issuer, &phone, &[DOOR], 1);
     let (awaiting, request) = phone.standard_request(&lock.target(), &credential, Command::Unlock);
     assert!(awaiting.on_response(&request).is_err());
@@ -325,11 +325,11 @@ fn request_reflected_back_to_the_phone_is_refused() {
 fn response_from_another_session_is_refused() {
     let issuer = issuer();
     let phone = TestPhone::new();
-    let mut lock = TestLock::new(DOOR, &issuer);
+    let mut lock = MemoryLock::new(DOOR, &issuer);
     let credential = credential_for(&issuer, &phone, &[DOOR], 1);
     let (first, request) = phone.standard_request(&lock.target(), &credential, Command::Unlock);
     let (_second, _) = phone.standard_request(&lock.target(), &credential, Command::Unlock);
-    let response = lock.deliver(&mut LockSession::new(), &request).reply.unwrap();
+    let response = lock.deliver(&request).reply.unwrap();
     // The second session's state would be the one on the phone in a reordered world:
     let (second, _) = phone.standard_request(&lock.target(), &credential, Command::Unlock);
     assert_eq!(second.on_response(&response).err(), Some(PhoneError::NotAuthentic));
@@ -340,37 +340,37 @@ fn response_from_another_session_is_refused() {
 fn channel_message_before_the_handshake_is_refused() {
     let issuer = issuer();
     let phone = TestPhone::new();
-    let mut lock = TestLock::new(DOOR, &issuer);
+    let mut lock = MemoryLock::new(DOOR, &issuer);
     let credential = credential_for(&issuer, &phone, &[DOOR], 1);
     // A sealed bundle message from a real session, replayed on a new connection first.
     let (awaiting, request) = phone.standard_request(&lock.target(), &credential, Command::SyncOnly);
-    let out = lock.deliver(&mut LockSession::new(), &request);
+    let out = lock.deliver(&request);
     let (_, mut channel) = awaiting.on_response(&out.reply.unwrap()).unwrap();
     let sealed = channel.request_receipt().unwrap();
-    let out = lock.deliver(&mut LockSession::new(), &sealed);
+    let out = lock.deliver(&sealed);
     assert_eq!(out.event, Some(LockEvent::Refused { reason: Refusal::UnexpectedMessage, credential: None }));
 }
 
 #[test]
 fn a_connection_gets_a_bounded_number_of_attempts() {
     let issuer = issuer();
-    let mut lock = TestLock::new(DOOR, &issuer);
+    let mut lock = MemoryLock::new(DOOR, &issuer);
     let mut session = LockSession::new();
     for _ in 0..keyway_protocol::lock_role::MAX_ATTEMPTS_PER_CONNECTION {
-        assert!(lock.deliver(&mut session, &[0x01, 0x01]).reply.is_some());
+        assert!(lock.deliver_on(&mut session, &[0x01, 0x01]).reply.is_some());
     }
     assert!(session.is_closed());
-    assert_eq!(lock.deliver(&mut session, &[0x01, 0x01]).reply, None);
+    assert_eq!(lock.deliver_on(&mut session, &[0x01, 0x01]).reply, None);
 }
 
 #[test]
 fn junk_from_strangers_leaves_no_audit_events() {
     let issuer = issuer();
-    let mut lock = TestLock::new(DOOR, &issuer);
+    let mut lock = MemoryLock::new(DOOR, &issuer);
     for i in 0..300u32 {
         let mut junk = vec![0x01, 0x01];
         junk.extend_from_slice(&i.to_be_bytes());
-        lock.deliver(&mut LockSession::new(), &junk);
+        lock.deliver(&junk);
     }
     assert!(lock.events.is_empty(), "{} events", lock.events.len());
 }
@@ -380,7 +380,7 @@ fn copied_credential_reveals_nothing_and_is_not_audited_under_its_id() {
     let issuer = issuer();
     let owner = TestPhone::new();
     let thief = TestPhone::new();
-    let mut lock = TestLock::new(DOOR, &issuer);
+    let mut lock = MemoryLock::new(DOOR, &issuer);
     let credential = credential_for(&issuer, &owner, &[DOOR], 1);
     lock.revoke(credential.body.id);
     // Without the device key the thief cannot learn that the key is revoked…
@@ -393,9 +393,9 @@ fn copied_credential_reveals_nothing_and_is_not_audited_under_its_id() {
 fn fast_ticket_dies_with_the_issuer_that_vouched_for_it() {
     let issuer = issuer();
     let phone = TestPhone::new();
-    let mut lock = TestLock::new(DOOR, &issuer);
+    let mut lock = MemoryLock::new(DOOR, &issuer);
     let credential = credential_for(&issuer, &phone, &[DOOR], 1);
-    let ticket = phone.standard_unlock(&mut lock, &credential).ticket.unwrap();
+    let ticket = phone.unlock(&mut lock, &credential).ticket.unwrap();
     lock.anchors.clear();
     assert_eq!(phone.fast_unlock(&mut lock, &ticket).outcome, Err(Refusal::UnknownIssuer));
     assert_eq!(lock.actuations, 1);
@@ -406,7 +406,7 @@ fn receipt_carries_at_most_the_limit_and_says_more_are_pending() {
     use keyway_protocol::receipt::{AuditKind, MAX_RECEIPT_EVENTS};
     let issuer = issuer();
     let phone = TestPhone::new();
-    let mut lock = TestLock::new(DOOR, &issuer);
+    let mut lock = MemoryLock::new(DOOR, &issuer);
     let credential = credential_for(&issuer, &phone, &[DOOR], 1);
     for _ in 0..MAX_RECEIPT_EVENTS + 10 {
         lock.events.push(keyway_protocol::receipt::AuditEvent {
@@ -419,9 +419,9 @@ fn receipt_carries_at_most_the_limit_and_says_more_are_pending() {
     }
     let (awaiting, request) = phone.standard_request(&lock.target(), &credential, Command::SyncOnly);
     let mut session = LockSession::new();
-    let out = lock.deliver(&mut session, &request);
+    let out = lock.deliver_on(&mut session, &request);
     let (_, mut channel) = awaiting.on_response(&out.reply.unwrap()).unwrap();
-    let out = lock.deliver(&mut session, &channel.request_receipt().unwrap());
+    let out = lock.deliver_on(&mut session, &channel.request_receipt().unwrap());
     let sync = channel.on_sync_reply(&out.reply.unwrap()).unwrap();
     assert_eq!(sync.receipt.body.events.len(), MAX_RECEIPT_EVENTS);
     assert!(sync.receipt.body.more_pending);

@@ -59,7 +59,7 @@ fn credential_vector() {
 
 /// The standard unlock and door sync of `standard_unlock.json`, from a freshly
 /// provisioned lock; returns the vector, the lock afterwards and the phone's ticket.
-fn standard_unlock(actors: &Actors) -> (Value, TestLock, FastTicket) {
+fn standard_unlock(actors: &Actors) -> (Value, MemoryLock, FastTicket) {
     let credential = handshakes::member(actors);
     let lock_nonce = LockNonce(det("standard_unlock/advertised nonce"));
     let ephemeral: [u8; 32] = det("standard_unlock/phone ephemeral secret");
@@ -78,7 +78,7 @@ fn standard_unlock(actors: &Actors) -> (Value, TestLock, FastTicket) {
 
     // Lock: open, verify, grant, answer.
     let mut session = LockSession::new();
-    let out = lock.deliver(&mut session, &request);
+    let out = lock.deliver_on(&mut session, &request);
     assert!(matches!(out.event, Some(LockEvent::Granted { fast: false, command: Command::Unlock, .. })));
     let response = out.reply.unwrap();
     let random = lock.drawn.clone();
@@ -93,7 +93,7 @@ fn standard_unlock(actors: &Actors) -> (Value, TestLock, FastTicket) {
     // Door sync inside the channel: bundle → receipt.
     let bundle = vector_bundle(actors);
     let bundle_message = channel.deliver_bundle(&bundle.to_bytes()).unwrap();
-    let out = lock.deliver(&mut session, &bundle_message);
+    let out = lock.deliver_on(&mut session, &bundle_message);
     assert_eq!(out.event, Some(LockEvent::BundleApplied { version: 7 }));
     let sync_reply = out.reply.unwrap();
     let sync = channel.on_sync_reply(&sync_reply).unwrap();
@@ -150,7 +150,7 @@ fn fast_unlock_vector() {
     let (awaiting, request) =
         fast_unlock(VECTOR_DOOR, lock_nonce, &ticket, Command::Unlock, &fixed(&phone_nonce)).unwrap();
     assert!(request.len() <= 178, "fits one ATT write at MTU 185 with its frame header");
-    let out = lock.deliver(&mut LockSession::new(), &request);
+    let out = lock.deliver(&request);
     assert!(matches!(out.event, Some(LockEvent::Granted { fast: true, .. })));
     let response = out.reply.unwrap();
     let (reply, _) = awaiting.on_response(&response).unwrap();

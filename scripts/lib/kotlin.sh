@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # For the test command's JVM steps: kotlinc, from npm's `kotlin-compiler` into a cache folder
-# ($KEYWAY_CACHE, default ~/.cache/keyway), never into the repo, and the JUnit summary line.
-# Every JVM step (bindings/kotlin/run-tests.sh, android/) uses this one install.
+# ($KEYWAY_CACHE, default ~/.cache/keyway), never into the repo; the JVM test classpath; one
+# way to run JUnit and read its verdict. Every JVM step (bindings/kotlin/run-tests.sh,
+# android/check-shared.sh, android/check-main.sh) uses this one install and this one verdict.
 #   source scripts/lib/kotlin.sh; keyway_kotlin_home   # prints the kotlin-compiler folder
 
 KEYWAY_KOTLIN_VERSION=2.4.20
@@ -17,6 +18,35 @@ keyway_kotlin_home() {
     chmod +x "$home"/bin/* 2>/dev/null || true
   fi
   echo "$home"
+}
+
+# The JVM test classpath every Kotlin step shares: JNA, JUnit 4 and Hamcrest from Debian
+# (libjna-java, junit4; installed by scripts/lib/setup.sh). Fails naming what is missing.
+#   classpath=$(keyway_junit_classpath)
+keyway_junit_classpath() {
+  local jar jars=(/usr/share/java/jna.jar /usr/share/java/junit4.jar /usr/share/java/hamcrest-core.jar)
+  for jar in "${jars[@]}"; do
+    [ -f "$jar" ] || { echo "missing $jar (Debian: libjna-java, junit4)" >&2; return 1; }
+  done
+  local IFS=:
+  echo "${jars[*]}"
+}
+
+# Runs JUnit 4 test classes on the JVM (Kotlin's stdlib added to CLASSPATH), keeps the
+# report in REPORT, and prints the verdict line (keyway_junit_verdict); fails if they failed:
+#   keyway_junit_run LABEL REPORT CLASSPATH [JVM_OPTION...] -- TEST_CLASS...
+keyway_junit_run() {
+  local label="$1" report="$2" classpath="$3" jvm=() status=0
+  shift 3
+  while [ $# -gt 0 ] && [ "$1" != -- ]; do
+    jvm+=("$1")
+    shift
+  done
+  [ "${1:-}" = -- ] || { echo "keyway_junit_run: no -- before the test classes" >&2; return 2; }
+  shift
+  java "${jvm[@]}" -cp "$classpath:$(keyway_kotlin_home)/lib/kotlin-stdlib.jar" org.junit.runner.JUnitCore "$@" \
+    | tee "$report" || status=$?
+  keyway_junit_verdict "$report" "$status" "$label"
 }
 
 # Prints the test command's summary line for a JUnit 4 run and fails if it failed:

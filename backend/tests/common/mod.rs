@@ -1,6 +1,6 @@
 //! Test harness: a real server on loopback (HTTPS, certificate from a CA made for the run)
 //! with a manual clock, a real HTTPS client trusting that CA, an operator (admin API) and
-//! phones (device keys), plus a simulated lock that signs receipts.
+//! phones (the test kit's), plus in-memory locks (the test kit's) that sign receipts.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use std::sync::Arc;
@@ -10,9 +10,11 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use keyway_backend::clock::ManualClock;
 use keyway_backend::db::Db;
 use keyway_backend::{AppState, Config, RunningServer};
+use keyway_protocol::ids::{CredentialId, DoorId};
+use keyway_protocol::receipt::{AuditEvent, AuditKind, ReceiptBody};
+pub use keyway_protocol::testkit::{MemoryLock, TestPhone};
 use reqwest::StatusCode;
 use ring::rand::SystemRandom;
-use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
 use serde_json::{Value, json};
 
 pub const T0: i64 = 1_800_000_000;
@@ -148,7 +150,7 @@ impl Server {
     }
 
     /// Signs in with a one-time code; returns the tokens.
-    pub async fn sign_in(&self, identifier: &str, phone: &Phone) -> Value {
+    pub async fn sign_in(&self, identifier: &str, phone: &TestPhone) -> Value {
         self.post("/v1/auth/code", json!({ "identifier": identifier })).await.ok();
         let code = self.last_code(identifier).await;
         self.post(
@@ -173,27 +175,22 @@ pub fn token_of(link: &str) -> String {
     link.rsplit('/').next().unwrap().to_owned()
 }
 
-/// A phone's device key.
-pub struct Phone {
-    pub pair: EcdsaKeyPair,
+/// What the backend sees of a test phone: its device key in base64url, and its signed
+/// share requests.
+pub trait PhoneRequests {
+    /// The device public key (uncompressed SEC1), base64url as the API takes it.
+    fn public_key_b64(&self) -> String;
+    /// `body`, a share request, with this device's signature over it (docs/protocol.md
+    /// §15.12), as the phone sends it.
+    fn signed_share(&self, body: Value) -> Value;
 }
 
-impl Phone {
-    pub fn new() -> Self {
-        let rng = SystemRandom::new();
-        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
-        Self { pair: EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng).unwrap() }
-    }
-    pub fn public_key(&self) -> Vec<u8> {
-        self.pair.public_key().as_ref().to_vec()
-    }
-    pub fn public_key_b64(&self) -> String {
+impl PhoneRequests for TestPhone {
+    fn public_key_b64(&self) -> String {
         URL_SAFE_NO_PAD.encode(self.public_key())
     }
 
-    /// `body`, a share request, with this device's signature over it (docs/protocol.md
-    /// §15.12), as the phone sends it.
-    pub fn signed_share(&self, mut body: Value) -> Value {
+    fn signed_share(&self, mut body: Value) -> Value {
         let doors: Vec<i64> =
             body["door_ids"].as_array().map(|a| a.iter().filter_map(Value::as_i64).collect()).unwrap_or_default();
         let mut nonce = [0u8; 16];
@@ -207,33 +204,40 @@ impl Phone {
             nonce: &nonce,
         }
         .message();
-        let signature = self.pair.sign(&SystemRandom::new(), &message).unwrap();
+        let signature = self.sign(&message);
         body["device_proof"] =
-            json!({ "nonce": URL_SAFE_NO_PAD.encode(nonce), "signature": URL_SAFE_NO_PAD.encode(signature.as_ref()) });
+            json!({ "nonce": URL_SAFE_NO_PAD.encode(nonce), "signature": URL_SAFE_NO_PAD.encode(signature) });
         body
     }
 }
 
-/// A simulated lock: a static (KEM) key and a receipt-signing key.
-pub struct Lock {
-    pub id: [u8; 8],
-    pub kem: Phone,
-    pub signing: Phone,
+/// What the backend sees of a lock: its id and keys as a door record carries them, and
+/// the receipts it signs.
+pub trait LockRecord {
+    /// The lock id in hex.
+    fn id_hex(&self) -> String;
+    /// The lock's static public key, base64url.
+    fn public_key_b64(&self) -> String;
+    /// The lock's receipt-signing public key, base64url.
+    fn signing_public_key_b64(&self) -> String;
+    /// A receipt as the lock would sign it: `events` are grants (sequence number and
+    /// credential id) at `clock`.
+    fn receipt(&self, version: u32, clock: u32, events: &[(u64, Option<[u8; 16]>)]) -> String;
 }
 
-impl Lock {
-    pub fn new(id: [u8; 8]) -> Self {
-        Self { id, kem: Phone::new(), signing: Phone::new() }
+impl LockRecord for MemoryLock {
+    fn id_hex(&self) -> String {
+        self.door.to_hex()
     }
-    pub fn id_hex(&self) -> String {
-        hex::encode(self.id)
+    fn public_key_b64(&self) -> String {
+        URL_SAFE_NO_PAD.encode(self.public_key())
     }
-    /// A receipt as the lock would sign it.
-    pub fn receipt(&self, version: u32, clock: u32, events: &[(u64, Option<[u8; 16]>)]) -> String {
-        use keyway_protocol::ids::{CredentialId, DoorId};
-        use keyway_protocol::receipt::{AuditEvent, AuditKind, Receipt, ReceiptBody};
+    fn signing_public_key_b64(&self) -> String {
+        URL_SAFE_NO_PAD.encode(self.signing_public_key())
+    }
+    fn receipt(&self, version: u32, clock: u32, events: &[(u64, Option<[u8; 16]>)]) -> String {
         let body = ReceiptBody {
-            door: DoorId(self.id),
+            door: self.door,
             bundle_version: version,
             lock_clock: clock,
             more_pending: false,
@@ -247,10 +251,7 @@ impl Lock {
                 })
                 .collect(),
         };
-        let sig = self.signing.pair.sign(&SystemRandom::new(), &body.signed_message()).unwrap();
-        let mut signature = [0u8; 64];
-        signature.copy_from_slice(sig.as_ref());
-        URL_SAFE_NO_PAD.encode(Receipt { body, signature }.to_bytes())
+        URL_SAFE_NO_PAD.encode(self.sign_receipt(body).to_bytes())
     }
 }
 
@@ -262,8 +263,8 @@ pub struct Fixture {
     pub facility: i64,
     pub offline_door: i64,
     pub online_door: i64,
-    pub offline_lock: Lock,
-    pub online_lock: Lock,
+    pub offline_lock: MemoryLock,
+    pub online_lock: MemoryLock,
     pub key: i64,
 }
 
@@ -278,8 +279,8 @@ pub async fn fixture(s: &Server, org_name: &str, lock_seed: u8) -> Fixture {
         .ok()["id"]
         .as_i64()
         .unwrap();
-    let offline_lock = Lock::new([lock_seed, 0, 0, 0, 0, 0, 0, 1]);
-    let online_lock = Lock::new([lock_seed, 0, 0, 0, 0, 0, 0, 2]);
+    let offline_lock = MemoryLock::trusting(DoorId([lock_seed, 0, 0, 0, 0, 0, 0, 1]), &issuer_public_key);
+    let online_lock = MemoryLock::trusting(DoorId([lock_seed, 0, 0, 0, 0, 0, 0, 2]), &issuer_public_key);
     let mut ids = Vec::new();
     for (lock, name, online) in [(&offline_lock, "Back gate", false), (&online_lock, "Front door", true)] {
         let d = s
@@ -289,8 +290,8 @@ pub async fn fixture(s: &Server, org_name: &str, lock_seed: u8) -> Fixture {
                 Some(json!({
                     "name": name,
                     "lock_id": lock.id_hex(),
-                    "lock_public_key": lock.kem.public_key_b64(),
-                    "lock_signing_public_key": lock.signing.public_key_b64(),
+                    "lock_public_key": lock.public_key_b64(),
+                    "lock_signing_public_key": lock.signing_public_key_b64(),
                     "online": online,
                 })),
             )
@@ -338,7 +339,7 @@ pub async fn invite(s: &Server, f: &Fixture, email: &str) -> Value {
 }
 
 /// Invites and accepts; returns the session tokens.
-pub async fn member(s: &Server, f: &Fixture, email: &str, phone: &Phone) -> Value {
+pub async fn member(s: &Server, f: &Fixture, email: &str, phone: &TestPhone) -> Value {
     invite(s, f, email).await;
     let token = token_of(&s.last_link(email, "invitation").await);
     s.post(&format!("/v1/invitations/{token}/code"), json!({})).await.ok();

@@ -124,7 +124,7 @@ mod tests {
 
     #[test]
     fn every_request_form_parses() {
-        let p = PeripheralId(0x0102_03);
+        let p = PeripheralId(0x0001_0203);
         let a = peripheral_address(p);
         assert_eq!(a, "02:4b:57:01:02:03");
         assert_eq!(parse_request(b"scan on"), Ok(Request::Scan(true)));

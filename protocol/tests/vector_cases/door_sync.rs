@@ -7,7 +7,7 @@ use super::live::{
     seal, standard_request, ticket_for,
 };
 use super::{Actors, VECTOR_DOOR, VECTOR_NOW, sign_bundle_with};
-use crate::common::TestLock;
+use crate::common::MemoryLock;
 use keyway_protocol::Command;
 use keyway_protocol::bundle::{
     Bundle, BundleBody, LockConfig, MAX_BUNDLE_TIME_AHEAD_SECS, MAX_BUNDLE_VERSION_STEP, Revocation,
@@ -210,7 +210,7 @@ fn bundle_bound_cases(actors: &Actors) -> Vec<Value> {
 /// A fast SyncOnly handshake, then a channel message sealed by hand (§5.7, §8.4: `Kpl`,
 /// counter 1, associated data 05 01) with any inner kind and body.
 fn sealed_after_fast(actors: &Actors, name: &str, inner: u8, body: &[u8], description: &str) -> Value {
-    let mut lock: TestLock = base_lock(actors, name);
+    let mut lock: MemoryLock = base_lock(actors, name);
     let ticket = ticket_for(&mut lock, name, &member(actors), VECTOR_NOW - 600);
     let mut live = Live::new(lock, name);
     let (how, request, awaiting) = fast_request(name, VECTOR_DOOR, live.nonce(), ticket, Command::SyncOnly);

@@ -6,7 +6,7 @@ use super::live::{
     ticket_for,
 };
 use super::{Actors, OTHER_DOOR, VECTOR_DOOR, VECTOR_NOW, det, det_key, issue_with, uncompressed};
-use crate::common::TestLock;
+use crate::common::MemoryLock;
 use keyway_protocol::Command;
 use keyway_protocol::credential::{Credential, CredentialBody, CredentialFlags, DeviceKey};
 use keyway_protocol::ids::{CredentialId, KeyId, LockNonce};
@@ -60,7 +60,7 @@ fn standard_case(
     actors: &Actors,
     name: &str,
     description: &str,
-    lock: TestLock,
+    lock: MemoryLock,
     credential: &[u8],
     signer: DeviceSigner,
     tamper: impl FnOnce(&mut Vec<u8>, LockNonce),
@@ -103,7 +103,7 @@ pub fn standard_refusals(actors: &Actors) -> Value {
     let mut cases = Vec::new();
     let mut case = |name: &str,
                     description: &str,
-                    lock: TestLock,
+                    lock: MemoryLock,
                     cred: &[u8],
                     signer,
                     tamper: &dyn Fn(&mut Vec<u8>, LockNonce)| {
@@ -326,28 +326,30 @@ pub fn fast_refusals(actors: &Actors) -> Value {
     let member = member(actors);
     let mut cases = Vec::new();
     let issued = VECTOR_NOW - 600;
-    let mut case =
-        |name: &str, description: &str, adjust: &dyn Fn(&mut TestLock, &mut Ticket), tamper: &dyn Fn(&mut Vec<u8>)| {
-            let mut lock = base_lock(actors, name);
-            let mut ticket = ticket_for(&mut lock, name, &member, issued);
-            adjust(&mut lock, &mut ticket);
-            let mut live = Live::new(lock, name);
-            let (how, mut request, awaiting) = fast_request(name, VECTOR_DOOR, live.nonce(), ticket, Command::Unlock);
-            let clean = request.clone();
-            tamper(&mut request);
-            let mut how = how;
-            if request != clean {
-                how["request_before_tampering"] = serde_json::json!(hex::encode(&clean));
-            }
-            live.note_phone(how);
-            let reply = live.send(&request).unwrap();
-            if request == clean || reply[0] == 0x7f {
-                let (reads, _) = read_reply(awaiting, &reply);
-                live.phone_reads(reads);
-            }
-            cases.push(live.finish(name, description));
-        };
-    let keep = |_: &mut TestLock, _: &mut _| {};
+    let mut case = |name: &str,
+                    description: &str,
+                    adjust: &dyn Fn(&mut MemoryLock, &mut Ticket),
+                    tamper: &dyn Fn(&mut Vec<u8>)| {
+        let mut lock = base_lock(actors, name);
+        let mut ticket = ticket_for(&mut lock, name, &member, issued);
+        adjust(&mut lock, &mut ticket);
+        let mut live = Live::new(lock, name);
+        let (how, mut request, awaiting) = fast_request(name, VECTOR_DOOR, live.nonce(), ticket, Command::Unlock);
+        let clean = request.clone();
+        tamper(&mut request);
+        let mut how = how;
+        if request != clean {
+            how["request_before_tampering"] = serde_json::json!(hex::encode(&clean));
+        }
+        live.note_phone(how);
+        let reply = live.send(&request).unwrap();
+        if request == clean || reply[0] == 0x7f {
+            let (reads, _) = read_reply(awaiting, &reply);
+            live.phone_reads(reads);
+        }
+        cases.push(live.finish(name, description));
+    };
+    let keep = |_: &mut MemoryLock, _: &mut _| {};
     let none = |_: &mut Vec<u8>| {};
     case(
         "short_request",

@@ -5,20 +5,22 @@
 
 use super::lock_json::{build, event_hex, snapshot};
 use super::{Actors, VECTOR_DOOR, VECTOR_NOW, det, fixed, hx, sign};
-use crate::common::TestLock;
+use crate::common::MemoryLock;
 use keyway_protocol::Command;
 use keyway_protocol::credential::Credential;
 use keyway_protocol::ids::{CredentialId, DoorId, LockNonce, TicketId};
 use keyway_protocol::lock_role::{LockEvent, LockOutput, LockSession};
 use keyway_protocol::phone::{AwaitingResponse, FastTicket, LockTarget, PhoneChannel, PhoneError, StandardUnlock};
 use keyway_protocol::receipt::{AuditEvent, AuditKind};
+use keyway_protocol::testkit::forge::FastKeys;
+pub use keyway_protocol::testkit::forge::seal;
 use p256::ecdsa::SigningKey;
 use serde_json::{Map, Value, json};
 use zeroize::Zeroizing;
 
 /// A lock in the state most vectors start from: the actors' keys and issuer, a floor a day
 /// back, no bundle, two events waiting for a receipt (3 and 4; 1 and 2 acknowledged).
-pub fn base_lock(actors: &Actors, name: &str) -> TestLock {
+pub fn base_lock(actors: &Actors, name: &str) -> MemoryLock {
     let mut lock = actors.lock(VECTOR_DOOR, LockNonce(det(&format!("{name}/advertised nonce"))), VECTOR_NOW);
     lock.floor = VECTOR_NOW - 86_400;
     lock.next_seq = 5;
@@ -42,7 +44,7 @@ pub fn base_lock(actors: &Actors, name: &str) -> TestLock {
 
 /// One connection being recorded.
 pub struct Live {
-    pub lock: TestLock,
+    pub lock: MemoryLock,
     rtc: u32,
     before: Value,
     session: LockSession,
@@ -75,9 +77,9 @@ fn outcome(output: &LockOutput, closed: bool) -> String {
 }
 
 /// Delivers one message and describes what the lock did.
-fn step(lock: &mut TestLock, session: &mut LockSession, message: &[u8]) -> (Value, Option<Vec<u8>>) {
+fn step(lock: &mut MemoryLock, session: &mut LockSession, message: &[u8]) -> (Value, Option<Vec<u8>>) {
     let first_new = lock.next_seq;
-    let output = lock.deliver(session, message);
+    let output = lock.deliver_on(session, message);
     let appended: Vec<String> = lock.events.iter().filter(|e| e.seq >= first_new).map(event_hex).collect();
     let closed = session.is_closed();
     let v = json!({
@@ -93,14 +95,14 @@ fn step(lock: &mut TestLock, session: &mut LockSession, message: &[u8]) -> (Valu
 impl Live {
     /// Starts recording a connection to `lock` as it is now, its real-time clock reading
     /// its effective clock.
-    pub fn new(lock: TestLock, name: &str) -> Self {
+    pub fn new(lock: MemoryLock, name: &str) -> Self {
         let rtc = lock.now;
         Self::with_rtc(lock, name, rtc)
     }
 
     /// Starts recording a connection to `lock` whose real-time clock reads `rtc` (below
     /// the effective clock when the floor is ahead of it).
-    pub fn with_rtc(mut lock: TestLock, name: &str, rtc: u32) -> Self {
+    pub fn with_rtc(mut lock: MemoryLock, name: &str, rtc: u32) -> Self {
         assert_eq!(lock.now, rtc.max(lock.floor), "effective clock = max(rtc, floor)");
         lock.rng_seed = name.to_string();
         lock.drawn.clear();
@@ -293,28 +295,10 @@ pub fn read_sync(channel: &mut PhoneChannel, reply: &[u8]) -> Value {
     })
 }
 
-/// Keys of a fast handshake computed here from §8.3 with ring's HMAC (not the crate's key
-/// schedule): `Kpl` for the given clear header and resumption secret.
+/// Keys of a fast handshake computed from §8.3 by the test kit (ring's HMAC, not the
+/// crate's key schedule): `Kpl` for the given clear header and resumption secret.
 pub fn fast_phone_to_lock_key(header: &[u8], secret: &[u8; 32]) -> [u8; 32] {
-    use ring::hmac;
-    let prk = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, header), secret);
-    // HKDF-Expand to 32 bytes is one block: HMAC(prk, info ‖ 0x01).
-    let block = hmac::sign(
-        &hmac::Key::new(hmac::HMAC_SHA256, prk.as_ref()),
-        &[&b"keyway/unlock/v1 phone to lock"[..], &[1]].concat(),
-    );
-    block.as_ref().try_into().unwrap()
-}
-
-/// AES-256-GCM with a counter nonce (§4), with ring.
-pub fn seal(key: &[u8; 32], counter: u64, aad: &[u8], plaintext: &[u8]) -> Vec<u8> {
-    use ring::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
-    let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, key).unwrap());
-    let mut nonce = [0u8; 12];
-    nonce[4..].copy_from_slice(&counter.to_be_bytes());
-    let mut buf = plaintext.to_vec();
-    key.seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::from(aad), &mut buf).unwrap();
-    buf
+    FastKeys::derive(header, secret).phone_to_lock
 }
 
 /// A fast request built by hand from §5.4 and §8.3, with any plaintext in place of the
@@ -332,7 +316,7 @@ pub fn raw_fast_request(
 }
 
 /// A stored ticket for `credential`'s rules, with a secret and id from labels.
-pub fn ticket_for(lock: &mut TestLock, label: &str, credential: &Credential, issued: u32) -> (TicketId, [u8; 32]) {
+pub fn ticket_for(lock: &mut MemoryLock, label: &str, credential: &Credential, issued: u32) -> (TicketId, [u8; 32]) {
     let id = TicketId(det(&format!("{label}/ticket id")));
     let secret: [u8; 32] = det(&format!("{label}/resumption secret"));
     let b = &credential.body;

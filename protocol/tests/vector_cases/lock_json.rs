@@ -2,7 +2,7 @@
 //! lock's answers depend on, so that a reader can set up their own lock the same way.
 
 use super::{Actors, hx, num};
-use crate::common::TestLock;
+use crate::common::MemoryLock;
 use keyway_protocol::bundle::LockConfig;
 use keyway_protocol::ids::{CredentialId, KeyId, LockNonce, TicketId};
 use keyway_protocol::lock_role::{TicketEntry, TicketHolder};
@@ -66,8 +66,8 @@ pub fn ticket_json(id: &TicketId, t: &TicketEntry, issued: u32) -> Value {
 }
 
 /// Everything about a lock a vector needs: its state, as JSON, read back into a
-/// [`TestLock`] with the actors' keys.
-pub fn snapshot(lock: &TestLock, rtc: u32) -> Value {
+/// [`MemoryLock`] with the actors' keys.
+pub fn snapshot(lock: &MemoryLock, rtc: u32) -> Value {
     let mut anchors: Vec<(KeyId, Vec<u8>)> =
         lock.anchors.iter().map(|(id, key)| (*id, key.to_sec1_point(false).as_bytes().to_vec())).collect();
     anchors.sort_by_key(|(id, _)| id.0);
@@ -94,7 +94,7 @@ pub fn snapshot(lock: &TestLock, rtc: u32) -> Value {
 }
 
 /// Builds the lock a snapshot describes (keys from the actors).
-pub fn build(actors: &Actors, v: &Value) -> TestLock {
+pub fn build(actors: &Actors, v: &Value) -> MemoryLock {
     let rtc = num(v, "rtc") as u32;
     let floor = num(v, "clock_floor") as u32;
     let mut lock = actors.lock(

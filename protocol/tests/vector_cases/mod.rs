@@ -14,7 +14,7 @@ pub mod transport;
 
 pub use live::file;
 
-use crate::common::TestLock;
+use crate::common::MemoryLock;
 use keyway_protocol::bundle::{Bundle, BundleBody};
 use keyway_protocol::credential::{Credential, CredentialBody};
 use keyway_protocol::ids::{DoorId, KeyId, LockNonce};
@@ -189,9 +189,9 @@ impl Actors {
     }
 
     /// A lock with the actors' keys, trusting the actors' issuer.
-    pub fn lock(&self, door: DoorId, nonce: LockNonce, now: u32) -> TestLock {
+    pub fn lock(&self, door: DoorId, nonce: LockNonce, now: u32) -> MemoryLock {
         let kem = p256::SecretKey::from_slice(&self.lock_kem).unwrap();
-        let mut lock = TestLock::with_keys(door, kem, self.lock_signing_key(), self.issuer().public_key());
+        let mut lock = MemoryLock::with_keys(door, kem, self.lock_signing_key(), self.issuer().public_key());
         lock.nonce = nonce;
         lock.now = now;
         lock
