@@ -2,7 +2,7 @@
 //! for each run and server certificates it signs, all with `rcgen` on ring (ECDSA P-256).
 //!
 //! This is the one place test certificates are made. The journeys, the CLI tests and
-//! `keyway demo` call it in-process; the Kotlin tests (and anyone trying the service by
+//! `keyway-sandbox demo` call it in-process; the Kotlin tests (and anyone trying the service by
 //! hand) get the same files from `keyway-backend dev-certs --out DIR`. The CA's private
 //! key never leaves memory: nothing can be signed by it after the run.
 //!

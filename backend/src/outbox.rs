@@ -2,7 +2,7 @@
 //!
 //! In development the "mail server" is this outbox: messages are kept in memory, where an
 //! operator reads them (`GET /v1/admin/outbox`, `keyway-backend admin outbox`) and tests
-//! and `keyway demo` pick up codes and links. They are deliberately not written to
+//! and `keyway-sandbox demo` pick up codes and links. They are deliberately not written to
 //! SQLite, because they carry live secrets; the database keeps only a log of what was sent
 //! to whom and whether it was delivered. Addresses under the reserved `.invalid` domain
 //! fail to deliver, so the "Send failed" invitation status can be exercised.

@@ -19,7 +19,7 @@ use url::Url;
 pub use tls::{ConfigError, TrustSettings};
 
 /// The largest response body the core reads. A member with 10,000 keys gets about 3 MB
-/// of keys and 3 MB of credentials (measured by `keyway bench`), and a bundle of 50,000
+/// of keys and 3 MB of credentials (measured by `keyway-sandbox bench`), and a bundle of 50,000
 /// revocations is about 1.3 MB in base64: 16 MiB leaves room and still bounds memory.
 pub const MAX_RESPONSE_BYTES: usize = 16 << 20;
 
