@@ -35,6 +35,7 @@ fn the_bench_reports_every_figure_as_json() {
         "lock_instructions_bundle_10k",
         "link_standard_mtu185_p50",
         "link_standard_mtu185_p99",
+        "link_fast_mtu185_4pe_p50",
         "link_fast_mtu23_p99",
         "cache_open_10k",
         "cache_lookup_10k",

@@ -1,6 +1,7 @@
 //! Unlock latency on a modelled Bluetooth link: the simulated radio in virtual time
 //! (connection interval 30 ms, ATT MTU 185 or 23, 1 % of packet transmissions lost and
-//! retransmitted by the link layer), from the usable connection until the phone holds
+//! retransmitted by the link layer, 1 or 4 packets per connection event; every frame is
+//! written without response, as the core does), from the usable connection until the phone holds
 //! the lock's answer, which the lock sends once its latch has moved (the modelled 120 ms
 //! actuation is inside the figure). Virtual time makes thousands of unlocks cost seconds and the
 //! figures independent of the machine's load.
@@ -28,11 +29,18 @@ pub struct Latency {
     pub fast_p99: f64,
 }
 
-/// Runs `n` standard and `n` fast unlocks on a link with `mtu` and `loss`.
-pub fn measure(mtu: u16, loss: f64, n: usize, seed: u64) -> Result<Latency, String> {
+/// Runs `n` standard and `n` fast unlocks on a link with `mtu` and `loss`, the phone
+/// sending up to `packets_per_event` packets in one connection event.
+pub fn measure(mtu: u16, loss: f64, packets_per_event: u8, n: usize, seed: u64) -> Result<Latency, String> {
     let (phone, lock) = scene()?;
     let radio = SimRadio::new(seed);
-    let link = LinkParams { att_mtu: mtu, connection_interval: CONNECTION_INTERVAL, loss, ..LinkParams::default() };
+    let link = LinkParams {
+        att_mtu: mtu,
+        connection_interval: CONNECTION_INTERVAL,
+        loss,
+        packets_per_event,
+        ..LinkParams::default()
+    };
     let id = radio.add_lock(lock, link);
     let mut ticket = None;
     let (mut standard, mut fast) = (Vec::with_capacity(n), Vec::with_capacity(n));

@@ -187,24 +187,42 @@ pub async fn run(args: &BenchArgs, json_out: bool) -> Result<(), String> {
     let samples = if q { 50 } else { 2000 };
     // Goals: well under a second at the door with MTU 185 (what phones negotiate); MTU 23
     // is the worst case of an old peripheral stack and only has to stay under a second.
-    for (mtu, ids, goals) in [
+    // Goals: issue 19 (MTU 185, what phones negotiate): the fast unlock at the floor, the
+    // standard one within 210 ms, at the median. The conservative model (one packet per
+    // connection event) is the headline; 4 per event is what iOS does. MTU 23 is the
+    // worst case of an old peripheral stack and only has to stay under a second.
+    for (mtu, packets_per_event, ids, goals) in [
         (
             185,
+            1,
             ["link_standard_mtu185_p50", "link_standard_mtu185_p99", "link_fast_mtu185_p50", "link_fast_mtu185_p99"],
-            ["< 300 ms", "< 500 ms", "< 250 ms", "< 400 ms"],
+            ["≤ 210 ms", "< 500 ms", "≤ 180 ms (the floor)", "< 400 ms"],
+        ),
+        (
+            185,
+            4,
+            [
+                "link_standard_mtu185_4pe_p50",
+                "link_standard_mtu185_4pe_p99",
+                "link_fast_mtu185_4pe_p50",
+                "link_fast_mtu185_4pe_p99",
+            ],
+            ["≤ 210 ms", "< 500 ms", "≤ 180 ms (the floor)", "< 400 ms"],
         ),
         (
             23,
+            1,
             ["link_standard_mtu23_p50", "link_standard_mtu23_p99", "link_fast_mtu23_p50", "link_fast_mtu23_p99"],
             ["< 1,000 ms"; 4],
         ),
     ] {
-        match link_latency::measure(mtu, link_latency::LOSS, samples, 42) {
+        match link_latency::measure(mtu, link_latency::LOSS, packets_per_event, samples, 42) {
             Ok(l) => {
                 let what = |path: &str, p: &str| {
                     format!(
-                        "{path} unlock, connection → door open, MTU {mtu}, 1 % loss, {p} \
-                             (modelled radio time on a virtual clock; no compute time)"
+                        "{path} unlock, connection → door open, MTU {mtu}, {packets_per_event} packet(s) per \
+                             connection event, 1 % loss, {p} (modelled radio time on a virtual clock; no \
+                             compute time)"
                     )
                 };
                 report.add(ids[0], what("standard", "p50"), Ok(l.standard_p50), "ms", goals[0]);
@@ -212,10 +230,10 @@ pub async fn run(args: &BenchArgs, json_out: bool) -> Result<(), String> {
                 report.add(ids[2], what("fast", "p50"), Ok(l.fast_p50), "ms", goals[2]);
                 report.add(ids[3], what("fast", "p99"), Ok(l.fast_p99), "ms", goals[3]);
             }
-            Err(e) => report.add(ids[0], format!("unlock latency at MTU {mtu}"), Err(e), "ms", "< 300 ms"),
+            Err(e) => report.add(ids[0], format!("unlock latency at MTU {mtu}"), Err(e), "ms", goals[0]),
         }
     }
-    match link_latency::measure(185, 0.0, 5, 1) {
+    match link_latency::measure(185, 0.0, 1, 5, 1) {
         Ok(l) => {
             report.add(
                 "link_lossless_standard",
