@@ -97,10 +97,9 @@ pub fn service_name(home: &Home) -> String {
 fn recorded(home: &Home) -> Result<Option<SecretsIn>, Failure> {
     let path = home.secret_store_path();
     match std::fs::read_to_string(&path) {
-        Ok(text) => match text.trim() {
-            "os-keyring" => Ok(Some(SecretsIn::Keyring)),
-            "files" => Ok(Some(SecretsIn::Files)),
-            _ => Err(Failure::new(
+        Ok(text) => match [SecretsIn::Keyring, SecretsIn::Files].into_iter().find(|w| w.record() == text.trim()) {
+            Some(secrets_in) => Ok(Some(secrets_in)),
+            None => Err(Failure::new(
                 "local_files",
                 Exit::Failed,
                 format!("{} is damaged", path.display()),
