@@ -63,6 +63,44 @@ pub struct KeyRequest {
     pub door_ids: Vec<i64>,
 }
 
+/// Change a key: its name, or the doors it holds (all in the key's facility). A door
+/// taken out is refused to the key's holders (and their guests) at its next door sync; a
+/// door added reaches holders at their next refresh.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct KeyChange {
+    /// New display name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The doors the key holds from now on (replaces the list).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub door_ids: Option<Vec<i64>>,
+}
+
+/// Revoke access, optionally with words for the holder (shown on their key screen).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RevokeRequest {
+    /// Up to 200 characters for the holder, e.g. "Your lease ended on 30 June".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// Turn a person's access in an organisation on or off (the "Access enabled" switch).
+/// Off suspends every key they hold there without revoking it; on restores them.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct AccessRequest {
+    /// Whether the person's keys work.
+    pub enabled: bool,
+    /// Up to 200 characters for the person when turning access off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
 /// Add a person without an invitation (e.g. a phone-only member).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

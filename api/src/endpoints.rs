@@ -7,12 +7,12 @@
 
 use crate::path::{fill, push_query};
 use crate::{
-    AcceptRequest, Access, AuditEventView, CodeRequest, CodeSentResponse, CreateShareRequest, Created,
+    AcceptRequest, Access, AccessRequest, AuditEventView, CodeRequest, CodeSentResponse, CreateShareRequest, Created,
     CredentialsRequest, CredentialsResponse, DoorConfigRequest, DoorRequest, DoorView, Endpoint, EndpointVisitor,
     GrantChange, GrantSpec, Health, InvitationPreview, InvitationSent, InvitationView, InviteRequest, IssuedCredential,
-    KeyRequest, KeysResponse, Method, NameRequest, NoBody, OutboxMessage, PendingDoors, PersonAdded, PersonRequest,
-    PersonSummary, Profile, ReceiptOutcome, ReceiptUpload, RefreshRequest, Revoked, SessionTokens, ShareCreated,
-    SharePreview, ShareView, SignedBundle, SiteCreated, SiteRequest, VerifyRequest,
+    KeyChange, KeyRequest, KeysResponse, Method, NameRequest, NoBody, OutboxMessage, PendingDoors, PersonAdded,
+    PersonRequest, PersonSummary, Profile, ReceiptOutcome, ReceiptUpload, RefreshRequest, RevokeRequest, Revoked,
+    SessionTokens, ShareCreated, SharePreview, ShareView, SignedBundle, SiteCreated, SiteRequest, VerifyRequest,
 };
 
 /// Declares the endpoint types and [`visit_all`] over them, from one list.
@@ -152,13 +152,20 @@ endpoints! {
     DeletePerson: Delete "/v1/admin/orgs/{org_id}/people/{person_id}", Admin (org_id: i64, person_id: i64) => ();
     /// Revokes all of a person's keys in an organisation, and the guest keys they shared.
     RevokeAll: Post "/v1/admin/orgs/{org_id}/people/{person_id}/revoke-all", Admin (org_id: i64, person_id: i64)
-        => Revoked;
+        body RevokeRequest => Revoked;
+    /// Turns a person's access in an organisation off (suspended) or back on.
+    SetAccess: Post "/v1/admin/orgs/{org_id}/people/{person_id}/access", Admin (org_id: i64, person_id: i64)
+        body AccessRequest => ();
     /// Grants a key to a person.
     GrantKey: Post "/v1/admin/people/{person_id}/grants", Admin (person_id: i64) body GrantSpec => Created;
     /// Changes a grant's window or sharing.
     UpdateGrant: Post "/v1/admin/grants/{grant_id}", Admin (grant_id: i64) body GrantChange => ();
     /// Revokes one grant.
-    RevokeGrant: Post "/v1/admin/grants/{grant_id}/revoke", Admin (grant_id: i64) => ();
+    RevokeGrant: Post "/v1/admin/grants/{grant_id}/revoke", Admin (grant_id: i64) body RevokeRequest => ();
+    /// Renames a key or changes its doors.
+    UpdateKey: Post "/v1/admin/keys/{key_id}", Admin (key_id: i64) body KeyChange => ();
+    /// Deletes a key: every grant of it is revoked (`key_deleted`), guests' keys with them.
+    DeleteKey: Delete "/v1/admin/keys/{key_id}", Admin (key_id: i64) => ();
     /// Invites a person by email.
     Invite: Post "/v1/admin/invitations", Admin () body InviteRequest => InvitationSent;
     /// Sends an invitation again with a new link.

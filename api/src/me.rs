@@ -71,7 +71,66 @@ pub struct KeyView {
     /// State right now.
     pub access_state: AccessState,
     /// Why it was revoked, if it was.
-    pub revoke_reason: Option<String>,
+    pub revoke_reason: Option<RevokeReason>,
+    /// The administrator's words to the holder when revoking or suspending, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// Why a key was revoked: each cause reads differently on a key screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum RevokeReason {
+    /// An administrator revoked this key (or all of the person's keys).
+    RevokedByAdmin,
+    /// The member who shared this guest key revoked the share.
+    RevokedBySharer,
+    /// The member who shared this guest key lost their own key.
+    SharerRevoked,
+    /// The member's key was changed so that this guest key's window no longer fits in it.
+    SharerKeyChanged,
+    /// The administrator deleted the key itself.
+    KeyDeleted,
+    /// The person was removed from the organisation.
+    PersonDeleted,
+    /// The invitation the key came with was cancelled.
+    InvitationCancelled,
+    /// A cause this build does not know yet (a newer service).
+    #[serde(other)]
+    Other,
+}
+
+impl RevokeReason {
+    /// The word stored and sent for this cause.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::RevokedByAdmin => "revoked_by_admin",
+            Self::RevokedBySharer => "revoked_by_sharer",
+            Self::SharerRevoked => "sharer_revoked",
+            Self::SharerKeyChanged => "sharer_key_changed",
+            Self::KeyDeleted => "key_deleted",
+            Self::PersonDeleted => "person_deleted",
+            Self::InvitationCancelled => "invitation_cancelled",
+            Self::Other => "other",
+        }
+    }
+
+    /// The cause for a stored word (unknown words are [`RevokeReason::Other`]).
+    pub fn from_word(word: &str) -> Self {
+        [
+            Self::RevokedByAdmin,
+            Self::RevokedBySharer,
+            Self::SharerRevoked,
+            Self::SharerKeyChanged,
+            Self::KeyDeleted,
+            Self::PersonDeleted,
+            Self::InvitationCancelled,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == word)
+        .unwrap_or(Self::Other)
+    }
 }
 
 /// Where a key stands for its holder right now.
@@ -87,6 +146,10 @@ pub enum AccessState {
     Expired,
     /// Revoked by an administrator, the sharing member, or a cascade.
     Revoked,
+    /// An administrator turned the person's access off for now (the key stays; turning
+    /// access back on restores it without a new invitation). For a guest key: the member
+    /// who shared it is suspended.
+    Suspended,
 }
 
 /// Ask for credentials.

@@ -151,6 +151,9 @@ pub enum AdminCommand {
     RevokeGrant {
         /// Grant id.
         grant_id: i64,
+        /// Words for the holder, shown on their key (at most 200 characters).
+        #[arg(long)]
+        message: Option<String>,
     },
     /// Revoke all of a person's keys in an organisation.
     RevokeAll {
@@ -158,6 +161,42 @@ pub enum AdminCommand {
         org_id: i64,
         /// Person id.
         person_id: i64,
+        /// Words for the holder, shown on their keys (at most 200 characters).
+        #[arg(long)]
+        message: Option<String>,
+    },
+    /// Turn a person's access off for now (keys kept, refused once doors sync).
+    Suspend {
+        /// Organisation id.
+        org_id: i64,
+        /// Person id.
+        person_id: i64,
+        /// Words for the person, shown on their keys (at most 200 characters).
+        #[arg(long)]
+        message: Option<String>,
+    },
+    /// Turn a suspended person's access back on.
+    Resume {
+        /// Organisation id.
+        org_id: i64,
+        /// Person id.
+        person_id: i64,
+    },
+    /// Rename a key or replace its doors.
+    UpdateKey {
+        /// Key id.
+        key_id: i64,
+        /// New name.
+        #[arg(long)]
+        name: Option<String>,
+        /// The doors it holds from now on (comma-separated door ids).
+        #[arg(long, value_delimiter = ',')]
+        door_ids: Option<Vec<i64>>,
+    },
+    /// Delete a key (every grant of it is revoked).
+    DeleteKey {
+        /// Key id.
+        key_id: i64,
     },
     /// Delete a person from an organisation (history kept).
     DeletePerson {
@@ -262,10 +301,26 @@ pub async fn run(
             format!("/v1/admin/grants/{grant_id}"),
             Some(json!({ "starts_at": starts_at, "expires_at": expires_at, "shareable": shareable })),
         ),
-        C::RevokeGrant { grant_id } => ("POST", format!("/v1/admin/grants/{grant_id}/revoke"), None),
-        C::RevokeAll { org_id, person_id } => {
-            ("POST", format!("/v1/admin/orgs/{org_id}/people/{person_id}/revoke-all"), None)
+        C::RevokeGrant { grant_id, message } => {
+            ("POST", format!("/v1/admin/grants/{grant_id}/revoke"), Some(json!({ "message": message })))
         }
+        C::RevokeAll { org_id, person_id, message } => (
+            "POST",
+            format!("/v1/admin/orgs/{org_id}/people/{person_id}/revoke-all"),
+            Some(json!({ "message": message })),
+        ),
+        C::Suspend { org_id, person_id, message } => (
+            "POST",
+            format!("/v1/admin/orgs/{org_id}/people/{person_id}/access"),
+            Some(json!({ "enabled": false, "message": message })),
+        ),
+        C::Resume { org_id, person_id } => {
+            ("POST", format!("/v1/admin/orgs/{org_id}/people/{person_id}/access"), Some(json!({ "enabled": true })))
+        }
+        C::UpdateKey { key_id, name, door_ids } => {
+            ("POST", format!("/v1/admin/keys/{key_id}"), Some(json!({ "name": name, "door_ids": door_ids })))
+        }
+        C::DeleteKey { key_id } => ("DELETE", format!("/v1/admin/keys/{key_id}"), None),
         C::DeletePerson { org_id, person_id } => {
             ("DELETE", format!("/v1/admin/orgs/{org_id}/people/{person_id}"), None)
         }

@@ -87,6 +87,9 @@ pub fn issue_one(
     if now >= g.expires_at {
         return Err(Error::KeyExpired);
     }
+    if crate::access::is_suspended(tx, grant_id)? {
+        return Err(Error::AccessSuspended);
+    }
     // A key that came with an invitation nobody used before it expired gives nothing
     // (a resend moves the key to the new invitation; a cancel revokes it).
     if let Some((state, expires_at, signed_in_before)) = &g.invitation {
@@ -105,14 +108,14 @@ pub fn issue_one(
     }
     let not_after = (not_before + issuer.credential_ttl_secs).min(g.expires_at);
     let renew_window = RENEW_WINDOW_SECS.min(issuer.credential_ttl_secs / 2);
-    if let Some(current) = reusable(tx, session, grant_id, &g, renew_window, now)? {
+    let door_ids = grant_door_ids(tx, grant_id)?;
+    if let Some(current) = reusable(tx, session, grant_id, &g, &door_ids, renew_window, now)? {
         return answer(tx, grant_id, &current, &issuer.public_key);
     }
     let parent_vec = match g.share_id {
         Some(share_id) => Some(live_parent(tx, secrets, share_id, now)?),
         None => None,
     };
-    let door_ids = grant_door_ids(tx, grant_id)?;
     let mut lock_ids = Vec::with_capacity(door_ids.len());
     for d in &door_ids {
         let lock: Vec<u8> = tx.query_row("SELECT lock_id FROM doors WHERE id = ?1", [d], |r| r.get(0))?;
@@ -194,7 +197,12 @@ pub fn issue_all(
     for id in ids {
         match issue_one(tx, secrets, session, id, now) {
             Ok(c) => out.push(c),
-            Err(Error::KeyNotYetValid { .. } | Error::InvitationExpired | Error::InvitationCancelled) => {}
+            Err(
+                Error::KeyNotYetValid { .. }
+                | Error::InvitationExpired
+                | Error::InvitationCancelled
+                | Error::AccessSuspended,
+            ) => {}
             Err(e) => return Err(e),
         }
     }
@@ -211,13 +219,15 @@ struct Current {
 }
 
 /// The device's current credential for the grant, if it may be handed out again: not
-/// revoked or superseded, inside the grant's window, with its parent (for a guest key)
-/// not listed as revoked, and with more than `renew_window` left or reaching the grant's end.
+/// revoked or superseded, inside the grant's window, naming exactly the grant's doors
+/// `door_ids` (a key's doors may have changed), with its parent (for a guest key) not
+/// listed as revoked, and with more than `renew_window` left or reaching the grant's end.
 fn reusable(
     tx: &Transaction<'_>,
     session: &SessionInfo,
     grant_id: i64,
     g: &GrantRow,
+    door_ids: &[i64],
     renew_window: i64,
     now: i64,
 ) -> Result<Option<Current>> {
@@ -241,11 +251,19 @@ fn reusable(
             },
         )
         .optional()?;
-    Ok(row.filter(|c| {
+    let Some(c) = row.filter(|c| {
         c.not_before >= g.starts_at
             && c.not_after <= g.expires_at
             && (c.not_after - now > renew_window || c.not_after >= g.expires_at)
-    }))
+    }) else {
+        return Ok(None);
+    };
+    let named: Vec<i64> = {
+        let mut stmt = tx.prepare("SELECT door_id FROM credential_doors WHERE credential_id = ?1 ORDER BY door_id")?;
+        let rows = stmt.query_map([&c.id], |r| r.get(0))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    Ok((named == door_ids).then_some(c))
 }
 
 /// The answer for a stored credential.

@@ -117,6 +117,10 @@ pub enum Error {
     /// The key has expired.
     #[error("this key has expired")]
     KeyExpired,
+    /// An administrator turned the person's access off for now (or, for a guest key, the
+    /// access of the member who shared it).
+    #[error("your access is suspended; contact your administrator")]
+    AccessSuspended,
     /// The key is not valid yet.
     #[error("this key is not valid yet")]
     KeyNotYetValid {
@@ -184,6 +188,7 @@ impl Error {
             Error::DeviceProofInvalid => "device_proof_invalid",
             Error::KeyRevoked => "key_revoked",
             Error::KeyExpired => "key_expired",
+            Error::AccessSuspended => "access_suspended",
             Error::KeyNotYetValid { .. } => "key_not_yet_valid",
             Error::ShareAlreadyRedeemed => "share_already_redeemed",
             Error::ShareRevoked => "share_revoked",
@@ -232,6 +237,7 @@ impl Error {
             | Error::KeyNotShareable
             | Error::KeyRevoked
             | Error::KeyExpired
+            | Error::AccessSuspended
             | Error::KeyNotYetValid { .. }
             | Error::ShareWrongRecipient => S::FORBIDDEN,
             Error::ReceiptInvalid => S::UNPROCESSABLE_ENTITY,

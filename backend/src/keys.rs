@@ -9,7 +9,7 @@ use rusqlite::{OptionalExtension, Transaction, params};
 
 use crate::doors;
 use crate::error::{Error, Result};
-use keyway_api::{AccessState, GrantChange, GrantSpec, KeyView};
+use keyway_api::{AccessState, GrantChange, GrantSpec, KeyView, RevokeReason};
 
 /// Takes the next value of the global change sequence.
 pub fn next_seq(tx: &Transaction<'_>) -> Result<i64> {
@@ -20,17 +20,7 @@ pub fn next_seq(tx: &Transaction<'_>) -> Result<i64> {
 /// Creates a key holding `door_ids` (all in the key's facility).
 pub fn create_key(tx: &Transaction<'_>, facility_id: i64, name: &str, door_ids: &[i64], now: i64) -> Result<i64> {
     crate::orgs::exists(tx, "facilities", facility_id, "facility")?;
-    if door_ids.is_empty() {
-        return Err(Error::field("door_ids", "a key holds at least one door"));
-    }
-    if door_ids.len() > crate::signing::MAX_DOORS_PER_CREDENTIAL {
-        return Err(Error::field("door_ids", "a key holds at most 32 doors"));
-    }
-    for d in door_ids {
-        if doors::get(tx, *d)?.facility_id != facility_id {
-            return Err(Error::field("door_ids", "every door must be in the key's facility"));
-        }
-    }
+    check_key_doors(tx, facility_id, door_ids)?;
     tx.execute(
         "INSERT INTO keys (facility_id, name, created_at) VALUES (?1, ?2, ?3)",
         params![facility_id, name, now],
@@ -42,10 +32,26 @@ pub fn create_key(tx: &Transaction<'_>, facility_id: i64, name: &str, door_ids: 
     Ok(id)
 }
 
+/// Checks the doors of a key: at least one, at most 32, each in the key's facility.
+pub(crate) fn check_key_doors(tx: &Transaction<'_>, facility_id: i64, door_ids: &[i64]) -> Result<()> {
+    if door_ids.is_empty() {
+        return Err(Error::field("door_ids", "a key holds at least one door"));
+    }
+    if door_ids.len() > crate::signing::MAX_DOORS_PER_CREDENTIAL {
+        return Err(Error::field("door_ids", "a key holds at most 32 doors"));
+    }
+    for d in door_ids {
+        if doors::get(tx, *d)?.facility_id != facility_id {
+            return Err(Error::field("door_ids", "every door must be in the key's facility"));
+        }
+    }
+    Ok(())
+}
+
 /// Grants a key to a member of the key's organisation; returns the grant id.
 pub fn grant(tx: &Transaction<'_>, person_id: i64, spec: &GrantSpec, now: i64) -> Result<i64> {
     let facility_id: i64 = tx
-        .query_row("SELECT facility_id FROM keys WHERE id = ?1", [spec.key_id], |r| r.get(0))
+        .query_row("SELECT facility_id FROM keys WHERE id = ?1 AND deleted_at IS NULL", [spec.key_id], |r| r.get(0))
         .optional()?
         .ok_or(Error::NotFound("key"))?;
     let org_id = crate::orgs::org_of_facility(tx, facility_id)?;
@@ -87,7 +93,20 @@ pub fn grant_door_ids(tx: &Transaction<'_>, grant_id: i64) -> Result<Vec<i64>> {
 
 /// Revokes one grant, its credentials (at every door, via the next bundle) and, cascading,
 /// every guest share made from it. Revoking an already revoked grant does nothing.
+/// `reason` is the stored word of a [`RevokeReason`].
 pub fn revoke_grant(tx: &Transaction<'_>, grant_id: i64, reason: &str, now: i64) -> Result<()> {
+    revoke_grant_saying(tx, grant_id, reason, None, now)
+}
+
+/// [`revoke_grant`] with the administrator's words for the holder (checked by
+/// [`crate::access::holder_message`]).
+pub fn revoke_grant_saying(
+    tx: &Transaction<'_>,
+    grant_id: i64,
+    reason: &str,
+    message: Option<&str>,
+    now: i64,
+) -> Result<()> {
     let revoked: Option<Option<i64>> =
         tx.query_row("SELECT revoked_at FROM grants WHERE id = ?1", [grant_id], |r| r.get(0)).optional()?;
     match revoked {
@@ -97,20 +116,10 @@ pub fn revoke_grant(tx: &Transaction<'_>, grant_id: i64, reason: &str, now: i64)
     }
     let seq = next_seq(tx)?;
     tx.execute(
-        "UPDATE grants SET revoked_at = ?2, revoke_reason = ?3, change_seq = ?4 WHERE id = ?1",
-        params![grant_id, now, reason, seq],
+        "UPDATE grants SET revoked_at = ?2, revoke_reason = ?3, revoke_message = ?4, change_seq = ?5 WHERE id = ?1",
+        params![grant_id, now, reason, message, seq],
     )?;
-    // Every credential that still matters at a door: live ones, retired parents, and
-    // lapsed ones that live guest credentials or live shares still name as parent
-    // (docs/protocol.md §15.9: guests are refused through their parent's entry too).
-    revoke_credentials_where(
-        tx,
-        "grant_id = ?1 AND revoked_at IS NULL AND (not_after > ?2
-           OR id IN (SELECT parent_id FROM credentials WHERE parent_id IS NOT NULL AND not_after > ?2)
-           OR id IN (SELECT parent_credential_id FROM shares WHERE state != 'revoked' AND ends_at > ?2))",
-        params![grant_id, now],
-        now,
-    )?;
+    revoke_credentials_that_matter(tx, grant_id, now)?;
     // The cascade: guest keys shared from this grant go with it.
     let shares: Vec<(i64, Option<i64>)> = {
         let mut stmt =
@@ -121,16 +130,43 @@ pub fn revoke_grant(tx: &Transaction<'_>, grant_id: i64, reason: &str, now: i64)
     for (share_id, guest_grant) in shares {
         tx.execute("UPDATE shares SET state = 'revoked' WHERE id = ?1", [share_id])?;
         if let Some(g) = guest_grant {
-            revoke_grant(tx, g, "sharer_revoked", now)?;
+            revoke_grant(tx, g, RevokeReason::SharerRevoked.as_str(), now)?;
         }
     }
     Ok(())
+}
+
+/// Revokes, and lists at their doors, every credential of the grant that still matters at
+/// a door: live ones, retired parents, and lapsed ones that live guest credentials or live
+/// shares still name as parent (docs/protocol.md §15.9: guests are refused through their
+/// parent's entry too).
+pub(crate) fn revoke_credentials_that_matter(tx: &Transaction<'_>, grant_id: i64, now: i64) -> Result<()> {
+    revoke_credentials_where(
+        tx,
+        "grant_id = ?1 AND revoked_at IS NULL AND (not_after > ?2
+           OR id IN (SELECT parent_id FROM credentials WHERE parent_id IS NOT NULL AND not_after > ?2)
+           OR id IN (SELECT parent_credential_id FROM shares WHERE state != 'revoked' AND ends_at > ?2))",
+        params![grant_id, now],
+        now,
+    )
 }
 
 /// Revokes every grant a person holds in an organisation (and their guests' keys).
 /// A person who never belonged to that organisation is `not_found`, like any object of
 /// another organisation.
 pub fn revoke_all(tx: &Transaction<'_>, org_id: i64, person_id: i64, reason: &str, now: i64) -> Result<usize> {
+    revoke_all_saying(tx, org_id, person_id, reason, None, now)
+}
+
+/// [`revoke_all`] with the administrator's words for the holder.
+pub fn revoke_all_saying(
+    tx: &Transaction<'_>,
+    org_id: i64,
+    person_id: i64,
+    reason: &str,
+    message: Option<&str>,
+    now: i64,
+) -> Result<usize> {
     let member: Option<i64> = tx
         .query_row("SELECT id FROM memberships WHERE person_id = ?1 AND org_id = ?2", params![person_id, org_id], |r| {
             r.get(0)
@@ -146,13 +182,28 @@ pub fn revoke_all(tx: &Transaction<'_>, org_id: i64, person_id: i64, reason: &st
         rows.collect::<rusqlite::Result<_>>()?
     };
     for id in &ids {
-        revoke_grant(tx, *id, reason, now)?;
+        revoke_grant_saying(tx, *id, reason, message, now)?;
     }
     Ok(ids.len())
 }
 
-/// One row of the key listing query: grant, key, names, window, flags, revocation.
-type KeyRow = (i64, i64, String, String, String, i64, i64, bool, bool, Option<i64>, Option<String>);
+/// One row of the key listing query.
+struct KeyRow {
+    grant_id: i64,
+    key_id: i64,
+    name: String,
+    organisation: String,
+    facility: String,
+    starts_at: i64,
+    expires_at: i64,
+    shareable: bool,
+    guest: bool,
+    revoked: bool,
+    reason: Option<String>,
+    revoke_message: Option<String>,
+    suspended: bool,
+    suspend_message: Option<String>,
+}
 
 /// A person's keys across all organisations; with `since`, only those changed after that cursor.
 /// Returns the keys and the new cursor.
@@ -166,59 +217,70 @@ pub fn list_for_person(
     let rows: Vec<KeyRow> = {
         let mut stmt = tx.prepare(
             "SELECT g.id, k.id, k.name, o.name, f.name, g.starts_at, g.expires_at, g.shareable,
-                    g.share_id IS NOT NULL, g.revoked_at, g.revoke_reason
+                    g.share_id IS NOT NULL, g.revoked_at IS NOT NULL, g.revoke_reason, g.revoke_message,
+                    sg.grant_id IS NOT NULL, sg.message
              FROM grants g JOIN keys k ON k.id = g.key_id JOIN facilities f ON f.id = k.facility_id
-                  JOIN orgs o ON o.id = g.org_id
+                  JOIN orgs o ON o.id = g.org_id LEFT JOIN suspended_grants sg ON sg.grant_id = g.id
              WHERE g.person_id = ?1 AND g.change_seq > ?2 ORDER BY g.id",
         )?;
         let rows = stmt.query_map(params![person_id, since.unwrap_or(0)], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-                r.get(6)?,
-                r.get(7)?,
-                r.get(8)?,
-                r.get(9)?,
-                r.get(10)?,
-            ))
+            Ok(KeyRow {
+                grant_id: r.get(0)?,
+                key_id: r.get(1)?,
+                name: r.get(2)?,
+                organisation: r.get(3)?,
+                facility: r.get(4)?,
+                starts_at: r.get(5)?,
+                expires_at: r.get(6)?,
+                shareable: r.get(7)?,
+                guest: r.get(8)?,
+                revoked: r.get(9)?,
+                reason: r.get(10)?,
+                revoke_message: r.get(11)?,
+                suspended: r.get(12)?,
+                suspend_message: r.get(13)?,
+            })
         })?;
         rows.collect::<rusqlite::Result<_>>()?
     };
     let mut out = Vec::with_capacity(rows.len());
-    for (grant_id, key_id, name, organisation, facility, starts_at, expires_at, shareable, guest, revoked_at, reason) in
-        rows
-    {
-        let access_state = if revoked_at.is_some() {
+    for row in rows {
+        let access_state = if row.revoked {
             AccessState::Revoked
-        } else if now >= expires_at {
+        } else if row.suspended {
+            AccessState::Suspended
+        } else if now >= row.expires_at {
             AccessState::Expired
-        } else if now < starts_at {
+        } else if now < row.starts_at {
             AccessState::NotYetValid
         } else {
             AccessState::Active
         };
+        let reason = row.reason.as_deref().map(RevokeReason::from_word);
         // A full listing leaves out keys revoked long ago; incremental ones report every change.
-        if since.is_none() && access_state == AccessState::Revoked && reason.as_deref() == Some("person_deleted") {
+        if since.is_none() && reason == Some(RevokeReason::PersonDeleted) {
             continue;
         }
-        let doors = doors::get_many(tx, &grant_door_ids(tx, grant_id)?)?;
+        let message = match access_state {
+            AccessState::Revoked => row.revoke_message,
+            AccessState::Suspended => row.suspend_message,
+            _ => None,
+        };
+        let doors = doors::get_many(tx, &grant_door_ids(tx, row.grant_id)?)?;
         out.push(KeyView {
-            grant_id,
-            key_id,
-            name,
-            organisation,
-            facility,
+            grant_id: row.grant_id,
+            key_id: row.key_id,
+            name: row.name,
+            organisation: row.organisation,
+            facility: row.facility,
             doors,
-            starts_at,
-            expires_at,
-            shareable: shareable && !guest,
-            guest,
+            starts_at: row.starts_at,
+            expires_at: row.expires_at,
+            shareable: row.shareable && !row.guest,
+            guest: row.guest,
             access_state,
             revoke_reason: reason,
+            message,
         });
     }
     Ok((out, cursor))
@@ -278,7 +340,7 @@ pub fn update_grant(tx: &Transaction<'_>, grant_id: i64, change: &GrantChange, n
                 })?;
             if g_end > expires_at {
                 if g_start >= expires_at {
-                    revoke_grant(tx, g, "sharer_key_changed", now)?;
+                    revoke_grant(tx, g, RevokeReason::SharerKeyChanged.as_str(), now)?;
                 } else {
                     update_guest_end(tx, g, expires_at, now)?;
                 }
@@ -310,7 +372,7 @@ pub(crate) fn revoke_credential_ids(tx: &Transaction<'_>, ids: &[Vec<u8>], now: 
 /// How long a revocation entry for `credential_id` must live: until the credential itself
 /// lapses, and until every guest credential that names it as parent — issued already, or
 /// still to be issued under a share that names it — could lapse.
-fn entry_expiry(tx: &Transaction<'_>, credential_id: &[u8], not_after: i64) -> Result<i64> {
+pub(crate) fn entry_expiry(tx: &Transaction<'_>, credential_id: &[u8], not_after: i64) -> Result<i64> {
     let guests: Option<i64> = tx.query_row(
         "SELECT MAX(x) FROM (SELECT MAX(not_after) AS x FROM credentials WHERE parent_id = ?1
                              UNION ALL SELECT MAX(ends_at) FROM shares WHERE parent_credential_id = ?1)",
@@ -321,7 +383,7 @@ fn entry_expiry(tx: &Transaction<'_>, credential_id: &[u8], not_after: i64) -> R
 }
 
 /// Revokes the credentials matching `condition` and lists them in their doors' next bundles.
-fn revoke_credentials_where(
+pub(crate) fn revoke_credentials_where(
     tx: &Transaction<'_>,
     condition: &str,
     args: impl rusqlite::Params,

@@ -6,6 +6,7 @@
 //! See `docs/backend.md` for the API and the design decisions.
 #![forbid(unsafe_code)]
 
+pub mod access;
 pub mod admin_cli;
 pub mod clock;
 pub mod credentials;

@@ -146,6 +146,23 @@ CREATE INDEX outbox_recipient ON outbox_log(recipient, kind, created_at);
 ALTER TABLE shares ADD COLUMN proof_nonce BLOB;
 CREATE UNIQUE INDEX shares_proof_nonce ON shares(proof_nonce);
 "#,
+    // access_suspended, revoke_reason: the "Access enabled" switch per membership, the
+    // administrator's words to the holder, and keys that can be deleted.
+    r#"
+ALTER TABLE memberships ADD COLUMN suspended_at INTEGER;
+ALTER TABLE memberships ADD COLUMN suspend_message TEXT;
+ALTER TABLE grants ADD COLUMN revoke_message TEXT;
+ALTER TABLE keys ADD COLUMN deleted_at INTEGER;
+CREATE INDEX grants_key ON grants(key_id);
+-- The grants whose holder's access is turned off: a member's own grants, and guest grants
+-- shared from a suspended member's grant.
+CREATE VIEW suspended_grants AS
+  SELECT g.id AS grant_id, m.suspended_at AS suspended_at, m.suspend_message AS message
+  FROM grants g
+  JOIN grants holder ON holder.id = COALESCE((SELECT s.grant_id FROM shares s WHERE s.id = g.share_id), g.id)
+  JOIN memberships m ON m.person_id = holder.person_id AND m.org_id = holder.org_id
+  WHERE m.suspended_at IS NOT NULL;
+"#,
 ];
 
 /// The schema version this build writes.

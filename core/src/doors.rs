@@ -296,6 +296,7 @@ impl Keyway {
                 AccessState::StartsAt { starts_at } => UnlockError::KeyNotYetValid { starts_at: starts_at.0 }.into(),
                 AccessState::Expired { expired_at } => UnlockError::KeyExpired { expired_at: expired_at.0 }.into(),
                 AccessState::Revoked => UnlockError::KeyRevoked.into(),
+                AccessState::Suspended => Error::AccessSuspended,
                 AccessState::AwaitingCredential => Error::CredentialMissing,
                 AccessState::Ready { .. } | AccessState::NoAccess => Error::NoKeyForDoor,
             });

@@ -105,6 +105,11 @@ pub enum KeywayError {
     /// The key was revoked: show it as revoked; the door will not open.
     #[error("this key was revoked")]
     KeyRevoked,
+    /// An administrator turned this person's access off for now (for a guest key: the
+    /// access of the member who shared it). Show "access suspended", not "revoked": the
+    /// keys come back when access is turned on again, with no new invitation.
+    #[error("your access is suspended; contact your administrator")]
+    AccessSuspended,
     /// The key has ended: show it as expired.
     #[error("this key has expired")]
     KeyExpired {
@@ -302,6 +307,7 @@ impl KeywayError {
                 // one the session was opened with (restored from a backup, replaced).
                 "device_proof_invalid" => Self::DeviceKeyUnavailable,
                 "key_revoked" => Self::KeyRevoked,
+                "access_suspended" => Self::AccessSuspended,
                 "key_expired" => Self::KeyExpired { expired_at: None },
                 "key_not_yet_valid" => Self::KeyNotYetValid { starts_at: at("starts_at") },
                 "share_revoked" => Self::ShareRevoked,

@@ -3,7 +3,7 @@
 //! lapse, and the newest door-sync bundles for offline doors that are behind.
 
 use crate::api::{ApiError, unb64};
-use crate::cache::{Account, DoorRecord as Door, Key, StoredCredential};
+use crate::cache::{Account, DoorRecord as Door, Key, KeyStatus, RevokeReason, StoredCredential};
 use crate::crash::crash_point;
 use crate::error::{Error, Result};
 use crate::keyway::Keyway;
@@ -74,7 +74,7 @@ impl Keyway {
         crash_point!("refresh.after_keys_answer");
         let (keys, doors) = convert_keys(&response)?;
         summary.keys_changed = count(keys.len());
-        summary.keys_revoked = count(keys.iter().filter(|k| k.revoked).count());
+        summary.keys_revoked = count(keys.iter().filter(|k| k.is_revoked()).count());
         cache.upsert_doors(&doors)?;
         crash_point!("refresh.after_doors_stored");
         cache.upsert_keys(&keys)?;
@@ -100,15 +100,17 @@ impl Keyway {
         Ok(summary)
     }
 
-    /// Renews when any live key lacks a credential or holds one that lapses soon.
+    /// Renews when any active key lacks a credential, holds one that lapses soon, or holds
+    /// one naming other doors than the key now holds (an administrator changed the key).
     async fn renew_credentials(&self) -> Result<usize> {
         let now = self.inner.platform.clock.now();
         let horizon = now.saturating_add(u32::try_from(self.inner.config.renew_before.as_secs()).unwrap_or(u32::MAX));
         let keys = self.inner.cache.keys()?;
         let held = self.inner.cache.credentials()?;
-        let due = keys.iter().filter(|k| !k.revoked && k.expires_at > Timestamp(now)).any(|k| {
+        let due = keys.iter().filter(|k| k.is_active() && k.expires_at > Timestamp(now)).any(|k| {
             match held.iter().find(|c| c.grant_id == k.grant_id) {
                 None => true,
+                Some(c) if !names_exactly(c, &k.doors) => true,
                 // Already covers the rest of the grant: nothing to renew.
                 Some(c) if c.not_after >= k.expires_at.0 => false,
                 Some(c) => c.not_after <= horizon,
@@ -163,12 +165,20 @@ impl Keyway {
     fn forget_dead_tickets(&self) -> Result<()> {
         let keys = self.inner.cache.keys()?;
         for door in self.inner.cache.doors()? {
-            let live = keys.iter().any(|k| !k.revoked && k.doors.contains(&door.lock_id));
+            let live = keys.iter().any(|k| k.is_active() && k.doors.contains(&door.lock_id));
             if !live {
                 self.inner.platform.secure_store.delete(&ticket_secret_name(&door.lock_id))?;
             }
         }
         Ok(())
+    }
+}
+
+/// Whether a held credential names exactly `doors` (in any order).
+fn names_exactly(credential: &StoredCredential, doors: &[DoorId]) -> bool {
+    match keyway_protocol::credential::Credential::from_bytes(&credential.bytes) {
+        Ok(c) => c.body.doors.len() == doors.len() && doors.iter().all(|d| c.body.opens(d)),
+        Err(_) => false,
     }
 }
 
@@ -220,11 +230,22 @@ pub(crate) fn convert_keys(response: &KeysResponse) -> Result<(Vec<Key>, Vec<Doo
             expires_at: Timestamp(clamp_time(k.expires_at)),
             shareable: k.shareable,
             guest: k.guest,
-            revoked: k.access_state == AccessState::Revoked,
-            revoke_reason: k.revoke_reason.clone(),
+            status: key_status(k),
         });
     }
     Ok((keys, doors))
+}
+
+/// Whether the key works at all, from the service's view of it.
+fn key_status(k: &keyway_api::KeyView) -> KeyStatus {
+    match k.access_state {
+        AccessState::Revoked => KeyStatus::Revoked {
+            reason: k.revoke_reason.map_or(RevokeReason::Other, |r| RevokeReason::from_word(r.as_str())),
+            message: k.message.clone(),
+        },
+        AccessState::Suspended => KeyStatus::Suspended { message: k.message.clone() },
+        AccessState::Active | AccessState::NotYetValid | AccessState::Expired => KeyStatus::Active,
+    }
 }
 
 /// The credentials of an answer, decoded; those the lock would refuse to parse are dropped.

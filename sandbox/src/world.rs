@@ -440,6 +440,12 @@ impl World {
         self.admin("POST", &format!("v1/admin/orgs/{}/people/{person_id}/revoke-all", org.id), None).await;
     }
 
+    /// Turns a person's access in `org` off (with the administrator's words) or back on.
+    pub async fn set_access(&self, org: &Org, person_id: i64, enabled: bool, message: Option<&str>) {
+        let body = json!({ "enabled": enabled, "message": message });
+        self.admin("POST", &format!("v1/admin/orgs/{}/people/{person_id}/access", org.id), Some(body)).await;
+    }
+
     /// The newest outbox message of `kind` to `to`.
     pub async fn outbox(&self, to: &str, kind: &str) -> Value {
         let messages = self.admin("GET", &format!("v1/admin/outbox?to={}", to.replace('+', "%2B")), None).await;

@@ -8,8 +8,9 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::{Admin, ApiJson, ApiPath, ApiQuery};
+use super::{Admin, ApiJson, ApiOptionalJson, ApiPath, ApiQuery};
 use crate::AppState;
+use crate::access;
 use crate::doors;
 use crate::error::{Error, Result};
 use crate::identifiers::Identifier;
@@ -21,8 +22,9 @@ use crate::{orgs, sessions};
 use keyway_api::Endpoint as _;
 use keyway_api::endpoints as api;
 use keyway_api::{
-    Created, DoorRequest, DoorView, ErrorBody, GrantChange, GrantSpec, InvitationSent, InviteRequest, KeyRequest,
-    NameRequest, OutboxMessage, PersonAdded, PersonRequest, PersonSummary, Revoked, SiteCreated, SiteRequest,
+    AccessRequest, Created, DoorRequest, DoorView, ErrorBody, GrantChange, GrantSpec, InvitationSent, InviteRequest,
+    KeyChange, KeyRequest, NameRequest, OutboxMessage, PersonAdded, PersonRequest, PersonSummary, RevokeReason,
+    RevokeRequest, Revoked, SiteCreated, SiteRequest,
 };
 
 fn non_empty(field: &str, v: &str) -> Result<String> {
@@ -199,15 +201,65 @@ pub async fn delete_person(
 #[utoipa::path(post, path = api::RevokeAll::PATH, tag = "admin",
     security(("admin" = [])),
     params(("org_id" = i64, Path, description = "Organisation id"), ("person_id" = i64, Path, description = "Person id")),
+    request_body = RevokeRequest,
     responses((status = 200, body = Revoked),
-              (status = 404, description = "not_found: the person is not in this organisation", body = ErrorBody)))]
+              (status = 404, description = "not_found: the person is not in this organisation", body = ErrorBody),
+              (status = 422, description = "invalid_field: the message", body = ErrorBody)))]
 pub async fn revoke_all(
     _: Admin,
     State(st): State<AppState>,
     ApiPath((org_id, person_id)): ApiPath<(i64, i64)>,
+    ApiOptionalJson(req): ApiOptionalJson<RevokeRequest>,
 ) -> Result<Json<Revoked>> {
-    let revoked = st.write(move |tx, _, now| keys::revoke_all(tx, org_id, person_id, "revoked_by_admin", now)).await?;
+    let message = access::holder_message(req.message.as_deref())?;
+    let reason = RevokeReason::RevokedByAdmin.as_str();
+    let revoked = st
+        .write(move |tx, _, now| keys::revoke_all_saying(tx, org_id, person_id, reason, message.as_deref(), now))
+        .await?;
     Ok(Json(Revoked { revoked }))
+}
+
+/// Turns a person's access in the organisation off (suspended: keys kept, refused
+/// everywhere once doors sync) or back on (keys work again after the app's next refresh).
+#[utoipa::path(post, path = api::SetAccess::PATH, tag = "admin", security(("admin" = [])),
+    params(("org_id" = i64, Path, description = "Organisation id"), ("person_id" = i64, Path, description = "Person id")),
+    request_body = AccessRequest,
+    responses((status = 204),
+              (status = 404, description = "not_found: the person is not in this organisation", body = ErrorBody),
+              (status = 422, description = "invalid_field: the message", body = ErrorBody)))]
+pub async fn set_access(
+    _: Admin,
+    State(st): State<AppState>,
+    ApiPath((org_id, person_id)): ApiPath<(i64, i64)>,
+    ApiJson(req): ApiJson<AccessRequest>,
+) -> Result<StatusCode> {
+    st.write(move |tx, _, now| access::set_access(tx, org_id, person_id, req.enabled, req.message.as_deref(), now))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Renames a key or replaces its doors.
+#[utoipa::path(post, path = api::UpdateKey::PATH, tag = "admin", security(("admin" = [])),
+    params(("key_id" = i64, Path, description = "Key id")),
+    request_body = KeyChange,
+    responses((status = 204), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update_key(
+    _: Admin,
+    State(st): State<AppState>,
+    ApiPath(key_id): ApiPath<i64>,
+    ApiJson(change): ApiJson<KeyChange>,
+) -> Result<StatusCode> {
+    st.write(move |tx, _, now| access::update_key(tx, key_id, &change, now)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Deletes a key; every grant of it is revoked (`key_deleted`), with its guests' keys.
+#[utoipa::path(delete, path = api::DeleteKey::PATH, tag = "admin", security(("admin" = [])),
+    params(("key_id" = i64, Path, description = "Key id")),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn delete_key(_: Admin, State(st): State<AppState>, ApiPath(key_id): ApiPath<i64>) -> Result<StatusCode> {
+    st.write(move |tx, _, now| access::delete_key(tx, key_id, now)).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Grants a key to a person.
@@ -243,9 +295,17 @@ pub async fn update_grant(
 /// Revokes one key grant (and guest keys shared from it).
 #[utoipa::path(post, path = api::RevokeGrant::PATH, tag = "admin", security(("admin" = [])),
     params(("grant_id" = i64, Path, description = "Grant id")),
-    responses((status = 204), (status = 404, body = ErrorBody)))]
-pub async fn revoke_grant(_: Admin, State(st): State<AppState>, ApiPath(grant_id): ApiPath<i64>) -> Result<StatusCode> {
-    st.write(move |tx, _, now| keys::revoke_grant(tx, grant_id, "revoked_by_admin", now)).await?;
+    request_body = RevokeRequest,
+    responses((status = 204), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn revoke_grant(
+    _: Admin,
+    State(st): State<AppState>,
+    ApiPath(grant_id): ApiPath<i64>,
+    ApiOptionalJson(req): ApiOptionalJson<RevokeRequest>,
+) -> Result<StatusCode> {
+    let message = access::holder_message(req.message.as_deref())?;
+    let reason = RevokeReason::RevokedByAdmin.as_str();
+    st.write(move |tx, _, now| keys::revoke_grant_saying(tx, grant_id, reason, message.as_deref(), now)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -76,9 +76,12 @@ mount! {
     ListPeople => admin::list_people,
     DeletePerson => admin::delete_person,
     RevokeAll => admin::revoke_all,
+    SetAccess => admin::set_access,
     GrantKey => admin::grant,
     UpdateGrant => admin::update_grant,
     RevokeGrant => admin::revoke_grant,
+    UpdateKey => admin::update_key,
+    DeleteKey => admin::delete_key,
     Invite => admin::invite,
     ResendInvitation => admin::resend,
     CancelInvitation => admin::cancel,
@@ -182,6 +185,30 @@ where
             Ok(axum::Json(v)) => Ok(ApiJson(v)),
             Err(rej) => Err(json_rejection(rej)),
         }
+    }
+}
+
+/// JSON body extractor for bodies that may be left out: a request with no body at all
+/// (no `Content-Type`, and no or a zero `Content-Length`) reads as `T::default()`; any
+/// body that is sent is checked like [`ApiJson`].
+pub struct ApiOptionalJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiOptionalJson<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + Default,
+{
+    type Rejection = Error;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let headers = req.headers();
+        let length = headers.get(axum::http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok());
+        let chunked = headers.contains_key(axum::http::header::TRANSFER_ENCODING);
+        let typed = headers.contains_key(axum::http::header::CONTENT_TYPE);
+        if !typed && !chunked && length.is_none_or(|l| l.trim() == "0") {
+            return Ok(ApiOptionalJson(T::default()));
+        }
+        ApiJson::from_request(req, state).await.map(|ApiJson(v)| ApiOptionalJson(v))
     }
 }
 

@@ -115,6 +115,9 @@ impl From<Error> for Failure {
             Error::InvitationAlreadyUsed => ("invitation_already_used", Refused, Some("run `keyway login`".into())),
             Error::KeyNotShareable => ("key_not_shareable", Refused, None),
             Error::KeyRevoked => ("key_revoked", Refused, None),
+            Error::AccessSuspended => {
+                ("access_suspended", Refused, Some("ask your administrator to turn your access back on".into()))
+            }
             Error::KeyExpired { .. } => ("key_expired", Refused, None),
             Error::KeyNotYetValid { starts_at } => {
                 ("key_not_yet_valid", Refused, Some(format!("it starts {}", when(*starts_at))))

@@ -5,7 +5,7 @@
 mod model;
 mod schema;
 
-pub use model::{AccessState, Account, Door, DoorRecord, Key, StoredCredential};
+pub use model::{AccessState, Account, Door, DoorRecord, Key, KeyStatus, RevokeReason, StoredCredential};
 
 use crate::crash::crash_point;
 use crate::timestamp::Timestamp;
@@ -171,20 +171,26 @@ impl Cache {
         })
     }
 
-    /// Inserts or updates keys (with their door lists). A revoked key loses its
-    /// credential at once: nothing that could open a door outlives a revocation here.
+    /// Inserts or updates keys (with their door lists). A revoked or suspended key loses
+    /// its credential at once: nothing that could open a door outlives a revocation here.
     pub fn upsert_keys(&self, keys: &[Key]) -> Result<(), CacheError> {
         self.write(|tx| {
             for k in keys {
+                let (revoked, reason, suspended, message) = match &k.status {
+                    KeyStatus::Active => (false, None, false, None),
+                    KeyStatus::Suspended { message } => (false, None, true, message.as_deref()),
+                    KeyStatus::Revoked { reason, message } => (true, Some(reason.word()), false, message.as_deref()),
+                };
                 tx.execute(
                     "INSERT INTO keys(grant_id, key_id, name, organisation, facility, starts_at, expires_at,
-                                      shareable, guest, revoked, revoke_reason)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+                                      shareable, guest, revoked, revoke_reason, suspended, message)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
                      ON CONFLICT(grant_id) DO UPDATE SET key_id = excluded.key_id, name = excluded.name,
                         organisation = excluded.organisation, facility = excluded.facility,
                         starts_at = excluded.starts_at, expires_at = excluded.expires_at,
                         shareable = excluded.shareable, guest = excluded.guest,
-                        revoked = excluded.revoked, revoke_reason = excluded.revoke_reason",
+                        revoked = excluded.revoked, revoke_reason = excluded.revoke_reason,
+                        suspended = excluded.suspended, message = excluded.message",
                     params![
                         k.grant_id,
                         k.key_id,
@@ -195,8 +201,10 @@ impl Cache {
                         k.expires_at,
                         k.shareable,
                         k.guest,
-                        k.revoked,
-                        k.revoke_reason
+                        revoked,
+                        reason,
+                        suspended,
+                        message
                     ],
                 )?;
                 tx.execute("DELETE FROM key_doors WHERE grant_id = ?1", [k.grant_id])?;
@@ -206,7 +214,7 @@ impl Cache {
                         params![k.grant_id, door.to_hex()],
                     )?;
                 }
-                if k.revoked {
+                if !k.is_active() {
                     tx.execute("DELETE FROM credentials WHERE grant_id = ?1", [k.grant_id])?;
                 }
             }
@@ -215,14 +223,15 @@ impl Cache {
     }
 
     /// Stores credentials, replacing older ones for the same grants. Credentials for
-    /// unknown or revoked grants are ignored.
+    /// unknown, revoked or suspended grants are ignored.
     pub fn store_credentials(&self, credentials: &[StoredCredential]) -> Result<usize, CacheError> {
         self.write(|tx| {
             let mut stored = 0;
             for c in credentials {
                 stored += tx.execute(
                     "INSERT INTO credentials(grant_id, credential_id, bytes, not_before, not_after)
-                     SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS (SELECT 1 FROM keys WHERE grant_id = ?1 AND revoked = 0)
+                     SELECT ?1, ?2, ?3, ?4, ?5
+                     WHERE EXISTS (SELECT 1 FROM keys WHERE grant_id = ?1 AND revoked = 0 AND suspended = 0)
                      ON CONFLICT(grant_id) DO UPDATE SET credential_id = excluded.credential_id,
                         bytes = excluded.bytes, not_before = excluded.not_before, not_after = excluded.not_after",
                     params![c.grant_id, c.credential_id, c.bytes, c.not_before, c.not_after],
@@ -237,10 +246,22 @@ impl Cache {
         self.read(|c| {
             let mut stmt = c.prepare_cached(
                 "SELECT grant_id, key_id, name, organisation, facility, starts_at, expires_at, shareable, guest,
-                        revoked, revoke_reason FROM keys ORDER BY grant_id",
+                        revoked, revoke_reason, suspended, message FROM keys ORDER BY grant_id",
             )?;
             let mut keys = stmt
                 .query_map([], |r| {
+                    let message: Option<String> = r.get(12)?;
+                    let status = if r.get(9)? {
+                        let reason: Option<String> = r.get(10)?;
+                        KeyStatus::Revoked {
+                            reason: reason.as_deref().map_or(RevokeReason::Other, RevokeReason::from_word),
+                            message,
+                        }
+                    } else if r.get(11)? {
+                        KeyStatus::Suspended { message }
+                    } else {
+                        KeyStatus::Active
+                    };
                     Ok(Key {
                         grant_id: r.get(0)?,
                         key_id: r.get(1)?,
@@ -252,8 +273,7 @@ impl Cache {
                         expires_at: r.get(6)?,
                         shareable: r.get(7)?,
                         guest: r.get(8)?,
-                        revoked: r.get(9)?,
-                        revoke_reason: r.get(10)?,
+                        status,
                     })
                 })?
                 .collect::<Result<Vec<_>, _>>()?;
@@ -305,7 +325,7 @@ impl Cache {
                 "SELECT c.grant_id, c.credential_id, c.bytes, c.not_before, c.not_after
                  FROM credentials c JOIN keys k ON k.grant_id = c.grant_id
                  JOIN key_doors kd ON kd.grant_id = c.grant_id
-                 WHERE kd.lock_id = ?1 AND k.revoked = 0 AND c.not_before <= ?2 AND c.not_after >= ?2
+                 WHERE kd.lock_id = ?1 AND k.revoked = 0 AND k.suspended = 0 AND c.not_before <= ?2 AND c.not_after >= ?2
                    AND k.starts_at <= ?2 AND k.expires_at >= ?2
                  ORDER BY c.not_after DESC LIMIT 1",
             )?
@@ -334,9 +354,10 @@ impl Cache {
         if let Some(c) = self.credential_for_door(lock_id, now)? {
             return Ok(AccessState::Ready { until: Timestamp(c.not_after) });
         }
-        let live: Vec<&Key> = keys.iter().filter(|k| !k.revoked).collect();
+        let live: Vec<&Key> = keys.iter().filter(|k| k.is_active()).collect();
         if live.is_empty() {
-            return Ok(AccessState::Revoked);
+            let suspended = keys.iter().any(|k| matches!(k.status, KeyStatus::Suspended { .. }));
+            return Ok(if suspended { AccessState::Suspended } else { AccessState::Revoked });
         }
         if live.iter().any(|k| k.starts_at <= now_t && now_t <= k.expires_at) {
             return Ok(AccessState::AwaitingCredential);

@@ -98,10 +98,88 @@ pub struct Key {
     pub shareable: bool,
     /// A guest key someone shared.
     pub guest: bool,
-    /// Revoked by an administrator, the sharing member, or a cascade.
-    pub revoked: bool,
-    /// Why, if revoked (the service's words, e.g. "revoked by the member who shared it").
-    pub revoke_reason: Option<String>,
+    /// Whether it works at all: active (its window decides when), suspended or revoked.
+    pub status: KeyStatus,
+}
+
+impl Key {
+    /// Neither suspended nor revoked (its window still decides when it opens doors).
+    pub fn is_active(&self) -> bool {
+        self.status == KeyStatus::Active
+    }
+
+    /// Revoked for good.
+    pub fn is_revoked(&self) -> bool {
+        matches!(self.status, KeyStatus::Revoked { .. })
+    }
+}
+
+/// Whether a key works at all, as its holder's key screen shows it. Its window (starts,
+/// expires) is separate: an active key may not have started yet or may have ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+pub enum KeyStatus {
+    /// Issued and not withdrawn.
+    Active,
+    /// An administrator turned access off for now ("access suspended"; for a guest key, the
+    /// access of the member who shared it). The key comes back, with no new invitation,
+    /// when access is turned on again and the app refreshes.
+    Suspended {
+        /// The administrator's words, if any.
+        message: Option<String>,
+    },
+    /// Revoked for good.
+    Revoked {
+        /// Why.
+        reason: RevokeReason,
+        /// The administrator's words, if any (e.g. "Your lease ended on 30 June").
+        message: Option<String>,
+    },
+}
+
+/// Why a key was revoked: each reads differently on a key screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+pub enum RevokeReason {
+    /// An administrator revoked it.
+    ByAdministrator,
+    /// The member who shared this guest key took it back.
+    BySharer,
+    /// The member who shared this guest key lost their own key.
+    SharerLostAccess,
+    /// The member's own key changed so that this guest key no longer fits in it.
+    SharerKeyChanged,
+    /// The administrator deleted the key itself.
+    KeyDeleted,
+    /// The person was removed from the organisation.
+    RemovedFromOrganisation,
+    /// The invitation it came with was cancelled.
+    InvitationCancelled,
+    /// A reason this version of the app does not know.
+    Other,
+}
+
+impl RevokeReason {
+    /// Each reason with the word the service sends and the cache stores for it.
+    const WORDS: [(Self, &'static str); 7] = [
+        (Self::ByAdministrator, "revoked_by_admin"),
+        (Self::BySharer, "revoked_by_sharer"),
+        (Self::SharerLostAccess, "sharer_revoked"),
+        (Self::SharerKeyChanged, "sharer_key_changed"),
+        (Self::KeyDeleted, "key_deleted"),
+        (Self::RemovedFromOrganisation, "person_deleted"),
+        (Self::InvitationCancelled, "invitation_cancelled"),
+    ];
+
+    /// The reason for the service's word (an unknown word is [`RevokeReason::Other`]).
+    pub fn from_word(word: &str) -> Self {
+        Self::WORDS.iter().find(|(_, w)| *w == word).map_or(Self::Other, |(r, _)| *r)
+    }
+
+    /// The service's word for the reason.
+    pub fn word(self) -> &'static str {
+        Self::WORDS.iter().find(|(r, _)| *r == self).map_or("other", |(_, w)| w)
+    }
 }
 
 /// A credential held for a key (public: useless without the device key).
@@ -140,6 +218,9 @@ pub enum AccessState {
     },
     /// Every key for the door was revoked.
     Revoked,
+    /// Access to the door is suspended by an administrator (no key for it is active, and
+    /// at least one is suspended, not revoked).
+    Suspended,
     /// A key exists but no credential is held yet (sign in online once to fetch it).
     AwaitingCredential,
     /// No key for this door (an invitation alone grants none).

@@ -69,6 +69,11 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         attempts   INTEGER NOT NULL DEFAULT 0
     );
     ",
+    // 2: suspended keys, and the administrator's words on a revoked or suspended key.
+    "
+    ALTER TABLE keys ADD COLUMN suspended INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE keys ADD COLUMN message TEXT;
+    ",
 ];
 
 /// The version a fresh database ends at.

@@ -33,8 +33,7 @@ fn key(grant_id: i64, starts_at: u32, expires_at: u32) -> Key {
         expires_at: Timestamp(expires_at),
         shareable: true,
         guest: false,
-        revoked: false,
-        revoke_reason: None,
+        status: KeyStatus::Active,
     }
 }
 
@@ -102,13 +101,46 @@ fn keys_and_credentials_survive_reopening_the_file() {
 }
 
 #[test]
+fn a_suspended_key_loses_its_credential_shows_suspended_and_comes_back_with_a_new_one() {
+    let cache = Cache::in_memory().unwrap();
+    cache.upsert_doors(&[door()]).unwrap();
+    cache.upsert_keys(&[key(1, NOW - 10, NOW + 1000)]).unwrap();
+    cache.store_credentials(&[credential(1, NOW - 10, NOW + 100)]).unwrap();
+    let mut suspended = key(1, NOW - 10, NOW + 1000);
+    suspended.status = KeyStatus::Suspended { message: Some("See the front desk".into()) };
+    cache.upsert_keys(&[suspended.clone()]).unwrap();
+    assert!(cache.credentials().unwrap().is_empty());
+    assert_eq!(cache.keys().unwrap()[0].status, suspended.status);
+    assert_eq!(cache.access_state(&DOOR, NOW).unwrap(), AccessState::Suspended);
+    assert_eq!(cache.store_credentials(&[credential(1, NOW - 10, NOW + 100)]).unwrap(), 0);
+    // Turned back on: the key is active and a new credential is kept.
+    cache.upsert_keys(&[key(1, NOW - 10, NOW + 1000)]).unwrap();
+    assert_eq!(cache.store_credentials(&[credential(1, NOW - 10, NOW + 100)]).unwrap(), 1);
+    assert!(matches!(cache.access_state(&DOOR, NOW).unwrap(), AccessState::Ready { .. }));
+}
+
+#[test]
+fn a_revocation_keeps_its_cause_and_words_and_an_unknown_cause_reads_as_other() {
+    let cache = Cache::in_memory().unwrap();
+    let mut revoked = key(1, NOW - 10, NOW + 1000);
+    let status = KeyStatus::Revoked { reason: RevokeReason::KeyDeleted, message: Some("Gate replaced".into()) };
+    revoked.status = status.clone();
+    cache.upsert_keys(&[revoked]).unwrap();
+    assert_eq!(cache.keys().unwrap()[0].status, status);
+    assert_eq!(RevokeReason::from_word("a_cause_from_a_newer_service"), RevokeReason::Other);
+    for reason in [RevokeReason::ByAdministrator, RevokeReason::SharerLostAccess, RevokeReason::InvitationCancelled] {
+        assert_eq!(RevokeReason::from_word(reason.word()), reason);
+    }
+}
+
+#[test]
 fn a_revoked_key_loses_its_credential_and_shows_revoked() {
     let cache = Cache::in_memory().unwrap();
     cache.upsert_doors(&[door()]).unwrap();
     cache.upsert_keys(&[key(1, NOW - 10, NOW + 1000)]).unwrap();
     cache.store_credentials(&[credential(1, NOW - 10, NOW + 100)]).unwrap();
     let mut revoked = key(1, NOW - 10, NOW + 1000);
-    revoked.revoked = true;
+    revoked.status = KeyStatus::Revoked { reason: RevokeReason::ByAdministrator, message: None };
     cache.upsert_keys(&[revoked]).unwrap();
     assert!(cache.credentials().unwrap().is_empty());
     assert_eq!(cache.access_state(&DOOR, NOW).unwrap(), AccessState::Revoked);

@@ -27,7 +27,7 @@ pub async fn run(client: &Client, out: Output, link: &str) -> Result<(), Failure
     })
     .await?;
     client.remember_backend()?;
-    let keys = client.keyway.keys()?.into_iter().filter(|k| !k.revoked).count();
+    let keys = client.keyway.keys()?.into_iter().filter(|k| k.is_active()).count();
     out.result(
         json!({
             "accepted": true,

@@ -6,7 +6,7 @@ use crate::client::Client;
 use crate::client::failure::{Failure, when};
 use crate::client::output::Output;
 use keyway_core::Error;
-use keyway_core::cache::{AccessState, Door, Key};
+use keyway_core::cache::{AccessState, Door, Key, KeyStatus, RevokeReason};
 use serde_json::{Value, json};
 
 /// Lists keys.
@@ -45,6 +45,7 @@ fn access_json(state: &AccessState) -> Value {
         AccessState::StartsAt { starts_at } => json!({ "state": "starts_later", "starts_at": starts_at }),
         AccessState::Expired { expired_at } => json!({ "state": "expired", "expired_at": expired_at }),
         AccessState::Revoked => json!({ "state": "revoked" }),
+        AccessState::Suspended => json!({ "state": "suspended" }),
         AccessState::AwaitingCredential => json!({ "state": "awaiting_credential" }),
         AccessState::NoAccess => json!({ "state": "no_access" }),
     }
@@ -56,8 +57,33 @@ fn access_words(state: &AccessState) -> String {
         AccessState::StartsAt { starts_at } => format!("opens from {}", when(starts_at)),
         AccessState::Expired { expired_at } => format!("expired {}", when(expired_at)),
         AccessState::Revoked => "revoked".into(),
+        AccessState::Suspended => "access suspended".into(),
         AccessState::AwaitingCredential => "needs one refresh online".into(),
         AccessState::NoAccess => "no access".into(),
+    }
+}
+
+fn status_json(status: &KeyStatus) -> Value {
+    match status {
+        KeyStatus::Active => json!({ "state": "active" }),
+        KeyStatus::Suspended { message } => json!({ "state": "suspended", "message": message }),
+        KeyStatus::Revoked { reason, message } => {
+            json!({ "state": "revoked", "reason": reason.word(), "message": message })
+        }
+    }
+}
+
+/// How the key list names a revocation's cause.
+fn revoke_words(reason: RevokeReason) -> &'static str {
+    match reason {
+        RevokeReason::ByAdministrator => "revoked by an administrator",
+        RevokeReason::BySharer => "taken back by the member who shared it",
+        RevokeReason::SharerLostAccess => "revoked: the member who shared it lost access",
+        RevokeReason::SharerKeyChanged => "revoked: the sharer's key changed",
+        RevokeReason::KeyDeleted => "key deleted",
+        RevokeReason::RemovedFromOrganisation => "removed from the organisation",
+        RevokeReason::InvitationCancelled => "invitation cancelled",
+        RevokeReason::Other => "revoked",
     }
 }
 
@@ -71,7 +97,7 @@ fn key_json(key: &Key, doors: &[(&Door, AccessState)]) -> Value {
         "expires_at": key.expires_at,
         "shareable": key.shareable,
         "guest": key.guest,
-        "revoked": key.revoked,
+        "status": status_json(&key.status),
         "doors": doors.iter().map(|(door, state)| json!({
             "id": door.id.to_string(),
             "name": door.name,
@@ -99,8 +125,10 @@ fn human(out: Output, offline: bool, listed: &[(&Key, Vec<(&Door, AccessState)>)
         if key.shareable {
             tags.push("shareable");
         }
-        if key.revoked {
-            tags.push("revoked");
+        match &key.status {
+            KeyStatus::Active => {}
+            KeyStatus::Suspended { .. } => tags.push("access suspended"),
+            KeyStatus::Revoked { reason, .. } => tags.push(revoke_words(*reason)),
         }
         text.push_str(&format!(
             "{} — {} · {}{}\n",
@@ -110,6 +138,9 @@ fn human(out: Output, offline: bool, listed: &[(&Key, Vec<(&Door, AccessState)>)
             if tags.is_empty() { String::new() } else { format!(" [{}]", tags.join(", ")) }
         ));
         text.push_str(&out.dim(&format!("  {} → {}\n", when(key.starts_at), when(key.expires_at))));
+        if let KeyStatus::Suspended { message: Some(m) } | KeyStatus::Revoked { message: Some(m), .. } = &key.status {
+            text.push_str(&format!("  “{m}”\n"));
+        }
         for (door, state) in doors {
             let sync = if door.sync_pending { " · door sync pending" } else { "" };
             text.push_str(&format!("  {:<24} {}{sync}\n", door.name, access_words(state)));

@@ -18,7 +18,7 @@ pub async fn run(client: &Client, out: Output, address: &str) -> Result<(), Fail
     })
     .await?;
     client.remember_backend()?;
-    let keys = client.keyway.keys()?.into_iter().filter(|k| !k.revoked).count();
+    let keys = client.keyway.keys()?.into_iter().filter(|k| k.is_active()).count();
     out.result(json!({ "signed_in": true, "address": to, "keys": keys }), || {
         format!("{} as {to}. {keys} key(s) on this computer; `keyway keys` lists them.", out.good("Signed in"))
     });

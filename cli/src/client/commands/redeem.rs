@@ -11,7 +11,7 @@ pub async fn run(client: &Client, out: Output, link: &str) -> Result<(), Failure
     let link = client.keyway.parse_link(link)?;
     client.require_session()?;
     client.keyway.redeem_share(&link).await?;
-    let guest_keys: Vec<_> = client.keyway.keys()?.into_iter().filter(|k| k.guest && !k.revoked).collect();
+    let guest_keys: Vec<_> = client.keyway.keys()?.into_iter().filter(|k| k.guest && k.is_active()).collect();
     out.result(
         json!({ "redeemed": true, "guest_keys": guest_keys.iter().map(|k| k.grant_id).collect::<Vec<_>>() }),
         || {

@@ -40,7 +40,7 @@ pub async fn run(client: &Client, out: Output, args: &ShareArgs) -> Result<(), F
     let doors = args.doors.iter().map(|d| find_door(all_doors.clone(), d)).collect::<Result<Vec<_>, _>>()?;
     let ids: Vec<_> = doors.iter().map(|d| d.id).collect();
     let keys = client.keyway.keys()?;
-    let holding: Vec<_> = keys.iter().filter(|k| !k.revoked && ids.iter().all(|id| k.doors.contains(id))).collect();
+    let holding: Vec<_> = keys.iter().filter(|k| k.is_active() && ids.iter().all(|id| k.doors.contains(id))).collect();
     let key = holding
         .iter()
         .find(|k| k.shareable)

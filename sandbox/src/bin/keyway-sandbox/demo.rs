@@ -6,6 +6,7 @@
 use crate::narrate::Narrator;
 use keyway_core::Error;
 use keyway_core::ble::UnlockPath;
+use keyway_core::cache::KeyStatus;
 use keyway_sandbox::world::{DAY, HOUR, T0, World};
 
 /// What went wrong, in one line.
@@ -104,10 +105,11 @@ pub async fn run(n: &mut Narrator) -> StepResult<()> {
     n.timings(&second.timings);
 
     n.chapter("Carl signs in with his phone number");
-    n.step("operator adds +44 7700 900123 (no email) with the Members key", async {
-        Ok(world.phone_only_member(&org, "+447700900123", key, T0 + 30 * DAY).await)
-    })
-    .await?;
+    let carl_person = n
+        .step("operator adds +44 7700 900123 (no email) with the Members key", async {
+            Ok(world.phone_only_member(&org, "+447700900123", key, T0 + 30 * DAY).await)
+        })
+        .await?;
     let carl = world.phone();
     n.step("Carl signs in with the code sent by text message", async {
         let flow = carl.keyway.start_sign_in("+44 7700 900123").await.map_err(|e| fail("sign-in", e))?;
@@ -189,6 +191,33 @@ pub async fn run(n: &mut Narrator) -> StepResult<()> {
             Err(Error::KeyRevoked) => Ok(()),
             other => Err(fail("expected the guest key to be refused as revoked", other.map(|_| ()))),
         }
+    })
+    .await?;
+
+    n.chapter("Carl's access is suspended, then turned back on");
+    n.step("operator turns Carl's access off, with a note for him", async {
+        world.set_access(&org, carl_person, false, Some("Membership paused: see the front desk")).await;
+        Ok(())
+    })
+    .await?;
+    n.step("Carl's app refreshes: his key shows \"access suspended\" and the note", async {
+        carl.keyway.refresh().await.map_err(|e| fail("refresh", e))?;
+        let status = carl.keyway.keys().map_err(|e| fail("keys", e))?.first().map(|k| k.status.clone());
+        let expected = KeyStatus::Suspended { message: Some("Membership paused: see the front desk".into()) };
+        check(status == Some(expected), "Carl's key shows suspended with the note")
+    })
+    .await?;
+    n.step("Carl is refused at the Back gate: access suspended, not revoked", async {
+        match carl.keyway.unlock(&gate.lock_id).await {
+            Err(Error::AccessSuspended) => Ok(()),
+            other => Err(fail("expected access suspended", other.map(|_| ()))),
+        }
+    })
+    .await?;
+    n.step("operator turns Carl's access back on; one refresh and he opens the gate", async {
+        world.set_access(&org, carl_person, true, None).await;
+        carl.keyway.refresh().await.map_err(|e| fail("refresh", e))?;
+        carl.keyway.unlock(&gate.lock_id).await.map(|_| ()).map_err(|e| fail("unlock", e))
     })
     .await?;
     Ok(())

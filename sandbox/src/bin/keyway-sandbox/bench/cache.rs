@@ -40,8 +40,7 @@ fn fill(path: &std::path::Path, n: u64) -> Result<(), String> {
             expires_at: keyway_core::Timestamp(NOW + 30 * 86_400),
             shareable: false,
             guest: false,
-            revoked: false,
-            revoke_reason: None,
+            status: keyway_core::cache::KeyStatus::Active,
         })
         .collect();
     let credentials: Vec<StoredCredential> = keys

@@ -9,6 +9,7 @@ import app.keyway.core.DoorSyncProgress
 import app.keyway.core.DoorSyncStage
 import app.keyway.KeysListener
 import app.keyway.core.Key
+import app.keyway.core.KeyStatus
 import app.keyway.core.LinkKind
 import app.keyway.LogEntry
 import app.keyway.LogLevel
@@ -71,7 +72,7 @@ class JourneysTest {
         val key = phone.keyway.keys().single()
         assertEquals("Members", key.name)
         assertEquals(setOf(scene.gate, scene.pool), key.doors.toSet())
-        assertTrue(key.shareable && !key.guest && !key.revoked)
+        assertTrue(key.shareable && !key.guest && key.status is KeyStatus.Active)
         assertEquals("Harbour Gym", phone.keyway.accounts().single().organisation)
         assertTrue(phone.keyway.accessState(scene.gate) is AccessState.Ready)
         assertEquals(setOf(scene.gate, scene.pool), phone.keyway.doors().map { it.id }.toSet())

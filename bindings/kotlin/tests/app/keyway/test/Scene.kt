@@ -81,6 +81,12 @@ class Scene : AutoCloseable {
         backend.admin("POST", "v1/admin/orgs/$orgId/people/$person/revoke-all")
     }
 
+    /** Turns a person's access off (suspended, with the administrator's words) or back on. */
+    fun setAccess(person: Long, enabled: Boolean, message: String? = null) {
+        val words = message?.let { quote(it) } ?: "null"
+        backend.admin("POST", "v1/admin/orgs/$orgId/people/$person/access", """{"enabled":$enabled,"message":$words}""")
+    }
+
     /** The configuration every phone of the scene uses (short unlock bounds, the run's CA). */
     fun config() = KeywayConfig(
         backendUrl = backend.url,
