@@ -101,6 +101,15 @@ pub struct AccessRequest {
     pub message: Option<String>,
 }
 
+/// Lift the sign-in freeze on an email address or phone number.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct UnfreezeRequest {
+    /// The email address or phone number (any usual spelling) whose sign-in is frozen.
+    pub identifier: String,
+}
+
 /// Add a person without an invitation (e.g. a phone-only member).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -12,7 +12,8 @@ use crate::{
     GrantChange, GrantSpec, Health, InvitationPreview, InvitationSent, InvitationView, InviteRequest, IssuedCredential,
     KeyChange, KeyRequest, KeysResponse, Method, NameRequest, NoBody, OutboxMessage, PendingDoors, PersonAdded,
     PersonRequest, PersonSummary, Profile, ReceiptOutcome, ReceiptUpload, RefreshRequest, RevokeRequest, Revoked,
-    SessionTokens, ShareCreated, SharePreview, ShareView, SignedBundle, SiteCreated, SiteRequest, VerifyRequest,
+    SessionTokens, ShareCreated, SharePreview, ShareView, SignedBundle, SiteCreated, SiteRequest, UnfreezeRequest,
+    VerifyRequest,
 };
 
 /// Declares the endpoint types and [`visit_all`] over them, from one list.
@@ -173,6 +174,9 @@ endpoints! {
         => InvitationSent;
     /// Cancels an invitation.
     CancelInvitation: Post "/v1/admin/invitations/{invitation_id}/cancel", Admin (invitation_id: i64) => ();
+    /// Lifts the sign-in freeze on an identifier (after the person's identity was checked
+    /// another way): its failure count starts again from zero.
+    UnfreezeSignIn: Post "/v1/admin/sign-in/unfreeze", Admin () body UnfreezeRequest => ();
     /// The development outbox.
     ReadOutbox: Get "/v1/admin/outbox", Admin () query (to: String) => Vec<OutboxMessage>;
     /// Changes a door's lock settings.

@@ -193,6 +193,11 @@ pub enum AdminCommand {
         #[arg(long, value_delimiter = ',')]
         door_ids: Option<Vec<i64>>,
     },
+    /// Lift the sign-in freeze on an email address or phone number.
+    Unfreeze {
+        /// The email address or phone number.
+        identifier: String,
+    },
     /// Delete a key (every grant of it is revoked).
     DeleteKey {
         /// Key id.
@@ -319,6 +324,9 @@ pub async fn run(
         }
         C::UpdateKey { key_id, name, door_ids } => {
             ("POST", format!("/v1/admin/keys/{key_id}"), Some(json!({ "name": name, "door_ids": door_ids })))
+        }
+        C::Unfreeze { identifier } => {
+            ("POST", "/v1/admin/sign-in/unfreeze".into(), Some(json!({ "identifier": identifier })))
         }
         C::DeleteKey { key_id } => ("DELETE", format!("/v1/admin/keys/{key_id}"), None),
         C::DeletePerson { org_id, person_id } => {

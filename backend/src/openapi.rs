@@ -28,7 +28,7 @@ use keyway_api::{ErrorBody, ErrorDetail};
         routes::admin::create_org, routes::admin::create_site, routes::admin::create_facility,
         routes::admin::create_door, routes::admin::list_doors, routes::admin::create_key,
         routes::admin::add_person, routes::admin::list_people, routes::admin::delete_person,
-        routes::admin::revoke_all, routes::admin::set_access, routes::admin::update_key, routes::admin::delete_key,
+        routes::admin::revoke_all, routes::admin::set_access, routes::admin::unfreeze_sign_in, routes::admin::update_key, routes::admin::delete_key,
         routes::admin::grant, routes::admin::update_grant, routes::admin::revoke_grant,
         routes::admin::invite, routes::admin::resend, routes::admin::cancel,
         routes::admin::outbox, routes::admin::pending_doors,

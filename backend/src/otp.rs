@@ -225,6 +225,19 @@ fn count_send(l: &mut Limit, max: i64, now: i64) -> Result<()> {
     Ok(())
 }
 
+/// Lifts the freeze on `ident` (an administrator checked the person another way): the
+/// identifier's failure count and its per-client counts start again from zero. The
+/// clients' own counts stay: an attacker's address stays backed off.
+pub fn unfreeze(tx: &Transaction<'_>, ident: &Identifier) -> Result<()> {
+    let key = ident.as_str();
+    tx.execute("DELETE FROM otp_limits WHERE scope = 'identifier' AND subject = ?1", [key])?;
+    tx.execute(
+        "DELETE FROM otp_limits WHERE scope = 'pair' AND substr(subject, 1, length(?1)) = ?1",
+        [format!("{key}\n")],
+    )?;
+    Ok(())
+}
+
 /// Issues a code to `ident`, bound to `client`, and delivers it if the identifier is known.
 pub fn send_code(
     tx: &Transaction<'_>,
@@ -350,12 +363,9 @@ pub fn check_code(
             "UPDATE otp_codes SET used = 1 WHERE identifier = ?1 AND client = ?2",
             params![key, client.as_str()],
         )?;
-        // A successful sign-in is the only thing that clears the identifier's count.
-        tx.execute("DELETE FROM otp_limits WHERE scope = 'identifier' AND subject = ?1", [key])?;
-        tx.execute(
-            "DELETE FROM otp_limits WHERE scope = 'pair' AND substr(subject, 1, length(?1)) = ?1",
-            [format!("{key}\n")],
-        )?;
+        // A successful sign-in (or an administrator) is the only thing that clears the
+        // identifier's count.
+        unfreeze(tx, ident)?;
         client_limit.failures = 0;
         client_limit.locked_until = 0;
         store_limit(tx, "client", client.as_str(), &client_limit)?;

@@ -118,6 +118,35 @@ async fn otp_farming_a_hundred_cycles_of_code_and_guess_stop_being_evaluated_and
 }
 
 #[tokio::test]
+async fn otp_farming_an_administrator_unfreezes_a_member_the_cap_froze_but_not_the_attackers_address() {
+    let s = Server::start().await;
+    people(&s).await;
+    // An attacker spreads a hundred wrong guesses at Ada over many addresses.
+    let thief = TestPhone::new();
+    for i in 0..100 {
+        let net = s.client_at(&format!("127.0.{}.{}", 10 + i / 5, 1 + i % 5));
+        ask_code(&s, &net, ADA, 4).await.ok();
+        let code = s.last_code(ADA).await;
+        verify(&s, &net, ADA, &wrong(&code), &thief).await;
+        s.clock.advance(DAY);
+    }
+    let ada_net = s.client_at("127.0.0.3");
+    ask_code(&s, &ada_net, ADA, 1).await.ok();
+    let right = s.last_code(ADA).await;
+    verify(&s, &ada_net, ADA, &right, &TestPhone::new()).await.err(429, "too_many_attempts");
+
+    // The front desk checks Ada's identity and lifts the freeze: her next code works.
+    s.admin("POST", "/v1/admin/sign-in/unfreeze", Some(json!({ "identifier": " Ada@Example.com " }))).await.ok();
+    s.clock.advance(31);
+    ask_code(&s, &ada_net, ADA, 1).await.ok();
+    verify(&s, &ada_net, ADA, &s.last_code(ADA).await, &TestPhone::new()).await.ok();
+    // A garbled identifier is a typed error, not a silent success.
+    s.admin("POST", "/v1/admin/sign-in/unfreeze", Some(json!({ "identifier": "not an address" })))
+        .await
+        .err(422, "invalid_identifier");
+}
+
+#[tokio::test]
 async fn otp_farming_a_second_identifier_from_the_same_client_is_limited() {
     let s = Server::start().await;
     people(&s).await;

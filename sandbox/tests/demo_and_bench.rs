@@ -37,11 +37,16 @@ fn the_bench_reports_every_figure_as_json() {
         "link_standard_mtu185_p99",
         "link_fast_mtu185_4pe_p50",
         "link_fast_mtu23_p99",
+        "link_standard_mtu185_loss5_p99",
+        "link_fast_mtu185_loss5_p99",
+        "unlock_total_standard_mtu185_p50",
+        "unlock_total_fast_mtu185_p50",
         "cache_open_10k",
         "cache_lookup_10k",
         "refresh_10k",
         "bundle_10k_bytes",
         "bundle_10k_apply",
+        "bundle_10k_air_ms",
     ] {
         let value = figures[id]["value"].as_f64();
         assert!(value.is_some_and(|v| v > 0.0), "{id}: {}", figures[id]);
@@ -52,6 +57,12 @@ fn the_bench_reports_every_figure_as_json() {
     let floor = &report["constants"]["link_floor"];
     assert_eq!(floor["value"].as_f64(), Some(180.0), "2 × 30 ms + 120 ms: {floor}");
     assert!(floor["derivation"].as_str().is_some_and(|d| d.contains("connection events")), "{floor}");
+    // Compute time is added on top of the radio's, and the lock's share is an estimate
+    // reported as a constant with where its cycle counts come from.
+    let link = figures["link_standard_mtu185_p50"]["value"].as_f64().unwrap();
+    let lock = report["constants"]["lock_compute_standard_m4_assembler"]["value"].as_f64().unwrap();
+    assert!(figures["unlock_total_standard_mtu185_p50"]["value"].as_f64().unwrap() > link + lock);
+    assert!(figures.get("lock_compute_standard_m4_assembler").is_none());
     // The refresh figure exists only when the stated number of credentials arrived and
     // were cached (the quick run states 200).
     assert!(figures["refresh_10k"]["what"].as_str().is_some_and(|w| w.contains("200 new credentials")));

@@ -24,7 +24,7 @@ use keyway_api::endpoints as api;
 use keyway_api::{
     AccessRequest, Created, DoorRequest, DoorView, ErrorBody, GrantChange, GrantSpec, InvitationSent, InviteRequest,
     KeyChange, KeyRequest, NameRequest, OutboxMessage, PersonAdded, PersonRequest, PersonSummary, RevokeReason,
-    RevokeRequest, Revoked, SiteCreated, SiteRequest,
+    RevokeRequest, Revoked, SiteCreated, SiteRequest, UnfreezeRequest,
 };
 
 fn non_empty(field: &str, v: &str) -> Result<String> {
@@ -259,6 +259,21 @@ pub async fn update_key(
     responses((status = 204), (status = 404, body = ErrorBody)))]
 pub async fn delete_key(_: Admin, State(st): State<AppState>, ApiPath(key_id): ApiPath<i64>) -> Result<StatusCode> {
     st.write(move |tx, _, now| access::delete_key(tx, key_id, now)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Lifts the sign-in freeze on an identifier (see docs/security.md): for a member whose
+/// address an attacker drove into the lifetime cap, once their identity was checked.
+#[utoipa::path(post, path = api::UnfreezeSignIn::PATH, tag = "admin", security(("admin" = [])),
+    request_body = UnfreezeRequest,
+    responses((status = 204), (status = 422, description = "invalid_identifier", body = ErrorBody)))]
+pub async fn unfreeze_sign_in(
+    _: Admin,
+    State(st): State<AppState>,
+    ApiJson(req): ApiJson<UnfreezeRequest>,
+) -> Result<StatusCode> {
+    let ident = Identifier::parse(&req.identifier)?;
+    st.write(move |tx, _, _| crate::otp::unfreeze(tx, &ident)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

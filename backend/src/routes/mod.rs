@@ -80,6 +80,7 @@ mount! {
     GrantKey => admin::grant,
     UpdateGrant => admin::update_grant,
     RevokeGrant => admin::revoke_grant,
+    UnfreezeSignIn => admin::unfreeze_sign_in,
     UpdateKey => admin::update_key,
     DeleteKey => admin::delete_key,
     Invite => admin::invite,

@@ -68,3 +68,36 @@ pub fn measure(mtu: u16, loss: f64, packets_per_event: u8, n: usize, seed: u64) 
         fast_p99: quantile(&fast, 0.99),
     })
 }
+
+/// Median milliseconds of modelled radio time to carry a 10,000-revocation bundle to the
+/// lock and get its receipt back, at MTU 185, 1 packet per connection event and 1 % loss,
+/// over `rounds` bundles (each a newer version, each applied): from the bundle's first
+/// write, after an unlock opened the channel, until the phone holds the receipt. The
+/// lock's verification and apply cost nothing on the virtual clock (measured apart as
+/// `bundle_10k_apply` and in instructions).
+pub fn bundle_air(rounds: usize, seed: u64) -> Result<f64, String> {
+    let (phone, lock) = scene()?;
+    let radio = SimRadio::new(seed);
+    let link =
+        LinkParams { att_mtu: 185, connection_interval: CONNECTION_INTERVAL, loss: LOSS, ..LinkParams::default() };
+    let id = radio.add_lock(lock, link);
+    let mut carried = Vec::with_capacity(rounds);
+    for version in 1..=rounds as u32 {
+        let bundle = phone.bundle(version, super::lock_cost::BUNDLE_REVOCATIONS)?.to_bytes();
+        let target = radio.with_lock(id, target).ok_or("the lock left the radio")?;
+        let (awaiting, request) = phone.standard_request(&target)?;
+        let mut connection = radio.connect(id, 185).map_err(|e| format!("connect: {e}"))?;
+        connection.send_message(&request).map_err(|e| format!("write: {e}"))?;
+        let reply = connection.receive_message().map_err(|e| format!("notify: {e}"))?.ok_or("no answer")?;
+        let (_, mut channel) = awaiting.on_response(&reply).map_err(|e| format!("answer: {e:?}"))?;
+        let message = channel.deliver_bundle(&bundle).map_err(|e| format!("{e:?}"))?;
+        let started = radio.now();
+        connection.send_message(&message).map_err(|e| format!("bundle write: {e}"))?;
+        let receipt = connection.receive_message().map_err(|e| format!("receipt: {e}"))?.ok_or("no receipt")?;
+        carried.push(ms(radio.now() - started));
+        connection.disconnect();
+        let sync = channel.on_sync_reply(&receipt).map_err(|e| format!("{e:?}"))?;
+        sync.applied.map_err(|r| format!("the lock refused the bundle: {r:?}"))?;
+    }
+    Ok(super::stats::median(&carried))
+}

@@ -7,6 +7,7 @@ mod bundle;
 mod cache;
 mod demo_memory;
 mod link_latency;
+mod lock_compute;
 pub mod lock_cost;
 mod phone_cpu;
 mod refresh;
@@ -126,6 +127,42 @@ impl Report {
     }
 }
 
+/// The unlock with compute time added to the modelled radio time (MTU 185, 1 packet per
+/// event, 1 % loss): the phone's measured CPU, and the lock's estimated on a Cortex-M4 at
+/// 64 MHz — the assembler estimate for the standard path's public-key work, and the fast
+/// path's x86_64 instruction count taken as cycles (rough: it is symmetric work only).
+fn add_totals(
+    report: &mut Report,
+    link: &link_latency::Latency,
+    phone_cpu: &Result<(f64, f64), String>,
+    fast_instructions: &Result<f64, String>,
+) {
+    let lock_fast_ms = fast_instructions.clone().map(|i| i / (lock_compute::LOCK_MHZ * 1e3));
+    let (standard, fast) = match (phone_cpu, &lock_fast_ms) {
+        (Ok((phone_standard, phone_fast)), Ok(lock_fast)) => (
+            Ok(link.standard_p50 + phone_standard / 1e3 + lock_compute::standard_ms_assembler()),
+            Ok(link.fast_p50 + phone_fast / 1e3 + lock_fast),
+        ),
+        (Err(e), _) | (_, Err(e)) => (Err(e.clone()), Err(e.clone())),
+    };
+    report.add(
+        "unlock_total_standard_mtu185_p50",
+        "standard unlock with compute: link p50 (MTU 185, 1 % loss) + phone CPU (measured median) + lock \
+         public-key work (estimate: Cortex-M4, 64 MHz, assembler)",
+        standard,
+        "ms",
+        "well under a second",
+    );
+    report.add(
+        "unlock_total_fast_mtu185_p50",
+        "fast unlock with compute: link p50 + phone CPU (measured median) + lock work (x86_64 instructions \
+         taken as Cortex-M4 cycles at 64 MHz, rough)",
+        fast,
+        "ms",
+        "well under a second",
+    );
+}
+
 /// Runs every benchmark; returns the report as JSON (and prints it).
 pub async fn run(args: &BenchArgs, json_out: bool) -> Result<(), String> {
     if let Some(work) = args.worker {
@@ -139,7 +176,8 @@ pub async fn run(args: &BenchArgs, json_out: bool) -> Result<(), String> {
     report.add("demo_peak_rss", "peak memory of `keyway-sandbox demo`", demo_memory::measure(), "MiB", "< 100 MiB");
 
     let n = if q { 20 } else { 200 };
-    match phone_cpu::measure(n) {
+    let phone_cpu = phone_cpu::measure(n);
+    match phone_cpu.clone() {
         Ok((standard, fast)) => {
             report.add(
                 "phone_cpu_standard",
@@ -168,13 +206,34 @@ pub async fn run(args: &BenchArgs, json_out: bool) -> Result<(), String> {
         "instr",
         "< 15 M x86_64 instructions",
     );
+    let fast_instructions = instructions(lock_cost::Work::Fast);
     report.add(
         "lock_instructions_fast",
         "lock instructions per fast unlock (x86_64 under callgrind)",
-        instructions(lock_cost::Work::Fast),
+        fast_instructions.clone(),
         "instr",
         "< 0.5 M",
     );
+    // What the lock's arithmetic would take on a microcontroller: estimates from published
+    // cycle counts (bench/lock_compute.rs says which), reported apart from measurements.
+    report.constant(Constant {
+        id: "lock_compute_standard_m4_assembler",
+        what: "estimate: lock public-key work per standard unlock, Cortex-M4 at 64 MHz, optimised assembler",
+        value: lock_compute::standard_ms_assembler(),
+        unit: "ms",
+        derivation: "(1 ECDH + 2 ECDSA verifications as 2 scalar multiplications each) × 1.108 M cycles \
+                     (Emill/P256-cortex-ecdh) ÷ 64 MHz"
+            .into(),
+    });
+    report.constant(Constant {
+        id: "lock_compute_standard_m4_portable",
+        what: "estimate: the same with portable C",
+        value: lock_compute::standard_ms_portable(),
+        unit: "ms",
+        derivation: "(12.6 M cycles per ECDH + 2 × 26.1 M per ECDSA verification, p256-m on a 900 MHz \
+                     Cortex-A7) ÷ 64 MHz"
+            .into(),
+    });
     let bundle_count = if q { 1 } else { 3 };
     report.add(
         "lock_instructions_bundle_10k",
@@ -191,16 +250,20 @@ pub async fn run(args: &BenchArgs, json_out: bool) -> Result<(), String> {
     // standard one within 210 ms, at the median. The conservative model (one packet per
     // connection event) is the headline; 4 per event is what iOS does. MTU 23 is the
     // worst case of an old peripheral stack and only has to stay under a second.
-    for (mtu, packets_per_event, ids, goals) in [
+    // At 1 % loss a few thousand samples rarely see two losses in one unlock, so p99 is
+    // the base plus one interval; 5 % loss shows the tail a crowded 2.4 GHz band gives.
+    for (mtu, packets_per_event, loss, ids, goals) in [
         (
             185,
             1,
+            link_latency::LOSS,
             ["link_standard_mtu185_p50", "link_standard_mtu185_p99", "link_fast_mtu185_p50", "link_fast_mtu185_p99"],
             ["≤ 210 ms", "< 500 ms", "≤ 180 ms (the floor)", "< 400 ms"],
         ),
         (
             185,
             4,
+            link_latency::LOSS,
             [
                 "link_standard_mtu185_4pe_p50",
                 "link_standard_mtu185_4pe_p99",
@@ -210,25 +273,42 @@ pub async fn run(args: &BenchArgs, json_out: bool) -> Result<(), String> {
             ["≤ 210 ms", "< 500 ms", "≤ 180 ms (the floor)", "< 400 ms"],
         ),
         (
+            185,
+            1,
+            0.05,
+            [
+                "link_standard_mtu185_loss5_p50",
+                "link_standard_mtu185_loss5_p99",
+                "link_fast_mtu185_loss5_p50",
+                "link_fast_mtu185_loss5_p99",
+            ],
+            ["—", "< 500 ms", "—", "< 400 ms"],
+        ),
+        (
             23,
             1,
+            link_latency::LOSS,
             ["link_standard_mtu23_p50", "link_standard_mtu23_p99", "link_fast_mtu23_p50", "link_fast_mtu23_p99"],
             ["< 1,000 ms"; 4],
         ),
     ] {
-        match link_latency::measure(mtu, link_latency::LOSS, packets_per_event, samples, 42) {
+        match link_latency::measure(mtu, loss, packets_per_event, samples, 42) {
             Ok(l) => {
                 let what = |path: &str, p: &str| {
                     format!(
                         "{path} unlock, connection → door open, MTU {mtu}, {packets_per_event} packet(s) per \
-                             connection event, 1 % loss, {p} (modelled radio time on a virtual clock; no \
-                             compute time)"
+                             connection event, {:.0} % loss, {p} over {samples} unlocks (modelled radio time on a \
+                             virtual clock; no compute time)",
+                        loss * 100.0
                     )
                 };
                 report.add(ids[0], what("standard", "p50"), Ok(l.standard_p50), "ms", goals[0]);
                 report.add(ids[1], what("standard", "p99"), Ok(l.standard_p99), "ms", goals[1]);
                 report.add(ids[2], what("fast", "p50"), Ok(l.fast_p50), "ms", goals[2]);
                 report.add(ids[3], what("fast", "p99"), Ok(l.fast_p99), "ms", goals[3]);
+                if mtu == 185 && packets_per_event == 1 && loss == link_latency::LOSS {
+                    add_totals(&mut report, &l, &phone_cpu, &fast_instructions);
+                }
             }
             Err(e) => report.add(ids[0], format!("unlock latency at MTU {mtu}"), Err(e), "ms", goals[0]),
         }
@@ -274,7 +354,7 @@ pub async fn run(args: &BenchArgs, json_out: bool) -> Result<(), String> {
                     format!("credential lookup among {keys} keys (median)"),
                     Ok(lookup),
                     "µs",
-                    "< 1,000 µs",
+                    if keys == 1_000 { "—" } else { "≤ 10 µs" },
                 );
             }
             Err(e) => report.add("cache", format!("key cache with {keys} keys"), Err(e), "µs", "—"),
@@ -287,7 +367,7 @@ pub async fn run(args: &BenchArgs, json_out: bool) -> Result<(), String> {
         "refresh bringing {credentials} new credentials, all {credentials} checked issued and in the cache file \
          (one run, wall clock, backend on loopback)"
     );
-    report.add("refresh_10k", refresh_what, refresh.map(|t| t.as_secs_f64() * 1e3), "ms", "< 10,000 ms");
+    report.add("refresh_10k", refresh_what, refresh.map(|t| t.as_secs_f64() * 1e3), "ms", "≤ 500 ms");
 
     match bundle::measure(if q { 1 } else { 5 }) {
         Ok((bytes, p185, p23, apply)) => {
@@ -296,9 +376,17 @@ pub async fn run(args: &BenchArgs, json_out: bool) -> Result<(), String> {
                 "door-sync bundle with 10,000 revocations",
                 Ok(bytes as f64),
                 "bytes",
-                "< 256 KiB",
+                "≤ 80,000 bytes",
             );
             report.add("bundle_10k_packets_mtu185", "its ATT packets at MTU 185", Ok(p185 as f64), "packets", "—");
+            report.add(
+                "bundle_10k_air_ms",
+                "carrying it to the lock and the receipt back over the modelled link (MTU 185, 1 packet per \
+                 connection event, 1 % loss; median, virtual clock, radio time only)",
+                link_latency::bundle_air(if q { 1 } else { 5 }, 7),
+                "ms",
+                "≤ 5,000 ms",
+            );
             report.add("bundle_10k_packets_mtu23", "its ATT packets at MTU 23", Ok(p23 as f64), "packets", "—");
             report.add(
                 "bundle_10k_apply",
