@@ -71,19 +71,20 @@ fn normalise_percent_encoding(rest: &str) -> String {
     let mut out = String::with_capacity(rest.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let (Some(hi), Some(lo)) = (hex_value(bytes[i + 1]), hex_value(bytes[i + 2])) {
-                let octet = hi * 16 + lo;
-                if is_unreserved(octet) {
-                    out.push(char::from(octet));
-                } else {
-                    out.push('%');
-                    out.push(char::from(bytes[i + 1].to_ascii_uppercase()));
-                    out.push(char::from(bytes[i + 2].to_ascii_uppercase()));
-                }
-                i += 3;
-                continue;
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let (Some(hi), Some(lo)) = (hex_value(bytes[i + 1]), hex_value(bytes[i + 2]))
+        {
+            let octet = hi * 16 + lo;
+            if is_unreserved(octet) {
+                out.push(char::from(octet));
+            } else {
+                out.push('%');
+                out.push(char::from(bytes[i + 1].to_ascii_uppercase()));
+                out.push(char::from(bytes[i + 2].to_ascii_uppercase()));
             }
+            i += 3;
+            continue;
         }
         // Copy one whole character (the input is UTF-8; `%` and hex digits are ASCII).
         let ch_len = rest[i..].chars().next().map_or(1, char::len_utf8);
