@@ -70,24 +70,61 @@ pub struct SharePreview {
     pub ends_at: i64,
     /// The email or phone to sign in with.
     pub sign_in_with: String,
+    /// The sharing member's name, when the organisation has one on record.
+    pub shared_by: Option<String>,
+    /// When the link stops working (its 7 days, or the window's end if sooner).
+    pub link_expires_at: i64,
 }
 
-/// A share as the sharing member sees it.
+/// A share as the sharing member sees it (`GET /v1/me/shares`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ShareView {
-    /// Share id.
+    /// Share id (to revoke it).
     pub share_id: i64,
     /// The member's grant it was made from.
     pub grant_id: i64,
-    /// The guest's email or phone.
+    /// The guest's email or phone, as it was shared to.
     pub guest: String,
-    /// Door ids shared.
-    pub door_ids: Vec<i64>,
+    /// The doors shared, with their names.
+    pub doors: Vec<SharedDoorView>,
     /// Start of the guest's window.
     pub starts_at: i64,
     /// End of the guest's window.
     pub ends_at: i64,
-    /// `pending` (link not redeemed), `redeemed` or `revoked`.
-    pub state: String,
+    /// When the share was made.
+    pub created_at: i64,
+    /// When its link stops working, if not redeemed by then.
+    pub link_expires_at: i64,
+    /// When the guest redeemed it, if they did.
+    pub redeemed_at: Option<i64>,
+    /// Where it stands now.
+    pub state: ShareState,
+}
+
+/// One shared door.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SharedDoorView {
+    /// Door id.
+    pub door_id: i64,
+    /// Lock id, 16 hex digits (the app's door id).
+    pub lock_id: String,
+    /// Display name.
+    pub name: String,
+}
+
+/// Where a share stands for the member who made it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ShareState {
+    /// The link was sent and not redeemed yet; it still works.
+    Pending,
+    /// The guest redeemed it; their key works inside the window.
+    Redeemed,
+    /// The link or the window ended first.
+    Expired,
+    /// Revoked by the member, an administrator, or with the member's own key.
+    Revoked,
 }

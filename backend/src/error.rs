@@ -127,6 +127,9 @@ pub enum Error {
         /// Unix seconds when the key starts to work.
         starts_at: i64,
     },
+    /// No share has this link, or no share of the caller's has this id.
+    #[error("this shared-key link is not valid")]
+    ShareNotFound,
     /// The share link was already redeemed.
     #[error("this shared key was already accepted")]
     ShareAlreadyRedeemed,
@@ -190,6 +193,7 @@ impl Error {
             Error::KeyExpired => "key_expired",
             Error::AccessSuspended => "access_suspended",
             Error::KeyNotYetValid { .. } => "key_not_yet_valid",
+            Error::ShareNotFound => "share_not_found",
             Error::ShareAlreadyRedeemed => "share_already_redeemed",
             Error::ShareRevoked => "share_revoked",
             Error::ShareExpired => "share_expired",
@@ -210,7 +214,7 @@ impl Error {
             Error::InvalidField { .. } | Error::InvalidIdentifier | Error::InvalidDeviceKey => S::UNPROCESSABLE_ENTITY,
             Error::UnsupportedMediaType => S::UNSUPPORTED_MEDIA_TYPE,
             Error::BodyTooLarge => S::PAYLOAD_TOO_LARGE,
-            Error::NotFound(_) | Error::InvitationNotFound => S::NOT_FOUND,
+            Error::NotFound(_) | Error::InvitationNotFound | Error::ShareNotFound => S::NOT_FOUND,
             Error::MethodNotAllowed => S::METHOD_NOT_ALLOWED,
             Error::Unauthenticated
             | Error::AccessTokenExpired

@@ -27,6 +27,7 @@ pub mod routes;
 pub mod schema;
 pub mod secrets;
 pub mod sessions;
+pub mod share_views;
 pub mod shares;
 pub mod signing;
 pub mod tls;

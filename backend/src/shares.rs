@@ -12,7 +12,7 @@ use crate::keys::{self, next_seq};
 use crate::outbox::{NewMessage, Outbox};
 use crate::secrets::{Purpose, Secrets};
 use crate::sessions::SessionInfo;
-use keyway_api::{IssuedCredential, ShareCreated, SharePreview, ShareView};
+use keyway_api::{IssuedCredential, ShareCreated};
 use keyway_protocol::share_proof::{SHARE_PROOF_NONCE_LEN, ShareRequestProof};
 
 /// How long a share link can be redeemed.
@@ -245,7 +245,7 @@ pub fn redeem(
         )
         .optional()?;
     let Some((share_id, grant_id, guest, starts_at, ends_at, link_expires_at, state)) = row else {
-        return Err(Error::NotFound("share"));
+        return Err(Error::ShareNotFound);
     };
     match state.as_str() {
         "revoked" => return Err(Error::ShareRevoked),
@@ -288,66 +288,14 @@ pub fn revoke(tx: &Transaction<'_>, session: &SessionInfo, share_id: i64, now: i
         )
         .optional()?;
     let Some((owner, guest_grant)) = row else {
-        return Err(Error::NotFound("share"));
+        return Err(Error::ShareNotFound);
     };
     if owner != session.person_id {
-        return Err(Error::NotFound("share"));
+        return Err(Error::ShareNotFound);
     }
     tx.execute("UPDATE shares SET state = 'revoked' WHERE id = ?1", [share_id])?;
     if let Some(g) = guest_grant {
         keys::revoke_grant(tx, g, "revoked_by_sharer", now)?;
     }
     Ok(())
-}
-
-/// Share id, guest, window, link expiry, state, organisation and facility names.
-type PreviewRow = (i64, String, i64, i64, i64, String, String, String);
-
-/// Previews a share link (unauthenticated, by token).
-pub fn preview(tx: &Transaction<'_>, secrets: &Secrets, token: &str, now: i64) -> Result<SharePreview> {
-    let h = secrets.hash(Purpose::ShareToken, "", token.trim());
-    let row: Option<PreviewRow> = tx
-        .query_row(
-            "SELECT s.id, s.guest_identifier, s.starts_at, s.ends_at, s.link_expires_at, s.state, o.name, f.name
-             FROM shares s JOIN grants g ON g.id = s.grant_id JOIN keys k ON k.id = g.key_id
-                  JOIN facilities f ON f.id = k.facility_id JOIN orgs o ON o.id = g.org_id
-             WHERE s.token_hash = ?1",
-            [h],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?)),
-        )
-        .optional()?;
-    let Some((id, guest, starts_at, ends_at, link_expires_at, state, organisation, facility)) = row else {
-        return Err(Error::NotFound("share"));
-    };
-    match state.as_str() {
-        "revoked" => return Err(Error::ShareRevoked),
-        "redeemed" => return Err(Error::ShareAlreadyRedeemed),
-        _ if now >= link_expires_at || now >= ends_at => return Err(Error::ShareExpired),
-        _ => {}
-    }
-    let mut stmt = tx.prepare(
-        "SELECT d.name FROM share_doors sd JOIN doors d ON d.id = sd.door_id WHERE sd.share_id = ?1 ORDER BY d.id",
-    )?;
-    let doors = stmt.query_map([id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
-    Ok(SharePreview { organisation, facility, doors, starts_at, ends_at, sign_in_with: guest })
-}
-
-/// The shares a member has made, newest first.
-pub fn list_for_person(tx: &Transaction<'_>, person_id: i64) -> Result<Vec<ShareView>> {
-    let rows: Vec<(i64, i64, String, i64, i64, String)> = {
-        let mut stmt = tx.prepare(
-            "SELECT s.id, s.grant_id, s.guest_identifier, s.starts_at, s.ends_at, s.state
-             FROM shares s JOIN grants g ON g.id = s.grant_id WHERE g.person_id = ?1 ORDER BY s.id DESC",
-        )?;
-        let rows =
-            stmt.query_map([person_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))?;
-        rows.collect::<rusqlite::Result<_>>()?
-    };
-    let mut out = Vec::with_capacity(rows.len());
-    for (share_id, grant_id, guest, starts_at, ends_at, state) in rows {
-        let mut stmt = tx.prepare("SELECT door_id FROM share_doors WHERE share_id = ?1 ORDER BY door_id")?;
-        let door_ids = stmt.query_map([share_id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
-        out.push(ShareView { share_id, grant_id, guest, door_ids, starts_at, ends_at, state });
-    }
-    Ok(out)
 }

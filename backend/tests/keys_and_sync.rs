@@ -464,10 +464,18 @@ async fn a_share_link_previews_and_the_member_can_list_and_revoke_shares() {
     assert_eq!(p["organisation"], "Acme");
     assert_eq!(p["doors"], json!(["Back gate", "Front door"]));
     assert_eq!(p["sign_in_with"], "zed@example.com");
+    assert!(p["link_expires_at"].as_i64().unwrap() > s.now());
     let mine = s.send("GET", "/v1/me/shares", Some(&bearer(&st.ada)), None).await.ok();
     let mine = mine.as_array().unwrap();
     assert_eq!(mine.len(), 2);
     assert_eq!(mine[1]["state"], "redeemed");
+    assert!(mine[1]["redeemed_at"].as_i64().is_some());
+    assert_eq!(mine[0]["state"], "pending");
+    assert_eq!(mine[0]["guest"], "zed@example.com");
+    let names: Vec<&str> = mine[0]["doors"].as_array().unwrap().iter().map(|d| d["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["Back gate", "Front door"]);
+    assert_eq!(mine[0]["doors"][0]["lock_id"].as_str().unwrap().len(), 16);
+    assert!(mine[0]["created_at"].as_i64().unwrap() <= s.now());
     // Revoking the redeemed share ends Gus's key; the pending one's link dies.
     let gus_share = mine[1]["share_id"].as_i64().unwrap();
     let a = s.send("POST", &format!("/v1/shares/{gus_share}/revoke"), Some(&bearer(&st.ada)), None).await;
@@ -478,7 +486,14 @@ async fn a_share_link_previews_and_the_member_can_list_and_revoke_shares() {
     s.send("POST", &format!("/v1/shares/{zed_share}/revoke"), Some(&bearer(&st.ada)), None).await;
     s.send("GET", &format!("/v1/share-links/{link}"), None, None).await.err(410, "share_revoked");
     // Only the member who shared can revoke.
-    s.send("POST", &format!("/v1/shares/{zed_share}/revoke"), Some(&bearer(&st.gus)), None).await.err(404, "not_found");
+    s.send("POST", &format!("/v1/shares/{zed_share}/revoke"), Some(&bearer(&st.gus)), None)
+        .await
+        .err(404, "share_not_found");
+    let mine = s.send("GET", "/v1/me/shares", Some(&bearer(&st.ada)), None).await.ok();
+    assert_eq!(mine[0]["state"], "revoked");
+    assert_eq!(mine[1]["state"], "revoked");
+    // A link that never was one says so.
+    s.send("GET", "/v1/share-links/AAAAAAAAAAAAAAAAAAAAAAAAAA", None, None).await.err(404, "share_not_found");
 }
 
 #[tokio::test]

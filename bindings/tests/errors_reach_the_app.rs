@@ -42,6 +42,7 @@ fn each_backend_refusal_is_its_own_error_with_its_facts() {
         ("invitation_superseded", KeywayError::InvitationSuperseded),
         ("invitation_cancelled", KeywayError::InvitationCancelled),
         ("invitation_already_used", KeywayError::InvitationAlreadyUsed),
+        ("share_not_found", KeywayError::ShareNotFound),
         ("share_revoked", KeywayError::ShareRevoked),
         ("share_expired", KeywayError::ShareExpired),
         ("share_already_redeemed", KeywayError::ShareAlreadyRedeemed),

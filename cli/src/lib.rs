@@ -1,5 +1,5 @@
 //! `keyway`: the desktop client of Keyway. Its commands (`login`, `accept`, `keys`,
-//! `unlock`, `sync`, `share`, `revoke-share`, `redeem`, `logout`) act for a member or a
+//! `unlock`, `sync`, `share`, `shares`, `revoke-share`, `redeem`, `logout`) act for a member or a
 //! guest against any backend over real Bluetooth. The library is the whole binary behind
 //! one entry point, [`main`], so the journeys (keyway-e2e) can build and run the very
 //! same client; the demo and the bench live in the sandbox (`keyway-sandbox`).
@@ -58,9 +58,11 @@ enum ClientCommand {
     },
     /// Share doors of your key with a guest for a while.
     Share(commands::share::ShareArgs),
+    /// List the keys you shared: guest, doors, window, status, and each share's id.
+    Shares,
     /// Take back a share.
     RevokeShare {
-        /// The share id `keyway share` printed.
+        /// The share id, as `keyway shares` (or `keyway share`) prints it.
         share_id: i64,
     },
     /// As a guest: accept a shared-key link (sign in first with the address it was sent to).
@@ -88,6 +90,7 @@ async fn run_client(global: &Global, command: &ClientCommand, out: Output) -> Re
         Command::Unlock { door } => commands::unlock::run(&client, out, door).await,
         Command::Sync { door } => commands::sync::run(&client, out, door).await,
         Command::Share(args) => commands::share::run(&client, out, args).await,
+        Command::Shares => commands::shares::run(&client, out).await,
         Command::RevokeShare { share_id } => commands::share::revoke(&client, out, *share_id).await,
         Command::Redeem { link } => commands::redeem::run(&client, out, link).await,
         Command::Logout => commands::logout::run(&client, out).await,

@@ -122,6 +122,10 @@ pub enum KeywayError {
         /// When access starts.
         starts_at: Timestamp,
     },
+    /// The shared-key link is not one (mistyped, cut off, or made up), or the share id is
+    /// not one of this member's shares: ask the member for a new link, or reload the list.
+    #[error("this shared-key link is not valid")]
+    ShareNotFound,
     /// The member who shared this key revoked it: show it as revoked.
     #[error("this shared key was revoked")]
     ShareRevoked,
@@ -310,6 +314,7 @@ impl KeywayError {
                 "access_suspended" => Self::AccessSuspended,
                 "key_expired" => Self::KeyExpired { expired_at: None },
                 "key_not_yet_valid" => Self::KeyNotYetValid { starts_at: at("starts_at") },
+                "share_not_found" => Self::ShareNotFound,
                 "share_revoked" => Self::ShareRevoked,
                 "share_expired" => Self::ShareExpired,
                 "share_already_redeemed" => Self::ShareAlreadyRedeemed,

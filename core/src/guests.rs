@@ -91,8 +91,11 @@ impl Keyway {
         Ok(DeviceProof { nonce: b64.encode(nonce), signature: b64.encode(signature) })
     }
 
-    /// Revokes a share: the guest's key stops working online at once, and at offline
-    /// doors after their next door sync (or when its short credential lapses).
+    /// Revokes a share (an id from [`Keyway::shares`] or [`Keyway::share_key`]): the
+    /// guest's key stops working online at once, and at offline doors after their next
+    /// door sync (or when its short credential lapses). An id that is not one of this
+    /// member's shares fails with [`Error::ShareNotFound`]; revoking one that already
+    /// ended is not an error.
     pub async fn revoke_share(&self, share_id: i64) -> Result<()> {
         self.inner.auth.call(&RevokeShare { share_id }).await
     }

@@ -6,7 +6,8 @@
 //!   [`Keyway::accept_invitation`]);
 //! - keys, offline-first ([`Keyway::refresh`], [`Keyway::keys`], [`Keyway::access_state`]);
 //! - doors ([`Keyway::unlock`], [`Keyway::sync_door`]);
-//! - guests ([`Keyway::share_key`], [`Keyway::redeem_share`]);
+//! - guests ([`Keyway::share_key`], [`Keyway::shares`], [`Keyway::revoke_share`],
+//!   [`Keyway::preview_share`], [`Keyway::redeem_share`]);
 //! - listeners ([`Keyway::subscribe_session`], [`Keyway::subscribe_keys`],
 //!   [`Keyway::subscribe_door_sync`]);
 //! - readiness: can this phone open a door now ([`Keyway::readiness`],
@@ -39,6 +40,8 @@ pub mod operation;
 pub mod platform;
 mod readiness;
 mod refresh;
+mod share_list;
+mod share_preview;
 mod signin;
 pub mod timestamp;
 
@@ -49,6 +52,8 @@ pub use invitations::{InvitationPreview, invitation_is_dead};
 pub use keyway::{Config, Keyway, Platform};
 pub use readiness::{DoorReadiness, Readiness};
 pub use refresh::RefreshSummary;
+pub use share_list::{ShareRecord, ShareStatus, SharedDoor};
+pub use share_preview::{SharedKeyPreview, share_is_dead};
 pub use signin::{CodeChannel, CodeSent, SignInFlow};
 pub use timestamp::Timestamp;
 

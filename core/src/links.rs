@@ -1,9 +1,13 @@
-//! Links that arrive from outside (email, text, QR): invitation and guest-share links.
-//! Only `https` links on the configured hosts, with the expected path and a token of the
-//! expected form, are accepted; anything else is refused with the reason.
+//! Links that arrive from outside (email, text, QR, paste): invitation and guest-share
+//! links. What pasting does to a link is undone first ([`normalise_pasted_link`]); then
+//! only `https` links on the configured hosts (default port), with the expected path and
+//! a token of the expected form, are accepted; anything else is refused with the reason.
 
 use thiserror::Error;
 use url::Url;
+
+mod pasted;
+pub use pasted::normalise_pasted_link;
 
 /// What kind of link it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,9 +68,9 @@ pub enum LinkProblem {
 const MIN_TOKEN: usize = 22;
 const MAX_TOKEN: usize = 256;
 
-/// Parses and checks a link against the trusted hosts.
+/// Parses and checks a link, as pasted, against the trusted hosts.
 pub fn parse_link(input: &str, trusted_hosts: &[String]) -> Result<ParsedLink, LinkProblem> {
-    let url = Url::parse(input.trim()).map_err(|_| LinkProblem::NotALink)?;
+    let url = Url::parse(&normalise_pasted_link(input)).map_err(|_| LinkProblem::NotALink)?;
     if url.scheme() != "https" {
         return Err(LinkProblem::NotHttps);
     }
@@ -140,6 +144,63 @@ mod tests {
     fn a_link_pasted_with_unicode_white_space_around_it_is_accepted() {
         let pasted = format!("\u{85}\u{a0} https://keys.example.com/share/{TOKEN}\u{2003}\n");
         assert_eq!(parse_link(&pasted, &hosts()).unwrap().kind, LinkKind::SharedKey);
+    }
+
+    #[test]
+    fn pasted_links_chat_punctuation_brackets_and_line_breaks_are_undone() {
+        let link = format!("https://keys.example.com/invite/{TOKEN}");
+        let (a, b) = link.split_at(30);
+        for pasted in [
+            format!("<{link}>"),
+            format!("{link}."),
+            format!("({link}),"),
+            format!("\"{link}\""),
+            format!("“{link}”."),
+            format!("{a}\n{b}"),
+            format!("> {a}\r\n> {b}").replace("> ", ""),
+        ] {
+            let l = parse_link(&pasted, &hosts()).unwrap_or_else(|e| panic!("{pasted:?}: {e}"));
+            assert_eq!((l.kind, l.token()), (LinkKind::Invitation, TOKEN), "{pasted:?}");
+        }
+    }
+
+    #[test]
+    fn pasted_links_equivalent_under_rfc_3986_are_the_same_link() {
+        let h = hosts();
+        for same in [
+            format!("HTTPS://Keys.Example.COM/invite/{TOKEN}"),
+            format!("https://keys.example.com:443/invite/{TOKEN}"),
+            format!("https://keys.example.com/%69nvite/{TOKEN}"),
+            format!("https://keys.example.com/invite/{}", TOKEN.replace("AbC", "%41%62%43")),
+            format!("https://keys.example.com/share/../invite/{TOKEN}/"),
+        ] {
+            let l = parse_link(&same, &h).unwrap_or_else(|e| panic!("{same}: {e}"));
+            assert_eq!((l.kind, l.token(), l.host.as_str()), (LinkKind::Invitation, TOKEN, "keys.example.com"));
+        }
+    }
+
+    #[test]
+    fn pasted_links_that_are_something_else_keep_their_typed_refusal() {
+        let h = hosts();
+        assert_eq!(
+            parse_link(&format!("Open this: https://keys.example.com/invite/{TOKEN}"), &h).map(|_| ()),
+            Err(LinkProblem::NotHttps)
+        );
+        assert_eq!(parse_link(&format!("<http://keys.example.com/invite/{TOKEN}>."), &h), Err(LinkProblem::NotHttps));
+        assert_eq!(
+            parse_link(&format!("(https://keys.example.com:8443/invite/{TOKEN})"), &h),
+            Err(LinkProblem::UntrustedHost)
+        );
+        assert_eq!(parse_link(&format!("https://keys.example.com/invite%2F{TOKEN}"), &h), Err(LinkProblem::WrongKind));
+        assert_eq!(
+            parse_link(&format!("https://keys.example.com/invite/{TOKEN}%2E"), &h).map(|l| l.kind),
+            Ok(LinkKind::Invitation)
+        );
+        assert_eq!(parse_link("<>", &h), Err(LinkProblem::NotALink));
+        assert_eq!(
+            parse_link(&format!("https://keys.example.com/invite/{}", &TOKEN[..20]), &h),
+            Err(LinkProblem::Incomplete)
+        );
     }
 
     #[test]

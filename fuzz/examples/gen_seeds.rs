@@ -311,6 +311,22 @@ fn core_seeds(out: &mut Out, keys: &Keys) {
         out.write(&dir, name, text.as_bytes());
     }
 
+    let dir = out.target("pasted_links");
+    let link = format!("https://keys.example.com/share/{token}");
+    let (head, tail) = link.split_at(30);
+    let pasted = [
+        ("angle_brackets", format!("<{link}>")),
+        ("chat_full_stop", format!("({link}).")),
+        ("curly_quotes", format!("\u{201c}{link}\u{201d},")),
+        ("two_lines", format!("{head}\r\n{tail}")),
+        ("invisible_characters", format!("\u{feff}{head}\u{200b}{tail}")),
+        ("encoded_letters", format!("HTTPS://Keys.Example.com:443/%73hare/%41{}", &token[1..])),
+        ("stray_percent", "https://keys.example.com/invite/%%341%4".to_owned()),
+    ];
+    for (name, text) in &pasted {
+        out.write(&dir, name, text.as_bytes());
+    }
+
     // endpoint byte, status, JSON flag, body (endpoints as in keyway_core::fuzzing::api_answer)
     let dir = out.target("api_answer");
     let answer = |endpoint: u8, status: u16, json: bool, body: &str| {

@@ -8,6 +8,7 @@ use super::{ApiJson, ApiPath, Authed};
 use crate::AppState;
 use crate::error::Result;
 use crate::identifiers::Identifier;
+use crate::share_views;
 use crate::shares::{self, ShareRequest};
 use keyway_api::Endpoint as _;
 use keyway_api::endpoints as api;
@@ -52,7 +53,7 @@ pub async fn create(
 /// The sharing member revokes a share (and the guest's key).
 #[utoipa::path(post, path = api::RevokeShare::PATH, tag = "shares", security(("bearer" = [])),
     params(("share_id" = i64, Path, description = "Share id")),
-    responses((status = 204), (status = 404, body = ErrorBody)))]
+    responses((status = 204), (status = 404, description = "share_not_found", body = ErrorBody)))]
 pub async fn revoke(
     State(st): State<AppState>,
     Authed(s): Authed,
@@ -67,7 +68,7 @@ pub async fn revoke(
     params(("token" = String, Path, description = "The token from the share link")),
     responses((status = 200, body = IssuedCredential),
               (status = 403, description = "share_wrong_recipient", body = ErrorBody),
-              (status = 404, body = ErrorBody),
+              (status = 404, description = "share_not_found", body = ErrorBody),
               (status = 409, description = "share_already_redeemed", body = ErrorBody),
               (status = 410, description = "share_revoked, share_expired", body = ErrorBody)))]
 pub async fn redeem(
@@ -79,20 +80,21 @@ pub async fn redeem(
     Ok(Json(c))
 }
 
-/// What a share link offers (unauthenticated): organisation, facility, doors, window, who may redeem.
+/// What a share link offers (unauthenticated): organisation, facility, who shared it, doors,
+/// window, who may redeem.
 #[utoipa::path(get, path = api::PreviewShareLink::PATH, tag = "shares",
     params(("token" = String, Path, description = "The token from the share link")),
     responses((status = 200, body = SharePreview),
-              (status = 404, body = ErrorBody),
+              (status = 404, description = "share_not_found", body = ErrorBody),
               (status = 409, description = "share_already_redeemed", body = ErrorBody),
               (status = 410, description = "share_revoked, share_expired", body = ErrorBody)))]
 pub async fn preview(State(st): State<AppState>, ApiPath(token): ApiPath<String>) -> Result<Json<SharePreview>> {
-    Ok(Json(st.write(move |tx, st, now| shares::preview(tx, st.secrets(), &token, now)).await?))
+    Ok(Json(st.write(move |tx, st, now| share_views::preview(tx, st.secrets(), &token, now)).await?))
 }
 
-/// The shares the caller has made, with their state.
+/// The shares the caller has made, newest first, with their doors and state now.
 #[utoipa::path(get, path = api::ListMyShares::PATH, tag = "shares", security(("bearer" = [])),
     responses((status = 200, body = Vec<ShareView>), (status = 401, body = ErrorBody)))]
 pub async fn mine(State(st): State<AppState>, Authed(s): Authed) -> Result<Json<Vec<ShareView>>> {
-    Ok(Json(st.write(move |tx, _, _| shares::list_for_person(tx, s.person_id)).await?))
+    Ok(Json(st.write(move |tx, _, now| share_views::list_for_person(tx, s.person_id, now)).await?))
 }

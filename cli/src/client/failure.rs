@@ -122,6 +122,9 @@ impl From<Error> for Failure {
             Error::KeyNotYetValid { starts_at } => {
                 ("key_not_yet_valid", Refused, Some(format!("it starts {}", when(*starts_at))))
             }
+            Error::ShareNotFound => {
+                ("share_not_found", Refused, Some("check the link, or the id in `keyway shares`".into()))
+            }
             Error::ShareRevoked => ("share_revoked", Refused, None),
             Error::ShareExpired => ("share_expired", Refused, Some("ask for a new link".into())),
             Error::ShareAlreadyRedeemed => ("share_already_redeemed", Refused, None),

@@ -7,6 +7,7 @@ pub mod login;
 pub mod logout;
 pub mod redeem;
 pub mod share;
+pub mod shares;
 pub mod sync;
 pub mod unlock;
 
