@@ -100,6 +100,7 @@ pub fn revoke_grant(tx: &Transaction<'_>, grant_id: i64, reason: &str, now: i64)
         "UPDATE grants SET revoked_at = ?2, revoke_reason = ?3, change_seq = ?4 WHERE id = ?1",
         params![grant_id, now, reason, seq],
     )?;
+    crate::doorcodes::grant_changed(tx, grant_id)?;
     // Every credential that still matters at a door: live ones, retired parents, and
     // lapsed ones that live guest credentials or live shares still name as parent
     // (docs/protocol.md §15.9: guests are refused through their parent's entry too).
@@ -255,6 +256,7 @@ pub fn update_grant(tx: &Transaction<'_>, grant_id: i64, change: &GrantChange, n
          WHERE id = ?1",
         params![grant_id, starts_at, expires_at, change.shareable, seq],
     )?;
+    crate::doorcodes::grant_changed(tx, grant_id)?;
     // Credentials reaching outside the new window stop working everywhere.
     revoke_credentials_where(
         tx,

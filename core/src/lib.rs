@@ -7,6 +7,7 @@
 //! - keys, offline-first ([`Keyway::refresh`], [`Keyway::keys`], [`Keyway::access_state`]);
 //! - doors ([`Keyway::unlock`], [`Keyway::sync_door`]);
 //! - guests ([`Keyway::share_key`], [`Keyway::redeem_share`]);
+//! - daily doorcodes for keypads ([`Keyway::doorcodes`], [`Keyway::doorcode`]);
 //! - listeners ([`Keyway::subscribe_session`], [`Keyway::subscribe_keys`],
 //!   [`Keyway::subscribe_door_sync`]);
 //! - readiness: can this phone open a door now ([`Keyway::readiness`],
@@ -24,6 +25,7 @@ mod auth;
 pub mod ble;
 pub mod cache;
 mod crash;
+mod doorcodes;
 mod doors;
 pub mod error;
 #[cfg(feature = "uniffi")]
@@ -42,6 +44,7 @@ mod refresh;
 mod signin;
 pub mod timestamp;
 
+pub use doorcodes::Doorcode;
 pub use doors::{DoorSyncOutcome, UnlockOutcome};
 pub use error::{Error, KeywayError, LockRefusal, Result};
 pub use guests::Share;

@@ -31,7 +31,7 @@ const DOOR: DoorId = DoorId(*b"keypad01");
 
 fn code_cases() -> Vec<Value> {
     let cases =
-        [(1u32, 1_765_000_000u32), (1, 1_765_086_399), (1, 1_765_086_400), (2, 1_765_000_000), (0xffff_fffe, 0)];
+        [(1u32, 1_765_000_000u32), (1, 1_765_065_599), (1, 1_765_065_600), (2, 1_765_000_000), (0xffff_fffe, 0)];
     cases
         .iter()
         .map(|&(slot, time)| {
