@@ -180,3 +180,36 @@ fn a_right_code_whose_record_cannot_be_saved_leaves_the_door_shut() {
     assert_eq!(door.lock.actuations(), before);
     assert!(!door.lock.audit_events().iter().any(|e| matches!(e.kind, AuditKind::DoorcodeGranted { .. })));
 }
+
+#[test]
+fn the_keypad_answers_over_keyway_lock_serve() {
+    use keyway_lock::serve::{LockServer, ServeOptions};
+    use std::io::{BufRead, BufReader, Write};
+    let site = Site::new();
+    let dir = tempfile::tempdir().unwrap();
+    let options = ServeOptions {
+        listen: "127.0.0.1:0".into(),
+        state_dir: dir.path().join("state"),
+        doors: vec![DOOR],
+        trust_anchors: vec![site.anchor()],
+        real_time: false,
+    };
+    let server = LockServer::start(&options).unwrap();
+    let addr = server.local_addr().unwrap();
+    let served = server.locks()[0].clone();
+    assert!(served.doorcode_secret.is_some(), "a new lock has a doorcode secret for its door record");
+    std::thread::spawn(move || server.run());
+
+    let stream = std::net::TcpStream::connect(addr).unwrap();
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut ask = |line: &str| {
+        (&stream).write_all(format!("{line}\n").as_bytes()).unwrap();
+        let mut answer = String::new();
+        reader.read_line(&mut answer).unwrap();
+        answer.trim_end().to_owned()
+    };
+    let p = &served.peripheral;
+    assert_eq!(ask(&format!("keypad {p} 12345678#")), "ok wrong 4");
+    assert_eq!(ask(&format!("keypad {p} 12#")), "ok malformed 2 digits entered, a doorcode has 8");
+    assert_eq!(ask("keypad 02:4b:57:00:00:99 12345678"), "err unknown_peripheral no lock at this address");
+}
