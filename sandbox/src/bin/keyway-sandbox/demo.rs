@@ -15,7 +15,8 @@ fn fail(what: &str, e: impl std::fmt::Debug) -> String {
     format!("{what}: {e:?}")
 }
 
-fn check(ok: bool, what: &str) -> StepResult<()> {
+/// Fails the step with `what` unless `ok`.
+pub fn check(ok: bool, what: &str) -> StepResult<()> {
     if ok { Ok(()) } else { Err(what.to_owned()) }
 }
 
@@ -191,5 +192,6 @@ pub async fn run(n: &mut Narrator) -> StepResult<()> {
         }
     })
     .await?;
+    crate::demo_doorcode::run(n, &world, &org, key, gate, &carl).await?;
     Ok(())
 }
