@@ -76,5 +76,6 @@ class DoorcodeTest {
     fun doorcode_for_a_key_without_one_is_its_own_error() = runBlocking {
         val phone = scene.member("gil")
         expect<KeywayException.NoDoorcode> { runBlocking { phone.keyway.doorcode(scene.gate) } }
+        Unit
     }
 }
