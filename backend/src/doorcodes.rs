@@ -58,10 +58,13 @@ fn door_secret(tx: &Transaction<'_>, secrets: &Secrets, door_id: i64) -> Result<
     secret.map(Some).map_err(|_| Error::Internal("stored doorcode secret has the wrong length".into()))
 }
 
+/// A grant's person, organisation, share (for a guest grant), revocation and doorcode switch.
+type GrantRow = (i64, i64, Option<i64>, Option<i64>, bool);
+
 /// Turns a grant's doorcode on or off. Enabling gives the person a slot at the
 /// organisation if they have none. Every door of the key gets a new bundle version.
 pub fn set_for_grant(tx: &Transaction<'_>, grant_id: i64, enabled: bool, now: i64) -> Result<DoorcodeState> {
-    let row: Option<(i64, i64, Option<i64>, Option<i64>, bool)> = tx
+    let row: Option<GrantRow> = tx
         .query_row(
             "SELECT person_id, org_id, share_id, revoked_at, doorcode FROM grants WHERE id = ?1",
             [grant_id],

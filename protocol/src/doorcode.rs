@@ -224,6 +224,7 @@ pub fn parse_keypad(input: &[u8]) -> Result<Doorcode, KeypadError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
