@@ -15,6 +15,7 @@ use crate::{
     SessionTokens, ShareCreated, SharePreview, ShareView, SignedBundle, SiteCreated, SiteRequest, UnfreezeRequest,
     VerifyRequest,
 };
+use crate::{DoorcodeSecretRequest, DoorcodeSetting, DoorcodeState, DoorcodesResponse};
 
 /// Declares the endpoint types and [`visit_all`] over them, from one list.
 macro_rules! endpoints {
@@ -188,4 +189,14 @@ endpoints! {
     ListInvitations: Get "/v1/admin/orgs/{org_id}/invitations", Admin (org_id: i64) => Vec<InvitationView>;
     /// Offline doors that need a door sync.
     ListDoorsToSync: Get "/v1/admin/door-sync/pending", Admin () query (org_id: i64) => Vec<DoorView>;
+
+    // Doorcodes.
+    /// The caller's daily doorcodes for today, with their windows.
+    GetDoorcodes: Get "/v1/me/doorcodes", Member () => DoorcodesResponse;
+    /// Lets a grant carry a daily doorcode (or stops it; offline doors learn at their next sync).
+    SetGrantDoorcode: Post "/v1/admin/grants/{grant_id}/doorcode", Admin (grant_id: i64)
+        body DoorcodeSetting => DoorcodeState;
+    /// Registers the doorcode secret a door's lock generated when it was fitted.
+    SetDoorcodeSecret: Post "/v1/admin/doors/{door_id}/doorcode-secret", Admin (door_id: i64)
+        body DoorcodeSecretRequest => ();
 }

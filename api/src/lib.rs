@@ -13,6 +13,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod doorcodes;
 pub mod doors;
 pub mod endpoints;
 pub mod invitations;
@@ -24,6 +25,7 @@ mod path;
 
 pub use admin::*;
 pub use auth::*;
+pub use doorcodes::*;
 pub use doors::*;
 pub use invitations::*;
 pub use me::*;

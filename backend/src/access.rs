@@ -77,10 +77,12 @@ pub fn set_access(
         )?;
     }
     let grants = affected_grants(tx, org_id, person_id)?;
-    if !enabled {
-        for g in &grants {
+    for g in &grants {
+        if !enabled {
             revoke_credentials_that_matter(tx, *g, now)?;
         }
+        // The person's doorcode leaves (or rejoins) the slot sets of their doors.
+        crate::doorcodes::grant_changed(tx, *g)?;
     }
     touch_grants(tx, &grants)
 }
@@ -123,6 +125,10 @@ pub fn update_key(tx: &Transaction<'_>, key_id: i64, change: &KeyChange, now: i6
     }
     if let Some(door_ids) = &change.door_ids {
         crate::keys::check_key_doors(tx, facility_id, door_ids)?;
+        // Doors leaving the key drop its holders' doorcodes at their next sync.
+        for g in grants_of_key(tx, key_id)? {
+            crate::doorcodes::grant_changed(tx, g)?;
+        }
         let old: Vec<i64> = {
             let mut stmt = tx.prepare("SELECT door_id FROM key_doors WHERE key_id = ?1 ORDER BY door_id")?;
             let rows = stmt.query_map([key_id], |r| r.get(0))?;
@@ -134,6 +140,10 @@ pub fn update_key(tx: &Transaction<'_>, key_id: i64, change: &KeyChange, now: i6
         }
         for removed in old.iter().filter(|d| !door_ids.contains(d)) {
             take_door_out(tx, key_id, *removed, now)?;
+        }
+        // …and doors joining it take them in at theirs.
+        for g in grants_of_key(tx, key_id)? {
+            crate::doorcodes::grant_changed(tx, g)?;
         }
     }
     touch_grants(tx, &grants_of_key(tx, key_id)?)

@@ -64,6 +64,7 @@ pub fn bundle(
         fast_unlock,
         signed_time: u32::try_from(now).map_err(|_| out_of_range())?,
         audit_acknowledged: u64::try_from(acked.unwrap_or(0)).unwrap_or(0),
+        doorcodes: crate::doorcodes::bundle_slots(tx, door_id, now)?,
     };
     let issuer = orgs::issuer_for_facility(tx, secrets, door.facility_id)?;
     let bytes = signing::sign_bundle(&issuer.pkcs8, &spec)?;

@@ -119,6 +119,7 @@ pub fn revoke_grant_saying(
         "UPDATE grants SET revoked_at = ?2, revoke_reason = ?3, revoke_message = ?4, change_seq = ?5 WHERE id = ?1",
         params![grant_id, now, reason, message, seq],
     )?;
+    crate::doorcodes::grant_changed(tx, grant_id)?;
     revoke_credentials_that_matter(tx, grant_id, now)?;
     // The cascade: guest keys shared from this grant go with it.
     let shares: Vec<(i64, Option<i64>)> = {
@@ -317,6 +318,7 @@ pub fn update_grant(tx: &Transaction<'_>, grant_id: i64, change: &GrantChange, n
          WHERE id = ?1",
         params![grant_id, starts_at, expires_at, change.shareable, seq],
     )?;
+    crate::doorcodes::grant_changed(tx, grant_id)?;
     // Credentials reaching outside the new window stop working everywhere.
     revoke_credentials_where(
         tx,

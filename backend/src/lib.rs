@@ -13,6 +13,7 @@ pub mod credentials;
 pub mod db;
 pub mod dev_certs;
 pub mod door_sync;
+pub mod doorcodes;
 pub mod doors;
 pub mod error;
 pub mod identifiers;

@@ -32,6 +32,7 @@ use keyway_api::{ErrorBody, ErrorDetail};
         routes::admin::grant, routes::admin::update_grant, routes::admin::revoke_grant,
         routes::admin::invite, routes::admin::resend, routes::admin::cancel,
         routes::admin::outbox, routes::admin::pending_doors,
+        routes::doorcodes::mine, routes::doorcodes::set_for_grant, routes::doorcodes::set_secret,
     ),
     components(schemas(ErrorBody, ErrorDetail)),
     modifiers(&BearerSchemes),

@@ -163,6 +163,16 @@ CREATE VIEW suspended_grants AS
   JOIN memberships m ON m.person_id = holder.person_id AND m.org_id = holder.org_id
   WHERE m.suspended_at IS NOT NULL;
 "#,
+    // doorcode: each door's doorcode secret (sealed like issuer keys, the lock's copy
+    // registered when it is fitted), a grant's doorcode switch, and each person's doorcode
+    // slot per organisation (numbered once, never reused).
+    r#"
+ALTER TABLE doors ADD COLUMN doorcode_secret BLOB;
+ALTER TABLE grants ADD COLUMN doorcode INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE doorcode_slots (
+  org_id INTEGER NOT NULL, person_id INTEGER NOT NULL, slot INTEGER NOT NULL,
+  created_at INTEGER NOT NULL, PRIMARY KEY (org_id, slot), UNIQUE (org_id, person_id));
+"#,
 ];
 
 /// The schema version this build writes.

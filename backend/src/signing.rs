@@ -100,6 +100,8 @@ pub struct BundleSpec {
     pub signed_time: u32,
     /// Highest audit sequence number the backend has stored for this door.
     pub audit_acknowledged: u64,
+    /// Every doorcode slot the lock accepts (`None`: the door has no doorcodes, format 1).
+    pub doorcodes: Option<Vec<keyway_protocol::bundle::DoorcodeGrant>>,
 }
 
 /// Signs a bundle with the site's issuer key; returns its wire bytes.
@@ -118,6 +120,7 @@ pub fn sign_bundle(issuer_pkcs8: &[u8], spec: &BundleSpec) -> Result<Vec<u8>> {
             .iter()
             .map(|(id, expires)| Revocation { credential: CredentialId(*id), expires: *expires })
             .collect(),
+        doorcodes: spec.doorcodes.clone(),
     };
     let bundle = key.sign_bundle(body).map_err(|e| Error::Internal(format!("bundle signing: {e}")))?;
     Ok(bundle.to_bytes())
@@ -175,6 +178,9 @@ pub fn verify_receipt(lock_signing_public_key: &[u8], bytes: &[u8]) -> Result<Re
                     AuditKind::BundleApplied { version } => ("bundle_applied", Some(version)),
                     kind @ AuditKind::RefusalsCoalesced { .. } => ("refusals_coalesced", Some(kind.encode().1)),
                     AuditKind::ClockReset { previous } => ("clock_reset", Some(previous)),
+                    AuditKind::DoorcodeGranted { slot } => ("doorcode_granted", Some(slot)),
+                    AuditKind::DoorcodeWrong { consecutive } => ("doorcode_wrong", Some(consecutive)),
+                    AuditKind::KeypadLockedOut { seconds } => ("keypad_locked_out", Some(seconds)),
                 };
                 ReceiptEvent {
                     seq: e.seq,
@@ -228,6 +234,7 @@ mod tests {
             fast_unlock: true,
             signed_time: 50,
             audit_acknowledged: 0,
+            doorcodes: None,
         };
         let bytes = sign_bundle(&issuer.pkcs8, &spec).unwrap();
         let bundle = Bundle::from_bytes(&bytes).unwrap();

@@ -10,6 +10,7 @@
 //! - [`unlock`]: opening a door, as an operation with progress and `cancel()`;
 //! - [`door_sync`]: door sync on demand, as an operation;
 //! - [`guests`]: sharing a key and redeeming a share;
+//! - [`doorcode`]: today's doorcodes for keypads;
 //! - [`listeners`]: subscriptions to the session, keys and door-sync progress;
 //! - [`readiness`]: whether this phone can open a door now, asked or followed;
 //! - [`platform`]: the traits the shell implements (radio, secure store, device key);
@@ -24,6 +25,7 @@
 pub mod android_tls;
 mod callbacks;
 pub mod door_sync;
+pub mod doorcode;
 pub mod guests;
 pub mod invitations;
 pub mod keys;

@@ -72,6 +72,11 @@ enum ClientCommand {
     },
     /// Sign out and remove every key and secret from this computer.
     Logout,
+    /// Show today's doorcode for a door, to type on its keypad.
+    Doorcode {
+        /// The door's name or id.
+        door: String,
+    },
 }
 
 impl ClientCommand {
@@ -94,6 +99,7 @@ async fn run_client(global: &Global, command: &ClientCommand, out: Output) -> Re
         Command::RevokeShare { share_id } => commands::share::revoke(&client, out, *share_id).await,
         Command::Redeem { link } => commands::redeem::run(&client, out, link).await,
         Command::Logout => commands::logout::run(&client, out).await,
+        Command::Doorcode { door } => commands::doorcode::run(&client, out, door).await,
     }
 }
 

@@ -147,6 +147,10 @@ pub enum KeywayError {
     /// The door id is not a door this person knows (or is not a door id at all).
     #[error("unknown door: it is not one of your doors")]
     UnknownDoor,
+    /// None of the person's keys carries a doorcode for that door: hide "doorcode" for it
+    /// (an administrator can enable one).
+    #[error("you have no doorcode for this door")]
+    NoDoorcode,
     /// The door is online and needs no door sync: hide "sync" for it.
     #[error("this door is online and needs no door sync")]
     DoorOnline,

@@ -196,6 +196,7 @@ impl Keyway {
         for door in self.inner.cache.doors()? {
             self.inner.platform.secure_store.delete(&ticket_secret_name(&door.lock_id))?;
         }
+        self.inner.platform.secure_store.delete(crate::platform::secret_names::DOORCODES_SECRET)?;
         self.inner.cache.wipe()?;
         Ok(())
     }

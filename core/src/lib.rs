@@ -8,6 +8,7 @@
 //! - doors ([`Keyway::unlock`], [`Keyway::sync_door`]);
 //! - guests ([`Keyway::share_key`], [`Keyway::shares`], [`Keyway::revoke_share`],
 //!   [`Keyway::preview_share`], [`Keyway::redeem_share`]);
+//! - daily doorcodes for keypads ([`Keyway::doorcodes`], [`Keyway::doorcode`]);
 //! - listeners ([`Keyway::subscribe_session`], [`Keyway::subscribe_keys`],
 //!   [`Keyway::subscribe_door_sync`]);
 //! - readiness: can this phone open a door now ([`Keyway::readiness`],
@@ -25,6 +26,7 @@ mod auth;
 pub mod ble;
 pub mod cache;
 mod crash;
+mod doorcodes;
 mod doors;
 pub mod error;
 #[cfg(feature = "uniffi")]
@@ -45,6 +47,7 @@ mod share_preview;
 mod signin;
 pub mod timestamp;
 
+pub use doorcodes::Doorcode;
 pub use doors::{DoorSyncOutcome, UnlockOutcome};
 pub use error::{Error, KeywayError, LockRefusal, Result};
 pub use guests::Share;

@@ -286,6 +286,7 @@ fn main() {
     out.write(&dir, "fast_sealed_granted_no_ticket", &s.into_bytes());
 
     core_seeds(&mut out, keys);
+    keypad_seeds(&mut out);
     println!("wrote {} seed files under {}", out.written, out.root.display());
 }
 
@@ -480,4 +481,16 @@ fn core_seeds(out: &mut Out, keys: &Keys) {
     text(&mut s, "keys_cursor");
     blob(&mut s, &[0xff]);
     out.write(&dir, "text_in_integer_columns", &s.into_bytes());
+}
+
+/// Seeds for the keypad target: today's codes of the lock's allowed slots, wrong codes up
+/// to a lock-out, and malformed entries (one entry per line).
+fn keypad_seeds(out: &mut Out) {
+    let (_, valid) = keyway_fuzz::keypad_lock();
+    let dir = out.target("keypad");
+    let right = valid[0].1.reveal();
+    out.write(&dir, "right_code", format!("{right}#").as_bytes());
+    out.write(&dir, "star_then_right_code", format!("12*{right}#").as_bytes());
+    out.write(&dir, "five_wrong_then_right", format!("00000000\n00000001\n00000002\n00000003\n00000004\n{right}").as_bytes());
+    out.write(&dir, "malformed", b"12#\n1234567a\n123456789\n#\n12345678#1");
 }

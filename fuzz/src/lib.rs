@@ -9,7 +9,8 @@
 #![forbid(unsafe_code)]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use keyway_protocol::bundle::{BundleBody, LockConfig};
+use keyway_protocol::bundle::{BundleBody, DoorcodeGrant, LockConfig};
+use keyway_protocol::doorcode::{Doorcode, DoorcodeSecret, DoorcodeSlot, day_of, derive};
 use keyway_protocol::credential::Credential;
 use keyway_protocol::ids::{CredentialId, DoorId, TicketId};
 use keyway_protocol::issuer::IssuerKey;
@@ -604,4 +605,25 @@ mod tests {
         rig.forged_sealed(&[0x03]);
         assert!(!rig.session.is_closed());
     }
+}
+
+/// A reference lock (on memory storage, its clock stopped at [`NOW`]) whose latest bundle
+/// allowed doorcode slots 1 and 7, with today's code of each: the keypad target types on it.
+pub fn keypad_lock() -> (keyway_lock::Lock, Vec<(DoorcodeSlot, Doorcode)>) {
+    use keyway_lock::{Lock, LockOptions, ManualRtc, MemoryStorage, SeededRandom};
+    let mut random = SeededRandom::new(3);
+    let identity = keyway_lock::identity::Identity::generate(DOOR, &mut random).unwrap();
+    let mut state = keyway_lock::state::LockState::provisioned(identity, &[], NOW - 60);
+    let secret = DoorcodeSecret([0x42; 32]);
+    state.doorcode_secret = Some(secret.clone());
+    let grant = |slot| DoorcodeGrant { slot: DoorcodeSlot(slot), not_before: NOW - 3600, not_after: NOW + 86_400 };
+    state.doorcode_slots.replace(&[grant(1), grant(7)], NOW);
+    let storage = MemoryStorage::new();
+    storage.set_bytes(Some(keyway_lock::persist::encode(&state).to_vec()));
+    let options =
+        LockOptions { rtc: std::sync::Arc::new(ManualRtc::new(NOW)), random: Box::new(SeededRandom::new(4)) };
+    let lock = Lock::open(Box::new(storage), options).unwrap();
+    let day = day_of(NOW);
+    let valid = [1, 7].map(|s| (DoorcodeSlot(s), derive(&secret, DOOR, DoorcodeSlot(s), day))).to_vec();
+    (lock, valid)
 }

@@ -10,6 +10,7 @@
 
 use crate::clock::LockClock;
 use crate::error::LockError;
+use crate::keypad::KeypadOutcome;
 use crate::nonce::NonceState;
 use crate::persist;
 use crate::random::RandomSource;
@@ -18,6 +19,7 @@ use crate::store::Storage;
 use keyway_protocol::Refusal;
 use keyway_protocol::bundle::{Bundle, LockConfig};
 use keyway_protocol::credential::UnixSeconds;
+use keyway_protocol::doorcode::parse_keypad;
 use keyway_protocol::ids::{CredentialId, DoorId, KeyId, LockNonce, TicketId};
 use keyway_protocol::lock_role::{LockEnvironment, TicketEntry};
 use keyway_protocol::receipt::{AuditKind, MAX_RECEIPT_EVENTS, ReceiptBody};
@@ -110,6 +112,48 @@ impl LockCore {
         self.dirty = false;
         self.durable_next_seq = self.state.audit.next_seq();
         Ok(())
+    }
+
+    /// One keypad entry at the effective clock (see [`crate::keypad`]). A right code opens
+    /// only once its audit event is on disk; a wrong one counts even if the save fails
+    /// (memory is never less strict than disk).
+    pub(crate) fn enter_keys(&mut self, keys: &[u8]) -> Result<KeypadOutcome, LockError> {
+        let now = self.now();
+        if self.state.keypad.is_locked(now) {
+            return Ok(KeypadOutcome::LockedOut { until: self.state.keypad.locked_until });
+        }
+        let Some(secret) = self.state.doorcode_secret.as_ref() else { return Ok(KeypadOutcome::NotEnabled) };
+        let entered = match parse_keypad(keys) {
+            Ok(code) => code,
+            Err(e) => return Ok(KeypadOutcome::Malformed(e)),
+        };
+        let door = self.state.identity.door;
+        let before = self.state.keypad;
+        if let Some(slot) = self.state.doorcode_slots.find(secret, door, &entered, now) {
+            self.state.keypad.right();
+            let seq = self.state.audit.append(now, AuditKind::DoorcodeGranted { slot: slot.0 }, None);
+            if let Err(e) = self.persist() {
+                // The door stays shut, so neither the grant's record nor the reset may stay.
+                if let Some(seq) = seq {
+                    self.state.audit.retract(seq);
+                }
+                self.state.keypad = before;
+                return Err(e);
+            }
+            self.actuations += 1;
+            return Ok(KeypadOutcome::Opened { slot });
+        }
+        let lockout = self.state.keypad.wrong(now);
+        let consecutive = before.wrong_in_row.saturating_add(1);
+        self.state.audit.append(now, AuditKind::DoorcodeWrong { consecutive }, None);
+        if let Some(seconds) = lockout {
+            self.state.audit.append(now, AuditKind::KeypadLockedOut { seconds }, None);
+        }
+        self.persist_or_mark();
+        Ok(match lockout {
+            Some(_) => KeypadOutcome::LockedOut { until: self.state.keypad.locked_until },
+            None => KeypadOutcome::WrongCode { attempts_left: self.state.keypad.attempts_left() },
+        })
     }
 
     /// Saves after a mutation the handshake cannot be told failed (it keeps the change

@@ -10,6 +10,7 @@
 //! - [`state`], [`persist`], [`store`]: what is kept, in which bytes, and where;
 //! - [`clock`], [`nonce`], [`random`]: time, freshness and randomness;
 //! - [`revocations`], [`tickets`], [`audit`], [`identity`]: the parts of the state;
+//! - [`keypad`]: daily doorcodes typed on the keypad, with guess limits;
 //! - [`sim`]: the simulated radio; [`serve`]: locks on it, served over TCP (`keyway-lock serve`);
 //! - [`bluez`] (feature `bluez`): the same locks as devices of a virtual BlueZ on a D-Bus;
 //! - `testkit` (feature `testkit`, tests only): the lock in memory, as a door for the
@@ -23,6 +24,7 @@ pub mod clock;
 mod environment;
 pub mod error;
 pub mod identity;
+pub mod keypad;
 pub mod lock;
 pub mod nonce;
 pub mod persist;

@@ -5,6 +5,7 @@ use crate::clock::{LockClock, Rtc, SystemRtc};
 use crate::environment::{LockCore, random_nonce};
 use crate::error::LockError;
 use crate::identity::{Identity, PUBLIC_KEY_LEN};
+use crate::keypad::{DoorcodeSlots, KeypadGuard, KeypadOutcome};
 use crate::persist;
 use crate::random::{OsRandom, RandomSource};
 use crate::state::{LockState, TrustAnchor};
@@ -13,6 +14,7 @@ use keyway_protocol::Refusal;
 use keyway_protocol::advert::Advertisement;
 use keyway_protocol::bundle::LockConfig;
 use keyway_protocol::credential::UnixSeconds;
+use keyway_protocol::doorcode::DoorcodeSecret;
 use keyway_protocol::framing::{self, MAX_ATT_MTU, MAX_HANDSHAKE_LEN, MAX_MESSAGE_LEN, MIN_ATT_MTU, Reassembler};
 use keyway_protocol::ids::{CredentialId, DoorId};
 use keyway_protocol::lock_role::{LockEnvironment, LockEvent, LockOutput, LockSession};
@@ -141,7 +143,10 @@ impl Lock {
             provisioning.trust_anchors.iter().map(|key| TrustAnchor::new(key)).collect::<Result<Vec<_>, _>>()?;
         let identity = Identity::generate(provisioning.door, options.random.as_mut())?;
         let floor = options.rtc.now();
-        let state = LockState::provisioned(identity, &anchors, floor);
+        let mut state = LockState::provisioned(identity, &anchors, floor);
+        let mut doorcode_secret = DoorcodeSecret([0; 32]);
+        options.random.fill(&mut doorcode_secret.0)?;
+        state.doorcode_secret = Some(doorcode_secret);
         storage.save(&persist::encode(&state))?;
         Self::assemble(state, storage, options)
     }
@@ -395,6 +400,31 @@ impl Lock {
     /// Refusals counted by the audit budget and not yet written to the log, by reason.
     pub fn counted_refusals(&self) -> Vec<(Refusal, u32)> {
         self.core.state.audit.budget().tallies.iter().map(|t| (t.reason, t.count)).collect()
+    }
+
+    /// The doorcode secret, for registering the door with the backend when the lock is
+    /// fitted (like [`Lock::public_key`], but secret: it goes to the backend's admin API
+    /// over TLS once, and nowhere else). `None` for a lock provisioned before doorcodes.
+    pub fn doorcode_secret(&self) -> Option<&DoorcodeSecret> {
+        self.core.state.doorcode_secret.as_ref()
+    }
+
+    /// One entry on the keypad: the keys pressed, as ASCII (`0`–`9`, `*` starts again,
+    /// `#` ends). Opens the door for today's code of a slot the latest bundle allows;
+    /// counts wrong codes and locks the keypad out after too many ([`crate::keypad`]).
+    /// An error means the state could not be saved (and the door stayed shut).
+    pub fn keypad(&mut self, keys: &[u8]) -> Result<KeypadOutcome, LockError> {
+        self.core.enter_keys(keys)
+    }
+
+    /// The doorcode slots the lock accepts.
+    pub fn doorcode_slots(&self) -> &DoorcodeSlots {
+        &self.core.state.doorcode_slots
+    }
+
+    /// The keypad's guess counter.
+    pub fn keypad_guard(&self) -> KeypadGuard {
+        self.core.state.keypad
     }
 
     /// Advertises a fresh nonce without consuming the current one, as happens when

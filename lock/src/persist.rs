@@ -13,20 +13,26 @@
 //! | events u32 × [seq u64 | time u32 | kind u8 | detail u32 | has credential u8 [credential 16]]
 //! | refusal window start u32 | refusals recorded u32 | tallies u8 × [reason u8 | first u32 | count u32]
 //! | rtc correction i64 | full bundle needed u8
+//! | has doorcode secret u8 [secret 32]
+//! | doorcode slots u16 × [slot u32 | not before u32 | not after u32]
+//! | keypad wrong in a row u32 | lockouts u32 | locked until u32
 //! | sha256 [32] of everything before
 //! ```
 //! All integers big-endian. Format 1 (read, never written) lacks the ticket holder (each
 //! ticket then counts as its own holder), the refusal budget, the RTC correction and the
-//! full-bundle flag.
+//! full-bundle flag; formats 1 and 2 (read, never written) lack the doorcode section (the
+//! lock then has no doorcode secret and no slots).
 
 use crate::audit::{AuditLog, RefusalBudget, RefusalTally};
 use crate::error::LockError;
 use crate::identity::Identity;
+use crate::keypad::{DoorcodeSlots, KeypadGuard};
 use crate::revocations::RevocationSet;
 use crate::state::{LockState, TrustAnchor};
 use crate::tickets::TicketTable;
 use keyway_protocol::Refusal;
-use keyway_protocol::bundle::{LockConfig, Revocation};
+use keyway_protocol::bundle::{DoorcodeGrant, LockConfig, MAX_DOORCODE_SLOTS, Revocation};
+use keyway_protocol::doorcode::{DoorcodeSecret, DoorcodeSlot};
 use keyway_protocol::ids::{CredentialId, DoorId, KeyId, TicketId};
 use keyway_protocol::lock_role::{TicketEntry, TicketHolder};
 use keyway_protocol::receipt::{AuditEvent, AuditKind};
@@ -35,9 +41,10 @@ use zeroize::Zeroizing;
 
 const MAGIC: &[u8; 6] = b"KWLOCK";
 /// The state file format this crate writes.
-pub const STATE_FORMAT: u8 = 2;
-/// The previous format, still read (a lock keeps its state across a firmware update).
+pub const STATE_FORMAT: u8 = 3;
+/// The previous formats, still read (a lock keeps its state across a firmware update).
 const STATE_FORMAT_1: u8 = 1;
+const STATE_FORMAT_2: u8 = 2;
 const CHECKSUM_LEN: usize = 32;
 
 /// Encodes the state for the state file. The output holds the lock's secrets.
@@ -96,6 +103,22 @@ pub fn encode(state: &LockState) -> Zeroizing<Vec<u8>> {
     }
     w.extend_from_slice(&state.rtc_correction.to_be_bytes());
     w.push(u8::from(state.full_bundle_needed));
+    match &state.doorcode_secret {
+        Some(secret) => {
+            w.push(1);
+            w.extend_from_slice(&secret.0);
+        }
+        None => w.push(0),
+    }
+    w.extend_from_slice(&(state.doorcode_slots.len() as u16).to_be_bytes());
+    for grant in state.doorcode_slots.iter() {
+        w.extend_from_slice(&grant.slot.0.to_be_bytes());
+        w.extend_from_slice(&grant.not_before.to_be_bytes());
+        w.extend_from_slice(&grant.not_after.to_be_bytes());
+    }
+    w.extend_from_slice(&state.keypad.wrong_in_row.to_be_bytes());
+    w.extend_from_slice(&state.keypad.lockouts.to_be_bytes());
+    w.extend_from_slice(&state.keypad.locked_until.to_be_bytes());
     let checksum = Sha256::digest(w.as_slice());
     w.extend_from_slice(&checksum);
     w
@@ -113,10 +136,11 @@ pub fn decode(bytes: &[u8]) -> Result<LockState, LockError> {
         return Err(LockError::Corrupt("not a lock state file"));
     }
     let format = r.u8()?;
-    if format != STATE_FORMAT && format != STATE_FORMAT_1 {
+    if format != STATE_FORMAT && format != STATE_FORMAT_2 && format != STATE_FORMAT_1 {
         return Err(LockError::UnsupportedFormat(format));
     }
-    let v2 = format == STATE_FORMAT;
+    let v2 = format >= STATE_FORMAT_2;
+    let v3 = format >= STATE_FORMAT;
     let door = DoorId(r.array()?);
     let kem = Zeroizing::new(r.array::<32>()?);
     let signing = Zeroizing::new(r.array::<32>()?);
@@ -173,6 +197,26 @@ pub fn decode(bytes: &[u8]) -> Result<LockState, LockError> {
         rtc_correction = i64::from_be_bytes(r.array()?);
         full_bundle_needed = r.bool()?;
     }
+    let (mut doorcode_secret, mut doorcode_slots, mut keypad) =
+        (None, DoorcodeSlots::default(), KeypadGuard::default());
+    if v3 {
+        if r.bool()? {
+            doorcode_secret = Some(DoorcodeSecret(r.array()?));
+        }
+        let n = u32::from(r.u16()?);
+        let slot_count = r.count(n, 12)?;
+        if slot_count > MAX_DOORCODE_SLOTS {
+            return Err(LockError::Corrupt("doorcode slots"));
+        }
+        for _ in 0..slot_count {
+            doorcode_slots.insert(DoorcodeGrant {
+                slot: DoorcodeSlot(r.u32()?),
+                not_before: r.u32()?,
+                not_after: r.u32()?,
+            });
+        }
+        keypad = KeypadGuard { wrong_in_row: r.u32()?, lockouts: r.u32()?, locked_until: r.u32()? };
+    }
     if !r.bytes.is_empty() {
         return Err(LockError::Corrupt("trailing bytes"));
     }
@@ -187,6 +231,9 @@ pub fn decode(bytes: &[u8]) -> Result<LockState, LockError> {
         audit,
         rtc_correction,
         full_bundle_needed,
+        doorcode_secret,
+        doorcode_slots,
+        keypad,
     })
 }
 

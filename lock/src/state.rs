@@ -1,15 +1,17 @@
 //! Everything the lock persists, in one value: identity, trust anchors, the bundle
 //! version and configuration, the clock floor, revocations, fast-unlock tickets and the
-//! audit log. Changes that must be all-or-nothing (a bundle) are computed on a copy and
+//! audit log, the doorcode secret, slots and keypad guess counter. Changes that must be all-or-nothing (a bundle) are computed on a copy and
 //! swapped in only once the copy is on disk.
 
 use crate::audit::AuditLog;
 use crate::error::LockError;
 use crate::identity::{Identity, PUBLIC_KEY_LEN};
+use crate::keypad::{DoorcodeSlots, KeypadGuard};
 use crate::revocations::RevocationSet;
 use crate::tickets::TicketTable;
 use keyway_protocol::bundle::{Bundle, LockConfig};
 use keyway_protocol::credential::UnixSeconds;
+use keyway_protocol::doorcode::DoorcodeSecret;
 use keyway_protocol::ids::KeyId;
 use p256::ecdsa::VerifyingKey;
 use std::collections::BTreeMap;
@@ -70,6 +72,13 @@ pub struct LockState {
     /// A clock reset moved the clock back, after revocations may have been pruned by the
     /// time that was too far ahead: only a full bundle (base version 0) is accepted next.
     pub full_bundle_needed: bool,
+    /// The secret this door's doorcodes derive from, shared with the backend (generated
+    /// at provisioning; `None` for a lock provisioned before doorcodes).
+    pub doorcode_secret: Option<DoorcodeSecret>,
+    /// The slots whose doorcodes the lock accepts (from the latest format-2 bundle).
+    pub doorcode_slots: DoorcodeSlots,
+    /// The keypad's guess counter.
+    pub keypad: KeypadGuard,
 }
 
 impl LockState {
@@ -86,6 +95,9 @@ impl LockState {
             audit: AuditLog::new(),
             rtc_correction: 0,
             full_bundle_needed: false,
+            doorcode_secret: None,
+            doorcode_slots: DoorcodeSlots::default(),
+            keypad: KeypadGuard::default(),
         }
     }
 
@@ -117,12 +129,16 @@ impl LockState {
         for revocation in &body.revocations {
             next.revocations.insert(*revocation);
         }
+        let now = now.max(next.clock_floor);
+        if let Some(grants) = &body.doorcodes {
+            next.doorcode_slots.replace(grants, now);
+        }
         next.audit.acknowledge(body.audit_acknowledged);
         if body.base_version == 0 {
             next.full_bundle_needed = false;
         }
-        let now = now.max(next.clock_floor);
         next.revocations.prune(now);
+        next.doorcode_slots.prune(now);
         next.tickets.prune(now);
         if !next.config.fast_unlock {
             next.tickets.clear();

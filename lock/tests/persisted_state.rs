@@ -118,6 +118,11 @@ fn lock_state() -> impl Strategy<Value = LockState> {
         ticket_table(),
         audit_log(),
         (any::<i64>(), any::<bool>()),
+        (
+            prop::option::of(any::<[u8; 32]>()),
+            prop::collection::btree_map(any::<u32>(), (any::<u32>(), any::<u32>()), 0..20),
+            (any::<u32>(), any::<u32>(), any::<u32>()),
+        ),
     )
         .prop_map(
             |(
@@ -127,6 +132,7 @@ fn lock_state() -> impl Strategy<Value = LockState> {
                 tickets,
                 audit,
                 (rtc_correction, full_bundle_needed),
+                (doorcode_secret, slots, (wrong_in_row, lockouts, locked_until)),
             )| {
                 let anchors: Vec<TrustAnchor> = anchor_seeds
                     .iter()
@@ -143,6 +149,15 @@ fn lock_state() -> impl Strategy<Value = LockState> {
                 state.audit = audit;
                 state.rtc_correction = rtc_correction;
                 state.full_bundle_needed = full_bundle_needed;
+                state.doorcode_secret = doorcode_secret.map(keyway_protocol::doorcode::DoorcodeSecret);
+                for (slot, (a, b)) in slots {
+                    state.doorcode_slots.insert(keyway_protocol::bundle::DoorcodeGrant {
+                        slot: keyway_protocol::doorcode::DoorcodeSlot(slot),
+                        not_before: a.min(b),
+                        not_after: a.max(b),
+                    });
+                }
+                state.keypad = keyway_lock::keypad::KeypadGuard { wrong_in_row, lockouts, locked_until };
                 state
             },
         )
@@ -237,13 +252,30 @@ fn a_bad_trust_anchor_is_refused_at_provisioning() {
 #[test]
 fn a_format_1_state_file_still_opens_after_the_update() {
     use sha2::{Digest, Sha256};
-    // A format-2 file of a state with nothing format 2 added, cut back to format 1: the
+    // A format-3 file of a state with nothing formats 2 and 3 added, cut back to format 1:
+    // the 15 bytes of doorcode section (no secret, no slots, a zero guess counter) and the
     // 18 bytes of refusal budget, RTC correction and flag go, the format byte says 1.
     let state = LockState::provisioned(identity(5, [1; 8]), &[], 1_800_000_000);
-    let v2 = persist::encode(&state);
-    let mut v1 = v2[..v2.len() - 32 - 18].to_vec();
+    let v3 = persist::encode(&state);
+    let mut v1 = v3[..v3.len() - 32 - 15 - 18].to_vec();
     v1[6] = 1;
     let checksum = Sha256::digest(&v1);
     v1.extend_from_slice(&checksum);
     assert_eq!(persist::decode(&v1).unwrap(), state);
+}
+
+#[test]
+fn a_format_2_state_file_opens_without_doorcodes_after_the_update() {
+    use sha2::{Digest, Sha256};
+    // A format-2 file is a format-3 file without the doorcode section: the lock then has
+    // no doorcode secret, no slots and a zero guess counter.
+    let state = LockState::provisioned(identity(5, [1; 8]), &[], 1_800_000_000);
+    let v3 = persist::encode(&state);
+    let mut v2 = v3[..v3.len() - 32 - 15].to_vec();
+    v2[6] = 2;
+    let checksum = Sha256::digest(&v2);
+    v2.extend_from_slice(&checksum);
+    let read = persist::decode(&v2).unwrap();
+    assert_eq!(read, state);
+    assert!(read.doorcode_secret.is_none() && read.doorcode_slots.is_empty());
 }

@@ -6,15 +6,27 @@
 //! | signed time u32 | audit acknowledged up to u64
 //! | config: unlock duration ms u16, fast unlock enabled u8
 //! | revocation count u32 | revocations [credential id 16 ‖ expires u32] × n
+//! | (format 2 only) doorcode slot count u16
+//! |     | doorcode slots [slot u32 ‖ not before u32 ‖ not after u32] × m   (slots ascending)
 //! | signature [64]
 //! ```
+//! Format 1 says nothing about doorcodes (the lock keeps the slots it has); format 2
+//! carries the whole set of slots whose doorcodes the lock accepts, which replaces the
+//! lock's set as part of the same all-or-nothing application.
 
 use crate::codec::{DecodeError, Reader, Writer, read_signed, with_signature};
 use crate::credential::UnixSeconds;
+use crate::doorcode::DoorcodeSlot;
 use crate::ids::{CredentialId, DoorId, KeyId};
 
-/// The bundle format version.
+/// The bundle format version without doorcodes.
 pub const BUNDLE_VERSION: u8 = 1;
+/// The bundle format version that carries the doorcode slot set.
+pub const BUNDLE_VERSION_DOORCODES: u8 = 2;
+/// The most doorcode slots one door accepts: bounds the lock's memory (12 bytes each)
+/// and the HMACs one keypad entry costs. A bundle with more is refused as invalid.
+pub const MAX_DOORCODE_SLOTS: usize = 512;
+const DOORCODE_SLOT_LEN: usize = 12;
 /// Domain-separation prefix of the issuer's signature over a bundle body.
 pub(crate) const BUNDLE_CONTEXT: &[u8] = b"keyway/bundle/v1\0";
 const REVOCATION_LEN: usize = CredentialId::LEN + 4;
@@ -53,6 +65,17 @@ pub struct Revocation {
     pub expires: UnixSeconds,
 }
 
+/// One person's doorcode at this door: their slot and the window their key allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct DoorcodeGrant {
+    /// The person's slot.
+    pub slot: DoorcodeSlot,
+    /// The code opens from this time…
+    pub not_before: UnixSeconds,
+    /// …until this time (the lock may forget the slot after it).
+    pub not_after: UnixSeconds,
+}
+
 /// What a bundle states.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BundleBody {
@@ -72,6 +95,9 @@ pub struct BundleBody {
     pub config: LockConfig,
     /// Credentials revoked between `base_version` and `version`.
     pub revocations: Vec<Revocation>,
+    /// `None` (format 1): the lock's doorcode slots stay as they are. `Some` (format 2):
+    /// every slot the lock accepts from now on, ascending, at most [`MAX_DOORCODE_SLOTS`].
+    pub doorcodes: Option<Vec<DoorcodeGrant>>,
 }
 
 /// A signed bundle.
@@ -86,8 +112,10 @@ pub struct Bundle {
 impl BundleBody {
     /// The bytes the issuer signs (without the context prefix).
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut w = Writer::with_capacity(48 + REVOCATION_LEN * self.revocations.len());
-        w.u8(BUNDLE_VERSION)
+        let slots = self.doorcodes.as_ref().map_or(0, Vec::len);
+        let mut w = Writer::with_capacity(50 + REVOCATION_LEN * self.revocations.len() + DOORCODE_SLOT_LEN * slots);
+        let format = if self.doorcodes.is_some() { BUNDLE_VERSION_DOORCODES } else { BUNDLE_VERSION };
+        w.u8(format)
             .put(&self.door.0)
             .put(&self.issuer.0)
             .u32(self.version)
@@ -100,6 +128,12 @@ impl BundleBody {
         for r in &self.revocations {
             w.put(&r.credential.0).u32(r.expires);
         }
+        if let Some(grants) = &self.doorcodes {
+            w.u16(grants.len() as u16);
+            for g in grants {
+                w.u32(g.slot.0).u32(g.not_before).u32(g.not_after);
+            }
+        }
         w.into_bytes()
     }
 
@@ -110,7 +144,7 @@ impl BundleBody {
 
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         let format = r.u8("bundle format")?;
-        if format != BUNDLE_VERSION {
+        if format != BUNDLE_VERSION && format != BUNDLE_VERSION_DOORCODES {
             return Err(DecodeError::UnsupportedVersion { found: format });
         }
         let door = DoorId(r.array("door id")?);
@@ -135,8 +169,47 @@ impl BundleBody {
                 expires: r.u32("revocation expiry")?,
             });
         }
-        Ok(Self { door, issuer, version, base_version, signed_time, audit_acknowledged, config, revocations })
+        let doorcodes = if format == BUNDLE_VERSION_DOORCODES { Some(read_doorcodes(r)?) } else { None };
+        Ok(Self {
+            door,
+            issuer,
+            version,
+            base_version,
+            signed_time,
+            audit_acknowledged,
+            config,
+            revocations,
+            doorcodes,
+        })
     }
+}
+
+/// The doorcode section of a format-2 bundle: bounded, ascending (so no slot twice), and
+/// each window not ending before it starts.
+fn read_doorcodes(r: &mut Reader<'_>) -> Result<Vec<DoorcodeGrant>, DecodeError> {
+    let count = usize::from(r.u16("doorcode slot count")?);
+    if count > MAX_DOORCODE_SLOTS {
+        return Err(DecodeError::Invalid { field: "doorcode slot count" });
+    }
+    if count.saturating_mul(DOORCODE_SLOT_LEN) > r.remaining() {
+        return Err(DecodeError::Truncated { field: "doorcode slots" });
+    }
+    let mut grants: Vec<DoorcodeGrant> = Vec::with_capacity(count);
+    for _ in 0..count {
+        let grant = DoorcodeGrant {
+            slot: DoorcodeSlot(r.u32("doorcode slot")?),
+            not_before: r.u32("doorcode not before")?,
+            not_after: r.u32("doorcode not after")?,
+        };
+        if grant.not_after < grant.not_before {
+            return Err(DecodeError::Invalid { field: "doorcode window" });
+        }
+        if grants.last().is_some_and(|last| last.slot >= grant.slot) {
+            return Err(DecodeError::Invalid { field: "doorcode slot order" });
+        }
+        grants.push(grant);
+    }
+    Ok(grants)
 }
 
 impl Bundle {

@@ -6,6 +6,7 @@
 //!   from an earlier unlock, symmetric crypto only, one write and one notification);
 //! - [`advert`]: what a lock broadcasts; [`framing`]: ATT-sized frames;
 //! - [`bundle`] and [`receipt`]: door sync for locks without internet;
+//! - [`doorcode`]: daily keypad codes an offline lock checks from a secret it shares with the backend;
 //! - [`clock_reset`]: the signed reset of one lock's clock that ran ahead;
 //! - [`issuer`]: the backend's signing and verification;
 //! - [`refusal`]: every reason a lock refuses, with its wire code;
@@ -23,6 +24,7 @@ mod channel;
 pub mod clock_reset;
 mod codec;
 pub mod credential;
+pub mod doorcode;
 pub mod framing;
 mod hpke;
 pub mod ids;

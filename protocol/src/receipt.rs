@@ -14,8 +14,12 @@ use crate::codec::{DecodeError, Reader, Writer, read_signed, with_signature};
 use crate::credential::UnixSeconds;
 use crate::ids::{CredentialId, DoorId};
 
-/// The receipt format version.
+/// The receipt format version without keypad events.
 pub const RECEIPT_VERSION: u8 = 1;
+/// The receipt format version that may also carry the keypad's events (kinds 6–8): a
+/// receipt is written in it only when it holds one, so a backend that reads format 1 alone
+/// refuses it whole instead of misreading it.
+pub const RECEIPT_VERSION_KEYPAD: u8 = 2;
 /// Most events one receipt carries; the rest follow in the next receipt.
 pub const MAX_RECEIPT_EVENTS: usize = 256;
 /// Domain-separation prefix of the lock's signature over a receipt body.
@@ -50,6 +54,21 @@ pub enum AuditKind {
         /// The lock's clock before the reset.
         previous: UnixSeconds,
     },
+    /// A doorcode typed on the keypad opened the door.
+    DoorcodeGranted {
+        /// The slot whose code it was.
+        slot: u32,
+    },
+    /// A keypad entry was not a code the lock accepts now.
+    DoorcodeWrong {
+        /// Wrong entries in a row so far (this one included).
+        consecutive: u32,
+    },
+    /// Too many wrong entries: the keypad ignores entries for `seconds`.
+    KeypadLockedOut {
+        /// How long the lock-out lasts.
+        seconds: u32,
+    },
 }
 
 /// The window over which a lock budgets and coalesces refusals, in seconds.
@@ -58,9 +77,16 @@ pub const REFUSAL_WINDOW_SECS: UnixSeconds = 3600;
 pub const MAX_COALESCED_COUNT: u32 = 0x00ff_ffff;
 
 impl AuditKind {
+    /// Whether the kind is a keypad event (receipt format 2 only).
+    pub fn is_keypad(self) -> bool {
+        matches!(self, Self::DoorcodeGranted { .. } | Self::DoorcodeWrong { .. } | Self::KeypadLockedOut { .. })
+    }
+
     /// The wire form: `(kind, detail)` — 1 granted (detail 1 = fast), 2 refused (detail =
     /// refusal code), 3 bundle applied (detail = version), 4 refusals coalesced (detail =
-    /// count << 8 | refusal code), 5 clock reset (detail = the clock before).
+    /// count << 8 | refusal code), 5 clock reset (detail = the clock before), 6 doorcode granted
+    /// (detail = slot), 7 doorcode wrong (detail = wrong entries in a row), 8 keypad locked
+    /// out (detail = seconds).
     pub fn encode(self) -> (u8, u32) {
         match self {
             Self::Granted { fast } => (1, u32::from(fast)),
@@ -70,6 +96,9 @@ impl AuditKind {
                 (4, (count.min(MAX_COALESCED_COUNT) << 8) | u32::from(reason.code()))
             }
             Self::ClockReset { previous } => (5, previous),
+            Self::DoorcodeGranted { slot } => (6, slot),
+            Self::DoorcodeWrong { consecutive } => (7, consecutive),
+            Self::KeypadLockedOut { seconds } => (8, seconds),
         }
     }
 
@@ -84,6 +113,9 @@ impl AuditKind {
                 .map(|reason| Self::RefusalsCoalesced { reason, count: detail >> 8 })
                 .ok_or(invalid),
             5 => Ok(Self::ClockReset { previous: detail }),
+            6 => Ok(Self::DoorcodeGranted { slot: detail }),
+            7 if detail >= 1 => Ok(Self::DoorcodeWrong { consecutive: detail }),
+            8 => Ok(Self::KeypadLockedOut { seconds: detail }),
             _ => Err(invalid),
         }
     }
@@ -132,7 +164,8 @@ impl ReceiptBody {
     /// The bytes the lock signs (without the context prefix).
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut w = Writer::with_capacity(24 + 34 * self.events.len());
-        w.u8(RECEIPT_VERSION)
+        let keypad = self.events.iter().any(|e| e.kind.is_keypad());
+        w.u8(if keypad { RECEIPT_VERSION_KEYPAD } else { RECEIPT_VERSION })
             .put(&self.door.0)
             .u32(self.bundle_version)
             .u32(self.lock_clock)
@@ -156,7 +189,7 @@ impl ReceiptBody {
 
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         let format = r.u8("receipt format")?;
-        if format != RECEIPT_VERSION {
+        if format != RECEIPT_VERSION && format != RECEIPT_VERSION_KEYPAD {
             return Err(DecodeError::UnsupportedVersion { found: format });
         }
         let door = DoorId(r.array("door id")?);
@@ -179,6 +212,9 @@ impl ReceiptBody {
             let kind = r.u8("event kind")?;
             let detail = r.u32("event detail")?;
             let kind = AuditKind::decode(kind, detail)?;
+            if kind.is_keypad() && format == RECEIPT_VERSION {
+                return Err(DecodeError::Invalid { field: "audit event" });
+            }
             let credential = if r.bool("event credential present")? {
                 Some(CredentialId(r.array("event credential")?))
             } else {

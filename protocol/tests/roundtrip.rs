@@ -4,8 +4,9 @@
 
 use keyway_protocol::Refusal;
 use keyway_protocol::advert::Advertisement;
-use keyway_protocol::bundle::{Bundle, BundleBody, LockConfig, Revocation};
+use keyway_protocol::bundle::{Bundle, BundleBody, DoorcodeGrant, LockConfig, Revocation};
 use keyway_protocol::credential::{Credential, CredentialBody, CredentialFlags, DeviceKey, MAX_DOORS};
+use keyway_protocol::doorcode::DoorcodeSlot;
 use keyway_protocol::framing::{Reassembler, fragment};
 use keyway_protocol::ids::{CredentialId, DoorId, KeyId, LockNonce};
 use keyway_protocol::receipt::{AuditEvent, AuditKind, Receipt, ReceiptBody};
@@ -63,9 +64,10 @@ fn bundle() -> impl Strategy<Value = Bundle> {
         any::<u64>(),
         (any::<u16>(), any::<bool>()),
         prop::collection::vec((credential_id(), any::<u32>()), 0..50),
+        prop::option::of(prop::collection::btree_map(any::<u32>(), (any::<u32>(), any::<u32>()), 0..20)),
         sig(),
     )
-        .prop_map(|(door, issuer, (base, step), signed_time, ack, (ms, fast), revs, signature)| Bundle {
+        .prop_map(|(door, issuer, (base, step), signed_time, ack, (ms, fast), revs, slots, signature)| Bundle {
             body: BundleBody {
                 door,
                 issuer: KeyId(issuer),
@@ -75,6 +77,16 @@ fn bundle() -> impl Strategy<Value = Bundle> {
                 audit_acknowledged: ack,
                 config: LockConfig { unlock_duration_ms: ms, fast_unlock: fast },
                 revocations: revs.into_iter().map(|(credential, expires)| Revocation { credential, expires }).collect(),
+                doorcodes: slots.map(|slots| {
+                    slots
+                        .into_iter()
+                        .map(|(slot, (a, b))| DoorcodeGrant {
+                            slot: DoorcodeSlot(slot),
+                            not_before: a.min(b),
+                            not_after: a.max(b),
+                        })
+                        .collect()
+                }),
             },
             signature,
         })
@@ -88,6 +100,9 @@ fn audit_kind() -> impl Strategy<Value = AuditKind> {
         (prop::sample::select(Refusal::ALL.to_vec()), 1..=keyway_protocol::receipt::MAX_COALESCED_COUNT)
             .prop_map(|(reason, count)| AuditKind::RefusalsCoalesced { reason, count }),
         any::<u32>().prop_map(|previous| AuditKind::ClockReset { previous }),
+        any::<u32>().prop_map(|slot| AuditKind::DoorcodeGranted { slot }),
+        (1u32..).prop_map(|consecutive| AuditKind::DoorcodeWrong { consecutive }),
+        any::<u32>().prop_map(|seconds| AuditKind::KeypadLockedOut { seconds }),
     ]
 }
 
@@ -249,6 +264,7 @@ fn bundle_claiming_more_revocations_than_it_holds_is_refused_without_allocating(
             audit_acknowledged: 0,
             config: LockConfig::default(),
             revocations: vec![],
+            doorcodes: None,
         },
         signature: [0; 64],
     }

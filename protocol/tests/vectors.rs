@@ -204,6 +204,7 @@ fn vector_bundle(actors: &Actors) -> Bundle {
                 Revocation { credential: CredentialId(*b"revoked-member-1"), expires: VECTOR_NOW + 86_400 },
                 Revocation { credential: CredentialId(*b"revoked-guest-02"), expires: VECTOR_NOW + 3_600 },
             ],
+            doorcodes: None,
         },
     )
 }

@@ -353,6 +353,11 @@ impl World {
             self.admin("POST", &format!("v1/admin/facilities/{}/doors", org.facility), Some(body)).await["id"]
                 .as_i64()
                 .unwrap_or(0);
+        // The lock's doorcode secret goes to the backend once, as a fitter would register it.
+        if let Some(secret) = lock.doorcode_secret() {
+            let body = json!({ "secret": b64(&secret.0) });
+            self.admin("POST", &format!("v1/admin/doors/{backend_id}/doorcode-secret"), Some(body)).await;
+        }
         (backend_id, lock)
     }
 

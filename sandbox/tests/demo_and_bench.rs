@@ -14,7 +14,15 @@ fn the_demo_runs_every_step_and_exits_zero() {
     assert!(!stdout.contains("\x1b["), "piped output has no colour codes");
     assert!(stdout.contains("over HTTPS") && stdout.contains("backend at https://127.0.0.1:"), "{stdout}");
     assert!(!stdout.contains("http://"), "no plain-HTTP backend in the demo:\n{stdout}");
-    for story in ["standard unlock", "fast unlock", "text message", "redeems the key", "refuses her"] {
+    for story in [
+        "standard unlock",
+        "fast unlock",
+        "text message",
+        "redeems the key",
+        "refuses her",
+        "doorcode on the offline Back gate's keypad: it opens",
+        "the code Dora wrote down is refused",
+    ] {
         assert!(stdout.contains(story), "the demo tells of {story}:\n{stdout}");
     }
 }

@@ -11,6 +11,7 @@
 mod desk;
 
 use desk::*;
+use keyway_core::cache::{KeyStatus, RevokeReason};
 use keyway_core::links::{LinkKind, LinkProblem};
 use keyway_core::{Error, ShareStatus, Timestamp, share_is_dead};
 use keyway_sandbox::world::{DAY, Gym, HOUR, Org, T0, World};
@@ -77,7 +78,11 @@ async fn share_list_survives_a_restart_shows_each_status_and_revokes_by_its_id()
     let after: Vec<ShareStatus> = ana.keyway.shares().await.unwrap().iter().map(|s| s.status).collect();
     assert_eq!(after, [ShareStatus::Expired, ShareStatus::Revoked, ShareStatus::Revoked]);
     cy.keyway.refresh().await.unwrap();
-    assert!(cy.keyway.keys().unwrap()[0].revoked, "Cy's guest key is revoked");
+    assert_eq!(
+        cy.keyway.keys().unwrap()[0].status,
+        KeyStatus::Revoked { reason: RevokeReason::BySharer, message: None },
+        "Cy's guest key reads as taken back by the member who shared it"
+    );
     let ben_phone = world.phone();
     let ben_link = ben_phone.keyway.parse_link(&world.link("ben@example.com", "share").await).unwrap();
     assert_eq!(ben_phone.keyway.preview_share(&ben_link).await, Err(Error::ShareRevoked));

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod admin_doors;
 pub mod auth;
 pub mod door_sync;
+pub mod doorcodes;
 pub mod invitations;
 pub mod me;
 pub mod shares;
@@ -91,6 +92,9 @@ mount! {
     ListDoorEvents => admin_doors::events,
     ListInvitations => admin_doors::list_invitations,
     ListDoorsToSync => admin::pending_doors,
+    GetDoorcodes => doorcodes::mine,
+    SetGrantDoorcode => doorcodes::set_for_grant,
+    SetDoorcodeSecret => doorcodes::set_secret,
 }
 
 fn method_filter(method: Method) -> MethodFilter {

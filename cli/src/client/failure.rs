@@ -138,6 +138,7 @@ impl From<Error> for Failure {
                 ("no_key_for_door", Refused, Some("`keyway keys` lists the doors you can open".into()))
             }
             Error::UnknownDoor => ("unknown_door", Usage, Some("`keyway keys` lists your doors".into())),
+            Error::NoDoorcode => ("no_doorcode", Refused, Some("ask your administrator to enable a doorcode".into())),
             Error::DoorOnline => ("door_online", Refused, None),
             Error::DoorUpToDate => ("door_up_to_date", Refused, None),
             Error::BluetoothOff => ("bluetooth_off", Bluetooth, Some("switch Bluetooth on".into())),

@@ -11,6 +11,9 @@ pub const SESSION_SECRET: &str = "session";
 /// [`SoftwareSigner`](super::SoftwareSigner) rather than a hardware key.
 pub const DEVICE_KEY_SECRET: &str = "device_key";
 
+/// Today's doorcodes as the service last sent them (JSON), for showing them offline.
+pub const DOORCODES_SECRET: &str = "doorcodes";
+
 /// The secure-store name of a door's fast-unlock ticket.
 pub fn ticket_secret_name(door: &DoorId) -> String {
     format!("ticket/{door}")

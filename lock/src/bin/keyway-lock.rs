@@ -9,15 +9,18 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 const USAGE: &str = "usage: keyway-lock serve --state-dir DIR --trust-anchor HEX --door HEX [--door HEX …] \
-[--listen 127.0.0.1:0] [--real-time]
+[--listen 127.0.0.1:0] [--real-time] [--print-doorcode-secrets]
 
 Runs one reference lock per --door (provisioned on first run, trusting each --trust-anchor,
 an issuer's uncompressed P-256 public key in hex), and serves their radio on --listen.
 Prints `listening on ADDR`, then one `lock DOOR PERIPHERAL PUBLIC_KEY SIGNING_KEY` line per
-lock (keys in hex), then `ready`.";
+lock (keys in hex), then `ready`. With --print-doorcode-secrets each lock line ends with the
+lock's doorcode secret (hex), for the door record; it is secret.";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    let print_secrets = args.iter().any(|a| a == "--print-doorcode-secrets");
+    let args: Vec<String> = args.into_iter().filter(|a| a != "--print-doorcode-secrets").collect();
     let options = match parse(&args) {
         Ok(options) => options,
         Err(message) => {
@@ -40,12 +43,16 @@ fn main() -> ExitCode {
     let mut banner = format!("listening on {addr}\n");
     for lock in server.locks() {
         banner.push_str(&format!(
-            "lock {} {} {} {}\n",
+            "lock {} {} {} {}",
             lock.door,
             lock.peripheral,
             encode_hex(&lock.public_key),
             encode_hex(&lock.signing_public_key)
         ));
+        if let (true, Some(secret)) = (print_secrets, &lock.doorcode_secret) {
+            banner.push_str(&format!(" {}", encode_hex(&secret.0)));
+        }
+        banner.push('\n');
     }
     banner.push_str("ready\n");
     if out.write_all(banner.as_bytes()).and_then(|()| out.flush()).is_err() {

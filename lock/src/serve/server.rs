@@ -5,8 +5,10 @@
 //! its connections closed.
 
 use super::wire::{MAX_LINE, Request, WireError, encode_hex, parse_request, peripheral_address};
+use crate::keypad::KeypadOutcome;
 use crate::sim::{LinkParams, PeripheralId, RadioError, SimConnection, SimRadio};
 use crate::{FileStorage, Lock, LockError, LockOptions, Provisioning};
+use keyway_protocol::doorcode::DoorcodeSecret;
 use keyway_protocol::ids::DoorId;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -47,6 +49,8 @@ pub struct ServedLock {
     pub public_key: Vec<u8>,
     /// Its receipt-signing public key, for the door record.
     pub signing_public_key: Vec<u8>,
+    /// Its doorcode secret, for the door record (secret: printed only when asked for).
+    pub doorcode_secret: Option<DoorcodeSecret>,
 }
 
 /// Why the server could not start.
@@ -100,6 +104,7 @@ impl LockServer {
                 peripheral: String::new(),
                 public_key: lock.public_key().to_vec(),
                 signing_public_key: lock.signing_public_key().to_vec(),
+                doorcode_secret: lock.doorcode_secret().cloned(),
             };
             let id = radio.add_lock(lock, LinkParams { att_mtu: 517, ..LinkParams::default() });
             locks.push(ServedLock { peripheral: peripheral_address(id), ..served });
@@ -151,6 +156,17 @@ fn radio_error(e: &RadioError) -> String {
         RadioError::Frame(_) => "bad_frame",
     };
     format!("err {code} {e}")
+}
+
+/// The answer line for a keypad entry (see `docs/lock-serve.md`).
+fn keypad_answer(outcome: KeypadOutcome) -> String {
+    match outcome {
+        KeypadOutcome::Opened { slot } => format!("ok opened {}", slot.0),
+        KeypadOutcome::WrongCode { attempts_left } => format!("ok wrong {attempts_left}"),
+        KeypadOutcome::LockedOut { until } => format!("ok locked_out {until}"),
+        KeypadOutcome::Malformed(e) => format!("ok malformed {e}"),
+        KeypadOutcome::NotEnabled => "ok not_enabled".to_owned(),
+    }
 }
 
 impl Client {
@@ -247,6 +263,14 @@ impl Client {
                 Ok(()) => self.send("ok"),
                 Err(e) => self.send(&radio_error(&e)),
             },
+            Request::Keypad(peripheral, keys) => {
+                let answer = match self.radio.with_lock(peripheral, |lock| lock.keypad(&keys)) {
+                    None => "err unknown_peripheral no lock at this address".to_owned(),
+                    Some(Err(e)) => format!("err storage {e}"),
+                    Some(Ok(outcome)) => keypad_answer(outcome),
+                };
+                self.send(&answer);
+            }
         }
     }
 

@@ -28,7 +28,13 @@ pub enum Request {
     Disconnect(PeripheralId),
     /// `range <peripheral> in|out`: moves a lock into or out of radio range (for tests).
     Range(PeripheralId, bool),
+    /// `keypad <peripheral> <keys>`: someone types `keys` (`0`–`9`, `*`, `#`) on the lock's
+    /// keypad; the lock decodes them (see [`crate::keypad`]).
+    Keypad(PeripheralId, Vec<u8>),
 }
+
+/// The most characters a `keypad` request's keys may have.
+pub const MAX_KEYPAD_WORD: usize = 64;
 
 /// Why a request line was refused; the code is the first word after `err`.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -111,6 +117,12 @@ pub fn parse_request(line: &[u8]) -> Result<Request, WireError> {
         ["range", peripheral, state @ ("in" | "out")] => {
             Ok(Request::Range(parse_peripheral(peripheral)?, *state == "in"))
         }
+        ["keypad", peripheral, keys] => {
+            if keys.len() > MAX_KEYPAD_WORD {
+                return Err(WireError::BadRequest("at most 64 keys per keypad entry"));
+            }
+            Ok(Request::Keypad(parse_peripheral(peripheral)?, keys.as_bytes().to_vec()))
+        }
         [] => Err(WireError::BadRequest("empty line")),
         _ => Err(WireError::BadRequest("unknown request; see docs/lock-serve.md")),
     }
@@ -136,6 +148,13 @@ mod tests {
         );
         assert_eq!(parse_request(format!("disconnect {a}").as_bytes()), Ok(Request::Disconnect(p)));
         assert_eq!(parse_request(format!("range {a} out").as_bytes()), Ok(Request::Range(p, false)));
+        assert_eq!(parse_request(format!("keypad {a} 1234#").as_bytes()), Ok(Request::Keypad(p, b"1234#".to_vec())));
+    }
+
+    #[test]
+    fn an_overlong_keypad_entry_is_refused_on_the_wire() {
+        let line = format!("keypad 02:4b:57:00:00:01 {}", "1".repeat(MAX_KEYPAD_WORD + 1));
+        assert_eq!(parse_request(line.as_bytes()), Err(WireError::BadRequest("at most 64 keys per keypad entry")));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use super::phone::TestPhone;
 use super::{DAY, HOUR, NOW};
-use crate::bundle::{Bundle, BundleBody, LockConfig, Revocation};
+use crate::bundle::{Bundle, BundleBody, DoorcodeGrant, LockConfig, Revocation};
 use crate::credential::{Credential, CredentialBody, CredentialFlags, DeviceKey};
 use crate::ids::{CredentialId, DoorId, KeyId};
 use crate::issuer::IssuerKey;
@@ -140,6 +140,8 @@ pub struct BundleSpec {
     pub config: LockConfig,
     /// Revoked credentials.
     pub revoked: Vec<Revocation>,
+    /// The doorcode slots the lock accepts (`None`: a format-1 bundle, slots unchanged).
+    pub doorcodes: Option<Vec<DoorcodeGrant>>,
 }
 
 impl BundleSpec {
@@ -154,7 +156,14 @@ impl BundleSpec {
             acknowledged: 0,
             config: LockConfig::default(),
             revoked: Vec::new(),
+            doorcodes: None,
         }
+    }
+
+    /// Carries exactly these doorcode slots (a format-2 bundle).
+    pub fn with_doorcodes(mut self, grants: &[DoorcodeGrant]) -> Self {
+        self.doorcodes = Some(grants.to_vec());
+        self
     }
 
     /// Also revokes `credential` until it expires.
@@ -180,6 +189,7 @@ impl BundleSpec {
             audit_acknowledged: self.acknowledged,
             config: self.config,
             revocations: self.revoked.clone(),
+            doorcodes: self.doorcodes.clone(),
         }
     }
 

@@ -41,6 +41,7 @@ pub fn bundle_at(
             audit_acknowledged: acknowledged,
             config: LockConfig::default(),
             revocations,
+            doorcodes: None,
         },
     )
 }

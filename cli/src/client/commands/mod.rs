@@ -2,6 +2,7 @@
 //! a one-time code, reading times.
 
 pub mod accept;
+pub mod doorcode;
 pub mod keys;
 pub mod login;
 pub mod logout;

@@ -16,7 +16,8 @@ fn fail(what: &str, e: impl std::fmt::Debug) -> String {
     format!("{what}: {e:?}")
 }
 
-fn check(ok: bool, what: &str) -> StepResult<()> {
+/// Fails the step with `what` unless `ok`.
+pub fn check(ok: bool, what: &str) -> StepResult<()> {
     if ok { Ok(()) } else { Err(what.to_owned()) }
 }
 
@@ -220,5 +221,7 @@ pub async fn run(n: &mut Narrator) -> StepResult<()> {
         carl.keyway.unlock(&gate.lock_id).await.map(|_| ()).map_err(|e| fail("unlock", e))
     })
     .await?;
+
+    crate::demo_doorcode::run(n, &world, &org, key, gate, &carl).await?;
     Ok(())
 }

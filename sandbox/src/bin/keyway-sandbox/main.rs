@@ -5,6 +5,7 @@
 
 mod bench;
 mod demo;
+mod demo_doorcode;
 mod narrate;
 
 use clap::{Parser, Subcommand};

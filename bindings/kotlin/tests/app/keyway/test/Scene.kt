@@ -34,11 +34,16 @@ class Scene : AutoCloseable {
         locks = LockServer(listOf(gate, pool), issuer)
         fun fit(name: String, door: String): Long {
             val lock = locks.lock(door)
-            return backend.admin(
+            val id = backend.admin(
                 "POST", "v1/admin/facilities/$facility/doors",
                 """{"name":"$name","lock_id":"$door","lock_public_key":"${b64(lock.publicKey)}",""" +
                     """"lock_signing_public_key":"${b64(lock.signingKey)}","online":false}""",
             )["id"] as Long
+            // The lock's doorcode secret goes to the backend once, as a fitter registers it.
+            lock.doorcodeSecret?.let {
+                backend.admin("POST", "v1/admin/doors/$id/doorcode-secret", """{"secret":"${b64(it)}"}""")
+            }
+            return id
         }
         gateBackendId = fit("Back gate", gate)
         val poolBackendId = fit("Pool", pool)

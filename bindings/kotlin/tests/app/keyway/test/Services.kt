@@ -120,8 +120,14 @@ class Backend : AutoCloseable {
     }
 }
 
-/** One lock as `keyway-lock serve` announced it. */
-data class ServedLock(val door: String, val peripheral: String, val publicKey: ByteArray, val signingKey: ByteArray)
+/** One lock as `keyway-lock serve` announced it (with its doorcode secret, for the door record). */
+data class ServedLock(
+    val door: String,
+    val peripheral: String,
+    val publicKey: ByteArray,
+    val signingKey: ByteArray,
+    val doorcodeSecret: ByteArray? = null,
+)
 
 /** `keyway-lock serve`: reference locks for `doors`, trusting `issuer`, on a socket. */
 class LockServer(doors: List<String>, issuer: ByteArray) : AutoCloseable {
@@ -133,7 +139,7 @@ class LockServer(doors: List<String>, issuer: ByteArray) : AutoCloseable {
     init {
         val command = mutableListOf(
             binary("keyway.lock"), "serve", "--state-dir", File(dir, "state").path,
-            "--trust-anchor", hex(issuer), "--listen", "127.0.0.1:0",
+            "--trust-anchor", hex(issuer), "--listen", "127.0.0.1:0", "--print-doorcode-secrets",
         )
         doors.forEach { command += listOf("--door", it) }
         val (p, out) = start(command, File(dir, "lock.log"))
@@ -144,8 +150,9 @@ class LockServer(doors: List<String>, issuer: ByteArray) : AutoCloseable {
         while (true) {
             val line = out.readLine() ?: error("keyway-lock exited before it was ready")
             if (line == "ready") break
-            val (_, door, peripheral, publicKey, signingKey) = line.split(" ")
-            announced += ServedLock(door, peripheral, unhex(publicKey), unhex(signingKey))
+            val parts = line.split(" ")
+            val (_, door, peripheral, publicKey, signingKey) = parts
+            announced += ServedLock(door, peripheral, unhex(publicKey), unhex(signingKey), parts.getOrNull(5)?.let(::unhex))
         }
         locks = announced
     }
