@@ -240,7 +240,7 @@ pub(crate) fn convert_keys(response: &KeysResponse) -> Result<(Vec<Key>, Vec<Doo
 fn key_status(k: &keyway_api::KeyView) -> KeyStatus {
     match k.access_state {
         AccessState::Revoked => KeyStatus::Revoked {
-            reason: k.revoke_reason.map_or(RevokeReason::Other, |r| RevokeReason::from_word(r.as_str())),
+            reason: k.revoke_reason.map_or(RevokeReason::Other, RevokeReason::from),
             message: k.message.clone(),
         },
         AccessState::Suspended => KeyStatus::Suspended { message: k.message.clone() },

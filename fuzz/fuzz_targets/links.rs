@@ -13,10 +13,12 @@ fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
     if let Ok(link) = parse_link(&text, &[TRUSTED.to_owned()]) {
         assert!(link.host.eq_ignore_ascii_case(TRUSTED), "accepted a link on {}", link.host);
-        // `parse_link` trims Unicode white space (NEL, U+0085, included); the URL standard then
-        // drops tabs and newlines anywhere and controls and spaces at the ends.
+        // What `parse_link` checks is the link as people paste it, cleaned first (quotes,
+        // brackets, chat punctuation, invisible characters, encoded letters); the URL
+        // standard then drops tabs and newlines anywhere and controls and spaces at the ends.
+        let cleaned = keyway_core::links::normalise_pasted_link(&text);
         let lower: String =
-            text.trim().to_ascii_lowercase().chars().filter(|c| !matches!(c, '\t' | '\n' | '\r')).collect();
+            cleaned.trim().to_ascii_lowercase().chars().filter(|c| !matches!(c, '\t' | '\n' | '\r')).collect();
         assert!(
             lower.trim_start_matches(|c: char| c <= ' ').starts_with("https:"),
             "accepted a link that is not https"

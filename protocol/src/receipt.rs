@@ -222,6 +222,11 @@ impl ReceiptBody {
             };
             events.push(AuditEvent { seq, time, kind, credential });
         }
+        // One encoding per receipt: format 2 only when a keypad event needs it, as
+        // `to_bytes` writes it (a signed statement must not have two spellings).
+        if format == RECEIPT_VERSION_KEYPAD && !events.iter().any(|e| e.kind.is_keypad()) {
+            return Err(DecodeError::Invalid { field: "receipt format" });
+        }
         Ok(Self { door, bundle_version, lock_clock, more_pending, events })
     }
 }

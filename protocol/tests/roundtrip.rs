@@ -274,3 +274,22 @@ fn bundle_claiming_more_revocations_than_it_holds_is_refused_without_allocating(
     bytes[at..at + 4].copy_from_slice(&u32::MAX.to_be_bytes());
     assert!(Bundle::from_bytes(&bytes).is_err());
 }
+
+#[test]
+fn a_keypad_format_receipt_without_a_keypad_event_is_refused_so_each_receipt_has_one_spelling() {
+    let receipt = Receipt {
+        body: ReceiptBody {
+            door: DoorId(*b"gate0001"),
+            bundle_version: 3,
+            lock_clock: 9,
+            more_pending: false,
+            events: vec![],
+        },
+        signature: [7; 64],
+    };
+    let mut bytes = receipt.to_bytes();
+    assert_eq!(bytes[0], 1, "no keypad event: format 1");
+    assert_eq!(Receipt::from_bytes(&bytes).unwrap(), receipt);
+    bytes[0] = 2;
+    assert!(Receipt::from_bytes(&bytes).is_err(), "the same receipt spelt in format 2 is refused");
+}

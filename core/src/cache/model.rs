@@ -160,25 +160,40 @@ pub enum RevokeReason {
 }
 
 impl RevokeReason {
-    /// Each reason with the word the service sends and the cache stores for it.
-    const WORDS: [(Self, &'static str); 7] = [
-        (Self::ByAdministrator, "revoked_by_admin"),
-        (Self::BySharer, "revoked_by_sharer"),
-        (Self::SharerLostAccess, "sharer_revoked"),
-        (Self::SharerKeyChanged, "sharer_key_changed"),
-        (Self::KeyDeleted, "key_deleted"),
-        (Self::RemovedFromOrganisation, "person_deleted"),
-        (Self::InvitationCancelled, "invitation_cancelled"),
-    ];
-
     /// The reason for the service's word (an unknown word is [`RevokeReason::Other`]).
     pub fn from_word(word: &str) -> Self {
-        Self::WORDS.iter().find(|(_, w)| *w == word).map_or(Self::Other, |(r, _)| *r)
+        keyway_api::RevokeReason::from_word(word).into()
     }
 
-    /// The service's word for the reason.
+    /// The service's word for the reason (the words live in keyway-api, the contract).
     pub fn word(self) -> &'static str {
-        Self::WORDS.iter().find(|(r, _)| *r == self).map_or("other", |(_, w)| w)
+        let wire = match self {
+            Self::ByAdministrator => keyway_api::RevokeReason::RevokedByAdmin,
+            Self::BySharer => keyway_api::RevokeReason::RevokedBySharer,
+            Self::SharerLostAccess => keyway_api::RevokeReason::SharerRevoked,
+            Self::SharerKeyChanged => keyway_api::RevokeReason::SharerKeyChanged,
+            Self::KeyDeleted => keyway_api::RevokeReason::KeyDeleted,
+            Self::RemovedFromOrganisation => keyway_api::RevokeReason::PersonDeleted,
+            Self::InvitationCancelled => keyway_api::RevokeReason::InvitationCancelled,
+            Self::Other => keyway_api::RevokeReason::Other,
+        };
+        wire.as_str()
+    }
+}
+
+impl From<keyway_api::RevokeReason> for RevokeReason {
+    fn from(wire: keyway_api::RevokeReason) -> Self {
+        use keyway_api::RevokeReason as W;
+        match wire {
+            W::RevokedByAdmin => Self::ByAdministrator,
+            W::RevokedBySharer => Self::BySharer,
+            W::SharerRevoked => Self::SharerLostAccess,
+            W::SharerKeyChanged => Self::SharerKeyChanged,
+            W::KeyDeleted => Self::KeyDeleted,
+            W::PersonDeleted => Self::RemovedFromOrganisation,
+            W::InvitationCancelled => Self::InvitationCancelled,
+            W::Other => Self::Other,
+        }
     }
 }
 

@@ -97,6 +97,7 @@ fn key_json(key: &Key, doors: &[(&Door, AccessState)]) -> Value {
         "expires_at": key.expires_at,
         "shareable": key.shareable,
         "guest": key.guest,
+        "revoked": key.is_revoked(),
         "status": status_json(&key.status),
         "doors": doors.iter().map(|(door, state)| json!({
             "id": door.id.to_string(),

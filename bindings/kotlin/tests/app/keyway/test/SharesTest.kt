@@ -8,6 +8,8 @@ import app.keyway.core.KeywayException
 import app.keyway.core.LinkKind
 import app.keyway.core.LinkProblem
 import app.keyway.core.ShareStatus
+import app.keyway.core.KeyStatus
+import app.keyway.core.RevokeReason
 import kotlinx.coroutines.runBlocking
 import org.junit.AfterClass
 import org.junit.Assert.assertEquals
@@ -67,7 +69,9 @@ class SharesTest {
         restarted.keyway.revokeShare(shares[0].shareId)
         assertEquals(ShareStatus.REVOKED, restarted.keyway.shares()[0].status)
         guest.keyway.refresh()
-        assertTrue("the guest's key is revoked", guest.keyway.keys().single().revoked)
+        val status = guest.keyway.keys().single().status
+        assertTrue("the guest's key is revoked: $status", status is KeyStatus.Revoked)
+        assertEquals(RevokeReason.BY_SHARER, (status as KeyStatus.Revoked).reason)
         expect<KeywayException.ShareNotFound> { runBlocking { guest.keyway.revokeShare(shares[1].shareId) } }
         restarted.close()
     }
