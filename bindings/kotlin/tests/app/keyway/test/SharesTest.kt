@@ -36,7 +36,7 @@ class SharesTest {
     }
 
     @Test
-    fun share_list_after_a_restart_shows_each_share_and_revokes_by_the_listed_id() = runBlocking {
+    fun share_list_after_a_restart_shows_each_share_and_revokes_by_the_listed_id(): Unit = runBlocking {
         val member = scene.email("mia")
         scene.invite(member)
         val cache = Files.createTempDirectory("keyway-shares").resolve("keyway.sqlite").toString()
@@ -77,7 +77,7 @@ class SharesTest {
     }
 
     @Test
-    fun guest_preview_shows_the_share_and_each_dead_link_is_its_own_exception() = runBlocking {
+    fun guest_preview_shows_the_share_and_each_dead_link_is_its_own_exception(): Unit = runBlocking {
         val member = scene.email("noor")
         scene.backend.admin("POST", "v1/admin/orgs/${scene.orgId}/people", """{"email":${quote(member)},"name":"Noor Haddad"}""")
         scene.invite(member)
@@ -115,7 +115,7 @@ class SharesTest {
     }
 
     @Test
-    fun pasted_links_from_a_chat_app_open_the_share_and_anything_else_is_refused() = runBlocking {
+    fun pasted_links_from_a_chat_app_open_the_share_and_anything_else_is_refused(): Unit = runBlocking {
         val member = scene.member("pia")
         val grant = member.keyway.keys().single().grantId
         val guest = scene.email("chat-guest")
