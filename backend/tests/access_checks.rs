@@ -8,13 +8,6 @@ mod common;
 use common::*;
 use serde_json::{Value, json};
 
-async fn credentials(s: &Server, t: &Value) -> Vec<Value> {
-    s.send("POST", "/v1/credentials", Some(&bearer(t)), Some(json!({}))).await.ok()["credentials"]
-        .as_array()
-        .unwrap()
-        .clone()
-}
-
 async fn bundle(s: &Server, t: &Value, door: i64) -> Answer {
     s.send("GET", &format!("/v1/doors/{door}/bundle"), Some(&bearer(t)), None).await
 }

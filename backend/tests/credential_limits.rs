@@ -12,13 +12,6 @@ use keyway_protocol::bundle::Bundle;
 use keyway_protocol::issuer;
 use serde_json::{Value, json};
 
-async fn credentials(s: &Server, t: &Value) -> Vec<Value> {
-    s.send("POST", "/v1/credentials", Some(&bearer(t)), Some(json!({}))).await.ok()["credentials"]
-        .as_array()
-        .unwrap()
-        .clone()
-}
-
 /// The offline door's bundle as delta from `since`, verified, with its revocations as
 /// (credential id hex, expires).
 async fn revocations(s: &Server, f: &Fixture, t: &Value, since: i64) -> (i64, Vec<(String, i64)>) {

@@ -14,13 +14,6 @@ use keyway_protocol::credential::Credential;
 use keyway_protocol::issuer;
 use serde_json::{Value, json};
 
-async fn credentials(s: &Server, t: &Value) -> Vec<Value> {
-    s.send("POST", "/v1/credentials", Some(&bearer(t)), Some(json!({}))).await.ok()["credentials"]
-        .as_array()
-        .unwrap()
-        .clone()
-}
-
 async fn keys(s: &Server, t: &Value, since: Option<i64>) -> Value {
     let path = match since {
         Some(c) => format!("/v1/me/keys?since={c}"),
@@ -51,23 +44,7 @@ async fn courier(s: &Server, f: &Fixture) -> Value {
         .ok()["id"]
         .as_i64()
         .unwrap();
-    s.admin(
-        "POST",
-        "/v1/admin/invitations",
-        Some(json!({ "facility_id": f.facility, "email": "bob@example.com", "role": "member",
-                     "keys": [{ "key_id": staff, "expires_at": s.now() + 30 * DAY }] })),
-    )
-    .await
-    .ok();
-    let token = token_of(&s.last_link("bob@example.com", "invitation").await);
-    s.post(&format!("/v1/invitations/{token}/code"), json!({})).await.ok();
-    let code = s.last_code("bob@example.com").await;
-    s.post(
-        &format!("/v1/invitations/{token}/accept"),
-        json!({ "code": code, "device_public_key": TestPhone::new().public_key_b64() }),
-    )
-    .await
-    .ok()
+    member_with_key(s, f, "bob@example.com", &TestPhone::new(), staff).await
 }
 
 fn id(c: &Value) -> String {

@@ -27,13 +27,6 @@ fn decode_bundle(f: &Fixture, b: &Value) -> Bundle {
     bundle
 }
 
-async fn credentials(s: &Server, t: &Value) -> Vec<Value> {
-    s.send("POST", "/v1/credentials", Some(&bearer(t)), Some(json!({}))).await.ok()["credentials"]
-        .as_array()
-        .unwrap()
-        .clone()
-}
-
 async fn bundle(s: &Server, t: &Value, door: i64, since: Option<i64>) -> Answer {
     let q = since.map(|v| format!("?since={v}")).unwrap_or_default();
     s.send("GET", &format!("/v1/doors/{door}/bundle{q}"), Some(&bearer(t)), None).await

@@ -324,6 +324,11 @@ pub async fn fixture(s: &Server, org_name: &str, lock_seed: u8) -> Fixture {
 
 /// Invites `email` with the fixture's key (shareable, 30 days); returns the invitation answer.
 pub async fn invite(s: &Server, f: &Fixture, email: &str) -> Value {
+    invite_with_key(s, f, email, f.key).await
+}
+
+/// Invites `email` with `key` (shareable, 30 days); returns the invitation answer.
+pub async fn invite_with_key(s: &Server, f: &Fixture, email: &str, key: i64) -> Value {
     s.admin(
         "POST",
         "/v1/admin/invitations",
@@ -331,7 +336,7 @@ pub async fn invite(s: &Server, f: &Fixture, email: &str) -> Value {
             "facility_id": f.facility,
             "email": email,
             "role": "member",
-            "keys": [{ "key_id": f.key, "expires_at": s.now() + 30 * DAY, "shareable": true }],
+            "keys": [{ "key_id": key, "expires_at": s.now() + 30 * DAY, "shareable": true }],
         })),
     )
     .await
@@ -340,7 +345,12 @@ pub async fn invite(s: &Server, f: &Fixture, email: &str) -> Value {
 
 /// Invites and accepts; returns the session tokens.
 pub async fn member(s: &Server, f: &Fixture, email: &str, phone: &TestPhone) -> Value {
-    invite(s, f, email).await;
+    member_with_key(s, f, email, phone, f.key).await
+}
+
+/// Invites with `key` and accepts; returns the session tokens.
+pub async fn member_with_key(s: &Server, f: &Fixture, email: &str, phone: &TestPhone, key: i64) -> Value {
+    invite_with_key(s, f, email, key).await;
     let token = token_of(&s.last_link(email, "invitation").await);
     s.post(&format!("/v1/invitations/{token}/code"), json!({})).await.ok();
     let code = s.last_code(email).await;
@@ -350,6 +360,14 @@ pub async fn member(s: &Server, f: &Fixture, email: &str, phone: &TestPhone) -> 
     )
     .await
     .ok()
+}
+
+/// Issues or renews every usable credential for the session's device.
+pub async fn credentials(s: &Server, t: &Value) -> Vec<Value> {
+    s.send("POST", "/v1/credentials", Some(&bearer(t)), Some(json!({}))).await.ok()["credentials"]
+        .as_array()
+        .unwrap()
+        .clone()
 }
 
 pub fn bearer(tokens: &Value) -> String {
