@@ -7,12 +7,13 @@
 
 use crate::path::{fill, push_query};
 use crate::{
-    AcceptRequest, Access, AuditEventView, CodeRequest, CodeSentResponse, CreateShareRequest, Created,
-    CredentialsRequest, CredentialsResponse, DoorConfigRequest, DoorRequest, DoorView, Endpoint, EndpointVisitor,
-    GrantChange, GrantSpec, Health, InvitationPreview, InvitationSent, InvitationView, InviteRequest, IssuedCredential,
-    KeyRequest, KeysResponse, Method, NameRequest, NoBody, OutboxMessage, PendingDoors, PersonAdded, PersonRequest,
-    PersonSummary, Profile, ReceiptOutcome, ReceiptUpload, RefreshRequest, Revoked, SessionTokens, ShareCreated,
-    SharePreview, ShareView, SignedBundle, SiteCreated, SiteRequest, VerifyRequest,
+    AcceptRequest, Access, AuditEventView, CardRequest, CardView, CodeRequest, CodeSentResponse, CreateShareRequest,
+    Created, CredentialsRequest, CredentialsResponse, DeleteAccountRequest, DoorConfigRequest, DoorRequest, DoorView,
+    Endpoint, EndpointVisitor, GrantChange, GrantSpec, Health, InvitationPreview, InvitationSent, InvitationView,
+    InviteRequest, IssuedCredential, KeyRequest, KeysResponse, Method, NameChange, NameRequest, NoBody, OutboxMessage,
+    PendingDoors, PersonAdded, PersonRequest, PersonSummary, Profile, ReceiptOutcome, ReceiptUpload, RefreshRequest,
+    Revoked, SessionTokens, ShareCreated, SharePreview, ShareView, SignedBundle, SiteCreated, SiteRequest,
+    VerifyRequest,
 };
 
 /// Declares the endpoint types and [`visit_all`] over them, from one list.
@@ -108,6 +109,11 @@ endpoints! {
     ListKeys: Get "/v1/me/keys", Member () query (since: i64) => KeysResponse;
     /// Issues or renews credentials for the session's device key.
     IssueCredentials: Post "/v1/credentials", Member () body CredentialsRequest => CredentialsResponse;
+    /// Sets the signed-in person's first and last name.
+    UpdateMyName: Post "/v1/me/name", Member () body NameChange => Profile;
+    /// Deletes the signed-in person's account (with a device signature): sessions and keys
+    /// end, personal data is forgotten, the doors' history stays.
+    DeleteMyAccount: Post "/v1/me/delete-account", Member () body DeleteAccountRequest => ();
 
     // Guest sharing.
     /// Shares a shareable key with a guest.
@@ -153,6 +159,8 @@ endpoints! {
     /// Revokes all of a person's keys in an organisation, and the guest keys they shared.
     RevokeAll: Post "/v1/admin/orgs/{org_id}/people/{person_id}/revoke-all", Admin (org_id: i64, person_id: i64)
         => Revoked;
+    /// Puts an NFC card on a person's record (replacing any).
+    SetPersonCard: Post "/v1/admin/people/{person_id}/card", Admin (person_id: i64) body CardRequest => CardView;
     /// Grants a key to a person.
     GrantKey: Post "/v1/admin/people/{person_id}/grants", Admin (person_id: i64) body GrantSpec => Created;
     /// Changes a grant's window or sharing.

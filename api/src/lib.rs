@@ -17,6 +17,7 @@ pub mod doors;
 pub mod endpoints;
 pub mod invitations;
 pub mod me;
+pub mod people;
 pub mod service;
 pub mod shares;
 
@@ -27,6 +28,7 @@ pub use auth::*;
 pub use doors::*;
 pub use invitations::*;
 pub use me::*;
+pub use people::*;
 pub use service::*;
 pub use shares::*;
 

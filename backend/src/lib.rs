@@ -6,7 +6,9 @@
 //! See `docs/backend.md` for the API and the design decisions.
 #![forbid(unsafe_code)]
 
+pub mod account_deletion;
 pub mod admin_cli;
+pub mod cards;
 pub mod clock;
 pub mod credentials;
 pub mod db;
@@ -22,6 +24,7 @@ pub mod orgs;
 pub mod otp;
 pub mod outbox;
 pub mod people;
+pub mod profile;
 pub mod routes;
 pub mod schema;
 pub mod secrets;
