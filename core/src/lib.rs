@@ -7,6 +7,8 @@
 //! - keys, offline-first ([`Keyway::refresh`], [`Keyway::keys`], [`Keyway::access_state`]);
 //! - doors ([`Keyway::unlock`], [`Keyway::sync_door`]);
 //! - guests ([`Keyway::share_key`], [`Keyway::redeem_share`]);
+//! - the member's own record ([`Keyway::profile`], [`Keyway::update_name`],
+//!   [`Keyway::delete_account`]);
 //! - listeners ([`Keyway::subscribe_session`], [`Keyway::subscribe_keys`],
 //!   [`Keyway::subscribe_door_sync`]);
 //! - readiness: can this phone open a door now ([`Keyway::readiness`],
@@ -18,6 +20,7 @@
 //! StrongBox) and [`platform::Clock`].
 #![cfg_attr(not(feature = "uniffi"), forbid(unsafe_code))]
 
+mod account_deletion;
 pub mod address;
 pub mod api;
 mod auth;
@@ -37,6 +40,7 @@ pub mod links;
 pub mod listeners;
 pub mod operation;
 pub mod platform;
+mod profile;
 mod readiness;
 mod refresh;
 mod signin;
@@ -45,8 +49,9 @@ pub mod timestamp;
 pub use doors::{DoorSyncOutcome, UnlockOutcome};
 pub use error::{Error, KeywayError, LockRefusal, Result};
 pub use guests::Share;
-pub use invitations::{InvitationPreview, invitation_is_dead};
+pub use invitations::{InvitationKey, InvitationPreview, invitation_is_dead};
 pub use keyway::{Config, Keyway, Platform};
+pub use profile::{NAME_MAX_CHARS, NameProblem, PersonName};
 pub use readiness::{DoorReadiness, Readiness};
 pub use refresh::RefreshSummary;
 pub use signin::{CodeChannel, CodeSent, SignInFlow};
