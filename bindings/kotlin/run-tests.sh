@@ -37,4 +37,5 @@ keyway_junit_run "Kotlin on the JVM" "$out/junit.txt" "$out/classes:$classpath" 
   -Dkeyway.backend="$target/debug/keyway-backend" -Dkeyway.lock="$target/debug/keyway-lock" \
   -Dkeyway.ffi="$library" \
   -- app.keyway.test.JourneysTest app.keyway.test.ErrorsTest app.keyway.test.ErrorMessagesTest \
-  app.keyway.test.OperationsTest app.keyway.test.ReadinessTest app.keyway.test.TlsTest
+  app.keyway.test.OperationsTest app.keyway.test.ReadinessTest app.keyway.test.TlsTest \
+  app.keyway.test.ProfileTest
