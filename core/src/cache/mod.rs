@@ -439,11 +439,22 @@ impl Cache {
             for table in tables {
                 tx.execute(&format!("DELETE FROM \"{}\"", table.replace('"', "\"\"")), [])?;
             }
+            // AUTOINCREMENT's counters (how many receipts were ever queued) go too.
+            let counters: bool = tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_sequence')",
+                [],
+                |r| r.get(0),
+            )?;
+            if counters {
+                tx.execute("DELETE FROM sqlite_sequence", [])?;
+            }
             Ok(())
         })?;
         self.read(|c| {
             // Keep deleted rows from lingering in free pages and the WAL.
-            c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); VACUUM;")?;
+            // VACUUM writes the rebuilt file through the WAL: the last checkpoint moves it
+            // into the main file, so no freed page there keeps a deleted row.
+            c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); VACUUM; PRAGMA wal_checkpoint(TRUNCATE);")?;
             Ok(())
         })
     }
