@@ -123,6 +123,8 @@ async fn profile_shows_names_card_numbers_and_memberships_with_invited_by_also_o
             Some(json!({ "facility_id": flats.facility, "email": "cora@example.com", "role": "manager" })),
         )
         .await;
+    // A minute later (a second code to the same address moments after the first is refused).
+    world.advance(60);
     phone.accept_invitation(&world, "cora@example.com").await;
 
     let p = phone.keyway.profile().unwrap().unwrap();
