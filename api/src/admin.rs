@@ -121,6 +121,15 @@ pub struct PersonRequest {
     pub phone: Option<String>,
     /// Display name.
     pub name: Option<String>,
+    /// First name (with `last_name`, enough for a card-only person without email or phone).
+    #[serde(default)]
+    pub first_name: Option<String>,
+    /// Last name.
+    #[serde(default)]
+    pub last_name: Option<String>,
+    /// An NFC card for the person's record.
+    #[serde(default)]
+    pub card: Option<crate::CardRequest>,
     /// Role in the organisation (default `member`).
     pub role: Option<String>,
 }
@@ -213,9 +222,22 @@ pub struct InviteRequest {
     pub role: Option<String>,
     /// Unix seconds when access starts (default now); shown in the preview.
     pub access_start: Option<i64>,
-    /// Keys to grant along with the invitation.
+    /// Keys to grant along with the invitation (none: the invitation gives no access yet).
     #[serde(default)]
     pub keys: Vec<GrantSpec>,
+    /// An existing person to invite (e.g. one created card-only, without email): the email
+    /// is added to their record.
+    #[serde(default)]
+    pub person_id: Option<i64>,
+    /// First name, shown to the invitee (else they enter it when accepting).
+    #[serde(default)]
+    pub first_name: Option<String>,
+    /// Last name.
+    #[serde(default)]
+    pub last_name: Option<String>,
+    /// Who sends the invitation, as the invitee will see it ("invited by").
+    #[serde(default)]
+    pub invited_by: Option<String>,
 }
 
 /// An invitation as the administrator sees it after sending.

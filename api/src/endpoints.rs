@@ -15,6 +15,7 @@ use crate::{
     SessionTokens, ShareCreated, SharePreview, ShareView, SignedBundle, SiteCreated, SiteRequest, UnfreezeRequest,
     VerifyRequest,
 };
+use crate::{CardRequest, CardView, DeleteAccountRequest, NameChange};
 use crate::{DoorcodeSecretRequest, DoorcodeSetting, DoorcodeState, DoorcodesResponse};
 
 /// Declares the endpoint types and [`visit_all`] over them, from one list.
@@ -110,6 +111,11 @@ endpoints! {
     ListKeys: Get "/v1/me/keys", Member () query (since: i64) => KeysResponse;
     /// Issues or renews credentials for the session's device key.
     IssueCredentials: Post "/v1/credentials", Member () body CredentialsRequest => CredentialsResponse;
+    /// Sets the signed-in person's first and last name.
+    UpdateMyName: Post "/v1/me/name", Member () body NameChange => Profile;
+    /// Deletes the signed-in person's account (with a device signature): sessions and keys
+    /// end, personal data is forgotten, the doors' history stays.
+    DeleteMyAccount: Post "/v1/me/delete-account", Member () body DeleteAccountRequest => ();
 
     // Guest sharing.
     /// Shares a shareable key with a guest.
@@ -158,6 +164,8 @@ endpoints! {
     /// Turns a person's access in an organisation off (suspended) or back on.
     SetAccess: Post "/v1/admin/orgs/{org_id}/people/{person_id}/access", Admin (org_id: i64, person_id: i64)
         body AccessRequest => ();
+    /// Puts an NFC card on a person's record (replacing any).
+    SetPersonCard: Post "/v1/admin/people/{person_id}/card", Admin (person_id: i64) body CardRequest => CardView;
     /// Grants a key to a person.
     GrantKey: Post "/v1/admin/people/{person_id}/grants", Admin (person_id: i64) body GrantSpec => Created;
     /// Changes a grant's window or sharing.

@@ -18,6 +18,7 @@ pub mod doors;
 pub mod endpoints;
 pub mod invitations;
 pub mod me;
+pub mod people;
 pub mod service;
 pub mod shares;
 
@@ -29,6 +30,7 @@ pub use doorcodes::*;
 pub use doors::*;
 pub use invitations::*;
 pub use me::*;
+pub use people::*;
 pub use service::*;
 pub use shares::*;
 

@@ -14,6 +14,11 @@ pub struct MembershipView {
     pub organisation: String,
     /// Role there.
     pub role: String,
+    /// Who invited the person here, as the administrator signed the invitation.
+    #[serde(default)]
+    pub invited_by: Option<String>,
+    /// What access this membership gives now ("no access yet" when no key was granted).
+    pub access: crate::MembershipAccess,
 }
 
 /// The signed-in person.
@@ -28,6 +33,15 @@ pub struct Profile {
     pub phone: Option<String>,
     /// Display name, if any.
     pub name: Option<String>,
+    /// First name, if known.
+    #[serde(default)]
+    pub first_name: Option<String>,
+    /// Last name, if known.
+    #[serde(default)]
+    pub last_name: Option<String>,
+    /// The NFC card on the person's record, if any.
+    #[serde(default)]
+    pub card: Option<crate::CardView>,
     /// Accounts this person belongs to.
     pub memberships: Vec<MembershipView>,
 }

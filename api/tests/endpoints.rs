@@ -39,7 +39,12 @@ fn calls_without_a_body_send_none() {
 fn an_invitation_token_stays_one_path_segment() {
     let call = AcceptInvitation {
         token: "tok/../admin".into(),
-        body: AcceptRequest { code: "123456".into(), device_public_key: "BAAA".into() },
+        body: AcceptRequest {
+            code: "123456".into(),
+            device_public_key: "BAAA".into(),
+            first_name: None,
+            last_name: None,
+        },
     };
     assert_eq!(call.path(), "/v1/invitations/tok%2F..%2Fadmin/accept");
 }
@@ -55,7 +60,8 @@ fn codes_and_tokens_never_show_in_debug() {
     };
     let verify =
         VerifyRequest { identifier: "a@b.example".into(), code: "654321".into(), device_public_key: "k".into() };
-    let accept = AcceptRequest { code: "654321".into(), device_public_key: "k".into() };
+    let accept =
+        AcceptRequest { code: "654321".into(), device_public_key: "k".into(), first_name: None, last_name: None };
     let refresh = RefreshRequest { refresh_token: "rt_secret".into() };
     let printed = format!("{tokens:?} {verify:?} {accept:?} {refresh:?}");
     for secret in ["at_secret", "rt_secret", "654321"] {

@@ -7,7 +7,9 @@
 #![forbid(unsafe_code)]
 
 pub mod access;
+pub mod account_deletion;
 pub mod admin_cli;
+pub mod cards;
 pub mod clock;
 pub mod credentials;
 pub mod db;
@@ -24,6 +26,7 @@ pub mod orgs;
 pub mod otp;
 pub mod outbox;
 pub mod people;
+pub mod profile;
 pub mod routes;
 pub mod schema;
 pub mod secrets;

@@ -21,6 +21,7 @@ use keyway_api::{ErrorBody, ErrorDetail};
         routes::auth::send_code, routes::auth::verify, routes::auth::refresh, routes::auth::logout,
         routes::invitations::preview, routes::invitations::send_code, routes::invitations::accept,
         routes::me::profile, routes::me::keys, routes::me::credentials,
+        routes::me::update_name, routes::me::delete_account, routes::admin::set_card,
         routes::shares::create, routes::shares::revoke, routes::shares::redeem,
         routes::shares::preview, routes::shares::mine,
         routes::admin_doors::set_config, routes::admin_doors::events, routes::admin_doors::list_invitations,

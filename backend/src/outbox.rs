@@ -81,6 +81,13 @@ impl Outbox {
         Ok(delivered)
     }
 
+    /// Drops every message to `to` (a member deleted their account: their address and
+    /// what was sent to it go).
+    pub fn forget(&self, to: &str) {
+        let mut guard = self.messages.lock().unwrap_or_else(|p| p.into_inner());
+        guard.1.retain(|m| m.to != to);
+    }
+
     /// Messages, newest last, optionally only those to `to` (already normalised).
     pub fn list(&self, to: Option<&str>) -> Vec<OutboxMessage> {
         let guard = self.messages.lock().unwrap_or_else(|p| p.into_inner());

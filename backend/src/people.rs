@@ -33,6 +33,33 @@ pub fn find(tx: &Transaction<'_>, ident: &Identifier) -> Result<Option<i64>> {
     Ok(tx.query_row(sql, [ident.as_str()], |r| r.get(0)).optional()?)
 }
 
+/// Gives an existing person (e.g. one created card-only) an email address so they can be
+/// invited; an address that already belongs to someone else is a conflict.
+pub fn give_email(tx: &Transaction<'_>, person_id: i64, email: &Identifier) -> Result<i64> {
+    let live: Option<Option<String>> = tx
+        .query_row("SELECT email FROM people WHERE id = ?1 AND deleted_at IS NULL", [person_id], |r| r.get(0))
+        .optional()?;
+    let current = live.ok_or(Error::NotFound("person"))?;
+    match find(tx, email)? {
+        Some(other) if other != person_id => {
+            return Err(Error::Conflict("this email belongs to another person"));
+        }
+        _ => {}
+    }
+    if current.as_deref() != Some(email.as_str()) {
+        tx.execute("UPDATE people SET email = ?2 WHERE id = ?1", params![person_id, email.as_str()])?;
+    }
+    Ok(person_id)
+}
+
+/// Creates a person known by name only (card-only, seed 001 "Without email").
+pub fn create_named(tx: &Transaction<'_>, first: &str, last: &str, now: i64) -> Result<i64> {
+    tx.execute("INSERT INTO people (created_at) VALUES (?1)", [now])?;
+    let id = tx.last_insert_rowid();
+    crate::profile::set_name(tx, id, first, last)?;
+    Ok(id)
+}
+
 /// Creates a person (or finds them) with an email and/or phone and a name.
 pub fn upsert(
     tx: &Transaction<'_>,

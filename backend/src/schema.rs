@@ -173,6 +173,22 @@ CREATE TABLE doorcode_slots (
   org_id INTEGER NOT NULL, person_id INTEGER NOT NULL, slot INTEGER NOT NULL,
   created_at INTEGER NOT NULL, PRIMARY KEY (org_id, slot), UNIQUE (org_id, person_id));
 "#,
+    // v6: profile, invitation_without_keys, delete_account (issue 17).
+    // - A person has a first and a last name, and may have an NFC card (its UID in
+    //   upper-case hex, one card per record, and the number printed on it).
+    // - Who sent an invitation ("invited by"), kept on the invitation and the membership.
+    // - A person who deleted their account keeps a row with no personal data, so the
+    //   doors' history (credentials, audit events) still points at a pseudonymous id.
+    r#"
+ALTER TABLE people ADD COLUMN first_name TEXT;
+ALTER TABLE people ADD COLUMN last_name TEXT;
+ALTER TABLE people ADD COLUMN card_id TEXT;
+ALTER TABLE people ADD COLUMN card_surface_id TEXT;
+ALTER TABLE people ADD COLUMN deleted_at INTEGER;
+CREATE UNIQUE INDEX people_card ON people(card_id);
+ALTER TABLE invitations ADD COLUMN invited_by TEXT;
+ALTER TABLE memberships ADD COLUMN invited_by TEXT;
+"#,
 ];
 
 /// The schema version this build writes.

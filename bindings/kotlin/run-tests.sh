@@ -38,4 +38,5 @@ keyway_junit_run "Kotlin on the JVM" "$out/junit.txt" "$out/classes:$classpath" 
   -Dkeyway.ffi="$library" \
   -- app.keyway.test.JourneysTest app.keyway.test.ErrorsTest app.keyway.test.ErrorMessagesTest \
   app.keyway.test.OperationsTest app.keyway.test.ReadinessTest app.keyway.test.TlsTest \
-  app.keyway.test.KeyStatesTest app.keyway.test.SharesTest app.keyway.test.DoorcodeTest
+  app.keyway.test.KeyStatesTest app.keyway.test.SharesTest app.keyway.test.DoorcodeTest \
+  app.keyway.test.ProfileTest

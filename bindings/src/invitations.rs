@@ -4,11 +4,11 @@
 use crate::Result;
 use crate::keyway::Keyway;
 use crate::runtime::run;
-use keyway_core::CodeSent;
+use keyway_core::{CodeSent, PersonName};
 use std::sync::Arc;
 
-pub use keyway_core::InvitationPreview;
 pub use keyway_core::links::LinkKind;
+pub use keyway_core::{InvitationKey, InvitationPreview};
 
 /// A link that passed every check (https, a trusted host, a well-formed token). Its
 /// token is a secret: it never leaves this object except in the one call that needs it.
@@ -54,5 +54,17 @@ impl Keyway {
     pub async fn accept_invitation(&self, link: Arc<IncomingLink>, code: String) -> Result<()> {
         let core = self.core.clone();
         run(async move { core.accept_invitation(&link.link, &code).await }).await
+    }
+
+    /// Accepts the invitation with the person's first and last name, which the preview
+    /// asks for (`nameRequired`) when the invitation did not carry them.
+    pub async fn accept_invitation_with_name(
+        &self,
+        link: Arc<IncomingLink>,
+        code: String,
+        name: PersonName,
+    ) -> Result<()> {
+        let core = self.core.clone();
+        run(async move { core.accept_invitation_with_name(&link.link, &code, Some(&name)).await }).await
     }
 }

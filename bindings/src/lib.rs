@@ -11,6 +11,7 @@
 //! - [`door_sync`]: door sync on demand, as an operation;
 //! - [`guests`]: sharing a key and redeeming a share;
 //! - [`doorcode`]: today's doorcodes for keypads;
+//! - [`profile`]: the member's own record, their name, deleting their account;
 //! - [`listeners`]: subscriptions to the session, keys and door-sync progress;
 //! - [`readiness`]: whether this phone can open a door now, asked or followed;
 //! - [`platform`]: the traits the shell implements (radio, secure store, device key);
@@ -34,6 +35,7 @@ pub mod listeners;
 pub mod logging;
 mod operation;
 pub mod platform;
+pub mod profile;
 pub mod readiness;
 mod runtime;
 pub mod sign_in;

@@ -1,5 +1,6 @@
 //! `keyway`: the desktop client of Keyway. Its commands (`login`, `accept`, `keys`,
-//! `unlock`, `sync`, `share`, `shares`, `revoke-share`, `redeem`, `logout`) act for a member or a
+//! `unlock`, `sync`, `share`, `shares`, `revoke-share`, `redeem`, `logout`, `doorcode`,
+//! `profile`, `delete-account`) act for a member or a
 //! guest against any backend over real Bluetooth. The library is the whole binary behind
 //! one entry point, [`main`], so the journeys (keyway-e2e) can build and run the very
 //! same client; the demo and the bench live in the sandbox (`keyway-sandbox`).
@@ -43,6 +44,12 @@ enum ClientCommand {
     Accept {
         /// The link from the invitation email.
         link: String,
+        /// Your first name, when the invitation asks for it (with --last-name).
+        #[arg(long, requires = "last_name")]
+        first_name: Option<String>,
+        /// Your last name (with --first-name).
+        #[arg(long, requires = "first_name")]
+        last_name: Option<String>,
     },
     /// Bring keys up to date (when online) and list them with their doors.
     Keys,
@@ -77,6 +84,14 @@ enum ClientCommand {
         /// The door's name or id.
         door: String,
     },
+    /// Show your profile: name, email, phone, card number, accounts (add names to change yours).
+    Profile(commands::profile::ProfileArgs),
+    /// Delete your account at the service and every key and secret on this computer.
+    DeleteAccount {
+        /// Confirm: this cannot be undone.
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 impl ClientCommand {
@@ -90,7 +105,13 @@ async fn run_client(global: &Global, command: &ClientCommand, out: Output) -> Re
     use ClientCommand as Command;
     match command {
         Command::Login { address } => commands::login::run(&client, out, address).await,
-        Command::Accept { link } => commands::accept::run(&client, out, link).await,
+        Command::Accept { link, first_name, last_name } => {
+            let name = match (first_name, last_name) {
+                (Some(f), Some(l)) => Some(keyway_core::PersonName { first_name: f.clone(), last_name: l.clone() }),
+                _ => None,
+            };
+            commands::accept::run(&client, out, link, name).await
+        }
         Command::Keys => commands::keys::run(&client, out).await,
         Command::Unlock { door } => commands::unlock::run(&client, out, door).await,
         Command::Sync { door } => commands::sync::run(&client, out, door).await,
@@ -100,6 +121,8 @@ async fn run_client(global: &Global, command: &ClientCommand, out: Output) -> Re
         Command::Redeem { link } => commands::redeem::run(&client, out, link).await,
         Command::Logout => commands::logout::run(&client, out).await,
         Command::Doorcode { door } => commands::doorcode::run(&client, out, door).await,
+        Command::Profile(args) => commands::profile::run(&client, out, args).await,
+        Command::DeleteAccount { yes } => commands::delete_account::run(&client, out, *yes).await,
     }
 }
 

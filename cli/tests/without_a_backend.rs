@@ -72,3 +72,17 @@ fn an_unreachable_backend_is_one_line_and_exit_code_four() {
     let out = keyway("https://127.0.0.1:9/", &["--json", "login", "ana@example.com"]);
     assert_eq!(error_kind(&out), "offline");
 }
+
+#[test]
+fn delete_account_without_yes_does_nothing_and_says_how_to_confirm() {
+    let out = keyway("https://127.0.0.1:9/", &["delete-account"]);
+    assert_one_line_error(&out, 2);
+    assert!(stderr(&out).contains("--yes"), "{}", stderr(&out));
+}
+
+#[test]
+fn profile_needs_a_sign_in_first() {
+    let out = keyway("https://127.0.0.1:9/", &["--json", "profile"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(error_kind(&out), "not_signed_in");
+}

@@ -14,6 +14,7 @@ use crate::cache::CacheError;
 use crate::links::LinkProblem;
 use crate::platform::SecureStoreError;
 use crate::platform::SignerError;
+use crate::profile::NameProblem;
 use crate::timestamp::Timestamp;
 use keyway_protocol::Refusal;
 use thiserror::Error;
@@ -99,6 +100,12 @@ pub enum KeywayError {
     /// The invitation was already accepted: offer sign-in instead.
     #[error("this invitation was already accepted; sign in instead")]
     InvitationAlreadyUsed,
+    /// A typed name was refused (nothing was sent): show `problem` under its field.
+    #[error("{problem}")]
+    InvalidName {
+        /// What is wrong with it.
+        problem: NameProblem,
+    },
     /// The key cannot be shared: hide or disable "share".
     #[error("this key cannot be shared")]
     KeyNotShareable,

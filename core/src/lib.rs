@@ -9,6 +9,8 @@
 //! - guests ([`Keyway::share_key`], [`Keyway::shares`], [`Keyway::revoke_share`],
 //!   [`Keyway::preview_share`], [`Keyway::redeem_share`]);
 //! - daily doorcodes for keypads ([`Keyway::doorcodes`], [`Keyway::doorcode`]);
+//! - the member's own record ([`Keyway::profile`], [`Keyway::update_name`],
+//!   [`Keyway::delete_account`]);
 //! - listeners ([`Keyway::subscribe_session`], [`Keyway::subscribe_keys`],
 //!   [`Keyway::subscribe_door_sync`]);
 //! - readiness: can this phone open a door now ([`Keyway::readiness`],
@@ -20,6 +22,7 @@
 //! StrongBox) and [`platform::Clock`].
 #![cfg_attr(not(feature = "uniffi"), forbid(unsafe_code))]
 
+mod account_deletion;
 pub mod address;
 pub mod api;
 mod auth;
@@ -40,6 +43,7 @@ pub mod links;
 pub mod listeners;
 pub mod operation;
 pub mod platform;
+mod profile;
 mod readiness;
 mod refresh;
 mod share_list;
@@ -51,8 +55,9 @@ pub use doorcodes::Doorcode;
 pub use doors::{DoorSyncOutcome, UnlockOutcome};
 pub use error::{Error, KeywayError, LockRefusal, Result};
 pub use guests::Share;
-pub use invitations::{InvitationPreview, invitation_is_dead};
+pub use invitations::{InvitationKey, InvitationPreview, invitation_is_dead};
 pub use keyway::{Config, Keyway, Platform};
+pub use profile::{NAME_MAX_CHARS, NameProblem, PersonName};
 pub use readiness::{DoorReadiness, Readiness};
 pub use refresh::RefreshSummary;
 pub use share_list::{ShareRecord, ShareStatus, SharedDoor};

@@ -3,7 +3,7 @@
 //! lapse, and the newest door-sync bundles for offline doors that are behind.
 
 use crate::api::{ApiError, unb64};
-use crate::cache::{Account, DoorRecord as Door, Key, KeyStatus, RevokeReason, StoredCredential};
+use crate::cache::{DoorRecord as Door, Key, KeyStatus, RevokeReason, StoredCredential};
 use crate::crash::crash_point;
 use crate::error::{Error, Result};
 use crate::keyway::Keyway;
@@ -61,12 +61,8 @@ impl Keyway {
         let cache = &self.inner.cache;
         let profile = self.inner.auth.call(&GetProfile {}).await?;
         crash_point!("refresh.after_profile");
-        let accounts: Vec<Account> = profile
-            .memberships
-            .into_iter()
-            .map(|m| Account { org_id: m.org_id, organisation: m.organisation, role: m.role })
-            .collect();
-        cache.replace_accounts(&accounts)?;
+        // The profile row and the accounts (its memberships), so both show offline.
+        cache.store_profile(&crate::profile::convert_profile(profile))?;
         crash_point!("refresh.after_accounts_stored");
         let cursor = cache.meta(KEYS_CURSOR)?;
         let since = cursor.and_then(|c| c.parse().ok());

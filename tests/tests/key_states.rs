@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, missing_docs)]
 
 use keyway_core::Error;
-use keyway_core::cache::{AccessState, KeyStatus, RevokeReason};
+use keyway_core::cache::{AccessState, AccountAccess, KeyStatus, RevokeReason};
 use keyway_sandbox::world::{DAY, Gym, T0, World};
 use serde_json::json;
 
@@ -36,11 +36,14 @@ async fn access_suspended_the_app_says_suspended_the_synced_door_refuses_and_acc
     assert_eq!(status, KeyStatus::Suspended { message: Some("Rent overdue: see the front desk".into()) });
     assert_eq!(ana.keyway.access_state(&gate.lock_id).unwrap(), AccessState::Suspended);
     assert_eq!(ana.keyway.unlock(&gate.lock_id).await.unwrap_err(), Error::AccessSuspended);
+    // The account screen says so too.
+    assert_eq!(ana.keyway.accounts().unwrap()[0].access, AccountAccess::Suspended);
 
     // Access back on: one refresh and the gate opens again, with no new invitation.
     world.set_access(&org, ana_invite.person_id, true, None).await;
     ana.keyway.refresh().await.unwrap();
     assert_eq!(ana.keyway.keys().unwrap()[0].status, KeyStatus::Active);
+    assert_eq!(ana.keyway.accounts().unwrap()[0].access, AccountAccess::HasKeys);
     assert!(matches!(ana.keyway.access_state(&gate.lock_id).unwrap(), AccessState::Ready { .. }));
     ana.keyway.unlock(&gate.lock_id).await.unwrap();
 }

@@ -26,6 +26,7 @@ use keyway_api::{
     KeyChange, KeyRequest, NameRequest, OutboxMessage, PersonAdded, PersonRequest, PersonSummary, RevokeReason,
     RevokeRequest, Revoked, SiteCreated, SiteRequest, UnfreezeRequest,
 };
+use keyway_api::{CardRequest, CardView};
 
 fn non_empty(field: &str, v: &str) -> Result<String> {
     let t = v.trim();
@@ -157,19 +158,75 @@ pub async fn add_person(
         .map(|p| crate::identifiers::normalize_phone(p).map(Identifier::Phone))
         .transpose()
         .map_err(|_| Error::field("phone", "not a phone number in international format"))?;
-    if email.is_none() && phone.is_none() {
-        return Err(Error::field("email", "an email or a phone is required"));
+    let name = names(req.first_name.as_deref(), req.last_name.as_deref())?;
+    if email.is_none() && phone.is_none() && name.is_none() {
+        // Seed 001, "Without email": a card-only person needs at least a name.
+        return Err(Error::field("email", "an email, a phone, or a first and last name is required"));
     }
+    let card = req.card.as_ref().map(card_of).transpose()?;
     let role = non_empty("role", req.role.as_deref().unwrap_or("member"))?;
     let out = st
         .write(move |tx, _, now| {
             orgs::exists(tx, "orgs", org_id, "organisation")?;
-            let person_id = people::upsert(tx, email.as_ref(), phone.as_ref(), req.name.as_deref(), now)?;
+            let person_id = match (&email, &phone, &name) {
+                (None, None, Some((first, last))) => people::create_named(tx, first, last, now)?,
+                _ => {
+                    let id = people::upsert(tx, email.as_ref(), phone.as_ref(), req.name.as_deref(), now)?;
+                    if let Some((first, last)) = &name {
+                        crate::profile::set_name(tx, id, first, last)?;
+                    }
+                    id
+                }
+            };
+            if let Some((hex, surface)) = &card {
+                crate::profile::set_card(tx, person_id, hex, surface.as_deref())?;
+            }
             let membership_id = people::ensure_membership(tx, person_id, org_id, &role, now)?;
             Ok(PersonAdded { person_id, membership_id })
         })
         .await?;
     Ok((StatusCode::CREATED, Json(out)))
+}
+
+/// A first and last name, both or neither.
+fn names(first: Option<&str>, last: Option<&str>) -> Result<Option<(String, String)>> {
+    match (first, last) {
+        (None, None) => Ok(None),
+        (first, last) => Ok(Some((
+            crate::profile::parse_name("first_name", first.unwrap_or(""))?,
+            crate::profile::parse_name("last_name", last.unwrap_or(""))?,
+        ))),
+    }
+}
+
+/// A checked card: its canonical id and surface id.
+fn card_of(card: &CardRequest) -> Result<(String, Option<String>)> {
+    let hex = crate::cards::normalise_card_id(&card.card_id, card.format)?;
+    let surface = card.surface_id.as_deref().map(crate::cards::normalise_surface_id).transpose()?;
+    Ok((hex, surface))
+}
+
+/// Puts an NFC card (hexadecimal or decimal, with its surface id) on a person's record.
+#[utoipa::path(post, path = api::SetPersonCard::PATH, tag = "admin", security(("admin" = [])),
+    params(("person_id" = i64, Path, description = "Person id")),
+    request_body = CardRequest,
+    responses((status = 200, body = CardView), (status = 404, body = ErrorBody),
+              (status = 409, description = "conflict: the card is on another record", body = ErrorBody),
+              (status = 422, description = "invalid_field: card_id or surface_id", body = ErrorBody)))]
+pub async fn set_card(
+    _: Admin,
+    State(st): State<AppState>,
+    ApiPath(person_id): ApiPath<i64>,
+    ApiJson(req): ApiJson<CardRequest>,
+) -> Result<Json<CardView>> {
+    let (hex, surface) = card_of(&req)?;
+    let view = st
+        .write(move |tx, _, _| {
+            crate::profile::set_card(tx, person_id, &hex, surface.as_deref())?;
+            Ok(crate::cards::view(&hex, surface))
+        })
+        .await?;
+    Ok(Json(view))
 }
 
 /// People with invitation status (Not invited / Invited / Send failed / Accepted / Expired) and app adoption.
@@ -337,27 +394,21 @@ pub async fn invite(
         .map(Identifier::Email)
         .map_err(|_| Error::field("email", "an invitation needs an email address"))?;
     let role = non_empty("role", req.role.as_deref().unwrap_or("member"))?;
+    let name = names(req.first_name.as_deref(), req.last_name.as_deref())?;
+    let invited_by = req.invited_by.as_deref().map(|v| non_empty("invited_by", v)).transpose()?;
     let out = st
         .write(move |tx, st, now| {
-            let access_start = req.access_start.unwrap_or(now);
-            let sent = invitations::invite(
-                tx,
-                st.secrets(),
-                st.outbox(),
-                st.public_host(),
-                req.facility_id,
-                &email,
-                &role,
-                access_start,
-                now,
-            )?;
-            for k in &req.keys {
-                let mut spec = k.clone();
-                spec.starts_at = Some(spec.starts_at.unwrap_or(access_start));
-                let grant_id = keys::grant(tx, sent.person_id, &spec, now)?;
-                invitations::attach_grant(tx, sent.invitation_id, grant_id)?;
-            }
-            Ok(sent)
+            let spec = invitations::InviteSpec {
+                facility_id: req.facility_id,
+                email: &email,
+                role: &role,
+                access_start: req.access_start.unwrap_or(now),
+                keys: &req.keys,
+                person_id: req.person_id,
+                name: name.as_ref().map(|(f, l)| (f.as_str(), l.as_str())),
+                invited_by: invited_by.as_deref(),
+            };
+            invitations::invite(tx, st.secrets(), st.outbox(), st.public_host(), &spec, now)
         })
         .await?;
     Ok((StatusCode::CREATED, Json(out)))

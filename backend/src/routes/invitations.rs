@@ -63,6 +63,7 @@ pub async fn send_code(
               (status = 404, body = ErrorBody),
               (status = 409, description = "invitation_already_used", body = ErrorBody),
               (status = 410, description = "invitation_expired, invitation_superseded, invitation_cancelled", body = ErrorBody),
+              (status = 422, description = "invalid_field: first_name or last_name", body = ErrorBody),
               (status = 429, body = ErrorBody)))]
 pub async fn accept(
     State(st): State<AppState>,
@@ -71,10 +72,20 @@ pub async fn accept(
     ApiJson(req): ApiJson<AcceptRequest>,
 ) -> Result<Json<SessionTokens>> {
     let key = sessions::parse_device_key(&req.device_public_key)?;
+    let name = match (&req.first_name, &req.last_name) {
+        (None, None) => None,
+        (first, last) => Some((
+            crate::profile::parse_name("first_name", first.as_deref().unwrap_or(""))?,
+            crate::profile::parse_name("last_name", last.as_deref().unwrap_or(""))?,
+        )),
+    };
     let code = req.code;
     let client = crate::otp::Client::from_peer(peer);
     let tokens = st
-        .write_always(move |tx, st, now| invitations::accept(tx, st.secrets(), &token, &client, &code, &key, now))
+        .write_always(move |tx, st, now| {
+            let name = name.as_ref().map(|(f, l)| (f.as_str(), l.as_str()));
+            invitations::accept(tx, st.secrets(), &token, &client, &code, &key, name, now)
+        })
         .await?;
     Ok(Json(tokens))
 }

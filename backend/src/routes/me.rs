@@ -2,7 +2,6 @@
 
 use axum::Json;
 use axum::extract::State;
-use rusqlite::params;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -14,32 +13,53 @@ use crate::keys;
 use keyway_api::Endpoint as _;
 use keyway_api::endpoints as api;
 use keyway_api::{
-    AccessState, CredentialsRequest, CredentialsResponse, ErrorBody, KeysResponse, MembershipView, Profile,
+    AccessState, CredentialsRequest, CredentialsResponse, DeleteAccountRequest, ErrorBody, KeysResponse, NameChange,
+    Profile,
 };
 
-/// Who is signed in and in which organisations.
+/// Who is signed in: names, card, and each membership with its access.
 #[utoipa::path(get, path = api::GetProfile::PATH, tag = "me", security(("bearer" = [])),
     responses((status = 200, body = Profile), (status = 401, body = ErrorBody)))]
 pub async fn profile(State(st): State<AppState>, Authed(s): Authed) -> Result<Json<Profile>> {
+    let p = st.write(move |tx, _, now| crate::profile::profile(tx, s.person_id, now)).await?;
+    Ok(Json(p))
+}
+
+/// Sets the signed-in person's first and last name; answers the new profile.
+#[utoipa::path(post, path = api::UpdateMyName::PATH, tag = "me", security(("bearer" = [])),
+    request_body = NameChange,
+    responses((status = 200, body = Profile), (status = 401, body = ErrorBody),
+              (status = 422, description = "invalid_field: first_name or last_name", body = ErrorBody)))]
+pub async fn update_name(
+    State(st): State<AppState>,
+    Authed(s): Authed,
+    ApiJson(req): ApiJson<NameChange>,
+) -> Result<Json<Profile>> {
+    let first = crate::profile::parse_name("first_name", &req.first_name)?;
+    let last = crate::profile::parse_name("last_name", &req.last_name)?;
     let p = st
-        .write(move |tx, _, _| {
-            let (email, phone, name) =
-                tx.query_row("SELECT email, phone, name FROM people WHERE id = ?1", [s.person_id], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-                })?;
-            let mut stmt = tx.prepare(
-                "SELECT o.id, o.name, m.role FROM memberships m JOIN orgs o ON o.id = m.org_id
-                 WHERE m.person_id = ?1 AND m.deleted_at IS NULL ORDER BY o.id",
-            )?;
-            let memberships = stmt
-                .query_map(params![s.person_id], |r| {
-                    Ok(MembershipView { org_id: r.get(0)?, organisation: r.get(1)?, role: r.get(2)? })
-                })?
-                .collect::<rusqlite::Result<_>>()?;
-            Ok(Profile { person_id: s.person_id, email, phone, name, memberships })
+        .write(move |tx, _, now| {
+            crate::profile::set_name(tx, s.person_id, &first, &last)?;
+            crate::profile::profile(tx, s.person_id, now)
         })
         .await?;
     Ok(Json(p))
+}
+
+/// Deletes the signed-in person's account. Needs the device's signature: an access
+/// token alone cannot delete an account.
+#[utoipa::path(post, path = api::DeleteMyAccount::PATH, tag = "me", security(("bearer" = [])),
+    request_body = DeleteAccountRequest,
+    responses((status = 204), (status = 401, body = ErrorBody),
+              (status = 403, description = "device_proof_invalid", body = ErrorBody)))]
+pub async fn delete_account(
+    State(st): State<AppState>,
+    Authed(s): Authed,
+    ApiJson(req): ApiJson<DeleteAccountRequest>,
+) -> Result<axum::http::StatusCode> {
+    crate::account_deletion::verify_proof(&s, &req.device_proof)?;
+    st.write(move |tx, st, now| crate::account_deletion::delete(tx, st.outbox(), &s, now)).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
 }
 
 /// Incremental refresh cursor.

@@ -113,6 +113,9 @@ impl From<Error> for Failure {
             Error::InvitationSuperseded => ("invitation_superseded", Refused, None),
             Error::InvitationCancelled => ("invitation_cancelled", Refused, None),
             Error::InvitationAlreadyUsed => ("invitation_already_used", Refused, Some("run `keyway login`".into())),
+            Error::InvalidName { .. } => {
+                ("invalid_name", Usage, Some("give a first and last name of 1 to 100 characters".into()))
+            }
             Error::KeyNotShareable => ("key_not_shareable", Refused, None),
             Error::KeyRevoked => ("key_revoked", Refused, None),
             Error::AccessSuspended => {

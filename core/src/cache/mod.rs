@@ -3,9 +3,13 @@
 //! is stored here.
 
 mod model;
+mod profile;
 mod schema;
 
-pub use model::{AccessState, Account, Door, DoorRecord, Key, KeyStatus, RevokeReason, StoredCredential};
+pub use model::{
+    AccessState, Account, AccountAccess, Card, Door, DoorRecord, Key, KeyStatus, Profile, RevokeReason,
+    StoredCredential,
+};
 
 use crate::crash::crash_point;
 use crate::timestamp::Timestamp;
@@ -110,8 +114,8 @@ impl Cache {
             tx.execute("DELETE FROM accounts", [])?;
             for a in accounts {
                 tx.execute(
-                    "INSERT INTO accounts(org_id, organisation, role) VALUES (?1, ?2, ?3)",
-                    params![a.org_id, a.organisation, a.role],
+                    "INSERT INTO accounts(org_id, organisation, role, access, invited_by) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![a.org_id, a.organisation, a.role, a.access.as_str(), a.invited_by],
                 )?;
             }
             Ok(())
@@ -121,10 +125,19 @@ impl Cache {
     /// The accounts, by name.
     pub fn accounts(&self) -> Result<Vec<Account>, CacheError> {
         self.read(|c| {
-            let mut stmt =
-                c.prepare_cached("SELECT org_id, organisation, role FROM accounts ORDER BY organisation, org_id")?;
+            let mut stmt = c.prepare_cached(
+                "SELECT org_id, organisation, role, access, invited_by FROM accounts ORDER BY organisation, org_id",
+            )?;
             Ok(stmt
-                .query_map([], |r| Ok(Account { org_id: r.get(0)?, organisation: r.get(1)?, role: r.get(2)? }))?
+                .query_map([], |r| {
+                    Ok(Account {
+                        org_id: r.get(0)?,
+                        organisation: r.get(1)?,
+                        role: r.get(2)?,
+                        access: AccountAccess::from_word(&r.get::<_, String>(3)?),
+                        invited_by: r.get(4)?,
+                    })
+                })?
                 .collect::<Result<Vec<_>, _>>()?)
         })
     }
@@ -434,18 +447,38 @@ impl Cache {
         })
     }
 
-    /// Forgets everything (sign-out).
+    /// Forgets everything (sign-out, account deletion): every row of every table, so a
+    /// table added later is wiped too.
     pub fn wipe(&self) -> Result<(), CacheError> {
         self.write(|tx| {
-            tx.execute_batch(
-                "DELETE FROM credentials; DELETE FROM key_doors; DELETE FROM keys; DELETE FROM doors; DELETE FROM accounts;
-                 DELETE FROM bundles; DELETE FROM receipt_outbox; DELETE FROM meta;",
+            let tables: Vec<String> = {
+                let mut stmt =
+                    tx.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")?;
+                let rows = stmt.query_map([], |r| r.get(0))?;
+                rows.collect::<Result<_, _>>()?
+            };
+            // Children before parents would matter only without cascades; deferring the
+            // foreign keys makes the order irrelevant.
+            tx.execute_batch("PRAGMA defer_foreign_keys = ON;")?;
+            for table in tables {
+                tx.execute(&format!("DELETE FROM \"{}\"", table.replace('"', "\"\"")), [])?;
+            }
+            // AUTOINCREMENT's counters (how many receipts were ever queued) go too.
+            let counters: bool = tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_sequence')",
+                [],
+                |r| r.get(0),
             )?;
+            if counters {
+                tx.execute("DELETE FROM sqlite_sequence", [])?;
+            }
             Ok(())
         })?;
         self.read(|c| {
             // Keep deleted rows from lingering in free pages and the WAL.
-            c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); VACUUM;")?;
+            // VACUUM writes the rebuilt file through the WAL: the last checkpoint moves it
+            // into the main file, so no freed page there keeps a deleted row.
+            c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); VACUUM; PRAGMA wal_checkpoint(TRUNCATE);")?;
             Ok(())
         })
     }

@@ -14,6 +14,85 @@ pub struct Account {
     pub organisation: String,
     /// The person's role there.
     pub role: String,
+    /// What access this account gives now: `NoAccessYet` when the invitation came without
+    /// a key (show "no access yet").
+    pub access: AccountAccess,
+    /// Who invited the person, as the administrator signed the invitation.
+    pub invited_by: Option<String>,
+}
+
+/// What access an account gives now, as its screen shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+pub enum AccountAccess {
+    /// No key was ever granted here (an invitation is not access): show "no access yet".
+    NoAccessYet,
+    /// At least one key is active or starts later.
+    HasKeys,
+    /// Keys were granted, but every one has ended or was revoked.
+    AccessEnded,
+    /// An administrator turned this person's access off here: show "access suspended"
+    /// (not "revoked"); the keys come back when it is turned on again.
+    Suspended,
+    /// Not known yet (the account was cached by an older version): refresh online once.
+    NotYetKnown,
+}
+
+impl AccountAccess {
+    /// Its word in the cache and in JSON (`no_access_yet`, `has_keys`, `access_ended`,
+    /// `suspended`, `not_yet_known`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NoAccessYet => "no_access_yet",
+            Self::HasKeys => "has_keys",
+            Self::AccessEnded => "access_ended",
+            Self::Suspended => "suspended",
+            Self::NotYetKnown => "not_yet_known",
+        }
+    }
+
+    /// From the cache's word.
+    pub(crate) fn from_word(word: &str) -> Self {
+        match word {
+            "no_access_yet" => Self::NoAccessYet,
+            "has_keys" => Self::HasKeys,
+            "access_ended" => Self::AccessEnded,
+            "suspended" => Self::Suspended,
+            _ => Self::NotYetKnown,
+        }
+    }
+}
+
+/// The NFC card on the person's record, in the forms a front desk may ask for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct Card {
+    /// The card's id in hexadecimal (upper case, two digits a byte).
+    pub hex: String,
+    /// The same id as one decimal number.
+    pub decimal: String,
+    /// The number printed on the card, if recorded.
+    pub surface_id: Option<String>,
+}
+
+/// The member's own record, as the profile screen shows it (also offline).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct Profile {
+    /// The service's id for the person.
+    pub person_id: i64,
+    /// First name, if known.
+    pub first_name: Option<String>,
+    /// Last name, if known.
+    pub last_name: Option<String>,
+    /// Email, if any.
+    pub email: Option<String>,
+    /// Phone number (E.164), if any.
+    pub phone: Option<String>,
+    /// The NFC card on the record, if any: read its number to a front desk.
+    pub card: Option<Card>,
+    /// Every account (organisation), with role, access and who invited the person.
+    pub memberships: Vec<Account>,
 }
 
 /// A door as the cache keeps it (keys and versions the app never needs).

@@ -74,6 +74,24 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     ALTER TABLE keys ADD COLUMN suspended INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE keys ADD COLUMN message TEXT;
     ",
+    // 3: profile, invitation_without_keys (issue 17): the person's own record, shown
+    // offline (names, email, phone, the NFC card's numbers), and each account's access
+    // ("no access yet") and who invited them.
+    "
+    CREATE TABLE profile (
+        id              INTEGER PRIMARY KEY CHECK (id = 1),
+        person_id       INTEGER NOT NULL,
+        email           TEXT,
+        phone           TEXT,
+        first_name      TEXT,
+        last_name       TEXT,
+        card_hex        TEXT,
+        card_decimal    TEXT,
+        card_surface_id TEXT
+    );
+    ALTER TABLE accounts ADD COLUMN access TEXT NOT NULL DEFAULT 'not_yet_known';
+    ALTER TABLE accounts ADD COLUMN invited_by TEXT;
+    ",
 ];
 
 /// The version a fresh database ends at.

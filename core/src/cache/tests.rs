@@ -204,6 +204,79 @@ fn wipe_forgets_every_key_door_and_receipt() {
     assert_eq!(cache.meta("keys_cursor").unwrap(), None);
 }
 
+fn profile() -> Profile {
+    Profile {
+        person_id: 5,
+        first_name: Some("Cora".into()),
+        last_name: Some("Díaz".into()),
+        email: Some("cora@example.com".into()),
+        phone: None,
+        card: Some(Card { hex: "04A22BB2".into(), decimal: "77736882".into(), surface_id: Some("HG-0042".into()) }),
+        memberships: vec![Account {
+            org_id: 1,
+            organisation: "Harbour Gym".into(),
+            role: "member".into(),
+            access: AccountAccess::NoAccessYet,
+            invited_by: Some("Maria Lopez".into()),
+        }],
+    }
+}
+
+#[test]
+fn the_profile_and_an_accounts_no_access_yet_survive_reopening_the_file() {
+    let dir = tempdir();
+    let path = dir.path().join("cache.sqlite");
+    {
+        let cache = Cache::open(&path).unwrap();
+        assert_eq!(cache.profile().unwrap(), None);
+        cache.store_profile(&profile()).unwrap();
+    }
+    let cache = Cache::open(&path).unwrap();
+    assert_eq!(cache.profile().unwrap(), Some(profile()));
+    assert_eq!(cache.accounts().unwrap()[0].access, AccountAccess::NoAccessYet);
+}
+
+#[test]
+fn an_account_cached_by_the_first_version_shows_its_access_as_not_yet_known() {
+    let dir = tempdir();
+    let path = dir.path().join("v1.sqlite");
+    {
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(schema::MIGRATIONS[0]).unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        conn.execute("INSERT INTO accounts(org_id, organisation, role) VALUES (1, 'Harbour Gym', 'member')", [])
+            .unwrap();
+    }
+    let cache = Cache::open(&path).unwrap();
+    assert_eq!(cache.accounts().unwrap()[0].access, AccountAccess::NotYetKnown);
+}
+
+#[test]
+fn wipe_leaves_no_row_in_any_table_the_profile_included() {
+    let cache = Cache::in_memory().unwrap();
+    cache.upsert_doors(&[door()]).unwrap();
+    cache.upsert_keys(&[key(1, NOW - 10, NOW + 1000)]).unwrap();
+    cache.store_credentials(&[credential(1, NOW - 10, NOW + 100)]).unwrap();
+    cache.store_bundle(&DOOR, 3, b"bundle").unwrap();
+    cache.store_profile(&profile()).unwrap();
+    cache.wipe().unwrap();
+    assert_eq!(cache.profile().unwrap(), None);
+    let rows: i64 = cache
+        .read(|c| {
+            let tables: Vec<String> = c
+                .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")?
+                .query_map([], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            let mut n = 0;
+            for t in tables {
+                n += c.query_row(&format!("SELECT COUNT(*) FROM \"{t}\""), [], |r| r.get::<_, i64>(0))?;
+            }
+            Ok(n)
+        })
+        .unwrap();
+    assert_eq!(rows, 0);
+}
+
 fn tempdir() -> tempfile::TempDir {
     tempfile::tempdir().unwrap()
 }

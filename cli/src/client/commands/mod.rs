@@ -2,10 +2,12 @@
 //! a one-time code, reading times.
 
 pub mod accept;
+pub mod delete_account;
 pub mod doorcode;
 pub mod keys;
 pub mod login;
 pub mod logout;
+pub mod profile;
 pub mod redeem;
 pub mod share;
 pub mod shares;

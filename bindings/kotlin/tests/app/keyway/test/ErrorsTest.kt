@@ -9,6 +9,7 @@ import app.keyway.core.AddressProblem
 import app.keyway.core.AdapterState
 import app.keyway.core.ConfigError
 import app.keyway.core.LockRefusal
+import app.keyway.core.NameProblem
 import app.keyway.core.UnlockPhase
 import kotlinx.coroutines.runBlocking
 import org.junit.AfterClass
@@ -207,6 +208,7 @@ class ErrorMessagesTest {
             KeywayException.DeviceLocked(), KeywayException.SecureStoreLocked(),
             KeywayException.BluetoothFailed("GATT status 133"), KeywayException.Internal("sqlite: disk I/O error"),
             KeywayException.InsecureConnection(), KeywayException.InvalidConfiguration(ConfigError.BackendNotHttps),
+            KeywayException.InvalidName(NameProblem.TOO_LONG),
         )
         // One of each variant (the Kotlin `when` below fails to compile if one is added).
         for (e in all) {
@@ -231,7 +233,8 @@ class ErrorMessagesTest {
                 is KeywayException.DeviceKeyUnavailable, is KeywayException.AuthenticationCancelled,
                 is KeywayException.AuthenticationFailed, is KeywayException.DeviceLocked,
                 is KeywayException.SecureStoreLocked, is KeywayException.BluetoothFailed, is KeywayException.Internal,
-                is KeywayException.InsecureConnection, is KeywayException.InvalidConfiguration -> Unit
+                is KeywayException.InsecureConnection, is KeywayException.InvalidConfiguration,
+                is KeywayException.InvalidName -> Unit
             }
         }
         for (e in all) {

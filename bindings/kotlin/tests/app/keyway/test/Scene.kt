@@ -67,6 +67,15 @@ class Scene : AutoCloseable {
         return (sent["invitation_id"] as Long) to (sent["person_id"] as Long)
     }
 
+    /** Invites `email` with no key at all (an invitation is not access); returns the person id. */
+    fun inviteWithoutKeys(email: String): Long {
+        val sent = backend.admin(
+            "POST", "v1/admin/invitations",
+            """{"facility_id":$facility,"email":${quote(email)},"role":"member","invited_by":"Maria Lopez"}""",
+        )
+        return sent["person_id"] as Long
+    }
+
     /** A fresh phone number in E.164 form. */
     fun phoneNumber(): String = "+4477009%05d".format(people.incrementAndGet())
 
