@@ -187,11 +187,38 @@ fn copied_key_without_the_device_key_is_refused() {
 #[test]
 fn every_refusal_is_audited_with_its_reason() {
     let site = Site::new();
+    let rogue = Site::new();
     let phone = TestPhone::new();
+    let thief = TestPhone::new();
     let mut door = TestLock::new(&site);
-    let key = site.key(&phone, KeySpec::member(1, &[OTHER_DOOR]).valid(T0 - 60, T0 + DAY));
-    refused(&phone, &mut door.lock, &key);
-    let last = door.lock.audit_events().last().copied().unwrap();
-    assert_eq!(last.kind, AuditKind::Refused(Refusal::WrongDoor));
-    assert_eq!(last.credential, Some(key.body.id));
+    let member = site.member_key(&phone, 1, &[DOOR]);
+    let revoked = site.member_key(&phone, 2, &[DOOR]);
+    let courier = TestPhone::new();
+    let courier_key = site.member_key(&courier, 3, &[DOOR]);
+    let bundle = site.bundle(BundleSpec::new(DOOR, 1, 0).revoking(&revoked).revoking(&member));
+    let guest_key = site.key(&phone, KeySpec::guest(4, &member, &[DOOR]).valid(T0 - 60, T0 + DAY));
+    assert_eq!(courier.sync(&mut door.lock, &courier_key, Some(&bundle)).applied, Ok(()));
+
+    // Each way a credential can be refused, one after another at one door.
+    let cases: [(&TestPhone, Credential, Refusal); 7] = [
+        (&phone, site.key(&phone, KeySpec::member(5, &[OTHER_DOOR]).valid(T0 - 60, T0 + DAY)), Refusal::WrongDoor),
+        (&phone, site.key(&phone, KeySpec::member(6, &[DOOR]).valid(T0 + 60, T0 + DAY)), Refusal::NotYetValid),
+        (&phone, site.key(&phone, KeySpec::member(7, &[DOOR]).valid(T0 - DAY, T0 - 60)), Refusal::Expired),
+        (&phone, rogue.member_key(&phone, 8, &[DOOR]), Refusal::UnknownIssuer),
+        (&thief, site.member_key(&phone, 9, &[DOOR]), Refusal::BadDeviceSignature),
+        (&phone, revoked.clone(), Refusal::Revoked),
+        (&phone, guest_key, Refusal::ParentRevoked),
+    ];
+    for (who, key, reason) in &cases {
+        let before = door.lock.audit_events().len();
+        assert_eq!(refused(who, &mut door.lock, key), *reason);
+        let events = door.lock.audit_events();
+        assert_eq!(events.len(), before + 1, "{reason:?}: exactly one event per refusal");
+        let last = events.last().copied().unwrap();
+        assert_eq!(last.kind, AuditKind::Refused(*reason), "{reason:?} is audited as itself");
+        // An id the lock could not authenticate is never written down: anyone could claim it.
+        let authenticated = !matches!(reason, Refusal::UnknownIssuer | Refusal::BadDeviceSignature);
+        let named = authenticated.then_some(key.body.id);
+        assert_eq!(last.credential, named, "{reason:?}: the credential named only when authenticated");
+    }
 }

@@ -245,6 +245,7 @@ fn mutate(rng: &mut Mix, round: &Round, class: usize) -> &'static str {
                     lock.on_message(connection, &round.handshakes[1].1).unwrap();
                     lock.on_message(connection, &round.bundle_message).unwrap();
                     let applied = lock.bundle_version();
+                    assert!(applied > before.1, "the untouched bundle message applies first");
                     let again: Vec<_> = lock.on_message(connection, &round.bundle_message).into_iter().collect();
                     assert_eq!(lock.bundle_version(), applied);
                     let verdict = outcome(&lock, &again);

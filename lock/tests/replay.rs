@@ -5,6 +5,7 @@ mod common;
 
 use common::*;
 use keyway_protocol::framing;
+use keyway_protocol::receipt::AuditKind;
 use keyway_protocol::{Command, Refusal};
 
 #[test]
@@ -38,7 +39,11 @@ fn replayed_frame_from_an_earlier_unlock_is_refused() {
         door.lock.on_frame(connection, frame).unwrap();
     }
     assert_eq!(refusal(&deliver_last(&door)), Some(Refusal::StaleNonce));
+    // The actuation counter starts again at each start; the audit log is kept, and still
+    // holds the one opening from before the restart.
     assert_eq!(door.lock.actuations(), 0);
+    let grants = door.lock.audit_events().iter().filter(|e| matches!(e.kind, AuditKind::Granted { .. })).count();
+    assert_eq!(grants, 1, "the replay after a restart did not open the door");
 }
 
 fn deliver_last(door: &TestLock) -> keyway_protocol::lock_role::LockOutput {
