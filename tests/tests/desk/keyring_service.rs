@@ -76,6 +76,8 @@ impl KeyringService {
             if started.elapsed() > READY_BOUND {
                 return Err(format!("the Secret Service did not appear within {READY_BOUND:?}"));
             }
+            // Polls a condition (the service answers on the bus), bounded by READY_BOUND:
+            // the daemon signals nothing when it is ready.
             std::thread::sleep(Duration::from_millis(20));
         }
     }

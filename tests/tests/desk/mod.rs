@@ -89,6 +89,8 @@ impl Desk {
                 code = sent.last().cloned();
                 break;
             }
+            // Polls a condition (the code in the outbox), bounded at 10 s: another process
+            // sends it, and gives no event to wait on.
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         let code = code.expect("a code was sent while the command waited");
