@@ -15,7 +15,7 @@ use crate::{
     SessionTokens, ShareCreated, SharePreview, ShareView, SignedBundle, SiteCreated, SiteRequest, UnfreezeRequest,
     VerifyRequest,
 };
-use crate::{CardRequest, CardView, DeleteAccountRequest, NameChange};
+use crate::{CardRequest, CardView, DeleteAccountRequest, NameChange, PushTokenRequest};
 use crate::{DoorcodeSecretRequest, DoorcodeSetting, DoorcodeState, DoorcodesResponse};
 
 /// Declares the endpoint types and [`visit_all`] over them, from one list.
@@ -116,6 +116,11 @@ endpoints! {
     /// Deletes the signed-in person's account (with a device signature): sessions and keys
     /// end, personal data is forgotten, the doors' history stays.
     DeleteMyAccount: Post "/v1/me/delete-account", Member () body DeleteAccountRequest => ();
+    /// Registers (or replaces) this device's push token: silent pushes then wake the app
+    /// when the person's keys or doors change.
+    RegisterPushToken: Post "/v1/me/push-token", Member () body PushTokenRequest => ();
+    /// Forgets this device's push token (the app turned push off).
+    ForgetPushToken: Delete "/v1/me/push-token", Member () => ();
 
     // Guest sharing.
     /// Shares a shareable key with a guest.

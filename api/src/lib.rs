@@ -19,6 +19,7 @@ pub mod endpoints;
 pub mod invitations;
 pub mod me;
 pub mod people;
+pub mod push;
 pub mod service;
 pub mod shares;
 
@@ -31,6 +32,7 @@ pub use doors::*;
 pub use invitations::*;
 pub use me::*;
 pub use people::*;
+pub use push::*;
 pub use service::*;
 pub use shares::*;
 

@@ -366,6 +366,18 @@ pub fn invited_email(tx: &Transaction<'_>, secrets: &Secrets, token: &str, now: 
     Ok(Identifier::Email(f.email))
 }
 
+/// What the person sends to accept: the code, their device's public key, and their name
+/// when they gave one (first, last).
+#[derive(Debug, Clone, Copy)]
+pub struct Acceptance<'a> {
+    /// The one-time code sent to the invited address.
+    pub code: &'a str,
+    /// The device key the session is bound to.
+    pub device_public_key: &'a [u8],
+    /// First and last name, both checked.
+    pub name: Option<(&'a str, &'a str)>,
+}
+
 /// Accepts: checks the link, then the code sent to the invited address, then uses the link
 /// up and starts the person's session. The name, when given, goes on the person's record
 /// (the preview's `name_required` tells the app to ask for it; an app that does not know
@@ -377,11 +389,10 @@ pub fn accept(
     secrets: &Secrets,
     token: &str,
     client: &crate::otp::Client,
-    code: &str,
-    device_public_key: &[u8],
-    name: Option<(&str, &str)>,
+    acceptance: &Acceptance<'_>,
     now: i64,
 ) -> Result<SessionTokens> {
+    let Acceptance { code, device_public_key, name } = *acceptance;
     let f = usable(tx, secrets, token, now)?;
     let person_id: i64 =
         tx.query_row("SELECT person_id FROM memberships WHERE id = ?1", [f.membership_id], |r| r.get(0))?;

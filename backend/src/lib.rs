@@ -27,6 +27,7 @@ pub mod otp;
 pub mod outbox;
 pub mod people;
 pub mod profile;
+pub mod push;
 pub mod routes;
 pub mod schema;
 pub mod secrets;

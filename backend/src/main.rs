@@ -58,6 +58,8 @@ enum Command {
         secret_file: Option<PathBuf>,
         #[command(flatten)]
         transport: Transport,
+        #[command(flatten)]
+        push: keyway_backend::push::args::PushArgs,
     },
     /// Write a throw-away CA (`ca.pem`) and a loopback server certificate (`server.pem`,
     /// `server.key`) for development and tests. The CA's key is not kept.
@@ -119,6 +121,7 @@ async fn serve(
     admin_token_file: Option<PathBuf>,
     secret_file: Option<PathBuf>,
     transport: Transport,
+    push: keyway_backend::push::args::PushArgs,
 ) -> Result<(), String> {
     // Read the certificate before anything else: a bad file fails before a port is taken.
     let tls = match (&transport.tls_cert, &transport.tls_key) {
@@ -132,6 +135,9 @@ async fn serve(
                 .into());
         }
     };
+    let push = push.config()?;
+    let push_senders =
+        push.map(|c| keyway_backend::push::sender::Senders::new(&c).map_err(|e| e.to_string())).transpose()?;
     let in_memory = db_path == ":memory:";
     let secret = match (secret_file, in_memory) {
         (Some(p), _) => read_or_create(&p)?,
@@ -152,6 +158,7 @@ async fn serve(
         None => keyway_backend::start(state, &listen).await,
     };
     let server = started.map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+    let _push_task = push_senders.map(|s| keyway_backend::push::sender::spawn(server.state.clone(), s));
     let scheme = if tls.is_some() { "https" } else { "http" };
     if tls.is_none() {
         eprintln!("WARNING: --insecure-plain-http: serving PLAIN HTTP with no TLS. Development only;");
@@ -179,8 +186,8 @@ async fn main() -> std::process::ExitCode {
         .init();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Serve { db, listen, public_host, admin_token_file, secret_file, transport } => {
-            serve(db, listen, public_host, admin_token_file, secret_file, transport).await
+        Command::Serve { db, listen, public_host, admin_token_file, secret_file, transport, push } => {
+            serve(db, listen, public_host, admin_token_file, secret_file, transport, push).await
         }
         Command::DevCerts { out } => keyway_backend::dev_certs::write_dev_certs(&out)
             .map(|files| {

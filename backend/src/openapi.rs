@@ -22,6 +22,7 @@ use keyway_api::{ErrorBody, ErrorDetail};
         routes::invitations::preview, routes::invitations::send_code, routes::invitations::accept,
         routes::me::profile, routes::me::keys, routes::me::credentials,
         routes::me::update_name, routes::me::delete_account, routes::admin::set_card,
+        routes::push::register, routes::push::forget,
         routes::shares::create, routes::shares::revoke, routes::shares::redeem,
         routes::shares::preview, routes::shares::mine,
         routes::admin_doors::set_config, routes::admin_doors::events, routes::admin_doors::list_invitations,

@@ -189,6 +189,43 @@ CREATE UNIQUE INDEX people_card ON people(card_id);
 ALTER TABLE invitations ADD COLUMN invited_by TEXT;
 ALTER TABLE memberships ADD COLUMN invited_by TEXT;
 "#,
+    // v7: push_ (issue 18): each device's push token, and at most one waiting silent push
+    // per device. Triggers queue it in the same transaction as the change that needs it, so
+    // no code path can forget to: a grant added or changed (its change_seq moves: window,
+    // sharing, revocation, suspension, the key's doors) wakes the holder's devices; a new
+    // bundle for an offline door wakes up to 5 devices of people who can open it (couriers).
+    r#"
+CREATE TABLE push_tokens (
+  session_id INTEGER PRIMARY KEY REFERENCES sessions(id), platform TEXT NOT NULL,
+  token TEXT NOT NULL, updated_at INTEGER NOT NULL);
+CREATE UNIQUE INDEX push_tokens_token ON push_tokens(platform, token);
+CREATE TABLE push_queue (
+  session_id INTEGER PRIMARY KEY REFERENCES sessions(id), reason TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT);
+CREATE TRIGGER push_when_a_grant_is_added AFTER INSERT ON grants BEGIN
+  INSERT INTO push_queue (session_id, reason)
+    SELECT t.session_id, 'keys' FROM push_tokens t JOIN sessions s ON s.id = t.session_id
+    WHERE s.person_id = NEW.person_id AND s.revoked_at IS NULL
+  ON CONFLICT (session_id) DO UPDATE SET reason = 'keys';
+END;
+CREATE TRIGGER push_when_a_grant_changes AFTER UPDATE OF change_seq ON grants BEGIN
+  INSERT INTO push_queue (session_id, reason)
+    SELECT t.session_id, 'keys' FROM push_tokens t JOIN sessions s ON s.id = t.session_id
+    WHERE s.person_id = NEW.person_id AND s.revoked_at IS NULL
+  ON CONFLICT (session_id) DO UPDATE SET reason = 'keys';
+END;
+CREATE TRIGGER push_when_an_offline_door_needs_a_courier AFTER UPDATE OF bundle_version ON doors
+  WHEN NEW.bundle_version > OLD.bundle_version AND NEW.online = 0 BEGIN
+  INSERT INTO push_queue (session_id, reason)
+    SELECT t.session_id, 'door_sync' FROM push_tokens t JOIN sessions s ON s.id = t.session_id
+    WHERE s.revoked_at IS NULL AND s.person_id IN (
+      SELECT g.person_id FROM grants g JOIN key_doors kd ON kd.key_id = g.key_id
+      WHERE kd.door_id = NEW.id AND g.revoked_at IS NULL)
+    ORDER BY t.updated_at DESC LIMIT 5
+  ON CONFLICT (session_id) DO NOTHING;
+END;
+"#,
 ];
 
 /// The schema version this build writes.

@@ -76,6 +76,14 @@ impl TlsIdentity {
         Ok(Self { config: Arc::new(config) })
     }
 
+    /// The same certificate offering other ALPN protocols (a test stand-in for a service
+    /// that speaks HTTP/2, such as APNs: `[b"h2", b"http/1.1"]`).
+    pub fn with_alpn(&self, protocols: &[&[u8]]) -> Self {
+        let mut config = (*self.config).clone();
+        config.alpn_protocols = protocols.iter().map(|p| p.to_vec()).collect();
+        Self { config: Arc::new(config) }
+    }
+
     /// The rustls configuration (for a test proxy that presents the same certificate).
     pub fn server_config(&self) -> Arc<rustls::ServerConfig> {
         self.config.clone()

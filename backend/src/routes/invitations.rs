@@ -84,7 +84,8 @@ pub async fn accept(
     let tokens = st
         .write_always(move |tx, st, now| {
             let name = name.as_ref().map(|(f, l)| (f.as_str(), l.as_str()));
-            invitations::accept(tx, st.secrets(), &token, &client, &code, &key, name, now)
+            let acceptance = invitations::Acceptance { code: &code, device_public_key: &key, name };
+            invitations::accept(tx, st.secrets(), &token, &client, &acceptance, now)
         })
         .await?;
     Ok(Json(tokens))

@@ -8,6 +8,7 @@ pub mod door_sync;
 pub mod doorcodes;
 pub mod invitations;
 pub mod me;
+pub mod push;
 pub mod shares;
 
 use axum::Router;
@@ -61,6 +62,8 @@ mount! {
     IssueCredentials => me::credentials,
     UpdateMyName => me::update_name,
     DeleteMyAccount => me::delete_account,
+    RegisterPushToken => push::register,
+    ForgetPushToken => push::forget,
     CreateShare => shares::create,
     RevokeShare => shares::revoke,
     PreviewShareLink => shares::preview,
