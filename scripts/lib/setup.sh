@@ -12,8 +12,9 @@
 # a certificate from the run's own CA is refused without the extra root, not by an empty store).
 # gnome-keyring, libsecret-tools, dbus-bin: the desktop client's OS-keyring tests run a real
 # Secret Service on a private bus, and read it back with secret-tool.
+# openssl: the push tests make a service account's RSA key as Google hands one out.
 KEYWAY_APT_PACKAGES=(pkg-config valgrind dbus-daemon libdbus-1-dev openjdk-17-jre-headless openjdk-17-jdk-headless
-  libjna-java junit4 python3-venv unzip ca-certificates gnome-keyring libsecret-tools dbus-bin)
+  libjna-java junit4 python3-venv unzip ca-certificates gnome-keyring libsecret-tools dbus-bin openssl)
 
 keyway_setup() {
   local missing=()
