@@ -12,6 +12,7 @@
 //! - [`guests`]: sharing a key and redeeming a share;
 //! - [`doorcode`]: today's doorcodes for keypads;
 //! - [`profile`]: the member's own record, their name, deleting their account;
+//! - [`push`]: push tokens and received pushes;
 //! - [`listeners`]: subscriptions to the session, keys and door-sync progress;
 //! - [`readiness`]: whether this phone can open a door now, asked or followed;
 //! - [`platform`]: the traits the shell implements (radio, secure store, device key);
@@ -36,6 +37,7 @@ pub mod logging;
 mod operation;
 pub mod platform;
 pub mod profile;
+pub mod push;
 pub mod readiness;
 mod runtime;
 pub mod sign_in;

@@ -106,6 +106,10 @@ pub enum KeywayError {
         /// What is wrong with it.
         problem: NameProblem,
     },
+    /// A push handed to `handle_push` is not a JSON object (pass the notification's
+    /// `userInfo` or the message's `data` map, encoded as JSON).
+    #[error("this push could not be read")]
+    PushNotUnderstood,
     /// The key cannot be shared: hide or disable "share".
     #[error("this key cannot be shared")]
     KeyNotShareable,

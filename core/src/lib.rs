@@ -11,6 +11,7 @@
 //! - daily doorcodes for keypads ([`Keyway::doorcodes`], [`Keyway::doorcode`]);
 //! - the member's own record ([`Keyway::profile`], [`Keyway::update_name`],
 //!   [`Keyway::delete_account`]);
+//! - push ([`Keyway::register_push_token`], [`Keyway::handle_push`]);
 //! - listeners ([`Keyway::subscribe_session`], [`Keyway::subscribe_keys`],
 //!   [`Keyway::subscribe_door_sync`]);
 //! - readiness: can this phone open a door now ([`Keyway::readiness`],
@@ -44,6 +45,7 @@ pub mod listeners;
 pub mod operation;
 pub mod platform;
 mod profile;
+mod push;
 mod readiness;
 mod refresh;
 mod share_list;
@@ -58,6 +60,7 @@ pub use guests::Share;
 pub use invitations::{InvitationKey, InvitationPreview, invitation_is_dead};
 pub use keyway::{Config, Keyway, Platform};
 pub use profile::{NAME_MAX_CHARS, NameProblem, PersonName};
+pub use push::{PUSH_REFRESH_BUDGET, PushOutcome, PushPlatform};
 pub use readiness::{DoorReadiness, Readiness};
 pub use refresh::RefreshSummary;
 pub use share_list::{ShareRecord, ShareStatus, SharedDoor};

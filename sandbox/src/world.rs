@@ -260,6 +260,32 @@ impl World {
         server.as_ref().map_or(0, |s| s.state.requests_served())
     }
 
+    /// Plays the push service: takes every push the backend has queued and due, marks it
+    /// delivered, and returns each device's token with the payload it would receive (as
+    /// JSON text, what an app hands to `handle_push`).
+    pub async fn take_pushes(&self) -> Vec<(String, String)> {
+        let state = {
+            let server = self.server.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            server.as_ref().map(|s| s.state.clone())
+        };
+        let Some(state) = state else { return Vec::new() };
+        state
+            .write(|tx, _, now| {
+                let due = keyway_backend::push::due(tx, now, 1000)?;
+                let mut out = Vec::new();
+                for push in due {
+                    keyway_backend::push::record(tx, &push, &keyway_backend::push::Delivery::Sent, now)?;
+                    out.push((
+                        push.token.clone(),
+                        keyway_backend::push::payload(push.platform, push.reason).to_string(),
+                    ));
+                }
+                Ok(out)
+            })
+            .await
+            .unwrap_or_default()
+    }
+
     /// Stops the backend: phones are offline from now on.
     pub fn stop_backend(&self) {
         if let Some(server) = self.server.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take() {

@@ -5,7 +5,7 @@
 
 use super::jwt::{Es256Key, JwtError};
 use super::{Delivery, DuePush};
-use keyway_api::{PUSH_MARKER, PUSH_REASON, PUSH_VERSION};
+use keyway_api::PushPlatform;
 use serde_json::json;
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -81,11 +81,7 @@ impl Apns {
             Err(e) => return Delivery::Failed(e.to_string()),
         };
         let url = format!("{}/3/device/{}", self.config.base_url.trim_end_matches('/'), push.token);
-        let body = json!({
-            "aps": { "content-available": 1 },
-            PUSH_MARKER: PUSH_VERSION,
-            PUSH_REASON: push.reason.as_str(),
-        });
+        let body = super::payload(PushPlatform::Apns, push.reason);
         let sent = self
             .http
             .post(&url)

@@ -7,7 +7,7 @@
 use super::apns::without_url;
 use super::jwt::{JwtError, Rs256Key};
 use super::{Delivery, DuePush};
-use keyway_api::{PUSH_MARKER, PUSH_REASON, PUSH_VERSION, PushReason};
+use keyway_api::{PushPlatform, PushReason};
 use serde_json::json;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -122,7 +122,7 @@ impl Fcm {
         let priority = if push.reason == PushReason::Keys { "HIGH" } else { "NORMAL" };
         let body = json!({ "message": {
             "token": push.token,
-            "data": { PUSH_MARKER: PUSH_VERSION, PUSH_REASON: push.reason.as_str() },
+            "data": super::payload(PushPlatform::Fcm, push.reason),
             "android": { "priority": priority, "ttl": "86400s" },
         }});
         let url = format!(

@@ -111,6 +111,21 @@ pub fn due(tx: &Transaction<'_>, now: i64, limit: usize) -> Result<Vec<DuePush>>
     Ok(due)
 }
 
+/// The data a device receives for `reason`: APNs's whole body (the `aps` dictionary
+/// asking for a background wake-up, Keyway's marker and the reason), or FCM's `data` map
+/// (the marker and the reason). Nothing else: no key, door or person.
+pub fn payload(platform: PushPlatform, reason: PushReason) -> serde_json::Value {
+    use keyway_api::{PUSH_MARKER, PUSH_REASON, PUSH_VERSION};
+    match platform {
+        PushPlatform::Apns => serde_json::json!({
+            "aps": { "content-available": 1 },
+            PUSH_MARKER: PUSH_VERSION,
+            PUSH_REASON: reason.as_str(),
+        }),
+        PushPlatform::Fcm => serde_json::json!({ PUSH_MARKER: PUSH_VERSION, PUSH_REASON: reason.as_str() }),
+    }
+}
+
 /// Most attempts before a push is given up (the next change queues a new one).
 pub const MAX_ATTEMPTS: u32 = 8;
 

@@ -116,6 +116,7 @@ impl From<Error> for Failure {
             Error::InvalidName { .. } => {
                 ("invalid_name", Usage, Some("give a first and last name of 1 to 100 characters".into()))
             }
+            Error::PushNotUnderstood => ("push_not_understood", Usage, None),
             Error::KeyNotShareable => ("key_not_shareable", Refused, None),
             Error::KeyRevoked => ("key_revoked", Refused, None),
             Error::AccessSuspended => {
