@@ -39,4 +39,4 @@ keyway_junit_run "Kotlin on the JVM" "$out/junit.txt" "$out/classes:$classpath" 
   -- app.keyway.test.JourneysTest app.keyway.test.ErrorsTest app.keyway.test.ErrorMessagesTest \
   app.keyway.test.OperationsTest app.keyway.test.ReadinessTest app.keyway.test.TlsTest \
   app.keyway.test.KeyStatesTest app.keyway.test.SharesTest app.keyway.test.DoorcodeTest \
-  app.keyway.test.ProfileTest
+  app.keyway.test.ProfileTest app.keyway.test.PushTest

@@ -208,7 +208,7 @@ class ErrorMessagesTest {
             KeywayException.DeviceLocked(), KeywayException.SecureStoreLocked(),
             KeywayException.BluetoothFailed("GATT status 133"), KeywayException.Internal("sqlite: disk I/O error"),
             KeywayException.InsecureConnection(), KeywayException.InvalidConfiguration(ConfigError.BackendNotHttps),
-            KeywayException.InvalidName(NameProblem.TOO_LONG),
+            KeywayException.InvalidName(NameProblem.TOO_LONG), KeywayException.PushNotUnderstood(),
         )
         // One of each variant (the Kotlin `when` below fails to compile if one is added).
         for (e in all) {
@@ -234,7 +234,7 @@ class ErrorMessagesTest {
                 is KeywayException.AuthenticationFailed, is KeywayException.DeviceLocked,
                 is KeywayException.SecureStoreLocked, is KeywayException.BluetoothFailed, is KeywayException.Internal,
                 is KeywayException.InsecureConnection, is KeywayException.InvalidConfiguration,
-                is KeywayException.InvalidName -> Unit
+                is KeywayException.InvalidName, is KeywayException.PushNotUnderstood -> Unit
             }
         }
         for (e in all) {
