@@ -276,6 +276,12 @@ pub struct InvitationView {
     pub expires_at: i64,
     /// `pending`, `expired`, `accepted` or `cancelled` (superseded links are not listed).
     pub state: String,
+    /// How its email fared: `queued`, `sent` or `failed` ("Send failed"); absent if none was sent.
+    #[serde(default)]
+    pub delivery: Option<String>,
+    /// Why the email failed, in a few words, while queued for a retry or once given up.
+    #[serde(default)]
+    pub delivery_failure: Option<String>,
 }
 
 /// One message as sent.
@@ -298,8 +304,20 @@ pub struct OutboxMessage {
     pub code: Option<String>,
     /// The link in the message, if any.
     pub link: Option<String>,
-    /// Unix seconds when it was sent.
+    /// Unix seconds when the service sent it to the outbox.
     pub sent_at: i64,
     /// Whether delivery succeeded.
     pub delivered: bool,
+    /// `queued` (waiting for its next attempt), `sent` or `failed` (given up: "Send failed").
+    #[serde(default)]
+    pub state: String,
+    /// Delivery attempts so far.
+    #[serde(default)]
+    pub attempts: u32,
+    /// The last failure in a few words (never any part of the message).
+    #[serde(default)]
+    pub failure: Option<String>,
+    /// Unix seconds when the mail server or SMS provider took it.
+    #[serde(default)]
+    pub delivered_at: Option<i64>,
 }

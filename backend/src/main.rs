@@ -58,6 +58,8 @@ enum Command {
         secret_file: Option<PathBuf>,
         #[command(flatten)]
         transport: Transport,
+        #[command(flatten)]
+        delivery: keyway_backend::delivery::config::DeliveryArgs,
     },
     /// Write a throw-away CA (`ca.pem`) and a loopback server certificate (`server.pem`,
     /// `server.key`) for development and tests. The CA's key is not kept.
@@ -119,6 +121,7 @@ async fn serve(
     admin_token_file: Option<PathBuf>,
     secret_file: Option<PathBuf>,
     transport: Transport,
+    delivery: keyway_backend::delivery::config::DeliveryArgs,
 ) -> Result<(), String> {
     // Read the certificate before anything else: a bad file fails before a port is taken.
     let tls = match (&transport.tls_cert, &transport.tls_key) {
@@ -132,6 +135,8 @@ async fn serve(
                 .into());
         }
     };
+    // Senders next: a bad SMTP or SMS setting fails before anything is queued.
+    let delivery = delivery.load(&public_host).map_err(|e| e.to_string())?;
     let in_memory = db_path == ":memory:";
     let secret = match (secret_file, in_memory) {
         (Some(p), _) => read_or_create(&p)?,
@@ -146,7 +151,7 @@ async fn serve(
     let admin_token = read_or_create(&token_path)?;
     let db = Db::open(&db_path).map_err(|e| format!("cannot open the database: {e}"))?;
     let config = Config { public_host, admin_token, server_secret: secret.into_bytes() };
-    let state = AppState::new(db, Arc::new(SystemClock), &config).map_err(|e| e.to_string())?;
+    let state = AppState::with_delivery(db, Arc::new(SystemClock), &config, delivery).map_err(|e| e.to_string())?;
     let started = match &tls {
         Some(tls) => keyway_backend::start_tls(state, &listen, tls).await,
         None => keyway_backend::start(state, &listen).await,
@@ -179,8 +184,8 @@ async fn main() -> std::process::ExitCode {
         .init();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Serve { db, listen, public_host, admin_token_file, secret_file, transport } => {
-            serve(db, listen, public_host, admin_token_file, secret_file, transport).await
+        Command::Serve { db, listen, public_host, admin_token_file, secret_file, transport, delivery } => {
+            serve(db, listen, public_host, admin_token_file, secret_file, transport, delivery).await
         }
         Command::DevCerts { out } => keyway_backend::dev_certs::write_dev_certs(&out)
             .map(|files| {

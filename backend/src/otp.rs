@@ -296,6 +296,8 @@ pub fn send_code(
                 body,
                 code: Some(code),
                 link: None,
+                useful_until: now + CODE_TTL_SECS,
+                invitation_id: None,
             },
             now,
         )?;
@@ -430,7 +432,7 @@ mod tests {
         crate::schema::migrate(&mut conn).unwrap();
         let tx = conn.transaction().unwrap();
         let secrets = Secrets::new(b"unit test server secret, 32 bytes").unwrap();
-        let outbox = Outbox::default();
+        let outbox = Outbox::new(std::sync::Arc::new(Secrets::new(b"otp outbox").unwrap()), false, false);
         let now = 1_800_000_000;
         tx.execute("INSERT INTO people (email, created_at) VALUES ('ada@example.com', 1)", []).unwrap();
         let ada = Identifier::parse("ada@example.com").unwrap();
