@@ -452,16 +452,16 @@ mod tests {
         )
         .unwrap();
         send_code(&tx, &secrets, &outbox, &ada, &noisy, now).unwrap();
-        let code = outbox.list(Some("ada@example.com")).pop().unwrap().code.unwrap();
+        let code = outbox.list(&tx, Some("ada@example.com")).unwrap().pop().unwrap().code.unwrap();
         let refused = check_code(&tx, &secrets, &ada, &noisy, &device, &code, now);
         assert!(matches!(refused, Err(Error::TooManyAttempts { retry_at }) if retry_at == (now / 3600 + 1) * 3600));
         // A client with a clean record is still served.
         send_code(&tx, &secrets, &outbox, &ada, &clean, now).unwrap();
-        let code = outbox.list(Some("ada@example.com")).pop().unwrap().code.unwrap();
+        let code = outbox.list(&tx, Some("ada@example.com")).unwrap().pop().unwrap().code.unwrap();
         check_code(&tx, &secrets, &ada, &clean, &device, &code, now).unwrap();
         // The next hour the noisy client is evaluated again.
         send_code(&tx, &secrets, &outbox, &ada, &noisy, now + 3600).unwrap();
-        let code = outbox.list(Some("ada@example.com")).pop().unwrap().code.unwrap();
+        let code = outbox.list(&tx, Some("ada@example.com")).unwrap().pop().unwrap().code.unwrap();
         check_code(&tx, &secrets, &ada, &noisy, &device, &code, now + 3600).unwrap();
     }
 
