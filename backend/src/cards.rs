@@ -50,7 +50,7 @@ pub fn parse_card_id(raw: &str, format: CardFormat) -> std::result::Result<Vec<u
             if !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
                 return Err(CardProblem::NotHex);
             }
-            if digits.len() % 2 != 0 {
+            if !digits.len().is_multiple_of(2) {
                 return Err(CardProblem::OddDigits);
             }
             let bytes: Vec<u8> =

@@ -374,6 +374,7 @@ pub fn invited_email(tx: &Transaction<'_>, secrets: &Secrets, token: &str, now: 
 /// names can still accept, and the member sets it later from their profile). Run in a transaction that commits on error (a wrong
 /// code counts as a guess); the single writer makes concurrent accepts take turns, so only
 /// the first can succeed.
+#[allow(clippy::too_many_arguments)]
 pub fn accept(
     tx: &Transaction<'_>,
     secrets: &Secrets,

@@ -35,6 +35,8 @@ struct Transport {
     insecure_plain_http: bool,
 }
 
+// Parsed once at start; the size of `serve`'s flags costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the service over HTTPS (`--tls-cert`, `--tls-key`).

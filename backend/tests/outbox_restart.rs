@@ -47,6 +47,8 @@ async fn outbox_survives_restart_and_the_invitation_arrives_exactly_once() {
     assert_eq!(waiting["failure"], "cannot reach the SMTP server");
     let invitations = backend.admin("GET", &format!("/v1/admin/orgs/{org}/invitations"), None).await;
     assert_eq!(invitations[0]["delivery"], "queued");
+    // What the database holds while the message waits (its text sealed): checked below.
+    let while_queued = backend.database_text();
     backend.kill_9();
 
     // The server comes up, then the backend: the queued message goes, once.
@@ -57,6 +59,8 @@ async fn outbox_survives_restart_and_the_invitation_arrives_exactly_once() {
     assert!(entry["attempts"].as_u64().unwrap() >= 2, "{entry}");
     let link = mails[0].link();
     let token = link.rsplit('/').next().unwrap().to_owned();
+    assert!(!while_queued.contains(&token), "the queued invitation's link token was in SQLite in the clear");
+    assert!(!backend.database_text().contains(&token));
 
     // The member accepts with it (their code comes by email too).
     backend.post(&format!("/v1/invitations/{token}/code"), json!({})).await;
