@@ -42,7 +42,9 @@ pub async fn run(state: AppState, delivery: Delivery) {
         let taken = match pass(&state, &delivery).await {
             Ok(n) => n,
             Err(e) => {
+                // A database in trouble: do not spin on a row that is due but cannot be read.
                 tracing::warn!(error = %e, "outbox pass failed");
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
                 0
             }
         };
