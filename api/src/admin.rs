@@ -250,7 +250,8 @@ pub struct InvitationSent {
     pub person_id: i64,
     /// Their membership.
     pub membership_id: i64,
-    /// `invited` or `send_failed`.
+    /// `invited` (sent, or queued for a real sender: a later failure turns the person's
+    /// status to `send_failed`) or `send_failed` (it failed at once).
     pub status: String,
     /// Unix seconds when the link stops working.
     pub expires_at: i64,
