@@ -250,7 +250,8 @@ pub struct InvitationSent {
     pub person_id: i64,
     /// Their membership.
     pub membership_id: i64,
-    /// `invited` or `send_failed`.
+    /// `invited` (sent, or queued for a real sender: a later failure turns the person's
+    /// status to `send_failed`) or `send_failed` (it failed at once).
     pub status: String,
     /// Unix seconds when the link stops working.
     pub expires_at: i64,
@@ -276,6 +277,12 @@ pub struct InvitationView {
     pub expires_at: i64,
     /// `pending`, `expired`, `accepted` or `cancelled` (superseded links are not listed).
     pub state: String,
+    /// How its email fared: `queued`, `sent` or `failed` ("Send failed"); absent if none was sent.
+    #[serde(default)]
+    pub delivery: Option<String>,
+    /// Why the email failed, in a few words, while queued for a retry or once given up.
+    #[serde(default)]
+    pub delivery_failure: Option<String>,
 }
 
 /// One message as sent.
@@ -298,8 +305,20 @@ pub struct OutboxMessage {
     pub code: Option<String>,
     /// The link in the message, if any.
     pub link: Option<String>,
-    /// Unix seconds when it was sent.
+    /// Unix seconds when the service sent it to the outbox.
     pub sent_at: i64,
     /// Whether delivery succeeded.
     pub delivered: bool,
+    /// `queued` (waiting for its next attempt), `sent` or `failed` (given up: "Send failed").
+    #[serde(default)]
+    pub state: String,
+    /// Delivery attempts so far.
+    #[serde(default)]
+    pub attempts: u32,
+    /// The last failure in a few words (never any part of the message).
+    #[serde(default)]
+    pub failure: Option<String>,
+    /// Unix seconds when the mail server or SMS provider took it.
+    #[serde(default)]
+    pub delivered_at: Option<i64>,
 }

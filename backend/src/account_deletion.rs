@@ -76,14 +76,13 @@ pub fn delete(tx: &Transaction<'_>, outbox: &Outbox, session: &SessionInfo, now:
     // Whatever else holds the addresses.
     for address in email.iter().chain(phone.iter()) {
         tx.execute("UPDATE shares SET guest_identifier = '' WHERE guest_identifier = ?1", [address])?;
-        tx.execute("UPDATE outbox_log SET recipient = '' WHERE recipient = ?1", [address])?;
+        crate::outbox::forget_recipient(tx, outbox, address)?;
         tx.execute("DELETE FROM otp_codes WHERE identifier = ?1", [address])?;
         tx.execute("DELETE FROM otp_limits WHERE scope = 'identifier' AND subject = ?1", [address])?;
         tx.execute(
             "DELETE FROM otp_limits WHERE scope = 'pair' AND substr(subject, 1, length(?1)) = ?1",
             [format!("{address}\n")],
         )?;
-        outbox.forget(address);
     }
     tx.execute(
         "UPDATE people SET email = NULL, phone = NULL, name = NULL, first_name = NULL, last_name = NULL,

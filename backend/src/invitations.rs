@@ -132,15 +132,15 @@ fn send_link(
     token: &str,
     now: i64,
 ) -> Result<bool> {
-    let (membership_id, email, invited_by, org, facility): (i64, String, Option<String>, String, String) = tx
-        .query_row(
-            "SELECT i.membership_id, i.email, i.invited_by, o.name, f.name
+    type Row = (i64, String, Option<String>, String, String, i64);
+    let (membership_id, email, invited_by, org, facility, expires_at): Row = tx.query_row(
+        "SELECT i.membership_id, i.email, i.invited_by, o.name, f.name, i.expires_at
              FROM invitations i JOIN facilities f ON f.id = i.facility_id JOIN sites s ON s.id = f.site_id
                   JOIN orgs o ON o.id = s.org_id
              WHERE i.id = ?1",
-            [invitation_id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
-        )?;
+        [invitation_id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+    )?;
     let keys = invited_keys(tx, invitation_id)?;
     let link = format!("https://{public_host}/invite/{token}");
     let from = match &invited_by {
@@ -175,6 +175,8 @@ fn send_link(
             ),
             code: None,
             link: Some(link),
+            useful_until: expires_at,
+            invitation_id: Some(invitation_id),
         },
         now,
     )?;
@@ -415,7 +417,9 @@ pub fn accept(
 /// An organisation's invitations (the latest link of each), newest first.
 pub fn list_for_org(tx: &Transaction<'_>, org_id: i64, now: i64) -> Result<Vec<InvitationView>> {
     let mut stmt = tx.prepare(
-        "SELECT i.id, m.person_id, i.email, i.role, i.facility_id, i.created_at, i.expires_at, i.state
+        "SELECT i.id, m.person_id, i.email, i.role, i.facility_id, i.created_at, i.expires_at, i.state,
+                (SELECT o.state FROM outbox_log o WHERE o.invitation_id = i.id ORDER BY o.id DESC LIMIT 1),
+                (SELECT o.failure FROM outbox_log o WHERE o.invitation_id = i.id ORDER BY o.id DESC LIMIT 1)
          FROM invitations i JOIN memberships m ON m.id = i.membership_id
          WHERE m.org_id = ?1 AND i.state != 'superseded' ORDER BY i.id DESC",
     )?;
@@ -431,6 +435,8 @@ pub fn list_for_org(tx: &Transaction<'_>, org_id: i64, now: i64) -> Result<Vec<I
             sent_at: r.get(5)?,
             expires_at,
             state: if state == "pending" && now >= expires_at { "expired".into() } else { state },
+            delivery: r.get(8)?,
+            delivery_failure: r.get(9)?,
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)

@@ -13,6 +13,7 @@ pub mod cards;
 pub mod clock;
 pub mod credentials;
 pub mod db;
+pub mod delivery;
 pub mod dev_certs;
 pub mod door_sync;
 pub mod doorcodes;
@@ -85,24 +86,38 @@ pub struct AppState {
 struct Inner {
     db: Db,
     clock: SharedClock,
-    secrets: Secrets,
+    secrets: Arc<Secrets>,
     outbox: Outbox,
+    delivery: delivery::Delivery,
     public_host: String,
     admin_token_hash: Vec<u8>,
     requests: std::sync::atomic::AtomicU64,
 }
 
 impl AppState {
-    /// Builds the state from a database, a clock and a configuration.
+    /// Builds the state from a database, a clock and a configuration; every message goes
+    /// to the development outbox.
     pub fn new(db: Db, clock: SharedClock, config: &Config) -> Result<Self> {
-        let secrets = Secrets::new(&config.server_secret)?;
+        Self::with_delivery(db, clock, config, delivery::Delivery::development())
+    }
+
+    /// Like [`AppState::new`], with real senders for the channels `delivery` has (the
+    /// others go to the development outbox).
+    pub fn with_delivery(db: Db, clock: SharedClock, config: &Config, delivery: delivery::Delivery) -> Result<Self> {
+        let secrets = Arc::new(Secrets::new(&config.server_secret)?);
         let admin_token_hash = secrets.hash(Purpose::AccessToken, "admin", &config.admin_token);
+        let outbox = Outbox::new(
+            secrets.clone(),
+            delivery.is_real(keyway_api::Channel::Email),
+            delivery.is_real(keyway_api::Channel::Sms),
+        );
         Ok(Self {
             inner: Arc::new(Inner {
                 db,
                 clock,
                 secrets,
-                outbox: Outbox::default(),
+                outbox,
+                delivery,
                 public_host: config.public_host.clone(),
                 admin_token_hash,
                 requests: std::sync::atomic::AtomicU64::new(0),
@@ -130,9 +145,14 @@ impl AppState {
         &self.inner.secrets
     }
 
-    /// The development outbox.
+    /// The outbox (the queue's front door and the development channel).
     pub fn outbox(&self) -> &Outbox {
         &self.inner.outbox
+    }
+
+    /// The real senders and the retry policy.
+    pub fn delivery(&self) -> &delivery::Delivery {
+        &self.inner.delivery
     }
 
     /// How many HTTP requests reached the router since start (whatever their answer). A
@@ -216,9 +236,14 @@ where
     // The peer address reaches handlers as `ConnectInfo`: sign-in limits count per client.
     let app =
         routes::router(state.clone(), openapi::document_json()).into_make_service_with_connect_info::<routes::Peer>();
+    // The outbox's sender runs beside the server and stops with it.
+    let sender = delivery::queue::run(state.clone(), state.delivery().clone());
     let task = tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, app).await {
-            tracing::error!(error = %e, "server stopped");
+        tokio::select! {
+            served = axum::serve(listener, app) => if let Err(e) = served {
+                tracing::error!(error = %e, "server stopped");
+            },
+            () = sender => {}
         }
     });
     RunningServer { addr, state, task }

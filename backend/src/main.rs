@@ -35,6 +35,8 @@ struct Transport {
     insecure_plain_http: bool,
 }
 
+// Parsed once at start; the size of `serve`'s flags costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the service over HTTPS (`--tls-cert`, `--tls-key`).
@@ -60,6 +62,7 @@ enum Command {
         transport: Transport,
         #[command(flatten)]
         push: keyway_backend::push::args::PushArgs,
+        delivery: keyway_backend::delivery::config::DeliveryArgs,
     },
     /// Write a throw-away CA (`ca.pem`) and a loopback server certificate (`server.pem`,
     /// `server.key`) for development and tests. The CA's key is not kept.
@@ -122,6 +125,7 @@ async fn serve(
     secret_file: Option<PathBuf>,
     transport: Transport,
     push: keyway_backend::push::args::PushArgs,
+    delivery: keyway_backend::delivery::config::DeliveryArgs,
 ) -> Result<(), String> {
     // Read the certificate before anything else: a bad file fails before a port is taken.
     let tls = match (&transport.tls_cert, &transport.tls_key) {
@@ -135,6 +139,8 @@ async fn serve(
                 .into());
         }
     };
+    // Senders next: a bad SMTP or SMS setting fails before anything is queued.
+    let delivery = delivery.load(&public_host).map_err(|e| e.to_string())?;
     let push = push.config()?;
     let push_senders =
         push.map(|c| keyway_backend::push::sender::Senders::new(&c).map_err(|e| e.to_string())).transpose()?;
@@ -152,7 +158,7 @@ async fn serve(
     let admin_token = read_or_create(&token_path)?;
     let db = Db::open(&db_path).map_err(|e| format!("cannot open the database: {e}"))?;
     let config = Config { public_host, admin_token, server_secret: secret.into_bytes() };
-    let state = AppState::new(db, Arc::new(SystemClock), &config).map_err(|e| e.to_string())?;
+    let state = AppState::with_delivery(db, Arc::new(SystemClock), &config, delivery).map_err(|e| e.to_string())?;
     let started = match &tls {
         Some(tls) => keyway_backend::start_tls(state, &listen, tls).await,
         None => keyway_backend::start(state, &listen).await,
@@ -186,8 +192,8 @@ async fn main() -> std::process::ExitCode {
         .init();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Serve { db, listen, public_host, admin_token_file, secret_file, transport, push } => {
-            serve(db, listen, public_host, admin_token_file, secret_file, transport, push).await
+        Command::Serve { db, listen, public_host, admin_token_file, secret_file, transport, push, delivery } => {
+            serve(db, listen, public_host, admin_token_file, secret_file, transport, push, delivery).await
         }
         Command::DevCerts { out } => keyway_backend::dev_certs::write_dev_certs(&out)
             .map(|files| {

@@ -296,6 +296,8 @@ pub fn send_code(
                 body,
                 code: Some(code),
                 link: None,
+                useful_until: now + CODE_TTL_SECS,
+                invitation_id: None,
             },
             now,
         )?;
@@ -430,7 +432,7 @@ mod tests {
         crate::schema::migrate(&mut conn).unwrap();
         let tx = conn.transaction().unwrap();
         let secrets = Secrets::new(b"unit test server secret, 32 bytes").unwrap();
-        let outbox = Outbox::default();
+        let outbox = Outbox::new(std::sync::Arc::new(Secrets::new(b"otp outbox").unwrap()), false, false);
         let now = 1_800_000_000;
         tx.execute("INSERT INTO people (email, created_at) VALUES ('ada@example.com', 1)", []).unwrap();
         let ada = Identifier::parse("ada@example.com").unwrap();
@@ -450,16 +452,16 @@ mod tests {
         )
         .unwrap();
         send_code(&tx, &secrets, &outbox, &ada, &noisy, now).unwrap();
-        let code = outbox.list(Some("ada@example.com")).pop().unwrap().code.unwrap();
+        let code = outbox.list(&tx, Some("ada@example.com")).unwrap().pop().unwrap().code.unwrap();
         let refused = check_code(&tx, &secrets, &ada, &noisy, &device, &code, now);
         assert!(matches!(refused, Err(Error::TooManyAttempts { retry_at }) if retry_at == (now / 3600 + 1) * 3600));
         // A client with a clean record is still served.
         send_code(&tx, &secrets, &outbox, &ada, &clean, now).unwrap();
-        let code = outbox.list(Some("ada@example.com")).pop().unwrap().code.unwrap();
+        let code = outbox.list(&tx, Some("ada@example.com")).unwrap().pop().unwrap().code.unwrap();
         check_code(&tx, &secrets, &ada, &clean, &device, &code, now).unwrap();
         // The next hour the noisy client is evaluated again.
         send_code(&tx, &secrets, &outbox, &ada, &noisy, now + 3600).unwrap();
-        let code = outbox.list(Some("ada@example.com")).pop().unwrap().code.unwrap();
+        let code = outbox.list(&tx, Some("ada@example.com")).unwrap().pop().unwrap().code.unwrap();
         check_code(&tx, &secrets, &ada, &noisy, &device, &code, now + 3600).unwrap();
     }
 

@@ -226,6 +226,25 @@ CREATE TRIGGER push_when_an_offline_door_needs_a_courier AFTER UPDATE OF bundle_
   ON CONFLICT (session_id) DO NOTHING;
 END;
 "#,
+    // v8: smtp_, sms_, outbox_survives_restart: the outbox becomes a durable queue (issue 18).
+    // Each message is a row, written in the transaction that caused it: its content sealed
+    // (AES-GCM under the server secret, bound to channel and recipient; NULL once sent or
+    // given up), its state (`queued`, `sent`, `failed`), how many attempts, when the next
+    // is due, the last failure in a few words, when the content stops being useful, and the
+    // invitation it carries (so a failure shows "Send failed" on the membership).
+    r#"
+ALTER TABLE outbox_log ADD COLUMN state TEXT NOT NULL DEFAULT 'sent';
+UPDATE outbox_log SET state = CASE WHEN delivered THEN 'sent' ELSE 'failed' END;
+ALTER TABLE outbox_log ADD COLUMN sealed BLOB;
+ALTER TABLE outbox_log ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox_log ADD COLUMN next_attempt_at INTEGER;
+ALTER TABLE outbox_log ADD COLUMN failure TEXT;
+ALTER TABLE outbox_log ADD COLUMN delivered_at INTEGER;
+ALTER TABLE outbox_log ADD COLUMN expires_at INTEGER;
+ALTER TABLE outbox_log ADD COLUMN invitation_id INTEGER;
+CREATE INDEX outbox_due ON outbox_log(state, next_attempt_at);
+CREATE INDEX outbox_invitation ON outbox_log(invitation_id);
+"#,
 ];
 
 /// The schema version this build writes.

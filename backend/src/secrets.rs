@@ -116,20 +116,39 @@ impl Secrets {
 
     /// Seals `plain` (e.g. a PKCS#8 private key) for storage.
     pub fn seal(&self, plain: &[u8]) -> Result<Vec<u8>> {
+        self.seal_with(b"keyway/sealed/v1", plain)
+    }
+
+    /// Opens a value sealed by [`Secrets::seal`].
+    pub fn open(&self, sealed: &[u8]) -> Result<Vec<u8>> {
+        self.open_with(b"keyway/sealed/v1", sealed)
+    }
+
+    /// Seals `plain` bound to `context` (e.g. a queued message's channel and recipient): it
+    /// opens only with the same context, so a sealed value moved to another row is refused.
+    pub fn seal_bound(&self, context: &str, plain: &[u8]) -> Result<Vec<u8>> {
+        self.seal_with(&bound_aad(context), plain)
+    }
+
+    /// Opens a value sealed by [`Secrets::seal_bound`] with the same `context`.
+    pub fn open_bound(&self, context: &str, sealed: &[u8]) -> Result<Vec<u8>> {
+        self.open_with(&bound_aad(context), sealed)
+    }
+
+    fn seal_with(&self, aad: &[u8], plain: &[u8]) -> Result<Vec<u8>> {
         let nonce_bytes = self.random_bytes(NONCE_LEN)?;
         let mut nonce_arr = [0u8; NONCE_LEN];
         nonce_arr.copy_from_slice(&nonce_bytes);
         let mut buf = plain.to_vec();
         self.seal_key
-            .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce_arr), Aad::from(b"keyway/sealed/v1"), &mut buf)
+            .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce_arr), Aad::from(aad), &mut buf)
             .map_err(|_| Error::Internal("seal failed".into()))?;
         let mut out = nonce_bytes;
         out.extend_from_slice(&buf);
         Ok(out)
     }
 
-    /// Opens a value sealed by [`Secrets::seal`].
-    pub fn open(&self, sealed: &[u8]) -> Result<Vec<u8>> {
+    fn open_with(&self, aad: &[u8], sealed: &[u8]) -> Result<Vec<u8>> {
         if sealed.len() < NONCE_LEN {
             return Err(Error::Internal("sealed value too short".into()));
         }
@@ -139,10 +158,16 @@ impl Secrets {
         let mut buf = rest.to_vec();
         let plain = self
             .seal_key
-            .open_in_place(Nonce::assume_unique_for_key(nonce_arr), Aad::from(b"keyway/sealed/v1"), &mut buf)
+            .open_in_place(Nonce::assume_unique_for_key(nonce_arr), Aad::from(aad), &mut buf)
             .map_err(|_| Error::Internal("sealed value does not open (wrong server secret?)".into()))?;
         Ok(plain.to_vec())
     }
+}
+
+fn bound_aad(context: &str) -> Vec<u8> {
+    let mut aad = b"keyway/sealed-bound/v1\0".to_vec();
+    aad.extend_from_slice(context.as_bytes());
+    aad
 }
 
 /// Constant-time equality of two hashes.
@@ -181,6 +206,15 @@ mod tests {
         let sealed = a.seal(b"private").unwrap();
         assert_eq!(a.open(&sealed).unwrap(), b"private");
         assert!(b.open(&sealed).is_err());
+    }
+
+    #[test]
+    fn bound_values_open_only_in_their_own_context() {
+        let s = Secrets::new(b"k").unwrap();
+        let sealed = s.seal_bound("email\nada@example.com", b"code 123456").unwrap();
+        assert_eq!(s.open_bound("email\nada@example.com", &sealed).unwrap(), b"code 123456");
+        assert!(s.open_bound("email\neve@example.com", &sealed).is_err());
+        assert!(s.open(&sealed).is_err());
     }
 
     #[test]

@@ -214,6 +214,8 @@ pub fn create(
             body: format!("Someone shared a door key with you. Open this link in the Keyway app: {link}"),
             code: None,
             link: Some(link),
+            useful_until: (now + SHARE_LINK_TTL_SECS).min(req.ends_at),
+            invitation_id: None,
         },
         now,
     )?;

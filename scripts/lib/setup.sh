@@ -16,6 +16,25 @@
 KEYWAY_APT_PACKAGES=(pkg-config valgrind dbus-daemon libdbus-1-dev openjdk-17-jre-headless openjdk-17-jdk-headless
   libjna-java junit4 python3-venv unzip ca-certificates gnome-keyring libsecret-tools dbus-bin openssl)
 
+# PyPI packages the backend's tests run (pinned): aiosmtpd is the real SMTP server on loopback
+# that the smtp_ and outbox_survives_restart tests send mail to (backend/tests/mail/smtp_sink.py).
+KEYWAY_TEST_PYTHON_PACKAGES=(aiosmtpd==1.4.6 atpublic==9.0.0 attrs==26.1.0)
+
+# keyway_test_python: a venv with those packages under the cache; exports KEYWAY_TEST_PYTHON
+# (its python), which the backend's tests use.
+keyway_test_python() {
+  local venv="${KEYWAY_CACHE:-$HOME/.cache/keyway}/test-python"
+  local want="${KEYWAY_TEST_PYTHON_PACKAGES[*]}"
+  if [ ! -x "$venv/bin/python" ] || [ "$(cat "$venv/keyway-packages" 2>/dev/null)" != "$want" ]; then
+    echo "==> installing $want into $venv"
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "${KEYWAY_TEST_PYTHON_PACKAGES[@]}"
+    echo "$want" > "$venv/keyway-packages"
+  fi
+  export KEYWAY_TEST_PYTHON="$venv/bin/python"
+}
+
 keyway_setup() {
   local missing=()
   for pkg in "${KEYWAY_APT_PACKAGES[@]}"; do
@@ -31,4 +50,5 @@ keyway_setup() {
       return 1
     fi
   fi
+  keyway_test_python
 }

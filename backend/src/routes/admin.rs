@@ -442,7 +442,8 @@ pub struct OutboxQuery {
     pub to: Option<String>,
 }
 
-/// Reads the development outbox (codes and links as sent).
+/// Reads the outbox: every message's delivery state, and the text of those that went to the
+/// development outbox (codes and links as sent).
 #[utoipa::path(get, path = api::ReadOutbox::PATH, tag = "admin", security(("admin" = [])), params(OutboxQuery),
     responses((status = 200, body = Vec<OutboxMessage>)))]
 pub async fn outbox(
@@ -454,7 +455,9 @@ pub async fn outbox(
         Some(t) => Some(Identifier::parse(t)?.as_str().to_owned()),
         None => None,
     };
-    Ok(Json(st.outbox().list(to.as_deref())))
+    let st2 = st.clone();
+    let list = st.db().with_conn(move |c| st2.outbox().list(c, to.as_deref())).await?;
+    Ok(Json(list))
 }
 
 /// Door-sync task list filter.
