@@ -58,6 +58,8 @@ enum Command {
         secret_file: Option<PathBuf>,
         #[command(flatten)]
         transport: Transport,
+        #[command(flatten)]
+        app_links: keyway_backend::landing::AppLinkFlags,
     },
     /// Write a throw-away CA (`ca.pem`) and a loopback server certificate (`server.pem`,
     /// `server.key`) for development and tests. The CA's key is not kept.
@@ -119,7 +121,9 @@ async fn serve(
     admin_token_file: Option<PathBuf>,
     secret_file: Option<PathBuf>,
     transport: Transport,
+    app_links: keyway_backend::landing::AppLinkFlags,
 ) -> Result<(), String> {
+    let app_links = app_links.into_app_links().map_err(|e| e.to_string())?;
     // Read the certificate before anything else: a bad file fails before a port is taken.
     let tls = match (&transport.tls_cert, &transport.tls_key) {
         (Some(cert), Some(key)) => {
@@ -145,7 +149,7 @@ async fn serve(
     };
     let admin_token = read_or_create(&token_path)?;
     let db = Db::open(&db_path).map_err(|e| format!("cannot open the database: {e}"))?;
-    let config = Config { public_host, admin_token, server_secret: secret.into_bytes() };
+    let config = Config { public_host, admin_token, server_secret: secret.into_bytes(), app_links };
     let state = AppState::new(db, Arc::new(SystemClock), &config).map_err(|e| e.to_string())?;
     let started = match &tls {
         Some(tls) => keyway_backend::start_tls(state, &listen, tls).await,
@@ -179,8 +183,8 @@ async fn main() -> std::process::ExitCode {
         .init();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Serve { db, listen, public_host, admin_token_file, secret_file, transport } => {
-            serve(db, listen, public_host, admin_token_file, secret_file, transport).await
+        Command::Serve { db, listen, public_host, admin_token_file, secret_file, transport, app_links } => {
+            serve(db, listen, public_host, admin_token_file, secret_file, transport, app_links).await
         }
         Command::DevCerts { out } => keyway_backend::dev_certs::write_dev_certs(&out)
             .map(|files| {

@@ -12,8 +12,12 @@
 # a certificate from the run's own CA is refused without the extra root, not by an empty store).
 # gnome-keyring, libsecret-tools, dbus-bin: the desktop client's OS-keyring tests run a real
 # Secret Service on a private bus, and read it back with secret-tool.
+# chromium, libnss3-tools: the backend's invitation pages are loaded in a real headless browser
+# (backend/tests/landing_page_browser.rs), which checks their text and takes screenshots;
+# certutil adds the run's test CA to the throw-away browser profile's trust store.
 KEYWAY_APT_PACKAGES=(pkg-config valgrind dbus-daemon libdbus-1-dev openjdk-17-jre-headless openjdk-17-jdk-headless
-  libjna-java junit4 python3-venv unzip ca-certificates gnome-keyring libsecret-tools dbus-bin)
+  libjna-java junit4 python3-venv unzip ca-certificates gnome-keyring libsecret-tools dbus-bin
+  chromium libnss3-tools)
 
 keyway_setup() {
   local missing=()
