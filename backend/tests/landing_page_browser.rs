@@ -55,8 +55,11 @@ impl Browser {
         let shot = self.shots.join(format!("{name}.png"));
         let _ = std::fs::remove_file(&shot);
         let profile = self.home.join(format!("profile-{name}"));
-        let mut cmd = tokio::process::Command::new("chromium");
-        cmd.env("HOME", &self.home)
+        // Output goes to files, read once Chromium has exited (nothing can fill a pipe).
+        let dom_file = self.home.join(format!("{name}.dom.html"));
+        let log_file = self.home.join(format!("{name}.log"));
+        let mut child = std::process::Command::new("chromium")
+            .env("HOME", &self.home)
             .args([
                 "--headless",
                 // Chromium's sandbox needs user namespaces, which a container (and root)
@@ -78,19 +81,25 @@ impl Browser {
             .arg("--dump-dom")
             .arg(url)
             .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
-        let child = cmd
+            .stdout(std::fs::File::create(&dom_file).unwrap())
+            .stderr(std::fs::File::create(&log_file).unwrap())
             .spawn()
             .unwrap_or_else(|e| panic!("cannot run chromium (scripts/lib/setup.sh installs Debian's chromium): {e}"));
-        let out = tokio::time::timeout(Duration::from_secs(90), child.wait_with_output())
-            .await
-            .expect("chromium finished within 90 s")
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-        assert!(out.status.success(), "chromium failed on {name}: {}\n{stderr}", out.status);
-        (String::from_utf8_lossy(&out.stdout).into_owned(), stderr, shot)
+        let started = std::time::Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if started.elapsed() > Duration::from_secs(90) {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("chromium did not finish {name} within 90 s");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        let stderr = std::fs::read_to_string(&log_file).unwrap_or_default();
+        assert!(status.success(), "chromium failed on {name}: {status}\n{stderr}");
+        (std::fs::read_to_string(&dom_file).unwrap(), stderr, shot)
     }
 }
 
