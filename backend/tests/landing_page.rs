@@ -282,3 +282,57 @@ async fn well_known_assetlinks_names_the_android_package_and_its_certificate() {
                              "sha256_cert_fingerprints": [vec!["AB"; 32].join(":")] } }])
     );
 }
+
+/// The binary, started with `serve`'s link flags over HTTPS (`dev-certs`), serves them.
+#[tokio::test]
+async fn well_known_files_come_from_serves_flags_and_a_bad_value_stops_it() {
+    use std::io::{BufRead as _, BufReader};
+    use std::process::{Command, Stdio};
+    const BIN: &str = env!("CARGO_BIN_EXE_keyway-backend");
+    let dir =
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("well_known_flags_{}", std::process::id()));
+    let certs = dir.join("certs");
+    let made = Command::new(BIN).args(["dev-certs", "--out"]).arg(&certs).output().unwrap();
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let serve = |extra: &[&str]| {
+        let mut cmd = Command::new(BIN);
+        cmd.args(["serve", "--db", ":memory:", "--listen", "127.0.0.1:0", "--tls-cert"])
+            .arg(certs.join("server.pem"))
+            .arg("--tls-key")
+            .arg(certs.join("server.key"))
+            .args(extra);
+        cmd
+    };
+
+    let refused = serve(&["--ios-app-id", "not-an-app-id"]).output().unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--ios-app-id must be <Team ID>.<bundle id>"));
+
+    // The fingerprints come from the environment, comma-separated, as a deployment sets them.
+    let mut child =
+        serve(&["--android-package", "app.keyway.members", "--ios-app-id", "ABCDE12345.app.keyway.members"])
+            .env("KEYWAY_ANDROID_CERT_SHA256", format!("{},{}", "ab".repeat(32), "CD".repeat(32)))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+    let first = BufReader::new(child.stdout.take().unwrap()).lines().next().unwrap().unwrap();
+    let url = first.strip_prefix("listening on ").unwrap().to_owned();
+    let root = reqwest::Certificate::from_pem(&std::fs::read(certs.join("ca.pem")).unwrap()).unwrap();
+    let http = reqwest::Client::builder().tls_certs_only([root]).build().unwrap();
+    let fetch = |path: &'static str| {
+        let req = http.get(format!("{url}{path}"));
+        async move { req.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let apple = fetch("/.well-known/apple-app-site-association").await;
+    let android = fetch("/.well-known/assetlinks.json").await;
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(apple["applinks"]["details"][0]["appIDs"], json!(["ABCDE12345.app.keyway.members"]));
+    assert_eq!(android[0]["target"]["package_name"], "app.keyway.members");
+    assert_eq!(
+        android[0]["target"]["sha256_cert_fingerprints"],
+        json!([vec!["AB"; 32].join(":"), vec!["CD"; 32].join(":")])
+    );
+}
