@@ -22,6 +22,7 @@ pub mod error;
 pub mod identifiers;
 pub mod invitations;
 pub mod keys;
+pub mod landing;
 pub mod openapi;
 pub mod orgs;
 pub mod otp;
@@ -56,6 +57,8 @@ pub struct Config {
     pub admin_token: String,
     /// 32+ random bytes; hashes of codes and tokens and sealed keys depend on it.
     pub server_secret: Vec<u8>,
+    /// App stores and app identities for the link pages and `/.well-known/…` (none by default).
+    pub app_links: landing::AppLinks,
 }
 
 impl Config {
@@ -67,6 +70,7 @@ impl Config {
             public_host: public_host.to_owned(),
             admin_token: secrets.new_token()?,
             server_secret: secrets.random_bytes(32)?,
+            app_links: landing::AppLinks::default(),
         })
     }
 }
@@ -92,6 +96,7 @@ struct Inner {
     public_host: String,
     admin_token_hash: Vec<u8>,
     requests: std::sync::atomic::AtomicU64,
+    app_links: landing::AppLinks,
 }
 
 impl AppState {
@@ -121,6 +126,7 @@ impl AppState {
                 public_host: config.public_host.clone(),
                 admin_token_hash,
                 requests: std::sync::atomic::AtomicU64::new(0),
+                app_links: config.app_links.clone(),
             }),
         })
     }
@@ -169,6 +175,11 @@ impl AppState {
     /// Host used in links.
     pub fn public_host(&self) -> &str {
         &self.inner.public_host
+    }
+
+    /// App stores and app identities for the link pages and `/.well-known/…`.
+    pub fn app_links(&self) -> &landing::AppLinks {
+        &self.inner.app_links
     }
 
     /// Checks an admin token in constant time.

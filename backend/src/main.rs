@@ -35,35 +35,40 @@ struct Transport {
     insecure_plain_http: bool,
 }
 
-// Parsed once at start; the size of `serve`'s flags costs nothing.
-#[allow(clippy::large_enum_variant)]
+/// `serve`'s options.
+#[derive(Debug, clap::Args)]
+struct ServeArgs {
+    /// SQLite file, or `:memory:`.
+    #[arg(long, default_value = "keyway.sqlite")]
+    db: String,
+    /// Address to listen on; port 0 picks a free one (the bound address is printed).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: String,
+    /// Host name used in invitation and share links.
+    #[arg(long, env = "KEYWAY_PUBLIC_HOST", default_value = "keyway.example")]
+    public_host: String,
+    /// File holding the admin token (created with a random token if missing).
+    /// Default: `<db>.admin-token`, or a file in the temp directory for `:memory:`.
+    #[arg(long)]
+    admin_token_file: Option<PathBuf>,
+    /// File holding the server secret (created if missing). Default: `<db>.secret`;
+    /// a random in-memory secret for `:memory:`.
+    #[arg(long)]
+    secret_file: Option<PathBuf>,
+    #[command(flatten)]
+    transport: Transport,
+    #[command(flatten)]
+    push: keyway_backend::push::args::PushArgs,
+    #[command(flatten)]
+    delivery: keyway_backend::delivery::config::DeliveryArgs,
+    #[command(flatten)]
+    app_links: keyway_backend::landing::AppLinkFlags,
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the service over HTTPS (`--tls-cert`, `--tls-key`).
-    Serve {
-        /// SQLite file, or `:memory:`.
-        #[arg(long, default_value = "keyway.sqlite")]
-        db: String,
-        /// Address to listen on; port 0 picks a free one (the bound address is printed).
-        #[arg(long, default_value = "127.0.0.1:8080")]
-        listen: String,
-        /// Host name used in invitation and share links.
-        #[arg(long, env = "KEYWAY_PUBLIC_HOST", default_value = "keyway.example")]
-        public_host: String,
-        /// File holding the admin token (created with a random token if missing).
-        /// Default: `<db>.admin-token`, or a file in the temp directory for `:memory:`.
-        #[arg(long)]
-        admin_token_file: Option<PathBuf>,
-        /// File holding the server secret (created if missing). Default: `<db>.secret`;
-        /// a random in-memory secret for `:memory:`.
-        #[arg(long)]
-        secret_file: Option<PathBuf>,
-        #[command(flatten)]
-        transport: Transport,
-        #[command(flatten)]
-        push: keyway_backend::push::args::PushArgs,
-        delivery: keyway_backend::delivery::config::DeliveryArgs,
-    },
+    Serve(Box<ServeArgs>),
     /// Write a throw-away CA (`ca.pem`) and a loopback server certificate (`server.pem`,
     /// `server.key`) for development and tests. The CA's key is not kept.
     DevCerts {
@@ -117,16 +122,19 @@ fn read_or_create(path: &Path) -> Result<String, String> {
     Ok(value)
 }
 
-async fn serve(
-    db_path: String,
-    listen: String,
-    public_host: String,
-    admin_token_file: Option<PathBuf>,
-    secret_file: Option<PathBuf>,
-    transport: Transport,
-    push: keyway_backend::push::args::PushArgs,
-    delivery: keyway_backend::delivery::config::DeliveryArgs,
-) -> Result<(), String> {
+async fn serve(args: ServeArgs) -> Result<(), String> {
+    let ServeArgs {
+        db: db_path,
+        listen,
+        public_host,
+        admin_token_file,
+        secret_file,
+        transport,
+        push,
+        delivery,
+        app_links,
+    } = args;
+    let app_links = app_links.into_app_links().map_err(|e| e.to_string())?;
     // Read the certificate before anything else: a bad file fails before a port is taken.
     let tls = match (&transport.tls_cert, &transport.tls_key) {
         (Some(cert), Some(key)) => {
@@ -157,7 +165,7 @@ async fn serve(
     };
     let admin_token = read_or_create(&token_path)?;
     let db = Db::open(&db_path).map_err(|e| format!("cannot open the database: {e}"))?;
-    let config = Config { public_host, admin_token, server_secret: secret.into_bytes() };
+    let config = Config { public_host, admin_token, server_secret: secret.into_bytes(), app_links };
     let state = AppState::with_delivery(db, Arc::new(SystemClock), &config, delivery).map_err(|e| e.to_string())?;
     let started = match &tls {
         Some(tls) => keyway_backend::start_tls(state, &listen, tls).await,
@@ -192,9 +200,7 @@ async fn main() -> std::process::ExitCode {
         .init();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Serve { db, listen, public_host, admin_token_file, secret_file, transport, push, delivery } => {
-            serve(db, listen, public_host, admin_token_file, secret_file, transport, push, delivery).await
-        }
+        Command::Serve(args) => serve(*args).await,
         Command::DevCerts { out } => keyway_backend::dev_certs::write_dev_certs(&out)
             .map(|files| {
                 println!("CA certificate (trust it in clients): {}", files.ca.display());

@@ -203,6 +203,7 @@ impl World {
             public_host: LINK_HOST.into(),
             admin_token: ADMIN_TOKEN.into(),
             server_secret: b"journeys server secret, 32 bytes!!".to_vec(),
+            app_links: keyway_backend::landing::AppLinks::default(),
         };
         let state = keyway_backend::AppState::new(db, backend_clock.clone(), &config).expect("backend state");
         let certificates = Certificates::new(served);

@@ -13,8 +13,12 @@
 # gnome-keyring, libsecret-tools, dbus-bin: the desktop client's OS-keyring tests run a real
 # Secret Service on a private bus, and read it back with secret-tool.
 # openssl: the push tests make a service account's RSA key as Google hands one out.
+# chromium, libnss3-tools: the backend's invitation pages are loaded in a real headless browser
+# (backend/tests/landing_page_browser.rs), which checks their text and takes screenshots;
+# certutil adds the run's test CA to the throw-away browser profile's trust store.
 KEYWAY_APT_PACKAGES=(pkg-config valgrind dbus-daemon libdbus-1-dev openjdk-17-jre-headless openjdk-17-jdk-headless
-  libjna-java junit4 python3-venv unzip ca-certificates gnome-keyring libsecret-tools dbus-bin openssl)
+  libjna-java junit4 python3-venv unzip ca-certificates gnome-keyring libsecret-tools dbus-bin openssl
+  chromium libnss3-tools)
 
 # PyPI packages the backend's tests run (pinned): aiosmtpd is the real SMTP server on loopback
 # that the smtp_ and outbox_survives_restart tests send mail to (backend/tests/mail/smtp_sink.py).

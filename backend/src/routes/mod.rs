@@ -123,6 +123,8 @@ pub fn router(state: AppState, openapi_document: String) -> Router {
     };
     mount_endpoints(Router::new())
         .route("/v1/openapi.json", get(serve_document))
+        // The links' browser pages and the apps' .well-known files (not part of the API).
+        .merge(crate::landing::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -61,12 +61,18 @@ pub async fn answer(resp: reqwest::Response) -> Answer {
 
 impl Server {
     pub async fn start() -> Self {
+        Self::start_with(keyway_backend::landing::AppLinks::default()).await
+    }
+
+    /// A server whose link pages and `.well-known` files use `app_links`.
+    pub async fn start_with(app_links: keyway_backend::landing::AppLinks) -> Self {
         let clock = ManualClock::new(T0);
         let db = Db::open(":memory:").unwrap();
         let config = Config {
             public_host: "keyway.test".into(),
             admin_token: ADMIN_TOKEN.into(),
             server_secret: b"test server secret, 32 bytes long!".to_vec(),
+            app_links,
         };
         let state = AppState::new(db, clock.clone(), &config).unwrap();
         let _ = rustls::crypto::ring::default_provider().install_default();
@@ -79,6 +85,11 @@ impl Server {
         let root = reqwest::Certificate::from_pem(ca.cert_pem().as_bytes()).unwrap();
         let http = reqwest::Client::builder().tls_certs_only([root]).build().unwrap();
         Self { base: format!("https://{}", running.addr), clock, http, running, ca_pem: ca.cert_pem().to_owned() }
+    }
+
+    /// The run's CA certificate, PEM (for other clients, e.g. a browser, to trust).
+    pub fn ca_pem(&self) -> &str {
+        &self.ca_pem
     }
 
     /// A client whose connections come from another loopback address (`127.0.0.2`, …), so
