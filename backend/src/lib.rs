@@ -14,6 +14,7 @@ pub mod clock;
 pub mod credentials;
 pub mod db;
 pub mod dev_certs;
+pub mod door_changes;
 pub mod door_sync;
 pub mod doorcodes;
 pub mod doors;
@@ -21,6 +22,7 @@ pub mod error;
 pub mod identifiers;
 pub mod invitations;
 pub mod keys;
+pub mod lock_link;
 pub mod openapi;
 pub mod orgs;
 pub mod otp;
@@ -89,6 +91,7 @@ struct Inner {
     public_host: String,
     admin_token_hash: Vec<u8>,
     requests: std::sync::atomic::AtomicU64,
+    links: Arc<lock_link::LinkPresence>,
 }
 
 impl AppState {
@@ -105,6 +108,7 @@ impl AppState {
                 public_host: config.public_host.clone(),
                 admin_token_hash,
                 requests: std::sync::atomic::AtomicU64::new(0),
+                links: Arc::default(),
             }),
         })
     }
@@ -143,6 +147,11 @@ impl AppState {
 
     pub(crate) fn count_request(&self) {
         self.inner.requests.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Which doors' locks have an online-link poll in progress.
+    pub fn link_presence(&self) -> &Arc<lock_link::LinkPresence> {
+        &self.inner.links
     }
 
     /// Host used in links.

@@ -189,6 +189,16 @@ CREATE UNIQUE INDEX people_card ON people(card_id);
 ALTER TABLE invitations ADD COLUMN invited_by TEXT;
 ALTER TABLE memberships ADD COLUMN invited_by TEXT;
 "#,
+    // online_door (issue 18 item 4): a lock's online link. `link_up` says its lock is
+    // connected now (reset whenever the backend starts), `link_seen_at` when it was last
+    // heard; each challenge a lock signed is kept until it expires so it is accepted once.
+    r#"
+ALTER TABLE doors ADD COLUMN link_up INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE doors ADD COLUMN link_seen_at INTEGER;
+CREATE TABLE link_challenges_used (
+  door_id INTEGER NOT NULL REFERENCES doors(id) ON DELETE CASCADE, nonce BLOB NOT NULL,
+  expires_at INTEGER NOT NULL, PRIMARY KEY (door_id, nonce));
+"#,
 ];
 
 /// The schema version this build writes.

@@ -92,6 +92,11 @@ impl Server {
             .unwrap()
     }
 
+    /// The run's CA certificate (PEM), for clients that must trust the server.
+    pub fn ca_pem(&self) -> &str {
+        &self.ca_pem
+    }
+
     /// The default client (its connections come from `127.0.0.1`).
     pub fn client(&self) -> reqwest::Client {
         self.http.clone()
