@@ -265,7 +265,7 @@ async fn online_door_lock_cut_off_falls_back_to_phones_and_catches_up_on_every_c
     .await;
     assert_eq!(unlock(&sc, &ana, &ana_credential), Err(Refusal::Revoked));
     assert_eq!(unlock(&sc, &cy, &cy_credential), Err(Refusal::Revoked));
-    assert_eq!(sc.lock.lock().unwrap().config().unlock_ms, 9000);
+    assert_eq!(sc.lock.lock().unwrap().config().unlock_duration_ms, 9000);
     until(ONLINE_DELAY, "the door is online again", || async { door_view(&s, &sc).await["online"] == true }).await;
 }
 
@@ -288,24 +288,26 @@ async fn online_door_poll_not_signed_by_the_lock_is_refused_and_a_replayed_one_t
             "signature": URL_SAFE_NO_PAD.encode(signature),
         })
     };
-    let request = |challenge: &[u8]| LinkRequest { door, challenge, after_version: 1, receipt: None };
+    fn request(door: DoorId, challenge: &[u8]) -> LinkRequest<'_> {
+        LinkRequest { door, challenge, after_version: 1, receipt: None }
+    }
     let path = format!("/v1/locks/{lock_id}/link");
 
     // Someone with another lock's key (a lock of their own) signs a poll for this door.
     let rtc = ManualRtc::new(u32::try_from(s.now()).unwrap());
     let impostor = memory_lock(MemoryStorage::new(), door, &sc.fx.issuer_public_key, &rtc, 99);
     let c = challenge().await;
-    let forged = impostor.sign_link_request(&request(&c));
+    let forged = impostor.sign_link_request(&request(door, &c));
     s.post(&path, poll(&c, forged)).await.err(401, "link_signature_invalid");
     // A challenge the backend never made is refused before any signature is checked.
     let mut made_up = c.clone();
     made_up[10] ^= 1;
-    let signed = sc.lock.lock().unwrap().sign_link_request(&request(&made_up));
+    let signed = sc.lock.lock().unwrap().sign_link_request(&request(door, &made_up));
     s.post(&path, poll(&made_up, signed)).await.err(401, "link_challenge_invalid");
 
     // The lock's own poll is answered (nothing newer than version 1? the first bundle is).
     let c = challenge().await;
-    let signed = sc.lock.lock().unwrap().sign_link_request(&request(&c));
+    let signed = sc.lock.lock().unwrap().sign_link_request(&request(door, &c));
     let answer = s.post(&path, poll(&c, signed)).await.ok();
     assert!(answer["next_challenge"]["challenge"].is_string());
     // The same request again is a replay.

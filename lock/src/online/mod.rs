@@ -192,7 +192,7 @@ impl OnlineLink {
         let mut status = self.status.clone();
         let waited = tokio::time::timeout(timeout, status.wait_for(|s| done(s))).await;
         match waited {
-            Ok(Ok(s)) => Some(s.clone()),
+            Ok(Ok(s)) => Some(LinkStatus::clone(&s)),
             _ => None,
         }
     }
