@@ -85,7 +85,11 @@ async fn scene(s: &Server, seed: u8) -> OnlineScene {
         .as_i64()
         .unwrap();
     let key = s
-        .admin("POST", &format!("/v1/admin/facilities/{facility}/keys"), Some(json!({ "name": "Residents", "door_ids": [door] })))
+        .admin(
+            "POST",
+            &format!("/v1/admin/facilities/{facility}/keys"),
+            Some(json!({ "name": "Residents", "door_ids": [door] })),
+        )
         .await
         .ok()["id"]
         .as_i64()
@@ -139,13 +143,17 @@ async fn online_door_revocation_reaches_the_lock_within_seconds_and_the_member_i
     let (_ben, ben_tokens, _) = resident(&s, &sc, "ben@example.com").await;
 
     let link = link(&sc.lock, &s.base, s.ca_pem());
-    link.wait_for(ONLINE_DELAY, |st| st.state == LinkState::Connected && st.bundles_applied >= 1).await.expect("connected");
+    link.wait_for(ONLINE_DELAY, |st| st.state == LinkState::Connected && st.bundles_applied >= 1)
+        .await
+        .expect("connected");
     until(ONLINE_DELAY, "the door shows online", || async { door_view(&s, &sc).await["online"] == true }).await;
     let view = door_view(&s, &sc).await;
     assert_eq!(view["internet"], true);
     assert_eq!(view["sync_pending"], false, "{view}");
     // Phones carry nothing to a connected door.
-    s.send("GET", &format!("/v1/doors/{}/bundle", sc.door), Some(&bearer(&ben_tokens)), None).await.err(409, "door_online");
+    s.send("GET", &format!("/v1/doors/{}/bundle", sc.door), Some(&bearer(&ben_tokens)), None)
+        .await
+        .err(409, "door_online");
 
     assert_eq!(unlock(&sc, &ana, &ana_credential), Ok(()));
     // Her unlock reaches the door's history through the link (no phone uploads a receipt).
@@ -277,9 +285,8 @@ async fn online_door_poll_not_signed_by_the_lock_is_refused_and_a_replayed_one_t
         let lock = sc.lock.lock().unwrap();
         (lock.door(), lock.door().to_hex())
     };
-    let challenge = || async {
-        b64d(&s.post(&format!("/v1/locks/{lock_id}/challenge"), json!({})).await.ok()["challenge"])
-    };
+    let challenge =
+        || async { b64d(&s.post(&format!("/v1/locks/{lock_id}/challenge"), json!({})).await.ok()["challenge"]) };
     let poll = |challenge: &[u8], signature: [u8; 64]| {
         json!({
             "challenge": URL_SAFE_NO_PAD.encode(challenge),

@@ -27,9 +27,8 @@ pub async fn challenge(State(st): State<AppState>, ApiPath(lock_id): ApiPath<Str
 
 fn decode(req: &LinkPoll) -> Result<(SignedPoll, std::time::Duration)> {
     let challenge = unb64(&req.challenge).ok_or(Error::LinkChallengeInvalid)?;
-    let signature: [u8; 64] = unb64(&req.signature)
-        .and_then(|s| s.try_into().ok())
-        .ok_or(Error::LinkSignatureInvalid)?;
+    let signature: [u8; 64] =
+        unb64(&req.signature).and_then(|s| s.try_into().ok()).ok_or(Error::LinkSignatureInvalid)?;
     let receipt = match &req.receipt {
         Some(r) => Some(unb64(r).ok_or(Error::ReceiptInvalid)?),
         None => None,
@@ -69,9 +68,8 @@ pub async fn poll(
     let db = st.db().clone();
     presence.on_link_down(move || {
         tokio::spawn(async move {
-            let down = db
-                .write(move |tx| Ok(tx.execute("UPDATE doors SET link_up = 0 WHERE id = ?1", [door_id])?))
-                .await;
+            let down =
+                db.write(move |tx| Ok(tx.execute("UPDATE doors SET link_up = 0 WHERE id = ?1", [door_id])?)).await;
             if let Err(e) = down {
                 tracing::warn!(door_id, error = %e, "could not mark a lock's link down");
             }

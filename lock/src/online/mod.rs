@@ -254,8 +254,12 @@ async fn run(lock: Arc<dyn LinkedLock>, client: LinkClient, options: OnlineOptio
                 (receipt_due || l.next_audit_seq() > sent_through).then(|| l.deliver_online(None).receipt.to_bytes())
             });
             let next_seq = l.next_audit_seq();
-            let request =
-                LinkRequest { door, challenge: &current, after_version: l.bundle_version(), receipt: receipt.as_deref() };
+            let request = LinkRequest {
+                door,
+                challenge: &current,
+                after_version: l.bundle_version(),
+                receipt: receipt.as_deref(),
+            };
             (l.bundle_version(), receipt.clone(), next_seq, l.sign_link_request(&request))
         }) else {
             return;
