@@ -19,15 +19,24 @@ pub struct DoorView {
     pub lock_public_key: String,
     /// Lock's receipt-signing P-256 public key, 65-byte uncompressed, base64url.
     pub lock_signing_public_key: String,
-    /// Online doors get changes through the cloud; offline ones need door sync.
+    /// The door's lock is connected to the backend through its online link right now: it
+    /// gets every change within seconds and phones carry nothing to it. When false (a lock
+    /// without internet, or one whose link is down), phones carry its bundles.
     pub online: bool,
+    /// The door was fitted as internet-connected (`online` when it was created): its lock
+    /// is expected to keep an online link.
+    #[serde(default)]
+    pub internet: bool,
+    /// When the backend last heard from the lock's online link, unix seconds (never: absent).
+    #[serde(default)]
+    pub link_seen_at: Option<i64>,
     /// Current bundle version at the backend.
     pub bundle_version: i64,
     /// Version the lock last reported (0 = never synced).
     pub synced_version: i64,
     /// Unix seconds of the last receipt.
     pub synced_at: Option<i64>,
-    /// Whether an offline door needs a sync.
+    /// Whether the door needs a phone to carry a sync (its lock is behind and not online).
     pub sync_pending: bool,
 }
 

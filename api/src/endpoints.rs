@@ -17,6 +17,7 @@ use crate::{
 };
 use crate::{CardRequest, CardView, DeleteAccountRequest, NameChange, PushTokenRequest};
 use crate::{DoorcodeSecretRequest, DoorcodeSetting, DoorcodeState, DoorcodesResponse};
+use crate::{LinkAnswer, LinkChallenge, LinkPoll};
 
 /// Declares the endpoint types and [`visit_all`] over them, from one list.
 macro_rules! endpoints {
@@ -142,6 +143,12 @@ endpoints! {
     /// Uploads a lock's signed receipt.
     UploadReceipt: Post "/v1/doors/{door_id}/receipts", Member (door_id: i64)
         body ReceiptUpload => ReceiptOutcome;
+
+    // Locks with internet (no session: each poll is signed with the lock's own key).
+    /// A challenge for the lock's next signed poll.
+    GetLinkChallenge: Post "/v1/locks/{lock_id}/challenge", Public (lock_id: String) => LinkChallenge;
+    /// The lock's long-poll: hands in its receipt, waits (bounded) for a newer bundle.
+    PollLink: Post "/v1/locks/{lock_id}/link", Public (lock_id: String) body LinkPoll => LinkAnswer;
 
     // Operators.
     /// Creates an organisation.

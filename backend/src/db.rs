@@ -1,11 +1,13 @@
 //! The SQLite store: one connection (the single writer) behind a mutex, WAL, and
-//! helpers that run a closure inside a transaction on a blocking thread.
+//! helpers that run a closure inside a transaction on a blocking thread. Doors changed by
+//! a committed transaction are signalled to waiting online links ([`DoorChanges`]).
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
+use crate::door_changes::DoorChanges;
 use crate::error::{Error, Result};
 use crate::schema;
 
@@ -13,6 +15,9 @@ use crate::schema;
 #[derive(Clone)]
 pub struct Db {
     conn: Arc<Mutex<Connection>>,
+    /// `doors` rows touched by the transaction in progress (filled by the update hook).
+    touched_doors: Arc<Mutex<Vec<i64>>>,
+    changes: Arc<DoorChanges>,
 }
 
 impl std::fmt::Debug for Db {
@@ -34,7 +39,29 @@ impl Db {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.pragma_update(None, "busy_timeout", 5000)?;
         schema::migrate(&mut conn)?;
-        Ok(Self { conn: Arc::new(Mutex::new(conn)) })
+        // A backend that just started has no lock connected: links come back within seconds.
+        conn.execute("UPDATE doors SET link_up = 0 WHERE link_up != 0", [])?;
+        let touched_doors = Arc::new(Mutex::new(Vec::new()));
+        let hook_list = touched_doors.clone();
+        conn.update_hook(Some(move |_: rusqlite::hooks::Action, _: &str, table: &str, row: i64| {
+            if table == "doors" {
+                hook_list.lock().unwrap_or_else(|p| p.into_inner()).push(row);
+            }
+        }))?;
+        Ok(Self { conn: Arc::new(Mutex::new(conn)), touched_doors, changes: Arc::new(DoorChanges::default()) })
+    }
+
+    /// The doors' change signals (for online links waiting on a door).
+    pub fn door_changes(&self) -> &DoorChanges {
+        &self.changes
+    }
+
+    /// After a transaction: signals the doors it changed if it committed, forgets them if not.
+    fn after_transaction(&self, committed: bool) {
+        let touched = std::mem::take(&mut *self.touched_doors.lock().unwrap_or_else(|p| p.into_inner()));
+        if committed && !touched.is_empty() {
+            self.changes.notify(touched);
+        }
     }
 
     /// Runs `f` in an immediate (write) transaction on a blocking thread; commits on `Ok`.
@@ -43,13 +70,18 @@ impl Db {
         T: Send + 'static,
         F: FnOnce(&Transaction<'_>) -> Result<T> + Send + 'static,
     {
-        let conn = self.conn.clone();
+        let db = self.clone();
         tokio::task::spawn_blocking(move || {
-            let mut guard = conn.lock().unwrap_or_else(|p| p.into_inner());
-            let tx = guard.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let out = f(&tx)?;
-            tx.commit()?;
-            Ok(out)
+            let mut guard = db.conn.lock().unwrap_or_else(|p| p.into_inner());
+            let run = || -> Result<T> {
+                let tx = guard.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                let out = f(&tx)?;
+                tx.commit()?;
+                Ok(out)
+            };
+            let out = run();
+            db.after_transaction(out.is_ok());
+            out
         })
         .await
         .map_err(|e| Error::Internal(format!("database task: {e}")))?
@@ -63,13 +95,18 @@ impl Db {
         T: Send + 'static,
         F: FnOnce(&Transaction<'_>) -> Result<T> + Send + 'static,
     {
-        let conn = self.conn.clone();
+        let db = self.clone();
         tokio::task::spawn_blocking(move || {
-            let mut guard = conn.lock().unwrap_or_else(|p| p.into_inner());
-            let tx = guard.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let out = f(&tx);
-            tx.commit()?;
-            out
+            let mut guard = db.conn.lock().unwrap_or_else(|p| p.into_inner());
+            let run = || -> Result<Result<T>> {
+                let tx = guard.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                let out = f(&tx);
+                tx.commit()?;
+                Ok(out)
+            };
+            let out = run();
+            db.after_transaction(out.is_ok());
+            out?
         })
         .await
         .map_err(|e| Error::Internal(format!("database task: {e}")))?
@@ -81,10 +118,13 @@ impl Db {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
     {
-        let conn = self.conn.clone();
+        let db = self.clone();
         tokio::task::spawn_blocking(move || {
-            let guard = conn.lock().unwrap_or_else(|p| p.into_inner());
-            f(&guard)
+            let guard = db.conn.lock().unwrap_or_else(|p| p.into_inner());
+            let out = f(&guard);
+            // Statements outside a transaction commit one by one.
+            db.after_transaction(true);
+            out
         })
         .await
         .map_err(|e| Error::Internal(format!("database task: {e}")))?

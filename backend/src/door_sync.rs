@@ -1,4 +1,4 @@
-//! Door sync for offline doors: signed bundles (revocation delta, configuration, signed
+//! Door sync: signed bundles (revocation delta, configuration, signed
 //! time) for phones to carry to locks, and intake of the locks' signed receipts.
 //!
 //! Audit events are keyed by (door, lock sequence number), so a receipt delivered twice —
@@ -13,8 +13,10 @@ use crate::secrets::{Secrets, b64};
 use crate::signing::{self, BundleSpec};
 use keyway_api::{AccessState, AuditEventView, DoorView, ReceiptOutcome, SignedBundle};
 
-/// Builds and signs the current bundle for an offline door, with the revocations added
-/// after `since` (the version the lock runs; absent or 0 means the full list).
+/// Builds and signs the current bundle for a door for a phone to carry, with the
+/// revocations added after `since` (the version the lock runs; absent or 0 means the full
+/// list). A door whose lock is connected through its online link gets its bundles itself:
+/// `door_online`.
 pub fn bundle(
     tx: &Transaction<'_>,
     secrets: &Secrets,
@@ -22,10 +24,22 @@ pub fn bundle(
     since: Option<i64>,
     now: i64,
 ) -> Result<SignedBundle> {
-    let door = doors::get(tx, door_id)?;
-    if door.online {
+    if doors::get(tx, door_id)?.online {
         return Err(Error::DoorOnline);
     }
+    signed_bundle(tx, secrets, door_id, since, now)
+}
+
+/// The door's current signed bundle as a delta from `since`, whoever takes it to the lock
+/// (a phone, or the lock's own online link); `door_up_to_date` when `since` is current.
+pub fn signed_bundle(
+    tx: &Transaction<'_>,
+    secrets: &Secrets,
+    door_id: i64,
+    since: Option<i64>,
+    now: i64,
+) -> Result<SignedBundle> {
+    let door = doors::get(tx, door_id)?;
     let base = since.unwrap_or(0).max(0);
     if base >= door.bundle_version {
         return Err(Error::DoorUpToDate);

@@ -1,7 +1,8 @@
 //! Doors: each has a lock (8-byte id and P-256 public key) and is online or offline.
 //!
-//! Every access change that concerns a door bumps its bundle version; an offline door
-//! whose synced version is behind has a pending door sync.
+//! Every access change that concerns a door bumps its bundle version. A door whose lock is
+//! connected through its online link (`link_up`, see `lock_link`) gets it within seconds;
+//! any other door whose synced version is behind has a pending door sync, for phones.
 
 use rusqlite::{OptionalExtension, Transaction, params};
 
@@ -42,15 +43,18 @@ pub fn create(
 }
 
 const SELECT: &str = "SELECT id, facility_id, name, lock_id, lock_public_key, online, bundle_version,
-    synced_version, synced_at, lock_signing_public_key FROM doors";
+    synced_version, synced_at, lock_signing_public_key, link_up, link_seen_at FROM doors";
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DoorView> {
     let lock_id: Vec<u8> = r.get(3)?;
     let key: Vec<u8> = r.get(4)?;
-    let online: bool = r.get(5)?;
+    let internet: bool = r.get(5)?;
     let v: i64 = r.get(6)?;
     let s: i64 = r.get(7)?;
     let signing: Vec<u8> = r.get(9)?;
+    // Online means connected now: a door fitted with internet whose link is down is
+    // carried by phones like any offline door.
+    let online: bool = r.get(10)?;
     Ok(DoorView {
         id: r.get(0)?,
         facility_id: r.get(1)?,
@@ -59,6 +63,8 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DoorView> {
         lock_public_key: b64(&key),
         lock_signing_public_key: b64(&signing),
         online,
+        internet,
+        link_seen_at: r.get(11)?,
         bundle_version: v,
         synced_version: s,
         synced_at: r.get(8)?,
@@ -93,10 +99,11 @@ pub fn list_for_org(tx: &Transaction<'_>, org_id: i64) -> Result<Vec<DoorView>> 
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-/// Offline doors whose lock is behind the backend's bundle version.
+/// Doors not connected through an online link whose lock is behind the backend's bundle
+/// version.
 pub fn pending_sync(tx: &Transaction<'_>, org_id: Option<i64>) -> Result<Vec<DoorView>> {
     let mut stmt = tx.prepare(&format!(
-        "{SELECT} WHERE online = 0 AND bundle_version > synced_version AND (?1 IS NULL OR facility_id IN
+        "{SELECT} WHERE link_up = 0 AND bundle_version > synced_version AND (?1 IS NULL OR facility_id IN
            (SELECT f.id FROM facilities f JOIN sites s ON s.id = f.site_id WHERE s.org_id = ?1))
          ORDER BY id"
     ))?;

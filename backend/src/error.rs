@@ -142,9 +142,19 @@ pub enum Error {
     /// The share was made for a different email or phone.
     #[error("this shared key was sent to a different email or phone")]
     ShareWrongRecipient,
-    /// The door is online and needs no door sync.
+    /// The door's lock is connected through its online link and gets changes itself.
     #[error("this door is online and needs no door sync")]
     DoorOnline,
+    /// An online-link poll whose signature is not the lock's (the door record's signing key).
+    #[error("the request is not signed by this door's lock")]
+    LinkSignatureInvalid,
+    /// An online-link challenge the backend did not make for this lock, or one past its
+    /// time: the lock asks for a new one.
+    #[error("the link challenge is not valid or has expired")]
+    LinkChallengeInvalid,
+    /// An online-link challenge already used: a replayed request.
+    #[error("the link challenge was already used")]
+    LinkChallengeUsed,
     /// The lock already runs the current bundle; there is nothing to carry.
     #[error("this door is already up to date")]
     DoorUpToDate,
@@ -199,6 +209,9 @@ impl Error {
             Error::ShareExpired => "share_expired",
             Error::ShareWrongRecipient => "share_wrong_recipient",
             Error::DoorOnline => "door_online",
+            Error::LinkSignatureInvalid => "link_signature_invalid",
+            Error::LinkChallengeInvalid => "link_challenge_invalid",
+            Error::LinkChallengeUsed => "link_challenge_used",
             Error::DoorUpToDate => "door_up_to_date",
             Error::ReceiptInvalid => "receipt_invalid",
             Error::Conflict(_) => "conflict",
@@ -222,7 +235,9 @@ impl Error {
             | Error::CodeWrong { .. }
             | Error::CodeExpired
             | Error::InvalidRefreshToken
-            | Error::RefreshTokenReused => S::UNAUTHORIZED,
+            | Error::RefreshTokenReused
+            | Error::LinkSignatureInvalid
+            | Error::LinkChallengeInvalid => S::UNAUTHORIZED,
             Error::TooManyAttempts { .. } | Error::ResendTooSoon { .. } | Error::RateLimited { .. } => {
                 S::TOO_MANY_REQUESTS
             }
@@ -235,6 +250,7 @@ impl Error {
             | Error::ShareAlreadyRedeemed
             | Error::Conflict(_)
             | Error::DoorOnline
+            | Error::LinkChallengeUsed
             | Error::DoorUpToDate => S::CONFLICT,
             Error::Forbidden
             | Error::DeviceProofInvalid

@@ -15,6 +15,7 @@ pub mod credentials;
 pub mod db;
 pub mod delivery;
 pub mod dev_certs;
+pub mod door_changes;
 pub mod door_sync;
 pub mod doorcodes;
 pub mod doors;
@@ -23,6 +24,7 @@ pub mod identifiers;
 pub mod invitations;
 pub mod keys;
 pub mod landing;
+pub mod lock_link;
 pub mod openapi;
 pub mod orgs;
 pub mod otp;
@@ -97,6 +99,7 @@ struct Inner {
     admin_token_hash: Vec<u8>,
     requests: std::sync::atomic::AtomicU64,
     app_links: landing::AppLinks,
+    links: Arc<lock_link::LinkPresence>,
 }
 
 impl AppState {
@@ -127,6 +130,7 @@ impl AppState {
                 admin_token_hash,
                 requests: std::sync::atomic::AtomicU64::new(0),
                 app_links: config.app_links.clone(),
+                links: Arc::default(),
             }),
         })
     }
@@ -170,6 +174,11 @@ impl AppState {
 
     pub(crate) fn count_request(&self) {
         self.inner.requests.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Which doors' locks have an online-link poll in progress.
+    pub fn link_presence(&self) -> &Arc<lock_link::LinkPresence> {
+        &self.inner.links
     }
 
     /// Host used in links.

@@ -27,6 +27,7 @@ use keyway_api::{ErrorBody, ErrorDetail};
         routes::shares::preview, routes::shares::mine,
         routes::admin_doors::set_config, routes::admin_doors::events, routes::admin_doors::list_invitations,
         routes::door_sync::pending, routes::door_sync::bundle, routes::door_sync::receipt,
+        routes::lock_link::challenge, routes::lock_link::poll,
         routes::admin::create_org, routes::admin::create_site, routes::admin::create_facility,
         routes::admin::create_door, routes::admin::list_doors, routes::admin::create_key,
         routes::admin::add_person, routes::admin::list_people, routes::admin::delete_person,
@@ -44,6 +45,7 @@ use keyway_api::{ErrorBody, ErrorDetail};
         (name = "me", description = "The signed-in person's keys and credentials"),
         (name = "shares", description = "Guest sharing"),
         (name = "door_sync", description = "Bundles for offline doors and lock receipts"),
+        (name = "lock_link", description = "The online link of a lock with internet, signed with the lock's own key"),
         (name = "admin", description = "Operator API (admin token)"),
         (name = "meta", description = "Service information"),
     )

@@ -245,6 +245,29 @@ ALTER TABLE outbox_log ADD COLUMN invitation_id INTEGER;
 CREATE INDEX outbox_due ON outbox_log(state, next_attempt_at);
 CREATE INDEX outbox_invitation ON outbox_log(invitation_id);
 "#,
+    // v9: online_door (issue 18 item 4): a lock's online link. `link_up` says its lock is
+    // connected now (reset whenever the backend starts), `link_seen_at` when it was last
+    // heard; each challenge a lock signed is kept until it expires so it is accepted once.
+    r#"
+ALTER TABLE doors ADD COLUMN link_up INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE doors ADD COLUMN link_seen_at INTEGER;
+CREATE TABLE link_challenges_used (
+  door_id INTEGER NOT NULL REFERENCES doors(id) ON DELETE CASCADE, nonce BLOB NOT NULL,
+  expires_at INTEGER NOT NULL, PRIMARY KEY (door_id, nonce));
+-- Couriers are asked for a door whose lock is not connected now (fitted offline, or an
+-- online lock whose link is down): replaces the push_ step's trigger on the fitted flag.
+DROP TRIGGER push_when_an_offline_door_needs_a_courier;
+CREATE TRIGGER push_when_an_offline_door_needs_a_courier AFTER UPDATE OF bundle_version ON doors
+  WHEN NEW.bundle_version > OLD.bundle_version AND NEW.link_up = 0 BEGIN
+  INSERT INTO push_queue (session_id, reason)
+    SELECT t.session_id, 'door_sync' FROM push_tokens t JOIN sessions s ON s.id = t.session_id
+    WHERE s.revoked_at IS NULL AND s.person_id IN (
+      SELECT g.person_id FROM grants g JOIN key_doors kd ON kd.key_id = g.key_id
+      WHERE kd.door_id = NEW.id AND g.revoked_at IS NULL)
+    ORDER BY t.updated_at DESC LIMIT 5
+  ON CONFLICT (session_id) DO NOTHING;
+END;
+"#,
 ];
 
 /// The schema version this build writes.

@@ -29,6 +29,8 @@ pub enum Purpose {
     ShareToken,
     /// Derivation of a refresh token's successor.
     RefreshSuccessor,
+    /// The tag of an online-link challenge (keyed by the lock id).
+    LinkChallenge,
 }
 
 impl Purpose {
@@ -40,6 +42,7 @@ impl Purpose {
             Purpose::InvitationToken => b"keyway/invitation-token/v1\0",
             Purpose::ShareToken => b"keyway/share-token/v1\0",
             Purpose::RefreshSuccessor => b"keyway/refresh-successor/v1\0",
+            Purpose::LinkChallenge => b"keyway/link-challenge/v1\0",
         }
     }
 }

@@ -10,6 +10,8 @@
 //! - [`state`], [`persist`], [`store`]: what is kept, in which bytes, and where;
 //! - [`clock`], [`nonce`], [`random`]: time, freshness and randomness;
 //! - [`revocations`], [`tickets`], [`audit`], [`identity`]: the parts of the state;
+//! - `online` (feature `online`, on by default): the lock's own link to the backend, for a
+//!   lock with internet (`keyway-lock serve --online`);
 //! - [`keypad`]: daily doorcodes typed on the keypad, with guess limits;
 //! - [`sim`]: the simulated radio; [`serve`]: locks on it, served over TCP (`keyway-lock serve`);
 //! - [`bluez`] (feature `bluez`): the same locks as devices of a virtual BlueZ on a D-Bus;
@@ -27,6 +29,8 @@ pub mod identity;
 pub mod keypad;
 pub mod lock;
 pub mod nonce;
+#[cfg(feature = "online")]
+pub mod online;
 pub mod persist;
 pub mod random;
 pub mod revocations;

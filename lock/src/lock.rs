@@ -311,6 +311,29 @@ impl Lock {
         Ok(output)
     }
 
+    /// Applies a bundle the lock's online link fetched (or, with `None`, only signs a
+    /// receipt), through exactly the checks a bundle carried by a phone passes
+    /// ([`keyway_protocol::lock_role::deliver`]); returns what happened and the receipt.
+    pub fn deliver_online(&mut self, bundle: Option<&[u8]>) -> keyway_protocol::lock_role::Delivery {
+        let delivery = keyway_protocol::lock_role::deliver(bundle, &mut self.core);
+        if let Some(LockEvent::BundleRefused { reason }) = &delivery.event {
+            *self.refusals.entry(reason.code()).or_default() += 1;
+        }
+        if let Some(event) = &delivery.event {
+            if self.events.len() >= RECENT_EVENTS {
+                self.events.pop_front();
+            }
+            self.events.push_back(event.clone());
+        }
+        delivery
+    }
+
+    /// Signs one request of the online link with the lock's receipt-signing key (the key
+    /// the backend knows from the door record).
+    pub fn sign_link_request(&self, request: &keyway_protocol::lock_link::LinkRequest<'_>) -> [u8; 64] {
+        request.sign(self.core.state.identity.signing_key())
+    }
+
     /// The bundle version applied (0: none).
     pub fn bundle_version(&self) -> u32 {
         self.core.state.bundle_version

@@ -7,6 +7,7 @@
 //! - [`advert`]: what a lock broadcasts; [`framing`]: ATT-sized frames;
 //! - [`bundle`] and [`receipt`]: door sync for locks without internet;
 //! - [`doorcode`]: daily keypad codes an offline lock checks from a secret it shares with the backend;
+//! - [`lock_link`]: what a lock with internet signs when it asks the backend for changes;
 //! - [`clock_reset`]: the signed reset of one lock's clock that ran ahead;
 //! - [`issuer`]: the backend's signing and verification;
 //! - [`refusal`]: every reason a lock refuses, with its wire code;
@@ -29,6 +30,7 @@ pub mod framing;
 mod hpke;
 pub mod ids;
 pub mod issuer;
+pub mod lock_link;
 #[cfg(feature = "lock")]
 pub mod lock_role;
 mod messages;

@@ -546,13 +546,22 @@ fn verify_device(
     if p256_ecdsa_verify(&key, signed, signature) { Ok(()) } else { Err(refusal) }
 }
 
-/// Checks a bundle against the lock's state; applies it; answers with a signed receipt.
-/// Returns the output and whether the channel stays open.
-fn sync(
-    channel: &mut Channel<RustCrypto>,
-    bundle: Option<&[u8]>,
-    env: &mut impl LockEnvironment,
-) -> (LockOutput, bool) {
+/// What [`deliver`] did: the bundle's fate, the event, and the receipt signed after it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    /// `Ok` when the bundle was applied (or none was given); why it was refused otherwise.
+    pub status: Result<(), Refusal>,
+    /// What happened, for the lock's log (none when no bundle was given).
+    pub event: Option<LockEvent>,
+    /// The receipt signed after it: version, clock, unacknowledged events (oldest first,
+    /// at most [`MAX_RECEIPT_EVENTS`]).
+    pub receipt: Receipt,
+}
+
+/// Checks a bundle against the lock's state, applies it, and signs a receipt: the one path
+/// by which a bundle reaches a lock, whether a phone carried it over Bluetooth (inside the
+/// channel) or the lock's own online link fetched it from the backend.
+pub fn deliver(bundle: Option<&[u8]>, env: &mut impl LockEnvironment) -> Delivery {
     let (status, event) = match bundle.map(|bytes| check_bundle(bytes, env)) {
         None => (Ok(()), None),
         Some(Err(reason)) => (Err(reason), Some(LockEvent::BundleRefused { reason })),
@@ -570,7 +579,17 @@ fn sync(
         body.events.truncate(MAX_RECEIPT_EVENTS);
         body.more_pending = true;
     }
-    let receipt = sign_receipt(body, env.signing_key());
+    Delivery { status, event, receipt: sign_receipt(body, env.signing_key()) }
+}
+
+/// [`deliver`] inside the channel: the status and receipt go back sealed.
+/// Returns the output and whether the channel stays open.
+fn sync(
+    channel: &mut Channel<RustCrypto>,
+    bundle: Option<&[u8]>,
+    env: &mut impl LockEnvironment,
+) -> (LockOutput, bool) {
+    let Delivery { status, event, receipt } = deliver(bundle, env);
     let mut reply = vec![status.err().map_or(0, Refusal::code)];
     reply.extend_from_slice(&receipt.to_bytes());
     match channel.seal(sealed_kind::RECEIPT, &reply) {

@@ -8,6 +8,7 @@
 
 pub mod bluez;
 pub mod fault_proxy;
+pub mod online_door;
 pub mod radio_bridge;
 pub mod secret_scan;
 pub mod sim_transport;

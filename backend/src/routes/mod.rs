@@ -7,6 +7,7 @@ pub mod auth;
 pub mod door_sync;
 pub mod doorcodes;
 pub mod invitations;
+pub mod lock_link;
 pub mod me;
 pub mod push;
 pub mod shares;
@@ -72,6 +73,8 @@ mount! {
     ListPendingDoors => door_sync::pending,
     GetBundle => door_sync::bundle,
     UploadReceipt => door_sync::receipt,
+    GetLinkChallenge => lock_link::challenge,
+    PollLink => lock_link::poll,
     CreateOrg => admin::create_org,
     CreateSite => admin::create_site,
     CreateFacility => admin::create_facility,

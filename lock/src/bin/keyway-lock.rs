@@ -8,19 +8,32 @@ use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+#[path = "keyway-lock/online.rs"]
+mod online;
+
 const USAGE: &str = "usage: keyway-lock serve --state-dir DIR --trust-anchor HEX --door HEX [--door HEX …] \
-[--listen 127.0.0.1:0] [--real-time] [--print-doorcode-secrets]
+[--listen 127.0.0.1:0] [--real-time] [--print-doorcode-secrets] [--online BACKEND_URL [--ca-file PEM]]
 
 Runs one reference lock per --door (provisioned on first run, trusting each --trust-anchor,
 an issuer's uncompressed P-256 public key in hex), and serves their radio on --listen.
 Prints `listening on ADDR`, then one `lock DOOR PERIPHERAL PUBLIC_KEY SIGNING_KEY` line per
 lock (keys in hex), then `ready`. With --print-doorcode-secrets each lock line ends with the
-lock's doorcode secret (hex), for the door record; it is secret.";
+lock's doorcode secret (hex), for the door record; it is secret.
+With --online each lock keeps a link to the backend (https://…): it receives every change
+within seconds and sends its audit events back; --ca-file (or KEYWAY_CA_FILE) adds CA
+certificates to trust beside the system's.";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let print_secrets = args.iter().any(|a| a == "--print-doorcode-secrets");
     let args: Vec<String> = args.into_iter().filter(|a| a != "--print-doorcode-secrets").collect();
+    let (args, online) = match online::split_flags(args) {
+        Ok(split) => split,
+        Err(message) => {
+            eprintln!("keyway-lock: {message}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
     let options = match parse(&args) {
         Ok(options) => options,
         Err(message) => {
@@ -59,6 +72,14 @@ fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     drop(out);
+    // The links run on their own runtime for as long as the radio is served.
+    let _links = match online.map(|o| online::start(&server, o)).transpose() {
+        Ok(links) => links,
+        Err(message) => {
+            eprintln!("keyway-lock: {message}");
+            return ExitCode::FAILURE;
+        }
+    };
     server.run();
     ExitCode::SUCCESS
 }

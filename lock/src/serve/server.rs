@@ -51,6 +51,8 @@ pub struct ServedLock {
     pub signing_public_key: Vec<u8>,
     /// Its doorcode secret, for the door record (secret: printed only when asked for).
     pub doorcode_secret: Option<DoorcodeSecret>,
+    /// Where it sits on the served radio.
+    pub radio_id: PeripheralId,
 }
 
 /// Why the server could not start.
@@ -105,9 +107,10 @@ impl LockServer {
                 public_key: lock.public_key().to_vec(),
                 signing_public_key: lock.signing_public_key().to_vec(),
                 doorcode_secret: lock.doorcode_secret().cloned(),
+                radio_id: PeripheralId(0),
             };
             let id = radio.add_lock(lock, LinkParams { att_mtu: 517, ..LinkParams::default() });
-            locks.push(ServedLock { peripheral: peripheral_address(id), ..served });
+            locks.push(ServedLock { peripheral: peripheral_address(id), radio_id: id, ..served });
         }
         let listener = TcpListener::bind(&options.listen).map_err(io(format!("listening on {}", options.listen)))?;
         Ok(Self { radio, listener, locks })
@@ -121,6 +124,11 @@ impl LockServer {
     /// The locks served.
     pub fn locks(&self) -> &[ServedLock] {
         &self.locks
+    }
+
+    /// The radio the locks are on (for their online links).
+    pub fn radio(&self) -> &SimRadio {
+        &self.radio
     }
 
     /// Serves clients until the process ends.
