@@ -287,10 +287,16 @@ impl World {
             .unwrap_or_default()
     }
 
-    /// Stops the backend: phones are offline from now on.
-    pub fn stop_backend(&self) {
-        if let Some(server) = self.server.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take() {
+    /// Stops the backend: phones are offline from now on. Returns once the server task has
+    /// ended, so its connections have been told to close before the test goes on (a phone's
+    /// pooled connection is not served once more by a server being torn down).
+    pub async fn stop_backend(&self) {
+        let server = self.server.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+        if let Some(server) = server {
             server.task.abort();
+            let _ = server.task.await;
+            // The connections' own tasks close on that signal; give them their turn.
+            tokio::task::yield_now().await;
         }
     }
 

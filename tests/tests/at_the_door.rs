@@ -170,7 +170,7 @@ async fn credentials_are_renewed_silently_before_they_lapse() {
     let AccessState::Ready { until: renewed } = phone.keyway.access_state(&door.lock_id).unwrap() else { panic!() };
     assert!(renewed.unix() > until);
     // Past the old credential's end, offline, the renewed one opens the door.
-    world.stop_backend();
+    world.stop_backend().await;
     world.set_time(until + HOUR);
     phone.keyway.unlock(&door.lock_id).await.unwrap();
 }

@@ -101,7 +101,7 @@ async fn an_invited_member_accepts_the_link_and_a_used_link_says_so() {
 async fn offline_the_keys_on_this_computer_are_still_listed() {
     let (world, gym) = gym_today().await;
     let desk = signed_in_member(&world, &gym).await;
-    world.stop_backend();
+    world.stop_backend().await;
     let out = desk.run(&["keys"]).await;
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stdout(&out).starts_with("Offline"), "{}", stdout(&out));

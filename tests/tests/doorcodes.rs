@@ -88,7 +88,7 @@ async fn a_doorcode_fetched_today_still_shows_offline_until_its_day_ends() {
     enable_doorcode(&world, ana.keyway.keys().unwrap()[0].grant_id).await;
     let online = ana.keyway.doorcode(&door.lock_id).await.unwrap();
 
-    world.stop_backend();
+    world.stop_backend().await;
     let offline = ana.keyway.doorcode(&door.lock_id).await.unwrap();
     assert_eq!(offline, online);
     // Tomorrow the code kept from yesterday is dead: the app says it needs the network.

@@ -42,7 +42,7 @@ async fn invited_member_with_a_key_starting_tomorrow_opens_the_door_offline_once
     assert_eq!(world.with_lock(&door, |l| l.actuations()), 0);
 
     // Tomorrow, with no service at all.
-    world.stop_backend();
+    world.stop_backend().await;
     world.set_time(T0 + DAY + HOUR);
     assert!(matches!(phone.keyway.access_state(&door.lock_id).unwrap(), AccessState::Ready { .. }));
     let opened = phone.keyway.unlock(&door.lock_id).await.unwrap();
@@ -245,7 +245,7 @@ async fn a_restarted_app_still_opens_the_door_offline() {
         phone.accept_invitation(&world, "ana@example.com").await;
         phone.keyway.unlock(&door.lock_id).await.unwrap();
     }
-    world.stop_backend();
+    world.stop_backend().await;
     let phone = world.phone_with(Some(cache), store);
     assert_eq!(phone.keyway.session_state(), keyway_core::listeners::SessionState::SignedIn);
     let opened = phone.keyway.unlock(&door.lock_id).await.unwrap();

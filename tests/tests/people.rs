@@ -152,7 +152,7 @@ async fn profile_shows_names_card_numbers_and_memberships_with_invited_by_also_o
 
     // At the front desk, with no network, after the app restarted: the card number shows.
     drop(phone);
-    world.stop_backend();
+    world.stop_backend().await;
     let reopened = world.phone_with(Some(cache), store);
     let offline = reopened.keyway.profile().unwrap().unwrap();
     assert_eq!(offline.card.unwrap().decimal, "77736882");

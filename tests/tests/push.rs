@@ -82,7 +82,7 @@ async fn push_a_revocation_reaches_the_revoked_phone_and_asks_another_members_ph
     assert_eq!(serde_json::from_str::<serde_json::Value>(to_cy).unwrap()["reason"], "door_sync");
     let PushOutcome::Refreshed { summary } = cy.keyway.handle_push(to_cy).await.unwrap() else { panic!() };
     assert!(summary.updates_fetched >= 1, "{summary:?}");
-    world.stop_backend();
+    world.stop_backend().await;
     assert!(cy.keyway.unlock(&gate.lock_id).await.unwrap().sync.is_some(), "Cy's unlock, offline, carries the update");
     assert!(ana.keyway.unlock(&gate.lock_id).await.is_err());
 }

@@ -94,7 +94,7 @@ async fn share_list_survives_a_restart_shows_each_status_and_revokes_by_its_id()
     assert!(cy.keyway.shares().await.unwrap().is_empty(), "a guest lists only their own shares");
 
     // Offline, the list says so instead of showing nothing.
-    world.stop_backend();
+    world.stop_backend().await;
     assert_eq!(ana.keyway.shares().await, Err(Error::Offline));
 }
 

@@ -223,5 +223,6 @@ pub async fn run(n: &mut Narrator) -> StepResult<()> {
     .await?;
 
     crate::demo_doorcode::run(n, &world, &org, key, gate, &carl).await?;
+    crate::demo_online::run(n, &world, &org).await?;
     Ok(())
 }

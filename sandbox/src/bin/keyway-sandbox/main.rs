@@ -6,6 +6,7 @@
 mod bench;
 mod demo;
 mod demo_doorcode;
+mod demo_online;
 mod narrate;
 
 use clap::{Parser, Subcommand};
