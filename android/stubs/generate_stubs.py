@@ -148,7 +148,21 @@ def default_value(t):
     return PRIMITIVE_DEFAULTS.get(t, "null")
 
 
-def member_java(cls, what, rest, where, open_flavour, simple_name):
+def super_call(classes, cls):
+    """`super(...);` when the superclass (from the trimmed file) has no constructor without
+    parameters, e.g. `ContextWrapper(Context)`: its first constructor, with default values."""
+    parent = classes.get(cls["extends"] or "")
+    if parent is None:
+        return ""
+    ctors = [rest for what, rest, _ in parent["members"] if what == "ctor"]
+    if not ctors or any(re.search(r"\(\s*\)$", c) for c in ctors):
+        return ""
+    inner = re.match(r"^.*?\((?P<params>.*)\)", ctors[0]).group("params")
+    types = [strip_annotations(t) for t in split_top(inner)]
+    return "super(" + ", ".join(f"({java_type(t)}) {default_value(t)}" for t in types) + "); "
+
+
+def member_java(cls, what, rest, where, open_flavour, simple_name, classes=None):
     """One member as Java source lines."""
     is_interface = cls["kind"] in ("interface", "@interface")
     if what == "ctor":
@@ -157,7 +171,8 @@ def member_java(cls, what, rest, where, open_flavour, simple_name):
             raise StubError(f"{where}: constructor: {rest}")
         decl, _ = params(m.group("params"), where)
         throws = f" throws {m.group('throws')}" if m.group("throws") else ""
-        body = "" if open_flavour else ' throw new RuntimeException("Stub!"); '
+        first = super_call(classes or {}, cls)
+        body = f" {first}" if open_flavour else f' {first}throw new RuntimeException("Stub!"); '
         return [f"  {m.group('mods').strip()} {simple_name}({decl}){throws} {{{body}}}"]
     if what == "method":
         m = re.match(
@@ -233,9 +248,10 @@ def class_java(classes, full, open_flavour, indent=""):
     lines = [head + " {"]
     if cls["kind"] in ("class", "enum") and not any(what == "ctor" for what, _, _ in cls["members"]):
         # The platform's constructor is hidden: apps cannot call it, the fakes can.
-        lines.append(f"  public {simple}() {{}}" if open_flavour else f"  private {simple}() {{}}")
+        first = super_call(classes, cls)
+        lines.append(f"  public {simple}() {{ {first}}}" if open_flavour else f"  private {simple}() {{ {first}}}")
     for what, rest, where in cls["members"]:
-        lines += member_java(cls, what, rest, where, open_flavour, simple)
+        lines += member_java(cls, what, rest, where, open_flavour, simple, classes)
     prefix = full + "."
     for inner in sorted(k for k in classes if k.startswith(prefix) and "." not in k[len(prefix):]):
         lines += ["  " + l for l in class_java(classes, inner, open_flavour)]
