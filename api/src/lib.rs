@@ -13,6 +13,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod calendar;
 pub mod doorcodes;
 pub mod doors;
 pub mod endpoints;

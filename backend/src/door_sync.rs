@@ -24,10 +24,11 @@ pub fn bundle(
     since: Option<i64>,
     now: i64,
 ) -> Result<SignedBundle> {
-    if doors::get(tx, door_id)?.online {
+    let door = doors::get(tx, door_id)?;
+    if door.online {
         return Err(Error::DoorOnline);
     }
-    signed_bundle(tx, secrets, door_id, since, now)
+    signed_bundle(tx, secrets, &door, since, now)
 }
 
 /// The door's current signed bundle as a delta from `since`, whoever takes it to the lock
@@ -35,11 +36,11 @@ pub fn bundle(
 pub fn signed_bundle(
     tx: &Transaction<'_>,
     secrets: &Secrets,
-    door_id: i64,
+    door: &DoorView,
     since: Option<i64>,
     now: i64,
 ) -> Result<SignedBundle> {
-    let door = doors::get(tx, door_id)?;
+    let door_id = door.id;
     let base = since.unwrap_or(0).max(0);
     if base >= door.bundle_version {
         return Err(Error::DoorUpToDate);
@@ -84,7 +85,7 @@ pub fn signed_bundle(
     let bytes = signing::sign_bundle(&issuer.pkcs8, &spec)?;
     Ok(SignedBundle {
         door_id,
-        lock_id: door.lock_id,
+        lock_id: door.lock_id.clone(),
         version: door.bundle_version,
         base_version: base,
         revoked_credential_ids: entries.iter().map(|(id, _)| hex::encode(id)).collect(),

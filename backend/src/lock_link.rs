@@ -154,10 +154,11 @@ pub fn newer_bundle(
     after_version: u32,
     now: i64,
 ) -> Result<Option<SignedBundle>> {
-    if doors::get(tx, door_id)?.bundle_version <= i64::from(after_version) {
+    let door = doors::get(tx, door_id)?;
+    if door.bundle_version <= i64::from(after_version) {
         return Ok(None);
     }
-    door_sync::signed_bundle(tx, secrets, door_id, Some(i64::from(after_version)), now).map(Some)
+    door_sync::signed_bundle(tx, secrets, &door, Some(i64::from(after_version)), now).map(Some)
 }
 
 /// Which doors have a poll in progress, to mark a link down once its lock stays away.

@@ -33,34 +33,21 @@ async fn fitted_door(s: &Server) -> Door {
     let door_id = DoorId([0x42, 0, 0, 0, 0, 0, 0, 9]);
     let rtc = ManualRtc::new(u32::try_from(s.now()).unwrap());
     let lock = memory_lock(MemoryStorage::new(), door_id, &fx.issuer_public_key, &rtc, 11);
-    let door = s
-        .admin(
-            "POST",
-            &format!("/v1/admin/facilities/{}/doors", fx.facility),
-            Some(json!({
-                "name": "Side gate",
-                "lock_id": door_id.to_hex(),
-                "lock_public_key": URL_SAFE_NO_PAD.encode(lock.public_key()),
-                "lock_signing_public_key": URL_SAFE_NO_PAD.encode(lock.signing_public_key()),
-                "online": false,
-            })),
-        )
-        .await
-        .ok()["id"]
-        .as_i64()
-        .unwrap();
+    let door = add_door(
+        s,
+        fx.facility,
+        json!({
+            "name": "Side gate",
+            "lock_id": door_id.to_hex(),
+            "lock_public_key": URL_SAFE_NO_PAD.encode(lock.public_key()),
+            "lock_signing_public_key": URL_SAFE_NO_PAD.encode(lock.signing_public_key()),
+            "online": false,
+        }),
+    )
+    .await;
     let secret = URL_SAFE_NO_PAD.encode(lock.doorcode_secret().unwrap().0);
     s.admin("POST", &format!("/v1/admin/doors/{door}/doorcode-secret"), Some(json!({ "secret": secret }))).await.ok();
-    let key = s
-        .admin(
-            "POST",
-            &format!("/v1/admin/facilities/{}/keys", fx.facility),
-            Some(json!({ "name": "Side", "door_ids": [door] })),
-        )
-        .await
-        .ok()["id"]
-        .as_i64()
-        .unwrap();
+    let key = add_key(s, fx.facility, "Side", &[door]).await;
     Door { fx: Fixture { key, ..fx }, door, lock }
 }
 

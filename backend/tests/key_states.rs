@@ -34,16 +34,7 @@ async fn listed_at(s: &Server, f: &Fixture, door: i64, t: &Value) -> Vec<String>
 /// Bob, who holds his own "Staff" key to the back gate: a courier for its bundles whatever
 /// happens to the fixture's key.
 async fn courier(s: &Server, f: &Fixture) -> Value {
-    let staff = s
-        .admin(
-            "POST",
-            &format!("/v1/admin/facilities/{}/keys", f.facility),
-            Some(json!({ "name": "Staff", "door_ids": [f.offline_door] })),
-        )
-        .await
-        .ok()["id"]
-        .as_i64()
-        .unwrap();
+    let staff = add_key(s, f.facility, "Staff", &[f.offline_door]).await;
     member_with_key(s, f, "bob@example.com", &TestPhone::new(), staff).await
 }
 
@@ -194,17 +185,13 @@ async fn key_edit_a_door_added_reaches_an_incremental_refresh_and_a_door_taken_o
     let old = credentials(&s, &ada).await.remove(0);
     let cursor = keys(&s, &ada, None).await["cursor"].as_i64().unwrap();
     let gym = MemoryLock::trusting(keyway_protocol::ids::DoorId([1, 0, 0, 0, 0, 0, 0, 3]), &f.issuer_public_key);
-    let new_door = s
-        .admin(
-            "POST",
-            &format!("/v1/admin/facilities/{}/doors", f.facility),
-            Some(json!({ "name": "Gym", "lock_id": gym.id_hex(), "lock_public_key": gym.public_key_b64(),
-                         "lock_signing_public_key": gym.signing_public_key_b64(), "online": false })),
-        )
-        .await
-        .ok()["id"]
-        .as_i64()
-        .unwrap();
+    let new_door = add_door(
+        &s,
+        f.facility,
+        json!({ "name": "Gym", "lock_id": gym.id_hex(), "lock_public_key": gym.public_key_b64(),
+                "lock_signing_public_key": gym.signing_public_key_b64(), "online": false }),
+    )
+    .await;
 
     // The back gate leaves the key, the gym joins it.
     s.admin("POST", &format!("/v1/admin/keys/{}", f.key), Some(json!({ "door_ids": [f.online_door, new_door] })))

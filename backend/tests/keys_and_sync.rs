@@ -135,16 +135,7 @@ async fn a_credential_never_outlives_its_grant_and_follows_the_sites_setting() {
         .ok()["id"]
         .as_i64()
         .unwrap();
-    let key = s
-        .admin(
-            "POST",
-            &format!("/v1/admin/facilities/{fac}/keys"),
-            Some(json!({ "name": "Annex", "door_ids": [door] })),
-        )
-        .await
-        .ok()["id"]
-        .as_i64()
-        .unwrap();
+    let key = add_key(&s, fac, "Annex", &[door]).await;
     let g = s
         .admin(
             "POST",

@@ -111,16 +111,7 @@ async fn landing_page_of_an_invitation_without_keys_says_no_access_yet() {
 async fn landing_page_escapes_hostile_names() {
     let s = Server::start().await;
     let f = fixture(&s, "<script>alert('org')</script> & Co", 1).await;
-    let key = s
-        .admin(
-            "POST",
-            &format!("/v1/admin/facilities/{}/keys", f.facility),
-            Some(json!({ "name": "\"><img src=x onerror=alert(1)>", "door_ids": [f.offline_door] })),
-        )
-        .await
-        .ok()["id"]
-        .as_i64()
-        .unwrap();
+    let key = add_key(&s, f.facility, "\"><img src=x onerror=alert(1)>", &[f.offline_door]).await;
     s.admin(
         "POST",
         "/v1/admin/invitations",

@@ -68,32 +68,19 @@ async fn scene(s: &Server, seed: u8) -> OnlineScene {
     let lock_id = DoorId([0x0d, seed, 0, 0, 0, 0, 0, 1]);
     let rtc = ManualRtc::new(u32::try_from(s.now()).unwrap());
     let lock = memory_lock(MemoryStorage::new(), lock_id, &anchor, &rtc, u64::from(seed));
-    let door = s
-        .admin(
-            "POST",
-            &format!("/v1/admin/facilities/{facility}/doors"),
-            Some(json!({
-                "name": "Front door",
-                "lock_id": lock_id.to_hex(),
-                "lock_public_key": URL_SAFE_NO_PAD.encode(lock.public_key()),
-                "lock_signing_public_key": URL_SAFE_NO_PAD.encode(lock.signing_public_key()),
-                "online": true,
-            })),
-        )
-        .await
-        .ok()["id"]
-        .as_i64()
-        .unwrap();
-    let key = s
-        .admin(
-            "POST",
-            &format!("/v1/admin/facilities/{facility}/keys"),
-            Some(json!({ "name": "Residents", "door_ids": [door] })),
-        )
-        .await
-        .ok()["id"]
-        .as_i64()
-        .unwrap();
+    let door = add_door(
+        s,
+        facility,
+        json!({
+            "name": "Front door",
+            "lock_id": lock_id.to_hex(),
+            "lock_public_key": URL_SAFE_NO_PAD.encode(lock.public_key()),
+            "lock_signing_public_key": URL_SAFE_NO_PAD.encode(lock.signing_public_key()),
+            "online": true,
+        }),
+    )
+    .await;
+    let key = add_key(s, facility, "Residents", &[door]).await;
     let placeholder = MemoryLock::trusting(DoorId([0; 8]), &anchor);
     let fx = Fixture {
         org,

@@ -131,6 +131,12 @@ async fn grant(s: &Server, person_id: i64, key: i64) -> i64 {
         .unwrap()
 }
 
+/// The person id of the organisation's member with `email`.
+async fn person_id(s: &Server, f: &Fixture, email: &str) -> i64 {
+    let people = s.admin("GET", &format!("/v1/admin/orgs/{}/people", f.org), None).await.ok();
+    people.as_array().unwrap().iter().find(|p| p["email"] == email).unwrap()["person_id"].as_i64().unwrap()
+}
+
 fn apns_token(n: u8) -> String {
     hex::encode([n; 32])
 }
@@ -158,17 +164,7 @@ async fn push_apns_a_new_key_wakes_the_members_iphone_and_a_door_update_wakes_a_
     let ana_phone = TestPhone::new();
     let ana = member(&s, &f, "ana@example.com", &ana_phone).await;
     let ben = member(&s, &f, "ben@example.com", &TestPhone::new()).await;
-    let ana_id = s
-        .admin("GET", &format!("/v1/admin/orgs/{}/people", f.org), None)
-        .await
-        .ok()
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["email"] == "ana@example.com")
-        .unwrap()["person_id"]
-        .as_i64()
-        .unwrap();
+    let ana_id = person_id(&s, &f, "ana@example.com").await;
     assert_eq!(register(&s, &ana, "apns", &apns_token(0xa1)).await.status, 204);
     assert_eq!(register(&s, &ben, "apns", &apns_token(0xb1)).await.status, 204);
 
@@ -270,17 +266,7 @@ async fn push_fcm_a_new_key_wakes_the_android_phone_with_a_data_message() {
     let s = Server::start().await;
     let f = fixture(&s, "Harbour Gym", 3).await;
     let ana = member(&s, &f, "ana@example.com", &TestPhone::new()).await;
-    let ana_id = s
-        .admin("GET", &format!("/v1/admin/orgs/{}/people", f.org), None)
-        .await
-        .ok()
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["email"] == "ana@example.com")
-        .unwrap()["person_id"]
-        .as_i64()
-        .unwrap();
+    let ana_id = person_id(&s, &f, "ana@example.com").await;
     let fcm_token = format!("fcm:{}", "a".repeat(150));
     assert_eq!(register(&s, &ana, "fcm", &fcm_token).await.status, 204);
 

@@ -45,32 +45,19 @@ async fn credentials_and_bundles_from_the_backend_work_at_the_reference_lock() {
     let door_id = DoorId([0x42, 0, 0, 0, 0, 0, 0, 1]);
     let rtc = ManualRtc::new(u32::try_from(s.now()).unwrap());
     let mut lock = memory_lock(MemoryStorage::new(), door_id, &anchor, &rtc, 7);
-    let door = s
-        .admin(
-            "POST",
-            &format!("/v1/admin/facilities/{facility}/doors"),
-            Some(json!({
-                "name": "Back gate",
-                "lock_id": door_id.to_hex(),
-                "lock_public_key": URL_SAFE_NO_PAD.encode(lock.public_key()),
-                "lock_signing_public_key": URL_SAFE_NO_PAD.encode(lock.signing_public_key()),
-                "online": false,
-            })),
-        )
-        .await
-        .ok()["id"]
-        .as_i64()
-        .unwrap();
-    let key = s
-        .admin(
-            "POST",
-            &format!("/v1/admin/facilities/{facility}/keys"),
-            Some(json!({ "name": "Gate", "door_ids": [door] })),
-        )
-        .await
-        .ok()["id"]
-        .as_i64()
-        .unwrap();
+    let door = add_door(
+        &s,
+        facility,
+        json!({
+            "name": "Back gate",
+            "lock_id": door_id.to_hex(),
+            "lock_public_key": URL_SAFE_NO_PAD.encode(lock.public_key()),
+            "lock_signing_public_key": URL_SAFE_NO_PAD.encode(lock.signing_public_key()),
+            "online": false,
+        }),
+    )
+    .await;
+    let key = add_key(&s, facility, "Gate", &[door]).await;
     let fx = Fixture {
         org,
         site: site["id"].as_i64().unwrap(),

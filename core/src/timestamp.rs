@@ -2,6 +2,7 @@
 //! credentials and locks; through the bindings it is the platform's own time type
 //! (`java.time.Instant`, `Date`).
 
+use keyway_api::calendar::civil_from_days;
 use keyway_protocol::credential::UnixSeconds;
 use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -56,20 +57,6 @@ impl fmt::Display for Timestamp {
         let (year, month, day) = civil_from_days(days);
         write!(f, "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC", rest / 3600, rest % 3600 / 60)
     }
-}
-
-/// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's published algorithm).
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
 }
 
 #[cfg(test)]

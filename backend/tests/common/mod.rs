@@ -294,32 +294,16 @@ pub async fn fixture(s: &Server, org_name: &str, lock_seed: u8) -> Fixture {
     let online_lock = MemoryLock::trusting(DoorId([lock_seed, 0, 0, 0, 0, 0, 0, 2]), &issuer_public_key);
     let mut ids = Vec::new();
     for (lock, name, online) in [(&offline_lock, "Back gate", false), (&online_lock, "Front door", true)] {
-        let d = s
-            .admin(
-                "POST",
-                &format!("/v1/admin/facilities/{facility}/doors"),
-                Some(json!({
-                    "name": name,
-                    "lock_id": lock.id_hex(),
-                    "lock_public_key": lock.public_key_b64(),
-                    "lock_signing_public_key": lock.signing_public_key_b64(),
-                    "online": online,
-                })),
-            )
-            .await
-            .ok();
-        ids.push(d["id"].as_i64().unwrap());
+        let body = json!({
+            "name": name,
+            "lock_id": lock.id_hex(),
+            "lock_public_key": lock.public_key_b64(),
+            "lock_signing_public_key": lock.signing_public_key_b64(),
+            "online": online,
+        });
+        ids.push(add_door(s, facility, body).await);
     }
-    let key = s
-        .admin(
-            "POST",
-            &format!("/v1/admin/facilities/{facility}/keys"),
-            Some(json!({ "name": "All doors", "door_ids": ids })),
-        )
-        .await
-        .ok()["id"]
-        .as_i64()
-        .unwrap();
+    let key = add_key(s, facility, "All doors", &ids).await;
     Fixture {
         org,
         site,
@@ -331,6 +315,18 @@ pub async fn fixture(s: &Server, org_name: &str, lock_seed: u8) -> Fixture {
         online_lock,
         key,
     }
+}
+
+/// Creates a key named `name` holding `door_ids` in `facility`; returns its id.
+pub async fn add_key(s: &Server, facility: i64, name: &str, door_ids: &[i64]) -> i64 {
+    let body = json!({ "name": name, "door_ids": door_ids });
+    s.admin("POST", &format!("/v1/admin/facilities/{facility}/keys"), Some(body)).await.ok()["id"].as_i64().unwrap()
+}
+
+/// Fits a door in `facility` as `body` describes it (name, lock id and keys, online);
+/// returns its id.
+pub async fn add_door(s: &Server, facility: i64, body: Value) -> i64 {
+    s.admin("POST", &format!("/v1/admin/facilities/{facility}/doors"), Some(body)).await.ok()["id"].as_i64().unwrap()
 }
 
 /// Invites `email` with the fixture's key (shareable, 30 days); returns the invitation answer.
