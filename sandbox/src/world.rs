@@ -541,6 +541,15 @@ impl World {
         self.radio.with_lock(door.peripheral, f).expect("the lock is on the radio")
     }
 
+    /// A member: `email` invited to `key` for 30 days from [`T0`], who accepted on a new
+    /// phone.
+    pub async fn member(&self, org: &Org, email: &str, key: i64) -> Phone {
+        self.invite(org, email, key, None, T0 + 30 * DAY).await;
+        let phone = self.phone();
+        phone.accept_invitation(self, email).await;
+        phone
+    }
+
     /// A new phone whose cache lives in memory.
     pub fn phone(&self) -> Phone {
         self.phone_with(None, Arc::new(MemoryStore::new()))

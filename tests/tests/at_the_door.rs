@@ -17,9 +17,7 @@ use std::sync::{Arc, Mutex};
 async fn member_at_an_offline_door() -> (World, DoorHandle, Phone) {
     let world = World::start().await;
     let Gym { org, gate: door, key } = world.gym().await;
-    world.invite(&org, "ana@example.com", key, None, T0 + 30 * DAY).await;
-    let phone = world.phone();
-    phone.accept_invitation(&world, "ana@example.com").await;
+    let phone = world.member(&org, "ana@example.com", key).await;
     (world, door, phone)
 }
 
@@ -60,9 +58,7 @@ async fn the_right_lock_is_picked_among_several_in_range() {
         world.door(&org, "Gate 3", false).await,
     ];
     let key = world.key(&org, "Members", &doors[1..2]).await;
-    world.invite(&org, "ana@example.com", key, None, T0 + 30 * DAY).await;
-    let phone = world.phone();
-    phone.accept_invitation(&world, "ana@example.com").await;
+    let phone = world.member(&org, "ana@example.com", key).await;
     phone.keyway.unlock(&doors[1].lock_id).await.unwrap();
     let actuations: Vec<u64> = doors.iter().map(|d| world.with_lock(d, |l| l.actuations())).collect();
     assert_eq!(actuations, vec![0, 1, 0]);
@@ -287,9 +283,7 @@ async fn a_key_that_starts_later_shows_when_it_starts_and_changes_by_itself_when
 async fn impostor_same_door_is_passed_over_for_the_genuine_lock() {
     let world = World::start().await;
     let Gym { org, gate, key } = world.gym().await;
-    world.invite(&org, "cy@example.com", key, None, T0 + 30 * DAY).await;
-    let phone = world.phone();
-    phone.accept_invitation(&world, "cy@example.com").await;
+    let phone = world.member(&org, "cy@example.com", key).await;
     // A device with the gate's id and keys of its own goes on the air before the real
     // lock, so every scan hears it first.
     let genuine = world.radio.remove_lock(gate.peripheral).unwrap();
@@ -311,9 +305,7 @@ async fn impostor_same_door_is_passed_over_for_the_genuine_lock() {
 async fn retry_only_stale_a_device_refusing_without_proof_gets_one_request() {
     let world = World::start().await;
     let Gym { org, gate, key } = world.gym().await;
-    world.invite(&org, "di@example.com", key, None, T0 + 30 * DAY).await;
-    let phone = world.phone();
-    phone.accept_invitation(&world, "di@example.com").await;
+    let phone = world.member(&org, "di@example.com", key).await;
     world.radio.set_in_range(gate.peripheral, false).unwrap();
     let impostor = world.radio.add_lock(world.impostor(&org, gate.lock_id), LinkParams::default());
     // The impostor cannot open the request and refuses in plaintext (DecryptFailed):

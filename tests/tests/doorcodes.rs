@@ -82,9 +82,7 @@ async fn doorcode_opens_the_offline_door_and_a_revoked_persons_code_is_refused_a
 async fn a_doorcode_fetched_today_still_shows_offline_until_its_day_ends() {
     let world = World::start().await;
     let Gym { org, gate: door, key } = world.gym().await;
-    world.invite(&org, "ana@example.com", key, None, T0 + 30 * DAY).await;
-    let ana = world.phone();
-    ana.accept_invitation(&world, "ana@example.com").await;
+    let ana = world.member(&org, "ana@example.com", key).await;
     enable_doorcode(&world, ana.keyway.keys().unwrap()[0].grant_id).await;
     let online = ana.keyway.doorcode(&door.lock_id).await.unwrap();
 
@@ -100,9 +98,7 @@ async fn a_doorcode_fetched_today_still_shows_offline_until_its_day_ends() {
 async fn tomorrows_doorcode_is_another_and_yesterdays_no_longer_opens() {
     let world = World::start().await;
     let Gym { org, gate: door, key } = world.gym().await;
-    world.invite(&org, "ana@example.com", key, None, T0 + 30 * DAY).await;
-    let ana = world.phone();
-    ana.accept_invitation(&world, "ana@example.com").await;
+    let ana = world.member(&org, "ana@example.com", key).await;
     enable_doorcode(&world, ana.keyway.keys().unwrap()[0].grant_id).await;
     ana.keyway.sync_door(&door.lock_id).await.unwrap();
     let today = ana.keyway.doorcode(&door.lock_id).await.unwrap();
@@ -119,9 +115,7 @@ async fn tomorrows_doorcode_is_another_and_yesterdays_no_longer_opens() {
 async fn a_member_whose_key_carries_no_doorcode_gets_none() {
     let world = World::start().await;
     let Gym { org, gate: door, key } = world.gym().await;
-    world.invite(&org, "ana@example.com", key, None, T0 + 30 * DAY).await;
-    let ana = world.phone();
-    ana.accept_invitation(&world, "ana@example.com").await;
+    let ana = world.member(&org, "ana@example.com", key).await;
     assert_eq!(ana.keyway.doorcode(&door.lock_id).await.unwrap_err(), Error::NoDoorcode);
     let unknown = world.admin_call("POST", "v1/admin/grants/999999/doorcode", Some(json!({ "enabled": true }))).await;
     assert_eq!(unknown.0, 404);

@@ -193,9 +193,7 @@ async fn every_dead_invitation_reaches_the_app_as_its_own_error() {
     assert_eq!(phone.keyway.preview_invitation(&link).await, Err(Error::InvitationCancelled));
 
     // Already used.
-    world.invite(&org, "used@example.com", key, None, T0 + 30 * DAY).await;
-    let used = world.phone();
-    used.accept_invitation(&world, "used@example.com").await;
+    world.member(&org, "used@example.com", key).await;
     let link = phone.keyway.parse_link(&world.link("used@example.com", "invitation").await).unwrap();
     assert_eq!(phone.keyway.preview_invitation(&link).await, Err(Error::InvitationAlreadyUsed));
 
@@ -216,9 +214,7 @@ async fn every_dead_invitation_reaches_the_app_as_its_own_error() {
 async fn fifty_concurrent_calls_with_an_expired_access_token_make_one_refresh() {
     let world = World::start().await;
     let Gym { org, key, .. } = world.gym().await;
-    world.invite(&org, "ana@example.com", key, None, T0 + 30 * DAY).await;
-    let phone = world.phone();
-    phone.accept_invitation(&world, "ana@example.com").await;
+    let phone = world.member(&org, "ana@example.com", key).await;
     let before = phone.keyway.refresh_count();
 
     world.advance(HOUR); // access tokens live 15 minutes
@@ -257,9 +253,7 @@ async fn a_restarted_app_still_opens_the_door_offline() {
 async fn signing_out_removes_every_secret_and_every_cached_key() {
     let world = World::start().await;
     let Gym { org, gate: door, key } = world.gym().await;
-    world.invite(&org, "ana@example.com", key, None, T0 + 30 * DAY).await;
-    let phone = world.phone();
-    phone.accept_invitation(&world, "ana@example.com").await;
+    let phone = world.member(&org, "ana@example.com", key).await;
     phone.keyway.unlock(&door.lock_id).await.unwrap();
     assert!(!phone.store.names().is_empty());
 
@@ -297,9 +291,7 @@ async fn another_person_signing_in_on_the_same_phone_gets_none_of_the_previous_k
 async fn signing_out_ends_the_session_at_the_backend_too() {
     let world = World::start().await;
     let Gym { org, key, .. } = world.gym().await;
-    world.invite(&org, "ana@example.com", key, None, T0 + 30 * DAY).await;
-    let phone = world.phone();
-    phone.accept_invitation(&world, "ana@example.com").await;
+    let phone = world.member(&org, "ana@example.com", key).await;
     let session = keyway_core::platform::SecureStore::get(
         phone.store.as_ref(),
         keyway_core::platform::secret_names::SESSION_SECRET,

@@ -52,9 +52,7 @@ async fn access_suspended_the_app_says_suspended_the_synced_door_refuses_and_acc
 async fn key_edit_a_door_added_to_a_key_appears_after_a_refresh_and_opens() {
     let world = World::start().await;
     let Gym { org, gate, key } = world.gym().await;
-    world.invite(&org, "ana@example.com", key, None, T0 + 30 * DAY).await;
-    let ana = world.phone();
-    ana.accept_invitation(&world, "ana@example.com").await;
+    let ana = world.member(&org, "ana@example.com", key).await;
     let studio = world.door(&org, "Studio", false).await;
     assert_eq!(ana.keyway.access_state(&studio.lock_id).unwrap(), AccessState::NoAccess);
 
@@ -84,9 +82,7 @@ async fn revoke_reason_the_administrators_words_and_a_deleted_key_read_different
     let world = World::start().await;
     let Gym { org, gate, key } = world.gym().await;
     let spare = world.key(&org, "Spare", &[gate]).await;
-    world.invite(&org, "ana@example.com", key, None, T0 + 30 * DAY).await;
-    let ana = world.phone();
-    ana.accept_invitation(&world, "ana@example.com").await;
+    let ana = world.member(&org, "ana@example.com", key).await;
     let person =
         world.admin("GET", &format!("v1/admin/orgs/{}/people", org.id), None).await[0]["person_id"].as_i64().unwrap();
     world

@@ -102,9 +102,7 @@ async fn share_list_survives_a_restart_shows_each_status_and_revokes_by_its_id()
 async fn share_list_an_administrator_revoking_the_guest_key_shows_the_share_as_revoked() {
     let world = World::start().await;
     let Gym { org, gate, key } = world.gym().await;
-    world.invite(&org, "ana@example.com", key, None, T0 + 30 * DAY).await;
-    let ana = world.phone();
-    ana.accept_invitation(&world, "ana@example.com").await;
+    let ana = world.member(&org, "ana@example.com", key).await;
     let grant = ana.keyway.keys().unwrap()[0].grant_id;
     ana.keyway.share_key(grant, &[gate.lock_id], None, T0 + DAY, "ben@example.com").await.unwrap();
     let ben = world.phone();
@@ -123,9 +121,7 @@ async fn guest_preview_shows_who_shared_which_doors_for_when_before_redeeming() 
     let world = World::start().await;
     let Gym { org, gate, key } = world.gym().await;
     named(&world, &org, "ana@example.com", "Ana Lima").await;
-    world.invite(&org, "ana@example.com", key, None, T0 + 30 * DAY).await;
-    let ana = world.phone();
-    ana.accept_invitation(&world, "ana@example.com").await;
+    let ana = world.member(&org, "ana@example.com", key).await;
     let grant = ana.keyway.keys().unwrap()[0].grant_id;
     ana.keyway.share_key(grant, &[gate.lock_id], Some(T0 + HOUR), T0 + 5 * HOUR, "ben@example.com").await.unwrap();
 
@@ -147,9 +143,7 @@ async fn guest_preview_shows_who_shared_which_doors_for_when_before_redeeming() 
     assert_eq!(ben.keyway.preview_share(&link).await, Err(Error::ShareAlreadyRedeemed));
 
     // A member with no name on record: the preview says only the organisation.
-    world.invite(&org, "noname@example.com", key, None, T0 + 30 * DAY).await;
-    let nameless = world.phone();
-    nameless.accept_invitation(&world, "noname@example.com").await;
+    let nameless = world.member(&org, "noname@example.com", key).await;
     let grant = nameless.keyway.keys().unwrap()[0].grant_id;
     nameless.keyway.share_key(grant, &[gate.lock_id], None, T0 + DAY, "zed@example.com").await.unwrap();
     let link = ben.keyway.parse_link(&world.link("zed@example.com", "share").await).unwrap();
@@ -160,9 +154,7 @@ async fn guest_preview_shows_who_shared_which_doors_for_when_before_redeeming() 
 async fn guest_preview_every_dead_share_link_reaches_the_app_as_its_own_error() {
     let world = World::start().await;
     let Gym { org, gate, key } = world.gym().await;
-    world.invite(&org, "ana@example.com", key, None, T0 + 30 * DAY).await;
-    let ana = world.phone();
-    ana.accept_invitation(&world, "ana@example.com").await;
+    let ana = world.member(&org, "ana@example.com", key).await;
     let grant = ana.keyway.keys().unwrap()[0].grant_id;
     let share = |guest: &'static str, ends_at: u32| {
         let ana = &ana;
