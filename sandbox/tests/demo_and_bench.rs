@@ -50,11 +50,14 @@ fn the_bench_reports_every_figure_as_json() {
         "unlock_total_standard_mtu185_p50",
         "unlock_total_fast_mtu185_p50",
         "cache_open_10k",
+        "cache_first_lookup_10k",
         "cache_lookup_10k",
         "refresh_10k",
         "bundle_10k_bytes",
         "bundle_10k_apply",
         "bundle_10k_air_ms",
+        "link_fast_mtu185_p50",
+        "ffi_library_bytes",
     ] {
         let value = figures[id]["value"].as_f64();
         assert!(value.is_some_and(|v| v > 0.0), "{id}: {}", figures[id]);

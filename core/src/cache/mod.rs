@@ -1,7 +1,8 @@
 //! The offline-first key cache: accounts' keys, doors, credentials, door-sync bundles
 //! and the receipts waiting to be uploaded, in SQLite (WAL, one writer). Nothing secret
-//! is stored here.
+//! is stored here. The unlock's lookup (door → credential) is answered from memory.
 
+mod door_index;
 mod model;
 mod profile;
 mod schema;
@@ -12,6 +13,7 @@ pub use model::{
 };
 
 use crate::crash::crash_point;
+use door_index::DoorIndex;
 use crate::timestamp::Timestamp;
 use keyway_protocol::credential::UnixSeconds;
 use keyway_protocol::ids::DoorId;
@@ -37,7 +39,17 @@ pub enum CacheError {
 /// The cache. Cheap to clone; all clones share one connection.
 #[derive(Clone)]
 pub struct Cache {
-    conn: Arc<Mutex<Connection>>,
+    inner: Arc<Mutex<Inner>>,
+}
+
+/// The connection and what is held in memory beside it.
+struct Inner {
+    conn: Connection,
+    /// Door → credentials, for the unlock's lookup; `None` until built or after a change.
+    doors: Option<DoorIndex>,
+    /// The file's data version at which the index could not be built (a row this build
+    /// cannot read): lookups run their query until the file changes.
+    unindexable: Option<i64>,
 }
 
 /// A receipt waiting for the backend.
@@ -68,13 +80,16 @@ impl Cache {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         schema::upgrade(&mut conn)?;
-        Ok(Self { conn: Arc::new(Mutex::new(conn)) })
+        Ok(Self { inner: Arc::new(Mutex::new(Inner { conn, doors: None, unindexable: None })) })
     }
 
     /// Runs `f` in a write transaction, committed if it returns `Ok`.
     pub(crate) fn write<R>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<R, CacheError>) -> Result<R, CacheError> {
-        let mut conn = self.conn.lock().map_err(|_| CacheError::Poisoned)?;
-        let tx = conn.transaction()?;
+        let mut inner = self.inner.lock().map_err(|_| CacheError::Poisoned)?;
+        // Whatever the transaction does, the door index may no longer describe the file.
+        inner.doors = None;
+        inner.unindexable = None;
+        let tx = inner.conn.transaction()?;
         let r = f(&tx)?;
         crash_point!("cache.before_commit");
         tx.commit()?;
@@ -84,8 +99,8 @@ impl Cache {
 
     /// Runs `f` with the connection for reading.
     pub(crate) fn read<R>(&self, f: impl FnOnce(&Connection) -> Result<R, CacheError>) -> Result<R, CacheError> {
-        let conn = self.conn.lock().map_err(|_| CacheError::Poisoned)?;
-        f(&conn)
+        let inner = self.inner.lock().map_err(|_| CacheError::Poisoned)?;
+        f(&inner.conn)
     }
 
     /// A meta value.
@@ -328,13 +343,25 @@ impl Cache {
     }
 
     /// The best credential for a door at `now`: valid now and lasting longest; else none.
+    /// Answered from the in-memory door index (`door_index.rs`), rebuilt after any change.
     pub fn credential_for_door(
         &self,
         lock_id: &DoorId,
         now: UnixSeconds,
     ) -> Result<Option<StoredCredential>, CacheError> {
-        self.read(|c| {
-            Ok(c.prepare_cached(
+        let mut guard = self.inner.lock().map_err(|_| CacheError::Poisoned)?;
+        let inner = &mut *guard;
+        let version = DoorIndex::data_version(&inner.conn)?;
+        if !inner.doors.as_ref().is_some_and(|index| index.is_current(version)) && inner.unindexable != Some(version) {
+            inner.doors = DoorIndex::build(&inner.conn, version);
+            inner.unindexable = inner.doors.is_none().then_some(version);
+        }
+        if let Some(index) = &inner.doors {
+            return Ok(index.lookup(&lock_id.to_hex(), i64::from(now)));
+        }
+        Ok(inner
+            .conn
+            .prepare_cached(
                 "SELECT c.grant_id, c.credential_id, c.bytes, c.not_before, c.not_after
                  FROM credentials c JOIN keys k ON k.grant_id = c.grant_id
                  JOIN key_doors kd ON kd.grant_id = c.grant_id
@@ -344,7 +371,6 @@ impl Cache {
             )?
             .query_row(params![lock_id.to_hex(), now], credential_row)
             .optional()?)
-        })
     }
 
     /// Every credential held.

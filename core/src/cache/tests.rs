@@ -280,3 +280,64 @@ fn wipe_leaves_no_row_in_any_table_the_profile_included() {
 fn tempdir() -> tempfile::TempDir {
     tempfile::tempdir().unwrap()
 }
+
+#[test]
+fn a_key_revoked_through_another_connection_to_the_file_is_not_used_at_the_door() {
+    // The app and its background refresh may hold the same file open twice: the door
+    // index the first built must not outlive a revocation the second wrote.
+    let dir = tempdir();
+    let path = dir.path().join("cache.sqlite");
+    let app = Cache::open(&path).unwrap();
+    app.upsert_doors(&[door()]).unwrap();
+    app.upsert_keys(&[key(1, NOW - 10, NOW + 1000)]).unwrap();
+    app.store_credentials(&[credential(1, NOW - 10, NOW + 100)]).unwrap();
+    assert_eq!(app.credential_for_door(&DOOR, NOW).unwrap().unwrap().grant_id, 1);
+
+    let background = Cache::open(&path).unwrap();
+    background.mark_revoked(&[1]).unwrap();
+    assert_eq!(app.credential_for_door(&DOOR, NOW).unwrap(), None);
+}
+
+#[test]
+fn the_door_lookup_follows_every_change_the_cache_itself_makes() {
+    let cache = Cache::in_memory().unwrap();
+    cache.upsert_doors(&[door()]).unwrap();
+    cache.upsert_keys(&[key(1, NOW - 10, NOW + 1000)]).unwrap();
+    assert_eq!(cache.credential_for_door(&DOOR, NOW).unwrap(), None, "no credential yet");
+    cache.store_credentials(&[credential(1, NOW - 10, NOW + 100)]).unwrap();
+    assert_eq!(cache.credential_for_door(&DOOR, NOW).unwrap().unwrap().not_after, NOW + 100);
+    // A second key for the same door with a longer credential wins.
+    let mut second = key(2, NOW - 10, NOW + 1000);
+    second.key_id = 2;
+    cache.upsert_keys(&[key(1, NOW - 10, NOW + 1000), second]).unwrap();
+    cache.store_credentials(&[credential(2, NOW - 10, NOW + 500)]).unwrap();
+    assert_eq!(cache.credential_for_door(&DOOR, NOW).unwrap().unwrap().grant_id, 2);
+    // Outside its window a credential is never the answer, even from the index.
+    assert_eq!(cache.credential_for_door(&DOOR, NOW + 200).unwrap().unwrap().grant_id, 2);
+    assert_eq!(cache.credential_for_door(&DOOR, NOW + 501).unwrap(), None);
+    assert_eq!(cache.credential_for_door(&DOOR, NOW - 11).unwrap(), None);
+    cache.mark_revoked(&[2]).unwrap();
+    assert_eq!(cache.credential_for_door(&DOOR, NOW).unwrap().unwrap().grant_id, 1);
+    cache.wipe().unwrap();
+    assert_eq!(cache.credential_for_door(&DOOR, NOW).unwrap(), None, "nothing after sign-out");
+}
+
+#[test]
+fn an_unreadable_row_for_one_door_does_not_stop_the_others_from_opening() {
+    let dir = tempdir();
+    let path = dir.path().join("cache.sqlite");
+    let cache = Cache::open(&path).unwrap();
+    cache.upsert_doors(&[door()]).unwrap();
+    let mut other = key(2, NOW - 10, NOW + 1000);
+    other.doors = vec![DoorId([9; 8])];
+    cache.upsert_keys(&[key(1, NOW - 10, NOW + 1000), other]).unwrap();
+    cache.store_credentials(&[credential(1, NOW - 10, NOW + 100), credential(2, NOW - 10, NOW + 100)]).unwrap();
+    {
+        // Damage the other door's credential the way a foreign writer could.
+        let conn = Connection::open(&path).unwrap();
+        conn.execute("UPDATE credentials SET not_after = 'soon' WHERE grant_id = 2", []).unwrap();
+    }
+    assert_eq!(cache.credential_for_door(&DOOR, NOW).unwrap().unwrap().grant_id, 1);
+    // The damaged door gets an error, never a guessed window.
+    assert!(cache.credential_for_door(&DoorId([9; 8]), NOW).is_err());
+}
