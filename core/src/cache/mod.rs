@@ -13,8 +13,8 @@ pub use model::{
 };
 
 use crate::crash::crash_point;
-use door_index::DoorIndex;
 use crate::timestamp::Timestamp;
+use door_index::DoorIndex;
 use keyway_protocol::credential::UnixSeconds;
 use keyway_protocol::ids::DoorId;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};

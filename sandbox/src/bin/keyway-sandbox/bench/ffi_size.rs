@@ -27,9 +27,16 @@ pub fn measure() -> Result<u64, String> {
     let root = workspace();
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     run(
-        Command::new(cargo)
-            .current_dir(&root)
-            .args(["build", "--locked", "--profile", "mobile", "-p", "keyway-ffi", "--lib", "--quiet"]),
+        Command::new(cargo).current_dir(&root).args([
+            "build",
+            "--locked",
+            "--profile",
+            "mobile",
+            "-p",
+            "keyway-ffi",
+            "--lib",
+            "--quiet",
+        ]),
         "building libkeyway_ffi.so with the mobile profile",
     )?;
     let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
