@@ -70,7 +70,13 @@ const MAX_TOKEN: usize = 256;
 
 /// Parses and checks a link, as pasted, against the trusted hosts.
 pub fn parse_link(input: &str, trusted_hosts: &[String]) -> Result<ParsedLink, LinkProblem> {
-    let url = Url::parse(&normalise_pasted_link(input)).map_err(|_| LinkProblem::NotALink)?;
+    let url = Url::parse(&normalise_pasted_link(input)).map_err(|e| match e {
+        // A host with letters outside ASCII (a look-alike such as a Cyrillic "е"): the
+        // library keeps no Unicode tables (Cargo.toml, `idna_adapter`), and the hosts the
+        // app trusts are ASCII, so it is a link from somewhere else.
+        url::ParseError::IdnaError => LinkProblem::UntrustedHost,
+        _ => LinkProblem::NotALink,
+    })?;
     if url.scheme() != "https" {
         return Err(LinkProblem::NotHttps);
     }
@@ -138,6 +144,14 @@ mod tests {
             parse_link(&format!("https://keys.example.com/invite/{TOKEN}%00"), &h),
             Err(LinkProblem::Incomplete)
         );
+    }
+
+    #[test]
+    fn a_look_alike_host_with_letters_outside_ascii_is_untrusted() {
+        // "keys.example.com" with a Cyrillic "е", as a phishing message would write it.
+        let look_alike = format!("https://keys.\u{435}xample.com/invite/{TOKEN}");
+        assert_eq!(parse_link(&look_alike, &hosts()), Err(LinkProblem::UntrustedHost));
+        assert_eq!(parse_link(&format!("https://bücher.example/share/{TOKEN}"), &hosts()), Err(LinkProblem::UntrustedHost));
     }
 
     #[test]
