@@ -370,7 +370,7 @@ pub async fn run(
         Some(b) => req.json(&strip_nulls(b)),
         None => req,
     };
-    let resp = req.send().await.map_err(|e| format!("request failed: {e}"))?;
+    let resp = req.send().await.map_err(|e| format!("request failed: {}", with_causes(&e)))?;
     let status = resp.status();
     let text = resp.text().await.map_err(|e| format!("reading the answer failed: {e}"))?;
     let value = if text.is_empty() {
@@ -395,4 +395,17 @@ fn urlencode(s: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+/// An error and every cause under it ("error sending request: connection reset…"): the
+/// top line alone does not say what went wrong.
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
 }

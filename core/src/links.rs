@@ -151,7 +151,10 @@ mod tests {
         // "keys.example.com" with a Cyrillic "е", as a phishing message would write it.
         let look_alike = format!("https://keys.\u{435}xample.com/invite/{TOKEN}");
         assert_eq!(parse_link(&look_alike, &hosts()), Err(LinkProblem::UntrustedHost));
-        assert_eq!(parse_link(&format!("https://bücher.example/share/{TOKEN}"), &hosts()), Err(LinkProblem::UntrustedHost));
+        assert_eq!(
+            parse_link(&format!("https://bücher.example/share/{TOKEN}"), &hosts()),
+            Err(LinkProblem::UntrustedHost)
+        );
     }
 
     #[test]
