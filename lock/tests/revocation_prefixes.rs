@@ -161,3 +161,53 @@ fn an_old_state_file_with_whole_ids_still_loads_and_still_refuses_the_revoked_cr
     // Whatever the lock saves next is the current format.
     assert_eq!(storage.bytes().unwrap()[6], persist::STATE_FORMAT);
 }
+
+/// Carries the 10,000-revocation bundle of a site's last 72 hours (as the backend mints
+/// and signs it) to a reference lock over the simulated radio (MTU 185, 30 ms connection
+/// interval, 1 % loss, `packets_per_event` per connection event): the bundle's bytes and
+/// the virtual milliseconds from its first write until the phone holds the receipt.
+fn carry_10k_bundle(packets_per_event: u8) -> (usize, f64) {
+    use keyway_lock::sim::{LinkParams, SimRadio};
+    use keyway_protocol::testkit::issuance::revoked_prefixes;
+    let site = Site::new();
+    let door = TestLock::new(&site);
+    let phone = TestPhone::new();
+    let key = site.member_key(&phone, 1, &[DOOR]);
+    let spec = BundleSpec { signed_time: T0, ..BundleSpec::new(DOOR, 1, 0) };
+    let bundle = site.bundle(spec.revoking_prefixes(revoked_prefixes(10_000))).to_bytes();
+    let radio = SimRadio::new(7);
+    let link = LinkParams {
+        att_mtu: 185,
+        connection_interval: std::time::Duration::from_millis(30),
+        loss: 0.01,
+        packets_per_event,
+        ..LinkParams::default()
+    };
+    let id = radio.add_lock(door.lock, link);
+    let target = radio.with_lock(id, |lock| lock.target()).unwrap();
+    let (awaiting, request) = phone.standard_request(&target, &key, Command::Unlock);
+    let mut connection = radio.connect(id, 185).unwrap();
+    connection.send_message(&request).unwrap();
+    let reply = connection.receive_message().unwrap().unwrap();
+    let (_, mut channel) = awaiting.on_response(&reply).unwrap();
+    let message = channel.deliver_bundle(&bundle).unwrap();
+    let started = radio.now();
+    connection.send_message(&message).unwrap();
+    let receipt = connection.receive_message().unwrap().unwrap();
+    let took = (radio.now() - started).as_secs_f64() * 1e3;
+    assert_eq!(channel.on_sync_reply(&receipt).unwrap().applied, Ok(()));
+    assert_eq!(radio.with_lock(id, |lock| lock.revocation_count()), Some(10_000));
+    (bundle.len(), took)
+}
+
+#[test]
+fn a_10k_revocation_bundle_is_under_80_kb_and_crosses_the_modelled_link_in_under_5_s() {
+    let (bytes, one_per_event) = carry_10k_bundle(1);
+    let (_, four_per_event) = carry_10k_bundle(4);
+    eprintln!(
+        "10,000 revocations: {bytes} bytes; {one_per_event:.0} ms at 1 packet per event, {four_per_event:.0} ms at 4"
+    );
+    assert!(bytes <= 80_000, "{bytes} bytes");
+    assert!(one_per_event <= 5_000.0, "{one_per_event} ms");
+    assert!(four_per_event <= one_per_event);
+}
