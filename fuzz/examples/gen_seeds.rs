@@ -11,8 +11,8 @@
 use keyway_fuzz::*;
 use keyway_protocol::advert::Advertisement;
 use keyway_protocol::bundle::{DoorcodeGrant, LockConfig, PrefixRevocation, RevocationList};
-use keyway_protocol::doorcode::DoorcodeSlot;
 use keyway_protocol::credential::{CredentialBody, CredentialFlags, DeviceKey};
+use keyway_protocol::doorcode::DoorcodeSlot;
 use keyway_protocol::framing::fragment;
 use keyway_protocol::ids::{CredentialId, DoorId, KeyId, LockNonce, SerialPrefix};
 use keyway_protocol::lock_role::{LockEnvironment, sign_receipt};
