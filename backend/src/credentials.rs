@@ -123,9 +123,7 @@ pub fn issue_one(
             lock.try_into().map_err(|_| Error::Internal("stored lock id has the wrong length".into()))?;
         lock_ids.push(arr);
     }
-    let id_vec = secrets.random_bytes(16)?;
-    let mut id = [0u8; 16];
-    id.copy_from_slice(&id_vec);
+    let id = crate::credential_ids::mint(tx, secrets, g.facility_id)?;
     let parent: Option<[u8; 16]> = match &parent_vec {
         Some(p) => {
             Some(p.as_slice().try_into().map_err(|_| Error::Internal("stored parent id has the wrong length".into()))?)

@@ -11,6 +11,7 @@ pub mod account_deletion;
 pub mod admin_cli;
 pub mod cards;
 pub mod clock;
+pub mod credential_ids;
 pub mod credentials;
 pub mod db;
 pub mod delivery;

@@ -268,6 +268,12 @@ CREATE TRIGGER push_when_an_offline_door_needs_a_courier AFTER UPDATE OF bundle_
   ON CONFLICT (session_id) DO NOTHING;
 END;
 "#,
+    // bundle_v3 (issue 19): each site's credential serial counter. New credential ids are
+    // `serial u64 ‖ 8 random bytes` (credential_ids.rs), so a door's revocations can be
+    // named by consecutive 8-byte prefixes; ids minted before keep their random form.
+    r#"
+ALTER TABLE sites ADD COLUMN credential_serial INTEGER NOT NULL DEFAULT 0;
+"#,
 ];
 
 /// The schema version this build writes.

@@ -4,7 +4,7 @@
 //! Nothing else in the backend touches the protocol crate; the rest of the service works
 //! with the plain structs below (ids as byte arrays, times as unix seconds).
 
-use keyway_protocol::bundle::{BundleBody, LockConfig, Revocation};
+use keyway_protocol::bundle::{BundleBody, LockConfig, PrefixRevocation, RevocationList};
 use keyway_protocol::credential::{CredentialBody, CredentialFlags, DeviceKey};
 use keyway_protocol::ids::{CredentialId, DoorId, KeyId};
 use keyway_protocol::issuer::{self, IssuerKey};
@@ -42,6 +42,12 @@ fn load(pkcs8: &[u8]) -> Result<IssuerKey> {
 /// The issuer key id: the first 8 bytes of SHA-256 of the uncompressed public key.
 pub fn key_id(public_key: &[u8]) -> [u8; 8] {
     KeyId::of_public_key(public_key).0
+}
+
+/// A credential id as the backend mints it: the site's serial (big-endian) then 8 random
+/// bytes (the layout lives in the protocol crate; the counter in `credential_ids`).
+pub fn credential_id(serial: u64, random: [u8; 8]) -> [u8; 16] {
+    CredentialId::from_serial(serial, random).0
 }
 
 /// What a credential says.
@@ -100,11 +106,15 @@ pub struct BundleSpec {
     pub signed_time: u32,
     /// Highest audit sequence number the backend has stored for this door.
     pub audit_acknowledged: u64,
-    /// Every doorcode slot the lock accepts (`None`: the door has no doorcodes, format 1).
+    /// Every doorcode slot the lock accepts (`None`: the door has no doorcodes; the
+    /// bundle then leaves the lock's slots as they are).
     pub doorcodes: Option<Vec<keyway_protocol::bundle::DoorcodeGrant>>,
 }
 
-/// Signs a bundle with the site's issuer key; returns its wire bytes.
+/// Signs a bundle with the site's issuer key; returns its wire bytes. Always format 3:
+/// each revoked credential named by its 8-byte serial prefix, its expiry rounded up to
+/// the hour so that entries share a few expiry groups (the lock keeps an entry at most an
+/// hour longer than it must).
 pub fn sign_bundle(issuer_pkcs8: &[u8], spec: &BundleSpec) -> Result<Vec<u8>> {
     let key = load(issuer_pkcs8)?;
     let body = BundleBody {
@@ -115,11 +125,9 @@ pub fn sign_bundle(issuer_pkcs8: &[u8], spec: &BundleSpec) -> Result<Vec<u8>> {
         signed_time: spec.signed_time,
         audit_acknowledged: spec.audit_acknowledged,
         config: LockConfig { unlock_duration_ms: spec.unlock_ms, fast_unlock: spec.fast_unlock },
-        revocations: spec
-            .revoked
-            .iter()
-            .map(|(id, expires)| Revocation { credential: CredentialId(*id), expires: *expires })
-            .collect(),
+        revocations: RevocationList::Prefixes(
+            spec.revoked.iter().map(|(id, expires)| PrefixRevocation::rounded(&CredentialId(*id), *expires)).collect(),
+        ),
         doorcodes: spec.doorcodes.clone(),
     };
     let bundle = key.sign_bundle(body).map_err(|e| Error::Internal(format!("bundle signing: {e}")))?;
@@ -240,6 +248,9 @@ mod tests {
         let bundle = Bundle::from_bytes(&bytes).unwrap();
         issuer::verify_bundle(&issuer.public_key, &bundle).unwrap();
         assert_eq!(bundle.body.revocations.len(), 1);
+        assert_eq!(bytes[0], keyway_protocol::bundle::BUNDLE_VERSION_PREFIXES);
+        assert!(bundle.body.revocations.names(&CredentialId([5; 16])));
+        assert!(bundle.body.revocations.prefixes().all(|r| r.expires == 3600));
     }
 
     #[test]

@@ -9,8 +9,9 @@ mod common;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use common::*;
-use keyway_protocol::bundle::Bundle;
+use keyway_protocol::bundle::{Bundle, RevocationList};
 use keyway_protocol::credential::Credential;
+use keyway_protocol::ids::CredentialId;
 use keyway_protocol::issuer;
 use serde_json::{Value, json};
 
@@ -22,13 +23,23 @@ async fn keys(s: &Server, t: &Value, since: Option<i64>) -> Value {
     s.send("GET", &path, Some(&bearer(t)), None).await.ok()
 }
 
-/// The credential ids the door's current bundle lists as revoked (verified like a lock).
-async fn listed_at(s: &Server, f: &Fixture, door: i64, t: &Value) -> Vec<String> {
+/// What the door's current bundle revokes (verified like a lock).
+struct Listed(RevocationList);
+
+impl Listed {
+    /// Whether the credential with id `id` (hex) is revoked: its serial prefix is listed.
+    fn contains(&self, id: &str) -> bool {
+        self.0.names(&CredentialId::from_hex(id).unwrap())
+    }
+}
+
+/// The revocations of the door's current bundle (verified like a lock).
+async fn listed_at(s: &Server, f: &Fixture, door: i64, t: &Value) -> Listed {
     let b = s.send("GET", &format!("/v1/doors/{door}/bundle?since=0"), Some(&bearer(t)), None).await.ok();
     let bytes = URL_SAFE_NO_PAD.decode(b["bundle"].as_str().unwrap()).unwrap();
     let bundle = Bundle::from_bytes(&bytes).unwrap();
     issuer::verify_bundle(&f.issuer_public_key, &bundle).unwrap();
-    bundle.body.revocations.iter().map(|r| hex::encode(r.credential.0)).collect()
+    Listed(bundle.body.revocations)
 }
 
 /// Bob, who holds his own "Staff" key to the back gate: a courier for its bundles whatever

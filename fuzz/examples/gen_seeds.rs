@@ -10,10 +10,11 @@
 
 use keyway_fuzz::*;
 use keyway_protocol::advert::Advertisement;
-use keyway_protocol::bundle::LockConfig;
+use keyway_protocol::bundle::{DoorcodeGrant, LockConfig, PrefixRevocation, RevocationList};
 use keyway_protocol::credential::{CredentialBody, CredentialFlags, DeviceKey};
+use keyway_protocol::doorcode::DoorcodeSlot;
 use keyway_protocol::framing::fragment;
-use keyway_protocol::ids::{CredentialId, DoorId, KeyId, LockNonce};
+use keyway_protocol::ids::{CredentialId, DoorId, KeyId, LockNonce, SerialPrefix};
 use keyway_protocol::lock_role::{LockEnvironment, sign_receipt};
 use keyway_protocol::receipt::{AuditEvent, AuditKind, ReceiptBody};
 use keyway_protocol::{Command, Refusal};
@@ -110,10 +111,26 @@ fn main() {
     let mut with_config = bundle_body(9, 4, &[keys.member.body.id, keys.guest.body.id, CredentialId([0xee; 16])]);
     with_config.config = LockConfig { unlock_duration_ms: 1_500, fast_unlock: false };
     with_config.audit_acknowledged = 3;
+    // Format 3: serials in three expiry groups with gaps, the member's (legacy) id among
+    // them, without and with the doorcode section.
+    let format_3 = |doorcodes: Option<Vec<DoorcodeGrant>>| {
+        let mut body = bundle_body(9, 4, &[]);
+        let serials = (0..40u32).map(|i| PrefixRevocation {
+            expires: NOW + 3_600 * (1 + i % 3),
+            prefix: SerialPrefix::from_u64(1_000 + u64::from(2 * i + i % 5)),
+        });
+        let legacy = PrefixRevocation { expires: NOW + 7_200, prefix: keys.member.body.id.serial_prefix() };
+        body.revocations = RevocationList::Prefixes(serials.chain([legacy]).collect());
+        body.doorcodes = doorcodes;
+        keys.issuer.sign_bundle(body).unwrap().to_bytes()
+    };
+    let slots = vec![DoorcodeGrant { slot: DoorcodeSlot(3), not_before: NOW, not_after: NOW + 86_400 }];
     let bundles = [
         ("first", keys.issuer.sign_bundle(bundle_body(1, 0, &[])).unwrap().to_bytes()),
         ("delta_three_revocations", keys.issuer.sign_bundle(with_config).unwrap().to_bytes()),
         ("untrusted_issuer", keys.untrusted_issuer.sign_bundle(bundle_body(2, 1, &[])).unwrap().to_bytes()),
+        ("format_3_serials", format_3(None)),
+        ("format_3_doorcodes", format_3(Some(slots))),
     ];
     let dir = out.target("bundle");
     for (name, bytes) in &bundles {

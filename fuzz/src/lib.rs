@@ -9,7 +9,7 @@
 #![forbid(unsafe_code)]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use keyway_protocol::bundle::{BundleBody, DoorcodeGrant, LockConfig};
+use keyway_protocol::bundle::{BundleBody, DoorcodeGrant, LockConfig, RevocationList};
 use keyway_protocol::doorcode::{Doorcode, DoorcodeSecret, DoorcodeSlot, day_of, derive};
 use keyway_protocol::credential::Credential;
 use keyway_protocol::ids::{CredentialId, DoorId, TicketId};
@@ -520,6 +520,10 @@ pub fn run_lock_script(data: &[u8]) -> Rig {
                 body.config = LockConfig { unlock_duration_ms: duration, fast_unlock: flags & 0x01 == 0 };
                 if flags & 0x02 != 0 {
                     body.door = OTHER_DOOR;
+                }
+                if flags & 0x10 != 0 {
+                    // Format 3: the same revocations named by serial prefix.
+                    body.revocations = RevocationList::Prefixes(body.revocations.prefixes().collect());
                 }
                 let issuer = if flags & 0x04 != 0 { &KEYS.untrusted_issuer } else { &KEYS.issuer };
                 let mut bytes = issuer.sign_bundle(body).unwrap().to_bytes();

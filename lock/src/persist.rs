@@ -6,7 +6,7 @@
 //! | door [8] | HPKE secret [32] | signing secret [32]
 //! | anchors u16 × [uncompressed public key 65]
 //! | bundle version u32 | unlock duration ms u16 | fast unlock u8 | clock floor u32
-//! | revocations u32 × [credential id 16 | expires u32]
+//! | revocations u32 × [serial prefix 8 | expires u32]
 //! | tickets u16 × [ticket id 16 | secret 32 | credential id 16 | has parent u8 [parent 16] | issuer key id 8
 //!                 | not before u32 | not after u32 | issued u32 | holder 16]
 //! | audit next seq u64 | acknowledged u64
@@ -21,7 +21,9 @@
 //! All integers big-endian. Format 1 (read, never written) lacks the ticket holder (each
 //! ticket then counts as its own holder), the refusal budget, the RTC correction and the
 //! full-bundle flag; formats 1 and 2 (read, never written) lack the doorcode section (the
-//! lock then has no doorcode secret and no slots).
+//! lock then has no doorcode secret and no slots); formats 1 to 3 (read, never written)
+//! hold whole credential ids in the revocation list (`[credential id 16 | expires u32]`),
+//! which the lock reduces to their serial prefixes.
 
 use crate::audit::{AuditLog, RefusalBudget, RefusalTally};
 use crate::error::LockError;
@@ -31,9 +33,9 @@ use crate::revocations::RevocationSet;
 use crate::state::{LockState, TrustAnchor};
 use crate::tickets::TicketTable;
 use keyway_protocol::Refusal;
-use keyway_protocol::bundle::{DoorcodeGrant, LockConfig, MAX_DOORCODE_SLOTS, Revocation};
+use keyway_protocol::bundle::{DoorcodeGrant, LockConfig, MAX_DOORCODE_SLOTS, PrefixRevocation};
 use keyway_protocol::doorcode::{DoorcodeSecret, DoorcodeSlot};
-use keyway_protocol::ids::{CredentialId, DoorId, KeyId, TicketId};
+use keyway_protocol::ids::{CredentialId, DoorId, KeyId, SerialPrefix, TicketId};
 use keyway_protocol::lock_role::{TicketEntry, TicketHolder};
 use keyway_protocol::receipt::{AuditEvent, AuditKind};
 use sha2::{Digest, Sha256};
@@ -41,10 +43,11 @@ use zeroize::Zeroizing;
 
 const MAGIC: &[u8; 6] = b"KWLOCK";
 /// The state file format this crate writes.
-pub const STATE_FORMAT: u8 = 3;
+pub const STATE_FORMAT: u8 = 4;
 /// The previous formats, still read (a lock keeps its state across a firmware update).
 const STATE_FORMAT_1: u8 = 1;
 const STATE_FORMAT_2: u8 = 2;
+const STATE_FORMAT_3: u8 = 3;
 const CHECKSUM_LEN: usize = 32;
 
 /// Encodes the state for the state file. The output holds the lock's secrets.
@@ -65,7 +68,7 @@ pub fn encode(state: &LockState) -> Zeroizing<Vec<u8>> {
     w.extend_from_slice(&state.clock_floor.to_be_bytes());
     w.extend_from_slice(&(state.revocations.len() as u32).to_be_bytes());
     for revocation in state.revocations.iter() {
-        w.extend_from_slice(&revocation.credential.0);
+        w.extend_from_slice(&revocation.prefix.0);
         w.extend_from_slice(&revocation.expires.to_be_bytes());
     }
     w.extend_from_slice(&(state.tickets.len() as u16).to_be_bytes());
@@ -136,11 +139,12 @@ pub fn decode(bytes: &[u8]) -> Result<LockState, LockError> {
         return Err(LockError::Corrupt("not a lock state file"));
     }
     let format = r.u8()?;
-    if format != STATE_FORMAT && format != STATE_FORMAT_2 && format != STATE_FORMAT_1 {
+    if !(STATE_FORMAT_1..=STATE_FORMAT).contains(&format) {
         return Err(LockError::UnsupportedFormat(format));
     }
     let v2 = format >= STATE_FORMAT_2;
-    let v3 = format >= STATE_FORMAT;
+    let v3 = format >= STATE_FORMAT_3;
+    let prefixes = format >= STATE_FORMAT;
     let door = DoorId(r.array()?);
     let kem = Zeroizing::new(r.array::<32>()?);
     let signing = Zeroizing::new(r.array::<32>()?);
@@ -154,10 +158,11 @@ pub fn decode(bytes: &[u8]) -> Result<LockState, LockError> {
     let config = LockConfig { unlock_duration_ms: r.u16()?, fast_unlock: r.bool()? };
     let clock_floor = r.u32()?;
     let n = r.u32()?;
-    let revocation_count = r.count(n, 20)?;
+    let revocation_count = r.count(n, if prefixes { 12 } else { 20 })?;
     let mut revocations = RevocationSet::new();
     for _ in 0..revocation_count {
-        revocations.insert(Revocation { credential: CredentialId(r.array()?), expires: r.u32()? });
+        let prefix = if prefixes { SerialPrefix(r.array()?) } else { CredentialId(r.array()?).serial_prefix() };
+        revocations.insert(PrefixRevocation { prefix, expires: r.u32()? });
     }
     let n = u32::from(r.u16()?);
     let ticket_count = r.count(n, if v2 { 101 } else { 85 })?;

@@ -1,16 +1,22 @@
-//! The revocation set: credential ids the backend has revoked, each with the moment
-//! the lock may forget it (the credential's own expiry), so the set stays bounded by the
-//! credentials still alive.
+//! The revocation set: serial prefixes (the first 8 bytes of credential ids) the backend
+//! has revoked, each with the moment the lock may forget it (the credential's own expiry,
+//! perhaps rounded up), so the set stays bounded by the credentials still alive.
+//!
+//! A credential is revoked when its id starts with a listed prefix; a guest credential
+//! also when its parent's id does (the handshake asks for both). Prefixes are what
+//! format-3 bundles carry; entries of older bundles and older state files are reduced to
+//! their prefixes. Two credentials sharing a prefix are revoked together: a collision can
+//! only refuse a credential, never admit one.
 
-use keyway_protocol::bundle::Revocation;
+use keyway_protocol::bundle::{PrefixRevocation, Revocation};
 use keyway_protocol::credential::UnixSeconds;
-use keyway_protocol::ids::CredentialId;
+use keyway_protocol::ids::{CredentialId, SerialPrefix};
 use std::collections::BTreeMap;
 
-/// Revoked credentials and when each entry may be dropped.
+/// Revoked serial prefixes and when each entry may be dropped.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RevocationSet {
-    entries: BTreeMap<CredentialId, UnixSeconds>,
+    entries: BTreeMap<SerialPrefix, UnixSeconds>,
 }
 
 impl RevocationSet {
@@ -19,14 +25,14 @@ impl RevocationSet {
         Self::default()
     }
 
-    /// Whether `credential` is revoked.
+    /// Whether `credential` is revoked: its serial prefix is listed.
     pub fn contains(&self, credential: &CredentialId) -> bool {
-        self.entries.contains_key(credential)
+        self.entries.contains_key(&credential.serial_prefix())
     }
 
-    /// Adds a revocation. A credential revoked twice keeps the later expiry.
-    pub fn insert(&mut self, revocation: Revocation) {
-        let expires = self.entries.entry(revocation.credential).or_insert(revocation.expires);
+    /// Adds an entry. A prefix revoked twice keeps the later expiry.
+    pub fn insert(&mut self, revocation: PrefixRevocation) {
+        let expires = self.entries.entry(revocation.prefix).or_insert(revocation.expires);
         *expires = (*expires).max(revocation.expires);
     }
 
@@ -47,18 +53,25 @@ impl RevocationSet {
         self.entries.is_empty()
     }
 
-    /// The entries, in credential id order.
-    pub fn iter(&self) -> impl Iterator<Item = Revocation> + '_ {
-        self.entries.iter().map(|(credential, expires)| Revocation { credential: *credential, expires: *expires })
+    /// The entries, in prefix order.
+    pub fn iter(&self) -> impl Iterator<Item = PrefixRevocation> + '_ {
+        self.entries.iter().map(|(prefix, expires)| PrefixRevocation { prefix: *prefix, expires: *expires })
     }
 }
 
-impl FromIterator<Revocation> for RevocationSet {
-    fn from_iter<I: IntoIterator<Item = Revocation>>(iter: I) -> Self {
+impl FromIterator<PrefixRevocation> for RevocationSet {
+    fn from_iter<I: IntoIterator<Item = PrefixRevocation>>(iter: I) -> Self {
         let mut set = Self::new();
         for revocation in iter {
             set.insert(revocation);
         }
         set
+    }
+}
+
+/// Whole-id entries (format-1 and format-2 bundles, tests) reduced to their prefixes.
+impl FromIterator<Revocation> for RevocationSet {
+    fn from_iter<I: IntoIterator<Item = Revocation>>(iter: I) -> Self {
+        iter.into_iter().map(|r| r.prefixed()).collect()
     }
 }

@@ -126,8 +126,8 @@ impl LockState {
         next.bundle_version = body.version;
         next.config = body.config;
         next.clock_floor = next.clock_floor.max(body.signed_time);
-        for revocation in &body.revocations {
-            next.revocations.insert(*revocation);
+        for revocation in body.revocations.prefixes() {
+            next.revocations.insert(revocation);
         }
         let now = now.max(next.clock_floor);
         if let Some(grants) = &body.doorcodes {

@@ -13,16 +13,29 @@
 //! Format 1 says nothing about doorcodes (the lock keeps the slots it has); format 2
 //! carries the whole set of slots whose doorcodes the lock accepts, which replaces the
 //! lock's set as part of the same all-or-nothing application.
+//!
+//! Format 3 (what the backend writes now) has the same header, then names revocations by
+//! serial prefix, grouped by expiry (`bundle_v3.rs`), then says whether a doorcode
+//! section follows:
+//! ```text
+//! … fast unlock u8 | prefix revocation groups (see bundle_v3) | has doorcodes u8
+//! | (if 1) doorcode slot count u16 | doorcode slots … | signature [64]
+//! ```
 
 use crate::codec::{DecodeError, Reader, Writer, read_signed, with_signature};
 use crate::credential::UnixSeconds;
 use crate::doorcode::DoorcodeSlot;
 use crate::ids::{CredentialId, DoorId, KeyId};
 
+pub use crate::bundle_v3::{EXPIRY_ROUNDING_SECS, MAX_BUNDLE_REVOCATIONS, PrefixRevocation};
+
 /// The bundle format version without doorcodes.
 pub const BUNDLE_VERSION: u8 = 1;
 /// The bundle format version that carries the doorcode slot set.
 pub const BUNDLE_VERSION_DOORCODES: u8 = 2;
+/// The bundle format version that names revocations by serial prefix (what the backend
+/// writes), with an optional doorcode section.
+pub const BUNDLE_VERSION_PREFIXES: u8 = 3;
 /// The most doorcode slots one door accepts: bounds the lock's memory (12 bytes each)
 /// and the HMACs one keypad entry costs. A bundle with more is refused as invalid.
 pub const MAX_DOORCODE_SLOTS: usize = 512;
@@ -65,6 +78,58 @@ pub struct Revocation {
     pub expires: UnixSeconds,
 }
 
+impl Revocation {
+    /// The entry as the lock keeps it: the credential's serial prefix and the expiry.
+    pub fn prefixed(&self) -> PrefixRevocation {
+        PrefixRevocation { expires: self.expires, prefix: self.credential.serial_prefix() }
+    }
+}
+
+/// The revocations a bundle carries, in the form its format names them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RevocationList {
+    /// Formats 1 and 2: whole credential ids, in the order given.
+    Ids(Vec<Revocation>),
+    /// Format 3: serial prefixes. Encoded in one canonical order (by expiry, then prefix,
+    /// exact duplicates once), so a decoded list comes back in that order.
+    Prefixes(Vec<PrefixRevocation>),
+}
+
+impl Default for RevocationList {
+    fn default() -> Self {
+        Self::Prefixes(Vec::new())
+    }
+}
+
+impl RevocationList {
+    /// How many entries the list holds.
+    pub fn len(&self) -> usize {
+        match self {
+            Self::Ids(list) => list.len(),
+            Self::Prefixes(list) => list.len(),
+        }
+    }
+
+    /// Whether the list is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Every entry as the lock keeps it (a whole id reduced to its prefix).
+    pub fn prefixes(&self) -> Box<dyn Iterator<Item = PrefixRevocation> + '_> {
+        match self {
+            Self::Ids(list) => Box::new(list.iter().map(Revocation::prefixed)),
+            Self::Prefixes(list) => Box::new(list.iter().copied()),
+        }
+    }
+
+    /// Whether the list revokes `credential`: an entry names its serial prefix.
+    pub fn names(&self, credential: &CredentialId) -> bool {
+        let prefix = credential.serial_prefix();
+        self.prefixes().any(|entry| entry.prefix == prefix)
+    }
+}
+
 /// One person's doorcode at this door: their slot and the window their key allows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct DoorcodeGrant {
@@ -93,10 +158,12 @@ pub struct BundleBody {
     pub audit_acknowledged: u64,
     /// Lock settings.
     pub config: LockConfig,
-    /// Credentials revoked between `base_version` and `version`.
-    pub revocations: Vec<Revocation>,
-    /// `None` (format 1): the lock's doorcode slots stay as they are. `Some` (format 2):
-    /// every slot the lock accepts from now on, ascending, at most [`MAX_DOORCODE_SLOTS`].
+    /// Credentials revoked between `base_version` and `version`: whole ids (formats 1
+    /// and 2) or serial prefixes (format 3).
+    pub revocations: RevocationList,
+    /// `None` (format 1, or format 3 without the section): the lock's doorcode slots stay
+    /// as they are. `Some` (format 2, or format 3 with it): every slot the lock accepts
+    /// from now on, ascending, at most [`MAX_DOORCODE_SLOTS`].
     pub doorcodes: Option<Vec<DoorcodeGrant>>,
 }
 
@@ -113,8 +180,16 @@ impl BundleBody {
     /// The bytes the issuer signs (without the context prefix).
     pub fn to_bytes(&self) -> Vec<u8> {
         let slots = self.doorcodes.as_ref().map_or(0, Vec::len);
-        let mut w = Writer::with_capacity(50 + REVOCATION_LEN * self.revocations.len() + DOORCODE_SLOT_LEN * slots);
-        let format = if self.doorcodes.is_some() { BUNDLE_VERSION_DOORCODES } else { BUNDLE_VERSION };
+        let revocations_len = match &self.revocations {
+            RevocationList::Ids(list) => 4 + REVOCATION_LEN * list.len(),
+            RevocationList::Prefixes(list) => crate::bundle_v3::max_len(list),
+        };
+        let mut w = Writer::with_capacity(50 + revocations_len + DOORCODE_SLOT_LEN * slots);
+        let format = match (&self.revocations, &self.doorcodes) {
+            (RevocationList::Prefixes(_), _) => BUNDLE_VERSION_PREFIXES,
+            (RevocationList::Ids(_), Some(_)) => BUNDLE_VERSION_DOORCODES,
+            (RevocationList::Ids(_), None) => BUNDLE_VERSION,
+        };
         w.u8(format)
             .put(&self.door.0)
             .put(&self.issuer.0)
@@ -123,10 +198,19 @@ impl BundleBody {
             .u32(self.signed_time)
             .u64(self.audit_acknowledged)
             .u16(self.config.unlock_duration_ms)
-            .bool(self.config.fast_unlock)
-            .u32(self.revocations.len() as u32);
-        for r in &self.revocations {
-            w.put(&r.credential.0).u32(r.expires);
+            .bool(self.config.fast_unlock);
+        match &self.revocations {
+            RevocationList::Ids(list) => {
+                w.u32(list.len() as u32);
+                for r in list {
+                    w.put(&r.credential.0).u32(r.expires);
+                }
+            }
+            RevocationList::Prefixes(list) => {
+                let mut section = Vec::with_capacity(crate::bundle_v3::max_len(list));
+                crate::bundle_v3::write(&mut section, list);
+                w.put(&section).bool(self.doorcodes.is_some());
+            }
         }
         if let Some(grants) = &self.doorcodes {
             w.u16(grants.len() as u16);
@@ -144,7 +228,7 @@ impl BundleBody {
 
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         let format = r.u8("bundle format")?;
-        if format != BUNDLE_VERSION && format != BUNDLE_VERSION_DOORCODES {
+        if !matches!(format, BUNDLE_VERSION | BUNDLE_VERSION_DOORCODES | BUNDLE_VERSION_PREFIXES) {
             return Err(DecodeError::UnsupportedVersion { found: format });
         }
         let door = DoorId(r.array("door id")?);
@@ -157,19 +241,15 @@ impl BundleBody {
         let signed_time = r.u32("signed time")?;
         let audit_acknowledged = r.u64("audit acknowledged")?;
         let config = LockConfig { unlock_duration_ms: r.u16("unlock duration")?, fast_unlock: r.bool("fast unlock")? };
-        let count = r.u32("revocation count")? as usize;
-        // Refuse a count the remaining bytes cannot hold before allocating for it.
-        if count.saturating_mul(REVOCATION_LEN) > r.remaining() {
-            return Err(DecodeError::Truncated { field: "revocations" });
-        }
-        let mut revocations = Vec::with_capacity(count);
-        for _ in 0..count {
-            revocations.push(Revocation {
-                credential: CredentialId(r.array("revoked credential id")?),
-                expires: r.u32("revocation expiry")?,
-            });
-        }
-        let doorcodes = if format == BUNDLE_VERSION_DOORCODES { Some(read_doorcodes(r)?) } else { None };
+        let (revocations, doorcodes) = if format == BUNDLE_VERSION_PREFIXES {
+            let revocations = RevocationList::Prefixes(crate::bundle_v3::read(r)?);
+            let doorcodes = if r.bool("has doorcodes")? { Some(read_doorcodes(r)?) } else { None };
+            (revocations, doorcodes)
+        } else {
+            let revocations = RevocationList::Ids(read_ids(r)?);
+            let doorcodes = if format == BUNDLE_VERSION_DOORCODES { Some(read_doorcodes(r)?) } else { None };
+            (revocations, doorcodes)
+        };
         Ok(Self {
             door,
             issuer,
@@ -184,7 +264,24 @@ impl BundleBody {
     }
 }
 
-/// The doorcode section of a format-2 bundle: bounded, ascending (so no slot twice), and
+/// The revocations of a format-1 or format-2 bundle: whole credential ids.
+fn read_ids(r: &mut Reader<'_>) -> Result<Vec<Revocation>, DecodeError> {
+    let count = r.u32("revocation count")? as usize;
+    // Refuse a count the remaining bytes cannot hold before allocating for it.
+    if count.saturating_mul(REVOCATION_LEN) > r.remaining() {
+        return Err(DecodeError::Truncated { field: "revocations" });
+    }
+    let mut revocations = Vec::with_capacity(count);
+    for _ in 0..count {
+        revocations.push(Revocation {
+            credential: CredentialId(r.array("revoked credential id")?),
+            expires: r.u32("revocation expiry")?,
+        });
+    }
+    Ok(revocations)
+}
+
+/// The doorcode section of a format-2 (or format-3) bundle: bounded, ascending (so no slot twice), and
 /// each window not ending before it starts.
 fn read_doorcodes(r: &mut Reader<'_>) -> Result<Vec<DoorcodeGrant>, DecodeError> {
     let count = usize::from(r.u16("doorcode slot count")?);

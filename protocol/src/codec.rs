@@ -59,6 +59,11 @@ impl<'a> Reader<'a> {
         self.bytes.len()
     }
 
+    /// Up to `n` of the next bytes, without consuming them.
+    pub(crate) fn peek(&self, n: usize) -> &'a [u8] {
+        &self.bytes[..n.min(self.bytes.len())]
+    }
+
     pub(crate) fn take(&mut self, n: usize, field: &'static str) -> Result<&'a [u8], DecodeError> {
         if self.bytes.len() < n {
             return Err(DecodeError::Truncated { field });

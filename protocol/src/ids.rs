@@ -54,9 +54,19 @@ byte_id!(
     8
 );
 byte_id!(
-    /// A credential (128 bits, random). Revocations name credentials by this id.
+    /// A credential (128 bits). The backend mints `serial u64 big-endian ‖ 8 random bytes`
+    /// (see [`CredentialId::from_serial`]); older credentials are 16 random bytes. Bundles
+    /// of format 3 name revoked credentials by the first 8 bytes, their [`SerialPrefix`].
     CredentialId,
     16
+);
+byte_id!(
+    /// The first 8 bytes of a credential id: the issuing site's serial number for ids the
+    /// backend mints now, random for older ids. Format-3 bundles and the lock's revocation
+    /// set name credentials by it; two credentials sharing a prefix are revoked together
+    /// (only ever a refusal, never an admission).
+    SerialPrefix,
+    8
 );
 byte_id!(
     /// An issuer (backend signing) key: the first 8 bytes of SHA-256 of its
@@ -83,5 +93,36 @@ impl KeyId {
         let mut id = [0u8; 8];
         id.copy_from_slice(&digest.as_ref()[..8]);
         Self(id)
+    }
+}
+
+impl CredentialId {
+    /// A credential id as the backend mints it: the site's credential serial number
+    /// (big-endian, so ids sort by serial) followed by 8 random bytes, which keep the id
+    /// unguessable and distinct even if a serial were ever handed out twice.
+    pub fn from_serial(serial: u64, random: [u8; 8]) -> Self {
+        let mut id = [0u8; 16];
+        id[..8].copy_from_slice(&serial.to_be_bytes());
+        id[8..].copy_from_slice(&random);
+        Self(id)
+    }
+
+    /// The first 8 bytes: what format-3 bundles and the lock's revocation set name.
+    pub fn serial_prefix(&self) -> SerialPrefix {
+        let mut prefix = [0u8; 8];
+        prefix.copy_from_slice(&self.0[..8]);
+        SerialPrefix(prefix)
+    }
+}
+
+impl SerialPrefix {
+    /// The prefix as a number (big-endian): the serial for ids minted from a serial.
+    pub fn to_u64(self) -> u64 {
+        u64::from_be_bytes(self.0)
+    }
+
+    /// The prefix of the number `value` (big-endian).
+    pub fn from_u64(value: u64) -> Self {
+        Self(value.to_be_bytes())
     }
 }

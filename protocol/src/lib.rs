@@ -21,6 +21,7 @@
 
 pub mod advert;
 pub mod bundle;
+mod bundle_v3;
 mod channel;
 pub mod clock_reset;
 mod codec;
@@ -41,6 +42,7 @@ pub mod refusal;
 pub mod share_proof;
 #[cfg(feature = "testkit")]
 pub mod testkit;
+pub mod varint;
 #[cfg(test)]
 mod wycheproof_tests;
 

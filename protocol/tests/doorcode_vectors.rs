@@ -5,7 +5,7 @@
 //! doorcode_vectors`; without the variable the file is checked against the generator.
 #![allow(clippy::unwrap_used, missing_docs)]
 
-use keyway_protocol::bundle::{BundleBody, DoorcodeGrant, LockConfig, Revocation};
+use keyway_protocol::bundle::{BundleBody, DoorcodeGrant, LockConfig, Revocation, RevocationList};
 use keyway_protocol::doorcode::{
     DoorcodeSecret, DoorcodeSlot, KeypadError, day_of, day_window, derive, derive_on_lock, message, parse_keypad,
 };
@@ -80,7 +80,10 @@ fn bundle_body() -> BundleBody {
         signed_time: 1_765_000_000,
         audit_acknowledged: 5,
         config: LockConfig::default(),
-        revocations: vec![Revocation { credential: CredentialId(*b"revoked-member-1"), expires: 1_765_086_400 }],
+        revocations: RevocationList::Ids(vec![Revocation {
+            credential: CredentialId(*b"revoked-member-1"),
+            expires: 1_765_086_400,
+        }]),
         doorcodes: Some(vec![
             DoorcodeGrant { slot: DoorcodeSlot(1), not_before: 1_764_000_000, not_after: 1_766_000_000 },
             DoorcodeGrant { slot: DoorcodeSlot(7), not_before: 1_765_000_000, not_after: 1_765_500_000 },

@@ -4,11 +4,13 @@
 
 use keyway_protocol::Refusal;
 use keyway_protocol::advert::Advertisement;
-use keyway_protocol::bundle::{Bundle, BundleBody, DoorcodeGrant, LockConfig, Revocation};
+use keyway_protocol::bundle::{
+    Bundle, BundleBody, DoorcodeGrant, LockConfig, PrefixRevocation, Revocation, RevocationList,
+};
 use keyway_protocol::credential::{Credential, CredentialBody, CredentialFlags, DeviceKey, MAX_DOORS};
 use keyway_protocol::doorcode::DoorcodeSlot;
 use keyway_protocol::framing::{Reassembler, fragment};
-use keyway_protocol::ids::{CredentialId, DoorId, KeyId, LockNonce};
+use keyway_protocol::ids::{CredentialId, DoorId, KeyId, LockNonce, SerialPrefix};
 use keyway_protocol::receipt::{AuditEvent, AuditKind, Receipt, ReceiptBody};
 use proptest::prelude::*;
 
@@ -76,7 +78,9 @@ fn bundle() -> impl Strategy<Value = Bundle> {
                 signed_time,
                 audit_acknowledged: ack,
                 config: LockConfig { unlock_duration_ms: ms, fast_unlock: fast },
-                revocations: revs.into_iter().map(|(credential, expires)| Revocation { credential, expires }).collect(),
+                revocations: RevocationList::Ids(
+                    revs.into_iter().map(|(credential, expires)| Revocation { credential, expires }).collect(),
+                ),
                 doorcodes: slots.map(|slots| {
                     slots
                         .into_iter()
@@ -128,7 +132,42 @@ fn receipt() -> impl Strategy<Value = Receipt> {
         })
 }
 
+/// Format-3 entries in their canonical order: a few expiry groups, prefixes either close
+/// together (serials) or anywhere in 64 bits (legacy random ids).
+fn prefix_entries() -> impl Strategy<Value = Vec<PrefixRevocation>> {
+    prop::collection::btree_set((0u32..6, prop_oneof![0u64..5_000, any::<u64>()]), 0..200).prop_map(|set| {
+        set.into_iter()
+            .map(|(e, p)| PrefixRevocation { expires: 1_800_000_000 + e * 3_600, prefix: SerialPrefix::from_u64(p) })
+            .collect()
+    })
+}
+
+fn bundle_v3() -> impl Strategy<Value = Bundle> {
+    (bundle(), prefix_entries()).prop_map(|(mut b, entries)| {
+        b.body.revocations = RevocationList::Prefixes(entries);
+        b
+    })
+}
+
 proptest! {
+    #[test]
+    fn format_3_bundle_round_trips(b in bundle_v3()) {
+        let bytes = b.to_bytes();
+        prop_assert_eq!(bytes[0], 3);
+        prop_assert_eq!(Bundle::from_bytes(&bytes).unwrap(), b);
+    }
+
+    #[test]
+    fn format_3_has_one_byte_form_whatever_the_order_or_repeats(b in bundle_v3()) {
+        let mut shuffled = b.clone();
+        if let RevocationList::Prefixes(entries) = &mut shuffled.body.revocations {
+            let again: Vec<_> = entries.iter().rev().copied().collect();
+            entries.reverse();
+            entries.extend(again);
+        }
+        prop_assert_eq!(shuffled.to_bytes(), b.to_bytes());
+    }
+
     #[test]
     fn credential_round_trips(c in credential()) {
         prop_assert_eq!(Credential::from_bytes(&c.to_bytes()).unwrap(), c);
@@ -263,7 +302,7 @@ fn bundle_claiming_more_revocations_than_it_holds_is_refused_without_allocating(
             signed_time: 0,
             audit_acknowledged: 0,
             config: LockConfig::default(),
-            revocations: vec![],
+            revocations: RevocationList::Ids(vec![]),
             doorcodes: None,
         },
         signature: [0; 64],

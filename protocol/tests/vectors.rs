@@ -12,7 +12,7 @@ mod common;
 mod vector_cases;
 
 use common::*;
-use keyway_protocol::bundle::{Bundle, BundleBody, LockConfig, Revocation};
+use keyway_protocol::bundle::{Bundle, BundleBody, LockConfig, Revocation, RevocationList};
 use keyway_protocol::credential::Credential;
 use keyway_protocol::ids::{CredentialId, KeyId, LockNonce};
 use keyway_protocol::issuer::{verify_bundle, verify_credential, verify_receipt};
@@ -200,13 +200,20 @@ fn vector_bundle(actors: &Actors) -> Bundle {
             signed_time: VECTOR_NOW + 60,
             audit_acknowledged: 0,
             config: LockConfig { unlock_duration_ms: 5000, fast_unlock: true },
-            revocations: vec![
+            revocations: RevocationList::Ids(vec![
                 Revocation { credential: CredentialId(*b"revoked-member-1"), expires: VECTOR_NOW + 86_400 },
                 Revocation { credential: CredentialId(*b"revoked-guest-02"), expires: VECTOR_NOW + 3_600 },
-            ],
+            ]),
             doorcodes: None,
         },
     )
+}
+
+fn revoked_ids(bundle: &Bundle) -> Vec<Revocation> {
+    match &bundle.body.revocations {
+        RevocationList::Ids(list) => list.clone(),
+        RevocationList::Prefixes(_) => panic!("bundle.json is a format-1 bundle"),
+    }
 }
 
 #[test]
@@ -223,7 +230,7 @@ fn bundle_vector() {
         "audit_acknowledged": 0,
         "unlock_duration_ms": 5000,
         "fast_unlock": true,
-        "revocations": bundle.body.revocations.iter().map(|r| json!({"credential": r.credential.to_hex(), "expires": r.expires})).collect::<Vec<_>>(),
+        "revocations": revoked_ids(&bundle).iter().map(|r| json!({"credential": r.credential.to_hex(), "expires": r.expires})).collect::<Vec<_>>(),
         "signature": hex::encode(bundle.signature),
         "encoded": hex::encode(bundle.to_bytes()),
     });
@@ -231,6 +238,30 @@ fn bundle_vector() {
     let recorded = load("bundle.json");
     assert_eq!(Bundle::from_bytes(&hx(&recorded, "encoded")).unwrap(), bundle);
     verify_bundle(&hx(&recorded, "issuer_public_key"), &bundle).unwrap();
+}
+
+#[test]
+fn bundle_v3_vector() {
+    let actors = Actors::get();
+    write_or_compare("bundle_v3.json", &vector_cases::bundle_v3::vector(&actors));
+    let recorded = load("bundle_v3.json");
+    let issuer = hx(&recorded, "issuer_public_key");
+    for key in ["bundle", "bundle_with_doorcodes"] {
+        let encoded = hx(&recorded[key], "encoded");
+        assert_eq!(encoded[0], 3, "{key}");
+        let bundle = Bundle::from_bytes(&encoded).unwrap();
+        verify_bundle(&issuer, &bundle).unwrap();
+        assert_eq!(bundle.to_bytes(), encoded, "one byte form");
+        for (id, _) in vector_cases::bundle_v3::revoked() {
+            assert!(bundle.body.revocations.names(&id), "{key}: {id} revoked");
+        }
+        assert!(!bundle.body.revocations.names(&CredentialId::from_serial(1_002, [0; 8])), "the gap is not revoked");
+        assert_eq!(bundle.body.revocations.len(), 5);
+    }
+    for case in recorded["malformed"].as_array().unwrap() {
+        let error = Bundle::from_bytes(&hx(case, "encoded")).unwrap_err();
+        assert_eq!(error.to_string(), case["error"].as_str().unwrap(), "{}", case["description"]);
+    }
 }
 
 #[test]

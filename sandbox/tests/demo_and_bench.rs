@@ -58,6 +58,7 @@ fn the_bench_reports_every_figure_as_json() {
         "bundle_10k_air_ms",
         "link_fast_mtu185_p50",
         "ffi_library_bytes",
+        "bundle_10k_air_4pe_ms",
     ] {
         let value = figures[id]["value"].as_f64();
         assert!(value.is_some_and(|v| v > 0.0), "{id}: {}", figures[id]);

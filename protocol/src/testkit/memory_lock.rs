@@ -6,8 +6,8 @@
 use super::door::TestDoor;
 use super::{NOW, det_bytes};
 use crate::Refusal;
-use crate::bundle::{Bundle, LockConfig};
-use crate::ids::{CredentialId, DoorId, KeyId, LockNonce, TicketId};
+use crate::bundle::{Bundle, LockConfig, RevocationList};
+use crate::ids::{CredentialId, DoorId, KeyId, LockNonce, SerialPrefix, TicketId};
 use crate::issuer::IssuerKey;
 use crate::lock_role::{LockEnvironment, LockOutput, LockSession, TicketEntry, sign_receipt};
 use crate::phone::LockTarget;
@@ -36,6 +36,9 @@ pub struct MemoryLock {
     pub anchors: HashMap<KeyId, VerifyingKey>,
     /// Revoked credential ids, each with the time after which the entry may be dropped.
     pub revoked: BTreeMap<CredentialId, u32>,
+    /// Serial prefixes revoked by format-3 bundles, each with its expiry: every credential
+    /// whose id (or whose parent's id) starts with one is refused.
+    pub revoked_prefixes: BTreeMap<SerialPrefix, u32>,
     /// The bundle version applied.
     pub version: u32,
     /// The configuration from the last bundle.
@@ -107,6 +110,7 @@ impl MemoryLock {
             rng_counter: 0,
             anchors: HashMap::from([(KeyId::of_public_key(issuer_public_key), anchor)]),
             revoked: BTreeMap::new(),
+            revoked_prefixes: BTreeMap::new(),
             version: 0,
             config: LockConfig::default(),
             tickets: HashMap::new(),
@@ -226,7 +230,7 @@ impl LockEnvironment for MemoryLock {
         self.anchors.get(issuer).copied()
     }
     fn is_revoked(&self, credential: &CredentialId) -> bool {
-        self.revoked.contains_key(credential)
+        self.revoked.contains_key(credential) || self.revoked_prefixes.contains_key(&credential.serial_prefix())
     }
     fn bundle_version(&self) -> u32 {
         self.version
@@ -266,12 +270,23 @@ impl LockEnvironment for MemoryLock {
         }
         self.now = self.now.max(body.signed_time);
         self.floor = self.floor.max(body.signed_time);
-        for r in &body.revocations {
-            let expires = self.revoked.entry(r.credential).or_insert(r.expires);
-            *expires = (*expires).max(r.expires);
+        match &body.revocations {
+            RevocationList::Ids(list) => {
+                for r in list {
+                    let expires = self.revoked.entry(r.credential).or_insert(r.expires);
+                    *expires = (*expires).max(r.expires);
+                }
+            }
+            RevocationList::Prefixes(list) => {
+                for r in list {
+                    let expires = self.revoked_prefixes.entry(r.prefix).or_insert(r.expires);
+                    *expires = (*expires).max(r.expires);
+                }
+            }
         }
         let now = self.now;
         self.revoked.retain(|_, expires| *expires >= now);
+        self.revoked_prefixes.retain(|_, expires| *expires >= now);
         // Nothing above the highest sequence number used so far can be acknowledged.
         let acknowledged = body.audit_acknowledged.min(self.next_seq - 1);
         self.acked = self.acked.max(acknowledged);
@@ -303,6 +318,7 @@ impl LockEnvironment for MemoryLock {
             self.full_bundle_needed = true;
         } else {
             self.revoked.retain(|_, expires| *expires >= time);
+            self.revoked_prefixes.retain(|_, expires| *expires >= time);
             let dead: Vec<TicketId> =
                 self.tickets.iter().filter(|(_, t)| t.not_after < time).map(|(id, _)| *id).collect();
             for id in dead {

@@ -7,6 +7,8 @@
 //!   and fast requests and runs whole handshakes against any [`TestDoor`];
 //! - [`door`]: [`TestDoor`], what a test phone needs of a lock (the in-memory one here,
 //!   or `keyway_lock::Lock` with keyway-lock's own `testkit` feature);
+//! - [`issuance`]: a site's recent credentials minted from serials, a share revoked, for
+//!   sizing bundles;
 //! - [`forge`]: the fast path's keys and the channel's sealing, written independently
 //!   of the crate, to seal what its roles would refuse to;
 //! - [`memory_lock`]: [`MemoryLock`], a small in-memory [`crate::lock_role::LockEnvironment`]
@@ -19,6 +21,7 @@
 
 pub mod door;
 pub mod forge;
+pub mod issuance;
 pub mod memory_lock;
 pub mod phone;
 pub mod site;

@@ -3,7 +3,7 @@
 
 use super::phone::TestPhone;
 use super::{DAY, HOUR, NOW};
-use crate::bundle::{Bundle, BundleBody, DoorcodeGrant, LockConfig, Revocation};
+use crate::bundle::{Bundle, BundleBody, DoorcodeGrant, LockConfig, PrefixRevocation, Revocation, RevocationList};
 use crate::credential::{Credential, CredentialBody, CredentialFlags, DeviceKey};
 use crate::ids::{CredentialId, DoorId, KeyId};
 use crate::issuer::IssuerKey;
@@ -140,6 +140,8 @@ pub struct BundleSpec {
     pub config: LockConfig,
     /// Revoked credentials.
     pub revoked: Vec<Revocation>,
+    /// `Some`: a format-3 bundle, carrying these serial prefixes and those of `revoked`.
+    pub prefixes: Option<Vec<PrefixRevocation>>,
     /// The doorcode slots the lock accepts (`None`: a format-1 bundle, slots unchanged).
     pub doorcodes: Option<Vec<DoorcodeGrant>>,
 }
@@ -156,8 +158,22 @@ impl BundleSpec {
             acknowledged: 0,
             config: LockConfig::default(),
             revoked: Vec::new(),
+            prefixes: None,
             doorcodes: None,
         }
+    }
+
+    /// Makes it a format-3 bundle: revocations named by serial prefix (as the backend
+    /// writes them), the doorcode section optional.
+    pub fn in_format_3(mut self) -> Self {
+        self.prefixes.get_or_insert_with(Vec::new);
+        self
+    }
+
+    /// Also revokes these serial prefixes (a format-3 bundle).
+    pub fn revoking_prefixes(mut self, entries: impl IntoIterator<Item = PrefixRevocation>) -> Self {
+        self.prefixes.get_or_insert_with(Vec::new).extend(entries);
+        self
     }
 
     /// Carries exactly these doorcode slots (a format-2 bundle).
@@ -188,7 +204,12 @@ impl BundleSpec {
             signed_time: self.signed_time,
             audit_acknowledged: self.acknowledged,
             config: self.config,
-            revocations: self.revoked.clone(),
+            revocations: match &self.prefixes {
+                None => RevocationList::Ids(self.revoked.clone()),
+                Some(prefixes) => RevocationList::Prefixes(
+                    prefixes.iter().copied().chain(self.revoked.iter().map(Revocation::prefixed)).collect(),
+                ),
+            },
             doorcodes: self.doorcodes.clone(),
         }
     }

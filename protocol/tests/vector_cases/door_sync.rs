@@ -10,7 +10,7 @@ use super::{Actors, VECTOR_DOOR, VECTOR_NOW, sign_bundle_with};
 use crate::common::MemoryLock;
 use keyway_protocol::Command;
 use keyway_protocol::bundle::{
-    Bundle, BundleBody, LockConfig, MAX_BUNDLE_TIME_AHEAD_SECS, MAX_BUNDLE_VERSION_STEP, Revocation,
+    Bundle, BundleBody, LockConfig, MAX_BUNDLE_TIME_AHEAD_SECS, MAX_BUNDLE_VERSION_STEP, Revocation, RevocationList,
 };
 use keyway_protocol::ids::{CredentialId, KeyId};
 use keyway_protocol::phone::PhoneChannel;
@@ -40,7 +40,7 @@ pub fn bundle_at(
             signed_time,
             audit_acknowledged: acknowledged,
             config: LockConfig::default(),
-            revocations,
+            revocations: RevocationList::Ids(revocations),
             doorcodes: None,
         },
     )

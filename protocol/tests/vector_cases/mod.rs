@@ -5,6 +5,7 @@
 //! gives the same bytes.
 #![allow(dead_code)]
 
+pub mod bundle_v3;
 pub mod clock_reset;
 pub mod door_sync;
 pub mod handshakes;

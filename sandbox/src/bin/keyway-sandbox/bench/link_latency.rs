@@ -70,16 +70,22 @@ pub fn measure(mtu: u16, loss: f64, packets_per_event: u8, n: usize, seed: u64) 
 }
 
 /// Median milliseconds of modelled radio time to carry a 10,000-revocation bundle to the
-/// lock and get its receipt back, at MTU 185, 1 packet per connection event and 1 % loss,
+/// lock and get its receipt back, at MTU 185, `packets_per_event` packets per connection
+/// event and 1 % loss,
 /// over `rounds` bundles (each a newer version, each applied): from the bundle's first
 /// write, after an unlock opened the channel, until the phone holds the receipt. The
 /// lock's verification and apply cost nothing on the virtual clock (measured apart as
 /// `bundle_10k_apply` and in instructions).
-pub fn bundle_air(rounds: usize, seed: u64) -> Result<f64, String> {
+pub fn bundle_air(rounds: usize, packets_per_event: u8, seed: u64) -> Result<f64, String> {
     let (phone, lock) = scene()?;
     let radio = SimRadio::new(seed);
-    let link =
-        LinkParams { att_mtu: 185, connection_interval: CONNECTION_INTERVAL, loss: LOSS, ..LinkParams::default() };
+    let link = LinkParams {
+        att_mtu: 185,
+        connection_interval: CONNECTION_INTERVAL,
+        loss: LOSS,
+        packets_per_event,
+        ..LinkParams::default()
+    };
     let id = radio.add_lock(lock, link);
     let mut carried = Vec::with_capacity(rounds);
     for version in 1..=rounds as u32 {

@@ -387,7 +387,8 @@ pub async fn run(args: &BenchArgs, json_out: bool) -> Result<(), String> {
         Ok((bytes, p185, p23, apply)) => {
             report.add(
                 "bundle_10k_bytes",
-                "door-sync bundle with 10,000 revocations",
+                "door-sync bundle with 10,000 revocations (format 3: serial prefixes grouped by expiry; the \
+                 credentials minted as the backend mints them, 10,000 revoked of 30,000 issued over 72 h)",
                 Ok(bytes as f64),
                 "bytes",
                 "≤ 80,000 bytes",
@@ -397,7 +398,14 @@ pub async fn run(args: &BenchArgs, json_out: bool) -> Result<(), String> {
                 "bundle_10k_air_ms",
                 "carrying it to the lock and the receipt back over the modelled link (MTU 185, 1 packet per \
                  connection event, 1 % loss; median, virtual clock, radio time only)",
-                link_latency::bundle_air(if q { 1 } else { 5 }, 7),
+                link_latency::bundle_air(if q { 1 } else { 5 }, 1, 7),
+                "ms",
+                "≤ 5,000 ms",
+            );
+            report.add(
+                "bundle_10k_air_4pe_ms",
+                "the same with 4 packets per connection event (what iOS does)",
+                link_latency::bundle_air(if q { 1 } else { 5 }, 4, 7),
                 "ms",
                 "≤ 5,000 ms",
             );

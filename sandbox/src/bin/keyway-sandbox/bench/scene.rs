@@ -7,9 +7,10 @@ use keyway_lock::{Lock, ManualRtc, MemoryStorage};
 use keyway_protocol::Command;
 use keyway_protocol::bundle::Bundle;
 use keyway_protocol::credential::{Credential, UnixSeconds};
-use keyway_protocol::ids::{CredentialId, DoorId};
+use keyway_protocol::ids::DoorId;
 use keyway_protocol::lock_role::LockOutput;
 use keyway_protocol::phone::{AwaitingResponse, FastTicket, LockTarget};
+use keyway_protocol::testkit::issuance::revoked_prefixes;
 use keyway_protocol::testkit::{BundleSpec, KeySpec, Site, TestDoor as _, TestPhone};
 
 /// The scene's clock: 2027-01-15 (the test kit's `NOW`).
@@ -55,17 +56,12 @@ impl Phone {
         Ok(self.phone.fast_request(target.door, target.nonce, ticket, Command::Unlock))
     }
 
-    /// A bundle revoking `count` credentials, as the backend would sign it.
+    /// A full bundle revoking `count` credentials as the backend signs it (format 3): a
+    /// site's last 72 hours of issuance, `3 × count` consecutive serials, `count` revoked
+    /// at random ([`revoked_prefixes`]).
     pub fn bundle(&self, version: u32, count: usize) -> Result<Bundle, String> {
-        let ids: Vec<CredentialId> = (0..count)
-            .map(|i| {
-                let mut id = [0u8; 16];
-                id[..8].copy_from_slice(&(i as u64 + 1000).to_be_bytes());
-                CredentialId(id)
-            })
-            .collect();
         let spec = BundleSpec { signed_time: NOW, ..BundleSpec::new(DOOR, version, 0) };
-        Ok(self.site.bundle(spec.revoking_ids(&ids, NOW + 72 * 3600)))
+        Ok(self.site.bundle(spec.revoking_prefixes(revoked_prefixes(count))))
     }
 }
 
