@@ -27,7 +27,7 @@ impl Keyway {
         let clock_wrong = || Error::LockClockWrong { lock_time: Timestamp(lock_clock) };
         let sign = |nonce: keyway_protocol::ids::LockNonce| async move {
             let call =
-                RequestClockReset { door_id: door.backend_id, body: ClockResetRequest { nonce: hex::encode(nonce.0) } };
+                RequestClockReset { door_id: door.backend_id, body: ClockResetRequest { nonce: nonce.to_hex() } };
             let signed = self.inner.auth.call(&call).await?;
             crate::api::unb64(&signed.reset).map_err(Error::from)
         };
