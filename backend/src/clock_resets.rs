@@ -118,11 +118,26 @@ fn check_limits(tx: &Transaction<'_>, asker: Asker, door_id: i64, now: i64) -> R
     Ok(())
 }
 
-/// The resets signed for a door, newest first: (who asked, person id, signed time, asked at).
-pub fn history(tx: &Transaction<'_>, door_id: i64) -> Result<Vec<(Option<i64>, bool, i64, i64)>> {
+/// One signed reset, as kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResetRecord {
+    /// The person who asked; `None` for an administrator (or a person since deleted).
+    pub person_id: Option<i64>,
+    /// Asked with the admin token.
+    pub by_admin: bool,
+    /// The time the reset sets the lock to.
+    pub signed_time: i64,
+    /// When it was signed.
+    pub asked_at: i64,
+}
+
+/// The resets signed for a door, newest first.
+pub fn history(tx: &Transaction<'_>, door_id: i64) -> Result<Vec<ResetRecord>> {
     let mut stmt = tx.prepare(
         "SELECT person_id, by_admin, signed_time, asked_at FROM clock_resets WHERE door_id = ?1 ORDER BY id DESC",
     )?;
-    let rows = stmt.query_map([door_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+    let rows = stmt.query_map([door_id], |r| {
+        Ok(ResetRecord { person_id: r.get(0)?, by_admin: r.get(1)?, signed_time: r.get(2)?, asked_at: r.get(3)? })
+    })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }

@@ -16,7 +16,7 @@ async fn ask(s: &Server, token: Option<&str>, door: i64, nonce: &str) -> Answer 
     s.send("POST", &format!("/v1/doors/{door}/clock-reset"), token, Some(json!({ "nonce": nonce }))).await
 }
 
-async fn audit_rows(s: &Server, door: i64) -> Vec<(Option<i64>, bool, i64, i64)> {
+async fn audit_rows(s: &Server, door: i64) -> Vec<keyway_backend::clock_resets::ResetRecord> {
     s.running.state.db().write(move |tx| keyway_backend::clock_resets::history(tx, door)).await.unwrap()
 }
 
@@ -41,7 +41,8 @@ async fn rtc_jump_a_member_with_a_key_gets_a_reset_signed_for_the_door_and_the_n
     // Audited: the door, the person, the time.
     let rows = audit_rows(&s, f.offline_door).await;
     assert_eq!(rows.len(), 1);
-    assert!(rows[0].0.is_some() && !rows[0].1);
+    assert!(rows[0].person_id.is_some() && !rows[0].by_admin);
+    assert_eq!(rows[0].signed_time, s.now());
 }
 
 #[tokio::test]
@@ -62,7 +63,7 @@ async fn rtc_jump_only_key_holders_and_administrators_get_a_reset() {
     assert_eq!(reset_of(&by_admin.ok()).body.door.0, acme.offline_lock.door.0);
     let rows = audit_rows(&s, acme.offline_door).await;
     assert_eq!(rows.len(), 1);
-    assert!(rows[0].0.is_none() && rows[0].1, "signed at an administrator's request");
+    assert!(rows[0].person_id.is_none() && rows[0].by_admin, "signed at an administrator's request");
 }
 
 #[tokio::test]
