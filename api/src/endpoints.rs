@@ -16,6 +16,7 @@ use crate::{
     VerifyRequest,
 };
 use crate::{CardRequest, CardView, DeleteAccountRequest, NameChange, PushTokenRequest};
+use crate::{ClockResetRequest, SignedClockReset};
 use crate::{DoorcodeSecretRequest, DoorcodeSetting, DoorcodeState, DoorcodesResponse};
 use crate::{LinkAnswer, LinkChallenge, LinkPoll};
 
@@ -143,6 +144,10 @@ endpoints! {
     /// Uploads a lock's signed receipt.
     UploadReceipt: Post "/v1/doors/{door_id}/receipts", Member (door_id: i64)
         body ReceiptUpload => ReceiptOutcome;
+    /// A clock reset for the door's lock, signed for the nonce it advertises: for a member
+    /// with a live key for the door whose lock refuses every key because its clock is wrong.
+    RequestClockReset: Post "/v1/doors/{door_id}/clock-reset", Member (door_id: i64)
+        body ClockResetRequest => SignedClockReset;
 
     // Locks with internet (no session: each poll is signed with the lock's own key).
     /// A challenge for the lock's next signed poll.
@@ -195,6 +200,10 @@ endpoints! {
         => InvitationSent;
     /// Cancels an invitation.
     CancelInvitation: Post "/v1/admin/invitations/{invitation_id}/cancel", Admin (invitation_id: i64) => ();
+    /// A clock reset for a door's lock, signed for the nonce it advertises (an operator at
+    /// the door, or relaying one).
+    AdminClockReset: Post "/v1/admin/doors/{door_id}/clock-reset", Admin (door_id: i64)
+        body ClockResetRequest => SignedClockReset;
     /// Lifts the sign-in freeze on an identifier (after the person's identity was checked
     /// another way): its failure count starts again from zero.
     UnfreezeSignIn: Post "/v1/admin/sign-in/unfreeze", Admin () body UnfreezeRequest => ();

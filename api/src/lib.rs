@@ -14,6 +14,7 @@
 pub mod admin;
 pub mod auth;
 pub mod calendar;
+pub mod clock_resets;
 pub mod doorcodes;
 pub mod doors;
 pub mod endpoints;
@@ -29,6 +30,7 @@ mod path;
 
 pub use admin::*;
 pub use auth::*;
+pub use clock_resets::*;
 pub use doorcodes::*;
 pub use doors::*;
 pub use invitations::*;

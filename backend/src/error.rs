@@ -161,6 +161,14 @@ pub enum Error {
     /// The receipt's signature, door or format is not right.
     #[error("the door sync receipt is not valid")]
     ReceiptInvalid,
+    /// The service's clock jumped, or is behind a door's last signed time, and has not yet
+    /// been steady long enough to be believed: no bundle or clock reset is signed until
+    /// `retry_at` (docs/security.md, `future_bundle`). The detail is in the server log.
+    #[error("the service's clock is being checked; door updates resume shortly")]
+    SigningClockUnsure {
+        /// When to ask again (unix seconds).
+        retry_at: i64,
+    },
     /// The request conflicts with the current state (e.g. a duplicate).
     #[error("{0}")]
     Conflict(&'static str),
@@ -214,6 +222,7 @@ impl Error {
             Error::LinkChallengeUsed => "link_challenge_used",
             Error::DoorUpToDate => "door_up_to_date",
             Error::ReceiptInvalid => "receipt_invalid",
+            Error::SigningClockUnsure { .. } => "signing_clock_unsure",
             Error::Conflict(_) => "conflict",
             Error::Internal(_) => "internal",
         }
@@ -261,6 +270,7 @@ impl Error {
             | Error::KeyNotYetValid { .. }
             | Error::ShareWrongRecipient => S::FORBIDDEN,
             Error::ReceiptInvalid => S::UNPROCESSABLE_ENTITY,
+            Error::SigningClockUnsure { .. } => S::SERVICE_UNAVAILABLE,
             Error::Internal(_) => S::INTERNAL_SERVER_ERROR,
         }
     }
@@ -272,7 +282,8 @@ impl Error {
             Error::CodeWrong { attempts_left } => json!({ "attempts_left": attempts_left }),
             Error::TooManyAttempts { retry_at }
             | Error::ResendTooSoon { retry_at }
-            | Error::RateLimited { retry_at } => json!({ "retry_at": retry_at }),
+            | Error::RateLimited { retry_at }
+            | Error::SigningClockUnsure { retry_at } => json!({ "retry_at": retry_at }),
             Error::KeyNotYetValid { starts_at } => json!({ "starts_at": starts_at }),
             Error::NotFound(what) => json!({ "what": what }),
             _ => json!({}),

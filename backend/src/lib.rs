@@ -10,7 +10,9 @@ pub mod access;
 pub mod account_deletion;
 pub mod admin_cli;
 pub mod cards;
+pub mod client_address;
 pub mod clock;
+pub mod clock_resets;
 pub mod credential_ids;
 pub mod credentials;
 pub mod db;
@@ -40,6 +42,7 @@ pub mod sessions;
 pub mod share_views;
 pub mod shares;
 pub mod signing;
+pub mod signing_time;
 pub mod tls;
 
 use std::net::SocketAddr;
@@ -62,6 +65,8 @@ pub struct Config {
     pub server_secret: Vec<u8>,
     /// App stores and app identities for the link pages and `/.well-known/…` (none by default).
     pub app_links: landing::AppLinks,
+    /// The reverse proxies whose forwarded client address is believed (none by default).
+    pub trusted_proxies: client_address::TrustedProxies,
 }
 
 impl Config {
@@ -74,6 +79,7 @@ impl Config {
             admin_token: secrets.new_token()?,
             server_secret: secrets.random_bytes(32)?,
             app_links: landing::AppLinks::default(),
+            trusted_proxies: client_address::TrustedProxies::default(),
         })
     }
 }
@@ -101,6 +107,8 @@ struct Inner {
     requests: std::sync::atomic::AtomicU64,
     app_links: landing::AppLinks,
     links: Arc<lock_link::LinkPresence>,
+    trusted_proxies: client_address::TrustedProxies,
+    signing_clock: signing_time::SigningClock,
 }
 
 impl AppState {
@@ -132,6 +140,8 @@ impl AppState {
                 requests: std::sync::atomic::AtomicU64::new(0),
                 app_links: config.app_links.clone(),
                 links: Arc::default(),
+                trusted_proxies: config.trusted_proxies.clone(),
+                signing_clock: signing_time::SigningClock::default(),
             }),
         })
     }
@@ -180,6 +190,23 @@ impl AppState {
     /// Which doors' locks have an online-link poll in progress.
     pub fn link_presence(&self) -> &Arc<lock_link::LinkPresence> {
         &self.inner.links
+    }
+
+    /// The reverse proxies whose forwarded client address is believed.
+    pub fn trusted_proxies(&self) -> &client_address::TrustedProxies {
+        &self.inner.trusted_proxies
+    }
+
+    /// The time to sign into door `door_id`'s next bundle (or clock reset), recorded in
+    /// `tx`; refused while the service's clock cannot be believed (`signing_time.rs`).
+    pub fn signing_time(&self, tx: &rusqlite::Transaction<'_>, door_id: i64, now: i64) -> Result<i64> {
+        self.inner.signing_clock.time_for(tx, door_id, now, self.inner.clock.steady())
+    }
+
+    /// The time a clock reset sets a lock to: the service's clock, refused while it cannot
+    /// be believed (`signing_time.rs`).
+    pub fn reset_time(&self, now: i64) -> Result<i64> {
+        self.inner.signing_clock.believed_now(now, self.inner.clock.steady())
     }
 
     /// Host used in links.

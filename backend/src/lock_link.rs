@@ -149,7 +149,7 @@ fn needs_acknowledgement(lock_key: &[u8], receipt: &[u8], stored: usize) -> bool
 /// The door's signed bundle, as a delta from `after_version`, if it is newer.
 pub fn newer_bundle(
     tx: &Transaction<'_>,
-    secrets: &Secrets,
+    st: &crate::AppState,
     door_id: i64,
     after_version: u32,
     now: i64,
@@ -158,7 +158,9 @@ pub fn newer_bundle(
     if door.bundle_version <= i64::from(after_version) {
         return Ok(None);
     }
-    door_sync::signed_bundle(tx, secrets, &door, Some(i64::from(after_version)), now).map(Some)
+    // The time signed: the service's clock, unless it cannot be believed (future_bundle).
+    let signed_time = st.signing_time(tx, door_id, now)?;
+    door_sync::signed_bundle(tx, st.secrets(), &door, Some(i64::from(after_version)), signed_time).map(Some)
 }
 
 /// Which doors have a poll in progress, to mark a link down once its lock stays away.

@@ -63,6 +63,14 @@ struct ServeArgs {
     delivery: keyway_backend::delivery::config::DeliveryArgs,
     #[command(flatten)]
     app_links: keyway_backend::landing::AppLinkFlags,
+    /// A reverse proxy in front of the service whose forwarded client address is believed
+    /// for the sign-in limits: an address or a block (`10.0.0.0/8`); repeat it or separate
+    /// with commas. Only requests from these peers have their header read.
+    #[arg(long = "trusted-proxy", env = "KEYWAY_TRUSTED_PROXIES", value_delimiter = ',')]
+    trusted_proxies: Vec<keyway_backend::client_address::AddressBlock>,
+    /// The header the trusted proxies write the client's address in.
+    #[arg(long, env = "KEYWAY_CLIENT_ADDRESS_HEADER", value_enum, default_value = "x-forwarded-for")]
+    client_address_header: keyway_backend::client_address::ForwardingHeader,
 }
 
 #[derive(Debug, Subcommand)]
@@ -133,7 +141,11 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         push,
         delivery,
         app_links,
+        trusted_proxies,
+        client_address_header,
     } = args;
+    let trusted_proxies =
+        keyway_backend::client_address::TrustedProxies { blocks: trusted_proxies, header: client_address_header };
     let app_links = app_links.into_app_links().map_err(|e| e.to_string())?;
     // Read the certificate before anything else: a bad file fails before a port is taken.
     let tls = match (&transport.tls_cert, &transport.tls_key) {
@@ -165,7 +177,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     };
     let admin_token = read_or_create(&token_path)?;
     let db = Db::open(&db_path).map_err(|e| format!("cannot open the database: {e}"))?;
-    let config = Config { public_host, admin_token, server_secret: secret.into_bytes(), app_links };
+    let config = Config { public_host, admin_token, server_secret: secret.into_bytes(), app_links, trusted_proxies };
     let state = AppState::with_delivery(db, Arc::new(SystemClock), &config, delivery).map_err(|e| e.to_string())?;
     let started = match &tls {
         Some(tls) => keyway_backend::start_tls(state, &listen, tls).await,

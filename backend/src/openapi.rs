@@ -27,6 +27,7 @@ use keyway_api::{ErrorBody, ErrorDetail};
         routes::shares::preview, routes::shares::mine,
         routes::admin_doors::set_config, routes::admin_doors::events, routes::admin_doors::list_invitations,
         routes::door_sync::pending, routes::door_sync::bundle, routes::door_sync::receipt,
+        routes::clock_resets::request, routes::clock_resets::admin,
         routes::lock_link::challenge, routes::lock_link::poll,
         routes::admin::create_org, routes::admin::create_site, routes::admin::create_facility,
         routes::admin::create_door, routes::admin::list_doors, routes::admin::create_key,

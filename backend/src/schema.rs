@@ -268,11 +268,31 @@ CREATE TRIGGER push_when_an_offline_door_needs_a_courier AFTER UPDATE OF bundle_
   ON CONFLICT (session_id) DO NOTHING;
 END;
 "#,
-    // bundle_v3 (issue 19): each site's credential serial counter. New credential ids are
+    // v10: bundle_v3 (issue 19): each site's credential serial counter. New credential ids are
     // `serial u64 ‖ 8 random bytes` (credential_ids.rs), so a door's revocations can be
     // named by consecutive 8-byte prefixes; ids minted before keep their random form.
     r#"
 ALTER TABLE sites ADD COLUMN credential_serial INTEGER NOT NULL DEFAULT 0;
+"#,
+    // v11: issue 16 (future_bundle, rtc_jump): the time last signed into each door's bundle
+    // (the signer never goes behind it, signing_time.rs), kept beside the door so that
+    // writing it does not count as a change of the door; and every clock reset signed for
+    // a door, who asked (a person, or an administrator when `person_id` is NULL), for
+    // which advertised nonce and time: the audit trail and the rate limit (clock_resets.rs).
+    r#"
+CREATE TABLE door_signed_times (
+  door_id INTEGER PRIMARY KEY REFERENCES doors(id) ON DELETE CASCADE,
+  last_signed_time INTEGER NOT NULL);
+CREATE TABLE clock_resets (
+  id INTEGER PRIMARY KEY,
+  door_id INTEGER NOT NULL REFERENCES doors(id) ON DELETE CASCADE,
+  person_id INTEGER REFERENCES people(id) ON DELETE SET NULL,
+  by_admin INTEGER NOT NULL,
+  nonce BLOB NOT NULL,
+  signed_time INTEGER NOT NULL,
+  asked_at INTEGER NOT NULL);
+CREATE INDEX clock_resets_door ON clock_resets(door_id, asked_at);
+CREATE INDEX clock_resets_person ON clock_resets(person_id, asked_at);
 "#,
 ];
 

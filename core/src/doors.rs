@@ -117,21 +117,15 @@ impl Keyway {
         let turn = self.radio_turn(cancel).await?;
         let (door_record, key) = self.door_key(door)?;
         let unsent_ticket = key.ticket.clone();
-        let result = ble::unlock(
-            self.inner.platform.ble.as_ref(),
-            self.inner.platform.signer.as_ref(),
-            key,
-            Command::Unlock,
-            self.inner.platform.clock.now(),
-            &self.inner.config.unlock,
-            &turn.token,
-            &|progress| {
-                if let ble::Progress::Phase(phase) = progress {
-                    on_phase(phase);
-                }
-            },
-        )
-        .await;
+        let mut result = self.unlock_once(key, &turn.token, on_phase).await;
+        // The lock's clock is wrong (it refused a key valid by ours): repair it with a
+        // signed reset from the service, then try once more (rtc_jump, lock_clock.rs).
+        if let Err(UnlockError::LockClockWrong { lock_clock }) = result {
+            tracing::warn!(door = %door, lock_clock, "the lock's clock is wrong; repairing it");
+            self.repair_lock_clock(&door_record, lock_clock, &turn.token).await?;
+            let (_, key) = self.door_key(door)?;
+            result = self.unlock_once(key, &turn.token, on_phase).await;
+        }
         let outcome = match result {
             Ok(outcome) => {
                 crash_point!("unlock.after_lock_reply");
@@ -149,6 +143,30 @@ impl Keyway {
         };
         self.after_lock_contact(&door_record, &outcome)?;
         Ok(outcome)
+    }
+
+    /// One unlock over the radio with `key`, reporting phases to `on_phase`.
+    async fn unlock_once(
+        &self,
+        key: DoorKey,
+        token: &CancelToken,
+        on_phase: &(dyn Fn(UnlockPhase) + Send + Sync),
+    ) -> std::result::Result<LockVisit, UnlockError> {
+        ble::unlock(
+            self.inner.platform.ble.as_ref(),
+            self.inner.platform.signer.as_ref(),
+            key,
+            Command::Unlock,
+            self.inner.platform.clock.now(),
+            &self.inner.config.unlock,
+            token,
+            &|progress| {
+                if let ble::Progress::Phase(phase) = progress {
+                    on_phase(phase);
+                }
+            },
+        )
+        .await
     }
 
     /// Runs a door sync now: fetches the newest bundle if online, delivers it over

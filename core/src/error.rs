@@ -205,6 +205,15 @@ pub enum KeywayError {
     /// Something answered that is not the door's lock: do not retry automatically; report it.
     #[error("the lock's answer could not be trusted")]
     UntrustedLock,
+    /// The lock refuses every key because its clock is wrong (it reads `lock_time`), and the
+    /// signed repair could not be fetched (offline, or the service is busy): say "this
+    /// door's clock is wrong; connect to the internet and try again". Online, the unlock
+    /// repairs the clock itself and opens.
+    #[error("this door's clock is wrong; connect to the internet and try again")]
+    LockClockWrong {
+        /// The time the lock's clock reads.
+        lock_time: Timestamp,
+    },
     /// The operation was cancelled (its `cancel()`, or a newer unlock or door sync): do nothing.
     #[error("cancelled")]
     Cancelled,
@@ -336,6 +345,8 @@ impl KeywayError {
                 "share_wrong_recipient" => Self::ShareWrongRecipient,
                 "door_online" => Self::DoorOnline,
                 "door_up_to_date" => Self::DoorUpToDate,
+                // The service's clock is being checked: it signs nothing for a while.
+                "signing_clock_unsure" => Self::ServiceUnavailable,
                 other => Self::internal(format!("unexpected answer: {other}")),
             },
         }
@@ -408,6 +419,7 @@ impl From<UnlockError> for KeywayError {
             UnlockError::Timeout { phase } => Self::LockTimedOut { phase },
             UnlockError::ConnectionLost { phase } => Self::ConnectionLost { phase },
             UnlockError::UntrustedLock => Self::UntrustedLock,
+            UnlockError::LockClockWrong { lock_clock } => Self::LockClockWrong { lock_time: Timestamp(lock_clock) },
             UnlockError::Cancelled => Self::Cancelled,
             UnlockError::Signer(s) => s.into(),
             UnlockError::Radio(detail) => {

@@ -42,6 +42,7 @@ mod invitations;
 mod keyway;
 pub mod links;
 pub mod listeners;
+mod lock_clock;
 pub mod operation;
 pub mod platform;
 mod profile;

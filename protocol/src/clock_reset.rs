@@ -15,7 +15,7 @@
 use crate::codec::{DecodeError, Reader, Writer, read_signed, with_signature};
 use crate::credential::UnixSeconds;
 use crate::ids::{DoorId, KeyId, LockNonce};
-use crate::messages::{PROTOCOL_VERSION, kind};
+use crate::messages::{PROTOCOL_VERSION, PlainRefusal, kind};
 use crate::receipt::Receipt;
 use crate::refusal::Refusal;
 
@@ -139,5 +139,15 @@ impl ClockResetReply {
             code => Err(Refusal::from_code(code).ok_or(DecodeError::Invalid { field: "status" })?),
         };
         Ok(Self { status, receipt: Receipt::from_bytes(r.rest())? })
+    }
+}
+
+/// A lock's answer to a reset, as the phone reads it: the reply (check its receipt with the
+/// lock's signing key), or the reason of a plaintext refusal (unauthenticated: anyone in
+/// radio range can send one).
+pub fn read_answer(bytes: &[u8]) -> Result<Result<ClockResetReply, Refusal>, DecodeError> {
+    match bytes.first() {
+        Some(&kind::REFUSAL) => Ok(Err(PlainRefusal::from_bytes(bytes)?.reason)),
+        _ => ClockResetReply::from_bytes(bytes).map(Ok),
     }
 }

@@ -204,6 +204,7 @@ impl World {
             admin_token: ADMIN_TOKEN.into(),
             server_secret: b"journeys server secret, 32 bytes!!".to_vec(),
             app_links: keyway_backend::landing::AppLinks::default(),
+            trusted_proxies: Default::default(),
         };
         let state = keyway_backend::AppState::new(db, backend_clock.clone(), &config).expect("backend state");
         let certificates = Certificates::new(served);

@@ -1,14 +1,14 @@
 //! `/v1/auth/…`: one-time-code sign-in, refresh and sign-out.
 
 use axum::Json;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 
-use super::{ApiJson, Authed, Peer};
+use super::{ApiJson, Authed};
 use crate::AppState;
+use crate::client_address::ClientAddress;
 use crate::error::Result;
 use crate::identifiers::Identifier;
-use crate::otp::Client;
 use crate::sessions;
 use crate::{otp, people};
 use keyway_api::Endpoint as _;
@@ -22,12 +22,11 @@ use keyway_api::{CodeRequest, CodeSentResponse, ErrorBody, RefreshRequest, Sessi
               (status = 429, description = "resend_too_soon, rate_limited, too_many_attempts", body = ErrorBody)))]
 pub async fn send_code(
     State(st): State<AppState>,
-    ConnectInfo(Peer(peer)): ConnectInfo<Peer>,
+    ClientAddress(client): ClientAddress,
     ApiJson(req): ApiJson<CodeRequest>,
 ) -> Result<(StatusCode, Json<CodeSentResponse>)> {
     let ident = Identifier::parse(&req.identifier)?;
     let channel = ident.channel();
-    let client = Client::from_peer(peer);
     let sent = st.write(move |tx, st, now| otp::send_code(tx, st.secrets(), st.outbox(), &ident, &client, now)).await?;
     Ok((
         StatusCode::ACCEPTED,
@@ -43,13 +42,12 @@ pub async fn send_code(
               (status = 429, description = "too_many_attempts (retry_at)", body = ErrorBody)))]
 pub async fn verify(
     State(st): State<AppState>,
-    ConnectInfo(Peer(peer)): ConnectInfo<Peer>,
+    ClientAddress(client): ClientAddress,
     ApiJson(req): ApiJson<VerifyRequest>,
 ) -> Result<Json<SessionTokens>> {
     let ident = Identifier::parse(&req.identifier)?;
     let key = sessions::parse_device_key(&req.device_public_key)?;
     let code = req.code;
-    let client = Client::from_peer(peer);
     let tokens = st
         .write_always(move |tx, st, now| {
             otp::check_code(tx, st.secrets(), &ident, &client, &key, &code, now)?;

@@ -36,7 +36,8 @@ pub struct BundleQuery {
     responses((status = 200, body = SignedBundle),
               (status = 404, description = "not_found: no such door, or the caller holds no live key for it", body = ErrorBody),
               (status = 409, description = "door_online, door_up_to_date", body = ErrorBody),
-              (status = 422, description = "invalid_field: negative since", body = ErrorBody)))]
+              (status = 422, description = "invalid_field: negative since", body = ErrorBody),
+              (status = 503, description = "signing_clock_unsure (retry_at): the service's clock jumped", body = ErrorBody)))]
 pub async fn bundle(
     State(st): State<AppState>,
     Authed(s): Authed,
@@ -52,7 +53,9 @@ pub async fn bundle(
             if !door_sync::person_may_carry(tx, s.person_id, door_id, now)? {
                 return Err(Error::NotFound("door"));
             }
-            door_sync::bundle(tx, st.secrets(), door_id, q.since, now)
+            // The time signed: the service's clock, unless it cannot be believed (future_bundle).
+            let signed_time = st.signing_time(tx, door_id, now)?;
+            door_sync::bundle(tx, st.secrets(), door_id, q.since, signed_time)
         })
         .await?;
     Ok(Json(b))

@@ -2,11 +2,12 @@
 //! invited address, and accepting with that code and the device key.
 
 use axum::Json;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 
-use super::{ApiJson, ApiPath, Peer};
+use super::{ApiJson, ApiPath};
 use crate::AppState;
+use crate::client_address::ClientAddress;
 use crate::error::Result;
 use crate::invitations;
 use crate::sessions;
@@ -34,10 +35,9 @@ pub async fn preview(State(st): State<AppState>, ApiPath(token): ApiPath<String>
               (status = 410, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn send_code(
     State(st): State<AppState>,
-    ConnectInfo(Peer(peer)): ConnectInfo<Peer>,
+    ClientAddress(client): ClientAddress,
     ApiPath(token): ApiPath<String>,
 ) -> Result<(StatusCode, Json<CodeSentResponse>)> {
-    let client = crate::otp::Client::from_peer(peer);
     let sent = st
         .write(move |tx, st, now| {
             let ident = invitations::invited_email(tx, st.secrets(), &token, now)?;
@@ -67,7 +67,7 @@ pub async fn send_code(
               (status = 429, body = ErrorBody)))]
 pub async fn accept(
     State(st): State<AppState>,
-    ConnectInfo(Peer(peer)): ConnectInfo<Peer>,
+    ClientAddress(client): ClientAddress,
     ApiPath(token): ApiPath<String>,
     ApiJson(req): ApiJson<AcceptRequest>,
 ) -> Result<Json<SessionTokens>> {
@@ -80,7 +80,6 @@ pub async fn accept(
         )),
     };
     let code = req.code;
-    let client = crate::otp::Client::from_peer(peer);
     let tokens = st
         .write_always(move |tx, st, now| {
             let name = name.as_ref().map(|(f, l)| (f.as_str(), l.as_str()));

@@ -79,7 +79,7 @@ pub async fn poll(
     let mut changes = st.db().door_changes().subscribe(door_id);
     let deadline = tokio::time::Instant::now() + wait;
     let bundle = loop {
-        let newer = st.write(move |tx, st, now| lock_link::newer_bundle(tx, st.secrets(), door_id, after, now)).await?;
+        let newer = st.write(move |tx, st, now| lock_link::newer_bundle(tx, st, door_id, after, now)).await?;
         if newer.is_some() {
             break newer;
         }

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod admin_doors;
 pub mod auth;
+pub mod clock_resets;
 pub mod door_sync;
 pub mod doorcodes;
 pub mod invitations;
@@ -73,6 +74,7 @@ mount! {
     ListPendingDoors => door_sync::pending,
     GetBundle => door_sync::bundle,
     UploadReceipt => door_sync::receipt,
+    RequestClockReset => clock_resets::request,
     GetLinkChallenge => lock_link::challenge,
     PollLink => lock_link::poll,
     CreateOrg => admin::create_org,
@@ -91,6 +93,7 @@ mount! {
     UpdateGrant => admin::update_grant,
     RevokeGrant => admin::revoke_grant,
     UnfreezeSignIn => admin::unfreeze_sign_in,
+    AdminClockReset => clock_resets::admin,
     UpdateKey => admin::update_key,
     DeleteKey => admin::delete_key,
     Invite => admin::invite,

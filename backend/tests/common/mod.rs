@@ -66,6 +66,18 @@ impl Server {
 
     /// A server whose link pages and `.well-known` files use `app_links`.
     pub async fn start_with(app_links: keyway_backend::landing::AppLinks) -> Self {
+        Self::start_configured(app_links, Default::default()).await
+    }
+
+    /// A server that believes the client address forwarded by `proxies`.
+    pub async fn start_behind(proxies: keyway_backend::client_address::TrustedProxies) -> Self {
+        Self::start_configured(Default::default(), proxies).await
+    }
+
+    async fn start_configured(
+        app_links: keyway_backend::landing::AppLinks,
+        trusted_proxies: keyway_backend::client_address::TrustedProxies,
+    ) -> Self {
         let clock = ManualClock::new(T0);
         let db = Db::open(":memory:").unwrap();
         let config = Config {
@@ -73,6 +85,7 @@ impl Server {
             admin_token: ADMIN_TOKEN.into(),
             server_secret: b"test server secret, 32 bytes long!".to_vec(),
             app_links,
+            trusted_proxies,
         };
         let state = AppState::new(db, clock.clone(), &config).unwrap();
         let _ = rustls::crypto::ring::default_provider().install_default();

@@ -163,6 +163,11 @@ impl From<Error> for Failure {
             Error::LockRefused { .. } => ("lock_refused", Refused, None),
             Error::LockTimedOut { .. } => ("timeout", Bluetooth, Some("move closer to the door and try again".into())),
             Error::ConnectionLost { .. } => ("connection_lost", Bluetooth, Some("try again".into())),
+            Error::LockClockWrong { .. } => (
+                "lock_clock_wrong",
+                Refused,
+                Some("the door's clock is wrong; connect to the internet and try again to repair it".into()),
+            ),
             Error::UntrustedLock => {
                 ("untrusted_lock", Refused, Some("this lock is not the door on record; tell your administrator".into()))
             }

@@ -3,6 +3,7 @@
 
 #[cfg(feature = "btleplug")]
 pub mod btleplug;
+pub mod clock_repair;
 mod link;
 pub mod unlock;
 

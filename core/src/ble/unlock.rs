@@ -230,6 +230,14 @@ pub enum UnlockError {
     /// Something answered that is not the lock in the door record, or spoke nonsense.
     #[error("the lock's answer could not be trusted")]
     UntrustedLock,
+    /// The lock refused a key that is valid by the phone's clock, and its own clock (in its
+    /// authenticated answer) is far from the phone's: its clock is wrong, not the key
+    /// (`clock_repair.rs`).
+    #[error("the lock's clock is wrong (it reads {})", crate::Timestamp(*lock_clock))]
+    LockClockWrong {
+        /// The lock's clock (Unix seconds).
+        lock_clock: UnixSeconds,
+    },
     /// The caller cancelled (or a newer unlock took the radio).
     #[error("cancelled")]
     Cancelled,
@@ -242,7 +250,7 @@ pub enum UnlockError {
 }
 
 impl UnlockError {
-    fn from_transport(e: BleError, phase: UnlockPhase) -> Self {
+    pub(crate) fn from_transport(e: BleError, phase: UnlockPhase) -> Self {
         match e {
             BleError::PoweredOff => Self::BluetoothOff,
             BleError::Unauthorized => Self::PermissionMissing,
@@ -253,7 +261,7 @@ impl UnlockError {
         }
     }
 
-    fn from_link(e: LinkError, phase: UnlockPhase) -> Self {
+    pub(crate) fn from_link(e: LinkError, phase: UnlockPhase) -> Self {
         match e {
             LinkError::Transport(t) => Self::from_transport(t, phase),
             LinkError::Frame(e) => {
@@ -349,6 +357,7 @@ pub async fn unlock(
             peripheral: peripheral.clone(),
             nonce: advert.nonce,
             progress,
+            now,
         };
         let opened = async {
             let first = attempt.connect_and_open().await;
@@ -383,7 +392,7 @@ pub async fn unlock(
 }
 
 /// Scans until the door's advertisement is heard from a peripheral not in `passed_over`.
-async fn scan_for(
+pub(crate) async fn scan_for(
     transport: &dyn BleTransport,
     door: DoorId,
     timeout: Duration,
@@ -428,6 +437,8 @@ struct Attempt<'a> {
     peripheral: PeripheralId,
     nonce: LockNonce,
     progress: &'a (dyn Fn(Progress) + Send + Sync),
+    /// The phone's clock, to tell a lock's wrong clock from a key's end.
+    now: UnixSeconds,
 }
 
 /// Stale-nonce retries allowed on one connection.
@@ -453,6 +464,9 @@ impl Attempt<'_> {
         let handshake_elapsed = started.elapsed();
         crash_point!("ble.after_handshake");
         if let Err(reason) = reply.outcome {
+            if super::clock_repair::clock_is_wrong(reason, reply.lock_clock, self.now, self.key) {
+                return Err(UnlockError::LockClockWrong { lock_clock: reply.lock_clock });
+            }
             return Err(UnlockError::from_refusal(reason, self.key));
         }
         let door_open = Duration::from_millis(u64::from(reply.open_ms));
