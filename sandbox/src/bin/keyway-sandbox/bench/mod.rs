@@ -3,6 +3,7 @@
 //! lock-side costs are callgrind instruction counts, which repeat on a busy machine.
 //! Build with `--release` for figures worth quoting.
 
+mod backend_load;
 mod bundle;
 mod cache;
 mod demo_memory;
@@ -15,6 +16,7 @@ mod scene;
 mod stats;
 
 use serde_json::{Map, Value, json};
+use std::time::Duration;
 
 /// What `keyway-sandbox bench` was asked.
 #[derive(Debug, clap::Args)]
@@ -361,13 +363,86 @@ pub async fn run(args: &BenchArgs, json_out: bool) -> Result<(), String> {
         }
     }
 
-    let credentials = if q { 200 } else { 10_000 };
-    let refresh = refresh::measure(credentials).await;
-    let refresh_what = format!(
-        "refresh bringing {credentials} new credentials, all {credentials} checked issued and in the cache file \
-         (one run, wall clock, backend on loopback)"
+    // The refresh at two sizes, and how it scales between them (issue 19: near-linear or
+    // better, i.e. a ratio of at most 10 for ten times the keys).
+    let (small, large) = if q { (20, 200) } else { (1_000, 10_000) };
+    let runs = if q { 1 } else { 3 };
+    let mut refresh_ms = Vec::new();
+    for (credentials, id, goal) in [(small, "refresh_1k", "—"), (large, "refresh_10k", "≤ 500 ms")] {
+        let measured = refresh::measure_median(credentials, runs).await.map(|t| t.as_secs_f64() * 1e3);
+        let what = format!(
+            "refresh bringing {credentials} new credentials, all {credentials} checked issued and in the cache file \
+             (median of {runs} run(s), each in a new world; wall clock, backend on loopback)"
+        );
+        refresh_ms.push(measured.clone());
+        report.add(id, what, measured, "ms", goal);
+    }
+    let ratio = match (&refresh_ms[0], &refresh_ms[1]) {
+        (Ok(a), Ok(b)) => Ok(b / a),
+        (Err(e), _) | (_, Err(e)) => Err(e.clone()),
+    };
+    report.add(
+        "refresh_10k_over_1k",
+        format!("refresh time for {large} credentials over the time for {small}"),
+        ratio,
+        "×",
+        "≤ 10 (near-linear or better)",
     );
-    report.add("refresh_10k", refresh_what, refresh.map(|t| t.as_secs_f64() * 1e3), "ms", "≤ 500 ms");
+
+    // The backend under load: one backend, HTTPS on loopback, a SQLite file.
+    let (members, first_rate, step) =
+        if q { (50, 25.0, Duration::from_secs(1)) } else { (1_000, 250.0, Duration::from_secs(4)) };
+    match backend_load::measure(members, backend_load::rates(first_rate), step).await {
+        Ok(load) => {
+            let saturation = load.saturation();
+            let step_what = |s: &backend_load::Step| {
+                format!("{:.0}/s offered, {:.0}/s done, p99 {:.1} ms", s.offered, s.achieved, s.p99_ms)
+            };
+            let base = format!(
+                "member refreshes (profile, keys since the cursor, pending doors: 3 HTTPS requests) against one \
+                 backend on loopback, SQLite file, {members} members each with a session; open loop, {} s a step"
+                , step.as_secs()
+            );
+            match &load.best {
+                Some(best) => {
+                    report.add(
+                        "backend_refresh_rps",
+                        format!("{base}: the highest rate sustained with p99 < {:.0} ms", backend_load::P99_GOAL_MS),
+                        Ok(best.achieved),
+                        "refreshes/s",
+                        "≥ 1,000/s",
+                    );
+                    report.add("backend_refresh_p50", format!("{base}: p50 at that rate"), Ok(best.p50_ms), "ms", "—");
+                    report.add(
+                        "backend_refresh_p99",
+                        format!("{base}: p99 at that rate"),
+                        Ok(best.p99_ms),
+                        "ms",
+                        "< 250 ms",
+                    );
+                }
+                None => report.add(
+                    "backend_refresh_rps",
+                    base.clone(),
+                    Err(format!("not even the first rate was sustained: {}", saturation)),
+                    "refreshes/s",
+                    "≥ 1,000/s",
+                ),
+            }
+            match &load.knee {
+                Some(knee) => report.add(
+                    "backend_refresh_knee",
+                    format!("{base}: the knee, the first offered rate where p99 crosses 250 ms or throughput stops \
+                             rising ({}); {saturation}", step_what(knee)),
+                    Ok(knee.offered),
+                    "refreshes/s offered",
+                    "reported",
+                ),
+                None => report.add("backend_refresh_knee", base, Err(saturation), "refreshes/s offered", "reported"),
+            }
+        }
+        Err(e) => report.add("backend_refresh_rps", "member refreshes per second", Err(e), "refreshes/s", "≥ 1,000/s"),
+    }
 
     match bundle::measure(if q { 1 } else { 5 }) {
         Ok((bytes, p185, p23, apply)) => {
