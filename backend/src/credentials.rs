@@ -52,22 +52,21 @@ fn load_grant(tx: &Transaction<'_>, grant_id: i64) -> Result<GrantRow> {
          WHERE g.id = ?1",
     )?
     .query_row([grant_id], |r| {
-            let state: Option<String> = r.get(7)?;
-            Ok(GrantRow {
-                person_id: r.get(0)?,
-                facility_id: r.get(1)?,
-                starts_at: r.get(2)?,
-                expires_at: r.get(3)?,
-                shareable: r.get(4)?,
-                revoked: r.get(5)?,
-                share_id: r.get(6)?,
-                invitation: match state {
-                    Some(st) => Some((st, r.get(8)?, r.get(9)?)),
-                    None => None,
-                },
-            })
-        },
-    )
+        let state: Option<String> = r.get(7)?;
+        Ok(GrantRow {
+            person_id: r.get(0)?,
+            facility_id: r.get(1)?,
+            starts_at: r.get(2)?,
+            expires_at: r.get(3)?,
+            shareable: r.get(4)?,
+            revoked: r.get(5)?,
+            share_id: r.get(6)?,
+            invitation: match state {
+                Some(st) => Some((st, r.get(8)?, r.get(9)?)),
+                None => None,
+            },
+        })
+    })
     .optional()?
     .ok_or(Error::NotFound("grant"))
 }
@@ -367,15 +366,14 @@ fn reusable(
              ORDER BY c.issued_at DESC, c.rowid DESC LIMIT 1",
         )?
         .query_row(params![grant_id, session.device_public_key, now], |r| {
-                Ok(Current {
-                    id: r.get(0)?,
-                    bytes: r.get(1)?,
-                    not_before: r.get(2)?,
-                    not_after: r.get(3)?,
-                    parent: r.get(4)?,
-                })
-            },
-        )
+            Ok(Current {
+                id: r.get(0)?,
+                bytes: r.get(1)?,
+                not_before: r.get(2)?,
+                not_after: r.get(3)?,
+                parent: r.get(4)?,
+            })
+        })
         .optional()?;
     let Some(c) = row.filter(|c| {
         c.not_before >= g.starts_at
@@ -385,7 +383,8 @@ fn reusable(
         return Ok(None);
     };
     let named: Vec<i64> = {
-        let mut stmt = tx.prepare_cached("SELECT door_id FROM credential_doors WHERE credential_id = ?1 ORDER BY door_id")?;
+        let mut stmt =
+            tx.prepare_cached("SELECT door_id FROM credential_doors WHERE credential_id = ?1 ORDER BY door_id")?;
         let rows = stmt.query_map([&c.id], |r| r.get(0))?;
         rows.collect::<rusqlite::Result<_>>()?
     };

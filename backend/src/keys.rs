@@ -214,7 +214,8 @@ pub fn list_for_person(
     since: Option<i64>,
     now: i64,
 ) -> Result<(Vec<KeyView>, i64)> {
-    let cursor: i64 = tx.prepare_cached("SELECT value FROM meta WHERE key = 'change_seq'")?.query_row([], |r| r.get(0))?;
+    let cursor: i64 =
+        tx.prepare_cached("SELECT value FROM meta WHERE key = 'change_seq'")?.query_row([], |r| r.get(0))?;
     let rows: Vec<KeyRow> = {
         let mut stmt = tx.prepare_cached(
             "SELECT g.id, k.id, k.name, o.name, f.name, g.starts_at, g.expires_at, g.shareable,

@@ -77,9 +77,7 @@ pub fn profile(tx: &Transaction<'_>, person_id: i64, now: i64) -> Result<Profile
         .prepare_cached(
             "SELECT email, phone, name, first_name, last_name, card_id, card_surface_id FROM people WHERE id = ?1",
         )?
-        .query_row([person_id], |r| {
-            Ok(((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?), r.get(6)?))
-        })
+        .query_row([person_id], |r| Ok(((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?), r.get(6)?)))
         .optional()?
         .ok_or(Error::NotFound("person"))?;
     let sql = format!(

@@ -98,15 +98,14 @@ pub fn authenticate(tx: &Transaction<'_>, secrets: &Secrets, access_token: &str,
              FROM access_tokens a JOIN sessions s ON s.id = a.session_id WHERE a.token_hash = ?1",
         )?
         .query_row([h], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, i64>(2)?,
-                    r.get::<_, Vec<u8>>(3)?,
-                    r.get::<_, Option<i64>>(4)?,
-                ))
-            },
-        )
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, Vec<u8>>(3)?,
+                r.get::<_, Option<i64>>(4)?,
+            ))
+        })
         .optional()?;
     let Some((exp, session_id, person_id, device_public_key, revoked)) = row else {
         return Err(Error::Unauthenticated);
