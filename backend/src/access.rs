@@ -111,7 +111,8 @@ fn touch_grants(tx: &Transaction<'_>, grants: &[i64]) -> Result<()> {
 
 /// Whether the grant's holder (for a guest key: the member who shared it) is suspended.
 pub fn is_suspended(tx: &Transaction<'_>, grant_id: i64) -> Result<bool> {
-    Ok(tx.query_row("SELECT 1 FROM suspended_grants WHERE grant_id = ?1", [grant_id], |_| Ok(())).optional()?.is_some())
+    let mut stmt = tx.prepare_cached("SELECT 1 FROM suspended_grants WHERE grant_id = ?1")?;
+    Ok(stmt.query_row([grant_id], |_| Ok(())).optional()?.is_some())
 }
 
 /// Renames a key or replaces its doors (at least one, at most 32, all in its facility).

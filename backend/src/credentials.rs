@@ -12,6 +12,9 @@
 //! lists it with the rest. A member holds at most [`MAX_LIVE_PER_GRANT`] live credentials
 //! per key (retired parents included); beyond that the oldest is revoked.
 
+use std::collections::HashMap;
+use std::rc::Rc;
+
 use rusqlite::{OptionalExtension, Transaction, params};
 
 use crate::error::{Error, Result};
@@ -41,32 +44,77 @@ struct GrantRow {
 }
 
 fn load_grant(tx: &Transaction<'_>, grant_id: i64) -> Result<GrantRow> {
-    tx.query_row(
+    tx.prepare_cached(
         "SELECT g.person_id, k.facility_id, g.starts_at, g.expires_at, g.shareable, g.revoked_at IS NOT NULL,
                 g.share_id, i.state, i.expires_at, COALESCE(p.first_sign_in_at < i.expires_at, 0)
          FROM grants g JOIN keys k ON k.id = g.key_id JOIN people p ON p.id = g.person_id
               LEFT JOIN invitations i ON i.id = g.invitation_id
          WHERE g.id = ?1",
-        [grant_id],
-        |r| {
-            let state: Option<String> = r.get(7)?;
-            Ok(GrantRow {
-                person_id: r.get(0)?,
-                facility_id: r.get(1)?,
-                starts_at: r.get(2)?,
-                expires_at: r.get(3)?,
-                shareable: r.get(4)?,
-                revoked: r.get(5)?,
-                share_id: r.get(6)?,
-                invitation: match state {
-                    Some(st) => Some((st, r.get(8)?, r.get(9)?)),
-                    None => None,
-                },
-            })
-        },
-    )
+    )?
+    .query_row([grant_id], |r| {
+        let state: Option<String> = r.get(7)?;
+        Ok(GrantRow {
+            person_id: r.get(0)?,
+            facility_id: r.get(1)?,
+            starts_at: r.get(2)?,
+            expires_at: r.get(3)?,
+            shareable: r.get(4)?,
+            revoked: r.get(5)?,
+            share_id: r.get(6)?,
+            invitation: match state {
+                Some(st) => Some((st, r.get(8)?, r.get(9)?)),
+                None => None,
+            },
+        })
+    })
     .optional()?
     .ok_or(Error::NotFound("grant"))
+}
+
+/// Site issuers opened during one request, by facility: each sealed key is opened and
+/// parsed once, however many credentials it signs.
+#[derive(Default)]
+struct Issuers(HashMap<i64, Rc<OpenIssuer>>);
+
+/// A site's issuer with its key parsed, ready to sign many credentials.
+struct OpenIssuer {
+    key: signing::LoadedIssuer,
+    public_key: Vec<u8>,
+    credential_ttl_secs: i64,
+}
+
+impl Issuers {
+    fn for_facility(&mut self, tx: &Transaction<'_>, secrets: &Secrets, facility_id: i64) -> Result<Rc<OpenIssuer>> {
+        if let Some(issuer) = self.0.get(&facility_id) {
+            return Ok(issuer.clone());
+        }
+        let issuer = orgs::issuer_for_facility(tx, secrets, facility_id)?;
+        let open = Rc::new(OpenIssuer {
+            key: signing::LoadedIssuer::from_pkcs8(&issuer.pkcs8)?,
+            public_key: issuer.public_key,
+            credential_ttl_secs: issuer.credential_ttl_secs,
+        });
+        self.0.insert(facility_id, open.clone());
+        Ok(open)
+    }
+}
+
+/// What issuing under one grant comes to before any signature: the current credential
+/// handed out again, or a new one to sign and record.
+enum Plan {
+    Reused(IssuedCredential),
+    New(Box<ToSign>),
+}
+
+/// A credential decided on but not yet signed.
+struct ToSign {
+    grant_id: i64,
+    issuer: Rc<OpenIssuer>,
+    spec: CredentialSpec,
+    door_ids: Vec<i64>,
+    parent_vec: Option<Vec<u8>>,
+    not_before: i64,
+    not_after: i64,
 }
 
 /// Issues a credential under one grant for the session's device.
@@ -77,6 +125,24 @@ pub fn issue_one(
     grant_id: i64,
     now: i64,
 ) -> Result<IssuedCredential> {
+    match plan(tx, secrets, &mut Issuers::default(), session, grant_id, now)? {
+        Plan::Reused(c) => Ok(c),
+        Plan::New(to_sign) => {
+            let bytes = signing::issue_credential_with(&to_sign.issuer.key, &to_sign.spec)?;
+            record(tx, session, &to_sign, bytes, now)
+        }
+    }
+}
+
+/// Checks a grant and decides: hand out the current credential again, or sign a new one.
+fn plan(
+    tx: &Transaction<'_>,
+    secrets: &Secrets,
+    issuers: &mut Issuers,
+    session: &SessionInfo,
+    grant_id: i64,
+    now: i64,
+) -> Result<Plan> {
     let g = load_grant(tx, grant_id)?;
     if g.person_id != session.person_id {
         return Err(Error::NotFound("grant"));
@@ -101,7 +167,7 @@ pub fn issue_one(
             _ => {}
         }
     }
-    let issuer = orgs::issuer_for_facility(tx, secrets, g.facility_id)?;
+    let issuer = issuers.for_facility(tx, secrets, g.facility_id)?;
     let not_before = now.max(g.starts_at);
     if not_before >= now + issuer.credential_ttl_secs {
         return Err(Error::KeyNotYetValid { starts_at: g.starts_at });
@@ -110,18 +176,21 @@ pub fn issue_one(
     let renew_window = RENEW_WINDOW_SECS.min(issuer.credential_ttl_secs / 2);
     let door_ids = grant_door_ids(tx, grant_id)?;
     if let Some(current) = reusable(tx, session, grant_id, &g, &door_ids, renew_window, now)? {
-        return answer(tx, grant_id, &current, &issuer.public_key);
+        return answer(tx, grant_id, &current, &issuer.public_key).map(Plan::Reused);
     }
     let parent_vec = match g.share_id {
         Some(share_id) => Some(live_parent(tx, secrets, share_id, now)?),
         None => None,
     };
     let mut lock_ids = Vec::with_capacity(door_ids.len());
-    for d in &door_ids {
-        let lock: Vec<u8> = tx.query_row("SELECT lock_id FROM doors WHERE id = ?1", [d], |r| r.get(0))?;
-        let arr: [u8; 8] =
-            lock.try_into().map_err(|_| Error::Internal("stored lock id has the wrong length".into()))?;
-        lock_ids.push(arr);
+    {
+        let mut stmt = tx.prepare_cached("SELECT lock_id FROM doors WHERE id = ?1")?;
+        for d in &door_ids {
+            let lock: Vec<u8> = stmt.query_row([d], |r| r.get(0))?;
+            let arr: [u8; 8] =
+                lock.try_into().map_err(|_| Error::Internal("stored lock id has the wrong length".into()))?;
+            lock_ids.push(arr);
+        }
     }
     let id = crate::credential_ids::mint(tx, secrets, g.facility_id)?;
     let parent: Option<[u8; 16]> = match &parent_vec {
@@ -134,77 +203,133 @@ pub fn issue_one(
     let spec = CredentialSpec {
         id,
         device_public_key: session.device_public_key.clone(),
-        doors: lock_ids.clone(),
+        doors: lock_ids,
         not_before: u32::try_from(not_before).map_err(|_| Error::field("starts_at", "out of range"))?,
         not_after: u32::try_from(not_after).map_err(|_| Error::field("expires_at", "out of range"))?,
         shareable: g.shareable && !guest,
         parent,
     };
-    let bytes = signing::issue_credential(&issuer.pkcs8, &spec)?;
-    tx.execute(
+    Ok(Plan::New(Box::new(ToSign { grant_id, issuer, spec, door_ids, parent_vec, not_before, not_after })))
+}
+
+/// Stores a newly signed credential, supersedes the device's older ones for the grant and
+/// keeps the grant under its cap; returns the answer.
+fn record(
+    tx: &Transaction<'_>,
+    session: &SessionInfo,
+    to_sign: &ToSign,
+    bytes: Vec<u8>,
+    now: i64,
+) -> Result<IssuedCredential> {
+    let ToSign { grant_id, issuer, spec, door_ids, parent_vec, not_before, not_after } = to_sign;
+    let id = &spec.id;
+    let guest = spec.parent.is_some();
+    tx.prepare_cached(
         "INSERT INTO credentials (id, grant_id, session_id, device_public_key, not_before, not_after, parent_id,
              guest, shareable, issued_at, bytes)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-        params![
-            &id[..],
-            grant_id,
-            session.session_id,
-            session.device_public_key,
-            not_before,
-            not_after,
-            parent_vec,
-            guest,
-            spec.shareable,
-            now,
-            bytes
-        ],
-    )?;
-    for d in &door_ids {
-        tx.execute("INSERT INTO credential_doors (credential_id, door_id) VALUES (?1, ?2)", params![&id[..], d])?;
-    }
-    supersede_older(tx, session, grant_id, &id, now)?;
-    enforce_cap(tx, grant_id, &id, now)?;
-    Ok(IssuedCredential {
+    )?
+    .execute(params![
+        &id[..],
         grant_id,
-        credential_id: hex::encode(id),
-        credential: b64(&bytes),
+        session.session_id,
+        session.device_public_key,
         not_before,
         not_after,
-        lock_ids: lock_ids.iter().map(hex::encode).collect(),
-        parent_credential_id: parent.map(hex::encode),
+        parent_vec,
+        guest,
+        spec.shareable,
+        now,
+        bytes
+    ])?;
+    {
+        let mut stmt = tx.prepare_cached("INSERT INTO credential_doors (credential_id, door_id) VALUES (?1, ?2)")?;
+        for d in door_ids {
+            stmt.execute(params![&id[..], d])?;
+        }
+    }
+    supersede_older(tx, session, *grant_id, id, now)?;
+    enforce_cap(tx, *grant_id, id, now)?;
+    Ok(IssuedCredential {
+        grant_id: *grant_id,
+        credential_id: hex::encode(id),
+        credential: b64(&bytes),
+        not_before: *not_before,
+        not_after: *not_after,
+        lock_ids: spec.doors.iter().map(hex::encode).collect(),
+        parent_credential_id: spec.parent.map(hex::encode),
         issuer_public_key: b64(&issuer.public_key),
     })
 }
 
+/// Whether a grant's refusal only means "nothing to issue for it now" in a request for all.
+fn skipped_in_issue_all(e: &Error) -> bool {
+    matches!(
+        e,
+        Error::KeyNotYetValid { .. } | Error::InvitationExpired | Error::InvitationCancelled | Error::AccessSuspended
+    )
+}
+
 /// Issues (or renews) credentials for every grant of the person that is usable now or
 /// within the credential life; grants that are revoked, expired or too far ahead are skipped.
+///
+/// The member's own keys go as one batch: every grant is checked and every new credential
+/// decided first, then all are signed (on every core when there are many), then recorded.
+/// Guest keys follow one by one, after the batch: issuing one may renew the sharer's
+/// credential that it names as parent, so each must see everything recorded before it.
 pub fn issue_all(
     tx: &Transaction<'_>,
     secrets: &Secrets,
     session: &SessionInfo,
     now: i64,
 ) -> Result<Vec<IssuedCredential>> {
-    let ids: Vec<i64> = {
-        let mut stmt = tx.prepare(
-            "SELECT id FROM grants WHERE person_id = ?1 AND revoked_at IS NULL AND expires_at > ?2 ORDER BY id",
+    let grants: Vec<(i64, bool)> = {
+        let mut stmt = tx.prepare_cached(
+            "SELECT id, share_id IS NOT NULL FROM grants
+             WHERE person_id = ?1 AND revoked_at IS NULL AND expires_at > ?2 ORDER BY id",
         )?;
-        let rows = stmt.query_map(params![session.person_id, now], |r| r.get(0))?;
+        let rows = stmt.query_map(params![session.person_id, now], |r| Ok((r.get(0)?, r.get(1)?)))?;
         rows.collect::<rusqlite::Result<_>>()?
     };
-    let mut out = Vec::new();
-    for id in ids {
-        match issue_one(tx, secrets, session, id, now) {
-            Ok(c) => out.push(c),
-            Err(
-                Error::KeyNotYetValid { .. }
-                | Error::InvitationExpired
-                | Error::InvitationCancelled
-                | Error::AccessSuspended,
-            ) => {}
+    let mut issuers = Issuers::default();
+    let mut answers: Vec<(i64, IssuedCredential)> = Vec::with_capacity(grants.len());
+    let mut to_sign = Vec::new();
+    let mut guests = Vec::new();
+    for (id, guest) in grants {
+        if guest {
+            guests.push(id);
+            continue;
+        }
+        match plan(tx, secrets, &mut issuers, session, id, now) {
+            Ok(Plan::Reused(c)) => answers.push((id, c)),
+            Ok(Plan::New(t)) => to_sign.push(t),
+            Err(e) if skipped_in_issue_all(&e) => {}
             Err(e) => return Err(e),
         }
     }
-    Ok(out)
+    let signed = sign_all(&to_sign)?;
+    for (t, bytes) in to_sign.iter().zip(signed) {
+        answers.push((t.grant_id, record(tx, session, t, bytes, now)?));
+    }
+    for id in guests {
+        match issue_one(tx, secrets, session, id, now) {
+            Ok(c) => answers.push((id, c)),
+            Err(e) if skipped_in_issue_all(&e) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    answers.sort_by_key(|(id, _)| *id);
+    Ok(answers.into_iter().map(|(_, c)| c).collect())
+}
+
+/// Below this many credentials one core signs them all (threads would cost more than they save).
+const PARALLEL_SIGNING_FROM: usize = 64;
+
+/// Signs every planned credential, in order; on every core when there are many.
+fn sign_all(to_sign: &[Box<ToSign>]) -> Result<Vec<Vec<u8>>> {
+    let work: Vec<(&signing::LoadedIssuer, &CredentialSpec)> =
+        to_sign.iter().map(|t| (&t.issuer.key, &t.spec)).collect();
+    signing::issue_credentials(&work, PARALLEL_SIGNING_FROM)
 }
 
 /// A credential row that can be handed out again.
@@ -230,24 +355,23 @@ fn reusable(
     now: i64,
 ) -> Result<Option<Current>> {
     let row: Option<Current> = tx
-        .query_row(
+        .prepare_cached(
             "SELECT c.id, c.bytes, c.not_before, c.not_after, c.parent_id FROM credentials c
              WHERE c.grant_id = ?1 AND c.device_public_key = ?2 AND c.revoked_at IS NULL
                AND c.superseded_at IS NULL AND c.bytes IS NOT NULL AND c.not_after > ?3
                AND (c.parent_id IS NULL OR NOT EXISTS
                     (SELECT 1 FROM credentials p WHERE p.id = c.parent_id AND p.revoked_at IS NOT NULL))
              ORDER BY c.issued_at DESC, c.rowid DESC LIMIT 1",
-            params![grant_id, session.device_public_key, now],
-            |r| {
-                Ok(Current {
-                    id: r.get(0)?,
-                    bytes: r.get(1)?,
-                    not_before: r.get(2)?,
-                    not_after: r.get(3)?,
-                    parent: r.get(4)?,
-                })
-            },
-        )
+        )?
+        .query_row(params![grant_id, session.device_public_key, now], |r| {
+            Ok(Current {
+                id: r.get(0)?,
+                bytes: r.get(1)?,
+                not_before: r.get(2)?,
+                not_after: r.get(3)?,
+                parent: r.get(4)?,
+            })
+        })
         .optional()?;
     let Some(c) = row.filter(|c| {
         c.not_before >= g.starts_at
@@ -257,7 +381,8 @@ fn reusable(
         return Ok(None);
     };
     let named: Vec<i64> = {
-        let mut stmt = tx.prepare("SELECT door_id FROM credential_doors WHERE credential_id = ?1 ORDER BY door_id")?;
+        let mut stmt =
+            tx.prepare_cached("SELECT door_id FROM credential_doors WHERE credential_id = ?1 ORDER BY door_id")?;
         let rows = stmt.query_map([&c.id], |r| r.get(0))?;
         rows.collect::<rusqlite::Result<_>>()?
     };
@@ -267,7 +392,7 @@ fn reusable(
 /// The answer for a stored credential.
 fn answer(tx: &Transaction<'_>, grant_id: i64, c: &Current, issuer_public_key: &[u8]) -> Result<IssuedCredential> {
     let lock_ids: Vec<String> = {
-        let mut stmt = tx.prepare(
+        let mut stmt = tx.prepare_cached(
             "SELECT d.lock_id FROM credential_doors cd JOIN doors d ON d.id = cd.door_id
              WHERE cd.credential_id = ?1 ORDER BY d.id",
         )?;
@@ -288,11 +413,11 @@ fn answer(tx: &Transaction<'_>, grant_id: i64, c: &Current, issuer_public_key: &
 
 /// Whether a live guest credential names `credential_id` as its parent.
 fn names_it_as_parent(tx: &Transaction<'_>, credential_id: &[u8], now: i64) -> Result<bool> {
-    let n: i64 = tx.query_row(
-        "SELECT COUNT(*) FROM credentials WHERE parent_id = ?1 AND revoked_at IS NULL AND not_after > ?2",
-        params![credential_id, now],
-        |r| r.get(0),
-    )?;
+    let n: i64 = tx
+        .prepare_cached(
+            "SELECT COUNT(*) FROM credentials WHERE parent_id = ?1 AND revoked_at IS NULL AND not_after > ?2",
+        )?
+        .query_row(params![credential_id, now], |r| r.get(0))?;
     Ok(n > 0)
 }
 
@@ -310,7 +435,7 @@ fn repoint_shares(tx: &Transaction<'_>, old: &[u8], new: &[u8]) -> Result<()> {
 /// as parent, retired (not listed, so that guest is not refused).
 fn supersede_older(tx: &Transaction<'_>, session: &SessionInfo, grant_id: i64, new_id: &[u8], now: i64) -> Result<()> {
     let older: Vec<(Vec<u8>, i64)> = {
-        let mut stmt = tx.prepare(
+        let mut stmt = tx.prepare_cached(
             "SELECT id, not_after FROM credentials WHERE grant_id = ?1 AND device_public_key = ?2 AND id != ?3
                AND revoked_at IS NULL AND superseded_at IS NULL",
         )?;
@@ -333,7 +458,7 @@ fn supersede_older(tx: &Transaction<'_>, session: &SessionInfo, grant_id: i64, n
 /// the oldest beyond it are revoked and listed; their shares move to `new_id`.
 fn enforce_cap(tx: &Transaction<'_>, grant_id: i64, new_id: &[u8], now: i64) -> Result<()> {
     let live: Vec<Vec<u8>> = {
-        let mut stmt = tx.prepare(
+        let mut stmt = tx.prepare_cached(
             "SELECT id FROM credentials WHERE grant_id = ?1 AND revoked_at IS NULL AND not_after > ?2 AND id != ?3
              ORDER BY issued_at DESC, rowid DESC",
         )?;

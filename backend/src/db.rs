@@ -3,7 +3,9 @@
 //! a committed transaction are signalled to waiting online links ([`DoorChanges`]).
 
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
@@ -18,6 +20,23 @@ pub struct Db {
     /// `doors` rows touched by the transaction in progress (filled by the update hook).
     touched_doors: Arc<Mutex<Vec<i64>>>,
     changes: Arc<DoorChanges>,
+    /// Nanoseconds the connection has been held, all callers together (the load bench
+    /// reads it to tell a saturated writer from a saturated CPU).
+    held_nanos: Arc<AtomicU64>,
+}
+
+/// The connection, held; adds the time it was held to [`Db::held_time`] when dropped.
+struct Held<'a> {
+    guard: MutexGuard<'a, Connection>,
+    since: Instant,
+    total: &'a AtomicU64,
+}
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        let nanos = u64::try_from(self.since.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        self.total.fetch_add(nanos, Ordering::Relaxed);
+    }
 }
 
 impl std::fmt::Debug for Db {
@@ -38,6 +57,8 @@ impl Db {
         }
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.pragma_update(None, "busy_timeout", 5000)?;
+        // Hot paths prepare their statements once (`prepare_cached`); keep enough of them.
+        conn.set_prepared_statement_cache_capacity(256);
         schema::migrate(&mut conn)?;
         // A backend that just started has no lock connected: links come back within seconds.
         conn.execute("UPDATE doors SET link_up = 0 WHERE link_up != 0", [])?;
@@ -48,7 +69,24 @@ impl Db {
                 hook_list.lock().unwrap_or_else(|p| p.into_inner()).push(row);
             }
         }))?;
-        Ok(Self { conn: Arc::new(Mutex::new(conn)), touched_doors, changes: Arc::new(DoorChanges::default()) })
+        Ok(Self {
+            conn: Arc::new(Mutex::new(conn)),
+            touched_doors,
+            changes: Arc::new(DoorChanges::default()),
+            held_nanos: Arc::default(),
+        })
+    }
+
+    /// How long the one connection has been held since the database was opened: its
+    /// share of wall-clock time is how busy the single writer is.
+    pub fn held_time(&self) -> Duration {
+        Duration::from_nanos(self.held_nanos.load(Ordering::Relaxed))
+    }
+
+    /// Waits for the connection and holds it until the answer is dropped.
+    fn hold(&self) -> Held<'_> {
+        let guard = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        Held { guard, since: Instant::now(), total: &self.held_nanos }
     }
 
     /// The doors' change signals (for online links waiting on a door).
@@ -72,9 +110,9 @@ impl Db {
     {
         let db = self.clone();
         tokio::task::spawn_blocking(move || {
-            let mut guard = db.conn.lock().unwrap_or_else(|p| p.into_inner());
+            let mut held = db.hold();
             let run = || -> Result<T> {
-                let tx = guard.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                let tx = held.guard.transaction_with_behavior(TransactionBehavior::Immediate)?;
                 let out = f(&tx)?;
                 tx.commit()?;
                 Ok(out)
@@ -97,9 +135,9 @@ impl Db {
     {
         let db = self.clone();
         tokio::task::spawn_blocking(move || {
-            let mut guard = db.conn.lock().unwrap_or_else(|p| p.into_inner());
+            let mut held = db.hold();
             let run = || -> Result<Result<T>> {
-                let tx = guard.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                let tx = held.guard.transaction_with_behavior(TransactionBehavior::Immediate)?;
                 let out = f(&tx);
                 tx.commit()?;
                 Ok(out)
@@ -120,8 +158,8 @@ impl Db {
     {
         let db = self.clone();
         tokio::task::spawn_blocking(move || {
-            let guard = db.conn.lock().unwrap_or_else(|p| p.into_inner());
-            let out = f(&guard);
+            let held = db.hold();
+            let out = f(&held.guard);
             // Statements outside a transaction commit one by one.
             db.after_transaction(true);
             out

@@ -74,7 +74,10 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DoorView> {
 
 /// One door by id.
 pub fn get(tx: &Transaction<'_>, door_id: i64) -> Result<DoorView> {
-    tx.query_row(&format!("{SELECT} WHERE id = ?1"), [door_id], row).optional()?.ok_or(Error::NotFound("door"))
+    tx.prepare_cached(&format!("{SELECT} WHERE id = ?1"))?
+        .query_row([door_id], row)
+        .optional()?
+        .ok_or(Error::NotFound("door"))
 }
 
 /// One door by lock id.
@@ -84,7 +87,7 @@ pub fn get_by_lock(tx: &Transaction<'_>, lock_id: &[u8; 8]) -> Result<DoorView> 
         .ok_or(Error::NotFound("door"))
 }
 
-/// Doors with the given ids, in id order.
+/// Doors with the given ids, in the order given.
 pub fn get_many(tx: &Transaction<'_>, ids: &[i64]) -> Result<Vec<DoorView>> {
     ids.iter().map(|id| get(tx, *id)).collect()
 }

@@ -80,7 +80,7 @@ pub fn grant(tx: &Transaction<'_>, person_id: i64, spec: &GrantSpec, now: i64) -
 
 /// The doors a grant opens: the key's doors, or the shared subset for a guest grant.
 pub fn grant_door_ids(tx: &Transaction<'_>, grant_id: i64) -> Result<Vec<i64>> {
-    let mut stmt = tx.prepare(
+    let mut stmt = tx.prepare_cached(
         "SELECT door_id FROM share_doors WHERE share_id = (SELECT share_id FROM grants WHERE id = ?1)
          UNION
          SELECT door_id FROM key_doors WHERE key_id = (SELECT key_id FROM grants WHERE id = ?1)
@@ -214,9 +214,10 @@ pub fn list_for_person(
     since: Option<i64>,
     now: i64,
 ) -> Result<(Vec<KeyView>, i64)> {
-    let cursor: i64 = tx.query_row("SELECT value FROM meta WHERE key = 'change_seq'", [], |r| r.get(0))?;
+    let cursor: i64 =
+        tx.prepare_cached("SELECT value FROM meta WHERE key = 'change_seq'")?.query_row([], |r| r.get(0))?;
     let rows: Vec<KeyRow> = {
-        let mut stmt = tx.prepare(
+        let mut stmt = tx.prepare_cached(
             "SELECT g.id, k.id, k.name, o.name, f.name, g.starts_at, g.expires_at, g.shareable,
                     g.share_id IS NOT NULL, g.revoked_at IS NOT NULL, g.revoke_reason, g.revoke_message,
                     sg.grant_id IS NOT NULL, sg.message
@@ -245,6 +246,7 @@ pub fn list_for_person(
         rows.collect::<rusqlite::Result<_>>()?
     };
     let mut out = Vec::with_capacity(rows.len());
+    let mut seen_doors: std::collections::HashMap<i64, keyway_api::DoorView> = std::collections::HashMap::new();
     for row in rows {
         let access_state = if row.revoked {
             AccessState::Revoked
@@ -267,7 +269,19 @@ pub fn list_for_person(
             AccessState::Suspended => row.suspend_message,
             _ => None,
         };
-        let doors = doors::get_many(tx, &grant_door_ids(tx, row.grant_id)?)?;
+        let mut doors = Vec::new();
+        for id in grant_door_ids(tx, row.grant_id)? {
+            // Many keys open the same doors: each door is read once per listing.
+            let door = match seen_doors.get(&id) {
+                Some(d) => d.clone(),
+                None => {
+                    let d = doors::get(tx, id)?;
+                    seen_doors.insert(id, d.clone());
+                    d
+                }
+            };
+            doors.push(door);
+        }
         out.push(KeyView {
             grant_id: row.grant_id,
             key_id: row.key_id,

@@ -73,21 +73,18 @@ fn access_from(s: &str) -> MembershipAccess {
 /// The person's profile with their memberships (deleted ones left out).
 pub fn profile(tx: &Transaction<'_>, person_id: i64, now: i64) -> Result<Profile> {
     type Row = (Option<String>, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>);
-    let (email, phone, name, first_name, last_name, card_id): Row = tx
-        .query_row(
-            "SELECT email, phone, name, first_name, last_name, card_id FROM people WHERE id = ?1",
-            [person_id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
-        )
+    let ((email, phone, name, first_name, last_name, card_id), surface): (Row, Option<String>) = tx
+        .prepare_cached(
+            "SELECT email, phone, name, first_name, last_name, card_id, card_surface_id FROM people WHERE id = ?1",
+        )?
+        .query_row([person_id], |r| Ok(((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?), r.get(6)?)))
         .optional()?
         .ok_or(Error::NotFound("person"))?;
-    let surface: Option<String> =
-        tx.query_row("SELECT card_surface_id FROM people WHERE id = ?1", [person_id], |r| r.get(0))?;
     let sql = format!(
         "SELECT o.id, o.name, m.role, m.invited_by, {ACCESS_SQL} FROM memberships m JOIN orgs o ON o.id = m.org_id
          WHERE m.person_id = ?1 AND m.deleted_at IS NULL ORDER BY o.id"
     );
-    let mut stmt = tx.prepare(&sql)?;
+    let mut stmt = tx.prepare_cached(&sql)?;
     let memberships = stmt
         .query_map(params![person_id, now], |r| {
             Ok(MembershipView {

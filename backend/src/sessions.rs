@@ -93,20 +93,19 @@ pub fn create(
 pub fn authenticate(tx: &Transaction<'_>, secrets: &Secrets, access_token: &str, now: i64) -> Result<SessionInfo> {
     let h = secrets.hash(Purpose::AccessToken, "", access_token);
     let row = tx
-        .query_row(
+        .prepare_cached(
             "SELECT a.expires_at, s.id, s.person_id, s.device_public_key, s.revoked_at
              FROM access_tokens a JOIN sessions s ON s.id = a.session_id WHERE a.token_hash = ?1",
-            [h],
-            |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, i64>(2)?,
-                    r.get::<_, Vec<u8>>(3)?,
-                    r.get::<_, Option<i64>>(4)?,
-                ))
-            },
-        )
+        )?
+        .query_row([h], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, Vec<u8>>(3)?,
+                r.get::<_, Option<i64>>(4)?,
+            ))
+        })
         .optional()?;
     let Some((exp, session_id, person_id, device_public_key, revoked)) = row else {
         return Err(Error::Unauthenticated);

@@ -69,9 +69,30 @@ pub struct CredentialSpec {
     pub parent: Option<[u8; 16]>,
 }
 
+/// A site's issuer key, parsed once to sign many credentials.
+pub struct LoadedIssuer(IssuerKey);
+
+impl std::fmt::Debug for LoadedIssuer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LoadedIssuer(..)")
+    }
+}
+
+impl LoadedIssuer {
+    /// Parses a PKCS#8 issuer key (an opened sealed key).
+    pub fn from_pkcs8(pkcs8: &[u8]) -> Result<Self> {
+        load(pkcs8).map(Self)
+    }
+}
+
 /// Signs a credential with the site's issuer key; returns its wire bytes.
 pub fn issue_credential(issuer_pkcs8: &[u8], spec: &CredentialSpec) -> Result<Vec<u8>> {
-    let key = load(issuer_pkcs8)?;
+    issue_credential_with(&LoadedIssuer::from_pkcs8(issuer_pkcs8)?, spec)
+}
+
+/// Signs a credential with an issuer key already parsed; returns its wire bytes.
+pub fn issue_credential_with(issuer: &LoadedIssuer, spec: &CredentialSpec) -> Result<Vec<u8>> {
+    let key = &issuer.0;
     let device_key = DeviceKey::from_uncompressed(&spec.device_public_key).map_err(|_| Error::InvalidDeviceKey)?;
     let body = CredentialBody {
         id: CredentialId(spec.id),
@@ -85,6 +106,35 @@ pub fn issue_credential(issuer_pkcs8: &[u8], spec: &CredentialSpec) -> Result<Ve
     };
     let credential = key.issue(body).map_err(|e| Error::Internal(format!("credential signing: {e}")))?;
     Ok(credential.to_bytes())
+}
+
+/// Signs many credentials, answers in the same order. From `parallel_from` credentials on,
+/// the work is split across the machine's cores (ECDSA signing is most of an issuance).
+pub fn issue_credentials(work: &[(&LoadedIssuer, &CredentialSpec)], parallel_from: usize) -> Result<Vec<Vec<u8>>> {
+    let cores = std::thread::available_parallelism().map(usize::from).unwrap_or(1);
+    if work.len() < parallel_from || cores < 2 {
+        return work.iter().map(|(issuer, spec)| issue_credential_with(issuer, spec)).collect();
+    }
+    let chunk = work.len().div_ceil(cores);
+    let parts: Vec<Result<Vec<Vec<u8>>>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = work
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter().map(|(issuer, spec)| issue_credential_with(issuer, spec)).collect::<Result<Vec<_>>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err(Error::Internal("a signing thread panicked".into()))))
+            .collect()
+    });
+    let mut out = Vec::with_capacity(work.len());
+    for part in parts {
+        out.extend(part?);
+    }
+    Ok(out)
 }
 
 /// What a door-sync bundle says.

@@ -102,9 +102,10 @@ impl Keyway {
         let now = self.inner.platform.clock.now();
         let horizon = now.saturating_add(u32::try_from(self.inner.config.renew_before.as_secs()).unwrap_or(u32::MAX));
         let keys = self.inner.cache.keys()?;
-        let held = self.inner.cache.credentials()?;
+        let held: std::collections::HashMap<i64, StoredCredential> =
+            self.inner.cache.credentials()?.into_iter().map(|c| (c.grant_id, c)).collect();
         let due = keys.iter().filter(|k| k.is_active() && k.expires_at > Timestamp(now)).any(|k| {
-            match held.iter().find(|c| c.grant_id == k.grant_id) {
+            match held.get(&k.grant_id) {
                 None => true,
                 Some(c) if !names_exactly(c, &k.doors) => true,
                 // Already covers the rest of the grant: nothing to renew.

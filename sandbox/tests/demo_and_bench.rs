@@ -52,7 +52,13 @@ fn the_bench_reports_every_figure_as_json() {
         "cache_open_10k",
         "cache_first_lookup_10k",
         "cache_lookup_10k",
+        "refresh_1k",
         "refresh_10k",
+        "refresh_10k_over_1k",
+        "backend_refresh_rps",
+        "backend_refresh_p50",
+        "backend_refresh_p99",
+        "backend_refresh_knee",
         "bundle_10k_bytes",
         "bundle_10k_apply",
         "bundle_10k_air_ms",
@@ -78,6 +84,13 @@ fn the_bench_reports_every_figure_as_json() {
     // The refresh figure exists only when the stated number of credentials arrived and
     // were cached (the quick run states 200).
     assert!(figures["refresh_10k"]["what"].as_str().is_some_and(|w| w.contains("200 new credentials")));
+    // The load figure is a rate sustained under the latency goal, and the knee lies above it.
+    assert!(figures["backend_refresh_p99"]["value"].as_f64().is_some_and(|p99| p99 < 250.0));
+    assert!(
+        figures["backend_refresh_knee"]["value"].as_f64() > figures["backend_refresh_rps"]["value"].as_f64(),
+        "{}",
+        figures["backend_refresh_knee"]
+    );
     // The fast path needs fewer lock instructions than the standard one: the point of tickets.
     assert!(
         figures["lock_instructions_fast"]["value"].as_f64() < figures["lock_instructions_standard"]["value"].as_f64()

@@ -79,6 +79,8 @@ impl Cache {
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        // Every query and write prepares its statement once per connection.
+        conn.set_prepared_statement_cache_capacity(64);
         schema::upgrade(&mut conn)?;
         Ok(Self { inner: Arc::new(Mutex::new(Inner { conn, doors: None, unindexable: None })) })
     }
@@ -171,9 +173,8 @@ impl Cache {
     /// Inserts or updates doors.
     pub fn upsert_doors(&self, doors: &[DoorRecord]) -> Result<(), CacheError> {
         self.write(|tx| {
-            for d in doors {
-                tx.execute(
-                    "INSERT INTO doors(lock_id, backend_id, name, online, lock_public_key, lock_signing_key,
+            let mut upsert = tx.prepare_cached(
+                "INSERT INTO doors(lock_id, backend_id, name, online, lock_public_key, lock_signing_key,
                                        bundle_version, synced_version, synced_at)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
                      ON CONFLICT(lock_id) DO UPDATE SET backend_id = excluded.backend_id, name = excluded.name,
@@ -182,18 +183,19 @@ impl Cache {
                         bundle_version = MAX(bundle_version, excluded.bundle_version),
                         synced_version = MAX(synced_version, excluded.synced_version),
                         synced_at = COALESCE(excluded.synced_at, synced_at)",
-                    params![
-                        d.lock_id.to_hex(),
-                        d.backend_id,
-                        d.name,
-                        d.online,
-                        &d.lock_public_key[..],
-                        &d.lock_signing_key[..],
-                        d.bundle_version,
-                        d.synced_version,
-                        d.synced_at
-                    ],
-                )?;
+            )?;
+            for d in doors {
+                upsert.execute(params![
+                    d.lock_id.to_hex(),
+                    d.backend_id,
+                    d.name,
+                    d.online,
+                    &d.lock_public_key[..],
+                    &d.lock_signing_key[..],
+                    d.bundle_version,
+                    d.synced_version,
+                    d.synced_at
+                ])?;
             }
             Ok(())
         })
@@ -203,47 +205,47 @@ impl Cache {
     /// its credential at once: nothing that could open a door outlives a revocation here.
     pub fn upsert_keys(&self, keys: &[Key]) -> Result<(), CacheError> {
         self.write(|tx| {
+            let mut upsert = tx.prepare_cached(
+                "INSERT INTO keys(grant_id, key_id, name, organisation, facility, starts_at, expires_at,
+                                  shareable, guest, revoked, revoke_reason, suspended, message)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+                 ON CONFLICT(grant_id) DO UPDATE SET key_id = excluded.key_id, name = excluded.name,
+                    organisation = excluded.organisation, facility = excluded.facility,
+                    starts_at = excluded.starts_at, expires_at = excluded.expires_at,
+                    shareable = excluded.shareable, guest = excluded.guest,
+                    revoked = excluded.revoked, revoke_reason = excluded.revoke_reason,
+                    suspended = excluded.suspended, message = excluded.message",
+            )?;
+            let mut forget_doors = tx.prepare_cached("DELETE FROM key_doors WHERE grant_id = ?1")?;
+            let mut add_door = tx.prepare_cached("INSERT INTO key_doors(grant_id, lock_id) VALUES (?1, ?2)")?;
+            let mut forget_credential = tx.prepare_cached("DELETE FROM credentials WHERE grant_id = ?1")?;
             for k in keys {
                 let (revoked, reason, suspended, message) = match &k.status {
                     KeyStatus::Active => (false, None, false, None),
                     KeyStatus::Suspended { message } => (false, None, true, message.as_deref()),
                     KeyStatus::Revoked { reason, message } => (true, Some(reason.word()), false, message.as_deref()),
                 };
-                tx.execute(
-                    "INSERT INTO keys(grant_id, key_id, name, organisation, facility, starts_at, expires_at,
-                                      shareable, guest, revoked, revoke_reason, suspended, message)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
-                     ON CONFLICT(grant_id) DO UPDATE SET key_id = excluded.key_id, name = excluded.name,
-                        organisation = excluded.organisation, facility = excluded.facility,
-                        starts_at = excluded.starts_at, expires_at = excluded.expires_at,
-                        shareable = excluded.shareable, guest = excluded.guest,
-                        revoked = excluded.revoked, revoke_reason = excluded.revoke_reason,
-                        suspended = excluded.suspended, message = excluded.message",
-                    params![
-                        k.grant_id,
-                        k.key_id,
-                        k.name,
-                        k.organisation,
-                        k.facility,
-                        k.starts_at,
-                        k.expires_at,
-                        k.shareable,
-                        k.guest,
-                        revoked,
-                        reason,
-                        suspended,
-                        message
-                    ],
-                )?;
-                tx.execute("DELETE FROM key_doors WHERE grant_id = ?1", [k.grant_id])?;
+                upsert.execute(params![
+                    k.grant_id,
+                    k.key_id,
+                    k.name,
+                    k.organisation,
+                    k.facility,
+                    k.starts_at,
+                    k.expires_at,
+                    k.shareable,
+                    k.guest,
+                    revoked,
+                    reason,
+                    suspended,
+                    message
+                ])?;
+                forget_doors.execute([k.grant_id])?;
                 for door in &k.doors {
-                    tx.execute(
-                        "INSERT INTO key_doors(grant_id, lock_id) VALUES (?1, ?2)",
-                        params![k.grant_id, door.to_hex()],
-                    )?;
+                    add_door.execute(params![k.grant_id, door.to_hex()])?;
                 }
                 if !k.is_active() {
-                    tx.execute("DELETE FROM credentials WHERE grant_id = ?1", [k.grant_id])?;
+                    forget_credential.execute([k.grant_id])?;
                 }
             }
             Ok(())
@@ -254,16 +256,16 @@ impl Cache {
     /// unknown, revoked or suspended grants are ignored.
     pub fn store_credentials(&self, credentials: &[StoredCredential]) -> Result<usize, CacheError> {
         self.write(|tx| {
+            let mut store = tx.prepare_cached(
+                "INSERT INTO credentials(grant_id, credential_id, bytes, not_before, not_after)
+                 SELECT ?1, ?2, ?3, ?4, ?5
+                 WHERE EXISTS (SELECT 1 FROM keys WHERE grant_id = ?1 AND revoked = 0 AND suspended = 0)
+                 ON CONFLICT(grant_id) DO UPDATE SET credential_id = excluded.credential_id,
+                    bytes = excluded.bytes, not_before = excluded.not_before, not_after = excluded.not_after",
+            )?;
             let mut stored = 0;
             for c in credentials {
-                stored += tx.execute(
-                    "INSERT INTO credentials(grant_id, credential_id, bytes, not_before, not_after)
-                     SELECT ?1, ?2, ?3, ?4, ?5
-                     WHERE EXISTS (SELECT 1 FROM keys WHERE grant_id = ?1 AND revoked = 0 AND suspended = 0)
-                     ON CONFLICT(grant_id) DO UPDATE SET credential_id = excluded.credential_id,
-                        bytes = excluded.bytes, not_before = excluded.not_before, not_after = excluded.not_after",
-                    params![c.grant_id, c.credential_id, c.bytes, c.not_before, c.not_after],
-                )?;
+                stored += store.execute(params![c.grant_id, c.credential_id, c.bytes, c.not_before, c.not_after])?;
             }
             Ok(stored)
         })

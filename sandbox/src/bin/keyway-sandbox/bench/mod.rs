@@ -3,6 +3,7 @@
 //! lock-side costs are callgrind instruction counts, which repeat on a busy machine.
 //! Build with `--release` for figures worth quoting.
 
+mod backend_load;
 mod bundle;
 mod cache;
 mod demo_memory;
@@ -16,6 +17,7 @@ mod scene;
 mod stats;
 
 use serde_json::{Map, Value, json};
+use std::time::Duration;
 
 /// What `keyway-sandbox bench` was asked.
 #[derive(Debug, clap::Args)]
@@ -29,6 +31,18 @@ pub struct BenchArgs {
     /// Internal: how many exchanges the worker runs.
     #[arg(long, hide = true, default_value_t = 10)]
     pub worker_count: usize,
+    /// Only one group of figures (to work on one without waiting for the rest).
+    #[arg(long, value_enum)]
+    pub only: Option<Only>,
+}
+
+/// A group of figures `--only` runs alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Only {
+    /// `refresh_1k`, `refresh_10k` and their ratio.
+    Refresh,
+    /// `backend_refresh_rps`, its p50 and p99, and the knee.
+    Load,
 }
 
 /// One figure: its value (or why it is missing), unit and goal.
@@ -164,6 +178,96 @@ fn add_totals(
     );
 }
 
+/// The refresh figures: 1,000 and 10,000 new credentials, and their ratio.
+async fn add_refresh(report: &mut Report, q: bool) {
+    // The refresh at two sizes, and how it scales between them (issue 19: near-linear or
+    // better, i.e. a ratio of at most 10 for ten times the keys).
+    let (small, large) = if q { (20, 200) } else { (1_000, 10_000) };
+    let runs = if q { 1 } else { 3 };
+    let mut refresh_ms = Vec::new();
+    for (credentials, id, goal) in [(small, "refresh_1k", "—"), (large, "refresh_10k", "≤ 500 ms")] {
+        let measured = refresh::measure_median(credentials, runs).await.map(|t| t.as_secs_f64() * 1e3);
+        let what = format!(
+            "refresh bringing {credentials} new credentials, all {credentials} checked issued and in the cache file \
+             (median of {runs} run(s), each in a new world; wall clock, backend on loopback)"
+        );
+        refresh_ms.push(measured.clone());
+        report.add(id, what, measured, "ms", goal);
+    }
+    let ratio = match (&refresh_ms[0], &refresh_ms[1]) {
+        (Ok(a), Ok(b)) => Ok(b / a),
+        (Err(e), _) | (_, Err(e)) => Err(e.clone()),
+    };
+    report.add(
+        "refresh_10k_over_1k",
+        format!("refresh time for {large} credentials over the time for {small}"),
+        ratio,
+        "×",
+        "≤ 10 (near-linear or better)",
+    );
+}
+
+/// The backend under load: sustained member refreshes per second, p50, p99, the knee.
+async fn add_load(report: &mut Report, q: bool) {
+    // The backend under load: one backend, HTTPS on loopback, a SQLite file.
+    let (members, first_rate, step) =
+        if q { (50, 25.0, Duration::from_secs(1)) } else { (1_000, 250.0, Duration::from_secs(4)) };
+    match backend_load::measure(members, backend_load::rates(first_rate), step).await {
+        Ok(load) => {
+            let saturation = load.saturation();
+            let step_what = |s: &backend_load::Step| {
+                format!("{:.0}/s offered, {:.0}/s done, p99 {:.1} ms", s.offered, s.achieved, s.p99_ms)
+            };
+            let base = format!(
+                "member refreshes (profile, keys since the cursor, pending doors: 3 HTTPS requests) against one \
+                 backend on loopback, SQLite file, {members} members each with a session; open loop, {} s a step",
+                step.as_secs()
+            );
+            match &load.best {
+                Some(best) => {
+                    report.add(
+                        "backend_refresh_rps",
+                        format!("{base}: the highest rate sustained with p99 < {:.0} ms", backend_load::P99_GOAL_MS),
+                        Ok(best.achieved),
+                        "refreshes/s",
+                        "≥ 1,000/s",
+                    );
+                    report.add("backend_refresh_p50", format!("{base}: p50 at that rate"), Ok(best.p50_ms), "ms", "—");
+                    report.add(
+                        "backend_refresh_p99",
+                        format!("{base}: p99 at that rate"),
+                        Ok(best.p99_ms),
+                        "ms",
+                        "< 250 ms",
+                    );
+                }
+                None => report.add(
+                    "backend_refresh_rps",
+                    base.clone(),
+                    Err(format!("not even the first rate was sustained: {}", saturation)),
+                    "refreshes/s",
+                    "≥ 1,000/s",
+                ),
+            }
+            match &load.knee {
+                Some(knee) => report.add(
+                    "backend_refresh_knee",
+                    format!(
+                        "{base}: the knee, the first offered rate where p99 crosses 250 ms or throughput stops \
+                             rising ({}); {saturation}",
+                        step_what(knee)
+                    ),
+                    Ok(knee.offered),
+                    "refreshes/s offered",
+                    "reported",
+                ),
+                None => report.add("backend_refresh_knee", base, Err(saturation), "refreshes/s offered", "reported"),
+            }
+        }
+        Err(e) => report.add("backend_refresh_rps", "member refreshes per second", Err(e), "refreshes/s", "≥ 1,000/s"),
+    }
+}
+
 /// Runs every benchmark; returns the report as JSON (and prints it).
 pub async fn run(args: &BenchArgs, json_out: bool) -> Result<(), String> {
     if let Some(work) = args.worker {
@@ -171,6 +275,14 @@ pub async fn run(args: &BenchArgs, json_out: bool) -> Result<(), String> {
     }
     let q = args.quick;
     let mut report = Report::default();
+    match args.only {
+        Some(Only::Refresh) => add_refresh(&mut report, q).await,
+        Some(Only::Load) => add_load(&mut report, q).await,
+        None => {}
+    }
+    if args.only.is_some() {
+        return finish(&report, q, json_out);
+    }
     eprintln!("keyway-sandbox bench: {} run", if q { "quick" } else { "full" });
 
     // First: the demo's peak memory is the largest of all waited-for children so far.
@@ -375,13 +487,8 @@ pub async fn run(args: &BenchArgs, json_out: bool) -> Result<(), String> {
         }
     }
 
-    let credentials = if q { 200 } else { 10_000 };
-    let refresh = refresh::measure(credentials).await;
-    let refresh_what = format!(
-        "refresh bringing {credentials} new credentials, all {credentials} checked issued and in the cache file \
-         (one run, wall clock, backend on loopback)"
-    );
-    report.add("refresh_10k", refresh_what, refresh.map(|t| t.as_secs_f64() * 1e3), "ms", "≤ 500 ms");
+    add_refresh(&mut report, q).await;
+    add_load(&mut report, q).await;
 
     match bundle::measure(if q { 1 } else { 5 }) {
         Ok((bytes, p185, p23, apply)) => {
@@ -429,6 +536,11 @@ pub async fn run(args: &BenchArgs, json_out: bool) -> Result<(), String> {
         "≤ 4 MiB (4,194,304 bytes)",
     );
 
+    finish(&report, q, json_out)
+}
+
+/// Prints the report; an error if any figure could not be measured.
+fn finish(report: &Report, q: bool, json_out: bool) -> Result<(), String> {
     if json_out {
         println!("{}", report.json(q));
     } else {
