@@ -190,10 +190,14 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         eprintln!("WARNING: --insecure-plain-http: serving PLAIN HTTP with no TLS. Development only;");
         eprintln!("WARNING: phones refuse http:// backends. Never expose this port to a network.");
     }
-    // The first line is for scripts and tests: the bound address.
-    println!("listening on {scheme}://{}", server.addr);
-    println!("admin token file: {}", token_path.display());
-    let _ = std::io::stdout().flush();
+    // The first line is for scripts and tests: the bound address. Whoever started the
+    // service may read that line and close the pipe: a write that fails then must not
+    // stop the service (println! would panic), so these lines ignore write errors.
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "listening on {scheme}://{}", server.addr);
+    let _ = writeln!(out, "admin token file: {}", token_path.display());
+    let _ = out.flush();
+    drop(out);
     tokio::select! {
         _ = server.task => {}
         _ = tokio::signal::ctrl_c() => {}

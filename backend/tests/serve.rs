@@ -36,7 +36,7 @@ fn serve_over_tls(dir: &std::path::Path) -> (Running, String, std::path::PathBuf
             .spawn()
             .unwrap(),
     );
-    let first = BufReader::new(child.0.stdout.take().unwrap()).lines().next().unwrap().unwrap();
+    let first = first_line_then_drain(child.0.stdout.take().unwrap());
     let url = first.strip_prefix("listening on ").unwrap().to_owned();
     assert!(url.starts_with("https://127.0.0.1:"), "{first}");
     (child, url, certs, token_file)
@@ -129,7 +129,7 @@ fn plain_http_is_served_only_with_the_flag_and_a_loud_warning() {
             .spawn()
             .unwrap(),
     );
-    let first = BufReader::new(child.0.stdout.take().unwrap()).lines().next().unwrap().unwrap();
+    let first = first_line_then_drain(child.0.stdout.take().unwrap());
     assert!(first.starts_with("listening on http://127.0.0.1:"), "{first}");
     let mut warning = String::new();
     BufReader::new(child.0.stderr.take().unwrap()).read_line(&mut warning).unwrap();
@@ -142,4 +142,13 @@ fn tempfile_dir(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("keyway-backend-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     dir
+}
+
+/// The first line a child prints; the rest is read (and dropped) on a thread, as a
+/// terminal would, so the child never writes into a closed pipe.
+fn first_line_then_drain(stdout: std::process::ChildStdout) -> String {
+    let mut lines = BufReader::new(stdout).lines();
+    let first = lines.next().unwrap().unwrap();
+    std::thread::spawn(move || lines.for_each(drop));
+    first
 }
