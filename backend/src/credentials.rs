@@ -109,7 +109,9 @@ pub fn issue_one(
     let not_after = (not_before + issuer.credential_ttl_secs).min(g.expires_at);
     let renew_window = RENEW_WINDOW_SECS.min(issuer.credential_ttl_secs / 2);
     let door_ids = grant_door_ids(tx, grant_id)?;
-    if let Some(current) = reusable(tx, session, grant_id, &g, &door_ids, renew_window, now)? {
+    // A credential of a replaced issuer key is never handed out again: a new one is minted.
+    let current = reusable(tx, session, grant_id, &g, &door_ids, renew_window, now)?;
+    if let Some(current) = current.filter(|c| signing::signed_by(&c.bytes, &issuer.public_key)) {
         return answer(tx, grant_id, &current, &issuer.public_key);
     }
     let parent_vec = match g.share_id {
@@ -142,7 +144,7 @@ pub fn issue_one(
         shareable: g.shareable && !guest,
         parent,
     };
-    let bytes = signing::issue_credential(&issuer.pkcs8, &spec)?;
+    let bytes = signing::issue_credential(&issuer.signer, &spec)?;
     tx.execute(
         "INSERT INTO credentials (id, grant_id, session_id, device_public_key, not_before, not_after, parent_id,
              guest, shareable, issued_at, bytes)

@@ -164,6 +164,10 @@ pub enum Error {
     /// The request conflicts with the current state (e.g. a duplicate).
     #[error("{0}")]
     Conflict(&'static str),
+    /// An issuer key was asked to sign what its lifecycle state forbids (a retired key
+    /// signs nothing; an outgoing one only anchor updates). A fault of the service.
+    #[error("the issuer key may no longer sign this")]
+    IssuerKeyRetired,
     /// Something failed inside the service; details are in the server log.
     #[error("something went wrong on our side")]
     Internal(String),
@@ -215,6 +219,7 @@ impl Error {
             Error::DoorUpToDate => "door_up_to_date",
             Error::ReceiptInvalid => "receipt_invalid",
             Error::Conflict(_) => "conflict",
+            Error::IssuerKeyRetired => "issuer_key_retired",
             Error::Internal(_) => "internal",
         }
     }
@@ -261,7 +266,7 @@ impl Error {
             | Error::KeyNotYetValid { .. }
             | Error::ShareWrongRecipient => S::FORBIDDEN,
             Error::ReceiptInvalid => S::UNPROCESSABLE_ENTITY,
-            Error::Internal(_) => S::INTERNAL_SERVER_ERROR,
+            Error::Internal(_) | Error::IssuerKeyRetired => S::INTERNAL_SERVER_ERROR,
         }
     }
 

@@ -19,6 +19,7 @@
 //!   protocol's test kit.
 #![forbid(unsafe_code)]
 
+mod anchors;
 pub mod audit;
 #[cfg(feature = "bluez")]
 pub mod bluez;

@@ -16,12 +16,14 @@
 //! | has doorcode secret u8 [secret 32]
 //! | doorcode slots u16 × [slot u32 | not before u32 | not after u32]
 //! | keypad wrong in a row u32 | lockouts u32 | locked until u32
+//! | anchor set version u32
 //! | sha256 [32] of everything before
 //! ```
 //! All integers big-endian. Format 1 (read, never written) lacks the ticket holder (each
 //! ticket then counts as its own holder), the refusal budget, the RTC correction and the
 //! full-bundle flag; formats 1 and 2 (read, never written) lack the doorcode section (the
-//! lock then has no doorcode secret and no slots).
+//! lock then has no doorcode secret and no slots); formats 1 to 3 (read, never written)
+//! lack the anchor set version (the provisioned set, version 0).
 
 use crate::audit::{AuditLog, RefusalBudget, RefusalTally};
 use crate::error::LockError;
@@ -41,10 +43,11 @@ use zeroize::Zeroizing;
 
 const MAGIC: &[u8; 6] = b"KWLOCK";
 /// The state file format this crate writes.
-pub const STATE_FORMAT: u8 = 3;
+pub const STATE_FORMAT: u8 = 4;
 /// The previous formats, still read (a lock keeps its state across a firmware update).
 const STATE_FORMAT_1: u8 = 1;
 const STATE_FORMAT_2: u8 = 2;
+const STATE_FORMAT_3: u8 = 3;
 const CHECKSUM_LEN: usize = 32;
 
 /// Encodes the state for the state file. The output holds the lock's secrets.
@@ -119,6 +122,7 @@ pub fn encode(state: &LockState) -> Zeroizing<Vec<u8>> {
     w.extend_from_slice(&state.keypad.wrong_in_row.to_be_bytes());
     w.extend_from_slice(&state.keypad.lockouts.to_be_bytes());
     w.extend_from_slice(&state.keypad.locked_until.to_be_bytes());
+    w.extend_from_slice(&state.anchor_set_version.to_be_bytes());
     let checksum = Sha256::digest(w.as_slice());
     w.extend_from_slice(&checksum);
     w
@@ -136,11 +140,12 @@ pub fn decode(bytes: &[u8]) -> Result<LockState, LockError> {
         return Err(LockError::Corrupt("not a lock state file"));
     }
     let format = r.u8()?;
-    if format != STATE_FORMAT && format != STATE_FORMAT_2 && format != STATE_FORMAT_1 {
+    if ![STATE_FORMAT, STATE_FORMAT_3, STATE_FORMAT_2, STATE_FORMAT_1].contains(&format) {
         return Err(LockError::UnsupportedFormat(format));
     }
     let v2 = format >= STATE_FORMAT_2;
-    let v3 = format >= STATE_FORMAT;
+    let v3 = format >= STATE_FORMAT_3;
+    let v4 = format >= STATE_FORMAT;
     let door = DoorId(r.array()?);
     let kem = Zeroizing::new(r.array::<32>()?);
     let signing = Zeroizing::new(r.array::<32>()?);
@@ -217,6 +222,7 @@ pub fn decode(bytes: &[u8]) -> Result<LockState, LockError> {
         }
         keypad = KeypadGuard { wrong_in_row: r.u32()?, lockouts: r.u32()?, locked_until: r.u32()? };
     }
+    let anchor_set_version = if v4 { r.u32()? } else { 0 };
     if !r.bytes.is_empty() {
         return Err(LockError::Corrupt("trailing bytes"));
     }
@@ -234,6 +240,7 @@ pub fn decode(bytes: &[u8]) -> Result<LockState, LockError> {
         doorcode_secret,
         doorcode_slots,
         keypad,
+        anchor_set_version,
     })
 }
 

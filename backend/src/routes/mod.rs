@@ -7,6 +7,7 @@ pub mod auth;
 pub mod door_sync;
 pub mod doorcodes;
 pub mod invitations;
+pub mod issuer_keys;
 pub mod lock_link;
 pub mod me;
 pub mod push;
@@ -77,6 +78,9 @@ mount! {
     PollLink => lock_link::poll,
     CreateOrg => admin::create_org,
     CreateSite => admin::create_site,
+    ListIssuerKeys => issuer_keys::list,
+    RotateIssuerKey => issuer_keys::rotate,
+    RetireIssuerKey => issuer_keys::retire,
     CreateFacility => admin::create_facility,
     CreateDoor => admin::create_door,
     ListDoors => admin::list_doors,
