@@ -10,6 +10,7 @@
 
 use keyway_fuzz::*;
 use keyway_protocol::advert::Advertisement;
+use keyway_protocol::anchor_update::{AnchorUpdateBody, DoorSyncDelivery};
 use keyway_protocol::bundle::LockConfig;
 use keyway_protocol::credential::{CredentialBody, CredentialFlags, DeviceKey};
 use keyway_protocol::framing::fragment;
@@ -117,6 +118,26 @@ fn main() {
     ];
     let dir = out.target("bundle");
     for (name, bytes) in &bundles {
+        out.write(&dir, name, bytes);
+    }
+
+    // --- anchor updates in front of bundles (door-sync deliveries)
+    let second = keys.untrusted_issuer.public_key().try_into().unwrap();
+    let own = keys.issuer.public_key().try_into().unwrap();
+    let update = |version, anchors: Vec<[u8; 65]>| {
+        let body = AnchorUpdateBody { door: DOOR, signer: KeyId([0; 8]), version, anchors };
+        keys.issuer.sign_anchor_update(body).unwrap()
+    };
+    let first = keys.issuer.sign_bundle(bundle_body(1, 0, &[])).unwrap().to_bytes();
+    let rotated = keys.untrusted_issuer.sign_bundle(bundle_body(1, 0, &[])).unwrap().to_bytes();
+    let deliveries = [
+        ("add_an_anchor", DoorSyncDelivery::join(Some(&update(1, vec![own, second])), &rotated)),
+        ("replace_the_anchor", DoorSyncDelivery::join(Some(&update(2, vec![second])), &first)),
+        ("update_alone", update(1, vec![own]).to_bytes()),
+        ("no_update", first.clone()),
+    ];
+    let dir = out.target("anchor_update");
+    for (name, bytes) in &deliveries {
         out.write(&dir, name, bytes);
     }
 
