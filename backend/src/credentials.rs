@@ -109,7 +109,9 @@ pub fn issue_one(
     let not_after = (not_before + issuer.credential_ttl_secs).min(g.expires_at);
     let renew_window = RENEW_WINDOW_SECS.min(issuer.credential_ttl_secs / 2);
     let door_ids = grant_door_ids(tx, grant_id)?;
-    // A credential of a replaced issuer key is never handed out again: a new one is minted.
+    // During a rotation the outgoing key signs for doors that have not learnt the new one;
+    // a credential of any other key is never handed out again: a new one is minted.
+    let issuer = crate::issuer_keys::for_credential(tx, secrets, issuer, &door_ids)?;
     let current = reusable(tx, session, grant_id, &g, &door_ids, renew_window, now)?;
     if let Some(current) = current.filter(|c| signing::signed_by(&c.bytes, &issuer.public_key)) {
         return answer(tx, grant_id, &current, &issuer.public_key);

@@ -3,8 +3,10 @@
 //! update that travels in front of their bundles.
 //!
 //! The operator's sequence (docs/security.md, "Rotating an issuer key"):
-//! 1. [`rotate`]: a new key becomes active and signs every credential and bundle from now
-//!    on; the old key becomes outgoing and signs, for every door, the update "trust the old
+//! 1. [`rotate`]: a new key becomes active and signs every bundle from now on, and every
+//!    credential whose doors all confirmed it ([`for_credential`]: until then the outgoing
+//!    key signs them, so their holders can still open those doors and carry the update);
+//!    the old key becomes outgoing and signs, for every door, the update "trust the old
 //!    key and the new one"; each door's bundle version moves, so couriers are asked to
 //!    carry it (and online locks get it at once).
 //! 2. Wait until [`status`] lists no door pending: each lock has reported, in a receipt,
@@ -158,6 +160,41 @@ pub fn status(tx: &Transaction<'_>, site_id: i64) -> Result<IssuerKeys> {
         rows.collect::<rusqlite::Result<Vec<_>>>()?
     };
     Ok(IssuerKeys { site_id, anchor_version, keys, doors_pending: pending_doors(tx, site_id)? })
+}
+
+/// The issuer that signs a credential for `door_ids`: the site's active key, unless the
+/// site has an outgoing key and one of the doors has not yet confirmed the new one. Then
+/// the outgoing key signs it, so the holder can still open that door (and carry the update
+/// there: the sync needs a credential the lock trusts). Its credentials keep working at
+/// the other doors, which trust both keys until retirement.
+pub fn for_credential(
+    tx: &Transaction<'_>,
+    secrets: &Secrets,
+    active: crate::orgs::Issuer,
+    door_ids: &[i64],
+) -> Result<crate::orgs::Issuer> {
+    let Some(site_id) = door_ids.first().map(|d| site_of_door(tx, *d)).transpose()? else {
+        return Ok(active);
+    };
+    let Some(outgoing) = key_in_state(tx, site_id, KeyLifecycle::Outgoing)? else {
+        return Ok(active);
+    };
+    let pending = pending_doors(tx, site_id)?;
+    if !door_ids.iter().any(|d| pending.contains(d)) {
+        return Ok(active);
+    }
+    let signer = signer(secrets, &outgoing, KeyLifecycle::Outgoing)?;
+    Ok(crate::orgs::Issuer { signer, public_key: outgoing.public_key, credential_ttl_secs: active.credential_ttl_secs })
+}
+
+fn site_of_door(tx: &Transaction<'_>, door_id: i64) -> Result<i64> {
+    tx.query_row(
+        "SELECT f.site_id FROM doors d JOIN facilities f ON f.id = d.facility_id WHERE d.id = ?1",
+        [door_id],
+        |r| r.get(0),
+    )
+    .optional()?
+    .ok_or(Error::NotFound("door"))
 }
 
 /// `bundle` with the door's current anchor update in front of it, if the door has one

@@ -3,7 +3,8 @@
 //!
 //! Every signature with an issuer key goes through [`SigningIssuer`], which carries the
 //! key's place in its life ([`KeyLifecycle`]) as the database says it: an active key signs
-//! everything, an outgoing one (replaced, still trusted by locks) only anchor updates, a
+//! everything, an outgoing one (replaced, still trusted by locks) only anchor updates and
+//! credentials (for doors that have not yet learnt the new key, `issuer_keys.rs`), a
 //! retired one nothing at all. The rule lives here, so no caller can forget it.
 //!
 //! Nothing else in the backend touches the protocol crate; the rest of the service works
@@ -46,7 +47,9 @@ pub enum KeyLifecycle {
     /// The site's current key: signs credentials, bundles, clock resets, anchor updates.
     Active,
     /// Replaced by a newer key but still a trust anchor at locks that have not synced:
-    /// signs anchor updates only (its credentials keep working until their expiry).
+    /// signs anchor updates, and credentials for doors whose lock has not yet confirmed the
+    /// new key (so their holders can still open them, and carry the update there); never
+    /// a bundle or a clock reset.
     Outgoing,
     /// Removed from the locks' anchor sets: signs nothing.
     Retired,
@@ -117,7 +120,7 @@ impl SigningIssuer {
     fn key_for(&self, purpose: Purpose) -> Result<IssuerKey> {
         let allowed = match self.lifecycle {
             KeyLifecycle::Active => true,
-            KeyLifecycle::Outgoing => purpose == Purpose::AnchorUpdate,
+            KeyLifecycle::Outgoing => matches!(purpose, Purpose::AnchorUpdate | Purpose::Credential),
             KeyLifecycle::Retired => false,
         };
         if !allowed {
