@@ -80,7 +80,7 @@ pub struct LockState {
     /// The keypad's guess counter.
     pub keypad: KeypadGuard,
     /// The version of the trust-anchor set: 0 as provisioned, then the version of the
-    /// last anchor update applied (see [`crate::anchors`]).
+    /// last anchor update applied (`keyway_protocol::anchor_update`).
     pub anchor_set_version: u32,
 }
 

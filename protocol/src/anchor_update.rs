@@ -69,11 +69,6 @@ impl AnchorUpdateBody {
         [ANCHOR_UPDATE_CONTEXT, &self.to_bytes()].concat()
     }
 
-    /// The key ids of the new set.
-    pub fn key_ids(&self) -> Vec<KeyId> {
-        self.anchors.iter().map(|a| KeyId::of_public_key(a)).collect()
-    }
-
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         let format = r.u8("anchor update format")?;
         if format != ANCHOR_UPDATE_FORMAT {
