@@ -95,12 +95,12 @@ fn future_bundle_anchor_rotation_an_older_or_replayed_update_changes_nothing() {
     let mut door = TestLock::new(&old);
     let old_key = old.member_key(&phone, 1, &[DOOR]);
     let new_key = new.member_key(&phone, 2, &[DOOR]);
-    let current = update(&old, 2, &[&old, &new]);
+    let current = update(&old, DOOR, 2, &[&old, &new]);
     assert_eq!(carry(&mut door, &phone, &old_key, &current, &new.bundle(BundleSpec::new(DOOR, 1, 0))).applied, Ok(()));
 
     // An older set (version 1, without the new key), signed by a key still trusted: refused,
     // bundle and all.
-    let older = update(&old, 1, &[&old]);
+    let older = update(&old, DOOR, 1, &[&old]);
     let reply = carry(&mut door, &phone, &old_key, &older, &new.bundle(BundleSpec::new(DOOR, 2, 1)));
     assert_eq!(reply.applied, Err(Refusal::BundleNotNewer));
     assert_eq!((door.lock.anchor_set_version(), door.lock.bundle_version()), (2, 1));
@@ -112,7 +112,7 @@ fn future_bundle_anchor_rotation_an_older_or_replayed_update_changes_nothing() {
     assert_eq!((door.lock.anchor_set_version(), door.lock.bundle_version()), (2, 2));
 
     // Once the old key is dropped, its update cannot bring it back.
-    let drop_old = update(&new, 3, &[&new]);
+    let drop_old = update(&new, DOOR, 3, &[&new]);
     assert_eq!(carry(&mut door, &phone, &new_key, &drop_old, &new.bundle(BundleSpec::new(DOOR, 3, 2))).applied, Ok(()));
     let reply = carry(&mut door, &phone, &new_key, &current, &new.bundle(BundleSpec::new(DOOR, 4, 3)));
     assert_eq!(reply.applied, Err(Refusal::BundleBadSignature));
