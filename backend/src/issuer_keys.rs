@@ -45,7 +45,13 @@ fn signer(secrets: &Secrets, row: &KeyRow, state: KeyLifecycle) -> Result<Signin
 
 /// Moves every door of the site to a new bundle version carrying the anchor update that
 /// `signer` signs for it (set `anchors`, version `version`).
-fn publish(tx: &Transaction<'_>, site_id: i64, signer: &SigningIssuer, version: i64, anchors: &[Vec<u8>]) -> Result<()> {
+fn publish(
+    tx: &Transaction<'_>,
+    site_id: i64,
+    signer: &SigningIssuer,
+    version: i64,
+    anchors: &[Vec<u8>],
+) -> Result<()> {
     let doors: Vec<(i64, Vec<u8>)> = {
         let mut stmt = tx.prepare(
             "SELECT d.id, d.lock_id FROM doors d JOIN facilities f ON f.id = d.facility_id
@@ -81,10 +87,7 @@ pub fn rotate(tx: &Transaction<'_>, secrets: &Secrets, site_id: i64, now: i64) -
     let old = key_in_state(tx, site_id, KeyLifecycle::Active)?.ok_or(Error::NotFound("issuer key"))?;
     let new = signing::generate_key()?;
     let sealed = secrets.seal(&new.pkcs8)?;
-    tx.execute(
-        "UPDATE issuer_keys SET state = 'outgoing', replaced_at = ?2 WHERE id = ?1",
-        params![old.id, now],
-    )?;
+    tx.execute("UPDATE issuer_keys SET state = 'outgoing', replaced_at = ?2 WHERE id = ?1", params![old.id, now])?;
     tx.execute(
         "INSERT INTO issuer_keys (site_id, key_sealed, public_key, state, created_at) VALUES (?1, ?2, ?3, 'active', ?4)",
         params![site_id, sealed, new.public_key, now],
@@ -140,7 +143,8 @@ fn pending_doors(tx: &Transaction<'_>, site_id: i64) -> Result<Vec<i64>> {
 /// The site's keys, anchor-set version and pending doors.
 pub fn status(tx: &Transaction<'_>, site_id: i64) -> Result<IssuerKeys> {
     crate::orgs::exists(tx, "sites", site_id, "site")?;
-    let anchor_version: i64 = tx.query_row("SELECT anchor_version FROM sites WHERE id = ?1", [site_id], |r| r.get(0))?;
+    let anchor_version: i64 =
+        tx.query_row("SELECT anchor_version FROM sites WHERE id = ?1", [site_id], |r| r.get(0))?;
     let keys = {
         let mut stmt = tx.prepare(
             "SELECT public_key, state, created_at, replaced_at, retired_at FROM issuer_keys
@@ -200,8 +204,9 @@ fn site_of_door(tx: &Transaction<'_>, door_id: i64) -> Result<i64> {
 /// `bundle` with the door's current anchor update in front of it, if the door has one
 /// (what phones and the online link carry: `keyway_protocol::anchor_update`).
 pub fn with_anchor_update(tx: &Transaction<'_>, door_id: i64, bundle: Vec<u8>) -> Result<Vec<u8>> {
-    let update: Option<Vec<u8>> =
-        tx.query_row("SELECT signed FROM door_anchor_updates WHERE door_id = ?1", [door_id], |r| r.get(0)).optional()?;
+    let update: Option<Vec<u8>> = tx
+        .query_row("SELECT signed FROM door_anchor_updates WHERE door_id = ?1", [door_id], |r| r.get(0))
+        .optional()?;
     Ok(match update {
         Some(mut bytes) => {
             bytes.extend_from_slice(&bundle);

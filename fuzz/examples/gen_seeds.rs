@@ -512,6 +512,10 @@ fn keypad_seeds(out: &mut Out) {
     let right = valid[0].1.reveal();
     out.write(&dir, "right_code", format!("{right}#").as_bytes());
     out.write(&dir, "star_then_right_code", format!("12*{right}#").as_bytes());
-    out.write(&dir, "five_wrong_then_right", format!("00000000\n00000001\n00000002\n00000003\n00000004\n{right}").as_bytes());
+    out.write(
+        &dir,
+        "five_wrong_then_right",
+        format!("00000000\n00000001\n00000002\n00000003\n00000004\n{right}").as_bytes(),
+    );
     out.write(&dir, "malformed", b"12#\n1234567a\n123456789\n#\n12345678#1");
 }

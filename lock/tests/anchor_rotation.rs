@@ -20,14 +20,17 @@ use keyway_protocol::phone::SyncReply;
 /// `signer`'s update of `door`'s anchors to `sites`' keys at set version `version`.
 fn update(signer: &Site, door: DoorId, version: u32, sites: &[&Site]) -> AnchorUpdate {
     let anchors = sites.iter().map(|s| s.anchor().try_into().unwrap()).collect();
-    signer
-        .issuer
-        .sign_anchor_update(AnchorUpdateBody { door, signer: KeyId([0; 8]), version, anchors })
-        .unwrap()
+    signer.issuer.sign_anchor_update(AnchorUpdateBody { door, signer: KeyId([0; 8]), version, anchors }).unwrap()
 }
 
 /// A phone carries `update` in front of `bundle` through a sync-only handshake with `key`.
-fn carry(door: &mut TestLock, phone: &TestPhone, key: &Credential, update: &AnchorUpdate, bundle: &Bundle) -> SyncReply {
+fn carry(
+    door: &mut TestLock,
+    phone: &TestPhone,
+    key: &Credential,
+    update: &AnchorUpdate,
+    bundle: &Bundle,
+) -> SyncReply {
     let bytes = DoorSyncDelivery::join(Some(update), &bundle.to_bytes());
     let mut session = SyncSession::open(phone, &mut door.lock, key);
     let reply = session.send_bytes(&mut door.lock, &bytes);
@@ -49,7 +52,13 @@ fn future_bundle_anchor_rotation_adds_an_anchor_whose_bundle_and_credentials_are
     assert_eq!(phone.unlock(&mut door.lock, &new_key).outcome, Err(Refusal::UnknownIssuer));
 
     // The new key signs the bundle behind the update the old key signed: one delivery.
-    let reply = carry(&mut door, &phone, &old_key, &update(&old, DOOR, 1, &[&old, &new]), &new.bundle(BundleSpec::new(DOOR, 1, 0)));
+    let reply = carry(
+        &mut door,
+        &phone,
+        &old_key,
+        &update(&old, DOOR, 1, &[&old, &new]),
+        &new.bundle(BundleSpec::new(DOOR, 1, 0)),
+    );
 
     assert_eq!(reply.applied, Ok(()));
     assert_eq!((door.lock.anchor_set_version(), door.lock.bundle_version()), (1, 1));
@@ -68,12 +77,19 @@ fn future_bundle_anchor_rotation_removes_an_anchor_and_refuses_its_credentials_t
     let mut door = TestLock::new(&old);
     let old_key = old.member_key(&phone, 1, &[DOOR]);
     let new_key = new.member_key(&phone, 2, &[DOOR]);
-    let reply = carry(&mut door, &phone, &old_key, &update(&old, DOOR, 1, &[&old, &new]), &new.bundle(BundleSpec::new(DOOR, 1, 0)));
+    let reply = carry(
+        &mut door,
+        &phone,
+        &old_key,
+        &update(&old, DOOR, 1, &[&old, &new]),
+        &new.bundle(BundleSpec::new(DOOR, 1, 0)),
+    );
     assert_eq!(reply.applied, Ok(()));
     let old_ticket = phone.unlock(&mut door.lock, &old_key).ticket.unwrap();
 
     // The old key retired: the new key signs the set without it.
-    let reply = carry(&mut door, &phone, &new_key, &update(&new, DOOR, 2, &[&new]), &new.bundle(BundleSpec::new(DOOR, 2, 1)));
+    let reply =
+        carry(&mut door, &phone, &new_key, &update(&new, DOOR, 2, &[&new]), &new.bundle(BundleSpec::new(DOOR, 2, 1)));
     assert_eq!(reply.applied, Ok(()));
     assert_eq!(door.lock.anchor_set_version(), 2);
     assert!(!door.lock.trusts(&id(&old)));
@@ -82,7 +98,10 @@ fn future_bundle_anchor_rotation_removes_an_anchor_and_refuses_its_credentials_t
     let (_, request) =
         phone.fast_request_seeded(DOOR, door.lock.advertisement().nonce, &old_ticket, Command::Unlock, 1);
     assert_eq!(refusal(&door.lock.deliver(&request)), Some(Refusal::UnknownTicket), "its ticket went with it");
-    assert_eq!(phone.sync(&mut door.lock, &new_key, Some(&old.bundle(BundleSpec::new(DOOR, 3, 2)))).applied, Err(Refusal::BundleBadSignature));
+    assert_eq!(
+        phone.sync(&mut door.lock, &new_key, Some(&old.bundle(BundleSpec::new(DOOR, 3, 2)))).applied,
+        Err(Refusal::BundleBadSignature)
+    );
     assert_eq!(phone.unlock(&mut door.lock, &new_key).outcome, Ok(()));
     let mut door = door.restart();
     assert_eq!(phone.unlock(&mut door.lock, &old_key).outcome, Err(Refusal::UnknownIssuer), "after a restart too");
@@ -138,7 +157,10 @@ fn future_bundle_anchor_rotation_an_update_signed_by_an_unknown_key_or_for_anoth
 
     assert_eq!((door.lock.anchor_set_version(), door.lock.bundle_version()), (0, 0));
     assert!(!door.lock.trusts(&id(&rogue)));
-    assert_eq!(phone.unlock(&mut door.lock, &rogue.member_key(&phone, 2, &[DOOR])).outcome, Err(Refusal::UnknownIssuer));
+    assert_eq!(
+        phone.unlock(&mut door.lock, &rogue.member_key(&phone, 2, &[DOOR])).outcome,
+        Err(Refusal::UnknownIssuer)
+    );
 }
 
 #[test]
@@ -148,7 +170,10 @@ fn future_bundle_anchor_rotation_an_update_to_an_empty_set_is_refused() {
     let mut door = TestLock::new(&site);
     let key = site.member_key(&phone, 1, &[DOOR]);
     let empty = update(&site, DOOR, 1, &[]);
-    assert_eq!(carry(&mut door, &phone, &key, &empty, &site.bundle(BundleSpec::new(DOOR, 1, 0))).applied, Err(Refusal::Malformed));
+    assert_eq!(
+        carry(&mut door, &phone, &key, &empty, &site.bundle(BundleSpec::new(DOOR, 1, 0))).applied,
+        Err(Refusal::Malformed)
+    );
     assert_eq!(door.lock.anchor_set_version(), 0);
     assert_eq!(phone.unlock(&mut door.lock, &key).outcome, Ok(()));
 }
@@ -161,7 +186,10 @@ fn future_bundle_anchor_rotation_is_not_applied_when_it_cannot_be_saved() {
     let old_key = old.member_key(&phone, 1, &[DOOR]);
     let mut session = SyncSession::open(&phone, &mut door.lock, &old_key);
     door.storage.fail_next_saves(1);
-    let bytes = DoorSyncDelivery::join(Some(&update(&old, DOOR, 1, &[&new])), &new.bundle(BundleSpec::new(DOOR, 1, 0)).to_bytes());
+    let bytes = DoorSyncDelivery::join(
+        Some(&update(&old, DOOR, 1, &[&new])),
+        &new.bundle(BundleSpec::new(DOOR, 1, 0)).to_bytes(),
+    );
     let reply = session.send_bytes(&mut door.lock, &bytes);
     session.close(&mut door.lock);
 

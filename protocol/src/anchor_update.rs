@@ -209,10 +209,7 @@ mod tests {
     fn future_bundle_anchor_rotation_update_at_version_zero_or_truncated_is_refused() {
         let mut u = update(vec![anchor(1)]);
         u.body.version = 0;
-        assert_eq!(
-            AnchorUpdate::from_bytes(&u.to_bytes()),
-            Err(DecodeError::Invalid { field: "anchor set version" })
-        );
+        assert_eq!(AnchorUpdate::from_bytes(&u.to_bytes()), Err(DecodeError::Invalid { field: "anchor set version" }));
         let bytes = update(vec![anchor(1)]).to_bytes();
         for cut in 0..bytes.len() {
             assert!(AnchorUpdate::from_bytes(&bytes[..cut]).is_err(), "cut at {cut}");
