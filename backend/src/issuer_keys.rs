@@ -114,6 +114,9 @@ pub fn retire(tx: &Transaction<'_>, secrets: &Secrets, site_id: i64, force: bool
     if !force && !pending_doors(tx, site_id)?.is_empty() {
         return Err(Error::Conflict("some doors have not confirmed the new issuer key yet"));
     }
+    if !force && live_credentials_of(tx, &outgoing.public_key, now)? > 0 {
+        return Err(Error::Conflict("credentials of the outgoing issuer key are still live"));
+    }
     let active = key_in_state(tx, site_id, KeyLifecycle::Active)?.ok_or(Error::NotFound("issuer key"))?;
     // Erase the private key: nothing can sign with it again, whatever a caller asks.
     tx.execute(
@@ -126,6 +129,21 @@ pub fn retire(tx: &Transaction<'_>, secrets: &Secrets, site_id: i64, force: bool
     publish(tx, site_id, &active_signer, version, &[active.public_key])?;
     tracing::info!(site_id, anchor_version = version, "issuer key retired");
     status(tx, site_id)
+}
+
+/// How many live credentials (not revoked, superseded or expired) `public_key` signed:
+/// retiring it would lock their holders out until their phones renew.
+fn live_credentials_of(tx: &Transaction<'_>, public_key: &[u8], now: i64) -> Result<usize> {
+    let mut stmt = tx.prepare(
+        "SELECT bytes FROM credentials WHERE bytes IS NOT NULL AND revoked_at IS NULL
+           AND superseded_at IS NULL AND not_after > ?1",
+    )?;
+    let rows = stmt.query_map([now], |r| r.get::<_, Vec<u8>>(0))?;
+    let mut live = 0;
+    for bytes in rows {
+        live += usize::from(signing::signed_by(&bytes?, public_key));
+    }
+    Ok(live)
 }
 
 /// Doors of the site whose lock has not reported the bundle that first carried its

@@ -58,9 +58,13 @@ async fn anchor_rotation_a_courier_carries_the_new_issuer_key_to_an_offline_door
     ana.keyway.upload_receipts().await.unwrap();
     assert_eq!(pending(&world.admin("GET", &keys_path, None).await), 0, "the door confirmed the new key");
 
-    // The old key is retired; Ana renews (her key now comes from the new issuer key) and
-    // carries the last update: the lock drops the old key.
-    world.admin("POST", &format!("{keys_path}/retire"), Some(json!({}))).await;
+    // Two days on, Ana's phone renews her key: it now comes from the new issuer key. Bob's
+    // phone stays offline with the old key's credential, so retiring needs `force`.
+    world.advance(49 * 3600);
+    ana.keyway.refresh().await.unwrap();
+    let (status, _) = world.admin_call("POST", &format!("{keys_path}/retire"), Some(json!({}))).await;
+    assert_eq!(status, 409, "Bob's credential of the old key is still live");
+    world.admin("POST", &format!("{keys_path}/retire"), Some(json!({ "force": true }))).await;
     ana.keyway.refresh().await.unwrap();
     let visit = ana.keyway.unlock(&gate.lock_id).await.unwrap();
     assert_eq!(visit.sync.expect("the retirement went over").applied, Ok(()));
