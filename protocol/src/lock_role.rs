@@ -568,10 +568,8 @@ pub struct Delivery {
 /// channel) or the lock's own online link fetched it from the backend.
 pub fn deliver(bundle: Option<&[u8]>, env: &mut impl LockEnvironment) -> Delivery {
     // A trust-anchor update may travel in front of the bundle: it is applied first.
-    let checked = match bundle {
-        None => None,
-        Some(bytes) => Some(crate::lock_anchors::apply_anchor_update(bytes, env).and_then(|b| check_bundle(b, env))),
-    };
+    let checked =
+        bundle.map(|bytes| crate::lock_anchors::apply_anchor_update(bytes, env).and_then(|b| check_bundle(b, env)));
     let (status, event) = match checked {
         None => (Ok(()), None),
         Some(Err(reason)) => (Err(reason), Some(LockEvent::BundleRefused { reason })),

@@ -14,7 +14,6 @@ use keyway_protocol::ids::{DoorId, KeyId};
 use keyway_protocol::lock_role::deliver;
 use keyway_protocol::testkit::MemoryLock;
 use p256::ecdsa::SigningKey;
-use p256::elliptic_curve::sec1::ToSec1Point;
 use serde_json::{Value, json};
 use std::path::PathBuf;
 
