@@ -22,7 +22,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 
 TARGETS=(credential bundle receipt advertisement frames phone_response lock_request roundtrip lock_frames state_file
-  links pasted_links api_answer cached_rows stored_session keypad)
+  links pasted_links api_answer cached_rows stored_session keypad anchor_update)
 CARGO_FUZZ_VERSION=0.13.2
 SANITIZER=${FUZZ_SANITIZER:-none}
 TARGET_DIR=${FUZZ_TARGET_DIR:-${CARGO_TARGET_DIR:-$ROOT/fuzz/target}}

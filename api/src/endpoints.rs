@@ -18,6 +18,7 @@ use crate::{
 use crate::{CardRequest, CardView, DeleteAccountRequest, NameChange, PushTokenRequest};
 use crate::{ClockResetRequest, SignedClockReset};
 use crate::{DoorcodeSecretRequest, DoorcodeSetting, DoorcodeState, DoorcodesResponse};
+use crate::{IssuerKeys, RetireIssuerKeyRequest};
 use crate::{LinkAnswer, LinkChallenge, LinkPoll};
 
 /// Declares the endpoint types and [`visit_all`] over them, from one list.
@@ -160,6 +161,15 @@ endpoints! {
     CreateOrg: Post "/v1/admin/orgs", Admin () body NameRequest => Created;
     /// Creates a site with its own issuer key.
     CreateSite: Post "/v1/admin/orgs/{org_id}/sites", Admin (org_id: i64) body SiteRequest => SiteCreated;
+    /// A site's issuer keys and the doors that have not confirmed its anchor set.
+    ListIssuerKeys: Get "/v1/admin/sites/{site_id}/issuer-keys", Admin (site_id: i64) => IssuerKeys;
+    /// Rotates a site's issuer key: a new key signs from now on, and every door is told
+    /// (signed by the old key) to trust both.
+    RotateIssuerKey: Post "/v1/admin/sites/{site_id}/issuer-keys/rotate", Admin (site_id: i64) => IssuerKeys;
+    /// Retires a site's outgoing issuer key: every door is told (signed by the active key)
+    /// to drop it, and it signs nothing from then on.
+    RetireIssuerKey: Post "/v1/admin/sites/{site_id}/issuer-keys/retire", Admin (site_id: i64)
+        body RetireIssuerKeyRequest => IssuerKeys;
     /// Creates a facility in a site.
     CreateFacility: Post "/v1/admin/sites/{site_id}/facilities", Admin (site_id: i64) body NameRequest => Created;
     /// Adds a door to a facility.

@@ -22,6 +22,25 @@ pub enum AdminCommand {
         #[arg(long)]
         credential_ttl_secs: Option<i64>,
     },
+    /// A site's issuer keys, its anchor-set version and the doors not yet synced to it.
+    IssuerKeys {
+        /// Site id.
+        site_id: i64,
+    },
+    /// Rotate a site's issuer key: a new key signs from now on; every door is told to
+    /// trust both (wait for `issuer-keys` to list no pending door, then `retire-issuer-key`).
+    RotateIssuerKey {
+        /// Site id.
+        site_id: i64,
+    },
+    /// Retire a site's outgoing issuer key: doors drop it, and it signs nothing again.
+    RetireIssuerKey {
+        /// Site id.
+        site_id: i64,
+        /// Retire although some doors have not synced (they must be provisioned again).
+        #[arg(long)]
+        force: bool,
+    },
     /// Create a facility in a site.
     CreateFacility {
         /// Site id.
@@ -258,6 +277,11 @@ pub async fn run(
             format!("/v1/admin/orgs/{org_id}/sites"),
             Some(json!({ "name": name, "credential_ttl_secs": credential_ttl_secs })),
         ),
+        C::IssuerKeys { site_id } => ("GET", format!("/v1/admin/sites/{site_id}/issuer-keys"), None),
+        C::RotateIssuerKey { site_id } => ("POST", format!("/v1/admin/sites/{site_id}/issuer-keys/rotate"), None),
+        C::RetireIssuerKey { site_id, force } => {
+            ("POST", format!("/v1/admin/sites/{site_id}/issuer-keys/retire"), Some(json!({ "force": force })))
+        }
         C::CreateFacility { site_id, name } => {
             ("POST", format!("/v1/admin/sites/{site_id}/facilities"), Some(json!({ "name": name })))
         }

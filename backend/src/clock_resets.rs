@@ -18,10 +18,9 @@ use crate::doors;
 use crate::error::{Error, Result};
 use crate::orgs;
 use crate::secrets::Secrets;
+use crate::signing;
 use keyway_api::SignedClockReset;
-use keyway_protocol::clock_reset::ClockResetBody;
-use keyway_protocol::ids::{DoorId, KeyId, LockNonce};
-use keyway_protocol::issuer::IssuerKey;
+use keyway_protocol::ids::LockNonce;
 
 /// Resets signed for one door per hour, whoever asks.
 pub const PER_DOOR_PER_HOUR: i64 = 5;
@@ -64,16 +63,10 @@ pub fn sign(
     let door = doors::get(tx, door_id)?;
     check_limits(tx, asker, door_id, now)?;
     let issuer = orgs::issuer_for_facility(tx, secrets, door.facility_id)?;
-    let key = IssuerKey::from_pkcs8(&issuer.pkcs8).map_err(|e| Error::Internal(format!("stored issuer key: {e}")))?;
     let wire_time =
         u32::try_from(time).map_err(|_| Error::Internal("the clock is out of range for the wire".into()))?;
-    let body = ClockResetBody {
-        door: DoorId(doors::parse_lock_id(&door.lock_id)?),
-        issuer: KeyId::default(),
-        nonce,
-        time: wire_time,
-    };
-    let reset = key.sign_clock_reset(body).map_err(|e| Error::Internal(format!("clock reset signing: {e}")))?;
+    // Signed where every issuer signature is: an outgoing or retired key signs no reset.
+    let reset = signing::sign_clock_reset(&issuer.signer, doors::parse_lock_id(&door.lock_id)?, nonce.0, wire_time)?;
     let person = match asker {
         Asker::Person(p) => Some(p),
         Asker::Admin => None,
@@ -84,7 +77,7 @@ pub fn sign(
         params![door_id, person, asker == Asker::Admin, nonce.0.to_vec(), time, now],
     )?;
     tracing::info!(door_id, by_admin = asker == Asker::Admin, time, "clock reset signed");
-    Ok(SignedClockReset { door_id, lock_id: door.lock_id, time, reset: URL_SAFE_NO_PAD.encode(reset.to_bytes()) })
+    Ok(SignedClockReset { door_id, lock_id: door.lock_id, time, reset: URL_SAFE_NO_PAD.encode(reset) })
 }
 
 /// Refuses with `rate_limited` (and when to ask again) past a limit.

@@ -74,26 +74,14 @@ fn load_grant(tx: &Transaction<'_>, grant_id: i64) -> Result<GrantRow> {
 /// Site issuers opened during one request, by facility: each sealed key is opened and
 /// parsed once, however many credentials it signs.
 #[derive(Default)]
-struct Issuers(HashMap<i64, Rc<OpenIssuer>>);
-
-/// A site's issuer with its key parsed, ready to sign many credentials.
-struct OpenIssuer {
-    key: signing::LoadedIssuer,
-    public_key: Vec<u8>,
-    credential_ttl_secs: i64,
-}
+struct Issuers(HashMap<i64, Rc<orgs::Issuer>>);
 
 impl Issuers {
-    fn for_facility(&mut self, tx: &Transaction<'_>, secrets: &Secrets, facility_id: i64) -> Result<Rc<OpenIssuer>> {
+    fn for_facility(&mut self, tx: &Transaction<'_>, secrets: &Secrets, facility_id: i64) -> Result<Rc<orgs::Issuer>> {
         if let Some(issuer) = self.0.get(&facility_id) {
             return Ok(issuer.clone());
         }
-        let issuer = orgs::issuer_for_facility(tx, secrets, facility_id)?;
-        let open = Rc::new(OpenIssuer {
-            key: signing::LoadedIssuer::from_pkcs8(&issuer.pkcs8)?,
-            public_key: issuer.public_key,
-            credential_ttl_secs: issuer.credential_ttl_secs,
-        });
+        let open = Rc::new(orgs::issuer_for_facility(tx, secrets, facility_id)?);
         self.0.insert(facility_id, open.clone());
         Ok(open)
     }
@@ -109,7 +97,7 @@ enum Plan {
 /// A credential decided on but not yet signed.
 struct ToSign {
     grant_id: i64,
-    issuer: Rc<OpenIssuer>,
+    issuer: Rc<orgs::Issuer>,
     spec: CredentialSpec,
     door_ids: Vec<i64>,
     parent_vec: Option<Vec<u8>>,
@@ -128,7 +116,7 @@ pub fn issue_one(
     match plan(tx, secrets, &mut Issuers::default(), session, grant_id, now)? {
         Plan::Reused(c) => Ok(c),
         Plan::New(to_sign) => {
-            let bytes = signing::issue_credential_with(&to_sign.issuer.key, &to_sign.spec)?;
+            let bytes = signing::issue_credential(&to_sign.issuer.signer, &to_sign.spec)?;
             record(tx, session, &to_sign, bytes, now)
         }
     }
@@ -175,7 +163,11 @@ fn plan(
     let not_after = (not_before + issuer.credential_ttl_secs).min(g.expires_at);
     let renew_window = RENEW_WINDOW_SECS.min(issuer.credential_ttl_secs / 2);
     let door_ids = grant_door_ids(tx, grant_id)?;
-    if let Some(current) = reusable(tx, session, grant_id, &g, &door_ids, renew_window, now)? {
+    // During a rotation the outgoing key signs for doors that have not learnt the new one;
+    // a credential of any other key is never handed out again: a new one is minted.
+    let issuer = crate::issuer_keys::for_credential(tx, secrets, issuer, &door_ids)?;
+    let current = reusable(tx, session, grant_id, &g, &door_ids, renew_window, now)?;
+    if let Some(current) = current.filter(|c| signing::signed_by(&c.bytes, &issuer.public_key)) {
         return answer(tx, grant_id, &current, &issuer.public_key).map(Plan::Reused);
     }
     let parent_vec = match g.share_id {
@@ -327,8 +319,8 @@ const PARALLEL_SIGNING_FROM: usize = 64;
 
 /// Signs every planned credential, in order; on every core when there are many.
 fn sign_all(to_sign: &[Box<ToSign>]) -> Result<Vec<Vec<u8>>> {
-    let work: Vec<(&signing::LoadedIssuer, &CredentialSpec)> =
-        to_sign.iter().map(|t| (&t.issuer.key, &t.spec)).collect();
+    let work: Vec<(&signing::SigningIssuer, &CredentialSpec)> =
+        to_sign.iter().map(|t| (&t.issuer.signer, &t.spec)).collect();
     signing::issue_credentials(&work, PARALLEL_SIGNING_FROM)
 }
 

@@ -82,7 +82,9 @@ pub fn signed_bundle(
         doorcodes: crate::doorcodes::bundle_slots(tx, door_id, now)?,
     };
     let issuer = orgs::issuer_for_facility(tx, secrets, door.facility_id)?;
-    let bytes = signing::sign_bundle(&issuer.pkcs8, &spec)?;
+    let bytes = signing::sign_bundle(&issuer.signer, &spec)?;
+    // A pending trust-anchor update travels in front of the bundle (issuer_keys.rs).
+    let bytes = crate::issuer_keys::with_anchor_update(tx, door_id, bytes)?;
     Ok(SignedBundle {
         door_id,
         lock_id: door.lock_id.clone(),

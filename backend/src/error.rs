@@ -172,6 +172,10 @@ pub enum Error {
     /// The request conflicts with the current state (e.g. a duplicate).
     #[error("{0}")]
     Conflict(&'static str),
+    /// An issuer key was asked to sign what its lifecycle state forbids (a retired key
+    /// signs nothing; an outgoing one only anchor updates). A fault of the service.
+    #[error("the issuer key may no longer sign this")]
+    IssuerKeyRetired,
     /// Something failed inside the service; details are in the server log.
     #[error("something went wrong on our side")]
     Internal(String),
@@ -224,6 +228,7 @@ impl Error {
             Error::ReceiptInvalid => "receipt_invalid",
             Error::SigningClockUnsure { .. } => "signing_clock_unsure",
             Error::Conflict(_) => "conflict",
+            Error::IssuerKeyRetired => "issuer_key_retired",
             Error::Internal(_) => "internal",
         }
     }
@@ -271,7 +276,7 @@ impl Error {
             | Error::ShareWrongRecipient => S::FORBIDDEN,
             Error::ReceiptInvalid => S::UNPROCESSABLE_ENTITY,
             Error::SigningClockUnsure { .. } => S::SERVICE_UNAVAILABLE,
-            Error::Internal(_) => S::INTERNAL_SERVER_ERROR,
+            Error::Internal(_) | Error::IssuerKeyRetired => S::INTERNAL_SERVER_ERROR,
         }
     }
 

@@ -25,6 +25,7 @@ pub mod doors;
 pub mod error;
 pub mod identifiers;
 pub mod invitations;
+pub mod issuer_keys;
 pub mod keys;
 pub mod landing;
 pub mod lock_link;

@@ -37,6 +37,7 @@ use keyway_api::{ErrorBody, ErrorDetail};
         routes::admin::invite, routes::admin::resend, routes::admin::cancel,
         routes::admin::outbox, routes::admin::pending_doors,
         routes::doorcodes::mine, routes::doorcodes::set_for_grant, routes::doorcodes::set_secret,
+        routes::issuer_keys::list, routes::issuer_keys::rotate, routes::issuer_keys::retire,
     ),
     components(schemas(ErrorBody, ErrorDetail)),
     modifiers(&BearerSchemes),

@@ -58,24 +58,27 @@ pub fn org_of_facility(tx: &Transaction<'_>, facility_id: i64) -> Result<i64> {
     .ok_or(Error::NotFound("facility"))
 }
 
-/// A site's issuer key (opened) and credential life, found from a facility.
+/// A site's active issuer key (opened) and credential life, found from a facility.
 pub fn issuer_for_facility(tx: &Transaction<'_>, secrets: &Secrets, facility_id: i64) -> Result<Issuer> {
-    let (sealed, public_key, ttl): (Vec<u8>, Vec<u8>, i64) = tx
+    let (sealed, public_key, ttl, state): (Option<Vec<u8>>, Vec<u8>, i64, String) = tx
         .query_row(
-            "SELECT s.issuer_key_sealed, s.issuer_public_key, s.credential_ttl_secs
-             FROM facilities f JOIN sites s ON s.id = f.site_id WHERE f.id = ?1",
+            "SELECT k.key_sealed, k.public_key, s.credential_ttl_secs, k.state
+             FROM facilities f JOIN sites s ON s.id = f.site_id
+             JOIN issuer_keys k ON k.site_id = s.id AND k.state = 'active' WHERE f.id = ?1",
             [facility_id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )
         .optional()?
         .ok_or(Error::NotFound("facility"))?;
-    Ok(Issuer { pkcs8: secrets.open(&sealed)?, public_key, credential_ttl_secs: ttl })
+    let sealed = sealed.ok_or(Error::IssuerKeyRetired)?;
+    let signer = signing::SigningIssuer::new(secrets.open(&sealed)?, signing::KeyLifecycle::parse(&state)?);
+    Ok(Issuer { signer, public_key, credential_ttl_secs: ttl })
 }
 
 /// A site's issuer, ready to sign.
 pub struct Issuer {
-    /// Opened private key; lives only in memory for the request.
-    pub pkcs8: Vec<u8>,
+    /// The opened key with its lifecycle state; lives only in memory for the request.
+    pub signer: signing::SigningIssuer,
     /// 65-byte public key.
     pub public_key: Vec<u8>,
     /// Credential life for this site.
@@ -106,7 +109,8 @@ mod tests {
         assert_eq!(issuer.public_key, public_key);
         assert_eq!(issuer.credential_ttl_secs, DEFAULT_CREDENTIAL_TTL_SECS);
         let stored: Vec<u8> = tx.query_row("SELECT issuer_key_sealed FROM sites", [], |r| r.get(0)).unwrap();
-        assert!(!stored.windows(issuer.pkcs8.len()).any(|w| w == issuer.pkcs8.as_slice()));
+        let pkcs8 = issuer.signer.pkcs8();
+        assert!(!stored.windows(pkcs8.len()).any(|w| w == pkcs8));
         let theirs = Secrets::new(b"another secret").unwrap();
         assert!(matches!(issuer_for_facility(&tx, &theirs, facility), Err(Error::Internal(_))));
     }

@@ -294,6 +294,31 @@ CREATE TABLE clock_resets (
 CREATE INDEX clock_resets_door ON clock_resets(door_id, asked_at);
 CREATE INDEX clock_resets_person ON clock_resets(person_id, asked_at);
 "#,
+    // v12: anchor_rotation (issue 16 item 6): issuer keys get a life. Each site's keys, one
+    // `active` (signs everything), at most one `outgoing` (replaced, still trusted by
+    // locks, signs only anchor updates) and any number `retired` (sign nothing; the sealed
+    // private key is erased). `sites.issuer_key_sealed` / `issuer_public_key` stay a copy
+    // of the active key. A site's anchor-set version counts its rotations; each door keeps
+    // the signed anchor update it must be told, and the bundle version that first carries
+    // it (the lock has it once its receipts report that version).
+    r#"
+CREATE TABLE issuer_keys (
+  id INTEGER PRIMARY KEY, site_id INTEGER NOT NULL REFERENCES sites(id),
+  key_sealed BLOB, public_key BLOB NOT NULL, state TEXT NOT NULL,
+  created_at INTEGER NOT NULL, replaced_at INTEGER, retired_at INTEGER);
+CREATE UNIQUE INDEX issuer_keys_one_active ON issuer_keys(site_id) WHERE state = 'active';
+CREATE UNIQUE INDEX issuer_keys_one_outgoing ON issuer_keys(site_id) WHERE state = 'outgoing';
+INSERT INTO issuer_keys (site_id, key_sealed, public_key, state, created_at)
+  SELECT id, issuer_key_sealed, issuer_public_key, 'active', created_at FROM sites;
+CREATE TRIGGER issuer_key_of_a_new_site AFTER INSERT ON sites BEGIN
+  INSERT INTO issuer_keys (site_id, key_sealed, public_key, state, created_at)
+    VALUES (NEW.id, NEW.issuer_key_sealed, NEW.issuer_public_key, 'active', NEW.created_at);
+END;
+ALTER TABLE sites ADD COLUMN anchor_version INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE door_anchor_updates (
+  door_id INTEGER PRIMARY KEY REFERENCES doors(id), version INTEGER NOT NULL,
+  signed BLOB NOT NULL, first_bundle_version INTEGER NOT NULL);
+"#,
 ];
 
 /// The schema version this build writes.

@@ -1,5 +1,11 @@
 //! The one seam between the backend and `keyway-protocol`: issuer keys, credential
-//! issuance, door-sync bundle signing and receipt verification.
+//! issuance, door-sync bundle signing, trust-anchor updates and receipt verification.
+//!
+//! Every signature with an issuer key goes through [`SigningIssuer`], which carries the
+//! key's place in its life ([`KeyLifecycle`]) as the database says it: an active key signs
+//! everything, an outgoing one (replaced, still trusted by locks) only anchor updates and
+//! credentials (for doors that have not yet learnt the new key, `issuer_keys.rs`), a
+//! retired one nothing at all. The rule lives here, so no caller can forget it.
 //!
 //! Nothing else in the backend touches the protocol crate; the rest of the service works
 //! with the plain structs below (ids as byte arrays, times as unix seconds).
@@ -35,8 +41,100 @@ pub fn generate_key() -> Result<GeneratedKey> {
     Ok(GeneratedKey { pkcs8: pkcs8.to_vec(), public_key: key.public_key().to_vec() })
 }
 
-fn load(pkcs8: &[u8]) -> Result<IssuerKey> {
-    IssuerKey::from_pkcs8(pkcs8).map_err(|e| Error::Internal(format!("stored issuer key: {e}")))
+/// Where an issuer key is in its life (the `state` column of `issuer_keys`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyLifecycle {
+    /// The site's current key: signs credentials, bundles, clock resets, anchor updates.
+    Active,
+    /// Replaced by a newer key but still a trust anchor at locks that have not synced:
+    /// signs anchor updates, and credentials for doors whose lock has not yet confirmed the
+    /// new key (so their holders can still open them, and carry the update there); never
+    /// a bundle or a clock reset.
+    Outgoing,
+    /// Removed from the locks' anchor sets: signs nothing.
+    Retired,
+}
+
+impl KeyLifecycle {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Outgoing => "outgoing",
+            Self::Retired => "retired",
+        }
+    }
+
+    /// The lifecycle for a stored name.
+    pub fn parse(s: &str) -> Result<Self> {
+        match s {
+            "active" => Ok(Self::Active),
+            "outgoing" => Ok(Self::Outgoing),
+            "retired" => Ok(Self::Retired),
+            _ => Err(Error::Internal("stored issuer key state".into())),
+        }
+    }
+}
+
+/// What a signature is for: each lifecycle state may make only some of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Purpose {
+    Credential,
+    Bundle,
+    ClockReset,
+    AnchorUpdate,
+}
+
+/// An issuer key opened for signing, with its lifecycle state. The private key lives only
+/// in memory for the request (zeroed on drop).
+pub struct SigningIssuer {
+    pkcs8: zeroize::Zeroizing<Vec<u8>>,
+    lifecycle: KeyLifecycle,
+    /// The key parsed the first time it signs: a refresh signs many credentials with it.
+    parsed: std::sync::OnceLock<IssuerKey>,
+}
+
+impl std::fmt::Debug for SigningIssuer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningIssuer").field("lifecycle", &self.lifecycle).finish_non_exhaustive()
+    }
+}
+
+impl SigningIssuer {
+    /// An opened key (`pkcs8`) in the state the database records for it.
+    pub fn new(pkcs8: Vec<u8>, lifecycle: KeyLifecycle) -> Self {
+        Self { pkcs8: zeroize::Zeroizing::new(pkcs8), lifecycle, parsed: std::sync::OnceLock::new() }
+    }
+
+    /// The opened private key (tests only: it must never reach storage or logs).
+    #[cfg(test)]
+    pub(crate) fn pkcs8(&self) -> &[u8] {
+        &self.pkcs8
+    }
+
+    /// The key's lifecycle state.
+    pub fn lifecycle(&self) -> KeyLifecycle {
+        self.lifecycle
+    }
+
+    /// The key, if its state allows signing for `purpose`; [`Error::IssuerKeyRetired`]
+    /// otherwise.
+    fn key_for(&self, purpose: Purpose) -> Result<&IssuerKey> {
+        let allowed = match self.lifecycle {
+            KeyLifecycle::Active => true,
+            KeyLifecycle::Outgoing => matches!(purpose, Purpose::AnchorUpdate | Purpose::Credential),
+            KeyLifecycle::Retired => false,
+        };
+        if !allowed {
+            tracing::warn!(?purpose, lifecycle = self.lifecycle.as_str(), "refused to sign with a replaced issuer key");
+            return Err(Error::IssuerKeyRetired);
+        }
+        if let Some(key) = self.parsed.get() {
+            return Ok(key);
+        }
+        let key = IssuerKey::from_pkcs8(&self.pkcs8).map_err(|e| Error::Internal(format!("stored issuer key: {e}")))?;
+        Ok(self.parsed.get_or_init(|| key))
+    }
 }
 
 /// The issuer key id: the first 8 bytes of SHA-256 of the uncompressed public key.
@@ -48,6 +146,13 @@ pub fn key_id(public_key: &[u8]) -> [u8; 8] {
 /// bytes (the layout lives in the protocol crate; the counter in `credential_ids`).
 pub fn credential_id(serial: u64, random: [u8; 8]) -> [u8; 16] {
     CredentialId::from_serial(serial, random).0
+}
+
+/// Whether stored credential bytes name the issuer key `issuer_public_key` (false for
+/// bytes that do not parse).
+pub fn signed_by(credential: &[u8], issuer_public_key: &[u8]) -> bool {
+    keyway_protocol::credential::Credential::from_bytes(credential)
+        .is_ok_and(|c| c.body.issuer == KeyId::of_public_key(issuer_public_key))
 }
 
 /// What a credential says.
@@ -69,30 +174,10 @@ pub struct CredentialSpec {
     pub parent: Option<[u8; 16]>,
 }
 
-/// A site's issuer key, parsed once to sign many credentials.
-pub struct LoadedIssuer(IssuerKey);
-
-impl std::fmt::Debug for LoadedIssuer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("LoadedIssuer(..)")
-    }
-}
-
-impl LoadedIssuer {
-    /// Parses a PKCS#8 issuer key (an opened sealed key).
-    pub fn from_pkcs8(pkcs8: &[u8]) -> Result<Self> {
-        load(pkcs8).map(Self)
-    }
-}
-
-/// Signs a credential with the site's issuer key; returns its wire bytes.
-pub fn issue_credential(issuer_pkcs8: &[u8], spec: &CredentialSpec) -> Result<Vec<u8>> {
-    issue_credential_with(&LoadedIssuer::from_pkcs8(issuer_pkcs8)?, spec)
-}
-
-/// Signs a credential with an issuer key already parsed; returns its wire bytes.
-pub fn issue_credential_with(issuer: &LoadedIssuer, spec: &CredentialSpec) -> Result<Vec<u8>> {
-    let key = &issuer.0;
+/// Signs a credential with the site's issuer key (active, or outgoing for doors that have
+/// not learnt the new key); returns its wire bytes.
+pub fn issue_credential(issuer: &SigningIssuer, spec: &CredentialSpec) -> Result<Vec<u8>> {
+    let key = issuer.key_for(Purpose::Credential)?;
     let device_key = DeviceKey::from_uncompressed(&spec.device_public_key).map_err(|_| Error::InvalidDeviceKey)?;
     let body = CredentialBody {
         id: CredentialId(spec.id),
@@ -110,10 +195,10 @@ pub fn issue_credential_with(issuer: &LoadedIssuer, spec: &CredentialSpec) -> Re
 
 /// Signs many credentials, answers in the same order. From `parallel_from` credentials on,
 /// the work is split across the machine's cores (ECDSA signing is most of an issuance).
-pub fn issue_credentials(work: &[(&LoadedIssuer, &CredentialSpec)], parallel_from: usize) -> Result<Vec<Vec<u8>>> {
+pub fn issue_credentials(work: &[(&SigningIssuer, &CredentialSpec)], parallel_from: usize) -> Result<Vec<Vec<u8>>> {
     let cores = std::thread::available_parallelism().map(usize::from).unwrap_or(1);
     if work.len() < parallel_from || cores < 2 {
-        return work.iter().map(|(issuer, spec)| issue_credential_with(issuer, spec)).collect();
+        return work.iter().map(|(issuer, spec)| issue_credential(issuer, spec)).collect();
     }
     let chunk = work.len().div_ceil(cores);
     let parts: Vec<Result<Vec<Vec<u8>>>> = std::thread::scope(|scope| {
@@ -121,7 +206,7 @@ pub fn issue_credentials(work: &[(&LoadedIssuer, &CredentialSpec)], parallel_fro
             .chunks(chunk)
             .map(|part| {
                 scope.spawn(move || {
-                    part.iter().map(|(issuer, spec)| issue_credential_with(issuer, spec)).collect::<Result<Vec<_>>>()
+                    part.iter().map(|(issuer, spec)| issue_credential(issuer, spec)).collect::<Result<Vec<_>>>()
                 })
             })
             .collect();
@@ -161,12 +246,12 @@ pub struct BundleSpec {
     pub doorcodes: Option<Vec<keyway_protocol::bundle::DoorcodeGrant>>,
 }
 
-/// Signs a bundle with the site's issuer key; returns its wire bytes. Always format 3:
-/// each revoked credential named by its 8-byte serial prefix, its expiry rounded up to
-/// the hour so that entries share a few expiry groups (the lock keeps an entry at most an
-/// hour longer than it must).
-pub fn sign_bundle(issuer_pkcs8: &[u8], spec: &BundleSpec) -> Result<Vec<u8>> {
-    let key = load(issuer_pkcs8)?;
+/// Signs a bundle with the site's issuer key (active only); returns its wire bytes. Always
+/// format 3: each revoked credential named by its 8-byte serial prefix, its expiry rounded
+/// up to the hour so that entries share a few expiry groups (the lock keeps an entry at
+/// most an hour longer than it must).
+pub fn sign_bundle(issuer: &SigningIssuer, spec: &BundleSpec) -> Result<Vec<u8>> {
+    let key = issuer.key_for(Purpose::Bundle)?;
     let body = BundleBody {
         door: DoorId(spec.door),
         issuer: key.key_id(),
@@ -182,6 +267,38 @@ pub fn sign_bundle(issuer_pkcs8: &[u8], spec: &BundleSpec) -> Result<Vec<u8>> {
     };
     let bundle = key.sign_bundle(body).map_err(|e| Error::Internal(format!("bundle signing: {e}")))?;
     Ok(bundle.to_bytes())
+}
+
+/// Signs a clock reset for one lock (active key only): the door's lock id, the nonce
+/// the lock advertised, and the time to set. Returns its wire bytes.
+pub fn sign_clock_reset(issuer: &SigningIssuer, door: [u8; 8], nonce: [u8; 8], time: u32) -> Result<Vec<u8>> {
+    use keyway_protocol::clock_reset::ClockResetBody;
+    use keyway_protocol::ids::LockNonce;
+    let key = issuer.key_for(Purpose::ClockReset)?;
+    let body = ClockResetBody { door: DoorId(door), issuer: key.key_id(), nonce: LockNonce(nonce), time };
+    let reset = key.sign_clock_reset(body).map_err(|e| Error::Internal(format!("clock reset signing: {e}")))?;
+    Ok(reset.to_bytes())
+}
+
+/// Signs a trust-anchor update for one door (active or outgoing key): the door's lock id,
+/// the site's anchor-set version and the whole new set (65-byte public keys). Returns its
+/// wire bytes, which travel in front of the door's bundles.
+pub fn sign_anchor_update(issuer: &SigningIssuer, door: [u8; 8], version: u32, anchors: &[Vec<u8>]) -> Result<Vec<u8>> {
+    use keyway_protocol::anchor_update::{AnchorUpdate, AnchorUpdateBody, MAX_TRUST_ANCHORS};
+    let key = issuer.key_for(Purpose::AnchorUpdate)?;
+    if anchors.is_empty() || anchors.len() > MAX_TRUST_ANCHORS {
+        return Err(Error::Internal("an anchor set must hold 1 to 16 keys".into()));
+    }
+    let anchors = anchors
+        .iter()
+        .map(|a| <[u8; 65]>::try_from(a.as_slice()))
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|_| Error::Internal("stored issuer public key has the wrong length".into()))?;
+    let body = AnchorUpdateBody { door: DoorId(door), signer: key.key_id(), version, anchors };
+    let update = key.sign_anchor_update(body).map_err(|e| Error::Internal(format!("anchor update signing: {e}")))?;
+    // What the lock will parse: refuse to publish anything it would refuse as malformed.
+    AnchorUpdate::from_bytes(&update.to_bytes()).map_err(|e| Error::Internal(format!("anchor update: {e}")))?;
+    Ok(update.to_bytes())
 }
 
 /// One audit event reported by a lock.
@@ -271,7 +388,7 @@ mod tests {
             shareable: false,
             parent: Some([9; 16]),
         };
-        let bytes = issue_credential(&issuer.pkcs8, &spec).unwrap();
+        let bytes = issue_credential(&SigningIssuer::new(issuer.pkcs8.clone(), KeyLifecycle::Active), &spec).unwrap();
         let cred = Credential::from_bytes(&bytes).unwrap();
         issuer::verify_credential(&issuer.public_key, &cred).unwrap();
         assert!(issuer::verify_credential(&device.public_key, &cred).is_err());
@@ -294,7 +411,7 @@ mod tests {
             audit_acknowledged: 0,
             doorcodes: None,
         };
-        let bytes = sign_bundle(&issuer.pkcs8, &spec).unwrap();
+        let bytes = sign_bundle(&SigningIssuer::new(issuer.pkcs8.clone(), KeyLifecycle::Active), &spec).unwrap();
         let bundle = Bundle::from_bytes(&bytes).unwrap();
         issuer::verify_bundle(&issuer.public_key, &bundle).unwrap();
         assert_eq!(bundle.body.revocations.len(), 1);

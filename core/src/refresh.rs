@@ -17,7 +17,7 @@ fn count(n: usize) -> i32 {
 }
 use keyway_api::endpoints::{GetBundle, GetProfile, IssueCredentials, ListKeys, ListPendingDoors};
 use keyway_api::{AccessState, CredentialsRequest, CredentialsResponse, DoorView, KeysResponse, SignedBundle};
-use keyway_protocol::bundle::Bundle;
+use keyway_protocol::anchor_update::DoorSyncDelivery;
 use keyway_protocol::ids::DoorId;
 
 const KEYS_CURSOR: &str = "keys_cursor";
@@ -268,9 +268,10 @@ pub(crate) fn convert_credentials(response: CredentialsResponse) -> Result<Vec<S
 }
 
 /// A fetched bundle's version and bytes, if it parses and is the one asked for `door`.
+/// The bytes may start with a trust-anchor update for the lock; they are carried whole.
 pub(crate) fn check_bundle(view: &SignedBundle, door: &Door) -> Result<(u32, Vec<u8>)> {
     let bytes = unb64(&view.bundle)?;
-    let bundle = Bundle::from_bytes(&bytes).map_err(|_| Error::internal("bundle does not parse"))?;
+    let (_, bundle) = DoorSyncDelivery::parse(&bytes).map_err(|_| Error::internal("bundle does not parse"))?;
     if bundle.body.door != door.lock_id || i64::from(bundle.body.version) != view.version {
         return Err(Error::internal("bundle for another door or version"));
     }

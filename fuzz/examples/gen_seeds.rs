@@ -10,6 +10,7 @@
 
 use keyway_fuzz::*;
 use keyway_protocol::advert::Advertisement;
+use keyway_protocol::anchor_update::{AnchorUpdateBody, DoorSyncDelivery};
 use keyway_protocol::bundle::{DoorcodeGrant, LockConfig, PrefixRevocation, RevocationList};
 use keyway_protocol::credential::{CredentialBody, CredentialFlags, DeviceKey};
 use keyway_protocol::doorcode::DoorcodeSlot;
@@ -134,6 +135,26 @@ fn main() {
     ];
     let dir = out.target("bundle");
     for (name, bytes) in &bundles {
+        out.write(&dir, name, bytes);
+    }
+
+    // --- anchor updates in front of bundles (door-sync deliveries)
+    let second = keys.untrusted_issuer.public_key().try_into().unwrap();
+    let own = keys.issuer.public_key().try_into().unwrap();
+    let update = |version, anchors: Vec<[u8; 65]>| {
+        let body = AnchorUpdateBody { door: DOOR, signer: KeyId([0; 8]), version, anchors };
+        keys.issuer.sign_anchor_update(body).unwrap()
+    };
+    let first = keys.issuer.sign_bundle(bundle_body(1, 0, &[])).unwrap().to_bytes();
+    let rotated = keys.untrusted_issuer.sign_bundle(bundle_body(1, 0, &[])).unwrap().to_bytes();
+    let deliveries = [
+        ("add_an_anchor", DoorSyncDelivery::join(Some(&update(1, vec![own, second])), &rotated)),
+        ("replace_the_anchor", DoorSyncDelivery::join(Some(&update(2, vec![second])), &first)),
+        ("update_alone", update(1, vec![own]).to_bytes()),
+        ("no_update", first.clone()),
+    ];
+    let dir = out.target("anchor_update");
+    for (name, bytes) in &deliveries {
         out.write(&dir, name, bytes);
     }
 
@@ -508,6 +529,10 @@ fn keypad_seeds(out: &mut Out) {
     let right = valid[0].1.reveal();
     out.write(&dir, "right_code", format!("{right}#").as_bytes());
     out.write(&dir, "star_then_right_code", format!("12*{right}#").as_bytes());
-    out.write(&dir, "five_wrong_then_right", format!("00000000\n00000001\n00000002\n00000003\n00000004\n{right}").as_bytes());
+    out.write(
+        &dir,
+        "five_wrong_then_right",
+        format!("00000000\n00000001\n00000002\n00000003\n00000004\n{right}").as_bytes(),
+    );
     out.write(&dir, "malformed", b"12#\n1234567a\n123456789\n#\n12345678#1");
 }

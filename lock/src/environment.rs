@@ -265,6 +265,15 @@ impl LockEnvironment for LockCore {
         self.state.full_bundle_needed
     }
 
+    fn anchor_set_version(&self) -> u32 {
+        self.state.anchor_set_version
+    }
+
+    fn replace_anchors(&mut self, update: &keyway_protocol::anchor_update::AnchorUpdate) -> Result<(), Refusal> {
+        let next = self.state.with_anchor_update(update).map_err(|_| Refusal::Malformed)?;
+        self.replace_state(next)
+    }
+
     fn reset_clock(&mut self, time: UnixSeconds) -> Result<(), Refusal> {
         let next = self.state.with_clock_reset(time, self.now());
         let before = self.clock.fork();

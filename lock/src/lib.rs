@@ -13,12 +13,14 @@
 //! - `online` (feature `online`, on by default): the lock's own link to the backend, for a
 //!   lock with internet (`keyway-lock serve --online`);
 //! - [`keypad`]: daily doorcodes typed on the keypad, with guess limits;
+//! - `anchors`: the state after a signed trust-anchor update (issuer key rotation);
 //! - [`sim`]: the simulated radio; [`serve`]: locks on it, served over TCP (`keyway-lock serve`);
 //! - [`bluez`] (feature `bluez`): the same locks as devices of a virtual BlueZ on a D-Bus;
 //! - `testkit` (feature `testkit`, tests only): the lock in memory, as a door for the
 //!   protocol's test kit.
 #![forbid(unsafe_code)]
 
+mod anchors;
 pub mod audit;
 #[cfg(feature = "bluez")]
 pub mod bluez;

@@ -24,8 +24,9 @@ use std::sync::Arc;
 
 /// How many recent [`LockEvent`]s the lock keeps for inspection.
 pub const RECENT_EVENTS: usize = 256;
-/// The most issuer keys a lock trusts (a site's current key and a few in rotation).
-pub const MAX_TRUST_ANCHORS: usize = 16;
+/// The most issuer keys a lock trusts (a site's current key and a few in rotation): the
+/// protocol's bound on an anchor update's set.
+pub const MAX_TRUST_ANCHORS: usize = keyway_protocol::anchor_update::MAX_TRUST_ANCHORS;
 /// A connection must complete a handshake this many seconds after connecting (counted on
 /// the monotonic tick counter, like every timeout).
 pub const HANDSHAKE_TIMEOUT_SECS: UnixSeconds = 5;
@@ -332,6 +333,16 @@ impl Lock {
     /// the backend knows from the door record).
     pub fn sign_link_request(&self, request: &keyway_protocol::lock_link::LinkRequest<'_>) -> [u8; 64] {
         request.sign(self.core.state.identity.signing_key())
+    }
+
+    /// The version of the trust-anchor set (0: as provisioned; raised by anchor updates).
+    pub fn anchor_set_version(&self) -> u32 {
+        self.core.state.anchor_set_version
+    }
+
+    /// Whether the issuer key with this id is one of the lock's trust anchors.
+    pub fn trusts(&self, issuer: &keyway_protocol::ids::KeyId) -> bool {
+        self.core.state.anchors.contains_key(issuer)
     }
 
     /// The bundle version applied (0: none).

@@ -16,6 +16,7 @@
 //! | has doorcode secret u8 [secret 32]
 //! | doorcode slots u16 × [slot u32 | not before u32 | not after u32]
 //! | keypad wrong in a row u32 | lockouts u32 | locked until u32
+//! | anchor set version u32
 //! | sha256 [32] of everything before
 //! ```
 //! All integers big-endian. Format 1 (read, never written) lacks the ticket holder (each
@@ -23,7 +24,8 @@
 //! full-bundle flag; formats 1 and 2 (read, never written) lack the doorcode section (the
 //! lock then has no doorcode secret and no slots); formats 1 to 3 (read, never written)
 //! hold whole credential ids in the revocation list (`[credential id 16 | expires u32]`),
-//! which the lock reduces to their serial prefixes.
+//! which the lock reduces to their serial prefixes, and lack the anchor set version (the
+//! provisioned set, version 0).
 
 use crate::audit::{AuditLog, RefusalBudget, RefusalTally};
 use crate::error::LockError;
@@ -122,6 +124,7 @@ pub fn encode(state: &LockState) -> Zeroizing<Vec<u8>> {
     w.extend_from_slice(&state.keypad.wrong_in_row.to_be_bytes());
     w.extend_from_slice(&state.keypad.lockouts.to_be_bytes());
     w.extend_from_slice(&state.keypad.locked_until.to_be_bytes());
+    w.extend_from_slice(&state.anchor_set_version.to_be_bytes());
     let checksum = Sha256::digest(w.as_slice());
     w.extend_from_slice(&checksum);
     w
@@ -144,7 +147,8 @@ pub fn decode(bytes: &[u8]) -> Result<LockState, LockError> {
     }
     let v2 = format >= STATE_FORMAT_2;
     let v3 = format >= STATE_FORMAT_3;
-    let prefixes = format >= STATE_FORMAT;
+    let v4 = format >= STATE_FORMAT;
+    let prefixes = v4;
     let door = DoorId(r.array()?);
     let kem = Zeroizing::new(r.array::<32>()?);
     let signing = Zeroizing::new(r.array::<32>()?);
@@ -222,6 +226,7 @@ pub fn decode(bytes: &[u8]) -> Result<LockState, LockError> {
         }
         keypad = KeypadGuard { wrong_in_row: r.u32()?, lockouts: r.u32()?, locked_until: r.u32()? };
     }
+    let anchor_set_version = if v4 { r.u32()? } else { 0 };
     if !r.bytes.is_empty() {
         return Err(LockError::Corrupt("trailing bytes"));
     }
@@ -239,6 +244,7 @@ pub fn decode(bytes: &[u8]) -> Result<LockState, LockError> {
         doorcode_secret,
         doorcode_slots,
         keypad,
+        anchor_set_version,
     })
 }
 

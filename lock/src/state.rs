@@ -79,6 +79,9 @@ pub struct LockState {
     pub doorcode_slots: DoorcodeSlots,
     /// The keypad's guess counter.
     pub keypad: KeypadGuard,
+    /// The version of the trust-anchor set: 0 as provisioned, then the version of the
+    /// last anchor update applied (`keyway_protocol::anchor_update`).
+    pub anchor_set_version: u32,
 }
 
 impl LockState {
@@ -98,6 +101,7 @@ impl LockState {
             doorcode_secret: None,
             doorcode_slots: DoorcodeSlots::default(),
             keypad: KeypadGuard::default(),
+            anchor_set_version: 0,
         }
     }
 

@@ -2,6 +2,7 @@
 //! bundles with the site's issuer key, and checking the signatures that come back
 //! (credentials, lock receipts).
 
+use crate::anchor_update::{AnchorUpdate, AnchorUpdateBody};
 use crate::bundle::{Bundle, BundleBody};
 use crate::clock_reset::{ClockReset, ClockResetBody};
 use crate::codec::DecodeError;
@@ -98,6 +99,14 @@ impl IssuerKey {
         Ok(ClockReset { body, signature })
     }
 
+    /// Signs a trust-anchor update for one door. The body's signer field is set to this
+    /// key's id; the lock accepts it only while this key is one of its anchors.
+    pub fn sign_anchor_update(&self, mut body: AnchorUpdateBody) -> Result<AnchorUpdate, SignatureError> {
+        body.signer = self.key_id;
+        let signature = self.sign(&body.signed_message(), &ring::rand::SystemRandom::new())?;
+        Ok(AnchorUpdate { body, signature })
+    }
+
     fn issue_with_rng(&self, body: &mut CredentialBody, rng: &dyn SecureRandom) -> Result<[u8; 64], SignatureError> {
         body.issuer = self.key_id;
         body.validate()?;
@@ -121,6 +130,11 @@ pub fn verify_credential(issuer_public_key: &[u8], credential: &Credential) -> R
 /// Checks a bundle's issuer signature with the issuer's uncompressed public key.
 pub fn verify_bundle(issuer_public_key: &[u8], bundle: &Bundle) -> Result<(), SignatureError> {
     verify(issuer_public_key, &bundle.body.signed_message(), &bundle.signature)
+}
+
+/// Checks an anchor update's signature with the signer's uncompressed public key.
+pub fn verify_anchor_update(signer_public_key: &[u8], update: &AnchorUpdate) -> Result<(), SignatureError> {
+    verify(signer_public_key, &update.body.signed_message(), &update.signature)
 }
 
 /// Parses a receipt and checks the lock's signature with the lock's uncompressed

@@ -9,6 +9,7 @@
 //! - [`doorcode`]: daily keypad codes an offline lock checks from a secret it shares with the backend;
 //! - [`lock_link`]: what a lock with internet signs when it asks the backend for changes;
 //! - [`clock_reset`]: the signed reset of one lock's clock that ran ahead;
+//! - [`anchor_update`]: the signed change of one lock's trust anchors (issuer key rotation);
 //! - [`issuer`]: the backend's signing and verification;
 //! - [`refusal`]: every reason a lock refuses, with its wire code;
 //! - [`share_proof`]: the member's device signature on a share request;
@@ -20,6 +21,7 @@
 #![forbid(unsafe_code)]
 
 pub mod advert;
+pub mod anchor_update;
 pub mod bundle;
 mod bundle_v3;
 mod channel;
@@ -31,6 +33,8 @@ pub mod framing;
 mod hpke;
 pub mod ids;
 pub mod issuer;
+#[cfg(feature = "lock")]
+mod lock_anchors;
 pub mod lock_link;
 #[cfg(feature = "lock")]
 pub mod lock_role;

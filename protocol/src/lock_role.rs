@@ -132,6 +132,11 @@ pub trait LockEnvironment {
     /// Sets the effective clock and its floor to `time`, up or down, durably (a verified
     /// clock reset). Fails only when storage fails.
     fn reset_clock(&mut self, time: UnixSeconds) -> Result<(), Refusal>;
+    /// The version of the trust-anchor set (0: the set the lock was provisioned with).
+    fn anchor_set_version(&self) -> u32;
+    /// Replaces the trust anchors with a verified update's set and version, durably
+    /// before it takes effect: all of it or nothing. Fails only when storage fails.
+    fn replace_anchors(&mut self, update: &crate::anchor_update::AnchorUpdate) -> Result<(), Refusal>;
     /// Appends an audit event (refusals may be budgeted and coalesced), durably. Fails
     /// when the event could not be saved; for a grant the lock then does not open.
     fn record(&mut self, kind: AuditKind, credential: Option<CredentialId>) -> Result<(), Refusal>;
@@ -562,7 +567,10 @@ pub struct Delivery {
 /// by which a bundle reaches a lock, whether a phone carried it over Bluetooth (inside the
 /// channel) or the lock's own online link fetched it from the backend.
 pub fn deliver(bundle: Option<&[u8]>, env: &mut impl LockEnvironment) -> Delivery {
-    let (status, event) = match bundle.map(|bytes| check_bundle(bytes, env)) {
+    // A trust-anchor update may travel in front of the bundle: it is applied first.
+    let checked =
+        bundle.map(|bytes| crate::lock_anchors::apply_anchor_update(bytes, env).and_then(|b| check_bundle(b, env)));
+    let (status, event) = match checked {
         None => (Ok(()), None),
         Some(Err(reason)) => (Err(reason), Some(LockEvent::BundleRefused { reason })),
         Some(Ok(bundle)) => match env.apply_bundle(&bundle) {

@@ -8,6 +8,7 @@ pub mod clock_resets;
 pub mod door_sync;
 pub mod doorcodes;
 pub mod invitations;
+pub mod issuer_keys;
 pub mod lock_link;
 pub mod me;
 pub mod push;
@@ -79,6 +80,9 @@ mount! {
     PollLink => lock_link::poll,
     CreateOrg => admin::create_org,
     CreateSite => admin::create_site,
+    ListIssuerKeys => issuer_keys::list,
+    RotateIssuerKey => issuer_keys::rotate,
+    RetireIssuerKey => issuer_keys::retire,
     CreateFacility => admin::create_facility,
     CreateDoor => admin::create_door,
     ListDoors => admin::list_doors,

@@ -73,6 +73,8 @@ pub struct MemoryLock {
     pub full_bundle_needed: bool,
     /// Mixed into the deterministic random source, so two vectors draw different values.
     pub rng_seed: String,
+    /// The version of the trust-anchor set (0: as built).
+    pub anchor_version: u32,
 }
 
 impl MemoryLock {
@@ -127,6 +129,7 @@ impl MemoryLock {
             drawn: Vec::new(),
             full_bundle_needed: false,
             rng_seed: String::new(),
+            anchor_version: 0,
         };
         lock.rotate_nonce();
         lock
@@ -304,6 +307,22 @@ impl LockEnvironment for MemoryLock {
     }
     fn needs_full_bundle(&self) -> bool {
         self.full_bundle_needed
+    }
+    fn anchor_set_version(&self) -> u32 {
+        self.anchor_version
+    }
+    fn replace_anchors(&mut self, update: &crate::anchor_update::AnchorUpdate) -> Result<(), Refusal> {
+        if self.fail_storage {
+            return Err(Refusal::StorageFailed);
+        }
+        let mut anchors = HashMap::new();
+        for key in &update.body.anchors {
+            let anchor = VerifyingKey::from_sec1_bytes(key).map_err(|_| Refusal::Malformed)?;
+            anchors.insert(KeyId::of_public_key(key), anchor);
+        }
+        self.anchors = anchors;
+        self.anchor_version = update.body.version;
+        Ok(())
     }
     fn reset_clock(&mut self, time: u32) -> Result<(), Refusal> {
         if self.fail_storage {
