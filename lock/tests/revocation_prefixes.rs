@@ -112,8 +112,8 @@ fn a_lock_keeps_twelve_bytes_per_revocation_in_its_state_file() {
 }
 
 /// Rewrites a current (format-4) state file as the format-3 file the lock wrote before
-/// prefixes: the same fields, each revocation a whole credential id (looked up in `ids`
-/// by its prefix) and its expiry.
+/// prefixes and anchor rotation: the same fields, each revocation a whole credential id
+/// (looked up in `ids` by its prefix) and its expiry, and no anchor set version at the end.
 fn as_format_3(current: &[u8], ids: &[CredentialId]) -> Vec<u8> {
     use sha2::{Digest, Sha256};
     let body = &current[..current.len() - 32];
@@ -128,7 +128,7 @@ fn as_format_3(current: &[u8], ids: &[CredentialId]) -> Vec<u8> {
         old.extend_from_slice(&id.0);
         old.extend_from_slice(&entry[8..]);
     }
-    old.extend_from_slice(&body[entries_at + 12 * count..]);
+    old.extend_from_slice(&body[entries_at + 12 * count..body.len() - 4]);
     let checksum = Sha256::digest(&old);
     old.extend_from_slice(&checksum);
     old
