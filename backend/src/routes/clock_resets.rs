@@ -28,14 +28,7 @@ pub async fn request(
     ApiPath(door_id): ApiPath<i64>,
     ApiJson(req): ApiJson<ClockResetRequest>,
 ) -> Result<Json<SignedClockReset>> {
-    let nonce = clock_resets::parse_nonce(&req.nonce)?;
-    let signed = st
-        .write(move |tx, st, now| {
-            let time = st.reset_time(now)?;
-            clock_resets::sign(tx, st.secrets(), Asker::Person(s.person_id), door_id, nonce, now, time)
-        })
-        .await?;
-    Ok(Json(signed))
+    sign(st, Asker::Person(s.person_id), door_id, &req).await
 }
 
 /// An operator asks for a reset of a door's lock clock, for the nonce it advertises.
@@ -50,11 +43,17 @@ pub async fn admin(
     ApiPath(door_id): ApiPath<i64>,
     ApiJson(req): ApiJson<ClockResetRequest>,
 ) -> Result<Json<SignedClockReset>> {
+    sign(st, Asker::Admin, door_id, &req).await
+}
+
+/// What both routes do once they know who asks: read the nonce, then sign (and record) a
+/// reset at the backend's time.
+async fn sign(st: AppState, asker: Asker, door_id: i64, req: &ClockResetRequest) -> Result<Json<SignedClockReset>> {
     let nonce = clock_resets::parse_nonce(&req.nonce)?;
     let signed = st
         .write(move |tx, st, now| {
             let time = st.reset_time(now)?;
-            clock_resets::sign(tx, st.secrets(), Asker::Admin, door_id, nonce, now, time)
+            clock_resets::sign(tx, st.secrets(), asker, door_id, nonce, now, time)
         })
         .await?;
     Ok(Json(signed))
