@@ -95,7 +95,7 @@ async fn future_bundle_anchor_rotation_bundles_carry_the_update_and_retirement_w
     let (update, _) = DoorSyncDelivery::parse(&bytes).unwrap();
     let update = update.unwrap();
     issuer::verify_anchor_update(&new, &update).unwrap();
-    assert_eq!(update.body.anchors.iter().map(|a| a.to_vec()).collect::<Vec<_>>(), [new.clone()]);
+    assert_eq!(update.body.anchors.iter().map(|a| a.to_vec()).collect::<Vec<_>>(), std::slice::from_ref(&new));
     assert_eq!(f.offline_lock.anchor_version, 2);
     assert!(!f.offline_lock.anchors.contains_key(&KeyId::of_public_key(&old)), "the lock dropped the retired key");
     let keys = s.admin("GET", &keys_path, None).await.ok();

@@ -14,9 +14,9 @@ use crate::platform::secret_names::ticket_secret_name;
 use crate::timestamp::Timestamp;
 use keyway_api::ReceiptUpload;
 use keyway_api::endpoints::UploadReceipt;
-use keyway_protocol::Command;
 use keyway_protocol::ids::{DoorId, TicketId};
 use keyway_protocol::phone::FastTicket;
+use keyway_protocol::{Command, Refusal};
 use zeroize::Zeroizing;
 
 /// A stored ticket: the credential it was earned with, its id and secret.
@@ -117,14 +117,17 @@ impl Keyway {
         let turn = self.radio_turn(cancel).await?;
         let (door_record, key) = self.door_key(door)?;
         let unsent_ticket = key.ticket.clone();
-        let mut result = self.unlock_once(key, &turn.token, on_phase).await;
+        let on_progress = |progress: ble::Progress| {
+            if let ble::Progress::Phase(phase) = progress {
+                on_phase(phase);
+            }
+        };
+        let mut result = self.visit(key, Command::Unlock, &turn.token, &on_progress).await;
         // The lock's clock is wrong (it refused a key valid by ours): repair it with a
         // signed reset from the service, then try once more (rtc_jump, lock_clock.rs).
         if let Err(UnlockError::LockClockWrong { lock_clock }) = result {
-            tracing::warn!(door = %door, lock_clock, "the lock's clock is wrong; repairing it");
-            self.repair_lock_clock(&door_record, lock_clock, &turn.token).await?;
-            let (_, key) = self.door_key(door)?;
-            result = self.unlock_once(key, &turn.token, on_phase).await;
+            let key = self.after_clock_repair(&door_record, lock_clock, &turn.token).await?;
+            result = self.visit(key, Command::Unlock, &turn.token, &on_progress).await;
         }
         let outcome = match result {
             Ok(outcome) => {
@@ -142,31 +145,55 @@ impl Keyway {
             }
         };
         self.after_lock_contact(&door_record, &outcome)?;
+        drop(turn);
+        if outcome.sync.as_ref().is_some_and(|s| s.applied == Err(Refusal::BundleGap)) {
+            // The door is open; the lock waits for a full bundle (a clock reset moved its
+            // clock back, docs/protocol.md §6.4). A door sync right after carries one; a
+            // newer unlock or sync cancels it, as any radio turn.
+            tracing::info!(door = %door, "the lock refused a delta; a door sync follows with the full bundle");
+            let me = self.clone();
+            let door = *door;
+            self.inner.runtime.spawn(async move {
+                if let Err(e) = me.sync_door(&door).await {
+                    tracing::info!(door = %door, error = %e, "the follow-up door sync did not finish");
+                }
+            });
+        }
         Ok(outcome)
     }
 
-    /// One unlock over the radio with `key`, reporting phases to `on_phase`.
-    async fn unlock_once(
+    /// One visit to the lock over the radio with `key`: `command` is an unlock or a door
+    /// sync only; `progress` hears each phase and each bundle frame.
+    async fn visit(
         &self,
         key: DoorKey,
+        command: Command,
         token: &CancelToken,
-        on_phase: &(dyn Fn(UnlockPhase) + Send + Sync),
+        progress: &(dyn Fn(ble::Progress) + Send + Sync),
     ) -> std::result::Result<LockVisit, UnlockError> {
         ble::unlock(
             self.inner.platform.ble.as_ref(),
             self.inner.platform.signer.as_ref(),
             key,
-            Command::Unlock,
+            command,
             self.inner.platform.clock.now(),
             &self.inner.config.unlock,
             token,
-            &|progress| {
-                if let ble::Progress::Phase(phase) = progress {
-                    on_phase(phase);
-                }
-            },
+            progress,
         )
         .await
+    }
+
+    /// Repairs the clock of `door`'s lock, which reads `lock_clock`, and returns the key
+    /// to try again with: carrying the full bundle the lock waits for after a reset back.
+    async fn after_clock_repair(&self, door: &Door, lock_clock: u32, token: &CancelToken) -> Result<DoorKey> {
+        tracing::warn!(door = %door.lock_id, lock_clock, "the lock's clock is wrong; repairing it");
+        let full = self.repair_lock_clock(door, lock_clock, token).await?;
+        let (_, mut key) = self.door_key(&door.lock_id)?;
+        if full.is_some() {
+            key.bundle = full;
+        }
+        Ok(key)
     }
 
     /// Runs a door sync now: fetches the newest bundle if online, delivers it over
@@ -239,29 +266,35 @@ impl Keyway {
             Err(e) => return Err(e),
         }
         crash_point!("door_sync.after_bundle_fetch");
-        let (record, mut key) = self.door_key(door)?;
+        let (record, key) = self.door_key(door)?;
         // Deliver whatever is held, even if the advertisement claimed the lock is current:
         // the lock answers with a receipt either way.
-        let bundle = key.bundle.take();
-        let version = bundle.as_ref().map(|b| b.version);
-        key.bundle = bundle.map(|b| PendingBundle { version: b.version, bytes: b.bytes });
+        let version = key.bundle.as_ref().map(|b| b.version);
         report(DoorSyncStage::Connecting, version);
         let turn = self.radio_turn(cancel).await?;
-        let outcome = ble::unlock(
-            self.inner.platform.ble.as_ref(),
-            self.inner.platform.signer.as_ref(),
-            key,
-            Command::SyncOnly,
-            self.inner.platform.clock.now(),
-            &self.inner.config.unlock,
-            &turn.token,
-            &|progress| {
-                if let ble::Progress::BundleBytes { sent, total } = progress {
-                    bytes(version, sent, total);
-                }
-            },
-        )
-        .await?;
+        let on_progress = |progress: ble::Progress| {
+            if let ble::Progress::BundleBytes { sent, total } = progress {
+                bytes(version, sent, total);
+            }
+        };
+        let mut result = self.visit(key, Command::SyncOnly, &turn.token, &on_progress).await;
+        // A lock whose clock is wrong cannot check any key: repair it and sync again.
+        if let Err(UnlockError::LockClockWrong { lock_clock }) = result {
+            let key = self.after_clock_repair(&record, lock_clock, &turn.token).await?;
+            result = self.visit(key, Command::SyncOnly, &turn.token, &on_progress).await;
+        }
+        let mut outcome = result?;
+        // A lock that refused a delta because it waits for a full bundle (a clock reset
+        // moved its clock back, docs/protocol.md §6.4) gets the full bundle at once.
+        if outcome.sync.as_ref().is_some_and(|s| s.applied == Err(Refusal::BundleGap))
+            && let Some(full) = self.awaited_full_bundle(&record).await
+        {
+            tracing::info!(door = %door, "the lock waits for a full bundle; carrying one");
+            self.after_lock_contact(&record, &outcome)?;
+            let (_, mut key) = self.door_key(door)?;
+            key.bundle = Some(full);
+            outcome = self.visit(key, Command::SyncOnly, &turn.token, &on_progress).await?;
+        }
         drop(turn);
         crash_point!("door_sync.after_lock_reply");
         report(DoorSyncStage::Applied, Some(outcome.lock_bundle_version));
@@ -323,7 +356,7 @@ impl Keyway {
         let bundle = if record.online {
             None
         } else {
-            self.inner.cache.bundle(door)?.map(|(version, bytes)| PendingBundle { version, bytes })
+            self.inner.cache.bundle(door)?.map(|(version, bytes)| PendingBundle { version, bytes, awaited_full: false })
         };
         let key = DoorKey {
             door: *door,

@@ -3,14 +3,24 @@
 //! clock reset the backend signs for that door and the nonce the lock advertises, carries
 //! it to the lock, and the door opens — all in one tap. Offline, the member is told that
 //! the door's clock is wrong and to go online.
+//!
+//! A reset back leaves the lock waiting for a full bundle (revocations it dropped while
+//! its clock was ahead must come back): the phone that repairs it carries one in the same
+//! tap, and a door sync gives one to a lock still waiting, so a member revoked meanwhile
+//! stays out.
 #![allow(clippy::unwrap_used, missing_docs)]
 
 use std::sync::Arc;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use keyway_core::Error;
 use keyway_lock::{Lock, LockOptions, ManualRtc, MemoryStorage, SeededRandom};
+use keyway_protocol::clock_reset::ClockReset;
 use keyway_protocol::receipt::AuditKind;
-use keyway_sandbox::world::{DAY, DoorHandle, Gym, Phone, T0, World};
+use keyway_protocol::testkit::TestDoor as _;
+use keyway_sandbox::world::{DAY, DoorHandle, Gym, Org, Phone, T0, World};
+use serde_json::json;
 
 const YEAR: u32 = 365 * DAY;
 
@@ -21,11 +31,18 @@ async fn member_at_a_door_whose_clock_ran_a_year_ahead() -> (World, DoorHandle, 
     let world = World::start().await;
     let Gym { org, gate, key } = world.gym().await;
     let phone = world.member(&org, "ana@example.com", key).await;
+    run_the_locks_clock_a_year_ahead(&world, &gate);
+    (world, gate, phone)
+}
+
+/// The gate's lock restarts with an RTC reading a year ahead, saves that time as its
+/// floor, and restarts again with the RTC right: the floor stays a year ahead.
+fn run_the_locks_clock_a_year_ahead(world: &World, gate: &DoorHandle) {
     let now = world.now();
     let rtc = ManualRtc::new(now + YEAR);
     let storage = MemoryStorage::new();
     let options = |seed| LockOptions { rtc: Arc::new(rtc.clone()), random: Box::new(SeededRandom::new(seed)) };
-    world.with_lock(&gate, |lock| {
+    world.with_lock(gate, |lock| {
         // The lock's state, moved to a storage of our own, then started with the bad RTC.
         drop(lock.fork(Box::new(storage.clone())).unwrap());
         let mut ahead = Lock::open(Box::new(storage.clone()), options(11)).unwrap();
@@ -35,7 +52,101 @@ async fn member_at_a_door_whose_clock_ran_a_year_ahead() -> (World, DoorHandle, 
         *lock = Lock::open(Box::new(storage.clone()), options(12)).unwrap();
         assert!(lock.now() >= T0 + YEAR, "the floor stays a year ahead though the RTC is right");
     });
-    (world, gate, phone)
+}
+
+/// Harbour Gym with Ana and Bob, whose gate's lock already runs a bundle the backend knows
+/// about (Ana carried it and its receipt), so later bundles are deltas from it.
+struct TwoMembers {
+    world: World,
+    org: Org,
+    gate: DoorHandle,
+    ana: Phone,
+    bob: Phone,
+    bob_person: i64,
+}
+
+async fn two_members_at_a_synced_gate() -> TwoMembers {
+    let world = World::start().await;
+    let Gym { org, gate, key } = world.gym().await;
+    world.invite(&org, "ana@example.com", key, None, T0 + 30 * DAY).await;
+    let bob_invite = world.invite(&org, "bob@example.com", key, None, T0 + 30 * DAY).await;
+    let cleo_invite = world.invite(&org, "cleo@example.com", key, None, T0 + 30 * DAY).await;
+    let ana = world.phone();
+    ana.accept_invitation(&world, "ana@example.com").await;
+    let bob = world.phone();
+    bob.accept_invitation(&world, "bob@example.com").await;
+    let cleo = world.phone();
+    cleo.accept_invitation(&world, "cleo@example.com").await;
+    world.revoke_all(&org, cleo_invite.person_id).await;
+    ana.keyway.refresh().await.unwrap();
+    let synced = ana.keyway.sync_door(&gate.lock_id).await.unwrap();
+    assert!(synced.receipt_delivered && synced.lock_version >= 1, "{synced:?}");
+    TwoMembers { world, org, gate, ana, bob, bob_person: bob_invite.person_id }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rtc_jump_a_member_revoked_while_the_doors_clock_was_wrong_stays_out_once_it_is_repaired() {
+    let TwoMembers { world, org, gate, ana, bob, bob_person } = two_members_at_a_synced_gate().await;
+    run_the_locks_clock_a_year_ahead(&world, &gate);
+    // Bob is revoked while no key can reach the lock; Ana's phone fetches the update (a
+    // delta from the version the lock runs). Bob's phone never hears of it.
+    world.revoke_all(&org, bob_person).await;
+    ana.keyway.refresh().await.unwrap();
+
+    ana.keyway.unlock(&gate.lock_id).await.unwrap();
+    assert!(world.with_lock(&gate, |lock| lock.now()) < T0 + DAY, "the lock's clock is back");
+    match bob.keyway.unlock(&gate.lock_id).await {
+        Err(Error::KeyRevoked) => {}
+        other => panic!("Bob was revoked and must stay out, got {other:?}"),
+    }
+    world.with_lock(&gate, |lock| {
+        assert_eq!(lock.actuations(), 1, "only Ana's tap opened");
+        assert!(!lock.needs_full_bundle(), "Ana's tap carried the full bundle the lock waited for");
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rtc_jump_a_door_sync_repairs_a_lock_whose_clock_ran_a_year_ahead() {
+    let (world, gate, phone) = member_at_a_door_whose_clock_ran_a_year_ahead().await;
+    let synced = phone.keyway.sync_door(&gate.lock_id).await;
+    assert!(synced.is_ok(), "the sync repairs the clock and syncs: {synced:?}");
+    world.with_lock(&gate, |lock| {
+        assert!(lock.now() < T0 + DAY, "the lock's clock is back: {}", lock.now());
+        assert_eq!(lock.actuations(), 0, "a door sync never opens the door");
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rtc_jump_a_lock_still_waiting_for_a_full_bundle_gets_one_from_the_next_door_sync() {
+    let TwoMembers { world, org, gate, ana, bob, bob_person } = two_members_at_a_synced_gate().await;
+    run_the_locks_clock_a_year_ahead(&world, &gate);
+    // Someone carried an administrator's reset to the lock and went no further: the lock's
+    // clock is back and it waits for a full bundle.
+    let nonce = world.with_lock(&gate, |lock| lock.advertisement().nonce);
+    let signed = world
+        .admin(
+            "POST",
+            &format!("v1/admin/doors/{}/clock-reset", gate.backend_id),
+            Some(json!({ "nonce": nonce.to_hex() })),
+        )
+        .await;
+    let reset = ClockReset::from_bytes(&URL_SAFE_NO_PAD.decode(signed["reset"].as_str().unwrap()).unwrap()).unwrap();
+    world.with_lock(&gate, |lock| {
+        lock.deliver(&reset.to_message());
+        assert!(lock.needs_full_bundle(), "a reset back leaves the lock waiting for a full bundle");
+    });
+
+    world.revoke_all(&org, bob_person).await;
+    ana.keyway.refresh().await.unwrap();
+    let synced = ana.keyway.sync_door(&gate.lock_id).await.unwrap();
+    world.with_lock(&gate, |lock| {
+        assert!(!lock.needs_full_bundle(), "the door sync carried a full bundle");
+        assert_eq!(i64::from(lock.bundle_version()), synced.lock_version);
+    });
+    match bob.keyway.unlock(&gate.lock_id).await {
+        Err(Error::KeyRevoked) => {}
+        other => panic!("Bob was revoked and must stay out, got {other:?}"),
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

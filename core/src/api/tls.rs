@@ -231,6 +231,7 @@ pub(crate) fn is_tls_failure(e: &reqwest::Error) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     fn settings(loopback_http: bool) -> TrustSettings {

@@ -122,6 +122,17 @@ pub struct PendingBundle {
     pub version: u32,
     /// Its signed wire bytes.
     pub bytes: Vec<u8>,
+    /// A full bundle (base version 0) fetched for a lock known to wait for one, after a
+    /// clock reset moved its clock back (docs/protocol.md §6.4): delivered even when it
+    /// repeats the version the lock runs, which such a lock accepts.
+    pub awaited_full: bool,
+}
+
+impl PendingBundle {
+    /// Whether the lock, running `lock_version`, takes this bundle.
+    fn is_wanted_at(&self, lock_version: u32) -> bool {
+        self.version > lock_version || (self.awaited_full && self.version == lock_version)
+    }
 }
 
 /// Which handshake opened the door.
@@ -471,7 +482,7 @@ impl Attempt<'_> {
         }
         let door_open = Duration::from_millis(u64::from(reply.open_ms));
         let sync = match &self.key.bundle {
-            Some(bundle) if bundle.version > reply.bundle_version => {
+            Some(bundle) if bundle.is_wanted_at(reply.bundle_version) => {
                 (self.progress)(Progress::Phase(UnlockPhase::DoorSync));
                 match deliver(&link, &mut channel, Some(bundle), self.settings.door_sync, self.progress).await {
                     Ok(sync) => Some(sync),
