@@ -297,9 +297,24 @@ impl Keyway {
         }
         drop(turn);
         crash_point!("door_sync.after_lock_reply");
-        report(DoorSyncStage::Applied, Some(outcome.lock_bundle_version));
+        // The lock refused the update (a lock that already runs it answers `BundleNotNewer`:
+        // that is a sync like any other). Its receipt still goes to the service.
+        let refused = match outcome.sync.as_ref().map(|s| s.applied) {
+            Some(Err(reason)) if reason != Refusal::BundleNotNewer => Some(reason),
+            _ => None,
+        };
+        if refused.is_none() {
+            report(DoorSyncStage::Applied, Some(outcome.lock_bundle_version));
+        }
         let lock_version = self.after_lock_contact(&record, &outcome)?;
         crash_point!("door_sync.after_lock_contact_kept");
+        if let Some(reason) = refused {
+            tracing::warn!(door = %door, ?reason, "the lock refused the update");
+            if let Err(e) = self.upload_receipts().await {
+                tracing::info!(door = %door, error = %e, "receipt stays in the outbox");
+            }
+            return Err(UnlockError::LockRefused { reason }.into());
+        }
         report(DoorSyncStage::UploadingReceipt, Some(lock_version));
         let receipt_delivered = match self.upload_receipts().await {
             Ok(_) => self.inner.cache.pending_receipts()?.iter().all(|r| r.lock_id != *door),

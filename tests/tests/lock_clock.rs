@@ -15,6 +15,7 @@ use std::sync::Arc;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use keyway_core::Error;
+use keyway_core::error::LockRefusal;
 use keyway_lock::{Lock, LockOptions, ManualRtc, MemoryStorage, SeededRandom};
 use keyway_protocol::clock_reset::ClockReset;
 use keyway_protocol::receipt::AuditKind;
@@ -84,6 +85,25 @@ async fn two_members_at_a_synced_gate() -> TwoMembers {
     TwoMembers { world, org, gate, ana, bob, bob_person: bob_invite.person_id }
 }
 
+/// Someone carried an administrator's reset to the gate's lock and went no further: the
+/// lock's clock is back and it waits for a full bundle.
+async fn reset_back_by_a_phone_that_went_no_further(world: &World, gate: &DoorHandle) {
+    let nonce = world.with_lock(gate, |lock| lock.advertisement().nonce);
+    let signed = world
+        .admin(
+            "POST",
+            &format!("v1/admin/doors/{}/clock-reset", gate.backend_id),
+            Some(json!({ "nonce": nonce.to_hex() })),
+        )
+        .await;
+    let reset = ClockReset::from_bytes(&URL_SAFE_NO_PAD.decode(signed["reset"].as_str().unwrap()).unwrap()).unwrap();
+    world.with_lock(gate, |lock| {
+        lock.deliver(&reset.to_message());
+        assert!(lock.now() < T0 + DAY, "the lock's clock is back");
+        assert!(lock.needs_full_bundle(), "a reset back leaves the lock waiting for a full bundle");
+    });
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rtc_jump_a_member_revoked_while_the_doors_clock_was_wrong_stays_out_once_it_is_repaired() {
     let TwoMembers { world, org, gate, ana, bob, bob_person } = two_members_at_a_synced_gate().await;
@@ -120,22 +140,7 @@ async fn rtc_jump_a_door_sync_repairs_a_lock_whose_clock_ran_a_year_ahead() {
 async fn rtc_jump_a_lock_still_waiting_for_a_full_bundle_gets_one_from_the_next_door_sync() {
     let TwoMembers { world, org, gate, ana, bob, bob_person } = two_members_at_a_synced_gate().await;
     run_the_locks_clock_a_year_ahead(&world, &gate);
-    // Someone carried an administrator's reset to the lock and went no further: the lock's
-    // clock is back and it waits for a full bundle.
-    let nonce = world.with_lock(&gate, |lock| lock.advertisement().nonce);
-    let signed = world
-        .admin(
-            "POST",
-            &format!("v1/admin/doors/{}/clock-reset", gate.backend_id),
-            Some(json!({ "nonce": nonce.to_hex() })),
-        )
-        .await;
-    let reset = ClockReset::from_bytes(&URL_SAFE_NO_PAD.decode(signed["reset"].as_str().unwrap()).unwrap()).unwrap();
-    world.with_lock(&gate, |lock| {
-        lock.deliver(&reset.to_message());
-        assert!(lock.needs_full_bundle(), "a reset back leaves the lock waiting for a full bundle");
-    });
-
+    reset_back_by_a_phone_that_went_no_further(&world, &gate).await;
     world.revoke_all(&org, bob_person).await;
     ana.keyway.refresh().await.unwrap();
     let synced = ana.keyway.sync_door(&gate.lock_id).await.unwrap();
@@ -184,4 +189,23 @@ async fn rtc_jump_offline_the_member_is_told_the_doors_clock_is_wrong_and_nothin
         assert_eq!(lock.actuations(), 0);
         assert!(lock.now() >= T0 + YEAR, "nothing reset it");
     });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rtc_jump_offline_a_door_sync_the_lock_refuses_says_the_update_was_refused_and_the_door_still_needs_one() {
+    let TwoMembers { world, org, gate, ana, bob: _, bob_person } = two_members_at_a_synced_gate().await;
+    run_the_locks_clock_a_year_ahead(&world, &gate);
+    reset_back_by_a_phone_that_went_no_further(&world, &gate).await;
+    world.revoke_all(&org, bob_person).await;
+    ana.keyway.refresh().await.unwrap();
+    world.stop_backend().await;
+
+    // Ana holds only a delta, and offline she cannot fetch the full bundle the lock waits for.
+    match ana.keyway.sync_door(&gate.lock_id).await {
+        Err(Error::LockRefused { reason: LockRefusal::UpdateRefused }) => {}
+        other => panic!("expected the update to be refused, got {other:?}"),
+    }
+    assert!(world.with_lock(&gate, |lock| lock.needs_full_bundle()), "the lock still waits");
+    let doors = ana.keyway.doors().unwrap();
+    assert!(doors.iter().any(|d| d.id == gate.lock_id && d.sync_pending), "the door still shows a sync pending");
 }
