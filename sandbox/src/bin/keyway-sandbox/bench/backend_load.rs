@@ -57,8 +57,13 @@ pub struct Step {
     pub failed: u64,
     /// This process's CPU time over the step's wall time, as a share of all cores (0–1).
     pub cpu: f64,
-    /// The SQLite connection's held time over the step's wall time (0–1): the single writer's load.
+    /// The SQLite writer's held time over the step's wall time (0–1): the single writer's load.
     pub db_held: f64,
+    /// The read-only connections' lent time over the step's wall time, all together (0 to
+    /// `readers`): how busy the readers beside the writer are.
+    pub db_read: f64,
+    /// How many read-only connections the backend has.
+    pub readers: usize,
 }
 
 impl Step {
@@ -83,18 +88,23 @@ impl Load {
             return "no knee within the rates tried".into();
         };
         let what = if k.db_held >= 0.9 {
-            "the SQLite connection (the single writer) is held nearly all the time"
+            "the SQLite writer (the single connection that writes) is held nearly all the time"
+        } else if k.readers > 0 && k.db_read >= 0.9 * k.readers as f64 {
+            "the SQLite readers are all lent nearly all the time"
         } else if k.cpu >= 0.85 {
             "the CPU (client and server share the cores)"
         } else {
-            "neither the CPU nor the SQLite connection is at its limit (waiting elsewhere)"
+            "neither the CPU nor SQLite (writer or readers) is at its limit (waiting elsewhere)"
         };
         format!(
-            "at {:.0}/s offered: {what}; CPU {:.0} % of {} cores, SQLite connection held {:.0} % of the time",
+            "at {:.0}/s offered: {what}; CPU {:.0} % of {} cores, SQLite writer held {:.0} % of the time, its {} \
+             readers lent {:.0} % of the time (all together)",
             k.offered,
             k.cpu * 100.0,
             cores(),
-            k.db_held * 100.0
+            k.db_held * 100.0,
+            k.readers,
+            k.db_read * 100.0
         )
     }
 }
@@ -176,14 +186,15 @@ pub async fn measure(members: usize, rates: impl IntoIterator<Item = f64>, step:
         let s = run_step(&client, &backend, &members, rate, step).await?;
         eprintln!(
             "    load step {:.0}/s offered: {:.0}/s done, p50 {:.1} ms, p99 {:.1} ms, {} failed, CPU {:.0} %, \
-             SQLite held {:.0} %",
+             SQLite writer held {:.0} %, readers lent {:.0} %",
             s.offered,
             s.achieved,
             s.p50_ms,
             s.p99_ms,
             s.failed,
             s.cpu * 100.0,
-            s.db_held * 100.0
+            s.db_held * 100.0,
+            s.db_read * 100.0
         );
         // The knee: p99 crosses the goal, or the throughput stopped following the offer
         // (or fell below the previous step's).
@@ -207,6 +218,7 @@ async fn run_step(
 ) -> Result<Step, String> {
     let cpu_before = cpu_time();
     let held_before = backend.db.held_time();
+    let read_before = backend.db.read_time();
     let started = Instant::now();
     let in_flight = Arc::new(AtomicU64::new(0));
     let mut tasks = tokio::task::JoinSet::new();
@@ -264,6 +276,7 @@ async fn run_step(
     failed += total - launched;
     let cpu = (cpu_time().saturating_sub(cpu_before)).as_secs_f64() / (wall.as_secs_f64() * cores() as f64);
     let db_held = backend.db.held_time().saturating_sub(held_before).as_secs_f64() / wall.as_secs_f64();
+    let db_read = backend.db.read_time().saturating_sub(read_before).as_secs_f64() / wall.as_secs_f64();
     Ok(Step {
         offered: rate,
         achieved: latencies.len() as f64 / wall.as_secs_f64(),
@@ -272,6 +285,8 @@ async fn run_step(
         failed,
         cpu,
         db_held,
+        db_read,
+        readers: backend.db.reader_count(),
     })
 }
 
