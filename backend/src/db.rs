@@ -73,6 +73,7 @@ impl Db {
         conn.pragma_update(None, "busy_timeout", 5000)?;
         // Hot paths prepare their statements once (`prepare_cached`); keep enough of them.
         conn.set_prepared_statement_cache_capacity(256);
+        stable_plans(&conn)?;
         schema::migrate(&mut conn)?;
         // A backend that just started has no lock connected: links come back within seconds.
         conn.execute("UPDATE doors SET link_up = 0 WHERE link_up != 0", [])?;
@@ -235,13 +236,25 @@ impl Db {
     }
 }
 
+/// Makes a statement's query plan depend on the SQL only, not on the values bound to it
+/// (SQLite's query planner stability guarantee). Without it, SQLite marks a statement with
+/// `col = ?N` in its WHERE clause to be planned again when that value changes, and a
+/// statement taken back into the cache (`prepare_cached` clears its bindings) is then
+/// compiled again on its next use: the cache saved nothing on the hottest paths.
+pub(crate) fn stable_plans(conn: &Connection) -> Result<()> {
+    conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
+    Ok(())
+}
+
 /// Runs `f` in a deferred transaction on `conn` and ends it; nothing is kept either way.
 fn read_in<T>(conn: &mut Connection, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
-    let out = f(&tx)?;
-    // A read transaction has nothing to commit; rolling back just releases its snapshot.
-    tx.rollback()?;
-    Ok(out)
+    let out = f(&tx);
+    // Ended with COMMIT whatever `f` answered (there is nothing to commit): a ROLLBACK right
+    // after a connection loaded its schema counts in SQLite as a possible schema change,
+    // which throws away the schema and every prepared statement.
+    tx.commit()?;
+    out
 }
 
 /// Every row of every table rendered as text, for tests that check nothing secret is stored.

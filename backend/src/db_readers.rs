@@ -40,6 +40,7 @@ impl Readers {
             // A reader waits (rarely: only while a checkpoint resets the WAL) instead of failing.
             conn.pragma_update(None, "busy_timeout", 5000)?;
             conn.set_prepared_statement_cache_capacity(256);
+            crate::db::stable_plans(&conn)?;
             idle.push(conn);
         }
         Ok(Self { idle: Mutex::new(idle), returned: Condvar::new(), count })
