@@ -250,9 +250,7 @@ pub(crate) fn stable_plans(conn: &Connection) -> Result<()> {
 fn read_in<T>(conn: &mut Connection, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
     let out = f(&tx);
-    // Ended with COMMIT whatever `f` answered (there is nothing to commit): a ROLLBACK right
-    // after a connection loaded its schema counts in SQLite as a possible schema change,
-    // which throws away the schema and every prepared statement.
+    // There is nothing to commit: COMMIT just ends the read and lets go of its snapshot.
     tx.commit()?;
     out
 }
