@@ -1,6 +1,7 @@
-//! The SQLite store: one connection (the single writer) behind a mutex, WAL, and
-//! helpers that run a closure inside a transaction on a blocking thread. Doors changed by
-//! a committed transaction are signalled to waiting online links ([`DoorChanges`]).
+//! The SQLite store: one connection (the single writer) behind a mutex, WAL, a few
+//! read-only connections beside it ([`Readers`]), and helpers that run a closure inside a
+//! transaction on a blocking thread. Doors changed by a committed transaction are signalled
+//! to waiting online links ([`DoorChanges`]).
 
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -9,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
+use crate::db_readers::Readers;
 use crate::door_changes::DoorChanges;
 use crate::error::{Error, Result};
 use crate::schema;
@@ -20,9 +22,14 @@ pub struct Db {
     /// `doors` rows touched by the transaction in progress (filled by the update hook).
     touched_doors: Arc<Mutex<Vec<i64>>>,
     changes: Arc<DoorChanges>,
-    /// Nanoseconds the connection has been held, all callers together (the load bench
+    /// Nanoseconds the writer has been held, all callers together (the load bench
     /// reads it to tell a saturated writer from a saturated CPU).
     held_nanos: Arc<AtomicU64>,
+    /// The read-only connections; `None` for an in-memory database, whose reads run on
+    /// the writer (another connection could not see its data).
+    readers: Option<Arc<Readers>>,
+    /// Nanoseconds readers have been lent, all readers together.
+    read_nanos: Arc<AtomicU64>,
 }
 
 /// The connection, held; adds the time it was held to [`Db::held_time`] when dropped.
@@ -47,18 +54,26 @@ impl std::fmt::Debug for Db {
 
 impl Db {
     /// Opens (creating if needed) the database at `path`, or an in-memory one for `:memory:`,
-    /// and brings its schema up to date.
+    /// and brings its schema up to date. A file database gets two read-only connections per
+    /// core (2 to 8) for [`Db::read`].
     pub fn open(path: &str) -> Result<Self> {
-        let mut conn =
-            if path == ":memory:" { Connection::open_in_memory()? } else { Connection::open(Path::new(path))? };
-        // WAL lets readers of a file database (e.g. an operator's sqlite3) run beside the writer.
-        if path != ":memory:" {
+        Self::open_with_readers(path, Readers::default_count())
+    }
+
+    /// Like [`Db::open`] with `readers` read-only connections (0: reads run on the writer).
+    /// An in-memory database has none whatever is asked: its data lives in the writer.
+    pub fn open_with_readers(path: &str, readers: usize) -> Result<Self> {
+        let memory = path == ":memory:";
+        let mut conn = if memory { Connection::open_in_memory()? } else { Connection::open(Path::new(path))? };
+        // WAL lets readers of a file database (ours, or an operator's sqlite3) run beside the writer.
+        if !memory {
             conn.pragma_update(None, "journal_mode", "WAL")?;
         }
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.pragma_update(None, "busy_timeout", 5000)?;
         // Hot paths prepare their statements once (`prepare_cached`); keep enough of them.
         conn.set_prepared_statement_cache_capacity(256);
+        stable_plans(&conn)?;
         schema::migrate(&mut conn)?;
         // A backend that just started has no lock connected: links come back within seconds.
         conn.execute("UPDATE doors SET link_up = 0 WHERE link_up != 0", [])?;
@@ -69,18 +84,34 @@ impl Db {
                 hook_list.lock().unwrap_or_else(|p| p.into_inner()).push(row);
             }
         }))?;
+        // Readers open after the writer has set WAL and migrated: they see the schema.
+        let readers = if memory || readers == 0 { None } else { Some(Arc::new(Readers::open(path, readers)?)) };
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
             touched_doors,
             changes: Arc::new(DoorChanges::default()),
             held_nanos: Arc::default(),
+            readers,
+            read_nanos: Arc::default(),
         })
     }
 
-    /// How long the one connection has been held since the database was opened: its
-    /// share of wall-clock time is how busy the single writer is.
+    /// How long the writer has been held since the database was opened: its share of
+    /// wall-clock time is how busy the single writer is. Reads on an in-memory database
+    /// run on the writer and count here.
     pub fn held_time(&self) -> Duration {
         Duration::from_nanos(self.held_nanos.load(Ordering::Relaxed))
+    }
+
+    /// How long read-only connections have been lent since the database was opened, all
+    /// together (its share of wall-clock time can pass 1 with several readers).
+    pub fn read_time(&self) -> Duration {
+        Duration::from_nanos(self.read_nanos.load(Ordering::Relaxed))
+    }
+
+    /// How many read-only connections run beside the writer (0: reads take the writer).
+    pub fn reader_count(&self) -> usize {
+        self.readers.as_ref().map_or(0, |r| r.count())
     }
 
     /// Waits for the connection and holds it until the answer is dropped.
@@ -120,6 +151,42 @@ impl Db {
             let out = run();
             db.after_transaction(out.is_ok());
             out
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("database task: {e}")))?
+    }
+
+    /// Runs `f` in a read (deferred) transaction on a read-only connection, on a blocking
+    /// thread: it sees everything committed before it started and waits for no writer.
+    ///
+    /// Any statement that would write fails (`query_only`), also on an in-memory database,
+    /// whose reads run on the writer connection with `query_only` switched on for the read.
+    pub async fn read<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> Result<T> + Send + 'static,
+    {
+        let db = self.clone();
+        tokio::task::spawn_blocking(move || match &db.readers {
+            Some(readers) => {
+                let mut lent = readers.lend();
+                let since = Instant::now();
+                let out = read_in(lent.conn(), f);
+                drop(lent);
+                let nanos = u64::try_from(since.elapsed().as_nanos()).unwrap_or(u64::MAX);
+                db.read_nanos.fetch_add(nanos, Ordering::Relaxed);
+                out
+            }
+            None => {
+                let mut held = db.hold();
+                held.guard.pragma_update(None, "query_only", "ON")?;
+                let out = read_in(&mut held.guard, f);
+                // Switched off again whatever the read did, before the writer is released.
+                let off = held.guard.pragma_update(None, "query_only", "OFF");
+                let out = out?;
+                off?;
+                Ok(out)
+            }
         })
         .await
         .map_err(|e| Error::Internal(format!("database task: {e}")))?
@@ -167,6 +234,25 @@ impl Db {
         .await
         .map_err(|e| Error::Internal(format!("database task: {e}")))?
     }
+}
+
+/// Makes a statement's query plan depend on the SQL only, not on the values bound to it
+/// (SQLite's query planner stability guarantee). Without it, SQLite marks a statement with
+/// `col = ?N` in its WHERE clause to be planned again when that value changes, and a
+/// statement taken back into the cache (`prepare_cached` clears its bindings) is then
+/// compiled again on its next use: the cache saved nothing on the hottest paths.
+pub(crate) fn stable_plans(conn: &Connection) -> Result<()> {
+    conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
+    Ok(())
+}
+
+/// Runs `f` in a deferred transaction on `conn` and ends it; nothing is kept either way.
+fn read_in<T>(conn: &mut Connection, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
+    let out = f(&tx);
+    // There is nothing to commit: COMMIT just ends the read and lets go of its snapshot.
+    tx.commit()?;
+    out
 }
 
 /// Every row of every table rendered as text, for tests that check nothing secret is stored.

@@ -16,6 +16,7 @@ pub mod clock_resets;
 pub mod credential_ids;
 pub mod credentials;
 pub mod db;
+mod db_readers;
 pub mod delivery;
 pub mod dev_certs;
 pub mod door_changes;
@@ -235,6 +236,18 @@ impl AppState {
         let me = self.clone();
         let now = self.now();
         self.inner.db.write(move |tx| f(tx, &me, now)).await
+    }
+
+    /// Runs `f` with this state in a read transaction on a read-only connection
+    /// ([`Db::read`]): for requests that only read, so they never wait for the writer.
+    pub async fn read<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&rusqlite::Transaction<'_>, &AppState, i64) -> Result<T> + Send + 'static,
+    {
+        let me = self.clone();
+        let now = self.now();
+        self.inner.db.read(move |tx| f(tx, &me, now)).await
     }
 
     /// Like [`AppState::write`] but commits even when `f` fails (for counted guesses).

@@ -18,7 +18,7 @@ use keyway_api::{ErrorBody, PendingDoors, ReceiptOutcome, ReceiptUpload, SignedB
 #[utoipa::path(get, path = api::ListPendingDoors::PATH, tag = "door_sync", security(("bearer" = [])),
     responses((status = 200, body = PendingDoors), (status = 401, body = ErrorBody)))]
 pub async fn pending(State(st): State<AppState>, Authed(s): Authed) -> Result<Json<PendingDoors>> {
-    let doors = st.write(move |tx, _, now| door_sync::pending_for_person(tx, s.person_id, now)).await?;
+    let doors = st.read(move |tx, _, now| door_sync::pending_for_person(tx, s.person_id, now)).await?;
     Ok(Json(PendingDoors { doors }))
 }
 

@@ -18,7 +18,7 @@ use keyway_api::{DoorcodeSecretRequest, DoorcodeSetting, DoorcodeState, Doorcode
 #[utoipa::path(get, path = api::GetDoorcodes::PATH, tag = "me", security(("bearer" = [])),
     responses((status = 200, body = DoorcodesResponse), (status = 401, body = ErrorBody)))]
 pub async fn mine(State(st): State<AppState>, Authed(s): Authed) -> Result<Json<DoorcodesResponse>> {
-    let codes = st.write(move |tx, st, now| doorcodes::today(tx, st.secrets(), s.person_id, now)).await?;
+    let codes = st.read(move |tx, st, now| doorcodes::today(tx, st.secrets(), s.person_id, now)).await?;
     Ok(Json(codes))
 }
 

@@ -21,7 +21,7 @@ use keyway_api::{
 #[utoipa::path(get, path = api::GetProfile::PATH, tag = "me", security(("bearer" = [])),
     responses((status = 200, body = Profile), (status = 401, body = ErrorBody)))]
 pub async fn profile(State(st): State<AppState>, Authed(s): Authed) -> Result<Json<Profile>> {
-    let p = st.write(move |tx, _, now| crate::profile::profile(tx, s.person_id, now)).await?;
+    let p = st.read(move |tx, _, now| crate::profile::profile(tx, s.person_id, now)).await?;
     Ok(Json(p))
 }
 
@@ -82,7 +82,7 @@ pub async fn keys(
     if q.since.is_some_and(|c| c < 0) {
         return Err(Error::field("since", "must be a cursor from an earlier answer, 0 or more"));
     }
-    let (keys, cursor) = st.write(move |tx, _, now| keys::list_for_person(tx, s.person_id, q.since, now)).await?;
+    let (keys, cursor) = st.read(move |tx, _, now| keys::list_for_person(tx, s.person_id, q.since, now)).await?;
     let revoked_grant_ids = if q.since.is_some() {
         keys.iter().filter(|k| k.access_state == AccessState::Revoked).map(|k| k.grant_id).collect()
     } else {

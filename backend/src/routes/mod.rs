@@ -328,7 +328,8 @@ impl FromRequestParts<AppState> for Authed {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let token = bearer(parts).ok_or(Error::Unauthenticated)?.to_owned();
-        let info = state.write(move |tx, st, now| sessions::authenticate(tx, st.secrets(), &token, now)).await?;
+        // Checking a session only reads: it never waits for the writer.
+        let info = state.read(move |tx, st, now| sessions::authenticate(tx, st.secrets(), &token, now)).await?;
         Ok(Authed(info))
     }
 }

@@ -96,5 +96,5 @@ pub async fn preview(State(st): State<AppState>, ApiPath(token): ApiPath<String>
 #[utoipa::path(get, path = api::ListMyShares::PATH, tag = "shares", security(("bearer" = [])),
     responses((status = 200, body = Vec<ShareView>), (status = 401, body = ErrorBody)))]
 pub async fn mine(State(st): State<AppState>, Authed(s): Authed) -> Result<Json<Vec<ShareView>>> {
-    Ok(Json(st.write(move |tx, _, now| share_views::list_for_person(tx, s.person_id, now)).await?))
+    Ok(Json(st.read(move |tx, _, now| share_views::list_for_person(tx, s.person_id, now)).await?))
 }

@@ -57,8 +57,16 @@ pub struct Step {
     pub failed: u64,
     /// This process's CPU time over the step's wall time, as a share of all cores (0–1).
     pub cpu: f64,
-    /// The SQLite connection's held time over the step's wall time (0–1): the single writer's load.
+    /// The whole machine's busy CPU time over the step's wall time, as a share of all cores
+    /// (0–1): this process and any other (on a shared machine the other can be the limit).
+    pub machine_cpu: f64,
+    /// The SQLite writer's held time over the step's wall time (0–1): the single writer's load.
     pub db_held: f64,
+    /// The read-only connections' lent time over the step's wall time, all together (0 to
+    /// `readers`): how busy the readers beside the writer are.
+    pub db_read: f64,
+    /// How many read-only connections the backend has.
+    pub readers: usize,
 }
 
 impl Step {
@@ -83,18 +91,26 @@ impl Load {
             return "no knee within the rates tried".into();
         };
         let what = if k.db_held >= 0.9 {
-            "the SQLite connection (the single writer) is held nearly all the time"
+            "the SQLite writer (the single connection that writes) is held nearly all the time"
+        } else if k.readers > 0 && k.db_read >= 0.9 * k.readers as f64 {
+            "the SQLite readers are all lent nearly all the time"
         } else if k.cpu >= 0.85 {
             "the CPU (client and server share the cores)"
+        } else if k.machine_cpu >= 0.9 {
+            "the CPU (client and server share the cores, and other processes took the rest)"
         } else {
-            "neither the CPU nor the SQLite connection is at its limit (waiting elsewhere)"
+            "neither the CPU nor SQLite (writer or readers) is at its limit (waiting elsewhere)"
         };
         format!(
-            "at {:.0}/s offered: {what}; CPU {:.0} % of {} cores, SQLite connection held {:.0} % of the time",
+            "at {:.0}/s offered: {what}; CPU {:.0} % of {} cores (the machine {:.0} % busy), SQLite writer held \
+             {:.0} % of the time, its {} readers lent {:.0} % of the time (all together)",
             k.offered,
             k.cpu * 100.0,
             cores(),
-            k.db_held * 100.0
+            k.machine_cpu * 100.0,
+            k.db_held * 100.0,
+            k.readers,
+            k.db_read * 100.0
         )
     }
 }
@@ -175,15 +191,17 @@ pub async fn measure(members: usize, rates: impl IntoIterator<Item = f64>, step:
     for rate in rates {
         let s = run_step(&client, &backend, &members, rate, step).await?;
         eprintln!(
-            "    load step {:.0}/s offered: {:.0}/s done, p50 {:.1} ms, p99 {:.1} ms, {} failed, CPU {:.0} %, \
-             SQLite held {:.0} %",
+            "    load step {:.0}/s offered: {:.0}/s done, p50 {:.1} ms, p99 {:.1} ms, {} failed, CPU {:.0} % \
+             (machine {:.0} %), SQLite writer held {:.0} %, readers lent {:.0} %",
             s.offered,
             s.achieved,
             s.p50_ms,
             s.p99_ms,
             s.failed,
             s.cpu * 100.0,
-            s.db_held * 100.0
+            s.machine_cpu * 100.0,
+            s.db_held * 100.0,
+            s.db_read * 100.0
         );
         // The knee: p99 crosses the goal, or the throughput stopped following the offer
         // (or fell below the previous step's).
@@ -206,7 +224,9 @@ async fn run_step(
     length: Duration,
 ) -> Result<Step, String> {
     let cpu_before = cpu_time();
+    let machine_before = machine_cpu_ticks();
     let held_before = backend.db.held_time();
+    let read_before = backend.db.read_time();
     let started = Instant::now();
     let in_flight = Arc::new(AtomicU64::new(0));
     let mut tasks = tokio::task::JoinSet::new();
@@ -263,7 +283,14 @@ async fn run_step(
     // Refreshes never started because too many were in flight count as failed.
     failed += total - launched;
     let cpu = (cpu_time().saturating_sub(cpu_before)).as_secs_f64() / (wall.as_secs_f64() * cores() as f64);
+    let machine_cpu = match (machine_before, machine_cpu_ticks()) {
+        (Some((busy0, all0)), Some((busy1, all1))) if all1 > all0 => {
+            busy1.saturating_sub(busy0) as f64 / (all1 - all0) as f64
+        }
+        _ => 0.0,
+    };
     let db_held = backend.db.held_time().saturating_sub(held_before).as_secs_f64() / wall.as_secs_f64();
+    let db_read = backend.db.read_time().saturating_sub(read_before).as_secs_f64() / wall.as_secs_f64();
     Ok(Step {
         offered: rate,
         achieved: latencies.len() as f64 / wall.as_secs_f64(),
@@ -271,7 +298,10 @@ async fn run_step(
         p99_ms: quantile(&latencies, 0.99),
         failed,
         cpu,
+        machine_cpu,
         db_held,
+        db_read,
+        readers: backend.db.reader_count(),
     })
 }
 
@@ -320,6 +350,18 @@ fn cpu_time() -> Duration {
         }
         Err(_) => Duration::ZERO,
     }
+}
+
+/// The machine's CPU time so far from `/proc/stat`, in ticks: (busy, all), all cores
+/// together; `None` where there is no such file.
+fn machine_cpu_ticks() -> Option<(u64, u64)> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let line = stat.lines().next()?.strip_prefix("cpu ")?;
+    let ticks: Vec<u64> = line.split_whitespace().filter_map(|t| t.parse().ok()).collect();
+    // user nice system idle iowait irq softirq steal …: idle and iowait are not busy.
+    let all: u64 = ticks.iter().take(8).sum();
+    let idle = ticks.get(3).copied().unwrap_or(0) + ticks.get(4).copied().unwrap_or(0);
+    Some((all.saturating_sub(idle), all))
 }
 
 /// Starts the backend on a SQLite file in a new temporary folder, serving HTTPS on
