@@ -283,6 +283,7 @@ pub fn issue_all(
         let rows = stmt.query_map(params![session.person_id, now], |r| Ok((r.get(0)?, r.get(1)?)))?;
         rows.collect::<rusqlite::Result<_>>()?
     };
+    let prof_t = std::time::Instant::now(); // PROFILE-TMP
     let mut issuers = Issuers::default();
     let mut answers: Vec<(i64, IssuedCredential)> = Vec::with_capacity(grants.len());
     let mut to_sign = Vec::new();
@@ -299,10 +300,13 @@ pub fn issue_all(
             Err(e) => return Err(e),
         }
     }
+    eprintln!("PROFILE backend issue_all planned {} at {:?}", to_sign.len(), prof_t.elapsed()); // PROFILE-TMP
     let signed = sign_all(&to_sign)?;
+    eprintln!("PROFILE backend issue_all signed at {:?}", prof_t.elapsed()); // PROFILE-TMP
     for (t, bytes) in to_sign.iter().zip(signed) {
         answers.push((t.grant_id, record(tx, session, t, bytes, now)?));
     }
+    eprintln!("PROFILE backend issue_all recorded at {:?}", prof_t.elapsed()); // PROFILE-TMP
     for id in guests {
         match issue_one(tx, secrets, session, id, now) {
             Ok(c) => answers.push((id, c)),
