@@ -59,6 +59,11 @@ impl Db {
         conn.pragma_update(None, "busy_timeout", 5000)?;
         // Hot paths prepare their statements once (`prepare_cached`); keep enough of them.
         conn.set_prepared_statement_cache_capacity(256);
+        // Query-planner stability: a cached statement keeps its plan whatever values are
+        // bound. Without it SQLite may re-prepare a statement at each new binding (a bound
+        // value compared with a partial index's condition, `state = ?`, marks it so), which
+        // made every cached statement of a 10,000-credential issuance cost a fresh parse.
+        conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
         schema::migrate(&mut conn)?;
         // A backend that just started has no lock connected: links come back within seconds.
         conn.execute("UPDATE doors SET link_up = 0 WHERE link_up != 0", [])?;

@@ -217,7 +217,7 @@ fn site_of_door(tx: &Transaction<'_>, door_id: i64) -> Result<i64> {
     tx.prepare_cached("SELECT f.site_id FROM doors d JOIN facilities f ON f.id = d.facility_id WHERE d.id = ?1")?
         .query_row([door_id], |r| r.get(0))
         .optional()?
-    .ok_or(Error::NotFound("door"))
+        .ok_or(Error::NotFound("door"))
 }
 
 /// `bundle` with the door's current anchor update in front of it, if the door has one

@@ -46,7 +46,6 @@ impl Keyway {
     }
 
     async fn refresh_inner(&self) -> Result<RefreshSummary> {
-        let prof_t = std::time::Instant::now(); // PROFILE-TMP
         let _not_signing_out = self.inner.signing_out.read().await;
         let receipts_uploaded = match self.upload_receipts().await {
             Ok(n) => n,
@@ -58,53 +57,41 @@ impl Keyway {
             }
         };
         crash_point!("refresh.after_receipts");
-        eprintln!("PROFILE core refresh.after_receipts at {:?}", prof_t.elapsed()); // PROFILE-TMP
         let mut summary = RefreshSummary { receipts_uploaded: count(receipts_uploaded), ..Default::default() };
         let cache = &self.inner.cache;
         let profile = self.inner.auth.call(&GetProfile {}).await?;
         crash_point!("refresh.after_profile");
-        eprintln!("PROFILE core refresh.after_profile at {:?}", prof_t.elapsed()); // PROFILE-TMP
         // The profile row and the accounts (its memberships), so both show offline.
         cache.store_profile(&crate::profile::convert_profile(profile))?;
         crash_point!("refresh.after_accounts_stored");
-        eprintln!("PROFILE core refresh.after_accounts_stored at {:?}", prof_t.elapsed()); // PROFILE-TMP
         let cursor = cache.meta(KEYS_CURSOR)?;
         let since = cursor.and_then(|c| c.parse().ok());
         let response = self.inner.auth.call(&ListKeys { since }).await?;
         crash_point!("refresh.after_keys_answer");
-        eprintln!("PROFILE core refresh.after_keys_answer at {:?}", prof_t.elapsed()); // PROFILE-TMP
         let (keys, doors) = convert_keys(&response)?;
         summary.keys_changed = count(keys.len());
         summary.keys_revoked = count(keys.iter().filter(|k| k.is_revoked()).count());
         cache.upsert_doors(&doors)?;
         crash_point!("refresh.after_doors_stored");
-        eprintln!("PROFILE core refresh.after_doors_stored at {:?}", prof_t.elapsed()); // PROFILE-TMP
         cache.upsert_keys(&keys)?;
         crash_point!("refresh.after_keys_stored");
-        eprintln!("PROFILE core refresh.after_keys_stored at {:?}", prof_t.elapsed()); // PROFILE-TMP
         cache.mark_revoked(&response.revoked_grant_ids)?;
         crash_point!("refresh.after_revocations_stored");
-        eprintln!("PROFILE core refresh.after_revocations_stored at {:?}", prof_t.elapsed()); // PROFILE-TMP
         cache.set_meta(KEYS_CURSOR, &response.cursor.to_string())?;
         crash_point!("refresh.after_cursor_stored");
-        eprintln!("PROFILE core refresh.after_cursor_stored at {:?}", prof_t.elapsed()); // PROFILE-TMP
         self.forget_dead_tickets()?;
-        eprintln!("PROFILE core refresh.after_forget_dead_tickets at {:?}", prof_t.elapsed()); // PROFILE-TMP
 
         // Door versions move without any key changing (someone else was revoked): ask
         // which of this person's offline doors are behind.
         let pending = self.inner.auth.call(&ListPendingDoors {}).await?;
         crash_point!("refresh.after_pending_answer");
-        eprintln!("PROFILE core refresh.after_pending_answer at {:?}", prof_t.elapsed()); // PROFILE-TMP
         let behind: Vec<Door> = pending.doors.iter().filter_map(|d| convert_door(d).ok()).collect();
         cache.upsert_doors(&behind)?;
         crash_point!("refresh.after_pending_stored");
-        eprintln!("PROFILE core refresh.after_pending_stored at {:?}", prof_t.elapsed()); // PROFILE-TMP
 
         summary.credentials_renewed = count(self.renew_credentials().await?);
         summary.updates_fetched = count(self.fetch_bundles().await?);
         crash_point!("refresh.done");
-        eprintln!("PROFILE core refresh.done at {:?}", prof_t.elapsed()); // PROFILE-TMP
         self.inner.keys_changed.update(|n| n + 1);
         Ok(summary)
     }
@@ -112,7 +99,6 @@ impl Keyway {
     /// Renews when any active key lacks a credential, holds one that lapses soon, or holds
     /// one naming other doors than the key now holds (an administrator changed the key).
     async fn renew_credentials(&self) -> Result<usize> {
-        let prof_t = std::time::Instant::now(); // PROFILE-TMP
         let now = self.inner.platform.clock.now();
         let horizon = now.saturating_add(u32::try_from(self.inner.config.renew_before.as_secs()).unwrap_or(u32::MAX));
         let keys = self.inner.cache.keys()?;
@@ -127,21 +113,16 @@ impl Keyway {
                 Some(c) => c.not_after <= horizon,
             }
         });
-        eprintln!("PROFILE core credentials.due_decided at {:?}", prof_t.elapsed()); // PROFILE-TMP
         if !due {
             return Ok(0);
         }
         crash_point!("credentials.before_request");
-        eprintln!("PROFILE core credentials.before_request at {:?}", prof_t.elapsed()); // PROFILE-TMP
         let all = IssueCredentials { body: CredentialsRequest { grant_id: None } };
         let response = self.inner.auth.call(&all).await?;
         crash_point!("credentials.after_answer");
-        eprintln!("PROFILE core credentials.after_answer at {:?}", prof_t.elapsed()); // PROFILE-TMP
         let valid = convert_credentials(response)?;
-        eprintln!("PROFILE core credentials.converted at {:?}", prof_t.elapsed()); // PROFILE-TMP
         let stored = self.inner.cache.store_credentials(&valid)?;
         crash_point!("credentials.after_store");
-        eprintln!("PROFILE core credentials.after_store at {:?}", prof_t.elapsed()); // PROFILE-TMP
         Ok(stored)
     }
 

@@ -82,19 +82,13 @@ pub async fn keys(
     if q.since.is_some_and(|c| c < 0) {
         return Err(Error::field("since", "must be a cursor from an earlier answer, 0 or more"));
     }
-    let prof_t = std::time::Instant::now(); // PROFILE-TMP
     let (keys, cursor) = st.write(move |tx, _, now| keys::list_for_person(tx, s.person_id, q.since, now)).await?;
-    eprintln!("PROFILE backend keys listed {} in {:?}", keys.len(), prof_t.elapsed()); // PROFILE-TMP
     let revoked_grant_ids = if q.since.is_some() {
         keys.iter().filter(|k| k.access_state == AccessState::Revoked).map(|k| k.grant_id).collect()
     } else {
         Vec::new()
     };
-    let answer = KeysResponse { cursor, keys, revoked_grant_ids }; // PROFILE-TMP
-    let prof_t = std::time::Instant::now(); // PROFILE-TMP
-    let n = serde_json::to_vec(&answer).map(|v| v.len()).unwrap_or(0); // PROFILE-TMP
-    eprintln!("PROFILE backend keys json {} bytes in {:?} (extra)", n, prof_t.elapsed()); // PROFILE-TMP
-    Ok(Json(answer))
+    Ok(Json(KeysResponse { cursor, keys, revoked_grant_ids }))
 }
 
 /// Issues or renews credentials for the session's device key.
@@ -109,17 +103,11 @@ pub async fn credentials(
     Authed(s): Authed,
     ApiJson(req): ApiJson<CredentialsRequest>,
 ) -> Result<Json<CredentialsResponse>> {
-    let prof_t = std::time::Instant::now(); // PROFILE-TMP
     let creds = st
         .write(move |tx, st, now| match req.grant_id {
             Some(g) => Ok(vec![credentials::issue_one(tx, st.secrets(), &s, g, now)?]),
             None => credentials::issue_all(tx, st.secrets(), &s, now),
         })
         .await?;
-    eprintln!("PROFILE backend credentials write {} in {:?}", creds.len(), prof_t.elapsed()); // PROFILE-TMP
-    let answer = CredentialsResponse { credentials: creds }; // PROFILE-TMP
-    let prof_t = std::time::Instant::now(); // PROFILE-TMP
-    let n = serde_json::to_vec(&answer).map(|v| v.len()).unwrap_or(0); // PROFILE-TMP
-    eprintln!("PROFILE backend credentials json {} bytes in {:?} (extra)", n, prof_t.elapsed()); // PROFILE-TMP
-    Ok(Json(answer))
+    Ok(Json(CredentialsResponse { credentials: creds }))
 }

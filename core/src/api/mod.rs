@@ -181,7 +181,6 @@ impl ApiClient {
         if let Some(body) = body {
             request = request.json(body);
         }
-        let prof_t0 = std::time::Instant::now(); // PROFILE-TMP
         let mut response = request.send().await.map_err(|e| {
             tracing::debug!(error = %redact(&e), "request failed");
             Failure::network(&e)
@@ -203,10 +202,7 @@ impl ApiClient {
             }
             bytes.extend_from_slice(&chunk);
         }
-        let prof_t1 = std::time::Instant::now(); // PROFILE-TMP
-        let prof_out = decode_answer(status, is_json, &bytes); // PROFILE-TMP
-        eprintln!("PROFILE core http {path}: send+body {:?}, {} bytes, json decode {:?}", prof_t1 - prof_t0, bytes.len(), prof_t1.elapsed()); // PROFILE-TMP
-        prof_out.map_err(|error| {
+        decode_answer(status, is_json, &bytes).map_err(|error| {
             let retry = matches!(error, ApiError::ServerFailed { status: 502..=504 });
             Failure { error, retry }
         })
