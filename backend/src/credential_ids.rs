@@ -16,14 +16,14 @@ use crate::secrets::Secrets;
 /// A new credential id for the site of `facility_id`: the site's next serial, then
 /// 8 random bytes.
 pub fn mint(tx: &Transaction<'_>, secrets: &Secrets, facility_id: i64) -> Result<[u8; 16]> {
+    // Once per credential: a refresh bringing many keys mints many, so prepared once.
     let serial: i64 = tx
-        .query_row(
+        .prepare_cached(
             "UPDATE sites SET credential_serial = credential_serial + 1
              WHERE id = (SELECT site_id FROM facilities WHERE id = ?1)
              RETURNING credential_serial",
-            [facility_id],
-            |r| r.get(0),
-        )
+        )?
+        .query_row([facility_id], |r| r.get(0))
         .optional()?
         .ok_or(Error::NotFound("facility"))?;
     let serial = u64::try_from(serial).map_err(|_| Error::Internal("credential serial out of range".into()))?;

@@ -73,17 +73,38 @@ fn load_grant(tx: &Transaction<'_>, grant_id: i64) -> Result<GrantRow> {
 
 /// Site issuers opened during one request, by facility: each sealed key is opened and
 /// parsed once, however many credentials it signs.
+///
+/// Also remembers, by facility, whether its site is in a key rotation (has an outgoing
+/// key): only then does a credential's issuer depend on its doors.
 #[derive(Default)]
-struct Issuers(HashMap<i64, Rc<orgs::Issuer>>);
+struct Issuers {
+    active: HashMap<i64, Rc<orgs::Issuer>>,
+    rotating: HashMap<i64, bool>,
+}
 
 impl Issuers {
     fn for_facility(&mut self, tx: &Transaction<'_>, secrets: &Secrets, facility_id: i64) -> Result<Rc<orgs::Issuer>> {
-        if let Some(issuer) = self.0.get(&facility_id) {
+        if let Some(issuer) = self.active.get(&facility_id) {
             return Ok(issuer.clone());
         }
         let open = Rc::new(orgs::issuer_for_facility(tx, secrets, facility_id)?);
-        self.0.insert(facility_id, open.clone());
+        self.active.insert(facility_id, open.clone());
         Ok(open)
+    }
+
+    /// Whether the facility's site has an outgoing issuer key (asked once per request).
+    fn rotating(&mut self, tx: &Transaction<'_>, facility_id: i64) -> Result<bool> {
+        if let Some(rotating) = self.rotating.get(&facility_id) {
+            return Ok(*rotating);
+        }
+        let rotating: bool = tx
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM facilities f JOIN issuer_keys k ON k.site_id = f.site_id
+                                WHERE f.id = ?1 AND k.state = 'outgoing')",
+            )?
+            .query_row([facility_id], |r| r.get(0))?;
+        self.rotating.insert(facility_id, rotating);
+        Ok(rotating)
     }
 }
 
@@ -165,7 +186,12 @@ fn plan(
     let door_ids = grant_door_ids(tx, grant_id)?;
     // During a rotation the outgoing key signs for doors that have not learnt the new one;
     // a credential of any other key is never handed out again: a new one is minted.
-    let issuer = crate::issuer_keys::for_credential(tx, secrets, issuer, &door_ids)?;
+    // A key's doors are all in its facility: outside a rotation the active key signs.
+    let issuer = if issuers.rotating(tx, g.facility_id)? {
+        crate::issuer_keys::for_credential(tx, secrets, issuer, &door_ids)?
+    } else {
+        issuer
+    };
     let current = reusable(tx, session, grant_id, &g, &door_ids, renew_window, now)?;
     if let Some(current) = current.filter(|c| signing::signed_by(&c.bytes, &issuer.public_key)) {
         return answer(tx, grant_id, &current, &issuer.public_key).map(Plan::Reused);

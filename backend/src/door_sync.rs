@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::orgs;
 use crate::secrets::{Secrets, b64};
 use crate::signing::{self, BundleSpec};
-use keyway_api::{AccessState, AuditEventView, DoorView, ReceiptOutcome, SignedBundle};
+use keyway_api::{AuditEventView, DoorView, ReceiptOutcome, SignedBundle};
 
 /// Builds and signs the current bundle for a door for a phone to carry, with the
 /// revocations added after `since` (the version the lock runs; absent or 0 means the full
@@ -147,20 +147,33 @@ pub fn intake(tx: &Transaction<'_>, door_id: i64, receipt: &[u8], now: i64) -> R
 }
 
 /// Offline doors the person holds a key for that need a sync.
+///
+/// The doors of the person's active grants (not revoked or suspended, inside their window;
+/// a guest grant's doors are its share's) are read in one query, each door once: a member
+/// with 10,000 keys asks this on every refresh, and listing her keys to find them cost
+/// more than the rest of a refresh that changed nothing.
 pub fn pending_for_person(tx: &Transaction<'_>, person_id: i64, now: i64) -> Result<Vec<DoorView>> {
-    let (keys, _) = crate::keys::list_for_person(tx, person_id, None, now)?;
-    let mut out: Vec<DoorView> = Vec::new();
-    for k in keys {
-        if k.access_state != AccessState::Active {
-            continue;
-        }
-        for d in k.doors {
-            if d.sync_pending && !out.iter().any(|o| o.id == d.id) {
-                out.push(d);
-            }
+    let door_ids: Vec<i64> = {
+        let mut stmt = tx.prepare_cached(
+            "WITH live AS (
+                 SELECT g.id, g.key_id, g.share_id FROM grants g
+                 WHERE g.person_id = ?1 AND g.revoked_at IS NULL AND g.starts_at <= ?2 AND ?2 < g.expires_at
+                   AND NOT EXISTS (SELECT 1 FROM suspended_grants s WHERE s.grant_id = g.id))
+             SELECT sd.door_id FROM live JOIN share_doors sd ON sd.share_id = live.share_id
+             UNION
+             SELECT kd.door_id FROM live JOIN key_doors kd ON kd.key_id = live.key_id WHERE live.share_id IS NULL
+             ORDER BY 1",
+        )?;
+        let rows = stmt.query_map(params![person_id, now], |r| r.get(0))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    let mut out = Vec::new();
+    for id in door_ids {
+        let door = doors::get(tx, id)?;
+        if door.sync_pending {
+            out.push(door);
         }
     }
-    out.sort_by_key(|d| d.id);
     Ok(out)
 }
 

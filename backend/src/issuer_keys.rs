@@ -29,12 +29,12 @@ struct KeyRow {
 }
 
 fn key_in_state(tx: &Transaction<'_>, site_id: i64, state: KeyLifecycle) -> Result<Option<KeyRow>> {
+    // Asked once per credential a refresh issues: prepared once per connection.
     Ok(tx
-        .query_row(
-            "SELECT id, key_sealed, public_key FROM issuer_keys WHERE site_id = ?1 AND state = ?2",
-            params![site_id, state.as_str()],
-            |r| Ok(KeyRow { id: r.get(0)?, sealed: r.get(1)?, public_key: r.get(2)? }),
-        )
+        .prepare_cached("SELECT id, key_sealed, public_key FROM issuer_keys WHERE site_id = ?1 AND state = ?2")?
+        .query_row(params![site_id, state.as_str()], |r| {
+            Ok(KeyRow { id: r.get(0)?, sealed: r.get(1)?, public_key: r.get(2)? })
+        })
         .optional()?)
 }
 
@@ -149,7 +149,7 @@ fn live_credentials_of(tx: &Transaction<'_>, public_key: &[u8], now: i64) -> Res
 /// Doors of the site whose lock has not reported the bundle that first carried its
 /// current anchor update.
 fn pending_doors(tx: &Transaction<'_>, site_id: i64) -> Result<Vec<i64>> {
-    let mut stmt = tx.prepare(
+    let mut stmt = tx.prepare_cached(
         "SELECT d.id FROM doors d JOIN facilities f ON f.id = d.facility_id
          JOIN door_anchor_updates u ON u.door_id = d.id
          WHERE f.site_id = ?1 AND d.synced_version < u.first_bundle_version ORDER BY d.id",
@@ -214,13 +214,10 @@ pub fn for_credential(
 }
 
 fn site_of_door(tx: &Transaction<'_>, door_id: i64) -> Result<i64> {
-    tx.query_row(
-        "SELECT f.site_id FROM doors d JOIN facilities f ON f.id = d.facility_id WHERE d.id = ?1",
-        [door_id],
-        |r| r.get(0),
-    )
-    .optional()?
-    .ok_or(Error::NotFound("door"))
+    tx.prepare_cached("SELECT f.site_id FROM doors d JOIN facilities f ON f.id = d.facility_id WHERE d.id = ?1")?
+        .query_row([door_id], |r| r.get(0))
+        .optional()?
+        .ok_or(Error::NotFound("door"))
 }
 
 /// `bundle` with the door's current anchor update in front of it, if the door has one

@@ -307,12 +307,18 @@ impl Cache {
                     })
                 })?
                 .collect::<Result<Vec<_>, _>>()?;
-            let mut stmt = c.prepare_cached("SELECT lock_id FROM key_doors WHERE grant_id = ?1 ORDER BY lock_id")?;
+            // Every key's doors in one pass (not one query per key: a member may hold
+            // 10,000 keys, and a refresh reads them all twice).
+            let mut doors: std::collections::HashMap<i64, Vec<DoorId>> = std::collections::HashMap::new();
+            let mut stmt = c.prepare_cached("SELECT grant_id, lock_id FROM key_doors ORDER BY grant_id, lock_id")?;
+            let mut rows = stmt.query([])?;
+            while let Some(row) = rows.next()? {
+                let grant_id: i64 = row.get(0)?;
+                let hex: String = row.get(1)?;
+                doors.entry(grant_id).or_default().push(parse_door(&hex)?);
+            }
             for key in &mut keys {
-                key.doors = stmt
-                    .query_map([key.grant_id], |r| r.get::<_, String>(0))?
-                    .map(|hex| hex.map_err(CacheError::from).and_then(|h| parse_door(&h)))
-                    .collect::<Result<_, _>>()?;
+                key.doors = doors.remove(&key.grant_id).unwrap_or_default();
             }
             Ok(keys)
         })
