@@ -13,40 +13,25 @@ use rusqlite::{OptionalExtension, Transaction};
 use crate::error::{Error, Result};
 use crate::secrets::Secrets;
 
-/// Mints one credential id for a credential of facility `facility_id`'s site.
+/// A new credential id for the site of `facility_id`: the site's next serial, then
+/// 8 random bytes.
 pub fn mint(tx: &Transaction<'_>, secrets: &Secrets, facility_id: i64) -> Result<[u8; 16]> {
-    mint_many(tx, secrets, facility_id, 1)?.pop().ok_or_else(|| Error::Internal("no credential id minted".into()))
-}
-
-/// Mints `n` credential ids for credentials of facility `facility_id`'s site, with
-/// consecutive serials: one counter update and one draw of random bytes for all of them
-/// (a refresh bringing thousands of keys mints them together).
-pub fn mint_many(tx: &Transaction<'_>, secrets: &Secrets, facility_id: i64, n: usize) -> Result<Vec<[u8; 16]>> {
-    if n == 0 {
-        return Ok(Vec::new());
-    }
-    let count = i64::try_from(n).map_err(|_| Error::Internal("too many credential ids at once".into()))?;
-    let last: i64 = tx
+    // Once per credential: a refresh bringing many keys mints many, so prepared once.
+    let serial: i64 = tx
         .prepare_cached(
-            "UPDATE sites SET credential_serial = credential_serial + ?2
+            "UPDATE sites SET credential_serial = credential_serial + 1
              WHERE id = (SELECT site_id FROM facilities WHERE id = ?1)
              RETURNING credential_serial",
         )?
-        .query_row([facility_id, count], |r| r.get(0))
+        .query_row([facility_id], |r| r.get(0))
         .optional()?
         .ok_or(Error::NotFound("facility"))?;
-    let first =
-        u64::try_from(last - count + 1).map_err(|_| Error::Internal("credential serial out of range".into()))?;
-    let random = secrets.random_bytes(8 * n)?;
-    Ok(random
-        .chunks_exact(8)
-        .zip(first..)
-        .map(|(tail, serial)| {
-            let mut tail8 = [0u8; 8];
-            tail8.copy_from_slice(tail);
-            crate::signing::credential_id(serial, tail8)
-        })
-        .collect())
+    let serial = u64::try_from(serial).map_err(|_| Error::Internal("credential serial out of range".into()))?;
+    let random: [u8; 8] = secrets
+        .random_bytes(8)?
+        .try_into()
+        .map_err(|_| Error::Internal("random source gave the wrong length".into()))?;
+    Ok(crate::signing::credential_id(serial, random))
 }
 
 #[cfg(test)]
@@ -68,24 +53,5 @@ mod tests {
         assert_eq!(serials, [1, 2, 3]);
         assert_ne!(ids[0][8..], ids[1][8..]);
         assert!(matches!(mint(&tx, &secrets, facility + 100), Err(Error::NotFound("facility"))));
-    }
-
-    #[test]
-    fn a_refresh_minting_many_ids_at_once_gets_the_next_serials_in_order_and_distinct_tails() {
-        let mut conn = rusqlite::Connection::open_in_memory().unwrap();
-        crate::schema::migrate(&mut conn).unwrap();
-        let tx = conn.transaction().unwrap();
-        let secrets = Secrets::new(b"test").unwrap();
-        let org = create_org(&tx, "Acme", 1).unwrap();
-        let (site, _) = create_site(&tx, &secrets, org, "HQ", None, 1).unwrap();
-        let facility = create_facility(&tx, site, "Lobby", 1).unwrap();
-        let serial = |id: &[u8; 16]| u64::from_be_bytes(id[..8].try_into().unwrap());
-        assert_eq!(serial(&mint(&tx, &secrets, facility).unwrap()), 1);
-        let batch = mint_many(&tx, &secrets, facility, 5).unwrap();
-        assert_eq!(batch.iter().map(serial).collect::<Vec<_>>(), [2, 3, 4, 5, 6]);
-        let tails: std::collections::HashSet<&[u8]> = batch.iter().map(|id| &id[8..]).collect();
-        assert_eq!(tails.len(), 5, "every id has its own random tail");
-        assert!(mint_many(&tx, &secrets, facility, 0).unwrap().is_empty());
-        assert_eq!(serial(&mint(&tx, &secrets, facility).unwrap()), 7, "the counter moved past the whole batch");
     }
 }

@@ -118,9 +118,6 @@ enum Plan {
 /// A credential decided on but not yet signed.
 struct ToSign {
     grant_id: i64,
-    /// The key's facility: its site's counter gives the credential id's serial, minted
-    /// (`spec.id`) once every grant of a request is planned.
-    facility_id: i64,
     issuer: Rc<orgs::Issuer>,
     spec: CredentialSpec,
     door_ids: Vec<i64>,
@@ -139,8 +136,7 @@ pub fn issue_one(
 ) -> Result<IssuedCredential> {
     match plan(tx, secrets, &mut Issuers::default(), session, grant_id, now)? {
         Plan::Reused(c) => Ok(c),
-        Plan::New(mut to_sign) => {
-            to_sign.spec.id = crate::credential_ids::mint(tx, secrets, to_sign.facility_id)?;
+        Plan::New(to_sign) => {
             let bytes = signing::issue_credential(&to_sign.issuer.signer, &to_sign.spec)?;
             record(tx, session, &to_sign, bytes, now)
         }
@@ -214,6 +210,7 @@ fn plan(
             lock_ids.push(arr);
         }
     }
+    let id = crate::credential_ids::mint(tx, secrets, g.facility_id)?;
     let parent: Option<[u8; 16]> = match &parent_vec {
         Some(p) => {
             Some(p.as_slice().try_into().map_err(|_| Error::Internal("stored parent id has the wrong length".into()))?)
@@ -222,8 +219,7 @@ fn plan(
     };
     let guest = parent.is_some();
     let spec = CredentialSpec {
-        // Minted by the caller, with the other credentials of the request.
-        id: [0; 16],
+        id,
         device_public_key: session.device_public_key.clone(),
         doors: lock_ids,
         not_before: u32::try_from(not_before).map_err(|_| Error::field("starts_at", "out of range"))?,
@@ -231,16 +227,7 @@ fn plan(
         shareable: g.shareable && !guest,
         parent,
     };
-    Ok(Plan::New(Box::new(ToSign {
-        grant_id,
-        facility_id: g.facility_id,
-        issuer,
-        spec,
-        door_ids,
-        parent_vec,
-        not_before,
-        not_after,
-    })))
+    Ok(Plan::New(Box::new(ToSign { grant_id, issuer, spec, door_ids, parent_vec, not_before, not_after })))
 }
 
 /// Stores a newly signed credential, supersedes the device's older ones for the grant and
@@ -252,7 +239,7 @@ fn record(
     bytes: Vec<u8>,
     now: i64,
 ) -> Result<IssuedCredential> {
-    let ToSign { grant_id, issuer, spec, door_ids, parent_vec, not_before, not_after, .. } = to_sign;
+    let ToSign { grant_id, issuer, spec, door_ids, parent_vec, not_before, not_after } = to_sign;
     let id = &spec.id;
     let guest = spec.parent.is_some();
     tx.prepare_cached(
@@ -338,7 +325,6 @@ pub fn issue_all(
             Err(e) => return Err(e),
         }
     }
-    mint_ids(tx, secrets, &mut to_sign)?;
     let signed = sign_all(&to_sign)?;
     for (t, bytes) in to_sign.iter().zip(signed) {
         answers.push((t.grant_id, record(tx, session, t, bytes, now)?));
@@ -352,22 +338,6 @@ pub fn issue_all(
     }
     answers.sort_by_key(|(id, _)| *id);
     Ok(answers.into_iter().map(|(_, c)| c).collect())
-}
-
-/// Gives every planned credential its id: one run of consecutive serials per facility, in
-/// the order the grants were planned.
-fn mint_ids(tx: &Transaction<'_>, secrets: &Secrets, to_sign: &mut [Box<ToSign>]) -> Result<()> {
-    let mut facilities: Vec<i64> = to_sign.iter().map(|t| t.facility_id).collect();
-    facilities.sort_unstable();
-    facilities.dedup();
-    for facility in facilities {
-        let count = to_sign.iter().filter(|t| t.facility_id == facility).count();
-        let ids = crate::credential_ids::mint_many(tx, secrets, facility, count)?;
-        for (t, id) in to_sign.iter_mut().filter(|t| t.facility_id == facility).zip(ids) {
-            t.spec.id = id;
-        }
-    }
-    Ok(())
 }
 
 /// Below this many credentials one core signs them all (threads would cost more than they save).
