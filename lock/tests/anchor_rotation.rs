@@ -38,17 +38,35 @@ fn carry(
     reply
 }
 
+/// A door whose lock trusts the old site's key, a new site's key it does not trust yet,
+/// and one phone holding a member key from each.
+struct Rotation {
+    old: Site,
+    new: Site,
+    phone: TestPhone,
+    door: TestLock,
+    old_key: Credential,
+    new_key: Credential,
+}
+
+impl Rotation {
+    fn new() -> Self {
+        let (old, new) = (Site::new(), Site::new());
+        let phone = TestPhone::new();
+        let door = TestLock::new(&old);
+        let old_key = old.member_key(&phone, 1, &[DOOR]);
+        let new_key = new.member_key(&phone, 2, &[DOOR]);
+        Self { old, new, phone, door, old_key, new_key }
+    }
+}
+
 fn id(site: &Site) -> KeyId {
     KeyId::of_public_key(&site.anchor())
 }
 
 #[test]
 fn future_bundle_anchor_rotation_adds_an_anchor_whose_bundle_and_credentials_are_then_accepted() {
-    let (old, new) = (Site::new(), Site::new());
-    let phone = TestPhone::new();
-    let mut door = TestLock::new(&old);
-    let old_key = old.member_key(&phone, 1, &[DOOR]);
-    let new_key = new.member_key(&phone, 2, &[DOOR]);
+    let Rotation { old, new, phone, mut door, old_key, new_key } = Rotation::new();
     assert_eq!(phone.unlock(&mut door.lock, &new_key).outcome, Err(Refusal::UnknownIssuer));
 
     // The new key signs the bundle behind the update the old key signed: one delivery.
@@ -72,11 +90,7 @@ fn future_bundle_anchor_rotation_adds_an_anchor_whose_bundle_and_credentials_are
 
 #[test]
 fn future_bundle_anchor_rotation_removes_an_anchor_and_refuses_its_credentials_tickets_and_bundles() {
-    let (old, new) = (Site::new(), Site::new());
-    let phone = TestPhone::new();
-    let mut door = TestLock::new(&old);
-    let old_key = old.member_key(&phone, 1, &[DOOR]);
-    let new_key = new.member_key(&phone, 2, &[DOOR]);
+    let Rotation { old, new, phone, mut door, old_key, new_key } = Rotation::new();
     let reply = carry(
         &mut door,
         &phone,
@@ -109,11 +123,7 @@ fn future_bundle_anchor_rotation_removes_an_anchor_and_refuses_its_credentials_t
 
 #[test]
 fn future_bundle_anchor_rotation_an_older_or_replayed_update_changes_nothing() {
-    let (old, new) = (Site::new(), Site::new());
-    let phone = TestPhone::new();
-    let mut door = TestLock::new(&old);
-    let old_key = old.member_key(&phone, 1, &[DOOR]);
-    let new_key = new.member_key(&phone, 2, &[DOOR]);
+    let Rotation { old, new, phone, mut door, old_key, new_key } = Rotation::new();
     let current = update(&old, DOOR, 2, &[&old, &new]);
     assert_eq!(carry(&mut door, &phone, &old_key, &current, &new.bundle(BundleSpec::new(DOOR, 1, 0))).applied, Ok(()));
 
@@ -180,10 +190,7 @@ fn future_bundle_anchor_rotation_an_update_to_an_empty_set_is_refused() {
 
 #[test]
 fn future_bundle_anchor_rotation_is_not_applied_when_it_cannot_be_saved() {
-    let (old, new) = (Site::new(), Site::new());
-    let phone = TestPhone::new();
-    let mut door = TestLock::new(&old);
-    let old_key = old.member_key(&phone, 1, &[DOOR]);
+    let Rotation { old, new, phone, mut door, old_key, .. } = Rotation::new();
     let mut session = SyncSession::open(&phone, &mut door.lock, &old_key);
     door.storage.fail_next_saves(1);
     let bytes = DoorSyncDelivery::join(
