@@ -28,13 +28,23 @@ pub(super) struct Candidate {
     credential: StoredCredential,
 }
 
+/// The credentials of live keys (neither revoked nor suspended), with their doors: what
+/// both the index and the lookup's fallback query read (`Cache::credential_for_door`).
+macro_rules! live_credentials {
+    () => {
+        " FROM credentials c JOIN keys k ON k.grant_id = c.grant_id
+          JOIN key_doors kd ON kd.grant_id = c.grant_id
+          WHERE k.revoked = 0 AND k.suspended = 0 "
+    };
+}
+pub(super) use live_credentials;
+
 /// The query that builds the index: the lookup's join without the door and the time.
-const BUILD: &str = "SELECT c.grant_id, c.credential_id, c.bytes, c.not_before, c.not_after, kd.lock_id,
-        k.starts_at, k.expires_at
-     FROM credentials c JOIN keys k ON k.grant_id = c.grant_id
-     JOIN key_doors kd ON kd.grant_id = c.grant_id
-     WHERE k.revoked = 0 AND k.suspended = 0
-     ORDER BY c.grant_id";
+const BUILD: &str = concat!(
+    "SELECT c.grant_id, c.credential_id, c.bytes, c.not_before, c.not_after, kd.lock_id, k.starts_at, k.expires_at",
+    live_credentials!(),
+    "ORDER BY c.grant_id"
+);
 
 impl DoorIndex {
     /// The version of the file as this connection sees it; changes when another

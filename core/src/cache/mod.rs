@@ -369,14 +369,13 @@ impl Cache {
         }
         Ok(inner
             .conn
-            .prepare_cached(
-                "SELECT c.grant_id, c.credential_id, c.bytes, c.not_before, c.not_after
-                 FROM credentials c JOIN keys k ON k.grant_id = c.grant_id
-                 JOIN key_doors kd ON kd.grant_id = c.grant_id
-                 WHERE kd.lock_id = ?1 AND k.revoked = 0 AND k.suspended = 0 AND c.not_before <= ?2 AND c.not_after >= ?2
-                   AND k.starts_at <= ?2 AND k.expires_at >= ?2
-                 ORDER BY c.not_after DESC LIMIT 1",
-            )?
+            .prepare_cached(concat!(
+                "SELECT c.grant_id, c.credential_id, c.bytes, c.not_before, c.not_after",
+                door_index::live_credentials!(),
+                "AND kd.lock_id = ?1 AND c.not_before <= ?2 AND c.not_after >= ?2
+                 AND k.starts_at <= ?2 AND k.expires_at >= ?2
+                 ORDER BY c.not_after DESC LIMIT 1"
+            ))?
             .query_row(params![lock_id.to_hex(), now], credential_row)
             .optional()?)
     }
