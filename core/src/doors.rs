@@ -62,6 +62,12 @@ impl LockVisit {
             carried_door_sync: self.sync.as_ref().is_some_and(|s| s.applied.is_ok()),
         }
     }
+
+    /// The lock refused the partial update it was given because it waits for a full one
+    /// (a clock reset moved its clock back, docs/protocol.md §6.4).
+    fn lock_awaits_full_bundle(&self) -> bool {
+        self.sync.as_ref().is_some_and(|s| s.applied == Err(Refusal::BundleGap))
+    }
 }
 
 /// Holds the radio for one unlock or door sync; lets the next one in when dropped.
@@ -146,10 +152,9 @@ impl Keyway {
         };
         self.after_lock_contact(&door_record, &outcome)?;
         drop(turn);
-        if outcome.sync.as_ref().is_some_and(|s| s.applied == Err(Refusal::BundleGap)) {
-            // The door is open; the lock waits for a full bundle (a clock reset moved its
-            // clock back, docs/protocol.md §6.4). A door sync right after carries one; a
-            // newer unlock or sync cancels it, as any radio turn.
+        if outcome.lock_awaits_full_bundle() {
+            // The door is open. A door sync right after carries the full bundle; a newer
+            // unlock or sync cancels it, as any radio turn.
             tracing::info!(door = %door, "the lock refused a delta; a door sync follows with the full bundle");
             let me = self.clone();
             let door = *door;
@@ -284,9 +289,8 @@ impl Keyway {
             result = self.visit(key, Command::SyncOnly, &turn.token, &on_progress).await;
         }
         let mut outcome = result?;
-        // A lock that refused a delta because it waits for a full bundle (a clock reset
-        // moved its clock back, docs/protocol.md §6.4) gets the full bundle at once.
-        if outcome.sync.as_ref().is_some_and(|s| s.applied == Err(Refusal::BundleGap))
+        // A lock waiting for a full bundle gets it in the same sync.
+        if outcome.lock_awaits_full_bundle()
             && let Some(full) = self.awaited_full_bundle(&record).await
         {
             tracing::info!(door = %door, "the lock waits for a full bundle; carrying one");
